@@ -1,0 +1,162 @@
+"""Command-line interface: ``globalfit evaluate|likelihoods|run|summary|plot``.
+
+User errors (bad config, bad value, unknown name) print one line ``globalfit: error: ...`` and exit 2;
+no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import GlobalfitError, InputError
+
+__all__ = ["main"]
+
+
+def _parse_set(items: list[str]) -> dict[str, float]:
+    from .parameters import PARAMETERS
+
+    out: dict[str, float] = {}
+    for item in items:
+        if "=" not in item:
+            raise InputError(f"--set {item!r}: expected NAME=VALUE")
+        name, _, raw = item.partition("=")
+        name = name.strip()
+        if name not in PARAMETERS:
+            import difflib
+
+            hint = difflib.get_close_matches(name, list(PARAMETERS), n=1)
+            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise InputError(f"--set {item!r}: unknown parameter {name!r}{extra}; expected one of {list(PARAMETERS)}")
+        try:
+            out[name] = float(raw)
+        except ValueError:
+            raise InputError(f"--set {item!r}: value {raw!r} of {name} is not a number") from None
+    return out
+
+
+def _cmd_evaluate(args) -> int:
+    from .config import load_config
+    from .evaluate import evaluate_point, format_table
+    from .model import ModelOptions
+    from .scenarios import SCENARIOS
+
+    values: dict[str, float] = {}
+    options = ModelOptions()
+    scenario = args.scenario
+    likelihood_cfg = None
+    if args.config:
+        cfg = load_config(args.config)
+        values.update(cfg.start_values())
+        options = ModelOptions(Y_n=cfg.model.Y_n, eps_convention=cfg.model.eps_convention, psi_flavours=cfg.model.psi_flavour_mask())
+        scenario = scenario or cfg.model.scenario
+        likelihood_cfg = cfg.likelihoods
+    if scenario is None:
+        raise InputError("no scenario: give --scenario {" + ",".join(SCENARIOS) + "} or a CONFIG with model.scenario")
+    if scenario not in SCENARIOS:
+        raise InputError(f"--scenario {scenario!r}: unknown scenario; expected one of {list(SCENARIOS)}")
+    values.update(_parse_set(args.set or []))
+    lks = _build_likelihoods(likelihood_cfg, scenario, args.config or "--likelihoods")
+    try:
+        result = evaluate_point(values, scenario, options, lks)
+    except (KeyError, ValueError) as exc:
+        raise InputError(str(exc).strip("'\"")) from None
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(format_table(result))
+    return 0
+
+
+def _build_likelihoods(likelihood_cfg, scenario: str, where: str):
+    """Configured likelihood objects, or [] when the likelihood library is not available."""
+    try:
+        from likelihoods import build_likelihoods
+    except ImportError:
+        return []
+    return build_likelihoods(likelihood_cfg, scenario=scenario, where=str(where))
+
+
+def _cmd_likelihoods(args) -> int:
+    try:
+        from likelihoods import describe_all
+    except ImportError:
+        raise InputError("the likelihood library (package 'likelihoods') is not installed") from None
+    rows = describe_all()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            print(f"{r['name']:<24s} {r['constrains']}")
+            print(f"{'':<24s} ref: {r['reference']}   data: {r['data_edition']}")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from .engine import run_from_config
+
+    return run_from_config(Path(args.config), dry_run=args.dry_run, resume=args.resume, force=args.force)
+
+
+def _cmd_summary(args) -> int:
+    from .report import summary_command
+
+    return summary_command(Path(args.outdir))
+
+
+def _cmd_plot(args) -> int:
+    from .plots import plot_command
+
+    return plot_command(Path(args.outdir), variables=args.vars)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="globalfit", description="Global fit of light-Z' neutrino NSI models (Farzan & Heeck, arXiv:1607.07616)")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    ev = sub.add_parser("evaluate", help="evaluate one parameter point: derived observables and log L")
+    ev.add_argument("config", nargs="?", help="optional run config (YAML): scenario, fixed values and ref points, likelihoods")
+    ev.add_argument("--scenario", help="U(1)' scenario: B, B-L, L or B-3Ltau")
+    ev.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a parameter (repeatable)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.set_defaults(func=_cmd_evaluate)
+
+    li = sub.add_parser("likelihoods", help="list the available likelihoods")
+    li.add_argument("--json", action="store_true")
+    li.set_defaults(func=_cmd_likelihoods)
+
+    run = sub.add_parser("run", help="run a fit described by a YAML config")
+    run.add_argument("config")
+    run.add_argument("--dry-run", action="store_true", help="validate, print the resolved config and log L at the start point")
+    run.add_argument("--resume", action="store_true", help="continue an interrupted run with an unchanged config")
+    run.add_argument("--force", action="store_true", help="overwrite an existing output directory")
+    run.set_defaults(func=_cmd_run)
+
+    sm = sub.add_parser("summary", help="diagnostics report of a finished or partial run")
+    sm.add_argument("outdir")
+    sm.set_defaults(func=_cmd_summary)
+
+    pl = sub.add_parser("plot", help="plots of a finished or partial run")
+    pl.add_argument("outdir")
+    pl.add_argument("--vars", nargs="+", help="quantities for the corner plot")
+    pl.set_defaults(func=_cmd_plot)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except GlobalfitError as exc:
+        print(f"globalfit: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("globalfit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

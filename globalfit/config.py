@@ -1,0 +1,287 @@
+"""Run configs: YAML -> validated :class:`RunConfig` (pydantic), errors that name file, key path and fix.
+
+A config has the blocks ``model``, ``params``, ``priors`` (a named prior set from ``priors/``),
+``likelihoods``, ``sampler``, ``output`` and ``plots``. Each entry of ``params`` is either a number
+(fixed) or a mapping ``{prior: <dist>, min, max, loc, scale, ref, latex}`` with ``<dist>`` one of
+uniform, log-uniform, normal, half-normal, log-normal; or ``{value: x}`` (fixed). Parameters that a
+config does not mention take the documented defaults of :mod:`globalfit.parameters`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+from .parameters import PARAM_NAMES
+from .scenarios import FLAVOURS, SCENARIOS
+
+__all__ = [
+    "PRIOR_KINDS",
+    "ParamSpec",
+    "ModelBlock",
+    "SamplerBlock",
+    "OutputBlock",
+    "PlotsBlock",
+    "RunConfig",
+    "load_config",
+    "config_hash",
+    "PRIORS_DIR",
+]
+
+PRIOR_KINDS = ("uniform", "log-uniform", "normal", "half-normal", "log-normal")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PRIORS_DIR = REPO_ROOT / "priors"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ParamSpec(_Strict):
+    """A sampled or fixed parameter."""
+
+    value: float | None = None
+    prior: Literal["uniform", "log-uniform", "normal", "half-normal", "log-normal"] | None = None
+    min: float | None = None
+    max: float | None = None
+    loc: float | None = None
+    scale: float | None = None
+    ref: float | None = None
+    latex: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.value is not None:
+            if self.prior is not None:
+                raise ValueError("give either 'value' (fixed) or 'prior' (sampled), not both")
+            return self
+        if self.prior is None:
+            raise ValueError("expected 'value: <number>' or 'prior: <one of " + ", ".join(PRIOR_KINDS) + ">'")
+        if self.prior in ("uniform", "log-uniform"):
+            if self.min is None or self.max is None:
+                raise ValueError(f"prior {self.prior} needs 'min' and 'max'")
+            if not self.min < self.max:
+                raise ValueError(f"prior bounds reversed or empty: min={self.min} must be < max={self.max}")
+            if self.prior == "log-uniform" and self.min <= 0:
+                raise ValueError(f"log-uniform prior needs min > 0, got min={self.min}")
+        else:
+            if self.scale is None or not self.scale > 0:
+                raise ValueError(f"prior {self.prior} needs 'scale' > 0")
+            if self.prior in ("normal", "log-normal") and self.loc is None:
+                raise ValueError(f"prior {self.prior} needs 'loc'")
+            if self.min is not None and self.max is not None and not self.min < self.max:
+                raise ValueError(f"prior bounds reversed or empty: min={self.min} must be < max={self.max}")
+        if self.ref is not None and not self.contains(self.ref):
+            raise ValueError(f"ref={self.ref} lies outside the prior support")
+        return self
+
+    @property
+    def fixed(self) -> bool:
+        return self.value is not None
+
+    def bounds(self) -> tuple[float, float]:
+        """Support of the prior (before any model constraint)."""
+        lo = -math.inf if self.min is None else self.min
+        hi = math.inf if self.max is None else self.max
+        if self.prior in ("half-normal", "log-normal", "log-uniform"):
+            lo = max(lo, 0.0)
+        return lo, hi
+
+    def contains(self, x: float) -> bool:
+        lo, hi = self.bounds()
+        return lo <= x <= hi
+
+
+class ModelBlock(_Strict):
+    scenario: str
+    Y_n: float = Field(1.0, ge=0.0)
+    eps_convention: Literal["oscillation", "paper2016"] = "oscillation"
+    psi_flavours: list[Literal["e", "mu", "tau"]] | None = None
+    constraints: Literal["parametrised", "none"] = "parametrised"
+
+    @field_validator("scenario")
+    @classmethod
+    def _scenario(cls, v: str) -> str:
+        if v not in SCENARIOS:
+            hint = difflib.get_close_matches(v, list(SCENARIOS), n=1)
+            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise ValueError(f"unknown scenario {v!r}; expected one of {sorted(SCENARIOS)}{extra}")
+        return v
+
+    def psi_flavour_mask(self) -> tuple[bool, bool, bool] | None:
+        if self.psi_flavours is None:
+            return None
+        return tuple(f in self.psi_flavours for f in FLAVOURS)
+
+
+class SamplerBlock(_Strict):
+    chains: int = Field(4, ge=1)
+    warmup: int = Field(500, ge=1)
+    draws: int = Field(1000, ge=1)
+    target_accept: float = Field(0.85, gt=0.0, lt=1.0)
+    max_tree_depth: int = Field(10, ge=1, le=20)
+    chain_method: Literal["vectorized", "parallel", "sequential"] = "vectorized"
+    seed: int = 0
+    device: Literal["cpu", "gpu"] = "cpu"
+    chunk_size: int = Field(250, ge=1)
+    progress_bar: bool = True
+
+
+class OutputBlock(_Strict):
+    dir: str
+
+
+class PlotsBlock(_Strict):
+    corner: list[str] | None = None
+    plane_eps: str | None = None
+    formats: list[Literal["pdf", "png"]] = ["pdf", "png"]
+
+
+class RunConfig(_Strict):
+    model: ModelBlock
+    params: dict[str, ParamSpec | float] = Field(default_factory=dict)
+    priors: str | None = None
+    likelihoods: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
+    sampler: SamplerBlock = SamplerBlock()
+    output: OutputBlock | None = None
+    plots: PlotsBlock = PlotsBlock()
+
+    @field_validator("params")
+    @classmethod
+    def _param_names(cls, v: dict) -> dict:
+        for name in v:
+            if name not in PARAM_NAMES:
+                hint = difflib.get_close_matches(name, PARAM_NAMES, n=1)
+                extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise ValueError(f"unknown parameter {name!r}{extra}; expected names from {list(PARAM_NAMES)}")
+        return {k: (ParamSpec(value=float(s)) if isinstance(s, (int, float)) else s) for k, s in v.items()}
+
+    def param_specs(self) -> dict[str, ParamSpec]:
+        return dict(self.params)  # type: ignore[arg-type]
+
+    def sampled(self) -> dict[str, ParamSpec]:
+        return {k: s for k, s in self.param_specs().items() if not s.fixed}
+
+    def fixed_values(self) -> dict[str, float]:
+        return {k: s.value for k, s in self.param_specs().items() if s.fixed}  # type: ignore[misc]
+
+    def start_values(self) -> dict[str, float]:
+        """A concrete point: fixed values, then `ref` of sampled parameters (others: defaults)."""
+        out = self.fixed_values()
+        for k, s in self.sampled().items():
+            if s.ref is not None:
+                out[k] = s.ref
+        return out
+
+
+_TOP_KEYS = list(RunConfig.model_fields)
+
+
+def _format_loc(loc: tuple) -> str:
+    return ".".join(str(x) for x in loc if not (isinstance(x, str) and ("[" in x or x in {"float", "ParamSpec"})))
+
+
+def _suggest(bad: str, section_keys: list[str]) -> str:
+    hint = difflib.get_close_matches(bad, section_keys, n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else ""
+
+
+def _explain(err: ValidationError, path: str) -> str:
+    lines = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        # drop pydantic's union-branch labels
+        clean = tuple(x for x in loc if not (isinstance(x, str) and (x.startswith("function-") or x in ("ParamSpec", "float"))))
+        key = ".".join(str(x) for x in clean) or "<top level>"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            parent_keys = _keys_at(clean[:-1])
+            msg = f"unknown key{_suggest(str(clean[-1]), parent_keys)}"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        lines.append(f"{path}: {key}: {msg}")
+    # pydantic reports every branch of a union; keep unique lines, most specific first
+    seen, out = set(), []
+    for line in lines:
+        if line not in seen:
+            seen.add(line)
+            out.append(line)
+    return out[0] if len(out) == 1 else out[0] + "".join(f"\n  also: {l}" for l in out[1:3])
+
+
+def _keys_at(loc: tuple) -> list[str]:
+    blocks = {
+        (): _TOP_KEYS,
+        ("model",): list(ModelBlock.model_fields),
+        ("sampler",): list(SamplerBlock.model_fields),
+        ("output",): list(OutputBlock.model_fields),
+        ("plots",): list(PlotsBlock.model_fields),
+    }
+    if len(loc) == 2 and loc[0] == "params":
+        return list(ParamSpec.model_fields)
+    return blocks.get(tuple(loc), [])
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of blocks ({', '.join(_TOP_KEYS)}), got {type(data).__name__}")
+    return data
+
+
+def resolve_prior_set(name: str, config_path: Path) -> tuple[Path, dict]:
+    """Find priors/<name>.yaml (next to the config's runs/ folder first, then the repository's)."""
+    candidates = [config_path.parent.parent / "priors" / f"{name}.yaml", config_path.parent / "priors" / f"{name}.yaml", PRIORS_DIR / f"{name}.yaml"]
+    for c in candidates:
+        if c.exists():
+            data = _read_yaml(c)
+            params = data.get("params", data)
+            if not isinstance(params, dict):
+                raise ConfigError(f"{c}: params: expected a mapping of parameter -> prior")
+            return c, params
+    available = sorted(p.stem for p in PRIORS_DIR.glob("*.yaml"))
+    hint = difflib.get_close_matches(name, available, n=1)
+    extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+    raise ConfigError(f"{config_path}: priors: no prior set named {name!r}{extra}; available: {available}")
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read and validate a run config. Prior sets named in ``priors:`` are merged under ``params``."""
+    path = Path(path)
+    data = _read_yaml(path)
+    prior_name = data.get("priors")
+    if prior_name is not None:
+        if not isinstance(prior_name, str):
+            raise ConfigError(f"{path}: priors: expected the name of a prior set in priors/, got {prior_name!r}")
+        prior_file, prior_params = resolve_prior_set(prior_name, path)
+        merged = dict(prior_params)
+        merged.update(data.get("params") or {})
+        data = dict(data, params=merged)
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_explain(err, str(path))) from None
+
+
+def config_hash(cfg: RunConfig) -> str:
+    """Hash of everything that changes the posterior (output and plots excluded)."""
+    d = cfg.model_dump(mode="json", exclude={"output", "plots"})
+    d["sampler"] = {k: v for k, v in d["sampler"].items() if k not in ("progress_bar", "chunk_size", "draws")}
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]

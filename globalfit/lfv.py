@@ -1,0 +1,113 @@
+"""Charged-lepton flavour violation at one loop (PHYSICS.md §5; Farzan & Heeck, arXiv:1607.07616, Eqs. 16-26).
+
+Radiative decays, m_beta -> 0 (Eqs. 16-19):
+
+    Gamma(l_a -> l_b gamma) = e^2 m_a^3 |F^W + F^H|^2 / (16 pi)
+    F^H_ab = m_a / (16 pi^2 M_H^2) conj(y_a) y_b sin^2(beta) f_H(M_Psi^2/M_H^2)
+    F^W_ab = g^2 m_a / (32 pi^2 M_W^2) conj(kappa_a) kappa_b [f_W(M_Psi^2/M_W^2) - f_W(0)]
+
+Two-body decays l_a -> l_b Z' (Eqs. 23-25), x = M_Psi^2/M_H^2, r = M_Zp^2/m_a^2, vertex
+ubar_b [F_1 gamma^mu P_L + (F_2/m_a) i sigma^{mu nu} q_nu P_R] u_a eps*_mu:
+
+    F_2 = g_Psi y_a conj(y_b) / (64 pi^2) (m_a/M_H)^2 [f2_lead(x) + (M_Zp/M_H)^2 f2_sub(x) / 3]
+    F_1 = -g_Psi y_a conj(y_b) / (96 pi^2) (M_Zp/M_H)^2 f1_lead(x)
+    Gamma = m_a/(16 pi) (1 - r)^2 [|F_2|^2 (1 + r/2) + |F_1|^2 (1 + 1/(2r)) - 3 Re(F_1 conj F_2)]
+
+The interference term is derived for this vertex (shared/research/seed_equations.md, Eq. 23; the paper
+may omit it); it is O(M_Zp^2 m_a^2/M_H^4) and immaterial in practice. The decay is closed for
+M_Zp >= m_a - m_b (the width formula itself takes m_b = 0). Branching ratios divide by the PDG total
+width hbar/tau_a.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+from . import _jax  # noqa: F401
+from .constants import constants
+from .loops import delta_f_W, f1_lead, f2_lead, f2_sub, f_H
+
+__all__ = [
+    "PAIRS",
+    "dipole_H",
+    "dipole_W",
+    "width_l_to_l_gamma",
+    "br_l_to_l_gamma",
+    "form_factors_Zp",
+    "width_l_to_l_Zp",
+    "br_l_to_l_Zp",
+]
+
+# (alpha, beta) index pairs of the decays l_alpha -> l_beta X: mu->e, tau->e, tau->mu.
+PAIRS: dict[str, tuple[int, int]] = {"mu_e": (1, 0), "tau_e": (2, 0), "tau_mu": (2, 1)}
+# the same as index arrays: every function below accepts ints or these arrays (all pairs at once,
+# sharing one evaluation of the loop functions)
+PAIR_A = np.array([a for a, _ in PAIRS.values()])
+PAIR_B = np.array([b for _, b in PAIRS.values()])
+
+
+def _mass(i):
+    return jnp.asarray(constants().lepton_masses)[i]
+
+
+def _total_width(a):
+    c = constants()
+    return jnp.asarray([jnp.inf, c.width_mu, c.width_tau])[a]
+
+
+def dipole_H(y, a: int, b: int, M_H, M_Psi, cos_beta):
+    """Eq. (17): charged-Higgs dipole form factor F^H_ab (complex)."""
+    m_a = _mass(a)
+    sin2b = 1.0 - cos_beta**2
+    return m_a / (16 * jnp.pi**2 * M_H**2) * jnp.conj(y[a]) * y[b] * sin2b * f_H(M_Psi**2 / M_H**2)
+
+
+def dipole_W(k, a: int, b: int, M_Psi):
+    """Eq. (16): GIM-subtracted W dipole form factor F^W_ab (complex)."""
+    c = constants()
+    m_a = _mass(a)
+    return c.g_weak**2 * m_a / (32 * jnp.pi**2 * c.M_W**2) * jnp.conj(k[a]) * k[b] * delta_f_W(M_Psi**2 / c.M_W**2)
+
+
+def width_l_to_l_gamma(y, k, a: int, b: int, M_H, M_Psi, cos_beta):
+    """Gamma(l_a -> l_b gamma) = e^2 m_a^3 |F^W + F^H|^2 / (16 pi)  [GeV]."""
+    c = constants()
+    F = dipole_H(y, a, b, M_H, M_Psi, cos_beta) + dipole_W(k, a, b, M_Psi)
+    return c.e_charge**2 * _mass(a) ** 3 * jnp.abs(F) ** 2 / (16 * jnp.pi)
+
+
+def br_l_to_l_gamma(y, k, a: int, b: int, M_H, M_Psi, cos_beta):
+    """Br(l_a -> l_b gamma) with the PDG total width of l_a."""
+    return width_l_to_l_gamma(y, k, a, b, M_H, M_Psi, cos_beta) / _total_width(a)
+
+
+def form_factors_Zp(y, a: int, b: int, g_Psi, M_H, M_Psi, M_Zp):
+    """Eqs. (24)-(25): (F_1, F_2) of the l_a -> l_b Z' vertex (complex)."""
+    m_a = _mass(a)
+    x = M_Psi**2 / M_H**2
+    z = (M_Zp / M_H) ** 2
+    coupling = g_Psi * y[a] * jnp.conj(y[b])
+    F2 = coupling / (64 * jnp.pi**2) * (m_a / M_H) ** 2 * (f2_lead(x) + z * f2_sub(x) / 3.0)
+    F1 = -coupling / (96 * jnp.pi**2) * z * f1_lead(x)
+    return F1, F2
+
+
+def width_l_to_l_Zp(y, a: int, b: int, g_Psi, M_H, M_Psi, M_Zp):
+    """Eq. (23): Gamma(l_a -> l_b Z') [GeV], zero above threshold M_Zp >= m_a - m_b."""
+    m_a = _mass(a)
+    F1, F2 = form_factors_Zp(y, a, b, g_Psi, M_H, M_Psi, M_Zp)
+    r = (M_Zp / m_a) ** 2
+    open_ = M_Zp < m_a - _mass(b)
+    r_safe = jnp.where(open_, r, 0.5)
+    bracket = (
+        jnp.abs(F2) ** 2 * (1 + r_safe / 2)
+        + jnp.abs(F1) ** 2 * (1 + 1 / (2 * r_safe))
+        - 3 * jnp.real(F1 * jnp.conj(F2))
+    )
+    return jnp.where(open_, m_a / (16 * jnp.pi) * (1 - r_safe) ** 2 * bracket, 0.0)
+
+
+def br_l_to_l_Zp(y, a: int, b: int, g_Psi, M_H, M_Psi, M_Zp):
+    """Br(l_a -> l_b Z') with the PDG total width of l_a."""
+    return width_l_to_l_Zp(y, a, b, g_Psi, M_H, M_Psi, M_Zp) / _total_width(a)

@@ -1,0 +1,153 @@
+"""The model: parameters -> every derived observable (PHYSICS.md §1-6).
+
+:func:`observables` maps one parameter point (a dict of float64 scalars) to a dict holding the complex
+couplings and NSI matrices that likelihoods need (``kappa``, ``G``, ``eps_u``, ``eps_d``, ``eps_e``,
+``eps_earth``) and every scalar of :data:`DERIVED_NAMES`, the quantities recorded in each fit and
+printed by ``globalfit evaluate``. It is a pure function: ``jax.jit``, ``jax.vmap`` and ``jax.grad``
+apply directly. :class:`ModelOptions` holds the static (hashable) choices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import jax
+import jax.numpy as jnp
+
+from . import _jax  # noqa: F401
+from .couplings import h_prime_share, kappa, nu_coupling_matrix, psi_lepton_charge, yukawas
+from .hadrons import width_baryonic_hadrons
+from .lfv import PAIR_A, PAIR_B, PAIRS, br_l_to_l_gamma, br_l_to_l_Zp
+from .nsi import EPS_CONVENTIONS, eps_all, eps_matter
+from .scenarios import FLAVOURS, Scenario, get_scenario
+from .widths import width_to_leptons, width_to_neutrinos, width_to_psi_nu, width_vector_to_fermions
+
+__all__ = ["ModelOptions", "DERIVED_NAMES", "DERIVED_INFO", "observables", "derived", "default_psi_flavours"]
+
+_DIAG = ("ee", "mumu", "tautau")
+_OFF = {"emu": (0, 1), "etau": (0, 2), "mutau": (1, 2)}
+
+
+def default_psi_flavours(scenario: Scenario) -> tuple[bool, bool, bool]:
+    """Flavours Psi may mix with by default: all of them, or those of charge 0 in a flavoured scenario."""
+    if len(set(scenario.l)) == 1:
+        return (True, True, True)
+    return tuple(li == 0.0 for li in scenario.l)  # B-3Ltau: e and mu
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Static model choices.
+
+    Y_n: n_n/n_e of the matter for ``eps_earth`` (Earth ~ 1, the paper's choice).
+    eps_convention: "oscillation" (eps^f = eps^{fL} + eps^{fR}, default) or "paper2016" (factor 1/2,
+        reproduces the printed Eqs. 11, 15, 33 of arXiv:1607.07616).
+    psi_flavours: which y_alpha may be non-zero (fixes g_l, the H' charge); None = scenario default.
+    """
+
+    Y_n: float = 1.0
+    eps_convention: str = "oscillation"
+    psi_flavours: tuple[bool, bool, bool] | None = None
+
+    def __post_init__(self):
+        if self.eps_convention not in EPS_CONVENTIONS:
+            raise ValueError(f"eps_convention must be one of {sorted(EPS_CONVENTIONS)}, got {self.eps_convention!r}")
+
+    def flavours(self, scenario: Scenario) -> tuple[bool, bool, bool]:
+        return self.psi_flavours if self.psi_flavours is not None else default_psi_flavours(scenario)
+
+
+def _derived_info() -> dict[str, tuple[str, str]]:
+    info: dict[str, tuple[str, str]] = {}
+    for i, f in enumerate(FLAVOURS):
+        tex = {"e": "e", "mu": r"\mu", "tau": r"\tau"}[f]
+        info[f"kappa_{f}"] = (rf"|\kappa_{tex}|", f"|kappa_{f}|, Psi-nu_{f} mixing (Eq. 8)")
+    for f in ("u", "d", "e"):
+        for ab, tex in zip(_DIAG, ("ee", r"\mu\mu", r"\tau\tau")):
+            info[f"eps_{f}_{ab}"] = (rf"\epsilon^{f}_{{{tex}}}", f"eps^{f}_{ab} at q^2 = 0 (real diagonal)")
+    for ab, tex in zip(_DIAG, ("ee", r"\mu\mu", r"\tau\tau")):
+        info[f"eps_earth_{ab}"] = (rf"\epsilon^\oplus_{{{tex}}}", f"Earth-matter eps_{ab} (Eq. 32, Y_n option)")
+    for ab, tex in zip(_OFF, (r"e\mu", r"e\tau", r"\mu\tau")):
+        info[f"abs_eps_earth_{ab}"] = (rf"|\epsilon^\oplus_{{{tex}}}|", f"|Earth-matter eps_{ab}|")
+    for pair, tex in zip(PAIRS, (r"\mu\to e", r"\tau\to e", r"\tau\to\mu")):
+        info[f"br_{pair}_gamma"] = (rf"\mathrm{{Br}}({tex}\gamma)", f"Br({pair.replace('_', ' -> ')} gamma) (Eqs. 16-19)")
+    for pair, tex in zip(PAIRS, (r"\mu\to e", r"\tau\to e", r"\tau\to\mu")):
+        info[f"br_{pair}_Zp"] = (rf"\mathrm{{Br}}({tex}Z')", f"Br({pair.replace('_', ' -> ')} Z') (Eqs. 23-25)")
+    info["width_Zp"] = (r"\Gamma_{Z'}\,[\mathrm{GeV}]", "total Z' width [GeV] (PHYSICS.md §6)")
+    info["br_Zp_ee"] = (r"\mathrm{Br}(Z'\to ee)", "Br(Z' -> e+ e-)")
+    info["br_Zp_mumu"] = (r"\mathrm{Br}(Z'\to\mu\mu)", "Br(Z' -> mu+ mu-)")
+    info["br_Zp_invisible"] = (r"\mathrm{Br}(Z'\to\mathrm{inv})", "Br(Z' -> nu nubar, Psi nu, Psi Psibar)")
+    info["r_H"] = (r"r_{H'}", "|g_Psi - g_l| v cos(beta)/M_Zp, share of M_Zp from <H'> (Eq. 9, physical iff <= 1)")
+    return info
+
+
+DERIVED_INFO: dict[str, tuple[str, str]] = _derived_info()
+DERIVED_NAMES: tuple[str, ...] = tuple(DERIVED_INFO)
+
+
+def observables(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options: ModelOptions = ModelOptions()) -> dict[str, jnp.ndarray]:
+    """All model outputs at one parameter point (complex matrices + the scalars of DERIVED_NAMES)."""
+    if isinstance(scenario, str):
+        scenario = get_scenario(scenario)
+    flav = options.flavours(scenario)
+    g_l = psi_lepton_charge(p, scenario, flav)
+    y = yukawas(p)
+    k = kappa(p)
+    G = nu_coupling_matrix(p, scenario)
+    eps = eps_all(G, p["g_X"], p["M_Zp"], scenario, convention=options.eps_convention)
+    eps_earth = eps_matter(eps["u"], eps["d"], eps["e"], options.Y_n)
+
+    out: dict[str, jnp.ndarray] = {
+        "yukawa": y,
+        "kappa": k,
+        "G": G,
+        "eps_u": eps["u"],
+        "eps_d": eps["d"],
+        "eps_e": eps["e"],
+        "eps_earth": eps_earth,
+    }
+    for i, f in enumerate(FLAVOURS):
+        out[f"kappa_{f}"] = jnp.abs(k[i])
+    for f in ("u", "d", "e"):
+        for i, ab in enumerate(_DIAG):
+            out[f"eps_{f}_{ab}"] = jnp.real(eps[f][i, i])
+    for i, ab in enumerate(_DIAG):
+        out[f"eps_earth_{ab}"] = jnp.real(eps_earth[i, i])
+    for ab, (i, j) in _OFF.items():
+        out[f"abs_eps_earth_{ab}"] = jnp.abs(eps_earth[i, j])
+
+    br_gamma = br_l_to_l_gamma(y, k, PAIR_A, PAIR_B, p["M_H"], p["M_Psi"], p["cos_beta"])
+    br_zp = br_l_to_l_Zp(y, PAIR_A, PAIR_B, p["g_Psi"], p["M_H"], p["M_Psi"], p["M_Zp"])
+    for i, pair in enumerate(PAIRS):
+        out[f"br_{pair}_gamma"] = br_gamma[i]
+        out[f"br_{pair}_Zp"] = br_zp[i]
+
+    M = p["M_Zp"]
+    w_lep = width_to_leptons(p["g_X"], scenario.l, M)
+    w_nu = width_to_neutrinos(G, M)
+    w_psi = width_vector_to_fermions(p["g_Psi"], M, p["M_Psi"])
+    w_psinu = width_to_psi_nu(k, g_l, p["g_Psi"], M, p["M_Psi"])
+    w_had = width_baryonic_hadrons(p["g_X"] * scenario.b, M)
+    width_total = jnp.sum(w_lep) + w_nu + w_psi + w_psinu + w_had
+    out["width_Zp"] = width_total
+    width = jnp.where(width_total > 0, width_total, 1.0)  # Br = 0 when nothing couples
+    out["br_Zp_ee"] = w_lep[0] / width
+    out["br_Zp_mumu"] = w_lep[1] / width
+    out["br_Zp_tautau"] = w_lep[2] / width
+    out["br_Zp_hadrons"] = w_had / width
+    out["br_Zp_invisible"] = (w_nu + w_psi + w_psinu) / width
+    out["r_H"] = h_prime_share(p, scenario, flav)
+    out["g_l"] = g_l * jnp.ones_like(M)
+    return out
+
+
+def derived(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options: ModelOptions = ModelOptions()) -> dict[str, jnp.ndarray]:
+    """Only the real scalars of DERIVED_NAMES (what a fit records)."""
+    obs = observables(p, scenario, options)
+    return {k: obs[k] for k in DERIVED_NAMES}
+
+
+def batched(fn=derived):
+    """vmap a per-point function over a dict of parameter arrays (scenario/options bound by the caller)."""
+    return jax.vmap(fn)
