@@ -72,11 +72,13 @@ def _cmd_evaluate(args) -> int:
 
 
 def _build_likelihoods(likelihood_cfg, scenario: str, where: str):
-    """Configured likelihood objects, or [] when the likelihood library is not available."""
-    try:
-        from likelihoods import build_likelihoods
-    except ImportError:
-        return []
+    """Configured likelihoods; without a config's ``likelihoods`` block, every likelihood that applies to
+    the scenario with its default options."""
+    from likelihoods import build_likelihoods, registry
+
+    if likelihood_cfg is None or not likelihood_cfg:
+        likelihood_cfg = {n: None for n, i in registry().items() if i.scenarios is None or scenario in i.scenarios}
+        where = "default likelihoods"
     return build_likelihoods(likelihood_cfg, scenario=scenario, where=str(where))
 
 

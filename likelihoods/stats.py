@@ -1,0 +1,91 @@
+"""Statistical conventions: how published results become smooth log-likelihoods.
+
+Every function returns log L - log L_max (so 0 at the best point of that measurement, <= 0 elsewhere) and is
+smooth in its argument, so NUTS sees no walls. z(p) = Phi^{-1}(p) is the standard-normal quantile.
+
+* **One-sided upper limit** x < L at confidence level CL on a non-negative quantity (branching ratios,
+  |kappa|^2, ...): a Gaussian measurement centred at 0 whose one-sided CL quantile is L,
+  sigma = L / z(CL), so  -2 Delta ln L = (x / sigma)^2 = z(CL)^2 (x/L)^2.
+  **At the quoted limit -2 Delta ln L = z(CL)^2: 1.64 at 90 % CL, 2.71 at 95 % CL.**
+* **Two-sided interval** a < x < b at CL: a Gaussian with mean (a+b)/2 whose central CL interval is [a, b],
+  sigma = (b - a) / (2 z((1+CL)/2)).  **At either end -2 Delta ln L = z((1+CL)/2)^2: 2.71 at 90 % CL.**
+* **Symmetric measurement** mu +- sigma: Gaussian. **At mu +- sigma: -2 Delta ln L = 1.**
+* **Asymmetric errors** mu +s_plus -s_minus: the variable-width Gaussian of Barlow (arXiv:physics/0406120, Eq. 18),
+  V(x) = s_plus s_minus + (s_plus - s_minus)(x - mu), -2 Delta ln L = (x - mu)^2 / V(x), V floored at a small
+  positive value far on the short side. **At mu + s_plus and mu - s_minus: -2 Delta ln L = 1.**
+* **Poisson count** n observed, mu expected: the saturated Poisson log-likelihood
+  ln L = n ln mu - mu - (n ln n - n);  -2 Delta ln L is the Poisson deviance (0 at mu = n).
+* **Poisson count with a Gaussian-uncertain expectation** (relative uncertainty s on the signal or total): the
+  nuisance is profiled in the Gaussian approximation of the count, -2 Delta ln L = (n - mu)^2 / (mu + (s mu)^2)
+  with mu floored at a small positive value.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+from jax.scipy.special import ndtri, xlogy
+
+from globalfit import _jax  # noqa: F401
+
+__all__ = [
+    "z_one_sided",
+    "z_two_sided",
+    "upper_limit",
+    "interval",
+    "gaussian",
+    "asymmetric_gaussian",
+    "poisson",
+    "poisson_gaussian",
+    "delta_chi2_at_limit",
+]
+
+
+def z_one_sided(cl: float) -> float:
+    """z with P(Z < z) = CL (1.2816 for 90 %)."""
+    return float(ndtri(cl))
+
+
+def z_two_sided(cl: float) -> float:
+    """z with P(|Z| < z) = CL (1.6449 for 90 %)."""
+    return float(ndtri(0.5 * (1.0 + cl)))
+
+
+def delta_chi2_at_limit(kind: str, cl: float) -> float:
+    """-2 Delta ln L that a point exactly at a quoted limit receives under this convention."""
+    return {"upper": z_one_sided, "interval": z_two_sided}[kind](cl) ** 2
+
+
+def upper_limit(x, limit: float, cl: float = 0.9):
+    """One-sided upper limit on a non-negative quantity (see module doc)."""
+    sigma = limit / z_one_sided(cl)
+    return -0.5 * (x / sigma) ** 2
+
+
+def interval(x, lo: float, hi: float, cl: float = 0.9):
+    """Two-sided CL interval [lo, hi] as a Gaussian (see module doc)."""
+    mu = 0.5 * (lo + hi)
+    sigma = (hi - lo) / (2.0 * z_two_sided(cl))
+    return -0.5 * ((x - mu) / sigma) ** 2
+
+
+def gaussian(x, mu: float, sigma: float):
+    return -0.5 * ((x - mu) / sigma) ** 2
+
+
+def asymmetric_gaussian(x, mu: float, s_plus: float, s_minus: float):
+    """Barlow's variable-width Gaussian for mu +s_plus -s_minus."""
+    V = s_plus * s_minus + (s_plus - s_minus) * (x - mu)
+    V = jnp.maximum(V, 1e-3 * s_plus * s_minus)
+    return -0.5 * (x - mu) ** 2 / V
+
+
+def poisson(n: float, mu):
+    """Saturated Poisson log-likelihood ln L(mu) - ln L(mu = n)."""
+    mu = jnp.maximum(mu, 1e-12)
+    return xlogy(n, mu) - mu - (xlogy(n, n) - n)
+
+
+def poisson_gaussian(n: float, mu, rel_sigma: float):
+    """Count n against expectation mu with relative systematic rel_sigma (Gaussian approximation)."""
+    mu = jnp.maximum(mu, 1e-12)
+    return -0.5 * (n - mu) ** 2 / (mu + (rel_sigma * mu) ** 2)
