@@ -1,0 +1,72 @@
+"""Eq. (23) checked by an explicit Dirac trace: the l_a -> l_b Z' width, interference term included.
+
+Vertex (shared/research/seed_equations.md, Eq. 23): M = eps*_mu(k) ubar(p_b) [F_1 gamma^mu P_L + (F_2/m_a) i sigma^{mu nu} q_nu P_R] u(p_a),
+sigma^{mu nu} = (i/2)[gamma^mu, gamma^nu], q = k = p_a - p_b, m_b = 0. The spin-averaged |M|^2 is built from 4x4 Dirac
+matrices and integrated over two-body phase space; the result must equal globalfit.lfv.width_l_to_l_Zp's formula
+m_a/(16 pi) (1-r)^2 [|F_2|^2 (1 + r/2) + |F_1|^2 (1 + 1/(2r)) - 3 Re(F_1 F_2^*)] for arbitrary complex F_1, F_2.
+This fixes the relative sign of the interference for this sigma convention (PHYSICS.md §5 asks for it).
+"""
+
+import numpy as np
+import pytest
+
+I2 = np.eye(2)
+Z2 = np.zeros((2, 2))
+PAULI = [np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]), np.array([[1, 0], [0, -1]])]
+G0 = np.block([[I2, Z2], [Z2, -I2]]).astype(complex)
+GAMMA = [G0] + [np.block([[Z2, s], [-s, Z2]]).astype(complex) for s in PAULI]
+G5 = 1j * GAMMA[0] @ GAMMA[1] @ GAMMA[2] @ GAMMA[3]
+PL, PR = (np.eye(4) - G5) / 2, (np.eye(4) + G5) / 2
+METRIC = np.diag([1.0, -1.0, -1.0, -1.0])
+
+
+def slash(p):
+    pl = METRIC @ p
+    return sum(GAMMA[m] * pl[m] for m in range(4))
+
+
+def width_by_trace(F1, F2, m_a, M):
+    E_k = (m_a**2 + M**2) / (2 * m_a)
+    pmag = (m_a**2 - M**2) / (2 * m_a)
+    p_a = np.array([m_a, 0, 0, 0.0])
+    k = np.array([E_k, 0, 0, pmag])
+    p_b = p_a - k
+    k_low = METRIC @ k
+    vertex = []
+    for mu in range(4):
+        sigma_q = sum(0.5j * (GAMMA[mu] @ GAMMA[nu] - GAMMA[nu] @ GAMMA[mu]) * k_low[nu] for nu in range(4))
+        vertex.append(F1 * GAMMA[mu] @ PL + (F2 / m_a) * 1j * sigma_q @ PR)
+    bar = [G0 @ v.conj().T @ G0 for v in vertex]
+    pol = -METRIC + np.outer(k_low, k_low) / M**2  # sum over Z' polarisations, lower indices
+    A, B = slash(p_b), slash(p_a) + m_a * np.eye(4)
+    msq = sum(pol[mu, nu] * np.trace(A @ vertex[mu] @ B @ bar[nu]) for mu in range(4) for nu in range(4))
+    msq = msq.real / 2  # average over the initial spin
+    return pmag / (8 * np.pi * m_a**2) * msq
+
+
+def width_formula(F1, F2, m_a, M):
+    r = (M / m_a) ** 2
+    br = abs(F2) ** 2 * (1 + r / 2) + abs(F1) ** 2 * (1 + 1 / (2 * r)) - 3 * (F1 * np.conj(F2)).real
+    return m_a / (16 * np.pi) * (1 - r) ** 2 * br
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_width_formula_matches_dirac_trace(seed):
+    rng = np.random.default_rng(seed)
+    F1, F2 = rng.normal(size=2) + 1j * rng.normal(size=2)
+    m_a = 1.77
+    M = rng.uniform(0.05, 1.5)
+    assert width_formula(F1, F2, m_a, M) == pytest.approx(width_by_trace(F1, F2, m_a, M), rel=1e-10)
+
+
+def test_library_uses_the_checked_formula():
+    import jax.numpy as jnp
+
+    from globalfit.constants import constants
+    from globalfit.lfv import form_factors_Zp, width_l_to_l_Zp
+
+    y = jnp.array([0.7, 0.0, 1.3 * np.exp(0.4j)])
+    args = (2, 0, -0.8, 500.0, 300.0, 1.2)  # large M_Zp and M_Psi ~ M_H so F_1 matters
+    F1, F2 = (complex(f) for f in form_factors_Zp(y, *args))
+    want = width_by_trace(F1, F2, constants().m_tau, 1.2)
+    assert float(width_l_to_l_Zp(y, *args)) == pytest.approx(want, rel=1e-10)
