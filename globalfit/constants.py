@@ -109,6 +109,13 @@ def _particle(api, name: str):
         return api.get_particle_by_name(name)
 
 
+def _quiet(particle, attr: str) -> float:
+    """particle.<attr> as a float, silencing the SQLAlchemy warnings the pdg package emits."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(getattr(particle, attr))
+
+
 @functools.lru_cache(maxsize=1)
 def constants() -> Constants:
     """Read every constant once (PDG database + CODATA) and cache the result."""
@@ -116,20 +123,8 @@ def constants() -> Constants:
 
     api = pdg_api()
 
-    def mass(name: str) -> float:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return float(_particle(api, name).mass)
-
-    def lifetime(name: str) -> float:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return float(_particle(api, name).lifetime)
-
-    def width(name: str) -> float:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return float(_particle(api, name).width)
+    def q(name: str, attr: str = "mass") -> float:
+        return _quiet(_particle(api, name), attr)
 
     def value(pdgid: str) -> float:
         with warnings.catch_warnings():
@@ -143,23 +138,23 @@ def constants() -> Constants:
         alpha=float(codata["fine-structure constant"][0]),
         sin2_theta_W=float(codata["weak mixing angle"][0]),
         hbar_GeV_s=float(hbar_eV_s) * 1e-9,
-        m_e=mass("e-"),
-        m_mu=mass("mu-"),
-        m_tau=mass("tau-"),
-        M_W=mass("W+"),
-        M_Z=mass("Z0"),
-        m_pi0=mass("pi0"),
-        m_pi=mass("pi+"),
-        m_K=mass("K+"),
-        m_eta=mass("eta"),
-        m_p=mass("p"),
-        m_n=mass("n"),
-        tau_mu=lifetime("mu-"),
-        tau_tau=lifetime("tau-"),
-        tau_pi=lifetime("pi+"),
-        tau_K=lifetime("K+"),
-        width_pi0=width("pi0"),
+        m_e=q("e-"),
+        m_mu=q("mu-"),
+        m_tau=q("tau-"),
+        M_W=q("W+"),
+        M_Z=q("Z0"),
+        m_pi0=q("pi0"),
+        m_pi=q("pi+"),
+        m_K=q("K+"),
+        m_eta=q("eta"),
+        m_p=q("p"),
+        m_n=q("n"),
+        tau_mu=q("mu-", "lifetime"),
+        tau_tau=q("tau-", "lifetime"),
+        tau_pi=q("pi+", "lifetime"),
+        tau_K=q("K+", "lifetime"),
+        width_pi0=q("pi0", "width"),
         br_pi0_gg=value("S009.1"),
-        m_omega=mass("omega(782)"),
-        width_omega=width("omega(782)"),
+        m_omega=q("omega(782)"),
+        width_omega=q("omega(782)", "width"),
     )
