@@ -9,7 +9,7 @@ The pi0 gamma Z' vertex comes from the chiral anomaly with the same flavour trac
                            = (2/3) (alpha_B/alpha) (M/m_pi0)^3 (1 - m_pi0^2/M^2)^3 Gamma(pi0 -> gamma gamma) |F|^2,
 
 alpha_B = g_B^2/(4 pi), normalised to the measured Gamma(pi0 -> gamma gamma) (PDG) so that f_pi needs no
-input, with the vector-meson-dominance factor F_omega(s) = m_omega^2/(m_omega^2 - s - i m_omega Gamma_omega)
+input, with the vector-meson-dominance factor F_omega(s) proportional to 1/(m_omega^2 - s - i m_omega Gamma_omega), F(0) = 1
 (omega mass and width from PDG). The coefficient is derived here (anomaly + VMD, cross-checked against
 pi0 -> gamma gamma); its agreement with Tulin's printed equation could not be checked (only the abstract
 was readable).
@@ -30,10 +30,11 @@ __all__ = ["width_to_pi0_gamma", "width_baryonic_hadrons", "omega_form_factor_sq
 
 
 def omega_form_factor_sq(s):
-    """|F_omega(s)|^2 = m_w^4 / ((m_w^2 - s)^2 + m_w^2 Gamma_w^2)."""
+    """|F_omega(s)|^2 = (m_w^4 + m_w^2 Gamma_w^2) / ((m_w^2 - s)^2 + m_w^2 Gamma_w^2), normalised to F(0) = 1."""
     c = constants()
     mw2 = c.m_omega**2
-    return mw2**2 / ((mw2 - s) ** 2 + mw2 * c.width_omega**2)
+    damp = mw2 * c.width_omega**2
+    return (mw2**2 + damp) / ((mw2 - s) ** 2 + damp)
 
 
 def width_to_pi0_gamma(g_B, M):

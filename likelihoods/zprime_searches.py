@@ -1,0 +1,357 @@
+"""Direct Z' searches of the paper's Fig. 1 (arXiv:1607.07616; PHYSICS.md §8).
+
+**Data.** Digitised limits on the coupling g vs M_Z' in ``likelihoods/data/zprime_*.csv``, each file headed by
+its experiment, paper and digitisation source. All curves are DarkCast (Ilten et al.) recasts of the
+published dark-photon limits, tag [D] of ``constraints_data.md`` (derived by running public code on published
+digitised data, log-interpolated at the listed masses; not published numbers): §D1 to DarkCast's
+``B-L_boson`` model for B-L and L, §C5 to DarkCast's ``B_boson`` model for B. Each curve is treated as a
+90 % CL limit (option ``cl``). Between tabulated masses ln g is interpolated linearly in ln M.
+
+**Recast to the Farzan–Heeck model.** A search counts S = (production) x Br(Z' -> observed channel) x
+(decay probability). Production is by electrons (BaBar, NA64, E137: ∝ (g_X l_e)^2) or by hadrons (nu-Cal,
+CHARM, NA48/2 pi0 -> gamma Z': ∝ (g_X b)^2; the reference models have |l_e| = b = 1). The reference
+branching ratios and width are those of DarkCast's model, computed here with this package's widths
+(:mod:`globalfit.widths`, :mod:`globalfit.hadrons`) at g = 1:
+
+* B-L reference: leptons with charge -1, three nu nubar (|G|^2 = 3 g^2, no Psi, i.e. g_Psi = 0), hadrons of
+  b = 1 (Z' -> pi0 gamma);
+* B reference: quark charge 1/3, charged leptons through the loop kinetic mixing of DarkCast's ``B_boson``,
+  x_l = -e^2/(16 pi^2) per unit g (github.com/micha-a-schmidt/darkcast, models/B_boson.py), no neutrinos.
+  The same loop coupling, x_l g_X b, is added to the model's charged leptons (the globalfit model has none
+  at tree level for U(1)_B), in its visible and total widths.
+
+In the B-L scenario with g_Psi = 0 the ratios below are 1 and every curve is reproduced exactly; hadronic
+modelling (pi0 gamma only, no 3 pi) cancels in the ratios.
+
+* **Prompt searches** (invisible: BaBar 1702.03327, NA64 1906.00176; visible ee+mumu: BaBar 1406.2980,
+  NA48/2 1504.00607). The rate is production x Br:
+
+      R = P g_X^2 Br(Z' -> D) / (g_lim(M)^2 Br_ref(Z' -> D)),   P = l_e^2 or b^2,
+
+  D = invisible (nu nubar, Psi nu, Psi Psibar: ``br_Zp_invisible``) or charged leptons (ee + mumu).
+  Invisible searches ignore visible decays outside the detector (conservative).
+* **Beam dumps** (E137, nu-Cal I, CHARM: excluded bands g_lo..g_hi). Single-energy decay-in-volume model:
+  S ∝ P g^2 Br(Z' -> ee+mumu) Pdec(Gamma_tot a), Pdec(u) = exp(-u) (1 - exp(-r u)), with r = (decay-region
+  length)/(distance to it) of the experiment and a(M) [1/GeV] an effective boost x distance. At each mass,
+  a and the normalisation are solved so that the reference model has R = S/S_thr = 1 exactly at both band
+  edges (the lower edge is the long-lived regime S ∝ g^4, the upper the exponential lifetime cut). The model's
+  own total width (extra invisible channels) and Br then move both edges. Approximation: one effective boost
+  per mass instead of the experiment's spectrum, so only the edges are data; the band interior and the
+  response to a changed lifetime are modelled. Geometry ratios r (recalled, not read: E137 204 m decay region
+  after 179 m shield, Bjorken et al. arXiv:0906.0580; nu-Cal I 23 m after 64 m; CHARM 35 m after 480 m) only
+  shape the interior.
+
+**Likelihood.** -2 Delta ln L = z(CL)^2 R^2 (:func:`likelihoods.stats.upper_limit` on R with limit 1), times
+a taper w(M): w = 1 inside the tabulated mass range, smoothstep to exactly 0 over the outermost ``taper``
+(default 0.1) in ln M, and 0 outside (no constraint). **A point on a curve at an interior tabulated mass gets
+-2 Delta ln L = 1.64** (90 % CL); inside a beam-dump band more.
+
+**U(1)_B meson decay** [zp_baryonic_pi0]: Br(pi0 -> gamma Z') = 2 (g_B^2/e^2) (1 - M^2/m_pi0^2)^3
+|F_omega(M^2)|^2 Br(pi0 -> gamma gamma), g_B = g_X b. Derivation: the anomaly vertex is
+∝ N_c Tr[tau_3 {Q_1, Q_2}]; N_c Tr[tau_3 Q Q_B] = N_c Tr[tau_3 Q^2] = 1, so the gamma Z' amplitude is 2 g_B/e times
+the gamma gamma one, and the identical-photon factor 1/2 is absent: ratio 4 (g_B/e)^2/2. It is the crossing of
+:mod:`globalfit.hadrons` (Gamma(Z' -> pi0 gamma) = (2/3)(alpha_B/alpha)(M/m_pi0)^3(1 - m_pi0^2/M^2)^3 Gamma_gg,
+the 1/3 from averaging the Z' spin) and reproduces Br(pi0 -> gamma A') = 2 eps^2 (1 - M^2/m^2)^3 Br_gg of a dark
+photon. Times the fraction of Z' that escapes (1 - Br(charged leptons) - Br(pi0 gamma); decays by the loop
+coupling are slow and taken as escaping), compared with the PDG 90 % CL limit Br(pi0 -> gamma nu nubar) < 1.9e-7
+(S009.15). Approximation: that search assumed three-body kinematics, not a mono-energetic photon.
+
+**Neutron–lead scattering** [zp_neutron_lead] — **UNVERIFIED**: alpha_B = g_B^2/(4 pi) < 3.4e-11 (M/MeV)^4
+(Barbieri & Ericson PLB 57 (1975) 270; Leeb & Schmiedmayer PRL 68 (1992) 1472) is a recollection: the
+coefficient, its CL and its mass range (default M < 0.1 GeV) were not read in any source
+(constraints_data.md §C2, addendum §5). The paper's Fig. 1 uses it; enable it knowingly.
+
+Not built (no sourced rate or data): eta -> gamma Z', K+ -> pi+ Z' (Dror–Lasenby–Pospelov rate,
+arXiv:1707.01503 v3, not transcribed), J/psi and Upsilon decays.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+from scipy.optimize import brentq
+
+from globalfit.constants import constants
+from globalfit.hadrons import omega_form_factor_sq, width_baryonic_hadrons
+from globalfit.scenarios import Scenario
+from globalfit.widths import width_to_leptons
+
+from . import register
+from ._pdg import limit_from_options
+from .stats import upper_limit
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One digitised curve: file key, production ('electron' | 'hadron'), channel ('invisible' | 'leptons'),
+    geometry ratio r for beam dumps (None: prompt one-sided limit)."""
+
+    key: str
+    label: str
+    production: str
+    channel: str
+    r: float | None = None
+
+
+LEPTONIC = {
+    "babar_invisible": Curve("bl_babar_invisible", "BaBar invisible", "electron", "invisible"),
+    "na64_invisible": Curve("bl_na64_invisible", "NA64 invisible", "electron", "invisible"),
+    "babar_visible": Curve("bl_babar_visible", "BaBar visible", "electron", "leptons"),
+    "E137": Curve("bl_e137", "E137", "electron", "leptons", 204.0 / 179.0),
+    "nuCal": Curve("bl_nucal", "nu-Cal I", "hadron", "leptons", 23.0 / 64.0),
+    "CHARM": Curve("bl_charm", "CHARM", "hadron", "leptons", 35.0 / 480.0),
+}
+BARYONIC = {
+    "NA48/2": Curve("b_na48_visible", "NA48/2", "hadron", "leptons"),
+    "BaBar": Curve("b_babar_visible", "BaBar visible", "hadron", "leptons"),
+    "CHARM": Curve("b_charm", "CHARM", "hadron", "leptons", 35.0 / 480.0),
+    "nuCal": Curve("b_nucal", "nu-Cal I", "hadron", "leptons", 23.0 / 64.0),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def read_curve(key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str]:
+    """(mass [GeV], g_lower, g_upper or None, provenance header) of ``data/zprime_<key>.csv``."""
+    path = DATA / f"zprime_{key}.csv"
+    lines = path.read_text().splitlines()
+    header = "\n".join(ln[2:] for ln in lines if ln.startswith("#"))
+    arr = np.loadtxt(path, delimiter=",", comments="#", skiprows=sum(1 for ln in lines if ln.startswith("#")) + 1, ndmin=2)
+    return arr[:, 0], arr[:, 1], (arr[:, 2] if arr.shape[1] > 2 else None), header
+
+
+def loop_lepton_coupling() -> float:
+    """DarkCast B_boson charged-lepton coupling per unit g: -e^2/(16 pi^2)."""
+    return -constants().e_charge ** 2 / (16 * np.pi**2)
+
+
+def reference_widths(model: str, M):
+    """(Gamma_invisible, Gamma_ee+mumu, Gamma_total) of DarkCast's reference model at g = 1 [GeV]."""
+    if model == "B-L":
+        lep = width_to_leptons(1.0, (-1.0, -1.0, -1.0), M)
+        inv = 3.0 * M / (24 * jnp.pi)
+    else:
+        x = loop_lepton_coupling()
+        lep = width_to_leptons(x, (1.0, 1.0, 1.0), M)
+        inv = jnp.zeros_like(M)
+    had = width_baryonic_hadrons(1.0, M)
+    return inv, lep[0] + lep[1], inv + jnp.sum(lep, axis=0) + had
+
+
+def _smoothstep(t):
+    t = jnp.clip(t, 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def mass_window(M, m_lo: float, m_hi: float, taper: float):
+    """1 inside [m_lo, m_hi] away from its ends, C^1 smoothstep to exactly 0 at the ends over `taper` in ln M."""
+    x = jnp.log(M)
+    return _smoothstep((x - np.log(m_lo)) / taper) * _smoothstep((np.log(m_hi) - x) / taper)
+
+
+def _log_pdec(u, r):
+    """ln[exp(-u)(1 - exp(-r u))] in numpy, stable for small and large u."""
+    return -u + np.log(-np.expm1(-r * u))
+
+
+def _solve_band(lnM_grid, lo, hi, br_ref, gamma_ref, r):
+    """Per mass: a [1/GeV] and ln C such that R(g_lo) = R(g_hi) = 1 for the reference model."""
+    ln_a, ln_c = [], []
+    for glo, ghi, b, gam in zip(lo, hi, br_ref, gamma_ref):
+        t = (ghi / glo) ** 2
+        f = lambda lu: _log_pdec(np.exp(lu), r) - np.log(t) - _log_pdec(t * np.exp(lu), r)  # noqa: E731
+        u = np.exp(brentq(f, -60.0, 10.0, xtol=1e-13))
+        ln_a.append(np.log(u / (glo**2 * gam)))
+        ln_c.append(np.log(glo**2 * b) + _log_pdec(u, r))
+    return np.array(ln_a), np.array(ln_c)
+
+
+def _validate(cl: float, taper: float):
+    if not 0 < cl < 1:
+        raise ValueError(f"cl must be a fraction in (0, 1), got {cl}")
+    if not 0 < taper <= 1:
+        raise ValueError(f"taper must be in (0, 1] (width in ln M of the turn-off), got {taper}")
+
+
+def build_curve(curve: Curve, reference: str, cl: float, taper: float, n_grid: int = 200):
+    """R(M, P, g_X^2, Br_model, Gamma_model) for one curve, and its mass window; pure JAX."""
+    mass, lo, hi, header = read_curve(curve.key)
+    m_lo, m_hi = float(mass[0]), float(mass[-1])
+    lnm, lnlo = np.log(mass), np.log(lo)
+    if curve.r is None:
+        ch = 0 if curve.channel == "invisible" else 1
+
+        def ratio(M, prod, g2, br_model, width_model):
+            inside = (M > m_lo) & (M < m_hi)
+            Ms = jnp.where(inside, M, np.sqrt(m_lo * m_hi))
+            w = reference_widths(reference, Ms)
+            br_ref = w[ch] / w[2]
+            g_lim = jnp.exp(jnp.interp(jnp.log(Ms), lnm, lnlo))
+            return prod * g2 * br_model / (g_lim**2 * br_ref)
+
+    else:
+        grid = np.unique(np.concatenate([lnm, np.linspace(lnm[0], lnm[-1], n_grid)]))
+        glo = np.exp(np.interp(grid, lnm, lnlo))
+        ghi = np.exp(np.interp(grid, lnm, np.log(hi)))
+        _, w_lep, w_tot = (np.asarray(x) for x in reference_widths(reference, jnp.asarray(np.exp(grid))))
+        ln_a, ln_c = _solve_band(grid, glo, ghi, w_lep / w_tot, w_tot, curve.r)
+        r = curve.r
+
+        def ratio(M, prod, g2, br_model, width_model):
+            lM = jnp.log(M)
+            u = width_model * jnp.exp(jnp.interp(lM, grid, ln_a))
+            pdec = jnp.exp(-u) * (-jnp.expm1(-r * u))
+            return prod * g2 * br_model * pdec / jnp.exp(jnp.interp(lM, grid, ln_c))
+
+    def loglike_at(M, prod, g2, br_model, width_model):
+        inside = (M > m_lo) & (M < m_hi)
+        R = ratio(M, prod, g2, br_model, width_model)
+        R = jnp.where(inside, R, 0.0)
+        return mass_window(M, m_lo, m_hi, taper) * upper_limit(R, 1.0, cl)
+
+    loglike_at.header = header
+    loglike_at.mass_range = (m_lo, m_hi)
+    return loglike_at
+
+
+def _pick(experiments, table: dict, allowed: list[str], what: str) -> list[str]:
+    if experiments is None:
+        return allowed
+    names = [experiments] if isinstance(experiments, str) else list(experiments)
+    for n in names:
+        if n not in table:
+            raise ValueError(f"unknown experiment {n!r} for {what}; choose from {sorted(table)}")
+        if n not in allowed:
+            raise ValueError(f"{what}: {n} needs a Z' coupling to quarks or electrons that this scenario lacks")
+    if not names:
+        raise ValueError(f"{what}: experiments must name at least one of {allowed}")
+    return names
+
+
+def _production(curve: Curve, scenario: Scenario) -> float:
+    return scenario.l[0] ** 2 if curve.production == "electron" else scenario.b**2
+
+
+def _leptonic(scenario: Scenario, names: list[str], cl: float, taper: float):
+    """Sum of the B-L-reference curves `names` for the model's Br and width."""
+    _validate(cl, taper)
+    parts = [(build_curve(LEPTONIC[n], "B-L", cl, taper), LEPTONIC[n], _production(LEPTONIC[n], scenario)) for n in names]
+
+    def loglike(obs, p):
+        total = 0.0
+        for fn, c, prod in parts:
+            br = obs["br_Zp_invisible"] if c.channel == "invisible" else obs["br_Zp_ee"] + obs["br_Zp_mumu"]
+            total = total + fn(p["M_Zp"], prod, p["g_X"] ** 2, br, obs["width_Zp"])
+        return total
+
+    loglike.curves = {n: fn.header for (fn, _, _), n in zip(parts, names)}
+    return loglike
+
+
+_LEP_REF = "DarkCast recast (constraints_data.md D1 [D]) of "
+
+
+@register("zp_babar_invisible", constrains="g_X Br(Z'->inv)^(1/2) vs M_Zp (e+e- -> gamma + invisible)",
+          reference=_LEP_REF + "BaBar arXiv:1702.03327", data_edition="DarkCast B-L recast [D], data/zprime_bl_babar_invisible.csv",
+          scenarios=("B-L", "L"))
+def build_babar_invisible(scenario: Scenario, cl: float = 0.9, taper: float = 0.1):
+    return _leptonic(scenario, ["babar_invisible"], cl, taper)
+
+
+@register("zp_na64_invisible", constrains="g_X Br(Z'->inv)^(1/2) vs M_Zp (e- N -> e- N + invisible)",
+          reference=_LEP_REF + "NA64 arXiv:1906.00176", data_edition="DarkCast B-L recast [D], data/zprime_bl_na64_invisible.csv",
+          scenarios=("B-L", "L"))
+def build_na64_invisible(scenario: Scenario, cl: float = 0.9, taper: float = 0.1):
+    return _leptonic(scenario, ["na64_invisible"], cl, taper)
+
+
+@register("zp_babar_visible", constrains="g_X Br(Z'->ee,mumu)^(1/2) vs M_Zp (e+e- -> gamma l+ l-)",
+          reference=_LEP_REF + "BaBar arXiv:1406.2980", data_edition="DarkCast B-L recast [D], data/zprime_bl_babar_visible.csv",
+          scenarios=("B-L", "L"))
+def build_babar_visible(scenario: Scenario, cl: float = 0.9, taper: float = 0.1):
+    return _leptonic(scenario, ["babar_visible"], cl, taper)
+
+
+@register("zp_beam_dump", constrains="excluded (g_X, M_Zp) bands of E137, nu-Cal I, CHARM (Z' -> ee, mumu; lifetime)",
+          reference=_LEP_REF + "E137 (Andreas et al. PRD 86, 095019), nu-Cal I (Bluemlein-Brunner), CHARM (Bergsma 1985)",
+          data_edition="DarkCast B-L recast [D], data/zprime_bl_{e137,nucal,charm}.csv", scenarios=("B-L", "L"))
+def build_beam_dump(scenario: Scenario, experiments: tuple[str, ...] | list[str] | None = None, cl: float = 0.9, taper: float = 0.1):
+    allowed = [n for n in ("E137", "nuCal", "CHARM") if _production(LEPTONIC[n], scenario) != 0]
+    table = {k: v for k, v in LEPTONIC.items() if v.r is not None}
+    return _leptonic(scenario, _pick(experiments, table, allowed, "zp_beam_dump"), cl, taper)
+
+
+@register("zp_baryonic_visible", constrains="g_B vs M_Zp from Z' -> e+e- (NA48/2, BaBar) and beam dumps (CHARM, nu-Cal I)",
+          reference="DarkCast recast (constraints_data.md C5 [D]) of NA48/2 arXiv:1504.00607, BaBar arXiv:1406.2980, CHARM, nu-Cal I",
+          data_edition="DarkCast B recast [D], data/zprime_b_*.csv", scenarios=("B",))
+def build_baryonic_visible(scenario: Scenario, experiments: tuple[str, ...] | list[str] | None = None, cl: float = 0.9, taper: float = 0.1):
+    _validate(cl, taper)
+    names = _pick(experiments, BARYONIC, list(BARYONIC), "zp_baryonic_visible")
+    parts = [(build_curve(BARYONIC[n], "B", cl, taper), scenario.b**2) for n in names]
+    x = loop_lepton_coupling()
+
+    def loglike(obs, p):
+        M, gB = p["M_Zp"], p["g_X"] * scenario.b
+        loop = width_to_leptons(x * gB, (1.0, 1.0, 1.0), M)
+        w_tot = obs["width_Zp"] + jnp.sum(loop)
+        w_vis = loop[0] + loop[1] + obs["width_Zp"] * (obs["br_Zp_ee"] + obs["br_Zp_mumu"])
+        br = jnp.where(w_tot > 0, w_vis / jnp.where(w_tot > 0, w_tot, 1.0), 0.0)
+        return sum(fn(M, prod, p["g_X"] ** 2, br, w_tot) for fn, prod in parts)
+
+    loglike.curves = {n: fn.header for (fn, _), n in zip(parts, names)}
+    return loglike
+
+
+def br_pi0_gamma_zp(g_B, M):
+    """Br(pi0 -> gamma Z') = 2 (g_B^2/e^2)(1 - M^2/m_pi0^2)^3 |F_omega(M^2)|^2 Br(pi0 -> gamma gamma); 0 above m_pi0."""
+    c = constants()
+    x = (M / c.m_pi0) ** 2
+    open_ = x < 1.0
+    xs = jnp.where(open_, x, 0.0)
+    br = 2.0 * g_B**2 / c.e_charge**2 * (1.0 - xs) ** 3 * omega_form_factor_sq(jnp.where(open_, M, 0.0) ** 2) * c.br_pi0_gg
+    return jnp.where(open_, br, 0.0)
+
+
+@register("zp_baryonic_pi0", constrains="Br(pi0 -> gamma Z') x Br(Z' escapes)",
+          reference="PDG S009.15 (pi0 -> gamma nu nubar); rate: chiral anomaly (this module)",
+          data_edition="PDG 2026", scenarios=("B", "B-3Ltau"))
+def build_baryonic_pi0(scenario: Scenario, limit: float | None = None, cl: float | None = None):
+    lim = limit_from_options("S009.15", limit, cl, "zp_baryonic_pi0")
+
+    def loglike(obs, p):
+        visible = obs["br_Zp_ee"] + obs["br_Zp_mumu"] + obs["br_Zp_tautau"] + obs["br_Zp_hadrons"]
+        escape = jnp.clip(1.0 - visible, 0.0, 1.0)
+        return upper_limit(br_pi0_gamma_zp(p["g_X"] * scenario.b, p["M_Zp"]) * escape, lim.value, lim.cl)
+
+    loglike.limit = lim
+    return loglike
+
+
+NPB_COEFF = 3.4e-11  # UNVERIFIED recollection: alpha_B < 3.4e-11 (M/MeV)^4 (constraints_data.md C2)
+
+
+@register("zp_neutron_lead", constrains="alpha_B = g_B^2/4pi vs M_Zp (neutron-Pb scattering) -- UNVERIFIED coefficient",
+          reference="Barbieri & Ericson PLB 57 (1975) 270; Leeb & Schmiedmayer PRL 68 (1992) 1472 (not read)",
+          data_edition="UNVERIFIED recollection: alpha_B < 3.4e-11 (M/MeV)^4", scenarios=("B", "B-3Ltau"))
+def build_neutron_lead(scenario: Scenario, coefficient: float = NPB_COEFF, m_min: float = 1e-5, m_max: float = 0.1,
+                       cl: float = 0.9, taper: float = 0.1):
+    _validate(cl, taper)
+    if not coefficient > 0:
+        raise ValueError(f"coefficient must be > 0, got {coefficient}")
+    if not 0 < m_min < m_max:
+        raise ValueError(f"need 0 < m_min < m_max [GeV], got {m_min}, {m_max}")
+
+    def loglike(obs, p):
+        M = p["M_Zp"]
+        inside = (M > m_min) & (M < m_max)
+        Ms = jnp.where(inside, M, np.sqrt(m_min * m_max))
+        alpha_B = (p["g_X"] * scenario.b) ** 2 / (4 * jnp.pi)
+        R = jnp.where(inside, alpha_B / (coefficient * (Ms / 1e-3) ** 4), 0.0)
+        return mass_window(M, m_min, m_max, taper) * upper_limit(R, 1.0, cl)
+
+    return loglike

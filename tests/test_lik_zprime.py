@@ -1,0 +1,154 @@
+"""Z' search likelihoods (likelihoods/zprime_searches.py): finite over the prior box and outside the digitised
+mass ranges, zero at the SM point, -2 Delta ln L = 1.64 on a digitised curve, pi0 -> gamma Z' rate checks."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from globalfit.constants import constants
+from globalfit.errors import ConfigError
+from globalfit.hadrons import omega_form_factor_sq, width_to_pi0_gamma
+from globalfit.model import observables
+from globalfit.parameters import PARAM_NAMES
+from likelihoods import build_likelihoods, registry
+from likelihoods.stats import delta_chi2_at_limit
+from likelihoods.zprime_searches import BARYONIC, LEPTONIC, br_pi0_gamma_zp, read_curve
+from tests.helpers import point
+from tests.test_likelihoods_generic import _points
+
+CHI2_90 = delta_chi2_at_limit("upper", 0.9)
+MINE = [n for n, i in registry().items() if i.builder.__module__ == "likelihoods.zprime_searches"]
+
+
+def _mine(scenario):
+    return {n: None for n in MINE if scenario in registry()[n].scenarios}
+
+
+@functools.lru_cache(maxsize=None)
+def _batched(scenario):
+    lks = build_likelihoods(_mine(scenario), scenario)
+
+    def total(p):
+        obs = observables(p, scenario)
+        return sum(lk.loglike(obs, p) for lk in lks)
+
+    return jax.jit(jax.vmap(jax.value_and_grad(total)))
+
+
+def _chi2(name, scenario, opts=None, **p):
+    lk = build_likelihoods({name: opts}, scenario)[0]
+    q = point(**{"g_Psi": 0.0, "M_Psi": 1.0, **p})
+    return -2.0 * float(lk.loglike(observables(q, scenario), q))
+
+
+@pytest.mark.parametrize("scenario", ["B", "B-L", "L", "B-3Ltau"])
+def test_finite_over_box_and_outside_mass_ranges(scenario, rng):
+    p = _points(rng, 96, scenario)
+    # add points below, at the ends of and above every tabulated range, at large coupling
+    extra = np.array([1e-4, 1.5e-3, 2e-3, 5e-3, 0.134, 0.135, 0.2, 0.5, 1.0, 1.2, 5.0])
+    n = len(extra)
+    p = {k: jnp.concatenate([v, jnp.full(n, v[0])]) for k, v in p.items()}
+    p["M_Zp"] = p["M_Zp"].at[-n:].set(extra)
+    p["g_X"] = p["g_X"].at[-n:].set(0.3)
+    val, grad = _batched(scenario)(p)
+    assert np.all(np.isfinite(np.asarray(val))) and np.all(np.asarray(val) <= 0.0)
+    for k in PARAM_NAMES:
+        assert np.all(np.isfinite(np.asarray(grad[k]))), k
+
+
+@pytest.mark.parametrize("scenario", ["B", "B-L", "L", "B-3Ltau"])
+def test_sm_point_is_maximum(scenario):
+    for name in _mine(scenario):
+        for M in (3e-3, 0.03, 0.3):
+            assert abs(_chi2(name, scenario, M_Zp=M, g_X=1e-12)) < 1e-12, (name, M)
+
+
+def test_zero_outside_mass_range():
+    assert _chi2("zp_na64_invisible", "B-L", M_Zp=1.5e-3, g_X=1.0) == 0.0
+    assert _chi2("zp_na64_invisible", "B-L", M_Zp=2.0, g_X=1.0) == 0.0
+    assert _chi2("zp_beam_dump", "B-L", M_Zp=0.6, g_X=1e-7) == 0.0
+    assert _chi2("zp_neutron_lead", "B", M_Zp=0.2, g_X=1.0) == 0.0
+    assert _chi2("zp_baryonic_pi0", "B", M_Zp=0.14, g_X=1.0) == 0.0
+
+
+@pytest.mark.parametrize("name,key", [("zp_babar_invisible", "babar_invisible"), ("zp_na64_invisible", "na64_invisible"),
+                                      ("zp_babar_visible", "babar_visible")])
+def test_prompt_curve_gives_promised_chi2(name, key):
+    mass, lo, _, header = read_curve(LEPTONIC[key].key)
+    assert "arXiv" in header and "[D]" in header
+    for M, g in list(zip(mass, lo))[1:-1]:  # interior tabulated masses (the ends are tapered to 0)
+        assert _chi2(name, "B-L", M_Zp=M, g_X=g) == pytest.approx(CHI2_90, rel=1e-9)
+    assert CHI2_90 == pytest.approx(1.642, rel=1e-3)
+
+
+@pytest.mark.parametrize("exp", ["E137", "nuCal", "CHARM"])
+def test_beam_dump_band_edges(exp):
+    mass, lo, hi, _ = read_curve(LEPTONIC[exp].key)
+    for M, a, b in list(zip(mass, lo, hi))[1:-1]:
+        for g in (a, b):
+            assert _chi2("zp_beam_dump", "B-L", {"experiments": [exp]}, M_Zp=M, g_X=g) == pytest.approx(CHI2_90, rel=1e-6)
+        mid = np.sqrt(a * b)
+        assert _chi2("zp_beam_dump", "B-L", {"experiments": [exp]}, M_Zp=M, g_X=mid) > 100.0
+        assert _chi2("zp_beam_dump", "B-L", {"experiments": [exp]}, M_Zp=M, g_X=3 * b) < 1e-3
+
+
+def test_extra_invisible_width_weakens_visible_limits():
+    # an open Psi Psibar channel (M_Psi < M/2) dilutes Br(ee) and shortens the lifetime
+    base = _chi2("zp_babar_visible", "B-L", M_Zp=0.1, g_X=6.1e-4)
+    dark = _chi2("zp_babar_visible", "B-L", M_Zp=0.1, g_X=6.1e-4, g_Psi=1.0, M_Psi=0.01)
+    assert base == pytest.approx(CHI2_90) and dark < 1e-3 * base
+    inv = _chi2("zp_na64_invisible", "B-L", M_Zp=0.1, g_X=1.2e-4, g_Psi=1.0, M_Psi=0.01)
+    assert inv > CHI2_90  # Br(invisible) -> 1 > Br_ref(invisible)
+
+
+def test_beam_dump_options():
+    lk = build_likelihoods({"zp_beam_dump": None}, "L")[0]
+    assert list(lk.loglike.curves) == ["E137"]  # L: no tree-level quark coupling, no hadronic production
+    with pytest.raises(ConfigError, match="coupling to quarks"):
+        build_likelihoods({"zp_beam_dump": {"experiments": ["nuCal"]}}, "L")
+    with pytest.raises(ConfigError, match="unknown experiment"):
+        build_likelihoods({"zp_beam_dump": {"experiments": ["E999"]}}, "B-L")
+    with pytest.raises(ConfigError, match="taper"):
+        build_likelihoods({"zp_na64_invisible": {"taper": 0.0}}, "B-L")
+
+
+@pytest.mark.parametrize("exp", list(BARYONIC))
+def test_baryonic_visible_curves(exp):
+    mass, lo, hi, _ = read_curve(BARYONIC[exp].key)
+    for i in range(1, len(mass) - 1):
+        for g in (lo[i],) if hi is None else (lo[i], hi[i]):
+            assert _chi2("zp_baryonic_visible", "B", {"experiments": [exp]}, M_Zp=mass[i], g_X=g) == pytest.approx(CHI2_90, rel=1e-6)
+
+
+def test_pi0_rate_and_limit():
+    c = constants()
+    M = 0.05
+    lk = build_likelihoods({"zp_baryonic_pi0": None}, "B")[0]
+    lim = lk.loglike.limit
+    assert lim.value == pytest.approx(1.9e-7) and "gamma nu nubar" in lim.source
+    x = (M / c.m_pi0) ** 2
+    g = c.e_charge * np.sqrt(lim.value / (2 * (1 - x) ** 3 * float(omega_form_factor_sq(M**2)) * c.br_pi0_gg))
+    assert _chi2("zp_baryonic_pi0", "B", M_Zp=M, g_X=g) == pytest.approx(CHI2_90, rel=1e-9)
+    assert _chi2("zp_baryonic_pi0", "B-3Ltau", M_Zp=M, g_X=g) == pytest.approx(CHI2_90, rel=1e-9)
+
+
+def test_pi0_rate_is_the_crossing_of_zp_to_pi0_gamma():
+    """Same anomaly coupling: Gamma(pi0->gamma Z') m^3/(m^2-M^2)^3 = 3 Gamma(Z'->pi0 gamma) M'^3/(M'^2-m^2)^3 (per |F|^2)."""
+    c = constants()
+    g, M, Mp = 1e-3, 0.06, 0.4
+    k_decay = float(br_pi0_gamma_zp(g, M)) * c.width_pi0 * c.m_pi0**3 / ((c.m_pi0**2 - M**2) ** 3 * float(omega_form_factor_sq(M**2)))
+    k_cross = 3 * float(width_to_pi0_gamma(g, Mp)) * Mp**3 / ((Mp**2 - c.m_pi0**2) ** 3 * float(omega_form_factor_sq(Mp**2)))
+    assert k_decay == pytest.approx(k_cross, rel=1e-10)
+    # dark-photon limit (F(0) = 1 up to Gamma_omega^2/m_omega^2 ~ 1e-4): Br = 2 eps^2 (1 - x)^3 Br_gg with g_B = eps e
+    assert float(br_pi0_gamma_zp(c.e_charge * 1e-3, 1e-6)) == pytest.approx(2e-6 * c.br_pi0_gg, rel=3e-4)
+
+
+def test_neutron_lead_is_flagged_and_at_limit():
+    info = registry()["zp_neutron_lead"]
+    assert "UNVERIFIED" in info.data_edition
+    M = 0.01
+    g = np.sqrt(4 * np.pi * 3.4e-11 * (M / 1e-3) ** 4)
+    assert _chi2("zp_neutron_lead", "B", M_Zp=M, g_X=g) == pytest.approx(CHI2_90, rel=1e-9)
