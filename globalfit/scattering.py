@@ -1,0 +1,403 @@
+"""Neutrino scattering with a light Z' (PHYSICS.md §7): nu-e elastic and coherent nu-nucleus (CEvNS)
+cross sections, neutrino source spectra, and flux-averaged rates on fixed Gauss-Legendre grids.
+
+**Momentum dependence.** The Z' propagator makes every NSI coefficient a function of the momentum transfer,
+eps^f_ab(q^2) = G_ab g_f / (sqrt2 G_F (q^2 + M_Zp^2)), q^2 = 2 m_target T (:func:`globalfit.nsi.eps_fermion`;
+oscillation normalisation eps = eps^L + eps^R). For B-L and L the flavour-universal part g_X l_a of G enters
+(it does not cancel in scattering).
+
+**nu-e elastic** (Vogel & Engel, PRD 39, 3378 (1989), Eq. 2; the form of PHYSICS.md §7), for nu_a on e summed
+over the final flavour b (off-diagonal eps_ab scatter nu_a -> nu_b, adding incoherently):
+
+    dsigma/dT = (2 G_F^2 m_e / pi) [A_L + A_R (1 - T/E)^2 - A_LR m_e T / E^2],
+    A_L = sum_b |g_L delta_ab + eps^e_ab/2|^2,  A_R likewise with g_R,  A_LR = sum_b Re[(g_L d + eps/2)(g_R d + eps/2)^*],
+
+SM: nu_e: g_L = 1/2 + s_W^2 (CC included), g_R = s_W^2; nu_mu,tau: g_L = -1/2 + s_W^2, g_R = s_W^2; antineutrinos
+swap g_L <-> g_R. Tree level (no radiative corrections, a few per cent).
+
+**CEvNS** (Barranco, Miranda, Rashba, JHEP 12 (2005) 021, hep-ph/0508299, in the form of PHYSICS.md §7):
+
+    dsigma/dT = (G_F^2 m_N / pi) (1 - m_N T / (2 E^2)) F^2(q) sum_b |Q_SM delta_ab + Z(2 eps^u + eps^d)_ab + N(eps^u + 2 eps^d)_ab|^2,
+    Q_SM = Z g_V^p + N g_V^n,  g_V^p = 1/2 - 2 s_W^2,  g_V^n = -1/2,  eps at q^2 = 2 m_N T,
+
+(for the SM, Q_SM = -Q_W/2). F is the Helm form factor with the parameters of Lewin & Smith, Astropart. Phys. 6, 87
+(1996), Sec. 4: F(q) = 3 j_1(q r_n)/(q r_n) exp(-(q s)^2/2), r_n^2 = c^2 + (7/3) pi^2 a^2 - 5 s^2, c = 1.23 A^{1/3} - 0.60 fm,
+a = 0.52 fm, s = 0.9 fm. Same F for protons and neutrons. Nuclear mass m_N = A u (binding energy neglected, < 1e-3).
+
+**Weak mixing angle.** ``scheme="msbar0"`` (default): the MS-bar value in the Thomson limit, sin^2 theta_W(0) = 0.23868
+(Erler & Ferro-Hernandez, JHEP 03 (2018) 196, arXiv:1712.09146 [P, abstract]; the value the PDG electroweak review uses for
+low-energy observables) -- the physically appropriate scheme at q^2 -> 0. ``scheme="on-shell"``: CODATA's on-shell
+1 - M_W^2/M_Z^2 (:func:`globalfit.constants.constants`), ~7 % lower g_V^p-sensitive rates.
+
+**Sources** (normalised pdfs in E [GeV]; rates in likelihoods are ratios to the SM or carry their own normalisation):
+
+* SNS pi-DAR: prompt nu_mu line at E = (m_pi^2 - m_mu^2)/(2 m_pi); delayed nu_e 192 E^2/m_mu^3 (1/2 - E/m_mu) and
+  nubar_mu 64 E^2/m_mu^3 (3/4 - E/m_mu) on [0, m_mu/2]; equal numbers of each per proton (standard kinematics; masses PDG).
+* Solar 7Be: line at 0.8613 MeV, branching 0.8956 [S, Newtrinos solar_flux / Borexino]; 8B: **analytic approximation**, an
+  allowed beta+ shape E^2 W sqrt(W^2 - m_e^2), W = Q - E + m_e, with Q = 15 MeV (8B -> 8Be*(3 MeV): beta endpoint ~ 14 MeV,
+  smeared to ~16 MeV by the 8Be* width; Bahcall et al., PRC 54, 411 (1996)). No sourced table was found; the shape only
+  weights q^2 inside rate *ratios* (its normalisation is taken from data), so a few-% shape error is second order.
+* Reactor nubar_e: Mueller et al., PRC 83, 054615 (2011), arXiv:1101.2663, exp(sum_k a_k E^k) per isotope (coefficients
+  [S] as quoted in public code adamanderson/cns_sensitivity ReactorTools.py); power fractions 235U 0.59, 239Pu 0.29,
+  238U 0.07, 241Pu 0.05 (Kopeikin 2004 [S], as quoted in public code); fits made for 2-8 MeV, used up to 10 MeV.
+* CHARM-II: nu_mu line at <E> = 23.7 GeV [S, DarkCast CHARMII_Bauer2018onh] (beam spread neglected).
+
+**Solar P_ee** (:func:`p_ee_adiabatic`): adiabatic MSW with the PDG mixing parameters read from the `pdg` database;
+the production density n_e is an input (solar-model value, approximate).
+
+**Quadrature.** Fixed Gauss-Legendre grids in (E, T) built once in numpy (:func:`grid`): for each E node the T nodes span
+[T_lo, min(T_hi, T_max(E))], T_max = 2E^2/(m + 2E). Only eps(q^2) depends on parameters, so a rate is a weighted sum
+``sum_i w_i dsigma(E_i, T_i)``: jit-, vmap- and grad-friendly, no adaptive integration.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import jax.numpy as jnp
+import numpy as np
+
+from . import _jax  # noqa: F401
+from .constants import constants, pdg_api
+from .nsi import eps_fermion
+
+__all__ = [
+    "SIN2W_SCHEMES",
+    "sin2w",
+    "GEV2_TO_CM2",
+    "HBARC_GEV_FM",
+    "AMU_GEV",
+    "Nucleus",
+    "NUCLEI",
+    "nue_couplings",
+    "dsigma_dT_nue",
+    "dsigma_dT_cevns",
+    "helm_form_factor",
+    "Component",
+    "Grid",
+    "sns_components",
+    "be7_components",
+    "b8_pdf",
+    "reactor_pdf",
+    "grid",
+    "eps_rows",
+    "rate_nue",
+    "rate_cevns",
+    "sigma_total_cevns",
+    "sigma_total_nue",
+    "p_ee_adiabatic",
+    "pdg_mixing",
+]
+
+SIN2W_MSBAR0 = 0.23868  # Erler & Ferro-Hernandez, JHEP 03 (2018) 196, arXiv:1712.09146 (MS-bar, Thomson limit)
+SIN2W_SCHEMES = ("msbar0", "on-shell")
+
+
+def sin2w(scheme: str = "msbar0") -> float:
+    """sin^2 theta_W in the chosen scheme (see module doc)."""
+    if scheme == "msbar0":
+        return SIN2W_MSBAR0
+    if scheme == "on-shell":
+        return constants().sin2_theta_W
+    raise ValueError(f"sin2w scheme must be one of {SIN2W_SCHEMES}, got {scheme!r}")
+
+
+def _codata(name: str) -> float:
+    from scipy.constants import physical_constants
+
+    return float(physical_constants[name][0])
+
+
+HBARC_GEV_FM = _codata("reduced Planck constant times c in MeV fm") * 1e-3  # GeV fm (CODATA)
+GEV2_TO_CM2 = (HBARC_GEV_FM * 1e-13) ** 2  # 1 GeV^-2 in cm^2
+AMU_GEV = _codata("atomic mass constant energy equivalent in MeV") * 1e-3  # u in GeV (CODATA)
+
+
+@dataclass(frozen=True)
+class Nucleus:
+    """Target nucleus: Z, A (mass number; a natural-abundance mean is allowed), mass A u."""
+
+    name: str
+    Z: float
+    A: float
+
+    @property
+    def N(self) -> float:
+        return self.A - self.Z
+
+    @property
+    def mass(self) -> float:
+        return self.A * AMU_GEV
+
+
+# Cs-133, I-127 (mono-isotopic), Ar-40 (99.6 % of atmospheric Ar); Xe: standard atomic weight 131.293 (CIAAW 2013,
+# Meija et al., Pure Appl. Chem. 88, 265 (2016)) as an effective single isotope.
+NUCLEI = {
+    "Cs": Nucleus("Cs", 55.0, 133.0),
+    "I": Nucleus("I", 53.0, 127.0),
+    "Ar": Nucleus("Ar", 18.0, 40.0),
+    "Xe": Nucleus("Xe", 54.0, 131.293),
+}
+
+
+def nue_couplings(alpha: int, anti: bool, s2w: float) -> tuple[float, float]:
+    """SM (g_L, g_R) for nu_alpha e scattering (CC included for alpha = e); not yet swapped for antineutrinos."""
+    gL = (0.5 if alpha == 0 else -0.5) + s2w
+    return gL, s2w
+
+
+def _one_hot(alpha: int):
+    return jnp.asarray([1.0 if b == alpha else 0.0 for b in range(3)])
+
+
+def _abs2(z):
+    """|z|^2 as re^2 + im^2 (gradient-safe at z = 0, unlike jnp.abs)."""
+    return jnp.real(z) ** 2 + jnp.imag(z) ** 2
+
+
+def dsigma_dT_nue(E, T, alpha: int, anti: bool, s2w: float, eps_row=None):
+    """dsigma/dT [GeV^-3] for nu_alpha (anti: nubar_alpha) on a free electron; eps_row[..., b] = eps^e_{alpha b}(q^2)."""
+    c = constants()
+    gL, gR = nue_couplings(alpha, anti, s2w)
+    d = _one_hot(alpha)
+    shift = 0.0 if eps_row is None else 0.5 * eps_row
+    aL = gL * d + shift
+    aR = gR * d + shift
+    if anti:
+        aL, aR = aR, aL
+    AL = jnp.sum(_abs2(aL), axis=-1)
+    AR = jnp.sum(_abs2(aR), axis=-1)
+    ALR = jnp.sum(jnp.real(aL * jnp.conj(aR)), axis=-1)
+    y = T / E
+    return 2.0 * c.G_F**2 * c.m_e / math.pi * (AL + AR * (1.0 - y) ** 2 - ALR * c.m_e * T / E**2)
+
+
+def helm_form_factor(q_GeV, A: float):
+    """Helm form factor F(q) with the Lewin-Smith parameters (module doc); q in GeV."""
+    a, s = 0.52, 0.9  # fm
+    c = 1.23 * A ** (1.0 / 3.0) - 0.60
+    rn = math.sqrt(c**2 + 7.0 / 3.0 * math.pi**2 * a**2 - 5.0 * s**2)
+    q = jnp.asarray(q_GeV) / HBARC_GEV_FM  # fm^-1
+    x = q * rn
+    small = x < 1e-3
+    xs = jnp.where(small, 1.0, x)
+    j1_over_x = jnp.where(small, 1.0 / 3.0 - x**2 / 30.0, (jnp.sin(xs) / xs**2 - jnp.cos(xs) / xs) / xs)
+    return 3.0 * j1_over_x * jnp.exp(-0.5 * (q * s) ** 2)
+
+
+def dsigma_dT_cevns(E, T, nucleus: Nucleus, alpha: int, s2w: float, eps_u_row=None, eps_d_row=None, ff2=None):
+    """dsigma/dT [GeV^-3] for nu_alpha or nubar_alpha on a nucleus (vector couplings: same for antineutrinos).
+
+    eps_{u,d}_row[..., b] = eps^{u,d}_{alpha b}(q^2 = 2 m_N T); ff2 = F^2 (computed if None)."""
+    c = constants()
+    Z, N, m = nucleus.Z, nucleus.N, nucleus.mass
+    Q_sm = Z * (0.5 - 2.0 * s2w) - 0.5 * N
+    amp = Q_sm * _one_hot(alpha)
+    if eps_u_row is not None:
+        amp = amp + Z * (2.0 * eps_u_row + eps_d_row) + N * (eps_u_row + 2.0 * eps_d_row)
+    if ff2 is None:
+        ff2 = helm_form_factor(jnp.sqrt(2.0 * m * T), nucleus.A) ** 2
+    kin = jnp.maximum(1.0 - m * T / (2.0 * E**2), 0.0)
+    return c.G_F**2 * m / math.pi * kin * ff2 * jnp.sum(_abs2(amp), axis=-1)
+
+
+# ---------------------------------------------------------------------------------------------- sources
+
+
+@dataclass(frozen=True)
+class Component:
+    """One neutrino species of a source: flavour alpha (0, 1, 2), anti, weight (relative number), and either a line
+    energy ``E_line`` or a normalised pdf on [E_lo, E_hi] (GeV)."""
+
+    alpha: int
+    anti: bool
+    weight: float
+    E_line: float | None = None
+    pdf: Callable[[np.ndarray], np.ndarray] | None = None
+    E_lo: float = 0.0
+    E_hi: float = 0.0
+
+
+def sns_components() -> tuple[Component, ...]:
+    """pi+ decay at rest: prompt nu_mu line, delayed nu_e and nubar_mu Michel spectra (one each per pi+)."""
+    c = constants()
+    mmu, mpi = c.m_mu, c.m_pi
+    E_prompt = (mpi**2 - mmu**2) / (2.0 * mpi)
+    return (
+        Component(1, False, 1.0, E_line=E_prompt),
+        Component(0, False, 1.0, pdf=lambda E: 192.0 * E**2 / mmu**3 * (0.5 - E / mmu), E_lo=0.0, E_hi=mmu / 2),
+        Component(1, True, 1.0, pdf=lambda E: 64.0 * E**2 / mmu**3 * (0.75 - E / mmu), E_lo=0.0, E_hi=mmu / 2),
+    )
+
+
+BE7_LINE_GEV = 0.8613e-3  # [S] Newtrinos solar_flux (Borexino)
+BE7_BR_862 = 0.8956  # [S] idem
+B8_Q_GEV = 15.0e-3  # analytic-shape endpoint (module doc; approximation)
+
+
+def be7_components(p_ee: float, s2_23: float) -> tuple[Component, ...]:
+    """7Be 862 keV line at Earth as an incoherent flavour mixture: nu_e (P_ee), nu_mu, nu_tau ((1-P_ee) c23^2, s23^2)."""
+    return tuple(
+        Component(a, False, w, E_line=BE7_LINE_GEV) for a, w in enumerate((p_ee, (1 - p_ee) * (1 - s2_23), (1 - p_ee) * s2_23))
+    )
+
+
+def b8_pdf(E):
+    """Approximate 8B nu spectrum (allowed beta+ shape, Q = 15 MeV; module doc), normalised numerically by :func:`grid`."""
+    me = constants().m_e
+    W = np.clip(B8_Q_GEV - E, 0.0, None) + me
+    return E**2 * W * np.sqrt(np.clip(W**2 - me**2, 0.0, None))
+
+
+# Mueller et al. 2011 (arXiv:1101.2663) exp-polynomial coefficients, E in MeV, nu/MeV/fission [S]
+MUELLER_2011 = {
+    "U235": (3.217, -3.111, 1.395, -0.3690, 0.04445, -0.002053),
+    "Pu239": (6.413, -7.432, 3.535, -0.8820, 0.1025, -0.004550),
+    "U238": (0.4833, 0.1927, -0.1283, -0.006762, 0.002233, -0.0001536),
+    "Pu241": (3.251, -3.204, 1.428, -0.3675, 0.04254, -0.001896),
+}
+REACTOR_FRACTIONS = {"U235": 0.59, "Pu239": 0.29, "U238": 0.07, "Pu241": 0.05}  # Kopeikin 2004 [S]
+
+
+def reactor_pdf(E):
+    """Reactor nubar_e spectrum shape (Mueller 2011 fits, module doc); E in GeV, unnormalised."""
+    x = np.asarray(E) * 1e3
+    out = np.zeros_like(x)
+    for iso, f in REACTOR_FRACTIONS.items():
+        a = MUELLER_2011[iso]
+        out = out + f * np.exp(sum(ak * x**k for k, ak in enumerate(a)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- grids and rates
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Quadrature nodes of one source component on one target: E, T [GeV], weights w (pdf x dE x dT x weight,
+    GeV), q2 = 2 m T, and ff2 (F^2, CEvNS only)."""
+
+    alpha: int
+    anti: bool
+    E: np.ndarray
+    T: np.ndarray
+    w: np.ndarray
+    q2: np.ndarray
+    ff2: np.ndarray | None = None
+
+
+def _t_max(E, m):
+    return 2.0 * E**2 / (m + 2.0 * E)
+
+
+def _e_min(T, m):
+    return 0.5 * (T + np.sqrt(T**2 + 2.0 * m * T))
+
+
+def grid(comp: Component, m_target: float, T_lo: float, T_hi: float = np.inf, n_E: int = 48, n_T: int = 32,
+         efficiency: Callable[[np.ndarray], np.ndarray] | None = None, A_form_factor: float | None = None) -> Grid:
+    """Gauss-Legendre nodes for sum over (E, T) of pdf(E) eff(T) dsigma/dT(E, T) on T in [T_lo, min(T_hi, T_max(E))]."""
+    xt, wt = np.polynomial.legendre.leggauss(n_T)
+    if comp.E_line is not None:
+        Es, wE = np.array([comp.E_line]), np.array([1.0])
+    else:
+        xe, we = np.polynomial.legendre.leggauss(n_E)
+        lo = max(comp.E_lo, float(_e_min(T_lo, m_target))) if T_lo > 0 else comp.E_lo
+        # normalise the pdf on its full support, integrate only where T_lo is reachable
+        xn, wn = np.polynomial.legendre.leggauss(200)
+        En = 0.5 * (comp.E_hi - comp.E_lo) * (xn + 1) + comp.E_lo
+        norm = 0.5 * (comp.E_hi - comp.E_lo) * np.sum(wn * comp.pdf(En))
+        if lo >= comp.E_hi:
+            Es, wE = np.array([comp.E_hi]), np.array([0.0])
+        else:
+            Es = 0.5 * (comp.E_hi - lo) * (xe + 1) + lo
+            wE = 0.5 * (comp.E_hi - lo) * we * comp.pdf(Es) / norm
+    E_all, T_all, w_all = [], [], []
+    for E, w in zip(Es, wE):
+        hi = min(T_hi, float(_t_max(E, m_target)))
+        width = max(hi - T_lo, 0.0)
+        T = 0.5 * width * (xt + 1) + T_lo
+        wT = 0.5 * width * wt
+        if efficiency is not None:
+            wT = wT * efficiency(T)
+        E_all.append(np.full(n_T, E))
+        T_all.append(T)
+        w_all.append(w * wT * comp.weight)
+    E, T, w = (np.concatenate(v) for v in (E_all, T_all, w_all))
+    T = np.maximum(T, 1e-30)  # empty windows (w = 0) keep finite kinematics
+    q2 = 2.0 * m_target * T
+    ff2 = None if A_form_factor is None else np.asarray(helm_form_factor(np.sqrt(q2), A_form_factor)) ** 2
+    return Grid(comp.alpha, comp.anti, E, T, w, q2, ff2)
+
+
+def eps_rows(G, g_f, M_Zp, q2, alpha: int):
+    """eps^f_{alpha b}(q2_i) for all nodes i, shape (n, 3) complex (:func:`globalfit.nsi.eps_fermion`)."""
+    return eps_fermion(G[alpha][None, :], g_f, M_Zp, jnp.asarray(q2)[:, None])
+
+
+def rate_nue(grids, s2w: float, G=None, g_e=0.0, M_Zp=1.0):
+    """sum over grids and nodes of w dsigma_nue/dT [GeV^-2] (SM when G is None)."""
+    total = 0.0
+    for g in grids:
+        row = None if G is None else eps_rows(G, g_e, M_Zp, g.q2, g.alpha)
+        total = total + jnp.sum(g.w * dsigma_dT_nue(g.E, g.T, g.alpha, g.anti, s2w, row))
+    return total
+
+
+def rate_cevns(grids, nucleus: Nucleus, s2w: float, G=None, g_q=0.0, M_Zp=1.0):
+    """sum over grids and nodes of w dsigma_CEvNS/dT [GeV^-2] (g_u = g_d = g_q; SM when G is None)."""
+    total = 0.0
+    for g in grids:
+        row = None if G is None else eps_rows(G, g_q, M_Zp, g.q2, g.alpha)
+        total = total + jnp.sum(g.w * dsigma_dT_cevns(g.E, g.T, nucleus, g.alpha, s2w, row, row, g.ff2))
+    return total
+
+
+def sigma_total_cevns(E: float, nucleus: Nucleus, s2w: float, alpha: int = 0, n_T: int = 64) -> float:
+    """SM total CEvNS cross section [cm^2] at energy E (GeV), Helm form factor included."""
+    g = grid(Component(alpha, False, 1.0, E_line=E), nucleus.mass, 0.0, n_T=n_T, A_form_factor=nucleus.A)
+    return float(rate_cevns([g], nucleus, s2w)) * GEV2_TO_CM2
+
+
+def sigma_total_nue(E: float, alpha: int, anti: bool, s2w: float, n_T: int = 64) -> float:
+    """SM total nu-e cross section [cm^2] at energy E (GeV)."""
+    g = grid(Component(alpha, anti, 1.0, E_line=E), constants().m_e, 0.0, n_T=n_T)
+    return float(rate_nue([g], s2w)) * GEV2_TO_CM2
+
+
+# ---------------------------------------------------------------------------------------------- solar P_ee
+
+N_AVOGADRO = 6.02214076e23  # SI (exact)
+
+
+@functools.lru_cache(maxsize=1)
+def pdg_mixing() -> dict[str, float]:
+    """PDG best values of sin^2 theta_12, theta_13, theta_23 and Delta m^2_21 [eV^2] from the pdg database."""
+    ids = {"s12": "S067P12", "s13": "S067P13", "s23": "S067P23", "dm21": "S067DM3"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        api = pdg_api()
+        return {k: float(api.get(i).best_summary().value) for k, i in ids.items()}
+
+
+def p_ee_adiabatic(E_GeV, n_e_NA_cm3: float):
+    """Solar nu_e survival probability, adiabatic MSW (textbook, e.g. PDG review "Neutrino mixing", solar section):
+
+    P_ee = c13^4 (1/2 + 1/2 cos 2theta_12^m cos 2theta_12) + s13^4,
+    cos 2theta_12^m = (cos 2theta_12 - beta)/sqrt((cos 2theta_12 - beta)^2 + sin^2 2theta_12),
+    beta = 2 sqrt2 G_F n_e E c13^2 / Delta m^2_21, n_e at the production point (in N_A cm^-3). PDG mixing parameters.
+    numpy, vectorised over E (GeV)."""
+    m = pdg_mixing()
+    c = constants()
+    hbarc_GeV_cm = HBARC_GEV_FM * 1e-13
+    n_e = n_e_NA_cm3 * N_AVOGADRO * hbarc_GeV_cm**3  # GeV^3
+    c13sq = 1.0 - m["s13"]
+    beta = 2.0 * math.sqrt(2.0) * c.G_F * n_e * np.asarray(E_GeV) * c13sq / (m["dm21"] * 1e-18)
+    c2 = 1.0 - 2.0 * m["s12"]
+    s2 = math.sqrt(1.0 - c2**2)
+    c2m = (c2 - beta) / np.hypot(c2 - beta, s2)
+    return c13sq**2 * (0.5 + 0.5 * c2m * c2) + m["s13"] ** 2

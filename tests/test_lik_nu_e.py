@@ -1,0 +1,121 @@
+"""nu-e scattering likelihoods (CHARM-II, TEXONO, Borexino): finiteness, SM point, values at quoted limits."""
+
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+from globalfit.errors import ConfigError
+from globalfit.model import observables
+from globalfit.parameters import PARAM_NAMES
+from likelihoods import build_likelihoods
+from likelihoods import nu_e_scattering as nue
+from likelihoods.stats import delta_chi2_at_limit
+from tests.helpers import point
+from tests.test_likelihoods_generic import _points
+
+NAMES = ("nu_e_charm2", "nu_e_texono", "nu_e_borexino")
+
+
+@functools.lru_cache(maxsize=None)
+def _lks(scenario):
+    return build_likelihoods({n: None for n in NAMES}, scenario)
+
+
+@functools.lru_cache(maxsize=None)
+def _jitted(scenario):
+    lks = _lks(scenario)
+
+    def each(p):
+        obs = observables(p, scenario)
+        return jnp.stack([lk.loglike(obs, p) for lk in lks])
+
+    return jax.jit(each), jax.jit(jax.vmap(each)), jax.jit(jax.vmap(jax.grad(lambda p: jnp.sum(each(p)))))
+
+
+def _m2ll(scenario, **kw):
+    return -2 * np.asarray(_jitted(scenario)[0](point(**kw)))
+
+
+@pytest.mark.parametrize("scenario", ["B-L", "L"])
+def test_finite_value_and_gradient(scenario, rng):
+    _, each, grad = _jitted(scenario)
+    p = _points(rng, 64, scenario)
+    v = np.asarray(each(p))
+    assert np.all(np.isfinite(v)) and np.all(v <= 1e-9)
+    g = grad(p)
+    for k in PARAM_NAMES:
+        assert np.all(np.isfinite(np.asarray(g[k]))), k
+
+
+def test_sm_point():
+    m2 = _m2ll("B-L", g_X=1e-12)
+    assert m2[0] == pytest.approx(0.0, abs=1e-12)  # CHARM-II: rate ratio measured at 1
+    assert m2[1] == pytest.approx((0.08 / math.hypot(0.21, 0.16)) ** 2, rel=1e-6)  # TEXONO xi = 1.08
+    lk = _lks("B-L")[2].loglike
+    th = 0.06 * lk.rate_sm
+    sp, sm = math.sqrt(1.1**2 + 0.4**2 + th**2), math.sqrt(1.1**2 + 0.7**2 + th**2)
+    x = lk.rate_sm  # Barlow's variable width V = s+ s- + (s+ - s-)(x - mu)
+    assert m2[2] == pytest.approx((x - 48.3) ** 2 / (sp * sm + (sp - sm) * (x - 48.3)), rel=1e-9)
+
+
+def test_borexino_sm_rate_matches_ssm_prediction():
+    # B16-GS98 (HZ) SSM prediction 47.9 cpd/100 t (Borexino PRD 100, 082004, Table V) [S]; tree level, our P_ee: 3 %
+    assert nue.borexino_sm_rate() == pytest.approx(47.9, rel=0.03)
+    assert 0.50 < _lks("L")[2].loglike.p_ee < 0.55
+
+
+def _bl_ratio_limit(M):
+    """g_B-L where the CHARM-II likelihood reaches -2 Delta ln L = 2.71 (lower edge, g_Psi = 0)."""
+    sr = _lks("B-L")[0].loglike.sigma_r
+    r = nue.charm2_ratio()
+    f = lambda lg: ((float(r(-(10**lg) * jnp.eye(3), -(10**lg), M)) - 1) / sr) ** 2 - delta_chi2_at_limit("interval", 0.9)
+    lgs = np.linspace(-6.0, -2.0, 81)
+    i = int(np.argmax([f(x) > 0 for x in lgs]))  # first crossing: the lower edge of the excluded region
+    return 10 ** brentq(f, lgs[i - 1], lgs[i])
+
+
+def test_charm2_calibration_and_q2_dependence():
+    # at the calibration point (digitised CHARM-II B-L curve [S]) -2 Delta ln L = 2.71 through the full model chain
+    m2 = _m2ll("B-L", M_Zp=1e-3, g_X=6.4e-5, g_Psi=0.0)
+    assert m2[0] == pytest.approx(delta_chi2_at_limit("interval", 0.9), rel=1e-6)
+    # the q^2 dependence (window 3-24 GeV, UNVERIFIED) predicts the heavy side of the digitised curve to ~10 %
+    assert _bl_ratio_limit(0.1) == pytest.approx(9.1e-5, rel=0.1)
+    assert _bl_ratio_limit(1.0) == pytest.approx(6.3e-4, rel=0.15)
+
+
+def test_texono_one_sigma_point():
+    # B-L, heavy-ish Z': solve g so that the predicted ratio is xi + sigma = 1.08 + 0.264 -> -2 Delta ln L = 1
+    f = lambda lg: _m2ll("B-L", M_Zp=1.0, g_X=10**lg, g_Psi=0.0)[1] - 1.0
+    lg = brentq(f, -4.0, -1.5)
+    assert _m2ll("B-L", M_Zp=1.0, g_X=10**lg, g_Psi=0.0)[1] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_borexino_one_sigma_point():
+    lk = _lks("B-L")[2].loglike
+    th = 0.06 * lk.rate_sm
+    s_plus = math.sqrt(1.1**2 + 0.4**2 + th**2)
+    f = lambda lg: _m2ll("B-L", M_Zp=0.1, g_X=10**lg, g_Psi=0.0)[2]
+    # scan upward in g: the rate first dips (destructive nu_mu,tau interference) then rises through 48.3 + s_plus
+    gs = np.linspace(-5, -2, 61)
+    vals = np.array([f(x) for x in gs])
+    i = np.where((vals[:-1] < 1.0) & (vals[1:] > 1.0))[0][-1]
+    lg = brentq(lambda x: f(x) - 1.0, gs[i], gs[i + 1])
+    assert f(lg) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_options_and_scenarios():
+    with pytest.raises(ConfigError, match="phase"):
+        build_likelihoods({"nu_e_borexino": {"phase": "III"}}, "B-L")
+    with pytest.raises(ConfigError, match="T_window"):
+        build_likelihoods({"nu_e_texono": {"T_window_MeV": (8, 3)}}, "L")
+    with pytest.raises(ConfigError, match="scheme"):
+        build_likelihoods({"nu_e_charm2": {"sin2w_scheme": "x"}}, "L")
+    with pytest.raises(ConfigError, match="not applicable"):
+        build_likelihoods({"nu_e_charm2": None}, "B")
+    lk = build_likelihoods({"nu_e_borexino": {"phase": "I", "p_ee": 0.51}}, "L")[0]
+    assert lk.loglike.p_ee == 0.51
