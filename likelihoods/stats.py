@@ -8,7 +8,8 @@ smooth in its argument, so NUTS sees no walls. z(p) = Phi^{-1}(p) is the standar
   sigma = L / z(CL), so  -2 Delta ln L = (x / sigma)^2 = z(CL)^2 (x/L)^2.
   **At the quoted limit -2 Delta ln L = z(CL)^2: 1.64 at 90 % CL, 2.71 at 95 % CL.**
 * **Two-sided interval** a < x < b at CL: a Gaussian with mean (a+b)/2 whose central CL interval is [a, b],
-  sigma = (b - a) / (2 z((1+CL)/2)).  **At either end -2 Delta ln L = z((1+CL)/2)^2: 2.71 at 90 % CL.**
+  sigma = (b - a) / (2 z((1+CL)/2)); or, when the source gives a best fit x0 inside, a bifurcated Gaussian peaked at
+  x0 with widths (x0 - a)/z and (b - x0)/z.  **At either end -2 Delta ln L = z((1+CL)/2)^2: 2.71 at 90 % CL.**
 * **Symmetric measurement** mu +- sigma: Gaussian. **At mu +- sigma: -2 Delta ln L = 1.**
 * **Asymmetric errors** mu +s_plus -s_minus: the variable-width Gaussian of Barlow (arXiv:physics/0406120, Eq. 18),
   V(x) = s_plus s_minus + (s_plus - s_minus)(x - mu), -2 Delta ln L = (x - mu)^2 / V(x), V floored at a small
@@ -62,10 +63,21 @@ def upper_limit(x, limit: float, cl: float = 0.9):
     return -0.5 * (x / sigma) ** 2
 
 
-def interval(x, lo: float, hi: float, cl: float = 0.9):
-    """Two-sided CL interval [lo, hi] as a Gaussian (see module doc)."""
-    mu = 0.5 * (lo + hi)
-    sigma = (hi - lo) / (2.0 * z_two_sided(cl))
+def interval(x, lo: float, hi: float, cl: float = 0.9, best: float | None = None):
+    """Two-sided CL interval [lo, hi] (see module doc).
+
+    Without ``best``: a Gaussian centred at the middle. With a best-fit value inside the interval: a bifurcated
+    Gaussian peaked at ``best`` with widths (best - lo)/z and (hi - best)/z, continuous with continuous first
+    derivative, so the best fit gets 0 and either end still gets z((1+CL)/2)^2.
+    """
+    z = z_two_sided(cl)
+    if best is None:
+        mu, s_lo, s_hi = 0.5 * (lo + hi), (hi - lo) / (2.0 * z), (hi - lo) / (2.0 * z)
+    else:
+        if not lo < best < hi:
+            raise ValueError(f"best fit {best} must lie inside the interval [{lo}, {hi}]")
+        mu, s_lo, s_hi = best, (best - lo) / z, (hi - best) / z
+    sigma = jnp.where(x < mu, s_lo, s_hi)
     return -0.5 * ((x - mu) / sigma) ** 2
 
 

@@ -1,0 +1,89 @@
+"""PMNS non-unitarity: upper limits on |kappa_alpha|^2 (PHYSICS.md §2; arXiv:1607.07616 Eq. 13).
+
+In the model the light flavour neutrino nu_alpha contains kappa_alpha of the heavy Dirac state Psi (Eq. 8), so
+|kappa_alpha|^2 is the heavy-neutrino mixing |U_alpha4|^2 of one heavy state; the non-unitarity parameter is
+eta_alphaalpha = |U_alpha4|^2 / 2 (N = (1 - eta) U, eta = Theta Theta^dagger / 2). The bounds below are taken on
+|U_alpha4|^2 and compared directly with |kappa_alpha|^2 = Re^2 + Im^2 of ``obs["kappa"]`` (gradient-safe at 0).
+
+**Datasets** (option ``dataset``):
+
+* ``paper2016`` — the paper's Eq. (13), 2 sigma: |kappa_e|^2 < 2.5e-3, |kappa_mu|^2 < 4.4e-4, |kappa_tau|^2 < 5.6e-3,
+  from Fernandez-Martinez, Hernandez-Garcia, Lopez-Pavon arXiv:1605.08774 as quoted by the paper (OCR reading,
+  checked against the paper's Eq. 14 by Cauchy-Schwarz; the source table was not read). "2 sigma" of a chi^2 fit
+  means Delta chi^2 = 4 at the bound, i.e. in the one-sided convention of :mod:`likelihoods.stats` CL = Phi(2) =
+  0.97725 (z = 2); CL 0.9545, the two-sided 2 sigma coverage, would give only z(0.9545)^2 = 2.86 there.
+* ``blennow2023`` — [S] 90 % CL lines |U_alpha4|^2 < 2.601e-3 (e), 1.69e-4 (mu), 1.849e-3 (tau) for
+  1.777 GeV < m4 < 91.3 GeV (option ``mass_range="below_MZ"``, default) and 2.5e-3, 1.69e-4, 1.225e-3 above M_Z
+  (``"above_MZ"``), from github.com/mhostert/Heavy-Neutrino-Limits @ 8bcc0419,
+  src/HNLimits/include/data/PMNS_unitarity/PMNS_NU_U{e,m,t}42_90_last.dat (constraints_data_addendum.md §2b).
+  **Inference, not read in the paper:** these "_last" files are attributed to Blennow et al. arXiv:2306.01040
+  (JHEP 08 (2023) 030) through the compilation's figure captions; the paper's own correlated eta table is not used.
+  Equivalent eta bounds (conversion): eta_ee < 1.30e-3, eta_mumu < 8.5e-5, eta_tautau < 9.2e-4.
+
+Approximations: flavours are independent one-sided limits (no correlations); the bounds are applied for every
+M_Psi (they were derived for heavy states; for M_Psi below a few GeV direct searches would apply instead, as in
+the paper). Any limit can be overridden (``limit_e``, ``limit_mu``, ``limit_tau``, with ``cl``).
+
+**Likelihood:** :func:`likelihoods.stats.upper_limit` on |kappa_alpha|^2 per flavour, summed. **A point at a quoted
+limit gets -2 Delta ln L = z(CL)^2: 4.00 at 2 sigma (paper2016, CL = Phi(2)), 1.64 at 90 % CL (blennow2023).**
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+from scipy.special import ndtr
+
+from globalfit.scenarios import Scenario
+
+from . import register
+from .stats import upper_limit
+
+TWO_SIGMA = float(ndtr(2.0))  # 0.97725: one-sided CL whose z is 2 (Delta chi^2 = 4)
+FLAVOURS = ("e", "mu", "tau")
+PAPER_2016 = {"e": 2.5e-3, "mu": 4.4e-4, "tau": 5.6e-3}  # arXiv:1607.07616 Eq. 13 (from arXiv:1605.08774), 2 sigma
+BLENNOW_2023 = {  # [S] Heavy-Neutrino-Limits PMNS_NU_U*42_90_last.dat, attributed to arXiv:2306.01040, 90 % CL
+    "below_MZ": {"e": 2.601e-3, "mu": 1.69e-4, "tau": 1.849e-3},
+    "above_MZ": {"e": 2.500e-3, "mu": 1.69e-4, "tau": 1.225e-3},
+}
+
+
+def resolve(dataset: str, mass_range: str, overrides: dict, cl: float | None) -> tuple[dict, float]:
+    if dataset == "paper2016":
+        limits, c = dict(PAPER_2016), TWO_SIGMA
+    elif dataset == "blennow2023":
+        if mass_range not in BLENNOW_2023:
+            raise ValueError(f"mass_range must be one of {sorted(BLENNOW_2023)}, got {mass_range!r}")
+        limits, c = dict(BLENNOW_2023[mass_range]), 0.9
+    else:
+        raise ValueError(f"dataset must be 'paper2016' or 'blennow2023', got {dataset!r}")
+    for f, v in overrides.items():
+        if v is not None:
+            if not (isinstance(v, (int, float)) and v > 0):
+                raise ValueError(f"unitarity.limit_{f}: limit must be a number > 0, got {v!r}")
+            limits[f] = float(v)
+    if cl is not None:
+        if not (isinstance(cl, (int, float)) and 0 < cl < 1):
+            raise ValueError(f"unitarity.cl must be a fraction in (0, 1), got {cl!r}")
+        c = float(cl)
+    return limits, c
+
+
+@register(
+    "unitarity",
+    constrains="|kappa_e|^2, |kappa_mu|^2, |kappa_tau|^2 (PMNS non-unitarity)",
+    reference="paper2016: arXiv:1607.07616 Eq. 13 / arXiv:1605.08774; blennow2023: arXiv:2306.01040 via Heavy-Neutrino-Limits [S]",
+    data_edition="paper2016 (2 sigma) | blennow2023 (90% CL)",
+)
+def build(scenario: Scenario, dataset: str = "paper2016", mass_range: str = "below_MZ", limit_e: float | None = None,
+          limit_mu: float | None = None, limit_tau: float | None = None, cl: float | None = None):
+    limits, c = resolve(dataset, mass_range, {"e": limit_e, "mu": limit_mu, "tau": limit_tau}, cl)
+    lims = [limits[f] for f in FLAVOURS]
+
+    def loglike(obs, p):
+        k = obs["kappa"]
+        k2 = jnp.real(k) ** 2 + jnp.imag(k) ** 2
+        return sum(upper_limit(k2[i], lims[i], c) for i in range(3))
+
+    loglike.limits = limits
+    loglike.cl = c
+    return loglike

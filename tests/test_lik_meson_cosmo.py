@@ -1,0 +1,219 @@
+"""Meson decays M -> l nu Z' (meson_decays) and the Delta N_eff bound on M_Zp (cosmology)."""
+
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from globalfit.constants import constants
+from globalfit.model import observables
+from globalfit.scenarios import get_scenario
+from likelihoods import build_likelihoods, registry
+from likelihoods.stats import delta_chi2_at_limit
+from tests.helpers import point
+
+BOX = {  # the project's prior box; a quarter of the points on its corners
+    "M_Zp": (1e-4, 5.0, "log"),
+    "g_X": (1e-9, 1.0, "log"),
+    "g_Psi": (-3.5, 3.5, "lin"),
+    "M_Psi": (1e-3, 100.0, "log"),
+    "M_H": (100.0, 5000.0, "log"),
+    "cos_beta": (1e-8, 0.5, "log"),
+    "y_e": (0.0, 3.5, "lin"),
+    "y_mu": (0.0, 3.5, "lin"),
+    "y_tau": (0.0, 3.5, "lin"),
+    "phi_mu": (-np.pi, np.pi, "lin"),
+    "phi_tau": (-np.pi, np.pi, "lin"),
+}
+
+
+def _box_points(rng, n, scenario):
+    pts = {}
+    for k, (lo, hi, kind) in BOX.items():
+        u = rng.uniform(size=n)
+        u[: n // 4] = rng.integers(0, 2, size=n // 4)
+        pts[k] = 10 ** (np.log10(lo) + u * (np.log10(hi) - np.log10(lo))) if kind == "log" else lo + u * (hi - lo)
+    if scenario == "B-3Ltau":
+        pts["y_tau"] = np.zeros(n)
+    return {k: jnp.asarray(v) for k, v in pts.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _value_and_grad(config: tuple, scenario: str):
+    lks = build_likelihoods({name: dict(opts) for name, opts in config}, scenario)
+
+    def each(p):
+        obs = observables(p, scenario)
+        return {lk.name: lk.loglike(obs, p) for lk in lks}
+
+    return jax.jit(jax.vmap(each)), jax.jit(jax.vmap(jax.grad(lambda p: sum(each(p).values()))))
+
+
+def _check_finite(config: tuple, scenario: str, rng, n=96):
+    each, grad = _value_and_grad(config, scenario)
+    p = _box_points(rng, n, scenario)
+    for name, v in each(p).items():
+        v = np.asarray(v)
+        assert np.all(np.isfinite(v)), name
+        assert np.all(v <= 1e-12), f"{name} must be <= 0 (relative to its maximum)"
+    for k, g in grad(p).items():
+        assert np.all(np.isfinite(np.asarray(g))), f"d logL / d {k} not finite"
+
+
+UPPER90 = delta_chi2_at_limit("upper", 0.9)
+CONFIG = (("meson_decays", (("channels", ("K_mu", "pi_e", "K_e", "pi_mu")),)), ("cosmology", ()))
+
+
+def _build(name, scenario="B", **opts):
+    return registry()[name].builder(get_scenario(scenario), **opts)
+
+
+@pytest.mark.parametrize("scenario", ["B", "L"])
+def test_finite_value_and_gradient_over_prior_box(scenario, rng):
+    _check_finite(CONFIG, scenario, rng)
+
+
+@pytest.mark.parametrize("name", ["meson_decays", "cosmology"])
+def test_sm_point_is_maximum(name):
+    p = point(g_X=1e-12, M_Zp=0.01)
+    assert float(_build(name)(observables(p, "B"), p)) == 0.0
+
+
+def test_rate_closed_form_against_dalitz_integral():
+    """R = Gamma(M -> l nu Z')/Gamma(M -> l nu) -> g^2 m_M^4/(384 pi^2 m_l^2 M_Zp^2) for m_l, M_Zp << m_M."""
+    from likelihoods.meson_decays import ratio_exact, ratio_integral, ratio_light
+
+    assert ratio_integral(1.0, 1e-6, 1e-6) == pytest.approx(1 / 48, rel=1e-6)  # massless: Int m13^2 m23^2 / 2 = m^8/48
+    for m_l, m_z in [(1e-4, 1e-4), (1e-4, 1e-3), (1e-5, 3e-4)]:
+        assert ratio_exact(0.3, 1.0, m_l, m_z) == pytest.approx(ratio_light(0.3, 1.0, m_l, m_z), rel=2e-3)
+    c = constants()
+    assert ratio_exact(1.0, c.m_K, c.m_mu, c.m_K - c.m_mu + 1e-6) == 0.0
+    # a Monte-Carlo estimate of the same Dalitz integral (K -> mu nu Z', M_Zp = 0.1 GeV) with the physical region
+    # found independently from the rest-frame energies and the triangle inequality of the three momenta
+    rng = np.random.default_rng(1)
+    mM, ml, mz = c.m_K, c.m_mu, 0.1
+    s12 = rng.uniform(ml**2, (mM - mz) ** 2, 400_000)
+    s23 = rng.uniform(0.0, (mM - ml) ** 2, 400_000)
+    E1 = (mM**2 + ml**2 - s23) / (2 * mM)  # lepton
+    E3 = (mM**2 + mz**2 - s12) / (2 * mM)  # Z'
+    E2 = mM - E1 - E3  # neutrino
+    ok = (E1 >= ml) & (E3 >= mz) & (E2 >= 0)
+    p1, p3 = np.sqrt(np.maximum(E1**2 - ml**2, 0)), np.sqrt(np.maximum(E3**2 - mz**2, 0))
+    inside = ok & (E2 <= p1 + p3) & (E2 >= np.abs(p1 - p3))
+    T = 2 * 0.5 * (s12 + s23 - ml**2 - mz**2) * 0.5 * (mM**2 + ml**2 - s23) - mM**2 * 0.5 * (s12 - ml**2)
+    area = ((mM - mz) ** 2 - ml**2) * (mM - ml) ** 2
+    mc = area * np.mean(np.where(inside, T, 0.0))
+    assert mc == pytest.approx(ratio_integral(mM, ml, mz), rel=1e-2)
+
+
+def _dirac():
+    s = [np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]), np.array([[1, 0], [0, -1]])]
+    z, one = np.zeros((2, 2)), np.eye(2)
+    g = [np.block([[one, z], [z, -one]])] + [np.block([[z, si], [-si, z]]) for si in s]
+    return [x.astype(complex) for x in g], (1j * g[0] @ g[1] @ g[2] @ g[3]).astype(complex)
+
+
+def test_squared_amplitude_ward_identity_and_trace():
+    """Sum|M|^2 of the k^mu k^nu / M_Zp^2 (longitudinal) part, from explicit Dirac matrices with the neutrino
+    propagator, equals (g/M_Zp)^2 8 [2 (p.P)(l.P) - m_M^2 (p.l)] used in the module (C = 1)."""
+    g, g5 = _dirac()
+    metric = np.diag([1.0, -1.0, -1.0, -1.0])
+    slash = lambda a: sum(metric[m, m] * a[m] * g[m] for m in range(4))
+    dot = lambda a, b: a @ metric @ b
+    PL = 0.5 * (np.eye(4) - g5)
+    rng = np.random.default_rng(7)
+    mM, ml, mz = 0.4937, 0.1057, 0.03
+
+    def boost(v, beta):
+        b2 = beta @ beta
+        gam = 1 / np.sqrt(1 - b2)
+        bp = beta @ v[1:]
+        return np.concatenate([[gam * (v[0] + bp)], v[1:] + ((gam - 1) * bp / b2 + gam * v[0]) * beta])
+
+    for _ in range(3):
+        s23 = rng.uniform(mz**2 * 1.2, (mM - ml) ** 2 * 0.9)
+        E1 = (mM**2 + ml**2 - s23) / (2 * mM)
+        n = rng.normal(size=3)
+        n /= np.linalg.norm(n)
+        lep = np.concatenate([[E1], np.sqrt(E1**2 - ml**2) * n])
+        rest = np.array([mM, 0, 0, 0]) - lep
+        m23 = np.sqrt(s23)
+        q = (s23 - mz**2) / (2 * m23)
+        u = rng.normal(size=3)
+        u /= np.linalg.norm(u)
+        nu0, z0 = np.concatenate([[q], q * u]), np.concatenate([[np.sqrt(q**2 + mz**2)], -q * u])
+        beta = rest[1:] / rest[0]
+        nu, k = boost(nu0, beta), boost(z0, beta)
+        P = lep + nu + k
+        qq = nu + k
+        Gam = slash(k) @ PL @ slash(qq) / dot(qq, qq) @ slash(P) @ (np.eye(4) - g5)
+        Gbar = g[0] @ Gam.conj().T @ g[0]
+        msq = np.trace(slash(nu) @ Gam @ (slash(lep) - ml * np.eye(4)) @ Gbar).real
+        formula = 8 * (2 * dot(nu, P) * dot(lep, P) - mM**2 * dot(nu, lep))
+        assert msq == pytest.approx(formula, rel=1e-9)
+    # two-body normalisation: Sum|u(p) Pslash (1 - g5) v(l)|^2 = 4 m_l^2 (m_M^2 - m_l^2)
+    E = (mM**2 + ml**2) / (2 * mM)
+    lep = np.array([E, 0, 0, np.sqrt(E**2 - ml**2)])
+    nu = np.array([mM, 0, 0, 0]) - lep
+    Gam = slash(lep + nu) @ (np.eye(4) - g5)
+    msq = np.trace(slash(nu) @ Gam @ (slash(lep) - ml * np.eye(4)) @ g[0] @ Gam.conj().T @ g[0]).real
+    assert msq == pytest.approx(4 * ml**2 * (mM**2 - ml**2), rel=1e-9)
+
+
+def test_meson_point_at_quoted_limit():
+    """U(1)_B, M_Zp < m_pi0: Br(Z' -> inv) = 1 and Br(K -> mu nu Z') ∝ (g_Psi |kappa_mu|^2)^2 ∝ y_mu^4."""
+    kw = dict(g_Psi=1.0, cos_beta=1e-3, M_Psi=1.0, M_Zp=0.01, g_X=1e-9)
+    p = point(y_mu=0.1, **kw)
+    fn = _build("meson_decays")
+    assert fn.limits["K_mu"].value == 1e-6 and fn.limits["pi_e"].value == 1.6e-7
+    obs = observables(p, "B")
+    assert float(obs["br_Zp_invisible"]) == pytest.approx(1.0, abs=1e-12)
+    chi2 = -2 * float(fn(obs, p))
+    assert chi2 > 0
+    q = point(y_mu=0.1 * (UPPER90 / chi2) ** 0.125, **kw)  # chi2 ∝ Br^2 ∝ y^8
+    assert -2 * float(fn(observables(q, "B"), q)) == pytest.approx(UPPER90, rel=1e-9)
+    # and the Br at that point is the PDG limit, computed from the closed form times the suppression table
+    from likelihoods.meson_decays import suppression_table
+
+    c = constants()
+    k2 = float(observables(q, "B")["kappa_mu"]) ** 2
+    lnm, S = suppression_table(c.m_K, c.m_mu)
+    br = (k2**2) * c.m_K**4 / (384 * math.pi**2 * c.m_mu**2 * 0.01**2) * np.interp(math.log(0.01), lnm, S) * 0.6356026
+    assert br == pytest.approx(1e-6, rel=1e-5)
+
+
+def test_meson_channels_and_endpoint():
+    fn = _build("meson_decays", channels=["K_mu", "pi_e", "K_e", "pi_mu"])
+    assert set(fn.limits) == {"K_mu", "pi_e", "K_e", "pi_mu"}
+    assert _build("meson_decays", limit_K_mu=2e-6).limits["K_mu"].value == 2e-6
+    p = point(y_e=1.0, y_mu=1.0, g_Psi=1.0, cos_beta=1e-3, M_Zp=0.4935, g_X=1e-9)  # above every endpoint (m_K - m_e = 0.4932)
+    assert float(fn(observables(p, "B"), p)) == 0.0
+
+
+def test_cosmology_at_limit_and_datasets():
+    for dataset, m in [("sabti2020", 3.7e-3), ("paper2016", 5e-3)]:
+        fn = _build("cosmology", dataset=dataset)
+        assert fn.limit == m
+        assert -2 * float(fn({}, {"M_Zp": jnp.asarray(m)})) == pytest.approx(4.0, rel=1e-12)
+        assert float(fn({}, {"M_Zp": jnp.asarray(fn.m_zero * 1.0001)})) == 0.0
+    assert _build("cosmology").m_zero == pytest.approx(3.7e-3 * math.exp(0.5))
+    assert -2 * float(_build("cosmology")({}, {"M_Zp": jnp.asarray(2e-3)})) == pytest.approx(19.9, abs=0.1)
+    g = jax.grad(lambda m: _build("cosmology")({}, {"M_Zp": m}))
+    assert np.isfinite(float(g(jnp.asarray(_build("cosmology").m_zero)))) and float(g(jnp.asarray(3e-3))) > 0
+
+
+@pytest.mark.parametrize(
+    "name,opts,match",
+    [("meson_decays", {"channels": ["K_tau"]}, "channels must be a non-empty list"),
+     ("meson_decays", {"channels": "K_mu"}, "channels must be a non-empty list"),
+     ("meson_decays", {"limit_pi_e": -1.0}, "limit must be > 0"),
+     ("cosmology", {"dataset": "planck"}, "dataset must be one of"),
+     ("cosmology", {"log_width": 0.0}, "log_width must be"),
+     ("cosmology", {"limit": -5e-3}, "limit must be a mass")],
+)
+def test_option_validation(name, opts, match):
+    with pytest.raises(ValueError, match=match):
+        _build(name, **opts)

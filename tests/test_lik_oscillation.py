@@ -1,0 +1,186 @@
+"""Oscillation likelihoods (osc_lma, osc_dune_t2hk, osc_lma_dark, osc_icecube_mutau)."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from globalfit.model import observables
+from globalfit.scenarios import get_scenario
+from likelihoods import build_likelihoods, registry
+from likelihoods.stats import delta_chi2_at_limit, interval
+from tests.helpers import point
+
+BOX = {  # the project's prior box; a quarter of the points on its corners
+    "M_Zp": (1e-4, 5.0, "log"),
+    "g_X": (1e-9, 1.0, "log"),
+    "g_Psi": (-3.5, 3.5, "lin"),
+    "M_Psi": (1e-3, 100.0, "log"),
+    "M_H": (100.0, 5000.0, "log"),
+    "cos_beta": (1e-8, 0.5, "log"),
+    "y_e": (0.0, 3.5, "lin"),
+    "y_mu": (0.0, 3.5, "lin"),
+    "y_tau": (0.0, 3.5, "lin"),
+    "phi_mu": (-np.pi, np.pi, "lin"),
+    "phi_tau": (-np.pi, np.pi, "lin"),
+}
+
+
+def _box_points(rng, n, scenario):
+    pts = {}
+    for k, (lo, hi, kind) in BOX.items():
+        u = rng.uniform(size=n)
+        u[: n // 4] = rng.integers(0, 2, size=n // 4)
+        pts[k] = 10 ** (np.log10(lo) + u * (np.log10(hi) - np.log10(lo))) if kind == "log" else lo + u * (hi - lo)
+    if scenario == "B-3Ltau":
+        pts["y_tau"] = np.zeros(n)
+    return {k: jnp.asarray(v) for k, v in pts.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _value_and_grad(config: tuple, scenario: str):
+    lks = build_likelihoods({name: dict(opts) for name, opts in config}, scenario)
+
+    def each(p):
+        obs = observables(p, scenario)
+        return {lk.name: lk.loglike(obs, p) for lk in lks}
+
+    return jax.jit(jax.vmap(each)), jax.jit(jax.vmap(jax.grad(lambda p: sum(each(p).values()))))
+
+
+def _check_finite(config: tuple, scenario: str, rng, n=96):
+    each, grad = _value_and_grad(config, scenario)
+    p = _box_points(rng, n, scenario)
+    for name, v in each(p).items():
+        v = np.asarray(v)
+        assert np.all(np.isfinite(v)), name
+        assert np.all(v <= 1e-12), f"{name} must be <= 0 (relative to its maximum)"
+    for k, g in grad(p).items():
+        assert np.all(np.isfinite(np.asarray(g))), f"d logL / d {k} not finite"
+
+
+CONFIG = (
+    ("osc_lma", ()),
+    ("osc_dune_t2hk", (("combination", "u+d"),)),
+    ("osc_lma_dark", ()),
+    ("osc_icecube_mutau", ()),
+)
+UPPER90 = delta_chi2_at_limit("upper", 0.9)  # 1.64
+INTERVAL90 = delta_chi2_at_limit("interval", 0.9)  # 2.71
+
+
+def _build(name, scenario="B", **opts):
+    return registry()[name].builder(get_scenario(scenario), **opts)
+
+
+def _obs(eps):
+    """Synthetic observables: the same 3x3 eps as Earth matter and as u (d = 0)."""
+    eps = jnp.asarray(eps, dtype=jnp.complex128)
+    return {"eps_earth": eps, "eps_u": eps, "eps_d": jnp.zeros_like(eps)}
+
+
+def _eps(ee=0.0, mm=0.0, tt=0.0, emu=0.0, etau=0.0, mutau=0.0):
+    e = np.diag([ee, mm, tt]).astype(complex)
+    for (i, j), v in {(0, 1): emu, (0, 2): etau, (1, 2): mutau}.items():
+        e[i, j], e[j, i] = v, np.conj(v)
+    return e
+
+
+@pytest.mark.parametrize("scenario", ["B", "B-L"])
+def test_finite_value_and_gradient_over_prior_box(scenario, rng):
+    _check_finite(CONFIG, scenario, rng)
+
+
+def test_sm_point_values():
+    """eps = 0 is the LMA best fit (paper Sec. 3): the SM point is the maximum of osc_lma (and of DUNE+T2HK's
+    mu-mu range); IceCube 2022 gives no best fit, so its interval is centred."""
+    p = point(g_X=1e-12)
+    obs = observables(p, "B")
+    assert float(_build("osc_lma")(obs, p)) == 0.0
+    assert float(_build("osc_lma")(_obs(_eps(ee=0.3)), {})) < 0.0
+    exp_ic = float(interval(0.0, -0.0041, 0.0031) + interval(0.0, -0.0036, 0.0036))
+    assert float(_build("osc_icecube_mutau")(obs, p)) == pytest.approx(exp_ic, rel=1e-6)
+
+
+@pytest.mark.parametrize("ab,lim", [("emu", 0.12), ("etau", 0.18), ("mutau", 0.018)])
+def test_offdiagonal_at_limit(ab, lim):
+    fn = _build("osc_lma")
+    centre = dict(ee=0.0, mm=0.0)
+    base = float(fn(_obs(_eps(**centre)), {}))
+    assert base == pytest.approx(0.0, abs=1e-12)
+    val = float(fn(_obs(_eps(**centre, **{ab: lim * np.exp(0.7j)})), {}))
+    assert -2 * val == pytest.approx(UPPER90, rel=1e-9)
+
+
+@pytest.mark.parametrize("end", [-0.11, 0.60])
+def test_diagonal_at_interval_end(end):
+    fn = _build("osc_lma")
+    val = float(fn(_obs(_eps(ee=end, mm=0.0)), {}))
+    assert -2 * val == pytest.approx(INTERVAL90, rel=1e-9)
+
+
+def test_ee_lower_sign_switch_and_dune_projection():
+    assert _build("osc_lma").record["ee_tt"] == (-0.11, 0.60)
+    assert _build("osc_lma", ee_lower_sign=1).record["ee_tt"] == (0.11, 0.60)
+    fn = _build("osc_dune_t2hk")
+    val = float(fn(_obs(_eps(ee=0.43, mm=0.0, emu=0.024)), {}))
+    assert -2 * val == pytest.approx(INTERVAL90 + UPPER90, rel=1e-9)
+
+
+def test_combination_earth_vs_u_plus_d():
+    """U(1)_B, eps^e = 0, eps^u = eps^d: eps^Earth = 3 (eps^u + eps^d) for Y_n = 1, so the off-diagonal term is 9x."""
+    p = point(y_e=1.0, y_mu=1.0, cos_beta=1e-6, g_Psi=1.0, g_X=1e-6, M_Zp=0.01)
+    obs = observables(p, "B")
+    np.testing.assert_allclose(np.asarray(obs["eps_earth"]), 3 * np.asarray(obs["eps_u"] + obs["eps_d"]), rtol=1e-12)
+    from likelihoods.oscillation import LMA_CURRENT, offdiag_upper
+
+    earth = float(offdiag_upper(obs["eps_earth"], LMA_CURRENT))
+    ud = float(offdiag_upper(obs["eps_u"] + obs["eps_d"], LMA_CURRENT))
+    assert earth == pytest.approx(9 * ud, rel=1e-10) and earth < 0
+
+
+def test_lma_dark_reachable_in_U1B():
+    """Paper Sec. 3: with kappa_e only and g_Psi g_B < 0, eps^Earth_ee = -3 (LMA-Dark) in U(1)_B."""
+    p = point(y_e=1.0, cos_beta=1e-6, g_Psi=-1.0, g_X=1e-5, M_Zp=0.01)
+    e = float(observables(p, "B")["eps_earth_ee"])
+    assert e < 0
+    p = point(y_e=np.sqrt(-3.0 / e), cos_beta=1e-6, g_Psi=-1.0, g_X=1e-5, M_Zp=0.01)
+    obs = observables(p, "B")
+    assert float(obs["eps_earth_ee"]) == pytest.approx(-3.0, rel=1e-9)
+    val = float(_build("osc_lma_dark")(obs, p))
+    assert val == pytest.approx(float(interval(0.0, -0.04, 0.037)), abs=1e-6)  # only the mumu-tautau term remains
+    assert float(_build("osc_lma")(obs, p)) < -100  # the standard LMA range excludes it
+    # ends of the constructed interval
+    fn = _build("osc_lma_dark", combination="u+d")
+    assert fn.interval_ee_mumu == pytest.approx((-1.1, -0.9))
+    mm = 0.5 * (-0.04 + 0.037)
+    val = float(_build("osc_lma_dark")(_obs(_eps(ee=-3.3 + mm, mm=mm)), {}))
+    assert -2 * val == pytest.approx(INTERVAL90, rel=1e-9)
+
+
+def test_icecube_datasets_and_density():
+    a, b = _build("osc_icecube_mutau"), _build("osc_icecube_mutau", dataset="deepcore2018")
+    assert a.interval == (-0.0041, 0.0031) and b.interval == (-0.0067, 0.0081)
+    assert a.norm == pytest.approx(1 / 3) and _build("osc_icecube_mutau", density="e").norm == 1.0
+    fn = _build("osc_icecube_mutau", imaginary="ignore")
+    val = float(fn(_obs(_eps(mutau=3 * 0.0031)), {}))  # eps^(d) = eps^Earth / 3 at the upper end
+    assert -2 * val == pytest.approx(INTERVAL90, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "name,opts,match",
+    [
+        ("osc_lma", {"combination": "u-d"}, "combination must be one of"),
+        ("osc_lma", {"ee_lower_sign": 0}, "ee_lower_sign must be -1"),
+        ("osc_dune_t2hk", {"combination": "sun"}, "combination must be one of"),
+        ("osc_lma_dark", {"lmad_halfwidth": -1.0}, "lmad_halfwidth must be"),
+        ("osc_icecube_mutau", {"dataset": "ic86"}, "dataset must be one of"),
+        ("osc_icecube_mutau", {"density": "u"}, "density must be"),
+        ("osc_icecube_mutau", {"imaginary": "both"}, "imaginary must be"),
+    ],
+)
+def test_option_validation(name, opts, match):
+    with pytest.raises(ValueError, match=match):
+        _build(name, **opts)

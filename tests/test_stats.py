@@ -1,0 +1,44 @@
+"""The statistical conventions of likelihoods/stats.py give the -2 Delta ln L their docstring promises."""
+
+import jax
+import numpy as np
+import pytest
+
+from likelihoods import stats
+
+
+def test_upper_limit_at_limit():
+    assert -2 * float(stats.upper_limit(3.3e-8, 3.3e-8, 0.9)) == pytest.approx(1.6424, rel=1e-4)
+    assert -2 * float(stats.upper_limit(1.0, 1.0, 0.95)) == pytest.approx(2.7055, rel=1e-4)
+    assert float(stats.upper_limit(0.0, 1.0)) == 0.0
+
+
+@pytest.mark.parametrize("best", [None, 0.0, 0.5])
+def test_interval_ends_and_best_fit(best):
+    lo, hi = -0.11, 0.60
+    for end in (lo, hi):
+        assert -2 * float(stats.interval(end, lo, hi, 0.9, best)) == pytest.approx(2.7055, rel=1e-4)
+    peak = 0.5 * (lo + hi) if best is None else best
+    assert float(stats.interval(peak, lo, hi, 0.9, best)) == 0.0
+    g = jax.grad(lambda x: stats.interval(x, lo, hi, 0.9, best))
+    assert float(g(peak)) == 0.0 and np.isfinite(float(g(peak + 1e-9)))
+
+
+def test_interval_best_outside_is_an_error():
+    with pytest.raises(ValueError, match="inside the interval"):
+        stats.interval(0.0, 0.017, 0.43, 0.9, 0.0)
+
+
+def test_asymmetric_gaussian_one_sigma_points():
+    mu, sp, sm = 165.0, 30.0, 25.0
+    assert -2 * float(stats.asymmetric_gaussian(mu + sp, mu, sp, sm)) == pytest.approx(1.0)
+    assert -2 * float(stats.asymmetric_gaussian(mu - sm, mu, sp, sm)) == pytest.approx(1.0)
+    assert np.isfinite(float(stats.asymmetric_gaussian(-1e6, mu, sp, sm)))
+
+
+def test_poisson_and_gaussian_poisson():
+    assert float(stats.poisson(37.0, 37.0)) == 0.0
+    assert float(stats.poisson(0.0, 2.0)) == pytest.approx(-2.0)
+    assert float(stats.poisson(5.0, 0.0)) < -10 and np.isfinite(float(stats.poisson(5.0, 0.0)))
+    assert float(stats.poisson_gaussian(10.0, 10.0, 0.1)) == 0.0
+    assert -2 * float(stats.poisson_gaussian(10.0, 20.0, 0.0)) == pytest.approx(100 / 20)
