@@ -2,9 +2,31 @@
 
 A config has the blocks ``model``, ``params``, ``priors`` (a named prior set from ``priors/``),
 ``likelihoods``, ``sampler``, ``output`` and ``plots``. Each entry of ``params`` is either a number
-(fixed) or a mapping ``{prior: <dist>, min, max, loc, scale, ref, latex}`` with ``<dist>`` one of
+(fixed) or a mapping ``{prior: <dist>, min, max, loc, scale, ref, negative, latex}`` with ``<dist>`` one of
 uniform, log-uniform, normal, half-normal, log-normal; or ``{value: x}`` (fixed). Parameters that a
 config does not mention take the documented defaults of :mod:`globalfit.parameters`.
+
+Priors (how :mod:`globalfit.sampling` samples them; ``min``/``max`` always truncate):
+
+* ``uniform``: U(min, max) on the value.
+* ``log-uniform``: log10(x) ~ U(log10 min, log10 max) (site ``log10_<name>``).
+* ``normal``: N(loc, scale); ``half-normal``: |N(0, scale)|, x >= 0.
+* ``log-normal``: ln(x) ~ N(loc, scale) (site ``ln_<name>``; loc, scale in ln units).
+* ``negative: true`` (log-uniform / log-normal / half-normal only): the parameter is -x, x drawn as above
+  (e.g. a negative g_Psi spanning decades); ``min``/``max`` bound |x|, ``ref`` is the signed value.
+
+The hard physical constraints (:mod:`globalfit.support`) are the model's support. ``model.constraints``:
+
+* ``parametrised`` (default): Eq. (9) of arXiv:1607.07616, r_H = |g_Psi - g_l| v cos(beta)/M_Zp <= 1, is
+  built into the parametrisation. The config samples (or fixes) the extra entry ``r_H`` in (0, 1] (the
+  share of M_Zp from <H'>) and cos(beta) = r_H M_Zp / (|g_Psi - g_l| v) is derived; giving a prior to
+  ``cos_beta`` is then an error (a fixed ``cos_beta`` without ``r_H`` is allowed: r_H <= 1 becomes a cut).
+  The remaining constraints (|kappa_alpha| < 1, M_Psi > M_Zp, cos(beta) <= 1) are support cuts (log density
+  -inf outside, rejected by NUTS); perturbativity and the M_H bounds are checked on the prior ranges.
+* ``cut``: ``cos_beta`` is sampled directly with its prior; r_H <= 1 is one more support cut.
+* ``none``: no physical constraint (diagnostics only; the posterior may contain unphysical points).
+
+Relative paths in ``output.dir`` resolve against the current working directory.
 """
 
 from __future__ import annotations
@@ -21,6 +43,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 from .parameters import PARAM_NAMES
+
+# Config-only sampling parameters that are not model parameters (see the module docstring).
+EXTRA_PARAM_NAMES: tuple[str, ...] = ("r_H",)
+CONFIG_PARAM_NAMES: tuple[str, ...] = PARAM_NAMES + EXTRA_PARAM_NAMES
 from .scenarios import FLAVOURS, SCENARIOS
 
 __all__ = [
@@ -55,6 +81,7 @@ class ParamSpec(_Strict):
     loc: float | None = None
     scale: float | None = None
     ref: float | None = None
+    negative: bool = False
     latex: str | None = None
 
     @model_validator(mode="after")
@@ -65,6 +92,8 @@ class ParamSpec(_Strict):
             return self
         if self.prior is None:
             raise ValueError("expected 'value: <number>' or 'prior: <one of " + ", ".join(PRIOR_KINDS) + ">'")
+        if self.negative and self.prior not in ("log-uniform", "log-normal", "half-normal"):
+            raise ValueError(f"'negative: true' applies to log-uniform, log-normal and half-normal priors, not {self.prior}")
         if self.prior in ("uniform", "log-uniform"):
             if self.min is None or self.max is None:
                 raise ValueError(f"prior {self.prior} needs 'min' and 'max'")
@@ -96,8 +125,9 @@ class ParamSpec(_Strict):
         return lo, hi
 
     def contains(self, x: float) -> bool:
+        """Whether the (signed) value x lies in the support."""
         lo, hi = self.bounds()
-        return lo <= x <= hi
+        return lo <= (-x if self.negative else x) <= hi
 
 
 class ModelBlock(_Strict):
@@ -105,7 +135,7 @@ class ModelBlock(_Strict):
     Y_n: float = Field(1.0, ge=0.0)
     eps_convention: Literal["oscillation", "paper2016"] = "oscillation"
     psi_flavours: list[Literal["e", "mu", "tau"]] | None = None
-    constraints: Literal["parametrised", "none"] = "parametrised"
+    constraints: Literal["parametrised", "cut", "none"] = "parametrised"
 
     @field_validator("scenario")
     @classmethod
@@ -133,6 +163,9 @@ class SamplerBlock(_Strict):
     device: Literal["cpu", "gpu"] = "cpu"
     chunk_size: int = Field(250, ge=1)
     progress_bar: bool = True
+    # -2 Delta ln L beyond which each likelihood grows only logarithmically while sampling
+    # (likelihoods.stats.soften_tail); null = exact everywhere
+    soften_chi2: float | None = Field(25.0, gt=0.0)
 
 
 class OutputBlock(_Strict):
@@ -158,10 +191,10 @@ class RunConfig(_Strict):
     @classmethod
     def _param_names(cls, v: dict) -> dict:
         for name in v:
-            if name not in PARAM_NAMES:
-                hint = difflib.get_close_matches(name, PARAM_NAMES, n=1)
+            if name not in CONFIG_PARAM_NAMES:
+                hint = difflib.get_close_matches(name, CONFIG_PARAM_NAMES, n=1)
                 extra = f" (did you mean {hint[0]!r}?)" if hint else ""
-                raise ValueError(f"unknown parameter {name!r}{extra}; expected names from {list(PARAM_NAMES)}")
+                raise ValueError(f"unknown parameter {name!r}{extra}; expected names from {list(CONFIG_PARAM_NAMES)}")
         return {k: (ParamSpec(value=float(s)) if isinstance(s, (int, float)) else s) for k, s in v.items()}
 
     def param_specs(self) -> dict[str, ParamSpec]:
@@ -174,12 +207,33 @@ class RunConfig(_Strict):
         return {k: s.value for k, s in self.param_specs().items() if s.fixed}  # type: ignore[misc]
 
     def start_values(self) -> dict[str, float]:
-        """A concrete point: fixed values, then `ref` of sampled parameters (others: defaults)."""
+        """A concrete point: fixed values, then `ref` of sampled parameters (others: defaults).
+
+        May hold the config-only entry ``r_H``; :func:`globalfit.support.physical_point` turns it into cos_beta.
+        """
         out = self.fixed_values()
         for k, s in self.sampled().items():
             if s.ref is not None:
                 out[k] = s.ref
         return out
+
+    @model_validator(mode="after")
+    def _constraints_vs_params(self):
+        specs = self.param_specs()
+        if self.model.constraints != "parametrised" and "r_H" in specs:
+            raise ValueError(f"params.r_H is only used with model.constraints: parametrised (got {self.model.constraints!r}); sample cos_beta instead")
+        if self.model.constraints == "parametrised" and "cos_beta" in specs and not specs["cos_beta"].fixed:
+            raise ValueError(
+                "params.cos_beta: with model.constraints: parametrised cos_beta is derived, cos_beta = r_H M_Zp/(|g_Psi - g_l| v) "
+                "(Eq. 9); give a prior to r_H in (0, 1] instead, or set model.constraints: cut to sample cos_beta directly"
+            )
+        if "r_H" in specs and "cos_beta" in specs:
+            raise ValueError("params: give r_H or cos_beta, not both (cos_beta = r_H M_Zp/(|g_Psi - g_l| v))")
+        if "r_H" in specs:
+            lo, hi = (specs["r_H"].value, specs["r_H"].value) if specs["r_H"].fixed else specs["r_H"].bounds()
+            if not (lo >= 0.0 and hi <= 1.0) or (specs["r_H"].fixed and specs["r_H"].value <= 0.0):
+                raise ValueError(f"params.r_H: must lie in (0, 1] (Eq. 9: the H' vev cannot give more than M_Zp), got range [{lo:g}, {hi:g}]")
+        return self
 
 
 _TOP_KEYS = list(RunConfig.model_fields)
@@ -200,8 +254,11 @@ def _explain(err: ValidationError, path: str) -> str:
         loc = tuple(e["loc"])
         # drop pydantic's union-branch labels
         clean = tuple(x for x in loc if not (isinstance(x, str) and (x.startswith("function-") or x in ("ParamSpec", "float"))))
-        key = ".".join(str(x) for x in clean) or "<top level>"
+        key = ".".join(str(x) for x in clean)
         msg = e["msg"].removeprefix("Value error, ")
+        if not key:  # whole-config checks name their key path in the message
+            lines.append(f"{path}: {msg}")
+            continue
         if e["type"] == "extra_forbidden":
             parent_keys = _keys_at(clean[:-1])
             msg = f"unknown key{_suggest(str(clean[-1]), parent_keys)}"

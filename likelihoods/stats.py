@@ -14,6 +14,10 @@ smooth in its argument, so NUTS sees no walls. z(p) = Phi^{-1}(p) is the standar
 * **Asymmetric errors** mu +s_plus -s_minus: the variable-width Gaussian of Barlow (arXiv:physics/0406120, Eq. 18),
   V(x) = s_plus s_minus + (s_plus - s_minus)(x - mu), -2 Delta ln L = (x - mu)^2 / V(x), V floored at a small
   positive value far on the short side. **At mu + s_plus and mu - s_minus: -2 Delta ln L = 1.**
+* **Far tails (sampling only)**: :func:`soften_tail` keeps log L exact while -2 Delta ln L <= chi2_max and lets it
+  grow only logarithmically beyond, so that excluded regions (where a power-law signal makes -2 Delta ln L reach
+  1e10 in log-coupling space) are walls of finite slope for NUTS rather than sources of divergences. Posterior
+  weight beyond the threshold is below exp(-chi2_max/2) either way.
 * **Poisson count** n observed, mu expected: the saturated Poisson log-likelihood
   ln L = n ln mu - mu - (n ln n - n);  -2 Delta ln L is the Poisson deviance (0 at mu = n).
 * **Poisson count with a Gaussian-uncertain expectation** (relative uncertainty s on the signal or total): the
@@ -39,6 +43,7 @@ __all__ = [
     "poisson",
     "poisson_gaussian",
     "delta_chi2_at_limit",
+    "soften_tail",
 ]
 
 
@@ -102,3 +107,12 @@ def poisson_gaussian(n: float, mu, rel_sigma: float):
     """Count n against expectation mu with relative systematic rel_sigma (Gaussian approximation)."""
     mu = jnp.maximum(mu, 1e-12)
     return -0.5 * (n - mu) ** 2 / (mu + (rel_sigma * mu) ** 2)
+
+
+def soften_tail(loglike, chi2_max: float = 25.0):
+    """log L unchanged for -2 log L <= chi2_max; beyond, t (1 + ln(log L / t)) with t = -chi2_max/2 (continuous,
+    with continuous first derivative, monotonic, logarithmic growth)."""
+    t = -0.5 * chi2_max
+    far = loglike < t
+    ratio = jnp.where(far, loglike / t, 1.0)
+    return jnp.where(far, t * (1.0 + jnp.log(ratio)), loglike)

@@ -91,7 +91,7 @@ def test_beam_dump_band_edges(exp):
         for g in (a, b):
             assert _chi2("zp_beam_dump", "B-L", {"experiments": [exp]}, M_Zp=M, g_X=g) == pytest.approx(CHI2_90, rel=1e-6)
         mid = np.sqrt(a * b)
-        assert _chi2("zp_beam_dump", "B-L", {"experiments": [exp]}, M_Zp=M, g_X=mid) > 100.0
+        assert _chi2("zp_beam_dump", "B-L", {"experiments": [exp]}, M_Zp=M, g_X=mid) > 25.0  # deep inside (softened tail)
         assert _chi2("zp_beam_dump", "B-L", {"experiments": [exp]}, M_Zp=M, g_X=3 * b) < 1e-3
 
 

@@ -42,3 +42,15 @@ def test_poisson_and_gaussian_poisson():
     assert float(stats.poisson(5.0, 0.0)) < -10 and np.isfinite(float(stats.poisson(5.0, 0.0)))
     assert float(stats.poisson_gaussian(10.0, 10.0, 0.1)) == 0.0
     assert -2 * float(stats.poisson_gaussian(10.0, 20.0, 0.0)) == pytest.approx(100 / 20)
+
+
+def test_soften_tail_exact_below_threshold_and_smooth_beyond():
+    for ll in (0.0, -1.0, -12.5):
+        assert float(stats.soften_tail(ll, 25.0)) == ll
+    far = float(stats.soften_tail(-1e10, 25.0))
+    assert -400 < far < -12.5  # logarithmic growth
+    g = jax.grad(lambda x: stats.soften_tail(x, 25.0))
+    assert float(g(-12.5 - 1e-9)) == pytest.approx(1.0, rel=1e-6) and float(g(-12.5 + 1e-9)) == 1.0
+    xs = np.linspace(-1e4, 0, 1001)
+    ys = np.asarray(jax.vmap(lambda x: stats.soften_tail(x, 25.0))(xs))
+    assert np.all(np.diff(ys) > 0)  # monotonic

@@ -1,0 +1,197 @@
+"""Run outputs: ArviZ InferenceData from the chunk files, ``summary.csv``, the printed diagnostics report.
+
+``globalfit summary OUTDIR`` works on a finished or a partial run (it reads whatever chunks are on disk).
+Convergence rule of the report: ONE warning line when any sampled parameter has rank-normalised
+split R-hat > 1.01 or bulk/tail ESS < 400 (Vehtari et al. 2021, arXiv:1903.08008), or when any
+post-warm-up transition diverged.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from . import _jax  # noqa: F401
+from .errors import OutputError
+
+__all__ = ["load_run_config", "build_idata", "summarise", "format_report", "write_outputs", "summary_command", "RHAT_MAX", "ESS_MIN", "HDI_PROB"]
+
+RHAT_MAX = 1.01
+ESS_MIN = 400
+HDI_PROB = 0.95
+
+
+def _az():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        import arviz as az
+    return az
+
+
+def load_run_config(outdir: Path):
+    """The resolved RunConfig stored in a run directory."""
+    from .config import RunConfig
+
+    f = outdir / "config.resolved.yaml"
+    if not outdir.is_dir():
+        raise OutputError(f"{outdir}: no such run directory")
+    if not f.exists():
+        raise OutputError(f"{outdir}: not a globalfit run directory (no config.resolved.yaml)")
+    return RunConfig.model_validate(yaml.safe_load(f.read_text()))
+
+
+def sampled_names(cfg) -> list[str]:
+    return list(cfg.sampled())
+
+
+def build_idata(outdir: Path):
+    """InferenceData from the chunks on disk (posterior, sample_stats, log_likelihood, attrs)."""
+    from .config import config_hash
+    from .constants import constants
+    from .engine import load_chunks, read_progress, resolved_yaml, versions
+    from .sampling import LL_PREFIX
+
+    az = _az()
+    outdir = Path(outdir)
+    cfg = load_run_config(outdir)
+    prog = read_progress(outdir)
+    post, stat = load_chunks(outdir)
+    posterior = {k: v for k, v in post.items() if not k.startswith(LL_PREFIX)}
+    loglike = {k[len(LL_PREFIX):]: v for k, v in post.items() if k.startswith(LL_PREFIX)}
+    n_steps = stat["num_steps"].astype(np.int64)
+    stats = {
+        "diverging": stat["diverging"].astype(bool),
+        "n_steps": n_steps,
+        "tree_depth": np.ceil(np.log2(n_steps + 1.0)).astype(np.int64),
+        "energy": stat["energy"],
+        "lp": -stat["potential_energy"],
+        "acceptance_rate": stat["accept_prob"],
+        "step_size": stat["adapt_state.step_size"],
+    }
+    attrs = {
+        "config_yaml": resolved_yaml(cfg),
+        "config_hash": config_hash(cfg),
+        "seed": int(cfg.sampler.seed),
+        "scenario": cfg.model.scenario,
+        "pdg_edition": constants().pdg_edition,
+        "package_versions": json.dumps(versions()),
+        "likelihoods": json.dumps(sorted(loglike)),
+        "draws_per_chain": int(next(iter(posterior.values())).shape[1]),
+        "finished": int(bool(prog.get("finished")) and prog["draws_done"] >= prog["draws_target"]),
+        "inference_library": "numpyro NUTS",
+    }
+    idata = az.from_dict(posterior=posterior, sample_stats=stats, log_likelihood=loglike or None)
+    for group in idata.groups():
+        idata[group].attrs.update(attrs)
+    return idata
+
+
+def summarise(idata, cfg):
+    """``az.summary`` of every non-constant posterior variable (mean, sd, HDI, mcse, ESS, R-hat)."""
+    az = _az()
+    post = idata.posterior
+    names = [v for v in post.data_vars if float(post[v].std()) > 1e-12 * max(float(abs(post[v]).mean()), 1e-300)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return az.summary(idata, var_names=names, hdi_prob=HDI_PROB, round_to="none")
+
+
+def diagnostics_line(summary, idata, cfg) -> tuple[str, bool]:
+    """One line: all clear, or a single WARNING naming the worst offenders."""
+    from .sampling import site_of
+
+    names = [site_of(k, s).site for k, s in cfg.sampled().items()]
+    names = [n for n in names if n in summary.index]
+    n_div = int(np.asarray(idata.sample_stats["diverging"]).sum())
+    problems = []
+    if names:
+        sub = summary.loc[names]
+        rh = sub["r_hat"].astype(float)
+        ess = np.minimum(sub["ess_bulk"].astype(float), sub["ess_tail"].astype(float))
+        if (rh > RHAT_MAX).any() or rh.isna().any():
+            worst = rh.fillna(math.inf).idxmax()
+            problems.append(f"r_hat {rh[worst]:.3f} > {RHAT_MAX} ({worst})")
+        if (ess < ESS_MIN).any():
+            worst = ess.idxmin()
+            problems.append(f"ESS {ess[worst]:.0f} < {ESS_MIN} ({worst})")
+    if n_div:
+        problems.append(f"{n_div} divergent transitions")
+    if problems:
+        return "WARNING: not converged / unreliable: " + "; ".join(problems) + " -- run longer, raise target_accept or reparametrise", False
+    return f"diagnostics ok: r_hat <= {RHAT_MAX}, ESS >= {ESS_MIN}, no divergences", True
+
+
+def format_report(outdir: Path, idata, summary, cfg) -> str:
+    from .engine import read_progress
+    from .sampling import site_of
+
+    prog = read_progress(outdir)
+    post = idata.posterior
+    chains, draws = post.sizes["chain"], post.sizes["draw"]
+    state = "finished" if prog.get("finished") and prog["draws_done"] >= prog["draws_target"] else f"partial ({prog['draws_done']}/{prog['draws_target']} draws per chain on disk)"
+    lo, hi = f"hdi_{100 * (1 - HDI_PROB) / 2:g}%", f"hdi_{100 * (1 + HDI_PROB) / 2:g}%"
+    lines = [
+        f"run {outdir}: scenario {cfg.model.scenario}, {chains} chains x {draws} draws, {state}; config hash {idata.posterior.attrs.get('config_hash')}",
+        "",
+        f"{'parameter':<22s} {'mean':>11s} {'sd':>10s} {lo:>11s} {hi:>11s} {'ess_bulk':>9s} {'ess_tail':>9s} {'r_hat':>6s}",
+    ]
+    rows = []
+    for k, s in cfg.sampled().items():
+        site = site_of(k, s).site
+        rows.append(site)
+        if site != k:
+            rows.append(k)
+    extra = list(cfg.plots.corner or [])
+    if cfg.plots.plane_eps:
+        extra.append(cfg.plots.plane_eps)
+    for r in ["cos_beta"] + extra:
+        if r not in rows:
+            rows.append(r)
+    for r in rows:
+        if r not in summary.index:
+            continue
+        q = summary.loc[r]
+        lines.append(
+            f"{r:<22s} {q['mean']:>11.4g} {q['sd']:>10.3g} {q[lo]:>11.4g} {q[hi]:>11.4g} {q['ess_bulk']:>9.0f} {q['ess_tail']:>9.0f} {q['r_hat']:>6.3f}"
+        )
+    ll = getattr(idata, "log_likelihood", None)
+    if ll is not None:
+        lines.append("")
+        lines.append("log-likelihood (posterior mean, max):")
+        for name in ll.data_vars:
+            a = np.asarray(ll[name])
+            lines.append(f"  {name:<24s} {a.mean():>11.4g} {a.max():>11.4g}")
+    n_div = int(np.asarray(idata.sample_stats["diverging"]).sum())
+    lines.append("")
+    lines.append(f"divergences: {n_div}   max tree depth reached: {int(np.asarray(idata.sample_stats['tree_depth']).max())} (limit {cfg.sampler.max_tree_depth})")
+    lines.append(diagnostics_line(summary, idata, cfg)[0])
+    return "\n".join(lines)
+
+
+def write_outputs(outdir: Path, idata, netcdf: bool = True) -> str:
+    """posterior.nc (optional), summary.csv, report.txt; prints and returns the report."""
+    cfg = load_run_config(outdir)
+    if netcdf:
+        tmp = outdir / "posterior.nc.tmp"
+        idata.to_netcdf(str(tmp))
+        tmp.replace(outdir / "posterior.nc")
+    summary = summarise(idata, cfg)
+    summary.to_csv(outdir / "summary.csv")
+    report = format_report(outdir, idata, summary, cfg)
+    (outdir / "report.txt").write_text(report + "\n")
+    print(report)
+    return report
+
+
+def summary_command(outdir: Path) -> int:
+    """``globalfit summary OUTDIR``: report of a finished or partial run (rewrites summary.csv, report.txt)."""
+    outdir = Path(outdir)
+    load_run_config(outdir)
+    idata = build_idata(outdir)
+    write_outputs(outdir, idata, netcdf=False)
+    return 0

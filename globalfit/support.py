@@ -1,0 +1,193 @@
+"""Hard physical constraints as the model's support (not likelihoods), and the parametrisation that builds
+Eq. (9) in.
+
+Constraints (Farzan & Heeck, arXiv:1607.07616; a point is physical iff every one holds):
+
+* Eq. (9): the H' vev feeds (g_Psi - g_l)^2 v^2 cos^2(beta) into M_Zp^2, so
+  r_H = |g_Psi - g_l| v cos(beta) / M_Zp <= 1.
+* Eq. (8) is an expansion in the mixing: |kappa_alpha| = |y_alpha| v cos(beta) / (sqrt 2 M_Psi) < 1.
+* Perturbativity: |y_alpha|, |g_X|, |g_Psi| <= sqrt(4 pi).
+* Charged scalar H^-: M_H > 90 GeV (LEP, Br(H^- -> tau nu) = 1, paper Ref. [85]); M_H > 275 GeV when
+  y_e or y_mu != 0 (CMS slepton-like search, 19.5 fb^-1 at 8 TeV, Fig. 14 of arXiv:1405.7570 = paper
+  Ref. [86]; paper Sec. 3).
+* M_Psi > M_Zp (Psi -> nu Z' is its decay; paper Sec. 2), and cos(beta) <= 1.
+
+With ``model.constraints: parametrised`` the sampler draws r_H in (0, 1] and sets
+cos(beta) = r_H M_Zp / (|g_Psi - g_l| v) (:func:`cos_beta_from_r_H`), so Eq. (9) holds by construction.
+Perturbativity and the M_H bounds are checked on the prior ranges when a run starts
+(:func:`check_config`); the rest are support cuts (:func:`log_support` is 0 inside, -inf outside, with a
+zero gradient everywhere, so NUTS simply rejects proposals that leave the support).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import jax.numpy as jnp
+
+from . import _jax  # noqa: F401
+from .constants import constants
+from .couplings import kappa, psi_lepton_charge
+from .errors import ConfigError
+from .model import ModelOptions
+from .scenarios import FLAVOURS, Scenario, get_scenario
+
+__all__ = [
+    "PERTURBATIVE",
+    "M_H_LEP",
+    "M_H_CMS",
+    "cos_beta_from_r_H",
+    "physical_point",
+    "constraint_values",
+    "in_support",
+    "log_support",
+    "check_config",
+    "model_options",
+]
+
+PERTURBATIVE = math.sqrt(4.0 * math.pi)
+M_H_LEP = 90.0  # GeV, LEP charged-scalar bound, paper Ref. [85]
+M_H_CMS = 275.0  # GeV, CMS arXiv:1405.7570 Fig. 14 (paper Ref. [86]) when y_e or y_mu != 0
+_TINY = 1e-300
+
+
+def cos_beta_from_r_H(r_H, M_Zp, g_Psi, g_l):
+    """Eq. (9) solved for cos(beta): cos(beta) = r_H M_Zp / (|g_Psi - g_l| v) (gradient-safe at g_Psi = g_l)."""
+    d = jnp.abs(g_Psi - g_l)
+    safe = jnp.where(d > _TINY, d, 1.0)
+    return jnp.where(d > _TINY, r_H * M_Zp / (safe * constants().vev), jnp.inf)
+
+
+def model_options(cfg) -> ModelOptions:
+    """ModelOptions of a run config (Y_n, eps convention, flavours Psi mixes with)."""
+    return ModelOptions(Y_n=cfg.model.Y_n, eps_convention=cfg.model.eps_convention, psi_flavours=cfg.model.psi_flavour_mask())
+
+
+def physical_point(values: Mapping[str, object], scenario: Scenario, options: ModelOptions) -> dict:
+    """Replace the config-only entry ``r_H`` by cos_beta (Eq. 9); other entries pass through."""
+    out = dict(values)
+    if "r_H" in out:
+        r = out.pop("r_H")
+        g_l = psi_lepton_charge({"g_X": out["g_X"]}, scenario, options.flavours(scenario))
+        out["cos_beta"] = cos_beta_from_r_H(r, out["M_Zp"], out["g_Psi"], g_l)
+    return out
+
+
+def constraint_values(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options: ModelOptions = ModelOptions()) -> dict[str, tuple]:
+    """Every constraint at a complete point: ``name -> (value, bound, holds)``, holds meaning value <= bound
+    (``>`` for the lower mass bounds, whose entries hold ``(M, bound, M > bound)``)."""
+    sc = get_scenario(scenario) if isinstance(scenario, str) else scenario
+    flav = options.flavours(sc)
+    g_l = psi_lepton_charge(p, sc, flav)
+    r_H = jnp.abs(p["g_Psi"] - g_l) * constants().vev * p["cos_beta"] / p["M_Zp"]
+    k = jnp.abs(kappa(p))
+    out: dict[str, tuple] = {"r_H (Eq. 9)": (r_H, 1.0, r_H <= 1.0), "cos_beta": (p["cos_beta"], 1.0, p["cos_beta"] <= 1.0)}
+    for i, f in enumerate(FLAVOURS):
+        out[f"|kappa_{f}|"] = (k[i], 1.0, k[i] < 1.0)
+    for name in ("g_X", "g_Psi", "y_e", "y_mu", "y_tau"):
+        a = jnp.abs(p[name])
+        out[f"|{name}| (perturbativity)"] = (a, PERTURBATIVE, a <= PERTURBATIVE)
+    light_lepton = (jnp.abs(p["y_e"]) > 0) | (jnp.abs(p["y_mu"]) > 0)
+    m_h_min = jnp.where(light_lepton, M_H_CMS, M_H_LEP)
+    out["M_H (LEP / CMS 1405.7570)"] = (p["M_H"], m_h_min, p["M_H"] > m_h_min)
+    out["M_Psi > M_Zp"] = (p["M_Psi"], p["M_Zp"], p["M_Psi"] > p["M_Zp"])
+    return out
+
+
+def in_support(p, scenario, options: ModelOptions = ModelOptions(), include_r_H: bool = True):
+    """True iff every constraint holds (``include_r_H=False`` skips Eq. 9 where it is parametrised)."""
+    ok = jnp.asarray(True)
+    for name, (_, _, holds) in constraint_values(p, scenario, options).items():
+        if name.startswith("r_H") and not include_r_H:
+            continue
+        ok = ok & holds
+    return ok
+
+
+def log_support(p, scenario, options: ModelOptions = ModelOptions(), include_r_H: bool = True):
+    """0 inside the support, -inf outside (zero gradient everywhere)."""
+    return jnp.where(in_support(p, scenario, options, include_r_H), 0.0, -jnp.inf)
+
+
+def _range(spec) -> tuple[float, float]:
+    if spec.fixed:
+        return spec.value, spec.value
+    lo, hi = spec.bounds()
+    if spec.negative:
+        lo, hi = -hi, -lo
+    return lo, hi
+
+
+def check_config(cfg, where: str) -> None:
+    """Static checks of a run config against the constraints that prior ranges can guarantee.
+
+    Raises ConfigError naming the key and the bound: perturbativity of g_X, g_Psi, y_alpha; M_H above LEP
+    (90 GeV) or CMS (275 GeV, when y_e or y_mu can be non-zero); Psi mixing only with flavours of equal charge.
+    """
+    from .parameters import DEFAULTS
+
+    specs = cfg.param_specs()
+    sc = get_scenario(cfg.model.scenario)
+
+    def rng(name):
+        if name in specs:
+            return _range(specs[name])
+        return DEFAULTS[name], DEFAULTS[name]
+
+    for name in ("g_X", "g_Psi", "y_e", "y_mu", "y_tau"):
+        lo, hi = rng(name)
+        if max(abs(lo), abs(hi)) > PERTURBATIVE:
+            raise ConfigError(
+                f"{where}: params.{name}: range [{lo:g}, {hi:g}] leaves the perturbative region |{name}| <= sqrt(4 pi) = {PERTURBATIVE:.4f}"
+            )
+    for name in ("y_e", "y_mu", "y_tau"):
+        if rng(name)[0] < 0:
+            raise ConfigError(f"{where}: params.{name}: |y| is a modulus (phases are phi_mu, phi_tau); its range must be >= 0")
+    nonzero = tuple(max(abs(v) for v in rng(f"y_{f}")) > 0 for f in FLAVOURS)
+    m_lo, _ = rng("M_H")
+    if nonzero[0] or nonzero[1]:
+        if m_lo < M_H_CMS:
+            raise ConfigError(
+                f"{where}: params.M_H: lower end {m_lo:g} GeV is below {M_H_CMS:g} GeV, the CMS bound that applies when y_e or y_mu != 0 "
+                f"(arXiv:1405.7570 Fig. 14, paper Ref. [86]); raise it to >= {M_H_CMS:g}"
+            )
+    elif m_lo < M_H_LEP:
+        raise ConfigError(f"{where}: params.M_H: lower end {m_lo:g} GeV is below the LEP bound {M_H_LEP:g} GeV (paper Ref. [85])")
+    mask = cfg.model.psi_flavour_mask()
+    if mask is not None:
+        bad = [f for f, m, nz in zip(FLAVOURS, mask, nonzero) if nz and not m]
+        if bad:
+            raise ConfigError(f"{where}: params.y_{bad[0]}: non-zero, but model.psi_flavours is {cfg.model.psi_flavours}; set it to 0 or add {bad[0]!r}")
+    used = nonzero if mask is None else mask
+    if any(used):
+        try:
+            sc.mixing_lepton_charge(used)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: params: {exc}") from None
+    if mask is None and any(nz and not d for nz, d in zip(nonzero, ModelOptions().flavours(sc))):
+        default = ModelOptions().flavours(sc)
+        raise ConfigError(
+            f"{where}: model.psi_flavours: scenario {sc.name} mixes Psi with {[f for f, d in zip(FLAVOURS, default) if d]} by default; "
+            f"set model.psi_flavours to {[f for f, nz in zip(FLAVOURS, nonzero) if nz]} to use those Yukawas"
+        )
+
+
+def check_plots(cfg, where: str) -> None:
+    """plots.corner names must be recorded quantities; plots.plane_eps a derived eps (DERIVED_NAMES)."""
+    import difflib
+
+    from .model import DERIVED_NAMES
+
+    known = set(cfg.sampled()) | set(DERIVED_NAMES) | {"cos_beta"}
+    for name in cfg.plots.corner or []:
+        if name not in known:
+            hint = difflib.get_close_matches(name, sorted(known), n=1)
+            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise ConfigError(f"{where}: plots.corner: unknown quantity {name!r}{extra}; use sampled parameters or derived names (`globalfit evaluate` lists them)")
+    eps = cfg.plots.plane_eps
+    if eps is not None and (eps not in DERIVED_NAMES or "eps" not in eps):
+        options = [d for d in DERIVED_NAMES if "eps" in d]
+        hint = difflib.get_close_matches(eps, options, n=1)
+        extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise ConfigError(f"{where}: plots.plane_eps: unknown NSI quantity {eps!r}{extra}; expected one of {options}")

@@ -1,0 +1,93 @@
+"""Run-config validation: each broken config gives one clear line and exit code 2, never a traceback."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from globalfit.cli import main
+from globalfit.config import config_hash, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+GOOD = {
+    "model": {"scenario": "B"},
+    "params": {"g_X": {"prior": "log-uniform", "min": 1e-8, "max": 1e-2, "ref": 1e-5}, "M_Zp": 0.01, "r_H": 0.5, "g_Psi": -0.5},
+    "likelihoods": {"zp_baryonic_pi0": None},
+    "sampler": {"chains": 1, "warmup": 10, "draws": 10},
+    "output": {"dir": "out/x"},
+}
+
+
+def _with(path, value):
+    cfg = yaml.safe_load(yaml.safe_dump(GOOD))
+    node = cfg
+    for k in path[:-1]:
+        node = node[k]
+    if value is _DELETE:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return cfg
+
+
+_DELETE = object()
+
+BROKEN = [
+    ("missing block", _with(("model",), _DELETE), "model: required key is missing"),
+    ("unknown key", _with(("sampler", "chians"), 2), "sampler.chians: unknown key (did you mean 'chains'?)"),
+    ("wrong type", _with(("sampler", "chains"), "four"), "sampler.chains"),
+    ("bounds reversed", _with(("params", "g_X"), {"prior": "log-uniform", "min": 1e-2, "max": 1e-8}), "prior bounds reversed"),
+    ("unknown likelihood", _with(("likelihoods",), {"zp_baryonic_pio": None}), "likelihoods.zp_baryonic_pio: unknown likelihood (did you mean 'zp_baryonic_pi0'?)"),
+    ("unknown scenario", _with(("model", "scenario"), "B-L_tau"), "unknown scenario 'B-L_tau'"),
+    ("unknown parameter", _with(("params", "gX"), 1e-5), "unknown parameter 'gX' (did you mean 'g_X'?)"),
+    ("unknown prior", _with(("params", "g_X"), {"prior": "flat", "min": 0, "max": 1}), "params.g_X.prior"),
+    ("cos_beta sampled", _with(("params", "cos_beta"), {"prior": "uniform", "min": 0, "max": 1e-3}), "give a prior to r_H"),
+    ("r_H out of range", _with(("params", "r_H"), {"prior": "uniform", "min": 0.0, "max": 2.0}), "params.r_H: must lie in (0, 1]"),
+    # M_H below 275 GeV is excluded only when y_e or y_mu != 0 (CMS arXiv:1405.7570)
+    ("M_H below CMS", _with(("params",), {**GOOD["params"], "y_e": 0.3, "M_H": {"prior": "uniform", "min": 100.0, "max": 1e3}}), "below 275 GeV, the CMS bound"),
+    ("non-perturbative", _with(("params", "g_Psi"), {"prior": "uniform", "min": -5.0, "max": 1.0}), "perturbative region"),
+    ("unknown plane eps", _with(("plots",), {"plane_eps": "eps_uee"}), "plots.plane_eps: unknown NSI quantity"),
+    ("not a mapping", "just a string", "expected a mapping of blocks"),
+]
+
+
+@pytest.mark.parametrize("label,cfg,fragment", BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_config_one_clear_line(tmp_path, capsys, label, cfg, fragment):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg) if not isinstance(cfg, str) else cfg + "\n")
+    code = main(["run", str(path), "--dry-run"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "Traceback" not in err + out
+    first = err.strip().splitlines()[0]
+    assert first.startswith("globalfit: error: ") and str(path) in first
+    assert fragment in err, err
+
+
+def test_good_config_dry_run(tmp_path, capsys):
+    path = tmp_path / "good.yaml"
+    path.write_text(yaml.safe_dump(GOOD))
+    assert main(["run", str(path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "zp_baryonic_pi0" in out and "log L at the start point" in out and "cos_beta" in out
+
+
+def test_hash_ignores_draws_and_output(tmp_path):
+    a = tmp_path / "a.yaml"
+    a.write_text(yaml.safe_dump(GOOD))
+    b = tmp_path / "b.yaml"
+    b.write_text(yaml.safe_dump(_with(("sampler", "draws"), 99) | {"output": {"dir": "elsewhere"}}))
+    c = tmp_path / "c.yaml"
+    c.write_text(yaml.safe_dump(_with(("sampler", "seed"), 7)))
+    assert config_hash(load_config(a)) == config_hash(load_config(b)) != config_hash(load_config(c))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "runs").glob("*.yaml")))
+def test_shipped_runs_validate(name, capsys):
+    """Every shipped run config (with its prior set) passes validation and the support checks."""
+    from globalfit.support import check_config, check_plots
+
+    cfg = load_config(ROOT / "runs" / name)
+    check_config(cfg, name)
+    check_plots(cfg, name)
