@@ -6,7 +6,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .model import DERIVED_INFO, DERIVED_NAMES, ModelOptions, derived, observables
+from .model import DERIVED_INFO, DERIVED_NAMES, ModelOptions, observables
 from .parameters import PARAMETERS, check_point, complete
 from .scenarios import FLAVOURS, get_scenario
 

@@ -9,7 +9,7 @@ apply directly. :class:`ModelOptions` holds the static (hashable) choices.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping
 
 import jax

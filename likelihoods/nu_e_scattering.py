@@ -215,10 +215,14 @@ def build_borexino(scenario: Scenario, phase: str = "II", p_ee: float | None = N
     th = PHI_BE7_REL * rate_sm
     s_plus, s_minus = math.sqrt(stat**2 + sp**2 + th**2), math.sqrt(stat**2 + sm_**2 + th**2)
 
-    def loglike(obs, p):
-        pred = rate_sm * rate(obs, p) / win_sm
-        return asymmetric_gaussian(pred, meas, s_plus, s_minus)
+    def predicted_rate(obs, p):
+        """Model 7Be rate [cpd/100 t]: the SM rate scaled by the model/SM ratio in the recoil window."""
+        return rate_sm * rate(obs, p) / win_sm
 
+    def loglike(obs, p):
+        return asymmetric_gaussian(predicted_rate(obs, p), meas, s_plus, s_minus)
+
+    loglike.predicted_rate = predicted_rate
     loglike.rate_sm = rate_sm
     loglike.p_ee = pe
     return loglike

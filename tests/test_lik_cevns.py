@@ -17,7 +17,7 @@ from globalfit.parameters import PARAM_NAMES
 from likelihoods import build_likelihoods, registry
 from likelihoods import cevns
 from tests.helpers import point
-from tests.test_likelihoods_generic import _points
+from tests.helpers import box_points as _points
 
 NAMES = ("cevns_coherent_csi", "cevns_coherent_lar", "cevns_xenonnt_8b", "cevns_pandax_8b")
 

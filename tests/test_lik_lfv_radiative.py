@@ -1,6 +1,5 @@
 """Radiative LFV likelihood: PDG limits, paper-2016 inputs, overrides, value at a quoted limit."""
 
-import jax.numpy as jnp
 import pytest
 
 from globalfit.model import observables

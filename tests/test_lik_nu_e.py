@@ -16,7 +16,7 @@ from likelihoods import build_likelihoods
 from likelihoods import nu_e_scattering as nue
 from likelihoods.stats import delta_chi2_at_limit
 from tests.helpers import point
-from tests.test_likelihoods_generic import _points
+from tests.helpers import box_points as _points
 
 NAMES = ("nu_e_charm2", "nu_e_texono", "nu_e_borexino")
 
@@ -105,7 +105,9 @@ def test_borexino_one_sigma_point():
     vals = np.array([f(x) for x in gs])
     i = np.where((vals[:-1] < 1.0) & (vals[1:] > 1.0))[0][-1]
     lg = brentq(lambda x: f(x) - 1.0, gs[i], gs[i + 1])
-    assert f(lg) == pytest.approx(1.0, abs=1e-6)
+    p = point(M_Zp=0.1, g_X=10**lg, g_Psi=0.0)
+    # the crossing lies where the predicted rate is one upper sigma above the Phase II value 48.3 cpd/100 t
+    assert float(lk.predicted_rate(observables(p, "B-L"), p)) == pytest.approx(48.3 + s_plus, rel=1e-6)
 
 
 def test_options_and_scenarios():

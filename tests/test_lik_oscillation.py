@@ -1,64 +1,17 @@
 """Oscillation likelihoods (osc_lma, osc_dune_t2hk, osc_lma_dark, osc_icecube_mutau)."""
 
-import functools
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from globalfit.model import observables
 from globalfit.scenarios import get_scenario
-from likelihoods import build_likelihoods, registry
+from likelihoods import registry
 from likelihoods.stats import delta_chi2_at_limit, interval
-from tests.helpers import point
+from tests.helpers import check_finite, point
 
-BOX = {  # the project's prior box; a quarter of the points on its corners
-    "M_Zp": (1e-4, 5.0, "log"),
-    "g_X": (1e-9, 1.0, "log"),
-    "g_Psi": (-3.5, 3.5, "lin"),
-    "M_Psi": (1e-3, 100.0, "log"),
-    "M_H": (100.0, 5000.0, "log"),
-    "cos_beta": (1e-8, 0.5, "log"),
-    "y_e": (0.0, 3.5, "lin"),
-    "y_mu": (0.0, 3.5, "lin"),
-    "y_tau": (0.0, 3.5, "lin"),
-    "phi_mu": (-np.pi, np.pi, "lin"),
-    "phi_tau": (-np.pi, np.pi, "lin"),
-}
-
-
-def _box_points(rng, n, scenario):
-    pts = {}
-    for k, (lo, hi, kind) in BOX.items():
-        u = rng.uniform(size=n)
-        u[: n // 4] = rng.integers(0, 2, size=n // 4)
-        pts[k] = 10 ** (np.log10(lo) + u * (np.log10(hi) - np.log10(lo))) if kind == "log" else lo + u * (hi - lo)
-    if scenario == "B-3Ltau":
-        pts["y_tau"] = np.zeros(n)
-    return {k: jnp.asarray(v) for k, v in pts.items()}
-
-
-@functools.lru_cache(maxsize=None)
-def _value_and_grad(config: tuple, scenario: str):
-    lks = build_likelihoods({name: dict(opts) for name, opts in config}, scenario)
-
-    def each(p):
-        obs = observables(p, scenario)
-        return {lk.name: lk.loglike(obs, p) for lk in lks}
-
-    return jax.jit(jax.vmap(each)), jax.jit(jax.vmap(jax.grad(lambda p: sum(each(p).values()))))
-
-
-def _check_finite(config: tuple, scenario: str, rng, n=96):
-    each, grad = _value_and_grad(config, scenario)
-    p = _box_points(rng, n, scenario)
-    for name, v in each(p).items():
-        v = np.asarray(v)
-        assert np.all(np.isfinite(v)), name
-        assert np.all(v <= 1e-12), f"{name} must be <= 0 (relative to its maximum)"
-    for k, g in grad(p).items():
-        assert np.all(np.isfinite(np.asarray(g))), f"d logL / d {k} not finite"
+_check_finite = check_finite
 
 
 CONFIG = (

@@ -17,7 +17,7 @@ from likelihoods import build_likelihoods, registry
 from likelihoods.stats import delta_chi2_at_limit
 from likelihoods.zprime_searches import BARYONIC, LEPTONIC, br_pi0_gamma_zp, read_curve
 from tests.helpers import point
-from tests.test_likelihoods_generic import _points
+from tests.helpers import box_points as _points
 
 CHI2_90 = delta_chi2_at_limit("upper", 0.9)
 MINE = [n for n, i in registry().items() if i.builder.__module__ == "likelihoods.zprime_searches"]

@@ -12,11 +12,9 @@ import jax.numpy as jnp
 import pytest
 
 from globalfit.constants import constants
-from globalfit.couplings import cos_beta_max, kappa, nu_coupling_matrix
+from globalfit.couplings import cos_beta_max, kappa
 from globalfit.lfv import br_l_to_l_gamma, br_l_to_l_Zp
-from globalfit.model import ModelOptions, observables
 from globalfit.nsi import eps_fermion
-from globalfit.scenarios import get_scenario
 from tests.helpers import asfloat, point
 
 REL = 0.05
