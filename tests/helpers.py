@@ -68,3 +68,21 @@ def check_finite(config: tuple, scenario: str, rng, n=96):
         assert np.all(v <= 1e-12), f"{name} must be <= 0 (relative to its maximum)"
     for k, g in grad(p).items():
         assert np.all(np.isfinite(np.asarray(g))), f"d logL / d {k} not finite"
+
+
+@functools.lru_cache(maxsize=None)
+def jitted_likelihoods(names: tuple, scenario: str):
+    """(likelihoods, jit(each), jit(vmap(each)), jit(vmap(grad(sum)))) for the named likelihoods, default options;
+    ``each(p)`` stacks their log L in the order of ``names``."""
+    lks = build_likelihoods({n: None for n in names}, scenario)
+
+    def each(p):
+        obs = observables(p, scenario)
+        return jnp.stack([lk.loglike(obs, p) for lk in lks])
+
+    return lks, jax.jit(each), jax.jit(jax.vmap(each)), jax.jit(jax.vmap(jax.grad(lambda p: jnp.sum(each(p)))))
+
+
+def m2ll(names: tuple, scenario: str, **kw):
+    """-2 ln L of each named likelihood at the point ``kw`` (defaults for the rest)."""
+    return -2 * np.asarray(jitted_likelihoods(names, scenario)[1](point(**kw)))

@@ -1,11 +1,8 @@
 """CEvNS likelihoods (COHERENT CsI/LAr, XENONnT and PandaX-4T 8B): finiteness, SM point, best point, one-sigma points,
 and the light-mediator suppression of LMA-Dark-size NSI."""
 
-import functools
 import math
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy.optimize import brentq
@@ -18,28 +15,21 @@ from likelihoods import build_likelihoods, registry
 from likelihoods import cevns
 from tests.helpers import point
 from tests.helpers import box_points as _points
+from tests.helpers import jitted_likelihoods, m2ll
 
 NAMES = ("cevns_coherent_csi", "cevns_coherent_lar", "cevns_xenonnt_8b", "cevns_pandax_8b")
 
 
-@functools.lru_cache(maxsize=None)
 def _lks(scenario):
-    return build_likelihoods({n: None for n in NAMES}, scenario)
+    return jitted_likelihoods(NAMES, scenario)[0]
 
 
-@functools.lru_cache(maxsize=None)
 def _jitted(scenario):
-    lks = _lks(scenario)
-
-    def each(p):
-        obs = observables(p, scenario)
-        return jnp.stack([lk.loglike(obs, p) for lk in lks])
-
-    return jax.jit(each), jax.jit(jax.vmap(each)), jax.jit(jax.vmap(jax.grad(lambda p: jnp.sum(each(p)))))
+    return jitted_likelihoods(NAMES, scenario)[1:]
 
 
 def _m2ll(scenario, **kw):
-    return -2 * np.asarray(_jitted(scenario)[0](point(**kw)))
+    return m2ll(NAMES, scenario, **kw)
 
 
 @pytest.mark.parametrize("scenario", ["B", "B-L", "B-3Ltau"])

@@ -1,9 +1,7 @@
 """nu-e scattering likelihoods (CHARM-II, TEXONO, Borexino): finiteness, SM point, values at quoted limits."""
 
-import functools
 import math
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -17,28 +15,21 @@ from likelihoods import nu_e_scattering as nue
 from likelihoods.stats import delta_chi2_at_limit
 from tests.helpers import point
 from tests.helpers import box_points as _points
+from tests.helpers import jitted_likelihoods, m2ll
 
 NAMES = ("nu_e_charm2", "nu_e_texono", "nu_e_borexino")
 
 
-@functools.lru_cache(maxsize=None)
 def _lks(scenario):
-    return build_likelihoods({n: None for n in NAMES}, scenario)
+    return jitted_likelihoods(NAMES, scenario)[0]
 
 
-@functools.lru_cache(maxsize=None)
 def _jitted(scenario):
-    lks = _lks(scenario)
-
-    def each(p):
-        obs = observables(p, scenario)
-        return jnp.stack([lk.loglike(obs, p) for lk in lks])
-
-    return jax.jit(each), jax.jit(jax.vmap(each)), jax.jit(jax.vmap(jax.grad(lambda p: jnp.sum(each(p)))))
+    return jitted_likelihoods(NAMES, scenario)[1:]
 
 
 def _m2ll(scenario, **kw):
-    return -2 * np.asarray(_jitted(scenario)[0](point(**kw)))
+    return m2ll(NAMES, scenario, **kw)
 
 
 @pytest.mark.parametrize("scenario", ["B-L", "L"])
