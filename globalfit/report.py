@@ -103,9 +103,9 @@ def summarise(idata, cfg):
 
 def diagnostics_line(summary, idata, cfg) -> tuple[str, bool]:
     """One line: all clear, or a single WARNING naming the worst offenders."""
-    from .sampling import site_of
+    from .sampling import sites_for
 
-    names = [site_of(k, s).site for k, s in cfg.sampled().items()]
+    names = [info.site for info in sites_for(cfg).values()]
     names = [n for n in names if n in summary.index]
     n_div = int(np.asarray(idata.sample_stats["diverging"]).sum())
     problems = []
@@ -128,7 +128,7 @@ def diagnostics_line(summary, idata, cfg) -> tuple[str, bool]:
 
 def format_report(outdir: Path, idata, summary, cfg) -> str:
     from .engine import read_progress
-    from .sampling import site_of
+    from .sampling import sites_for
 
     prog = read_progress(outdir)
     post = idata.posterior
@@ -141,8 +141,8 @@ def format_report(outdir: Path, idata, summary, cfg) -> str:
         f"{'parameter':<22s} {'mean':>11s} {'sd':>10s} {lo:>11s} {hi:>11s} {'ess_bulk':>9s} {'ess_tail':>9s} {'r_hat':>6s}",
     ]
     rows = []
-    for k, s in cfg.sampled().items():
-        site = site_of(k, s).site
+    for k, info in sites_for(cfg).items():
+        site = info.site
         rows.append(site)
         if site != k:
             rows.append(k)

@@ -27,7 +27,7 @@ import numpyro.distributions as dist
 from . import _jax  # noqa: F401
 from .config import RunConfig
 from .model import DERIVED_NAMES, observables
-from .parameters import PARAM_NAMES, complete
+from .parameters import DEFAULTS, PARAM_NAMES, complete
 from .scenarios import get_scenario
 from likelihoods.stats import soften_tail
 
@@ -35,7 +35,7 @@ from .support import log_support, model_options, physical_point
 
 numpyro.enable_x64()
 
-__all__ = ["LL_PREFIX", "SiteInfo", "ModelSpec", "build_model", "site_of", "prior_centre", "start_point"]
+__all__ = ["LL_PREFIX", "SiteInfo", "ModelSpec", "build_model", "site_of", "sites_for", "psi_above_zp", "prior_centre", "start_point"]
 
 LL_PREFIX = "lnL__"
 
@@ -86,6 +86,60 @@ def site_of(name: str, spec) -> SiteInfo:
     raise ValueError(f"unknown prior {spec.prior!r}")
 
 
+def psi_above_zp(cfg: RunConfig) -> bool:
+    """Whether M_Psi > M_Zp is built into the parametrisation (else it is a support cut).
+
+    It is when constraints are parametrised, M_Psi has a uniform or log-uniform prior [a, b] and every M_Zp the
+    config allows lies below b. M_Psi is then drawn as u in (0, 1) on the allowed part of its prior,
+    x(M_Psi) = L + u (x(b) - L), L = max(x(a), x(M_Zp)), x = log10 (log-uniform) or the identity (uniform), and the
+    factor ln[(x(b) - L)/(x(b) - x(a))] restores the truncated prior exactly: the joint prior is the config's,
+    restricted to M_Psi > M_Zp, with no wall for NUTS to hit.
+    """
+    if cfg.model.constraints == "none":
+        return False
+    specs = cfg.param_specs()
+    psi = specs.get("M_Psi")
+    if psi is None or psi.fixed or psi.negative or psi.prior not in ("uniform", "log-uniform"):
+        return False
+    zp = specs.get("M_Zp")
+    if zp is None:
+        zp_max = DEFAULTS["M_Zp"]
+    else:
+        zp_max = zp.value if zp.fixed else zp.bounds()[1]
+    return zp_max < psi.max
+
+
+def sites_for(cfg: RunConfig) -> dict[str, SiteInfo]:
+    """The sample site of every sampled parameter of ``cfg`` (M_Psi as ``u_M_Psi`` when :func:`psi_above_zp`)."""
+    sites = {k: site_of(k, s) for k, s in cfg.sampled().items()}
+    if psi_above_zp(cfg):
+        spec = cfg.sampled()["M_Psi"]
+        sites["M_Psi"] = SiteInfo("M_Psi", "u_M_Psi", "pow10" if spec.prior == "log-uniform" else "id", 1.0, dist.Uniform(0.0, 1.0))
+    return sites
+
+
+def _psi_scale(spec):
+    """(x, x^-1, x(a), x(b)) of the M_Psi prior: log10 for log-uniform, identity for uniform."""
+    if spec.prior == "log-uniform":
+        return jnp.log10, (lambda t: 10.0**t), math.log10(spec.min), math.log10(spec.max)
+    return (lambda t: t), (lambda t: t), spec.min, spec.max
+
+
+def m_psi_from_u(u, M_Zp, spec):
+    """M_Psi on the allowed part of its prior and the log prior factor (see :func:`psi_above_zp`)."""
+    x, x_inv, xa, xb = _psi_scale(spec)
+    lower = jnp.maximum(xa, x(M_Zp))
+    return x_inv(lower + u * (xb - lower)), jnp.log((xb - lower) / (xb - xa))
+
+
+def u_from_m_psi(M_Psi: float, M_Zp: float, spec) -> float:
+    """Inverse of :func:`m_psi_from_u` (for init values); clipped into (0, 1)."""
+    x, _, xa, xb = _psi_scale(spec)
+    lower = max(xa, float(x(M_Zp)))
+    u = (float(x(M_Psi)) - lower) / (xb - lower)
+    return min(max(u, 1e-6), 1 - 1e-6)
+
+
 def prior_centre(spec) -> float:
     """A representative value: uniform midpoint, log-uniform geometric mean, normal loc (clipped),
     half-normal median, log-normal exp(loc) (clipped); signed."""
@@ -132,7 +186,8 @@ def build_model(cfg: RunConfig, likelihoods) -> ModelSpec:
     """The numpyro model of ``cfg`` with the configured ``likelihoods`` (from ``build_likelihoods``)."""
     scenario = get_scenario(cfg.model.scenario)
     options = model_options(cfg)
-    sites = {k: site_of(k, s) for k, s in cfg.sampled().items()}
+    sites = sites_for(cfg)
+    psi_spec = cfg.sampled()["M_Psi"] if psi_above_zp(cfg) else None
     fixed = cfg.fixed_values()
     constrained = cfg.model.constraints != "none"
     r_h_parametrised = "r_H" in sites or "r_H" in fixed
@@ -146,9 +201,16 @@ def build_model(cfg: RunConfig, likelihoods) -> ModelSpec:
     def model():
         values: dict[str, object] = dict(fixed)
         for name, info in sites.items():
+            if name == "M_Psi" and psi_spec is not None:
+                continue
             z = numpyro.sample(info.site, info.distribution)
             v = info.to_value(z)
             values[name] = numpyro.deterministic(name, v) if info.site != name else v
+        if psi_spec is not None:  # M_Psi > M_Zp by construction (psi_above_zp)
+            u = numpyro.sample("u_M_Psi", dist.Uniform(0.0, 1.0))
+            m_psi, log_factor = m_psi_from_u(u, values.get("M_Zp", DEFAULTS["M_Zp"]), psi_spec)
+            values["M_Psi"] = numpyro.deterministic("M_Psi", m_psi)
+            numpyro.factor("prior_M_Psi_above_M_Zp", log_factor)
         point = physical_point(complete_with_rh(values), scenario, options)
         if r_h_parametrised:
             numpyro.deterministic("cos_beta", point["cos_beta"])
@@ -171,8 +233,6 @@ def complete_with_rh(values: dict) -> dict:
     r = values.get("r_H")
     base = {k: v for k, v in values.items() if k != "r_H"}
     full = {k: base.get(k, None) for k in PARAM_NAMES}
-    from .parameters import DEFAULTS
-
     out = {k: (v if v is not None else DEFAULTS[k]) for k, v in full.items()}
     if r is not None:
         out["r_H"] = r
@@ -185,6 +245,10 @@ def init_values(spec: ModelSpec) -> dict[str, float]:
     out = {}
     for name, info in spec.sites.items():
         ref = spec.cfg.sampled()[name].ref
+        if ref is not None and info.site == "u_M_Psi":
+            zp = start_point(spec.cfg).get("M_Zp", DEFAULTS["M_Zp"])
+            out[info.site] = np.float64(u_from_m_psi(ref, zp, spec.cfg.sampled()[name]))
+            continue
         if ref is not None:
             z = info.to_site(ref)
             lo, hi = spec_site_bounds(info)
