@@ -103,6 +103,13 @@ def _cmd_run(args) -> int:
     return run_from_config(Path(args.config), dry_run=args.dry_run, resume=args.resume, force=args.force)
 
 
+def _cmd_profile(args) -> int:
+    from .profile import profile_command
+
+    return profile_command(Path(args.config), Path(args.out) if args.out else None, grid=args.grid, quantity=args.quantity,
+                           exclude=args.exclude, starts=args.starts, steps=args.steps)
+
+
 def _cmd_summary(args) -> int:
     from .report import summary_command
 
@@ -136,6 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true", help="continue an interrupted run with an unchanged config")
     run.add_argument("--force", action="store_true", help="overwrite an existing output directory")
     run.set_defaults(func=_cmd_run)
+
+    pr = sub.add_parser("profile", help="profile-likelihood map in (M_Zp, g_X) with the reachable NSI (paper Figs. 5/6)")
+    pr.add_argument("config")
+    pr.add_argument("--out", help="output directory (default <output.dir>/profile)")
+    pr.add_argument("--grid", type=int, nargs="+", default=[12], help="points per axis: N or N_M N_g")
+    pr.add_argument("--quantity", nargs="+", default=["eps_earth_ee"], help="derived quantities or differences, e.g. eps_earth_tautau-mumu")
+    pr.add_argument("--exclude", nargs="*", default=None, help="likelihoods (fnmatch patterns) left out; default osc_*")
+    pr.add_argument("--starts", type=int, default=4)
+    pr.add_argument("--steps", type=int, default=200, help="Adam steps per optimisation stage")
+    pr.set_defaults(func=_cmd_profile)
 
     sm = sub.add_parser("summary", help="diagnostics report of a finished or partial run")
     sm.add_argument("outdir")

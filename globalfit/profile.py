@@ -3,40 +3,52 @@
 For a run config, on a grid of (log10 M_Zp, log10 g_X):
 
 1. **Profile.** lnL_prof(M, g) = max over the other sampled parameters theta (inside their prior box and the
-   physical support) of lnL_inc(M, g, theta) = sum of the configured likelihoods minus the ``exclude`` set (default
-   every ``osc_*`` likelihood: "the region allowed by all non-oscillation constraints"). The map is
-   chi2(M, g) = -2 [lnL_prof(M, g) - lnL_ref], lnL_ref = the largest lnL_prof on the grid (the best fit found),
-   and (M, g) is allowed at threshold t (2.71: 90 % CL, 5.99: 95 % CL for 2 parameters) when chi2 <= t.
-2. **Reach.** For a derived quantity q (default ``eps_earth_ee``, any real scalar of
-   :data:`globalfit.model.DERIVED_NAMES`) and each threshold t: q_max(M, g) = max q(theta) subject to
-   -2 [lnL_inc(theta) - lnL_ref] <= t, and q_min the minimum -- the NSI a Z' at (M, g) can give while the Z'
-   itself and its mixing are allowed, which is what the contours of the paper's Figs. 5/6 show. Undefined (NaN)
-   where no feasible theta was found (the Z' is excluded there at that threshold).
+   physical support) of lnL_inc(M, g, theta), the sum of the configured likelihoods minus the ``exclude`` set
+   (default: every ``osc_*`` likelihood, i.e. "the region allowed by all non-oscillation constraints"). The map is
+   chi2(M, g) = -2 [lnL_prof(M, g) - lnL_ref], lnL_ref = the largest lnL_prof on the grid (the best fit found), and
+   (M, g) is allowed at threshold t (2.71: 90 % CL for one parameter, the paper's "allowed"; 5.99: 95 % CL for two)
+   when chi2 <= t.
+2. **Reach.** For derived quantities q (default ``eps_earth_ee``; any real scalar of
+   :data:`globalfit.model.DERIVED_NAMES`, or a difference of diagonal Earth-matter entries of :data:`DIFFERENCES`,
+   e.g. ``eps_earth_tautau-mumu``, which is what oscillations see when g_X l adds a flavour-universal part, as in
+   B-L and L) and each threshold t: q_max(M, g) = max q(theta) subject to
+   -2 [lnL_inc(M, g, theta) - lnL_ref] <= t, and q_min the minimum: the NSI a Z' at (M, g) can give while the
+   included data allow it, which is what the contours of the paper's Figs. 5/6 show. NaN where no feasible theta
+   was found (the Z' is excluded there at that threshold).
 
 **Parametrisation** (as in :mod:`globalfit.sampling`): each sampled parameter lives on its sample site
 (:func:`globalfit.sampling.site_of`: log10 for log-uniform priors, ...), mapped to the real line by numpyro's
-``biject_to(support)`` (a scaled sigmoid for the bounded sites), so the prior box holds by construction; Eq. (9) is
-built in through r_H (``model.constraints: parametrised``). The remaining support cuts (|kappa| < 1, M_Psi > M_Zp,
-cos beta <= 1; r_H <= 1 when cut) enter the optimisation as a smooth penalty -K sum max(0, ln(value/bound) +
-1e-3)^2 (K = 1e3); every optimum is then checked with the exact :func:`globalfit.support.in_support` and rejected
-if outside. While optimising, each likelihood passes through :func:`likelihoods.stats.soften_tail` with
-``sampler.soften_chi2`` (exact for -2 Delta ln L <= 25, finite slopes beyond); reported values are exact.
+``biject_to(support)`` (a scaled sigmoid for bounded sites), so the prior box holds by construction; Eq. (9) is
+built in through r_H (``model.constraints: parametrised``). The other support cuts (|kappa| < 1, M_Psi > M_Zp,
+cos beta <= 1; r_H <= 1 with ``constraints: cut``) enter the optimisation as a penalty
+-K sum max(0, ln(value/bound) + m)^2 (K = 100, margin m = 0.01); every candidate is checked with the exact
+:func:`globalfit.support.in_support` and dropped if outside. While optimising, each likelihood passes through
+:func:`likelihoods.stats.soften_tail` with ``sampler.soften_chi2`` (exact for -2 Delta ln L <= 25, finite slopes
+beyond); every reported lnL and q is the exact value at an actual parameter point.
 
-**Optimiser.** Adam (beta1 0.9, beta2 0.999) written with ``jax.lax.scan``, a learning rate decaying
-exponentially from 0.3 to 0.003 over ``steps`` steps, non-finite gradients zeroed; vmapped over grid points x
-starts (``starts``: the config's ref point, the same with every Yukawa site at its lower end (SM-like), and random
-points of the box); the whole map (both stages) is one ``jax.jit`` call, compiled once per (config, quantity,
-exclude, grid size, starts, steps). Stage 2 starts from the stage-1 optima of the same grid point.
-**Constrained extremum by a quadratic penalty:** stage 2 maximises
-    s asinh(q/q0) - lambda max(0, chi2(theta) - t)^2 + support penalty,   s = +-1, q0 = 1e-12, lambda = 50
-(asinh: log-like over the many decades of q, smooth through 0); for a constraint growing like kappa^2 this
-settles at chi2 - t ~ 1/(2 lambda t) ~ 4e-3. A candidate counts as feasible when its exact chi2 <= t + 0.05
-(``FEAS_TOL``); the stage-1 optima are candidates too, so q_max and q_min are defined wherever chi2 <= t.
-The result is a local, multi-start optimum: a lower bound on the true reach and an upper bound on chi2.
+**Method.** One jitted, vmapped function runs a *chain* per (grid point, start): a sequence of rungs, each
+``steps`` Adam steps (beta 0.9/0.99, learning rate decaying exponentially 0.3 -> 0.003, non-finite gradients
+zeroed; ``jax.lax.scan``) maximising the tilted log-likelihood
 
-**Cost** (2 CPU cores, paper2016_B, 8 likelihoods, 9 nuisance parameters): a 12 x 12 grid, 4 starts, 200 steps,
-thresholds (2.71, 5.99) runs 144 x 4 x (1 + 4) = 2880 optimisations of 200 steps: about 20 s of compilation plus
-about 25 s of running (measured, see the module's tests); the cost is linear in grid points x starts x steps.
+    F_lambda(theta) = lnL_inc(theta) + lambda s asinh(q(theta)/q0),   s = +-1, q0 = 1e-12,
+
+each rung warm-started from the previous one (asinh: log-like over the many decades of q, smooth through 0).
+lambda = 0 is the profile; a ladder lambda = 0.1 ... 12 traces the Pareto frontier (chi2, q) of the reach problem
+(the Lagrangian form of "max q subject to chi2 <= t": each rung's optimum is the constrained maximum for the
+chi2 it lands on); one final rung per threshold uses the lambda interpolated (log chi2 linear in log lambda) to
+land just below t - 2 x 0.05, warm-started from the last rung below it. Stage 1: chains with lambda = 0 from
+2 x ``starts`` x n_q starts per point (the config's ref point, the same with every Yukawa at its lower end
+(SM-like), random points of the box) give lnL_prof and lnL_ref; stage 2: from the ``starts`` best stage-1
+optima of each point, chains for s = +1 and -1 and each quantity. q_max (q_min) is the largest (smallest) q over
+every stage-1 and stage-2 rung with exact chi2 <= t + 0.05 (``FEAS_TOL``), so it is defined wherever chi2 <= t.
+The result is a multi-start local optimum: a lower bound on the true reach (an upper bound on chi2). Both stages
+call the same compiled function (one compilation per config, quantities, exclude set, grid size, starts, steps).
+
+**Cost** (2 CPU cores, measured). runs/paper2016_B.yaml (7 non-oscillation likelihoods, 9 nuisance parameters),
+12 x 12 grid, 4 starts, 200 steps per rung: 2 x 1152 chains of 13 rungs (6 M gradient evaluations), 17 s in all
+(about 7 s of tracing and compilation), 22 s with two quantities. runs/paper2016_BmL.yaml is about 20 x dearer per
+evaluation (the q^2-dependent nu-e scattering rates): 10 x 10, 3 starts, 150 steps, two quantities took 133 s. The
+running time is linear in grid points x starts x quantities x steps; the compilation is paid once per process.
 """
 
 from __future__ import annotations
@@ -54,35 +66,45 @@ from . import _jax  # noqa: F401
 from .errors import ConfigError, InputError
 
 __all__ = [
+    "LADDER",
     "THRESHOLDS",
     "ProfileResult",
-    "profile_map",
     "oscillation_bounds",
-    "profile_plot",
     "profile_command",
+    "profile_map",
+    "profile_plot",
 ]
 
 THRESHOLDS = (2.71, 5.99)  # -2 Delta ln L: 90 % CL (1 dof, the paper's "allowed") and 95 % CL (2 dof)
 DEFAULT_EXCLUDE = ("osc_*",)
 GRID_PARAMS = ("M_Zp", "g_X")
-PENALTY_SUPPORT = 1.0e3
-SUPPORT_MARGIN = 1.0e-3
-PENALTY_CHI2 = 50.0
+LADDER = (0.1, 0.2, 0.4, 0.7, 1.0, 1.5, 2.0, 3.0, 4.5, 7.0, 12.0)  # tilts lambda of stage 2
+PENALTY_SUPPORT = 100.0  # K of the support penalty
+SUPPORT_MARGIN = 0.01  # m, in ln units
 Q0 = 1.0e-12
 FEAS_TOL = 0.05
 LR_START, LR_END = 0.3, 0.003
+B1, B2 = 0.9, 0.99
 _TINY = 1e-300
+# differences of diagonal Earth-matter eps: what oscillations see (a flavour-universal part, g_X l in B-L and L, drops out)
+DIFFERENCES = {
+    "eps_earth_ee-tautau": ("eps_earth_ee", "eps_earth_tautau"),
+    "eps_earth_mumu-tautau": ("eps_earth_mumu", "eps_earth_tautau"),
+    "eps_earth_tautau-mumu": ("eps_earth_tautau", "eps_earth_mumu"),
+    "eps_earth_ee-mumu": ("eps_earth_ee", "eps_earth_mumu"),
+}
 
 
 @dataclass
 class ProfileResult:
-    """A profile map. Arrays are indexed ``[i_g, i_M]`` (g_X rows, M_Zp columns); reach arrays ``[i_threshold, i_g, i_M]``."""
+    """A profile map. Arrays are indexed ``[i_g, i_M]`` (g_X rows, M_Zp columns); ``q_max``/``q_min`` are
+    ``[i_quantity, i_threshold, i_g, i_M]``."""
 
     log10_M: np.ndarray
     log10_g: np.ndarray
     lnL: np.ndarray  # profile of the included likelihoods
     lnL_ref: float
-    quantity: str
+    quantities: list[str]
     thresholds: tuple[float, ...]
     q_max: np.ndarray
     q_min: np.ndarray
@@ -90,6 +112,8 @@ class ProfileResult:
     excluded: list[str]
     scenario: str
     best: dict[str, np.ndarray] = field(default_factory=dict)  # nuisance values at the profile optimum
+    at_max: dict[str, np.ndarray] = field(default_factory=dict)  # nuisance values where q_max is reached, [i_q, i_t, i_g, i_M]
+    at_min: dict[str, np.ndarray] = field(default_factory=dict)
     seconds: float = 0.0
     settings: dict = field(default_factory=dict)
 
@@ -107,22 +131,47 @@ class ProfileResult:
                 return i
         raise InputError(f"threshold {threshold} not computed; available: {list(self.thresholds)}")
 
-    def reach(self, threshold: float = THRESHOLDS[0]) -> np.ndarray:
-        """max |q| reachable: max(|q_max|, |q_min|) (NaN where infeasible)."""
-        i = self._t(threshold)
+    def _q(self, quantity: str | None) -> int:
+        if quantity is None:
+            return 0
+        if quantity not in self.quantities:
+            raise InputError(f"quantity {quantity!r} not computed; available: {self.quantities}")
+        return self.quantities.index(quantity)
+
+    def extremes(self, quantity: str | None = None, threshold: float = THRESHOLDS[0]) -> tuple[np.ndarray, np.ndarray]:
+        """(q_min, q_max) maps of one quantity at one threshold."""
+        i, t = self._q(quantity), self._t(threshold)
+        return self.q_min[i, t], self.q_max[i, t]
+
+    def reach(self, quantity: str | None = None, threshold: float = THRESHOLDS[0]) -> np.ndarray:
+        """max |q| reachable, max(|q_max|, |q_min|) (NaN where infeasible)."""
+        lo, hi = self.extremes(quantity, threshold)
         with np.errstate(invalid="ignore"):
-            return np.fmax(np.abs(self.q_max[i]), np.abs(self.q_min[i]))
+            return np.fmax(np.abs(hi), np.abs(lo))
+
+    def point(self, i_g: int, i_M: int, where: str = "best", quantity: str | None = None, threshold: float = THRESHOLDS[0]) -> dict[str, float]:
+        """The parameter point (config values, r_H kept) at grid node (i_g, i_M): the profile optimum (``best``) or
+        where q_max / q_min is reached (``max`` / ``min``)."""
+        if where == "best":
+            vals = {k: float(v[i_g, i_M]) for k, v in self.best.items()}
+        else:
+            src = self.at_max if where == "max" else self.at_min
+            iq, it = self._q(quantity), self._t(threshold)
+            vals = {k: float(v[iq, it, i_g, i_M]) for k, v in src.items()}
+        return dict(self.settings.get("fixed", {}), M_Zp=self.settings["sign_M"] * 10.0 ** self.log10_M[i_M],
+                    g_X=self.settings["sign_g"] * 10.0 ** self.log10_g[i_g], **vals)
 
     def index(self, M_Zp: float, g_X: float) -> tuple[int, int]:
         """Grid indices ``(i_g, i_M)`` of the point nearest to (M_Zp, g_X) in log space."""
         return int(np.argmin(np.abs(self.log10_g - math.log10(g_X)))), int(np.argmin(np.abs(self.log10_M - math.log10(M_Zp))))
 
     def save(self, path: Path) -> Path:
-        arrays = dict(log10_M=self.log10_M, log10_g=self.log10_g, lnL=self.lnL, chi2=self.chi2, q_max=self.q_max, q_min=self.q_min,
-                      thresholds=np.asarray(self.thresholds))
-        arrays.update({f"best:{k}": v for k, v in self.best.items()})
-        meta = dict(quantity=self.quantity, lnL_ref=self.lnL_ref, included=self.included, excluded=self.excluded, scenario=self.scenario,
-                    seconds=self.seconds, settings=self.settings)
+        arrays = {"log10_M": self.log10_M, "log10_g": self.log10_g, "lnL": self.lnL, "chi2": self.chi2, "q_max": self.q_max, "q_min": self.q_min,
+                      "thresholds": np.asarray(self.thresholds)}
+        for prefix, d in (("best", self.best), ("at_max", self.at_max), ("at_min", self.at_min)):
+            arrays.update({f"{prefix}:{k}": v for k, v in d.items()})
+        meta = {"quantities": self.quantities, "lnL_ref": self.lnL_ref, "included": self.included, "excluded": self.excluded,
+                    "scenario": self.scenario, "seconds": self.seconds, "settings": self.settings}
         np.savez(path, meta=np.asarray(json.dumps(meta)), **arrays)
         return path
 
@@ -134,33 +183,35 @@ def _grid_range(cfg, name: str, given) -> tuple[float, float, float]:
     spec = cfg.sampled().get(name)
     if spec is None:
         raise ConfigError(f"params.{name}: the profile map needs {name} sampled (a log-uniform prior), not fixed")
-    info = site_of(name, spec)
+    sign = site_of(name, spec).sign
     if given is not None:
         lo, hi = given
         if not (0 < lo < hi):
             raise InputError(f"{name} range must satisfy 0 < lo < hi, got {given}")
-        return math.log10(lo), math.log10(hi), info.sign
+        return math.log10(lo), math.log10(hi), sign
     if spec.prior != "log-uniform":
         raise ConfigError(f"params.{name}: the profile map needs a log-uniform prior (or an explicit range), got {spec.prior}")
-    return math.log10(spec.min), math.log10(spec.max), info.sign
+    return math.log10(spec.min), math.log10(spec.max), sign
 
 
 def _split(lks, exclude) -> tuple[list, list]:
+    """(included, excluded) likelihoods; ``exclude`` holds names or fnmatch patterns (default ``osc_*``)."""
     patterns = list(DEFAULT_EXCLUDE if exclude is None else exclude)
     names = [lk.name for lk in lks]
     for pat in patterns:
-        if not any(fnmatch.fnmatchcase(n, pat) for n in names) and pat not in DEFAULT_EXCLUDE:
-            raise InputError(f"--exclude {pat!r}: matches no likelihood of the config ({names})")
+        if pat not in DEFAULT_EXCLUDE and not any(fnmatch.fnmatchcase(n, pat) for n in names):
+            raise InputError(f"--exclude {pat!r}: matches no likelihood of the config ({', '.join(names)})")
     out = [lk for lk in lks if any(fnmatch.fnmatchcase(lk.name, p) for p in patterns)]
-    inc = [lk for lk in lks if lk not in out]
-    return inc, out
+    return [lk for lk in lks if lk not in out], out
 
 
 _SOLVERS: dict = {}
 
 
-def _build_solver(cfg, lks_inc, quantity: str, thresholds, n_starts: int, steps: int, sign_M: float, sign_g: float):
-    """The jitted function ``(lm, lg, u0) -> dict`` for the config (see the module docstring)."""
+def _build_chain(cfg, lks_inc, quantities: tuple[str, ...], thresholds: tuple[float, ...], steps: int, sign_M: float, sign_g: float):
+    """``(chains, nuisance names, ref-point start, SM-like start)``; ``chains(lm, lg, u0, s, qi, lams, ref)`` is the
+    jitted chain of the module docstring, vmapped over its first five arguments (one row per chain), returning the
+    unconstrained point, exact lnL_inc and every quantity after each rung: ``(B, R, n)``, ``(B, R)``, ``(B, R, n_q)``."""
     import jax
     import jax.numpy as jnp
     from numpyro.distributions.transforms import biject_to
@@ -169,7 +220,7 @@ def _build_solver(cfg, lks_inc, quantity: str, thresholds, n_starts: int, steps:
 
     from .model import observables
     from .parameters import complete
-    from .sampling import complete_with_rh, site_of
+    from .sampling import complete_with_rh, prior_centre, site_of, spec_site_bounds
     from .scenarios import get_scenario
     from .support import constraint_values, in_support, model_options, physical_point
 
@@ -182,6 +233,7 @@ def _build_solver(cfg, lks_inc, quantity: str, thresholds, n_starts: int, steps:
     r_h_param = "r_H" in cfg.sampled() or "r_H" in fixed
     constrained = cfg.model.constraints != "none"
     soften = cfg.sampler.soften_chi2
+    K, T = len(LADDER), len(thresholds)
     thr = jnp.asarray(thresholds, dtype=jnp.float64)
 
     def point(lm, lg, u):
@@ -212,18 +264,18 @@ def _build_solver(cfg, lks_inc, quantity: str, thresholds, n_starts: int, steps:
     def pieces(lm, lg, u):
         p = point(lm, lg, u)
         obs = observables(p, sc, opts)
-        exact = 0.0
-        soft = 0.0
+        exact, soft = 0.0, 0.0
         for lk in lks_inc:
             ll = lk.loglike(obs, p)
             exact = exact + ll
             soft = soft + (ll if soften is None else soften_tail(ll, soften))
         ok = in_support(p, sc, opts, include_r_H=not r_h_param) if constrained else jnp.asarray(True)
-        q = obs[quantity]
-        return dict(soft=soft, exact=exact, q=q, pen=support_penalty(p), ok=ok)
+        value = lambda n: obs[DIFFERENCES[n][0]] - obs[DIFFERENCES[n][1]] if n in DIFFERENCES else obs[n]
+        q = jnp.stack([jnp.asarray(value(n), dtype=jnp.float64) for n in quantities])
+        return soft, exact, q, support_penalty(p), ok
 
     def adam(objective, u0):
-        """Maximise objective(u) from u0 with ``steps`` Adam steps."""
+        """Maximise objective(u) from u0: ``steps`` Adam steps, learning rate LR_START -> LR_END."""
         grad = jax.grad(objective)
         decay = (LR_END / LR_START) ** (1.0 / max(steps - 1, 1))
 
@@ -231,104 +283,72 @@ def _build_solver(cfg, lks_inc, quantity: str, thresholds, n_starts: int, steps:
             u, m, v = carry
             g = -grad(u)
             g = jnp.where(jnp.isfinite(g), g, 0.0)
-            m = 0.9 * m + 0.1 * g
-            v = 0.999 * v + 0.001 * g * g
-            mh = m / (1.0 - 0.9 ** (t + 1.0))
-            vh = v / (1.0 - 0.999 ** (t + 1.0))
-            lr = LR_START * decay**t
-            return (u - lr * mh / (jnp.sqrt(vh) + 1e-8), m, v), None
+            m = B1 * m + (1.0 - B1) * g
+            v = B2 * v + (1.0 - B2) * g * g
+            mh = m / (1.0 - B1 ** (t + 1.0))
+            vh = v / (1.0 - B2 ** (t + 1.0))
+            return (u - LR_START * decay**t * mh / (jnp.sqrt(vh) + 1e-8), m, v), None
 
         z = jnp.zeros_like(u0)
         (u, _, _), _ = jax.lax.scan(body, (u0, z, z), jnp.arange(steps, dtype=jnp.float64))
         return u
 
-    def exact_at(lm, lg, u):
-        pc = pieces(lm, lg, u)
-        lnl = jnp.where(pc["ok"] & jnp.isfinite(pc["exact"]), pc["exact"], -jnp.inf)
-        return lnl, pc["q"]
+    def chain(lm, lg, u0, s, qi, lams, ref):
+        def tilted(w, lam):
+            soft, _, q, pen, _ = pieces(lm, lg, w)
+            return soft + lam * s * jnp.arcsinh(q[qi] / Q0) + pen
 
-    def stage1(lm, lg, u0):
-        u = adam(lambda w: (lambda pc: pc["soft"] + pc["pen"])(pieces(lm, lg, w)), u0)
-        return u
+        def body(carry, r):
+            u, hu, hc = carry
+            ladder_rung = r < K
+            rl = jnp.minimum(r, K - 1)
+            # refinement rung: interpolate log chi2 vs log lambda between the last rung below the target and the next
+            target = thr[jnp.clip(r - K, 0, T - 1)] - 2.0 * FEAS_TOL
+            feas = hc <= target
+            k = jnp.clip(jnp.sum(jnp.cumprod(feas)) - 1, 0, K - 2)
+            c0, c1, l0, l1 = hc[k], hc[k + 1], lams[k], lams[k + 1]
+            ok = feas[k] & (c1 > target) & jnp.isfinite(c1) & (c1 > c0) & (l0 > 0)
+            ratio_l = jnp.where(ok, l1 / jnp.where(l0 > 0, l0, 1.0), 2.0)
+            ratio_c = jnp.where(ok, c1 / c0, 2.0)
+            lam_ref = jnp.where(ok, l0 * jnp.exp(jnp.log(ratio_l) / jnp.log(ratio_c) * jnp.log(jnp.where(ok, target / c0, 1.0))), l0)
+            lam = jnp.where(ladder_rung, lams[rl], jnp.clip(lam_ref, l0, l1))
+            start = jnp.where(ladder_rung, u, hu[k])
+            u_new = adam(lambda w: tilted(w, lam), start)
+            _, exact, q, _, inside = pieces(lm, lg, u_new)
+            lnl = jnp.where(inside & jnp.isfinite(exact), exact, -jnp.inf)
+            c = jnp.where(jnp.isfinite(lnl), jnp.maximum(-2.0 * (lnl - ref), 1e-6), jnp.inf)
+            hu = jnp.where(ladder_rung, hu.at[rl].set(u_new), hu)
+            hc = jnp.where(ladder_rung, hc.at[rl].set(c), hc)
+            return (u_new, hu, hc), (u_new, lnl, q)
 
-    def stage2(lm, lg, u0, s, t, ref):
-        def obj(w):
-            pc = pieces(lm, lg, w)
-            chi2 = -2.0 * (pc["soft"] - ref)
-            return s * jnp.arcsinh(pc["q"] / Q0) - PENALTY_CHI2 * jnp.maximum(chi2 - t, 0.0) ** 2 + pc["pen"]
+        init = (u0, jnp.zeros((K,) + u0.shape), jnp.full((K,), jnp.inf))
+        _, out = jax.lax.scan(body, init, jnp.arange(K + T))
+        return out
 
-        return adam(obj, u0)
+    chains = jax.jit(jax.vmap(chain, in_axes=(0, 0, 0, 0, 0, None, None)))
 
-    over_starts = lambda f: jax.vmap(f, in_axes=(None, None, 0))  # noqa: E731
-
-    def solve(lm, lg, u0):
-        # stage 1: profile, vmapped over points and starts (candidates: the starts and the optima)
-        u1 = jax.vmap(over_starts(stage1))(lm, lg, u0)  # (P, S, n)
-        cand = jnp.concatenate([u0, u1], axis=1)  # (P, 2S, n)
-        lnl_c, q_c = jax.vmap(over_starts(exact_at))(lm, lg, cand)
-        k = jnp.argmax(lnl_c, axis=1)
-        lnl = jnp.take_along_axis(lnl_c, k[:, None], axis=1)[:, 0]
-        u_best = jnp.take_along_axis(cand, k[:, None, None], axis=1)[:, 0]
-        ref = jnp.max(jnp.where(jnp.isfinite(lnl), lnl, -jnp.inf))
-        # stage 2: extremes of q from the stage-1 optima, for each sign and threshold
-        T = thr.shape[0]
-        signs = jnp.concatenate([jnp.ones(T), -jnp.ones(T)])
-        ts = jnp.concatenate([thr, thr])
-
-        def per_point(lm1, lg1, us):
-            def per_task(s, t):
-                return jax.vmap(lambda w: stage2(lm1, lg1, w, s, t, ref))(us)  # (S, n)
-
-            u2 = jax.vmap(per_task)(signs, ts)  # (2T, S, n)
-            lnl2, q2 = jax.vmap(jax.vmap(lambda w: exact_at(lm1, lg1, w)))(u2)
-            return lnl2, q2
-
-        lnl2, q2 = jax.vmap(per_point)(lm, lg, u1)  # (P, 2T, S)
-        chi2_2 = -2.0 * (lnl2 - ref)
-        chi2_c = -2.0 * (lnl_c - ref)  # (P, 2S)
-
-        def extreme(s_idx, t):
-            feas2 = chi2_2[:, s_idx] <= t + FEAS_TOL
-            feas_c = chi2_c <= t + FEAS_TOL
-            if s_idx < T:
-                a = jnp.max(jnp.where(feas2, q2[:, s_idx], -jnp.inf), axis=1)
-                b = jnp.max(jnp.where(feas_c, q_c, -jnp.inf), axis=1)
-                return jnp.maximum(a, b)
-            a = jnp.min(jnp.where(feas2, q2[:, s_idx], jnp.inf), axis=1)
-            b = jnp.min(jnp.where(feas_c, q_c, jnp.inf), axis=1)
-            return jnp.minimum(a, b)
-
-        q_max = jnp.stack([extreme(i, thresholds[i]) for i in range(T)])
-        q_min = jnp.stack([extreme(T + i, thresholds[i]) for i in range(T)])
-        best = {k_: info.to_value(b(u_best[:, j])) for j, (k_, info, b) in enumerate(zip(nuis, infos, bij))}
-        return dict(lnL=lnl, ref=ref, q_max=q_max, q_min=q_min, best=best)
-
-    init_sites = []
-    lo_sites = []
+    ref_start, sm_start = [], []
     for k, info, b in zip(nuis, infos, bij):
         spec = cfg.sampled()[k]
-        from .sampling import prior_centre, spec_site_bounds
-
-        ref_v = spec.ref if spec.ref is not None else prior_centre(spec)
-        z = info.to_site(ref_v)
         lo, hi = spec_site_bounds(info)
-        if math.isfinite(lo) and math.isfinite(hi):
+        z = info.to_site(spec.ref if spec.ref is not None else prior_centre(spec))
+        bounded = math.isfinite(lo) and math.isfinite(hi)
+        if bounded:
             z = min(max(z, lo + 1e-3 * (hi - lo)), hi - 1e-3 * (hi - lo))
-        init_sites.append(float(b.inv(jnp.asarray(z))))
-        is_yukawa = k.startswith("y_")
-        lo_sites.append(float(b.inv(jnp.asarray(lo + 1e-3 * (hi - lo)))) if (is_yukawa and math.isfinite(lo) and math.isfinite(hi)) else init_sites[-1])
-    solve.pieces, solve.adam, solve.stage2 = pieces, adam, stage2
-    return jax.jit(solve), nuis, np.asarray(init_sites), np.asarray(lo_sites), solve
+        ref_start.append(float(b.inv(jnp.asarray(z))))
+        sm = k.startswith("y_") and bounded  # |Yukawa| at its lower end: no mixing, no NSI
+        sm_start.append(float(b.inv(jnp.asarray(lo + 1e-3 * (hi - lo)))) if sm else ref_start[-1])
+    return chains, nuis, infos, bij, np.asarray(ref_start), np.asarray(sm_start)
 
 
-def profile_map(cfg, lks=None, grid: int | tuple[int, int] = 12, quantity: str = "eps_earth_ee", exclude=None,
-                thresholds: tuple[float, ...] = THRESHOLDS, starts: int = 4, steps: int = 200, seed: int = 0,
+def profile_map(cfg, lks=None, grid: int | tuple[int, int] = 12, quantity: str | list[str] | tuple[str, ...] = "eps_earth_ee",
+                exclude=None, thresholds: tuple[float, ...] = THRESHOLDS, starts: int = 4, steps: int = 200, seed: int = 0,
                 M_range: tuple[float, float] | None = None, g_range: tuple[float, float] | None = None) -> ProfileResult:
-    """Profile map of a run config (a :class:`~globalfit.config.RunConfig` or a path) -- see the module docstring.
+    """Profile map of a run config (a :class:`~globalfit.config.RunConfig` or a path); see the module docstring.
 
-    ``grid``: points per axis (n or (n_M, n_g)); ``exclude``: likelihood names or fnmatch patterns left out of the
-    profile (default ``("osc_*",)``; ``()`` keeps all); ``M_range``/``g_range``: GeV / coupling ranges (default: the
-    priors of M_Zp and g_X)."""
+    ``grid``: points per axis (n or (n_M, n_g)); ``quantity``: one derived name or several; ``exclude``: likelihood
+    names or fnmatch patterns left out of the profile (default ``("osc_*",)``; ``()`` keeps all); ``steps``: Adam
+    steps per rung; ``M_range``/``g_range``: GeV / coupling ranges (default: the priors of M_Zp and g_X)."""
     import jax.numpy as jnp
 
     from .config import config_hash, load_config
@@ -336,78 +356,157 @@ def profile_map(cfg, lks=None, grid: int | tuple[int, int] = 12, quantity: str =
 
     if isinstance(cfg, (str, Path)):
         path = Path(cfg)
-        cfg = load_config(path)
         if lks is None:
             from .engine import _prepare
 
             cfg, lks = _prepare(path)
+        else:
+            cfg = load_config(path)
     if lks is None:
         from likelihoods import build_likelihoods
 
         lks = build_likelihoods(cfg.likelihoods, cfg.model.scenario, where="profile")
-    if quantity not in DERIVED_NAMES:
-        import difflib
+    quantities = (quantity,) if isinstance(quantity, str) else tuple(quantity)
+    for q in quantities:
+        if q not in DERIVED_NAMES and q not in DIFFERENCES:
+            import difflib
 
-        hint = difflib.get_close_matches(quantity, DERIVED_NAMES, n=1)
-        raise InputError(f"--quantity {quantity!r}: unknown derived quantity{f' (did you mean {hint[0]!r}?)' if hint else ''}")
+            hint = difflib.get_close_matches(q, list(DERIVED_NAMES) + list(DIFFERENCES), n=1)
+            raise InputError(f"quantity {q!r}: unknown derived quantity{f' (did you mean {hint[0]!r}?)' if hint else ''}; `globalfit evaluate` lists them")
+    if not quantities:
+        raise InputError("give at least one quantity")
     n_M, n_g = (grid, grid) if isinstance(grid, int) else tuple(grid)
-    if n_M < 2 or n_g < 2 or starts < 2 or steps < 1:
-        raise InputError(f"need grid >= 2 per axis, starts >= 2, steps >= 1 (got grid {grid}, starts {starts}, steps {steps})")
-    thresholds = tuple(float(t) for t in thresholds)
+    if n_M < 2 or n_g < 2 or starts < 1 or steps < 1:
+        raise InputError(f"need grid >= 2 per axis, starts >= 1, steps >= 1 (got grid {grid}, starts {starts}, steps {steps})")
+    thresholds = tuple(sorted(float(t) for t in thresholds))
     lm_lo, lm_hi, sign_M = _grid_range(cfg, "M_Zp", M_range)
     lg_lo, lg_hi, sign_g = _grid_range(cfg, "g_X", g_range)
     inc, out = _split(lks, exclude)
-    key = (config_hash(cfg), tuple(lk.name for lk in inc), quantity, thresholds, starts, steps, sign_M, sign_g)
+    key = (config_hash(cfg), tuple(lk.name for lk in inc), quantities, thresholds, steps, sign_M, sign_g)
     if key not in _SOLVERS:
-        _SOLVERS[key] = _build_solver(cfg, inc, quantity, thresholds, starts, steps, sign_M, sign_g)
-    solve, nuis, init, lo_init, _ = _SOLVERS[key]
+        _SOLVERS[key] = _build_chain(cfg, inc, quantities, thresholds, steps, sign_M, sign_g)
+    chains, nuis, infos, bij, ref_start, sm_start = _SOLVERS[key]
+
     lM = np.linspace(lm_lo, lm_hi, n_M)
     lG = np.linspace(lg_lo, lg_hi, n_g)
     LM, LG = np.meshgrid(lM, lG)  # (n_g, n_M)
-    P = LM.size
+    P, Q, S, n = LM.size, len(quantities), starts, len(nuis)
+    N1 = 2 * S * Q  # stage-1 starts per point: the same batch size as stage 2 (Q quantities x 2 signs x S)
     rng = np.random.default_rng(seed)
-    u0 = rng.normal(0.0, 1.5, size=(P, starts, len(nuis)))
-    u0[:, 0] = init
-    u0[:, 1] = lo_init
     t0 = time.time()
-    res = solve(jnp.asarray(LM.ravel()), jnp.asarray(LG.ravel()), jnp.asarray(u0))
-    res = {k: (np.asarray(v) if not isinstance(v, dict) else {kk: np.asarray(vv) for kk, vv in v.items()}) for k, v in res.items()}
+
+    # stage 1: profile (lambda = 0 on every rung)
+    u0 = rng.normal(0.0, 1.5, size=(P, N1, n))
+    u0[:, 0] = ref_start
+    if N1 > 1:
+        u0[:, 1] = sm_start
+    rep = lambda a: np.repeat(a.ravel(), N1)
+    lams0 = jnp.zeros(len(LADDER))
+    us1, lnl1, q1 = chains(jnp.asarray(rep(LM)), jnp.asarray(rep(LG)), jnp.asarray(u0.reshape(P * N1, n)), jnp.ones(P * N1),
+                           jnp.zeros(P * N1, dtype=jnp.int32), lams0, 0.0)
+    R = lnl1.shape[1]
+    us1 = np.asarray(us1).reshape(P, N1 * R, n)
+    lnl1 = np.asarray(lnl1).reshape(P, N1 * R)
+    q1 = np.asarray(q1).reshape(P, N1 * R, Q)
+    order = np.argsort(-np.where(np.isfinite(lnl1), lnl1, -np.inf), axis=1)
+    lnl = np.take_along_axis(lnl1, order[:, :1], axis=1)[:, 0]
+    if not np.isfinite(lnl).any():
+        raise InputError("no grid point has a finite profile: every optimum left the physical support (check the priors)")
+    ref = float(np.max(lnl[np.isfinite(lnl)]))
+    u_best = us1[np.arange(P), order[:, 0]]
+
+    # stage 2: tilt ladders from the S best stage-1 optima (one per chain of stage 1), each quantity, both signs
+    chain_best = np.full((P, N1), -np.inf)
+    chain_u = np.zeros((P, N1, n))
+    lr = lnl1.reshape(P, N1, R)
+    kbest = np.argmax(np.where(np.isfinite(lr), lr, -np.inf), axis=2)
+    chain_best = np.take_along_axis(lr, kbest[..., None], axis=2)[..., 0]
+    chain_u = np.take_along_axis(us1.reshape(P, N1, R, n), kbest[..., None, None], axis=2)[:, :, 0]
+    top = np.argsort(-np.where(np.isfinite(chain_best), chain_best, -np.inf), axis=1)[:, :S]
+    u2 = np.take_along_axis(chain_u, top[..., None], axis=1)  # (P, S, n)
+    u2 = np.broadcast_to(u2[:, None, None], (P, Q, 2, S, n)).reshape(P * N1, n)
+    signs = np.broadcast_to(np.array([1.0, -1.0])[None, None, :, None], (P, Q, 2, S)).ravel()
+    qidx = np.broadcast_to(np.arange(Q)[None, :, None, None], (P, Q, 2, S)).ravel().astype(np.int32)
+    us2, lnl2, q2 = chains(jnp.asarray(rep(LM)), jnp.asarray(rep(LG)), jnp.asarray(u2), jnp.asarray(signs), jnp.asarray(qidx),
+                         jnp.asarray(LADDER), ref)
+    lnl2 = np.asarray(lnl2).reshape(P, Q, 2, S * R)
+    q2 = np.asarray(q2).reshape(P, Q, 2, S * R, Q)
     secs = time.time() - t0
+
+    chi1 = -2.0 * (lnl1 - ref)  # (P, N1 R)
+    chi2_2 = -2.0 * (lnl2 - ref)  # (P, Q, 2, S R)
+    T = len(thresholds)
+    q_max = np.full((Q, T, P), np.nan)
+    q_min = np.full((Q, T, P), np.nan)
+    u_max = np.zeros((Q, T, P, n))
+    u_min = np.zeros((Q, T, P, n))
+    us2 = np.asarray(us2).reshape(P, Q, 2, S * R, n)
+    rows = np.arange(P)
+    for iq in range(Q):
+        for it, t in enumerate(thresholds):
+            f1 = chi1 <= t + FEAS_TOL
+            for sgn, qa, ua, fill in ((0, q_max, u_max, -np.inf), (1, q_min, u_min, np.inf)):
+                f2 = chi2_2[:, iq, sgn] <= t + FEAS_TOL
+                vals = np.concatenate([np.where(f1, q1[..., iq], fill), np.where(f2, q2[:, iq, sgn, :, iq], fill)], axis=1)
+                vals = np.where(np.isnan(vals), fill, vals)
+                pts = np.concatenate([us1, us2[:, iq, sgn]], axis=1)
+                k = np.argmax(vals, axis=1) if sgn == 0 else np.argmin(vals, axis=1)
+                v = vals[rows, k]
+                qa[iq, it] = np.where(np.isfinite(v), v, np.nan)
+                ua[iq, it] = pts[rows, k]
     shape = LM.shape
-    nanify = lambda a: np.where(np.isfinite(a), a, np.nan)  # noqa: E731
+    phys = lambda uu, shp: {k: np.asarray(info.to_value(b(jnp.asarray(uu[..., j])))).reshape(shp) for j, (k, info, b) in enumerate(zip(nuis, infos, bij))}
+    best = phys(u_best, shape)
     return ProfileResult(
         log10_M=lM,
         log10_g=lG,
-        lnL=res["lnL"].reshape(shape),
-        lnL_ref=float(res["ref"]),
-        quantity=quantity,
+        lnL=lnl.reshape(shape),
+        lnL_ref=ref,
+        quantities=list(quantities),
         thresholds=thresholds,
-        q_max=nanify(res["q_max"]).reshape((len(thresholds),) + shape),
-        q_min=nanify(res["q_min"]).reshape((len(thresholds),) + shape),
+        q_max=q_max.reshape((Q, T) + shape),
+        q_min=q_min.reshape((Q, T) + shape),
         included=[lk.name for lk in inc],
         excluded=[lk.name for lk in out],
         scenario=cfg.model.scenario,
-        best={k: v.reshape(shape) for k, v in res["best"].items()},
+        best=best,
+        at_max=phys(u_max, (Q, T) + shape),
+        at_min=phys(u_min, (Q, T) + shape),
         seconds=secs,
-        settings=dict(grid=[n_M, n_g], starts=starts, steps=steps, seed=seed),
+        settings={"grid": [n_M, n_g], "starts": starts, "steps": steps, "seed": seed, "ladder": list(LADDER), "sign_M": sign_M, "sign_g": sign_g,
+                      "fixed": cfg.fixed_values()},
     )
 
 
 def oscillation_bounds(quantity: str, record: dict) -> tuple[float | None, float | None] | None:
-    """(lo, hi) on ``quantity`` implied by an oscillation record (:mod:`likelihoods.oscillation`) when that entry
-    alone is non-zero: eps_ee <- eps_ee - eps_tautau, eps_mumu <- eps_mumu - eps_tautau, eps_tautau <- minus
-    eps_mumu - eps_tautau (the stronger of the two, the paper's Fig. 6), |eps_ab| <- its upper limit. None when
-    the record says nothing about ``quantity`` (only Earth-matter eps)."""
-    if quantity == "eps_earth_ee":
-        return tuple(record["ee_tt"])
-    if quantity == "eps_earth_mumu":
-        return tuple(record["mm_tt"])
-    if quantity == "eps_earth_tautau":
-        lo, hi = record["mm_tt"]
-        return (-hi, -lo)
+    """(lo, hi) on ``quantity`` from an oscillation record (:mod:`likelihoods.oscillation`): the differences
+    eps_ee - eps_tautau and eps_mumu - eps_tautau directly (eps_tautau - eps_mumu with the sign flipped), |eps_ab| its
+    upper limit, and a single diagonal entry when it alone is non-zero: eps_ee <- eps_ee - eps_tautau,
+    eps_mumu <- eps_mumu - eps_tautau, eps_tautau <- minus eps_mumu - eps_tautau (the stronger of the two, as in the
+    paper's Fig. 6). None when the record says nothing about ``quantity``."""
+    lo_mm, hi_mm = record["mm_tt"]
+    table = {
+        "eps_earth_ee": tuple(record["ee_tt"]),
+        "eps_earth_ee-tautau": tuple(record["ee_tt"]),
+        "eps_earth_mumu": (lo_mm, hi_mm),
+        "eps_earth_mumu-tautau": (lo_mm, hi_mm),
+        "eps_earth_tautau": (-hi_mm, -lo_mm),
+        "eps_earth_tautau-mumu": (-hi_mm, -lo_mm),
+    }
+    if quantity in table:
+        return table[quantity]
     if quantity.startswith("abs_eps_earth_"):
         return (None, record[quantity.removeprefix("abs_eps_earth_")])
     return None
+
+
+def _label(quantity: str) -> str:
+    from .plots import label_of
+
+    if quantity in DIFFERENCES:
+        a, b = DIFFERENCES[quantity]
+        return "$" + label_of(a).strip("$") + " - " + label_of(b).strip("$") + "$"
+    return label_of(quantity)
 
 
 def _osc_records(cfg) -> dict[str, dict]:
@@ -431,36 +530,39 @@ def _cosmology_bound(cfg) -> float | None:
     return float(o["limit"]) if o.get("limit") is not None else DATASETS[o.get("dataset", "sabti2020")]
 
 
-def profile_plot(result: ProfileResult, cfg=None, threshold: float = THRESHOLDS[0]):
+def profile_plot(result: ProfileResult, cfg=None, quantity: str | None = None, threshold: float = THRESHOLDS[0]):
     """Paper-style figure (Figs. 5/6 of arXiv:1607.07616): M_Zp horizontal, g_X vertical, both log. Shaded: the
-    region allowed by the included likelihoods (chi2 <= threshold; the lighter band up to the next threshold);
-    thin dashed: contours of the reachable |q| (decades); solid / dash-dotted black: where the reachable q equals
-    the current (osc_lma) / DUNE+T2HK bound (NSI observable beyond the line, towards larger |q|); dotted vertical:
-    the cosmology bound on M_Zp."""
+    region allowed by the included likelihoods (chi2 <= threshold; lighter up to the next threshold); thin dashed:
+    contours of the largest reachable |q| (decades); solid / dash-dotted black: where the reachable q equals the
+    current (osc_lma) / DUNE+T2HK (osc_dune_t2hk) bound on q (beyond the line, towards larger |q|, the allowed Z'
+    gives NSI that those oscillation data see); dotted vertical: the cosmology bound on M_Zp. ``cfg`` (the run
+    config) supplies the oscillation records and the cosmology bound; without it those lines are omitted."""
     import warnings
 
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from .plots import _mpl, label_of
+    from .plots import _mpl
 
     plt = _mpl()
+    quantity = quantity or result.quantities[0]
+    qlabel = _label(quantity)
     M = 10.0**result.log10_M
     G = 10.0**result.log10_g
     X, Y = np.meshgrid(M, G)
-    chi2 = result.chi2
-    it = result._t(threshold)
+    chi2 = np.where(np.isfinite(result.chi2), result.chi2, 1e30)
+    q_min, q_max = result.extremes(quantity, threshold)
     fig, ax = plt.subplots(figsize=(6.4, 5.0))
     handles = []
-    others = [t for t in result.thresholds if t > threshold]
-    if others:
-        ax.contourf(X, Y, chi2, levels=[-1e-9, others[0]], colors=["#deebf7"])
-    ax.contourf(X, Y, chi2, levels=[-1e-9, threshold], colors=["#9ecae1"])
-    handles.append(Patch(color="#9ecae1", label=rf"allowed: $-2\Delta\ln L \leq {threshold:g}$ (non-osc.)" if result.excluded else rf"allowed: $-2\Delta\ln L \leq {threshold:g}$"))
-    if others:
-        handles.append(Patch(color="#deebf7", label=rf"$\leq {others[0]:g}$"))
-    R = np.ma.masked_invalid(result.reach(threshold))
-    qlabel = label_of(result.quantity)
+    looser = [t for t in result.thresholds if t > threshold]
+    what = " (non-osc.)" if result.excluded else ""
+    if looser:
+        ax.contourf(X, Y, chi2, levels=[-1e9, looser[0]], colors=["#deebf7"])
+    ax.contourf(X, Y, chi2, levels=[-1e9, threshold], colors=["#9ecae1"])
+    handles.append(Patch(color="#9ecae1", label=rf"allowed{what}: $-2\Delta\ln L \leq {threshold:g}$"))
+    if looser:
+        handles.append(Patch(color="#deebf7", label=rf"$-2\Delta\ln L \leq {looser[0]:g}$"))
+    R = np.ma.masked_invalid(result.reach(quantity, threshold))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pos = R.compressed()
@@ -470,78 +572,84 @@ def profile_plot(result: ProfileResult, cfg=None, threshold: float = THRESHOLDS[
             levels = [10.0**k for k in range(max(lo, hi - 8), hi + 1)]
             cs = ax.contour(X, Y, R, levels=levels, colors="C3", linewidths=0.8, linestyles="--")
             ax.clabel(cs, fmt=lambda v: f"{v:.0e}", fontsize=7)
-            handles.append(Line2D([], [], color="C3", ls="--", lw=0.8, label=f"max reachable |{qlabel}|"))
-        if cfg is not None:
-            for name, ls in (("osc_lma", "-"), ("osc_dune_t2hk", "-.")):
-                rec = _osc_records(cfg).get(name)
-                b = oscillation_bounds(result.quantity, rec) if rec else None
-                if b is None:
+            handles.append(Line2D([], [], color="C3", ls="--", lw=0.8, label=f"largest reachable |{qlabel}|"))
+        records = _osc_records(cfg) if cfg is not None else {}
+        from .scenarios import get_scenario
+
+        if quantity in ("eps_earth_ee", "eps_earth_mumu", "eps_earth_tautau") and any(get_scenario(result.scenario).l):
+            records = {}  # g_X l adds a flavour-universal part that oscillations do not see: plot a difference instead
+            handles.append(Line2D([], [], color="none", label="osc. bounds: see eps_earth_X-Y (universal part unobservable)"))
+        for name, ls in (("osc_lma", "-"), ("osc_dune_t2hk", "-.")):
+            b = oscillation_bounds(quantity, records[name]) if name in records else None
+            if b is None:
+                continue
+            lo_b, hi_b = b
+            drawn = False
+            for bound, Z, applies in ((hi_b, q_max, hi_b is not None and hi_b > 0), (lo_b, q_min, lo_b is not None and lo_b < 0)):
+                if not applies or not np.isfinite(Z).any():
                     continue
-                lo_b, hi_b = b
-                drawn = False
-                if hi_b is not None and hi_b > 0 and np.isfinite(result.q_max[it]).any():
-                    ax.contour(X, Y, np.ma.masked_invalid(result.q_max[it]), levels=[hi_b], colors="k", linestyles=ls, linewidths=1.4)
-                    drawn = True
-                if lo_b is not None and lo_b < 0 and np.isfinite(result.q_min[it]).any():
-                    ax.contour(X, Y, np.ma.masked_invalid(result.q_min[it]), levels=[lo_b], colors="k", linestyles=ls, linewidths=1.4)
-                    drawn = True
-                if drawn:
-                    what = "current (osc_lma)" if name == "osc_lma" else "DUNE+T2HK (osc_dune_t2hk)"
-                    rng = ", ".join(f"{v:g}" for v in b if v is not None)
-                    handles.append(Line2D([], [], color="k", ls=ls, lw=1.4, label=f"{what}: {qlabel} bound [{rng}]"))
-            m_cos = _cosmology_bound(cfg)
-            if m_cos is not None and M[0] <= m_cos <= M[-1]:
-                ax.axvline(m_cos, color="k", ls=":", lw=1.2)
-                handles.append(Line2D([], [], color="k", ls=":", lw=1.2, label=f"cosmology: $M_{{Z'}}$ = {m_cos * 1e3:g} MeV"))
+                ax.contour(X, Y, np.ma.masked_invalid(Z), levels=[bound], colors="k", linestyles=ls, linewidths=1.4)
+                drawn = True
+            if drawn:
+                label = "current (osc_lma)" if name == "osc_lma" else "DUNE+T2HK (osc_dune_t2hk)"
+                rng = ", ".join(f"{v:g}" for v in b if v is not None)
+                handles.append(Line2D([], [], color="k", ls=ls, lw=1.4, label=f"{label}: {qlabel} in [{rng}]"))
+        m_cos = _cosmology_bound(cfg) if cfg is not None else None
+        if m_cos is not None and M[0] <= m_cos <= M[-1]:
+            ax.axvline(m_cos, color="k", ls=":", lw=1.2)
+            handles.append(Line2D([], [], color="k", ls=":", lw=1.2, label=f"cosmology: $M_{{Z'}}$ = {m_cos * 1e3:g} MeV"))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(M[0], M[-1])
     ax.set_ylim(G[0], G[-1])
     ax.set_xlabel(r"$M_{Z'}$ [GeV]")
     ax.set_ylabel(r"$g_X$")
-    ax.set_title(f"U(1)$_{{{result.scenario}}}$: profile likelihood and reachable {qlabel}", fontsize=10)
-    ax.legend(handles=handles, fontsize=7, loc="lower right", framealpha=0.85)
+    ax.set_title(f"{result.scenario}: profile likelihood and reachable {qlabel}", fontsize=10)
+    ax.legend(handles=handles, fontsize=7, loc="upper left", framealpha=0.85)
     fig.tight_layout()
     return fig
 
 
-def profile_command(config_path, out=None, grid=12, quantity: str = "eps_earth_ee", exclude=None, starts: int = 4, steps: int = 200,
-                    formats=("pdf", "png")) -> int:
-    """``globalfit profile CONFIG``: compute the map, write ``profile.npz``, ``profile.pdf``/``.png`` and a summary
-    into ``out`` (default ``<output.dir>/profile``, else ``out/profile_<config stem>``); return the exit code."""
+def profile_command(config_path, out=None, grid=12, quantity: str | list[str] = "eps_earth_ee", exclude=None, starts: int = 4,
+                    steps: int = 200, formats=("pdf", "png")) -> int:
+    """``globalfit profile CONFIG``: compute the map, write ``profile.npz`` and ``profile_<quantity>.pdf``/``.png``
+    into ``out`` (default ``<output.dir>/profile``, else ``out/profile_<config stem>``), print a summary; exit code 0."""
     from .engine import _prepare
+    from .plots import _mpl
 
     path = Path(config_path)
     cfg, lks = _prepare(path)
     if out is None:
         out = Path(cfg.output.dir) / "profile" if cfg.output is not None else Path("out") / f"profile_{path.stem}"
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    if isinstance(grid, (list, tuple)) and len(grid) == 1:
-        grid = int(grid[0])
-    grid = int(grid) if isinstance(grid, (int, str)) else tuple(int(x) for x in grid)
+    if isinstance(grid, (list, tuple)):
+        grid = int(grid[0]) if len(grid) == 1 else (int(grid[0]), int(grid[1]))
+    quantities = [quantity] if isinstance(quantity, str) else list(quantity)
     t0 = time.time()
-    res = profile_map(cfg, lks, grid=grid, quantity=quantity, exclude=exclude, starts=starts, steps=steps)
+    res = profile_map(cfg, lks, grid=int(grid) if not isinstance(grid, tuple) else grid, quantity=quantities, exclude=exclude,
+                      starts=starts, steps=steps)
     total = time.time() - t0
-    res.save(out / "profile.npz")
-    fig = profile_plot(res, cfg)
-    files = []
-    for fmt in formats:
-        f = out / f"profile.{fmt}"
-        fig.savefig(f, dpi=130 if fmt == "png" else None, bbox_inches="tight")
-        files.append(f)
-    from .plots import _mpl
-
-    _mpl().close(fig)
-    frac = {t: float(np.mean(res.allowed(t))) for t in res.thresholds}
-    print(f"profile of {path} ({res.scenario}): grid {res.settings['grid']}, {starts} starts, {steps} Adam steps; {total:.1f} s")
+    out.mkdir(parents=True, exist_ok=True)
+    files = [res.save(out / "profile.npz")]
+    plt = _mpl()
+    for q in quantities:
+        fig = profile_plot(res, cfg, q)
+        for fmt in formats:
+            f = out / f"profile_{q}.{fmt}"
+            fig.savefig(f, dpi=130 if fmt == "png" else None, bbox_inches="tight")
+            files.append(f)
+        plt.close(fig)
+    print(f"profile of {path} ({res.scenario}): grid {res.settings['grid']}, {starts} starts, {steps} Adam steps per rung; "
+          f"{total:.1f} s ({res.seconds:.1f} s optimising, compilation included on the first call)")
     print(f"  included: {', '.join(res.included)}")
     print(f"  excluded: {', '.join(res.excluded) or '(none)'}")
-    print(f"  lnL_ref = {res.lnL_ref:.4g}; allowed share of the grid: " + ", ".join(f"{frac[t]:.2f} at {t:g}" for t in res.thresholds))
-    r = res.reach(res.thresholds[0])
-    if np.isfinite(r).any():
-        i, j = np.unravel_index(np.nanargmax(r), r.shape)
-        print(f"  largest reachable |{quantity}| = {r[i, j]:.3g} at M_Zp = {10**res.log10_M[j]:.3g} GeV, g_X = {10**res.log10_g[i]:.3g}")
-    for f in [out / "profile.npz"] + files:
+    print(f"  lnL_ref = {res.lnL_ref:.4g}; share of the grid allowed: " + ", ".join(f"{float(np.mean(res.allowed(t))):.2f} at {t:g}" for t in res.thresholds))
+    for q in quantities:
+        r = res.reach(q)
+        if np.isfinite(r).any():
+            i, j = np.unravel_index(np.nanargmax(r), r.shape)
+            print(f"  largest reachable |{q}| (chi2 <= {res.thresholds[0]:g}) = {r[i, j]:.3g} at M_Zp = {10**res.log10_M[j]:.3g} GeV, "
+                  f"g_X = {10**res.log10_g[i]:.3g}")
+    for f in files:
         print(f)
     return 0
