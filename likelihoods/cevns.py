@@ -165,6 +165,17 @@ def _count(n, b, sigma_b, s):
     return poisson_gaussian(n, mu, rel)
 
 
+def _coherent_loglike(ratio, record: dict):
+    """log L of a COHERENT count: SM prediction x model/SM rate ratio against the observed count (_gauss_count)."""
+    n_sm = record["sm"][0]
+
+    def loglike(obs, p):
+        return _gauss_count(n_sm * ratio(obs, p), record["observed"], record["sm"])
+
+    loglike.ratio = ratio
+    return loglike
+
+
 @register(
     "cevns_coherent_csi",
     constrains="CEvNS rate on CsI at the SNS (COHERENT 2021), light-Z' q^2 dependence",
@@ -182,13 +193,7 @@ def build_csi(scenario: Scenario, pe_window=(5.0, 60.0), sin2w_scheme: str = "ms
     _check(sin2w_scheme)
     T_lo, T_hi = csi_recoil_window((lo, hi))
     target = _coherent_target(("Cs", "I"), T_lo, T_hi, sin2w_scheme)
-    ratio = target.ratio_fn(scenario)
-    n_sm = CSI["sm"][0]
-
-    def loglike(obs, p):
-        return _gauss_count(n_sm * ratio(obs, p), CSI["observed"], CSI["sm"])
-
-    loglike.ratio = ratio
+    loglike = _coherent_loglike(target.ratio_fn(scenario), CSI)
     loglike.recoil_window = (T_lo, T_hi)
     return loglike
 
@@ -205,14 +210,7 @@ def build_lar(scenario: Scenario, threshold_keVnr: float = 20.0, sin2w_scheme: s
         raise ValueError(f"threshold_keVnr must be in (0, 100), got {threshold_keVnr}")
     _check(sin2w_scheme)
     target = _coherent_target(("Ar",), threshold_keVnr * 1e-6, np.inf, sin2w_scheme)
-    ratio = target.ratio_fn(scenario)
-    n_sm = LAR["sm"][0]
-
-    def loglike(obs, p):
-        return _gauss_count(n_sm * ratio(obs, p), LAR["observed"], LAR["sm"])
-
-    loglike.ratio = ratio
-    return loglike
+    return _coherent_loglike(target.ratio_fn(scenario), LAR)
 
 
 @register(
