@@ -1,4 +1,4 @@
-"""Command-line interface: ``globalfit evaluate|likelihoods|run|summary|plot``.
+"""Command-line interface: ``globalfit evaluate|likelihoods|run|profile|evidence|summary|plot``.
 
 User errors (bad config, bad value, unknown name) print one line ``globalfit: error: ...`` and exit 2;
 no traceback.
@@ -110,6 +110,13 @@ def _cmd_profile(args) -> int:
                            exclude=args.exclude, starts=args.starts, steps=args.steps)
 
 
+def _cmd_evidence(args) -> int:
+    from .evidence import evidence_command
+
+    return evidence_command([Path(c) for c in args.configs], out=Path(args.out) if args.out else None, prior=args.prior,
+                            live_points=args.live, seed=args.seed, exclude=args.exclude)
+
+
 def _cmd_summary(args) -> int:
     from .report import summary_command
 
@@ -119,7 +126,8 @@ def _cmd_summary(args) -> int:
 def _cmd_plot(args) -> int:
     from .plots import plot_command
 
-    return plot_command(Path(args.outdir), variables=args.vars)
+    return plot_command(Path(args.outdir), variables=args.vars, profile=Path(args.profile) if args.profile else None,
+                        quantities=args.quantity)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,6 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--steps", type=int, default=200, help="Adam steps per optimisation stage")
     pr.set_defaults(func=_cmd_profile)
 
+    en = sub.add_parser("evidence", help="Bayesian evidence by nested sampling; Bayes factors against the first config")
+    en.add_argument("configs", nargs="+", help="run configs (same data: see `globalfit.evidence`)")
+    en.add_argument("--out", help="write the results as JSON to this new file")
+    en.add_argument("--prior", action="append", metavar="NAME.FIELD=VALUE", help="prior override for every config, e.g. g_X.min=1e-10 (repeatable)")
+    en.add_argument("--exclude", nargs="+", metavar="PATTERN", help="leave out likelihoods (names or fnmatch patterns, e.g. 'osc_*')")
+    en.add_argument("--live", type=int, help="live points (default: evidence.live_points of each config)")
+    en.add_argument("--seed", type=int, help="seed (default: evidence.seed of each config)")
+    en.set_defaults(func=_cmd_evidence)
+
     sm = sub.add_parser("summary", help="diagnostics report of a finished or partial run")
     sm.add_argument("outdir")
     sm.set_defaults(func=_cmd_summary)
@@ -161,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plot", help="plots of a finished or partial run")
     pl.add_argument("outdir")
     pl.add_argument("--vars", nargs="+", help="quantities for the corner plot")
+    pl.add_argument("--profile", help="profile.npz of `globalfit profile` (same scenario): also plot posterior beside profile")
+    pl.add_argument("--quantity", nargs="+", help="quantities of the side-by-side plot (default: those of the profile map)")
     pl.set_defaults(func=_cmd_plot)
     return ap
 

@@ -54,6 +54,7 @@ __all__ = [
     "ParamSpec",
     "ModelBlock",
     "SamplerBlock",
+    "EvidenceBlock",
     "OutputBlock",
     "PlotsBlock",
     "RunConfig",
@@ -168,6 +169,20 @@ class SamplerBlock(_Strict):
     soften_chi2: float | None = Field(25.0, gt=0.0)
 
 
+class EvidenceBlock(_Strict):
+    """Nested sampling for the Bayesian evidence (``globalfit evidence``; :mod:`globalfit.evidence`)."""
+
+    # live points; null = 25 per sampled dimension (numpyro's default)
+    live_points: int | None = Field(None, ge=10)
+    # hard cap on nested-sampling draws (dead + live)
+    max_samples: int = Field(200_000, ge=1000)
+    # stop when the live points can change ln Z by less than this
+    dlogZ: float = Field(0.1, gt=0.0)
+    seed: int = 0
+    # prior draws for the probability of the physical support (normalises the truncated prior)
+    support_draws: int = Field(200_000, ge=1000)
+
+
 class OutputBlock(_Strict):
     dir: str
 
@@ -184,6 +199,7 @@ class RunConfig(_Strict):
     priors: str | None = None
     likelihoods: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
     sampler: SamplerBlock = SamplerBlock()
+    evidence: EvidenceBlock = EvidenceBlock()
     output: OutputBlock | None = None
     plots: PlotsBlock = PlotsBlock()
 
@@ -279,6 +295,7 @@ def _keys_at(loc: tuple) -> list[str]:
         (): _TOP_KEYS,
         ("model",): list(ModelBlock.model_fields),
         ("sampler",): list(SamplerBlock.model_fields),
+        ("evidence",): list(EvidenceBlock.model_fields),
         ("output",): list(OutputBlock.model_fields),
         ("plots",): list(PlotsBlock.model_fields),
     }
@@ -319,10 +336,49 @@ def resolve_prior_set(name: str, config_path: Path) -> tuple[Path, dict]:
     raise ConfigError(f"{config_path}: priors: no prior set named {name!r}{extra}; available: {available}")
 
 
+
+
+def _with_base(data: dict, path: Path, chain: tuple[Path, ...] = ()) -> dict:
+    """Resolve ``base: OTHER.yaml`` (relative to this file): the base's blocks, overridden by this file's.
+
+    ``params`` and ``likelihoods`` merge entry by entry (an entry replaces the base's entry; ``NAME: false`` under
+    ``likelihoods`` drops it); ``model``, ``sampler``, ``evidence``, ``output`` and ``plots`` merge key by key;
+    ``priors`` is replaced. Bases may chain; a cycle is an error.
+    """
+    base = data.get("base")
+    if base is None:
+        return {k: v for k, v in data.items() if k != "base"}
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: base: expected the file name of another run config, got {base!r}")
+    base_path = (path.parent / base).resolve()
+    if base_path in chain or base_path == path.resolve():
+        raise ConfigError(f"{path}: base: {base} includes itself (cycle {' -> '.join(str(c.name) for c in chain + (base_path,))})")
+    if not base_path.exists():
+        raise ConfigError(f"{path}: base: {base}: file not found (looked for {base_path})")
+    merged = _with_base(_read_yaml(base_path), base_path, chain + (path.resolve(),))
+    for key, value in data.items():
+        if key == "base":
+            continue
+        old = merged.get(key)
+        if isinstance(old, dict) and isinstance(value, dict):
+            merged[key] = {**old, **value}
+        else:
+            merged[key] = value
+    return merged
+
+
 def load_config(path: str | Path) -> RunConfig:
-    """Read and validate a run config. Prior sets named in ``priors:`` are merged under ``params``."""
+    """Read and validate a run config: ``base:`` resolved (:func:`_with_base`), ``NAME: false`` likelihood entries
+    dropped, prior sets named in ``priors:`` merged under ``params``."""
     path = Path(path)
-    data = _read_yaml(path)
+    data = _with_base(_read_yaml(path), path)
+    lks = data.get("likelihoods")
+    if isinstance(lks, dict):
+        for name, opts in list(lks.items()):
+            if opts is False:
+                del lks[name]
+            elif opts is True:
+                lks[name] = None
     prior_name = data.get("priors")
     if prior_name is not None:
         if not isinstance(prior_name, str):
@@ -338,7 +394,7 @@ def load_config(path: str | Path) -> RunConfig:
 
 
 def config_hash(cfg: RunConfig) -> str:
-    """Hash of everything that changes the posterior (output and plots excluded)."""
-    d = cfg.model_dump(mode="json", exclude={"output", "plots"})
+    """Hash of everything that changes the posterior (output, plots and the evidence settings excluded)."""
+    d = cfg.model_dump(mode="json", exclude={"output", "plots", "evidence"})
     d["sampler"] = {k: v for k, v in d["sampler"].items() if k not in ("progress_bar", "chunk_size", "draws")}
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]

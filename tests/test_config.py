@@ -91,3 +91,27 @@ def test_shipped_runs_validate(name, capsys):
     cfg = load_config(ROOT / "runs" / name)
     check_config(cfg, name)
     check_plots(cfg, name)
+
+
+def test_base_config_merge(tmp_path, capsys):
+    """`base:` inherits another config: params/likelihoods entry by entry (`NAME: false` drops a likelihood), other
+    blocks key by key; cycles and missing bases are one-line errors naming the file."""
+    (tmp_path / "parent.yaml").write_text(yaml.safe_dump(_with(("likelihoods", "osc_lma"), None)))
+    child = {"base": "parent.yaml", "likelihoods": {"osc_lma": False, "unitarity": {"dataset": "paper2016"}},
+             "sampler": {"draws": 7}, "params": {"y_e": 0.5}}
+    (tmp_path / "child.yaml").write_text(yaml.safe_dump(child))
+    parent, cfg = load_config(tmp_path / "parent.yaml"), load_config(tmp_path / "child.yaml")
+    assert "osc_lma" in parent.likelihoods and "osc_lma" not in cfg.likelihoods
+    assert cfg.likelihoods["unitarity"] == {"dataset": "paper2016"}
+    assert set(cfg.likelihoods) == set(parent.likelihoods) - {"osc_lma"} | {"unitarity"}
+    assert cfg.sampler.draws == 7 and cfg.sampler.seed == parent.sampler.seed
+    assert cfg.params["y_e"].value == 0.5 and cfg.params["g_X"] == parent.params["g_X"]
+    assert cfg.model == parent.model
+    (tmp_path / "loop_a.yaml").write_text(yaml.safe_dump({"base": "loop_b.yaml"}))
+    (tmp_path / "loop_b.yaml").write_text(yaml.safe_dump({"base": "loop_a.yaml"}))
+    for name, fragment in (("loop_a.yaml", "includes itself"), ("orphan.yaml", "file not found")):
+        if name == "orphan.yaml":
+            (tmp_path / name).write_text(yaml.safe_dump({"base": "nowhere.yaml"}))
+        assert main(["run", str(tmp_path / name), "--dry-run"]) == 2
+        err = capsys.readouterr().err
+        assert fragment in err and "Traceback" not in err

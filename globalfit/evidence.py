@@ -1,0 +1,305 @@
+"""Bayesian evidence of a run config by nested sampling, and Bayes factors between U(1)' scenarios.
+
+``globalfit evidence CONFIG [CONFIG ...]`` runs nested sampling (jaxns, arXiv:2012.15286, through
+``numpyro.contrib.nested_sampling``) on the numpyro model of each config (:func:`globalfit.sampling.build_model`,
+likelihoods exact: no ``soften_chi2``) and prints ln Z with its uncertainty and the Bayes factors against the first.
+
+What Z means here:
+
+* **Prior.** The config's prior restricted to the physical support (:mod:`globalfit.support`: |kappa| < 1, Eq. 9,
+  M_Psi > M_Zp, ...) and *renormalised* on it: the model does not exist outside its support, so its prior is the
+  truncated one. Nested sampling returns Z_raw = int_box pi L 1(support); the support probability
+  P_s = int_box pi 1(support) is estimated from ``evidence.support_draws`` prior draws and
+  ln Z = ln Z_raw - ln P_s (both printed; the uncertainty of ln P_s, binomial, is added in quadrature).
+* **Likelihood normalisation.** Every likelihood is log L relative to its own maximum over its observable
+  (``likelihoods`` contract), so ln Z <= 0 and -ln Z measures how much of the prior the data exclude (plus any
+  tension at the best point).
+* **Same data.** A Bayes factor compares models on the same data. A likelihood that one config uses and another does
+  not may be missing only where it cannot depend on that scenario's parameters (the registry restricts it to other
+  scenarios, e.g. nu-e scattering in U(1)_B, where the Z' has no electron coupling): its value is then the
+  Standard-Model one everywhere, a constant ln L_SM added to that config's ln Z (printed as "SM const").
+  A likelihood missing from a config whose scenario it does apply to is an error: the comparison would not be
+  on the same data.
+* **Uncertainty.** jaxns' statistical estimate of ln Z (from the prior-volume shrinkage); the scatter over seeds is
+  the honest check and is what docs/evidence.md reports.
+* **Prior sensitivity.** Upper limits only cut away prior volume, so Bayes factors here are ratios of allowed
+  prior fractions and depend on the prior ranges: rerun with ``--prior NAME.min=VALUE`` (any ParamSpec field of
+  the config's ``params``) to see by how much.
+* **Probability of a region.** ``--exclude`` drops likelihoods by name pattern: for a likelihood L_D that selects a
+  region (e.g. ``osc_lma_dark``), Z(with L_D) / Z(without) = E[L_D] under the posterior of the other data, the
+  posterior mass of that region (smoothed by L_D's own width).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import _jax  # noqa: F401
+from .config import RunConfig
+from .errors import ConfigError, InputError
+
+__all__ = [
+    "EvidenceResult",
+    "nested_sampling",
+    "log_factor_fn",
+    "support_probability",
+    "sm_loglike",
+    "same_data_constants",
+    "apply_prior_overrides",
+    "exclude_likelihoods",
+    "evidence_command",
+]
+
+
+@dataclass
+class EvidenceResult:
+    """ln Z of one config (natural logs) and how it was obtained."""
+
+    config: str
+    scenario: str
+    log_Z: float  # ln Z on the support-normalised prior, plus the SM constants of the same-data union
+    log_Z_err: float
+    log_Z_raw: float  # nested sampling on the box prior, support as a cut
+    log_Z_raw_err: float
+    log_P_support: float
+    log_P_support_err: float
+    sm_constant: float  # sum of ln L_SM of likelihoods added for the same-data comparison
+    likelihoods: list[str]
+    added: list[str]
+    n_dim: int
+    live_points: int
+    n_likelihood_evals: int
+    n_samples: int
+    ess: float
+    information_H: float
+    seconds: float
+    converged: bool  # False: stopped at evidence.max_samples before reaching dlogZ
+
+
+def _exact(cfg: RunConfig) -> RunConfig:
+    """The config with ``sampler.soften_chi2`` off: the evidence needs the exact likelihood."""
+    return cfg.model_copy(update={"sampler": cfg.sampler.model_copy(update={"soften_chi2": None})})
+
+
+def nested_sampling(cfg: RunConfig, lks, live_points: int | None = None, max_samples: int | None = None,
+                    dlogZ: float | None = None, seed: int | None = None) -> dict:
+    """Run jaxns on the model of ``cfg`` with likelihoods ``lks``; returns ln Z_raw and run statistics.
+
+    Sample sites are mapped to the unit hypercube by their inverse CDFs (numpyro's ``UniformReparam``); the
+    log-likelihood is the sum of the model's factors: the likelihoods, the support (0 or -inf) and the
+    M_Psi > M_Zp prior factor of :func:`globalfit.sampling.psi_above_zp`.
+    """
+    import jax
+    from numpyro.contrib.nested_sampling import NestedSampler
+
+    from .sampling import build_model
+
+    ev = cfg.evidence
+    spec = build_model(_exact(cfg), lks)
+    n_dim = len(spec.sites)
+    live = live_points or ev.live_points or 25 * n_dim
+    ns = NestedSampler(
+        spec.model,
+        constructor_kwargs=dict(num_live_points=live, max_samples=float(max_samples or ev.max_samples)),
+        termination_kwargs=dict(dlogZ=float(dlogZ or ev.dlogZ)),
+    )
+    t0 = time.perf_counter()
+    ns.run(jax.random.PRNGKey(ev.seed if seed is None else seed))
+    seconds = time.perf_counter() - t0
+    r = ns._results
+    return dict(
+        log_Z_raw=float(r.log_Z_mean), log_Z_raw_err=float(r.log_Z_uncert), n_dim=n_dim, live_points=int(live),
+        n_likelihood_evals=int(r.total_num_likelihood_evaluations), n_samples=int(r.total_num_samples),
+        ess=float(r.ESS), information_H=float(r.H_mean), seconds=seconds,
+        converged=not bool(int(r.termination_reason) & 1),  # jaxns bit 0: max_samples reached
+    )
+
+
+def log_factor_fn(cfg: RunConfig, lks):
+    """(site names, f): f(u) = sum of the model's factors at unit-cube point u (one entry per sample site, mapped
+    through the site's inverse CDF as in nested sampling): likelihoods (exact), support, M_Psi > M_Zp factor.
+
+    Z_raw = int_[0,1]^d exp(f(u)) du, so f also serves quadrature checks and the support probability.
+    """
+    from numpyro.contrib.nested_sampling import UniformReparam
+    from numpyro.handlers import reparam
+    from numpyro.infer.util import log_density
+
+    from .sampling import build_model
+
+    spec = build_model(_exact(cfg), lks)
+    sites = [i.site for i in spec.sites.values()]
+    model = reparam(spec.model, config={s: UniformReparam() for s in sites})
+
+    def f(u):
+        return log_density(model, (), {}, {s + "_base": u[..., i] for i, s in enumerate(sites)})[0]
+
+    return sites, f
+
+
+def support_probability(cfg: RunConfig, draws: int | None = None, seed: int | None = None) -> tuple[float, float]:
+    """(ln P_s, its standard error): prior probability of the physical support, by Monte Carlo.
+
+    P_s = E_prior[exp(sum of the model's factors without likelihoods)]: the support indicator times the
+    M_Psi > M_Zp prior factor (which is itself the probability that M_Psi lies above M_Zp at fixed M_Zp).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    ev = cfg.evidence
+    n = int(draws or ev.support_draws)
+    sites, f = log_factor_fn(cfg, [])
+    u = jax.random.uniform(jax.random.PRNGKey(ev.seed if seed is None else seed), (n, len(sites)), minval=1e-12, maxval=1 - 1e-12)
+    w = np.asarray(jax.jit(jax.vmap(lambda x: jnp.exp(f(x))))(u))
+    w = np.where(np.isfinite(w), w, 0.0)
+    mean = float(w.mean())
+    if mean <= 0.0:
+        raise ConfigError(f"{n} prior draws all fall outside the model's physical support: check the prior ranges")
+    err = float(w.std(ddof=1) / math.sqrt(n))
+    return math.log(mean), err / mean
+
+
+def sm_loglike(name: str, options: dict | None) -> float:
+    """ln L of likelihood ``name`` at the Standard-Model point (no Z' couplings, no mixing).
+
+    Built in the first scenario the registry allows; at g_X = g_Psi-mixing = 0 no scenario-dependent quantity is left.
+    """
+    import jax.numpy as jnp
+
+    from likelihoods import build_likelihoods, registry
+
+    from .model import ModelOptions, observables
+    from .parameters import DEFAULTS, complete
+    from .scenarios import SCENARIOS, get_scenario
+
+    info = registry()[name]
+    sc = get_scenario(info.scenarios[0] if info.scenarios else next(iter(SCENARIOS)))
+    (lk,) = build_likelihoods({name: options}, sc, where="same-data union")
+    p = complete(dict(DEFAULTS, g_X=0.0, y_e=0.0, y_mu=0.0, y_tau=0.0))
+    p = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in p.items()}
+    return float(lk.loglike(observables(p, sc, ModelOptions()), p))
+
+
+def same_data_constants(cfgs: list[tuple[str, RunConfig]]) -> list[tuple[float, list[str]]]:
+    """For each config: (sum of ln L_SM of the union's likelihoods it lacks, their names); see the module docstring."""
+    from likelihoods import registry
+
+    union: dict[str, dict | None] = {}
+    for where, cfg in cfgs:
+        for name, opts in cfg.likelihoods.items():
+            if name in union and (union[name] or {}) != (opts or {}):
+                raise ConfigError(f"{where}: likelihoods.{name}: options {opts or {}} differ from another config's {union[name] or {}}; "
+                                  "a Bayes factor needs the same data")
+            union.setdefault(name, opts)
+    out = []
+    for where, cfg in cfgs:
+        missing = [n for n in union if n not in cfg.likelihoods]
+        for n in missing:
+            allowed = registry()[n].scenarios
+            if allowed is None or cfg.model.scenario in allowed:
+                raise ConfigError(f"{where}: likelihoods: lacks {n!r}, which another config uses and which applies to scenario "
+                                  f"{cfg.model.scenario}; add it so that every config sees the same data")
+        out.append((sum(sm_loglike(n, union[n]) for n in missing), missing))
+    return out
+
+
+def apply_prior_overrides(cfg: RunConfig, overrides: list[str], where: str) -> RunConfig:
+    """``NAME.FIELD=VALUE`` items (e.g. ``g_X.min=1e-10``) applied to the config's sampled parameters."""
+    params = dict(cfg.params)
+    for item in overrides:
+        key, eq, raw = item.partition("=")
+        name, dot, fld = key.strip().partition(".")
+        if not eq or not dot:
+            raise InputError(f"--prior {item!r}: expected NAME.FIELD=VALUE, e.g. g_X.min=1e-10")
+        spec = params.get(name)
+        if spec is None or spec.fixed:
+            raise InputError(f"--prior {item!r}: {name!r} is not a sampled parameter of {where}; sampled: {list(cfg.sampled())}")
+        if fld not in ("min", "max", "loc", "scale", "prior", "negative"):
+            raise InputError(f"--prior {item!r}: field {fld!r}; expected one of min, max, loc, scale, prior, negative")
+        if fld == "negative":
+            if raw.strip().lower() not in ("true", "false"):
+                raise InputError(f"--prior {item!r}: negative takes true or false")
+            value = raw.strip().lower() == "true"
+        else:
+            try:
+                value = raw if fld == "prior" else float(raw)
+            except ValueError:
+                raise InputError(f"--prior {item!r}: {raw!r} is not a number") from None
+        data = spec.model_dump(exclude_none=True)
+        data[fld] = value
+        if data.get("ref") is not None and not type(spec)(**{k: v for k, v in data.items() if k != "ref"}).contains(data["ref"]):
+            data.pop("ref")
+        try:
+            params[name] = type(spec)(**data)
+        except ValueError as exc:
+            errs = getattr(exc, "errors", None)
+            msg = errs()[0]["msg"].removeprefix("Value error, ") if errs else str(exc)
+            raise InputError(f"--prior {item!r}: {msg}") from None
+    return cfg.model_copy(update={"params": params})
+
+
+def exclude_likelihoods(cfg: RunConfig, lks, patterns: list[str], where: str):
+    """(cfg, lks) without the likelihoods matching any fnmatch pattern; a pattern matching nothing is an error."""
+    import fnmatch
+
+    names = [lk.name for lk in lks]
+    for pat in patterns:
+        if not any(fnmatch.fnmatchcase(n, pat) for n in names):
+            raise InputError(f"--exclude {pat!r}: matches no likelihood of {where} ({', '.join(names)})")
+    keep = [lk for lk in lks if not any(fnmatch.fnmatchcase(lk.name, p) for p in patterns)]
+    kept = {lk.name for lk in keep}
+    return cfg.model_copy(update={"likelihoods": {k: v for k, v in cfg.likelihoods.items() if k in kept}}), keep
+
+
+def _format(results: list[EvidenceResult]) -> str:
+    ref = results[0]
+    lines = [f"{'config':34s} {'scenario':8s} {'ln Z':>9s} {'+-':>6s} {'ln Z_raw':>9s} {'ln P_s':>8s} {'SM const':>9s} {'ln B vs first':>14s}  evals, s"]
+    for r in results:
+        ln_b = r.log_Z - ref.log_Z
+        err = math.hypot(r.log_Z_err, ref.log_Z_err) if r is not ref else 0.0
+        lines.append(f"{r.config:34s} {r.scenario:8s} {r.log_Z:9.3f} {r.log_Z_err:6.3f} {r.log_Z_raw:9.3f} {r.log_P_support:8.3f} "
+                     f"{r.sm_constant:9.3f} {ln_b:8.2f} +- {err:4.2f}  {r.n_likelihood_evals}, {r.seconds:.0f}")
+    lines.append("ln Z: support-normalised prior, exact likelihoods (log L relative to each likelihood's maximum); "
+                 "Jeffreys: |ln B| < 1 inconclusive, 1-2.5 weak, 2.5-5 moderate, > 5 strong")
+    return "\n".join(lines)
+
+
+def evidence_command(configs: list[Path], out: Path | None = None, prior: list[str] | None = None,
+                     live_points: int | None = None, seed: int | None = None, exclude: list[str] | None = None) -> int:
+    """``globalfit evidence CONFIG [CONFIG ...]``: ln Z per config and Bayes factors against the first."""
+    from .engine import _prepare
+
+    prepared = []
+    for path in configs:
+        cfg, lks = _prepare(Path(path))
+        if prior:
+            cfg = apply_prior_overrides(cfg, prior, str(path))
+        if exclude:
+            cfg, lks = exclude_likelihoods(cfg, lks, exclude, str(path))
+        prepared.append((str(path), cfg, lks))
+    consts = same_data_constants([(w, c) for w, c, _ in prepared])
+    results = []
+    for (where, cfg, lks), (const, added) in zip(prepared, consts):
+        ns = nested_sampling(cfg, lks, live_points=live_points, seed=seed)
+        lps, lps_err = support_probability(cfg, seed=seed)
+        results.append(EvidenceResult(
+            config=where, scenario=cfg.model.scenario, log_Z=ns["log_Z_raw"] - lps + const,
+            log_Z_err=math.hypot(ns["log_Z_raw_err"], lps_err), log_P_support=lps, log_P_support_err=lps_err,
+            sm_constant=const, likelihoods=[lk.name for lk in lks], added=added, **ns))
+        note = "" if ns["converged"] else f"; NOT converged: stopped at evidence.max_samples = {cfg.evidence.max_samples}, raise it"
+        print(f"{where}: ln Z = {results[-1].log_Z:.3f} +- {results[-1].log_Z_err:.3f} ({ns['seconds']:.0f} s{note})", flush=True)
+    print(_format(results))
+    if out is not None:
+        out = Path(out)
+        if out.exists():
+            raise InputError(f"--out {out}: exists; give a new file name (nothing is overwritten)")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"prior_overrides": prior or [], "excluded": exclude or [], "results": [asdict(r) for r in results]}, indent=2))
+        print(out)
+    return 0
