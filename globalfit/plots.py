@@ -1,7 +1,8 @@
 """Plots of a run (PDF and PNG in ``OUTDIR/plots``): corner plot with 68/95 % credible contours, trace and
 rank plots, and the paper-style plane (M_Zp horizontal, g_X vertical, both log) with the posterior density
-and contours of one NSI coefficient (``plots.plane_eps``) at the posterior medians of the other parameters,
-like Figs. 5/6 of Farzan & Heeck, arXiv:1607.07616.
+and the NSI coefficient ``plots.plane_eps`` reachable in each cell (95 % credible range of its draws) against the
+oscillation bounds, like Figs. 5/6 of Farzan & Heeck, arXiv:1607.07616; with ``--profile`` also that plane beside
+the profile-likelihood map of ``globalfit profile``.
 
 Credible regions are highest-density regions of a lightly smoothed 2-D histogram. A quantity whose
 posterior is positive and spans more than two decades is drawn as log10.
@@ -18,7 +19,7 @@ import numpy as np
 from . import _jax  # noqa: F401
 from .errors import InputError, OutputError
 
-__all__ = ["make_plots", "plot_command", "corner_plot", "plane_plot", "label_of"]
+__all__ = ["make_plots", "plot_command", "corner_plot", "plane_plot", "posterior_plane", "posterior_column", "compare_plot", "label_of"]
 
 
 def _mpl():
@@ -131,69 +132,121 @@ def _bounds(cfg, name: str, x: np.ndarray) -> tuple[float, float]:
     return float(lx.min()) - 0.5, float(lx.max()) + 0.5
 
 
-def plane_plot(idata, cfg, eps_name: str, n_grid: int = 60):
-    """M_Zp (x, log) vs g_X (y, log): posterior density and 68/95 % regions, contours of ``eps_name``.
-    A fixed M_Zp or g_X shows as a line of draws; the grid spans the prior range (else +-0.5 decades)."""
-    import jax
-    import jax.numpy as jnp
+def posterior_column(idata, cfg, name: str) -> np.ndarray:
+    """Flattened draws of a posterior quantity: a recorded one, a difference of :data:`globalfit.profile.DIFFERENCES`,
+    or a fixed parameter (repeated); sign kept."""
+    from .parameters import DEFAULTS
+    from .profile import DIFFERENCES
 
-    from .model import derived
-    from .parameters import complete
-    from .sampling import complete_with_rh
-    from .scenarios import get_scenario
-    from .support import model_options, physical_point
-
-    plt = _mpl()
-    sc = get_scenario(cfg.model.scenario)
-    opts = model_options(cfg)
-    n = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
+    post = idata.posterior
+    n = post.sizes["chain"] * post.sizes["draw"]
+    if name in post:
+        return np.asarray(post[name]).ravel()
+    if name in DIFFERENCES:
+        a, b = DIFFERENCES[name]
+        return posterior_column(idata, cfg, a) - posterior_column(idata, cfg, b)
     fixed = cfg.fixed_values()
+    if name in fixed or name in DEFAULTS:
+        return np.full(n, fixed.get(name, DEFAULTS.get(name)))
+    raise InputError(f"unknown quantity {name!r}; available: {sorted(post.data_vars)} and {sorted(DIFFERENCES)}")
 
-    def column(name):
-        if name in idata.posterior:
-            return np.asarray(idata.posterior[name]).ravel()
-        from .parameters import DEFAULTS
 
-        return np.full(n, fixed.get(name, DEFAULTS[name]))
-
-    m, g = column("M_Zp"), column("g_X")
+def posterior_plane(idata, cfg, quantity: str, bins: int = 24, min_count: int = 10, prob: float = 0.95) -> dict:
+    """Binned posterior in (log10 M_Zp, log10 |g_X|) over the prior box: cell edges, the posterior density, and per
+    cell the central ``prob`` credible range [q_lo, q_hi] of ``quantity`` (NaN in cells with fewer than ``min_count``
+    draws). ``reach`` = max(|q_lo|, |q_hi|): the Bayesian counterpart of the profile's largest reachable |q|."""
+    m = np.abs(posterior_column(idata, cfg, "M_Zp"))
+    g = np.abs(posterior_column(idata, cfg, "g_X"))
+    q = posterior_column(idata, cfg, quantity)
     xlo, xhi = _bounds(cfg, "M_Zp", m)
     ylo, yhi = _bounds(cfg, "g_X", g)
-    base = dict(cfg.fixed_values())
-    for k in cfg.sampled():
-        if k not in ("M_Zp", "g_X"):
-            base[k] = float(np.median(np.asarray(idata.posterior[k])))
-    X, Y = np.meshgrid(np.linspace(xlo, xhi, n_grid), np.linspace(ylo, yhi, n_grid))
-
-    def eps_at(lm, lg):
-        v = dict(base, M_Zp=10.0**lm, g_X=10.0**lg)
-        p = complete(physical_point(complete_with_rh(v), sc, opts))
-        return derived(p, sc, opts)[eps_name]
-
-    E = np.asarray(jax.jit(jax.vmap(eps_at))(jnp.asarray(X.ravel()), jnp.asarray(Y.ravel()))).reshape(X.shape)
-    fig, ax = plt.subplots(figsize=(6.4, 5.0))
+    xe, ye = np.linspace(xlo, xhi, bins + 1), np.linspace(ylo, yhi, bins + 1)
     lm, lg = np.log10(m), np.log10(g)
-    if np.ptp(lm) > 0 and np.ptp(lg) > 0:
-        h, xc, yc = _density2d(lm, lg, bins=50)
-        ax.pcolormesh(xc, yc, h, cmap="Blues", shading="auto")
-        ax.contour(xc, yc, h, levels=_hpd_levels(h), colors=["#08519c", "#08306b"], linewidths=1.2)
+    ix = np.clip(np.digitize(lm, xe) - 1, 0, bins - 1)
+    iy = np.clip(np.digitize(lg, ye) - 1, 0, bins - 1)
+    count = np.zeros((bins, bins))
+    q_lo = np.full((bins, bins), np.nan)
+    q_hi = np.full((bins, bins), np.nan)
+    np.add.at(count, (iy, ix), 1.0)
+    cell = iy * bins + ix
+    order = np.argsort(cell, kind="stable")
+    starts = np.searchsorted(cell[order], np.arange(bins * bins + 1))
+    tail = 0.5 * (1.0 - prob)
+    for k in np.flatnonzero(np.diff(starts) >= min_count):
+        vals = q[order[starts[k]:starts[k + 1]]]
+        q_lo.flat[k], q_hi.flat[k] = np.quantile(vals, [tail, 1.0 - tail])
+    with np.errstate(invalid="ignore"):
+        reach = np.fmax(np.abs(q_lo), np.abs(q_hi))
+    return dict(x_edges=xe, y_edges=ye, x=0.5 * (xe[1:] + xe[:-1]), y=0.5 * (ye[1:] + ye[:-1]), density=count / count.sum(),
+                count=count, q_lo=q_lo, q_hi=q_hi, reach=reach, lm=lm, lg=lg, n=int(m.size))
+
+
+def plane_plot(idata, cfg, eps_name: str, bins: int = 24, ax=None):
+    """Paper-style (M_Zp, g_X) plane (Figs. 5/6 of arXiv:1607.07616) from posterior draws: density and 68/95 %
+    credible regions (blue), dashed red contours of the largest |q| inside the 95 % central credible range of each
+    cell (:func:`posterior_plane`), black lines where that range touches the current (solid) and DUNE+T2HK
+    (dash-dotted) oscillation bounds on q, dotted: the cosmology bound."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from .profile import _label, draw_reference_lines
+    from .scenarios import get_scenario
+
+    plt = _mpl()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 5.0))
     else:
-        ax.plot(lm, lg, ".", ms=2)
-    A = np.abs(E)
-    finite = A[np.isfinite(A) & (A > 0)]
-    if finite.size:
-        lo, hi = math.floor(math.log10(finite.min())), math.ceil(math.log10(finite.max()))
-        levels = [10.0**k for k in range(max(lo, hi - 8), hi + 1)]
-        if len(levels) >= 1:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                cs = ax.contour(X, Y, np.where(A > 0, A, np.nan), levels=levels, colors="C3", linewidths=0.8, linestyles="--")
+        fig = ax.figure
+    pp = posterior_plane(idata, cfg, eps_name, bins=bins)
+    X, Y = np.meshgrid(10.0 ** pp["x"], 10.0 ** pp["y"])
+    handles = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if np.ptp(pp["lm"]) > 0 and np.ptp(pp["lg"]) > 0:
+            h, xc, yc = _density2d(pp["lm"], pp["lg"], bins=40)
+            ax.pcolormesh(10.0**xc, 10.0**yc, h, cmap="Blues", shading="auto")
+            ax.contour(10.0**xc, 10.0**yc, h, levels=_hpd_levels(h), colors=["#08519c", "#08306b"], linewidths=1.2)
+            handles.append(Patch(color="#6baed6", label="posterior density, 68/95 % HPD"))
+        else:
+            ax.plot(10.0 ** pp["lm"], 10.0 ** pp["lg"], ".", ms=2)
+        R = np.ma.masked_invalid(pp["reach"])
+        pos = R.compressed()
+        pos = pos[pos > 0]
+        qlabel = _label(eps_name)
+        if pos.size:
+            lo, hi = math.floor(math.log10(pos.min())), math.ceil(math.log10(pos.max()))
+            levels = [10.0**k for k in range(max(lo, hi - 8), hi + 1)]
+            cs = ax.contour(X, Y, R, levels=levels, colors="C3", linewidths=0.8, linestyles="--")
             ax.clabel(cs, fmt=lambda v: f"{v:.0e}", fontsize=7)
-    ax.set_xlabel(r"$\log_{10} M_{Z'}\,[\mathrm{GeV}]$")
-    ax.set_ylabel(r"$\log_{10} g_X$")
-    ax.set_xlim(xlo, xhi)
-    ax.set_ylim(ylo, yhi)
-    ax.set_title(f"{sc.latex and '$' + sc.latex + '$'}: posterior (68/95 %), dashed: |{label_of(eps_name)}| at medians", fontsize=9)
+            handles.append(Line2D([], [], color="C3", ls="--", lw=0.8, label=f"largest |{qlabel}| in the 95 % range of a cell"))
+        handles += draw_reference_lines(ax, X, Y, pp["q_lo"], pp["q_hi"], eps_name, cfg, cfg.model.scenario,
+                                        10.0 ** pp["x_edges"][0], 10.0 ** pp["x_edges"][-1])
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(10.0 ** pp["x_edges"][0], 10.0 ** pp["x_edges"][-1])
+    ax.set_ylim(10.0 ** pp["y_edges"][0], 10.0 ** pp["y_edges"][-1])
+    ax.set_xlabel(r"$M_{Z'}$ [GeV]")
+    ax.set_ylabel(r"$|g_X|$")
+    sc = get_scenario(cfg.model.scenario)
+    ax.set_title(f"{sc.name}: posterior ({pp['n']} draws) and reachable {qlabel}", fontsize=10)
+    ax.legend(handles=handles, fontsize=7, loc="upper left", framealpha=0.85)
+    fig.tight_layout()
+    return fig
+
+
+def compare_plot(idata, cfg, profile, quantity: str, bins: int = 24):
+    """The Bayesian map (:func:`plane_plot`) beside the profile-likelihood map (:func:`globalfit.profile.profile_plot`)
+    of the same quantity, on the same axes ranges."""
+    from .profile import profile_plot
+
+    plt = _mpl()
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(12.0, 5.0), sharey=False)
+    plane_plot(idata, cfg, quantity, bins=bins, ax=a0)
+    profile_plot(profile, cfg, quantity, ax=a1)
+    for a in (a0, a1):
+        a.set_xlim(min(a0.get_xlim()[0], a1.get_xlim()[0]), max(a0.get_xlim()[1], a1.get_xlim()[1]))
+        a.set_ylim(min(a0.get_ylim()[0], a1.get_ylim()[0]), max(a0.get_ylim()[1], a1.get_ylim()[1]))
+    fig.tight_layout()
     return fig
 
 
@@ -236,14 +289,32 @@ def make_plots(outdir: Path, idata, variables: list[str] | None = None) -> list[
     return files
 
 
-def plot_command(outdir: Path, variables: list[str] | None = None) -> int:
-    """``globalfit plot OUTDIR [--vars ...]`` on a finished or partial run."""
-    from .report import build_idata
+def plot_command(outdir: Path, variables: list[str] | None = None, profile: Path | None = None,
+                 quantities: list[str] | None = None) -> int:
+    """``globalfit plot OUTDIR [--vars ...] [--profile NPZ [--quantity ...]]`` on a finished or partial run;
+    with a profile map, also ``plots/compare_<quantity>`` (posterior beside profile)."""
+    from .report import build_idata, load_run_config
 
     outdir = Path(outdir)
     if not outdir.is_dir():
         raise OutputError(f"{outdir}: no such run directory")
     idata = build_idata(outdir)
-    for f in make_plots(outdir, idata, variables):
+    files = make_plots(outdir, idata, variables)
+    if profile is not None:
+        from .profile import load_profile
+
+        res = load_profile(profile)
+        cfg = load_run_config(outdir)
+        if res.scenario != cfg.model.scenario:
+            raise InputError(f"--profile {profile}: scenario {res.scenario} differs from the run's {cfg.model.scenario}")
+        plt = _mpl()
+        for q in quantities or res.quantities:
+            if q not in res.quantities:
+                raise InputError(f"--quantity {q!r}: not in the profile map {profile} (it has {res.quantities})")
+            posterior_column(idata, cfg, q)  # clear error if the run lacks it
+            fig = compare_plot(idata, cfg, res, q)
+            files += _save(fig, outdir, f"compare_{q}", cfg.plots.formats)
+            plt.close(fig)
+    for f in files:
         print(f)
     return 0

@@ -70,6 +70,8 @@ __all__ = [
     "THRESHOLDS",
     "ProfileResult",
     "oscillation_bounds",
+    "draw_reference_lines",
+    "load_profile",
     "profile_command",
     "profile_map",
     "profile_plot",
@@ -174,6 +176,27 @@ class ProfileResult:
                     "scenario": self.scenario, "seconds": self.seconds, "settings": self.settings}
         np.savez(path, meta=np.asarray(json.dumps(meta)), **arrays)
         return path
+
+
+def load_profile(path: Path) -> ProfileResult:
+    """Read a ``profile.npz`` written by :meth:`ProfileResult.save`."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such profile file (written by `globalfit profile` as <out>/profile.npz)")
+    with np.load(path, allow_pickle=False) as z:
+        if "meta" not in z:
+            raise InputError(f"{path}: not a globalfit profile file (no 'meta' entry)")
+        meta = json.loads(str(z["meta"]))
+        groups: dict[str, dict] = {"best": {}, "at_max": {}, "at_min": {}}
+        for key in z.files:
+            prefix, sep, name = key.partition(":")
+            if sep and prefix in groups:
+                groups[prefix][name] = z[key]
+        return ProfileResult(
+            log10_M=z["log10_M"], log10_g=z["log10_g"], lnL=z["lnL"], lnL_ref=meta["lnL_ref"], quantities=meta["quantities"],
+            thresholds=tuple(float(t) for t in z["thresholds"]), q_max=z["q_max"], q_min=z["q_min"], included=meta["included"],
+            excluded=meta["excluded"], scenario=meta["scenario"], best=groups["best"], at_max=groups["at_max"],
+            at_min=groups["at_min"], seconds=meta["seconds"], settings=meta["settings"])
 
 
 def _grid_range(cfg, name: str, given) -> tuple[float, float, float]:
@@ -530,7 +553,44 @@ def _cosmology_bound(cfg) -> float | None:
     return float(o["limit"]) if o.get("limit") is not None else DATASETS[o.get("dataset", "sabti2020")]
 
 
-def profile_plot(result: ProfileResult, cfg=None, quantity: str | None = None, threshold: float = THRESHOLDS[0]):
+def draw_reference_lines(ax, X, Y, q_min, q_max, quantity: str, cfg, scenario: str, m_lo: float, m_hi: float) -> list:
+    """Draw, on a (M_Zp, g_X) map, where the reachable ``q_max`` / ``q_min`` equal the current (osc_lma, solid) and
+    DUNE+T2HK (osc_dune_t2hk, dash-dotted) oscillation bounds on ``quantity``, and the cosmology bound on M_Zp
+    (dotted); return the legend handles. ``cfg`` supplies the records (none drawn without it)."""
+    from matplotlib.lines import Line2D
+
+    from .scenarios import get_scenario
+
+    handles = []
+    qlabel = _label(quantity)
+    records = _osc_records(cfg) if cfg is not None else {}
+    if quantity in ("eps_earth_ee", "eps_earth_mumu", "eps_earth_tautau") and any(get_scenario(scenario).l):
+        records = {}  # g_X l adds a flavour-universal part that oscillations do not see: plot a difference instead
+        handles.append(Line2D([], [], color="none", label="osc. bounds: see eps_earth_X-Y (universal part unobservable)"))
+    for name, ls in (("osc_lma", "-"), ("osc_dune_t2hk", "-.")):
+        b = oscillation_bounds(quantity, records[name]) if name in records else None
+        if b is None:
+            continue
+        lo_b, hi_b = b
+        drawn = False
+        for bound, Z, applies in ((hi_b, q_max, hi_b is not None and hi_b > 0), (lo_b, q_min, lo_b is not None and lo_b < 0)):
+            Zm = np.ma.masked_invalid(Z)
+            if not applies or Zm.count() == 0 or not (Zm.min() < bound < Zm.max()):
+                continue
+            ax.contour(X, Y, Zm, levels=[bound], colors="k", linestyles=ls, linewidths=1.4)
+            drawn = True
+        if drawn:
+            label = "current (osc_lma)" if name == "osc_lma" else "DUNE+T2HK (osc_dune_t2hk)"
+            rng = ", ".join(f"{v:g}" for v in b if v is not None)
+            handles.append(Line2D([], [], color="k", ls=ls, lw=1.4, label=f"{label}: {qlabel} in [{rng}]"))
+    m_cos = _cosmology_bound(cfg) if cfg is not None else None
+    if m_cos is not None and m_lo <= m_cos <= m_hi:
+        ax.axvline(m_cos, color="k", ls=":", lw=1.2)
+        handles.append(Line2D([], [], color="k", ls=":", lw=1.2, label=f"cosmology: $M_{{Z'}}$ = {m_cos * 1e3:g} MeV"))
+    return handles
+
+
+def profile_plot(result: ProfileResult, cfg=None, quantity: str | None = None, threshold: float = THRESHOLDS[0], ax=None):
     """Paper-style figure (Figs. 5/6 of arXiv:1607.07616): M_Zp horizontal, g_X vertical, both log. Shaded: the
     region allowed by the included likelihoods (chi2 <= threshold; lighter up to the next threshold); thin dashed:
     contours of the largest reachable |q| (decades); solid / dash-dotted black: where the reachable q equals the
@@ -552,7 +612,10 @@ def profile_plot(result: ProfileResult, cfg=None, quantity: str | None = None, t
     X, Y = np.meshgrid(M, G)
     chi2 = np.where(np.isfinite(result.chi2), result.chi2, 1e30)
     q_min, q_max = result.extremes(quantity, threshold)
-    fig, ax = plt.subplots(figsize=(6.4, 5.0))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 5.0))
+    else:
+        fig = ax.figure
     handles = []
     looser = [t for t in result.thresholds if t > threshold]
     what = " (non-osc.)" if result.excluded else ""
@@ -573,31 +636,7 @@ def profile_plot(result: ProfileResult, cfg=None, quantity: str | None = None, t
             cs = ax.contour(X, Y, R, levels=levels, colors="C3", linewidths=0.8, linestyles="--")
             ax.clabel(cs, fmt=lambda v: f"{v:.0e}", fontsize=7)
             handles.append(Line2D([], [], color="C3", ls="--", lw=0.8, label=f"largest reachable |{qlabel}|"))
-        records = _osc_records(cfg) if cfg is not None else {}
-        from .scenarios import get_scenario
-
-        if quantity in ("eps_earth_ee", "eps_earth_mumu", "eps_earth_tautau") and any(get_scenario(result.scenario).l):
-            records = {}  # g_X l adds a flavour-universal part that oscillations do not see: plot a difference instead
-            handles.append(Line2D([], [], color="none", label="osc. bounds: see eps_earth_X-Y (universal part unobservable)"))
-        for name, ls in (("osc_lma", "-"), ("osc_dune_t2hk", "-.")):
-            b = oscillation_bounds(quantity, records[name]) if name in records else None
-            if b is None:
-                continue
-            lo_b, hi_b = b
-            drawn = False
-            for bound, Z, applies in ((hi_b, q_max, hi_b is not None and hi_b > 0), (lo_b, q_min, lo_b is not None and lo_b < 0)):
-                if not applies or not np.isfinite(Z).any():
-                    continue
-                ax.contour(X, Y, np.ma.masked_invalid(Z), levels=[bound], colors="k", linestyles=ls, linewidths=1.4)
-                drawn = True
-            if drawn:
-                label = "current (osc_lma)" if name == "osc_lma" else "DUNE+T2HK (osc_dune_t2hk)"
-                rng = ", ".join(f"{v:g}" for v in b if v is not None)
-                handles.append(Line2D([], [], color="k", ls=ls, lw=1.4, label=f"{label}: {qlabel} in [{rng}]"))
-        m_cos = _cosmology_bound(cfg) if cfg is not None else None
-        if m_cos is not None and M[0] <= m_cos <= M[-1]:
-            ax.axvline(m_cos, color="k", ls=":", lw=1.2)
-            handles.append(Line2D([], [], color="k", ls=":", lw=1.2, label=f"cosmology: $M_{{Z'}}$ = {m_cos * 1e3:g} MeV"))
+        handles += draw_reference_lines(ax, X, Y, q_min, q_max, quantity, cfg, result.scenario, M[0], M[-1])
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(M[0], M[-1])

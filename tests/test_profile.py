@@ -125,3 +125,30 @@ def test_oscillation_bounds_and_errors():
         profile_map(REPO / "runs" / "paper2016_B.yaml", quantity="eps_earth_xx")
     with pytest.raises(InputError, match="matches no likelihood"):
         profile_map(REPO / "runs" / "paper2016_B.yaml", exclude=["osc_nonexistent"])
+
+
+def test_profile_roundtrip_and_side_by_side_plot(tmp_path):
+    """profile.npz reloads unchanged (load_profile), and the posterior-beside-profile figure draws from synthetic
+    posterior draws spread over the same box (the Bayesian panel: globalfit.plots.plane_plot)."""
+    import arviz as az
+
+    from globalfit.plots import compare_plot
+    from globalfit.profile import load_profile
+
+    cfg, _, r = _B()
+    back = load_profile(r.save(tmp_path / "profile.npz"))
+    assert back.quantities == r.quantities and back.included == r.included and back.scenario == "B"
+    np.testing.assert_array_equal(back.chi2, r.chi2)
+    np.testing.assert_array_equal(back.q_max, r.q_max)
+    assert back.point(1, 1, "max", "eps_earth_ee") == r.point(1, 1, "max", "eps_earth_ee")
+    rng = np.random.default_rng(0)
+    n = 4000
+    lm, lg = rng.uniform(-3, 0, n), rng.uniform(-8, -2, n)
+    eps = -(10.0 ** (lg + 4.0)) / (10.0 ** (2 * lm) * 1e4)  # grows with g, falls with M: crosses the bounds
+    idata = az.from_dict(posterior={"M_Zp": 10.0 ** lm[None], "g_X": 10.0 ** lg[None], "eps_earth_ee": eps[None]})
+    fig = compare_plot(idata, cfg, back, "eps_earth_ee")
+    assert len(fig.axes) == 2 and all(len(a.get_legend().get_texts()) >= 2 for a in fig.axes)
+    fig.savefig(tmp_path / "cmp.png")
+    assert (tmp_path / "cmp.png").stat().st_size > 10_000
+    with pytest.raises(InputError, match="no such profile file"):
+        load_profile(tmp_path / "missing.npz")

@@ -1,0 +1,51 @@
+"""The Bayesian (M_Zp, g_X) map (globalfit.plots.posterior_plane) on synthetic draws with a known answer."""
+
+import arviz as az
+import numpy as np
+import pytest
+
+from globalfit.config import RunConfig
+from globalfit.errors import InputError
+from globalfit.plots import posterior_column, posterior_plane
+
+CFG = RunConfig.model_validate({
+    "model": {"scenario": "B"},
+    "params": {"M_Zp": {"prior": "log-uniform", "min": 1e-3, "max": 1.0},
+               "g_X": {"prior": "log-uniform", "min": 1e-8, "max": 1e-2}, "y_e": 0.3},
+})
+
+
+def _idata(n=20000, seed=1):
+    rng = np.random.default_rng(seed)
+    lm, lg = rng.uniform(-3, 0, n), rng.uniform(-8, -2, n)
+    u = rng.uniform(0.0, 1.0, n)
+    # eps = -u g^2/M^2 x 1e6 with u ~ U(0, 1): in every cell the 95 % range is [-0.975, -0.025] x g^2/M^2 x 1e6
+    eps = -u * 10.0 ** (2 * lg - 2 * lm + 6)
+    post = {"M_Zp": 10.0**lm, "g_X": 10.0**lg, "eps_earth_ee": eps, "eps_earth_mumu": 0.5 * eps, "eps_earth_tautau": 0.0 * eps}
+    return az.from_dict(posterior={k: v.reshape(2, -1) for k, v in post.items()})
+
+
+def test_posterior_plane_quantiles_and_density():
+    pp = posterior_plane(_idata(), CFG, "eps_earth_ee", bins=6, min_count=50)
+    assert pp["density"].shape == (6, 6) and pp["density"].sum() == pytest.approx(1.0)
+    assert np.allclose(pp["density"], 1 / 36, rtol=0.2)  # uniform draws
+    assert pp["x_edges"][0] == pytest.approx(-3) and pp["y_edges"][-1] == pytest.approx(-2)
+    # cell (iy, ix) spans one unit in log10 g and half a decade in log10 M: its largest |eps| comes from its
+    # largest g and smallest M; the 97.5 % quantile of u sits close to 1
+    iy, ix = 3, 2
+    g_hi, m_lo = pp["y_edges"][iy + 1], pp["x_edges"][ix]
+    bound = 10.0 ** (2 * g_hi - 2 * m_lo + 6)
+    assert 0.3 * bound < pp["reach"][iy, ix] < bound
+    assert np.all(pp["q_hi"][np.isfinite(pp["q_hi"])] < 0)
+    # sparse cells give NaN, not a noisy quantile
+    sparse = posterior_plane(_idata(n=3000), CFG, "eps_earth_ee", bins=12, min_count=21)
+    assert np.isnan(sparse["reach"]).any() and np.isfinite(sparse["reach"]).any()
+
+
+def test_posterior_column_differences_and_errors():
+    idata = _idata(n=100)
+    d = posterior_column(idata, CFG, "eps_earth_mumu-tautau")
+    np.testing.assert_allclose(d, posterior_column(idata, CFG, "eps_earth_mumu"))
+    np.testing.assert_allclose(posterior_column(idata, CFG, "y_e"), 0.3)
+    with pytest.raises(InputError, match="unknown quantity 'eps_nope'"):
+        posterior_column(idata, CFG, "eps_nope")
