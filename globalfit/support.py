@@ -174,10 +174,12 @@ def check_config(cfg, where: str) -> None:
 
 
 def check_plots(cfg, where: str) -> None:
-    """plots.corner names must be recorded quantities; plots.plane_eps a derived eps (DERIVED_NAMES)."""
+    """plots.corner names must be recorded quantities; plots.plane_eps a derived eps (DERIVED_NAMES) or a difference
+    of :data:`globalfit.profile.DIFFERENCES` (e.g. eps_earth_tautau-mumu)."""
     import difflib
 
     from .model import DERIVED_NAMES
+    from .profile import DIFFERENCES
 
     known = set(cfg.sampled()) | set(DERIVED_NAMES) | {"cos_beta"}
     for name in cfg.plots.corner or []:
@@ -186,8 +188,8 @@ def check_plots(cfg, where: str) -> None:
             extra = f" (did you mean {hint[0]!r}?)" if hint else ""
             raise ConfigError(f"{where}: plots.corner: unknown quantity {name!r}{extra}; use sampled parameters or derived names (`globalfit evaluate` lists them)")
     eps = cfg.plots.plane_eps
-    if eps is not None and (eps not in DERIVED_NAMES or "eps" not in eps):
-        options = [d for d in DERIVED_NAMES if "eps" in d]
+    if eps is not None and eps not in DIFFERENCES and (eps not in DERIVED_NAMES or "eps" not in eps):
+        options = [d for d in DERIVED_NAMES if "eps" in d] + sorted(DIFFERENCES)
         hint = difflib.get_close_matches(eps, options, n=1)
         extra = f" (did you mean {hint[0]!r}?)" if hint else ""
         raise ConfigError(f"{where}: plots.plane_eps: unknown NSI quantity {eps!r}{extra}; expected one of {options}")

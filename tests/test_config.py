@@ -83,7 +83,7 @@ def test_hash_ignores_draws_and_output(tmp_path):
     assert config_hash(load_config(a)) == config_hash(load_config(b)) != config_hash(load_config(c))
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "runs").glob("*.yaml")))
+@pytest.mark.parametrize("name", sorted(str(p.relative_to(ROOT / "runs")) for p in (ROOT / "runs").rglob("*.yaml")))
 def test_shipped_runs_validate(name, capsys):
     """Every shipped run config (with its prior set) passes validation and the support checks."""
     from globalfit.support import check_config, check_plots
