@@ -22,6 +22,9 @@ from .errors import InputError, OutputError
 __all__ = ["make_plots", "plot_command", "corner_plot", "plane_plot", "posterior_plane", "posterior_column", "compare_plot", "label_of"]
 
 
+EPS_EARTH = ("eps_earth_ee", "eps_earth_mumu", "eps_earth_tautau", "abs_eps_earth_emu", "abs_eps_earth_etau", "abs_eps_earth_mutau")
+
+
 def _mpl():
     import matplotlib
 
@@ -181,7 +184,7 @@ def posterior_plane(idata, cfg, quantity: str, bins: int = 24, min_count: int = 
                 count=count, q_lo=q_lo, q_hi=q_hi, reach=reach, lm=lm, lg=lg, n=int(m.size))
 
 
-def plane_plot(idata, cfg, eps_name: str, bins: int = 24, ax=None):
+def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None):
     """Paper-style (M_Zp, g_X) plane (Figs. 5/6 of arXiv:1607.07616) from posterior draws: density and 68/95 %
     credible regions (blue), dashed red contours of the largest |q| inside the 95 % central credible range of each
     cell (:func:`posterior_plane`), black lines where that range touches the current (solid) and DUNE+T2HK
@@ -214,8 +217,9 @@ def plane_plot(idata, cfg, eps_name: str, bins: int = 24, ax=None):
         pos = pos[pos > 0]
         qlabel = _label(eps_name)
         if pos.size:
+            # five decades below the largest value: cell quantiles are noisy, more levels only draw noise
             lo, hi = math.floor(math.log10(pos.min())), math.ceil(math.log10(pos.max()))
-            levels = [10.0**k for k in range(max(lo, hi - 8), hi + 1)]
+            levels = [10.0**k for k in range(max(lo, hi - 4), hi + 1)]
             cs = ax.contour(X, Y, R, levels=levels, colors="C3", linewidths=0.8, linestyles="--")
             ax.clabel(cs, fmt=lambda v: f"{v:.0e}", fontsize=7)
             handles.append(Line2D([], [], color="C3", ls="--", lw=0.8, label=f"largest |{qlabel}| in the 95 % range of a cell"))
@@ -234,7 +238,7 @@ def plane_plot(idata, cfg, eps_name: str, bins: int = 24, ax=None):
     return fig
 
 
-def compare_plot(idata, cfg, profile, quantity: str, bins: int = 24):
+def compare_plot(idata, cfg, profile, quantity: str, bins: int = 16):
     """The Bayesian map (:func:`plane_plot`) beside the profile-likelihood map (:func:`globalfit.profile.profile_plot`)
     of the same quantity, on the same axes ranges."""
     from .profile import profile_plot
@@ -255,7 +259,8 @@ def default_corner(cfg) -> list[str]:
 
 
 def make_plots(outdir: Path, idata, variables: list[str] | None = None) -> list[Path]:
-    """Write corner, trace, rank and (when M_Zp and g_X are sampled) plane plots; return the files."""
+    """Write corner, trace, rank, (when M_Zp or g_X is sampled) plane and (when at least two vary) corner_eps
+    (the Earth-matter eps entries) plots; return the files."""
     from .report import _az, load_run_config
 
     plt = _mpl()
@@ -285,6 +290,12 @@ def make_plots(outdir: Path, idata, variables: list[str] | None = None) -> list[
     if "M_Zp" in idata.posterior or "g_X" in idata.posterior:
         fig = plane_plot(idata, cfg, cfg.plots.plane_eps or "eps_earth_ee")
         files += _save(fig, outdir, "plane", fmts)
+        plt.close(fig)
+    eps = [e for e in EPS_EARTH if e in idata.posterior and np.ptp(np.asarray(idata.posterior[e])) > 0]
+    if len(eps) >= 2:
+        fig = corner_plot(idata, eps, cfg)
+        fig.suptitle(r"posterior of the Earth-matter NSI $\varepsilon^\oplus$: 68 % and 95 % credible regions")
+        files += _save(fig, outdir, "corner_eps", fmts)
         plt.close(fig)
     return files
 

@@ -43,6 +43,7 @@ def test_every_output_file(finished_run):
         for fmt in ["pdf", "png"]:
             assert (outdir / "plots" / f"{stem}.{fmt}").stat().st_size > 1000
     assert sorted(p.name for p in (outdir / "chunks").iterdir()) == ["chunk_0000.npz", "chunk_0001.npz"]
+    assert not (outdir / "plots" / "corner_eps.png").exists()  # only eps_ee varies here (y_mu = y_tau = 0)
 
 
 def test_netcdf_contents_and_convergence(finished_run):

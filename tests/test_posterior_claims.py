@@ -62,6 +62,7 @@ def test_rank_one_on_every_posterior_draw(tmp_path):
     for off, (x, y) in {"emu": ("ee", "mumu"), "etau": ("ee", "tautau"), "mutau": ("mumu", "tautau")}.items():
         np.testing.assert_allclose(a[off] ** 2, e[x] * e[y], rtol=1e-9, atol=1e-300)
     assert np.all(e["ee"] * e["mumu"] >= 0)  # every diagonal entry carries the sign of g_Psi g_B
+    assert (tmp_path / "rank1" / "plots" / "corner_eps.png").stat().st_size > 10_000  # all six entries vary
 
 
 def test_lma_dark_reachable_in_b_on_posterior(tmp_path):
