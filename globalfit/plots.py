@@ -192,7 +192,7 @@ def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None):
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from .profile import _label, draw_reference_lines
+    from .profile import _label, abs_label, draw_reference_lines
     from .scenarios import get_scenario
 
     plt = _mpl()
@@ -222,7 +222,7 @@ def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None):
             levels = [10.0**k for k in range(max(lo, hi - 4), hi + 1)]
             cs = ax.contour(X, Y, R, levels=levels, colors="C3", linewidths=0.8, linestyles="--")
             ax.clabel(cs, fmt=lambda v: f"{v:.0e}", fontsize=7)
-            handles.append(Line2D([], [], color="C3", ls="--", lw=0.8, label=f"largest |{qlabel}| in the 95 % range of a cell"))
+            handles.append(Line2D([], [], color="C3", ls="--", lw=0.8, label=f"largest {abs_label(eps_name)} in the 95 % range of a cell"))
         handles += draw_reference_lines(ax, X, Y, pp["q_lo"], pp["q_hi"], eps_name, cfg, cfg.model.scenario,
                                         10.0 ** pp["x_edges"][0], 10.0 ** pp["x_edges"][-1])
     ax.set_xscale("log")

@@ -532,6 +532,12 @@ def _label(quantity: str) -> str:
     return label_of(quantity)
 
 
+def abs_label(quantity: str) -> str:
+    """|q| as a label (q's own label when it is already a modulus, abs_*)."""
+    q = _label(quantity)
+    return q if quantity.startswith("abs_") else f"|{q}|"
+
+
 def _osc_records(cfg) -> dict[str, dict]:
     """Records of the current (osc_lma, with the config's options) and projected (osc_dune_t2hk) oscillation bounds."""
     from likelihoods import build_likelihoods
@@ -581,8 +587,8 @@ def draw_reference_lines(ax, X, Y, q_min, q_max, quantity: str, cfg, scenario: s
             drawn = True
         if drawn:
             label = "current (osc_lma)" if name == "osc_lma" else "DUNE+T2HK (osc_dune_t2hk)"
-            rng = ", ".join(f"{v:g}" for v in b if v is not None)
-            handles.append(Line2D([], [], color="k", ls=ls, lw=1.4, label=f"{label}: {qlabel} in [{rng}]"))
+            rng = f"$\\leq$ {hi_b:g}" if lo_b is None else f"in [{lo_b:g}, {hi_b:g}]"
+            handles.append(Line2D([], [], color="k", ls=ls, lw=1.4, label=f"{label}: {qlabel} {rng}"))
     m_cos = _cosmology_bound(cfg) if cfg is not None else None
     if m_cos is not None and m_lo <= m_cos <= m_hi:
         ax.axvline(m_cos, color="k", ls=":", lw=1.2)
@@ -635,7 +641,7 @@ def profile_plot(result: ProfileResult, cfg=None, quantity: str | None = None, t
             levels = [10.0**k for k in range(max(lo, hi - 8), hi + 1)]
             cs = ax.contour(X, Y, R, levels=levels, colors="C3", linewidths=0.8, linestyles="--")
             ax.clabel(cs, fmt=lambda v: f"{v:.0e}", fontsize=7)
-            handles.append(Line2D([], [], color="C3", ls="--", lw=0.8, label=f"largest reachable |{qlabel}|"))
+            handles.append(Line2D([], [], color="C3", ls="--", lw=0.8, label=f"largest reachable {abs_label(quantity)}"))
         handles += draw_reference_lines(ax, X, Y, q_min, q_max, quantity, cfg, result.scenario, M[0], M[-1])
     ax.set_xscale("log")
     ax.set_yscale("log")
