@@ -80,6 +80,10 @@ class EvidenceResult:
     information_H: float
     seconds: float
     converged: bool  # False: stopped at evidence.max_samples before reaching dlogZ
+    posterior_quantiles: dict  # 5 %, 50 %, 95 % of the nested-sampling posterior (4000 resampled draws)
+
+
+QUANTILE_EXTRAS = ("eps_earth_ee", "eps_earth_mumu", "eps_earth_tautau", "abs_eps_earth_mutau")
 
 
 def _exact(cfg: RunConfig) -> RunConfig:
@@ -113,11 +117,15 @@ def nested_sampling(cfg: RunConfig, lks, live_points: int | None = None, max_sam
     ns.run(jax.random.PRNGKey(ev.seed if seed is None else seed))
     seconds = time.perf_counter() - t0
     r = ns._results
+    draws = ns.get_samples(jax.random.PRNGKey(1 + (ev.seed if seed is None else seed)), 4000)
+    names = list(spec.sites) + [q for q in QUANTILE_EXTRAS if q in draws]
+    quantiles = {n: [float(v) for v in np.quantile(np.asarray(draws[n]), [0.05, 0.5, 0.95])] for n in names if n in draws}
     return dict(
         log_Z_raw=float(r.log_Z_mean), log_Z_raw_err=float(r.log_Z_uncert), n_dim=n_dim, live_points=int(live),
         n_likelihood_evals=int(r.total_num_likelihood_evaluations), n_samples=int(r.total_num_samples),
         ess=float(r.ESS), information_H=float(r.H_mean), seconds=seconds,
         converged=not bool(int(r.termination_reason) & 1),  # jaxns bit 0: max_samples reached
+        posterior_quantiles=quantiles,
     )
 
 
@@ -294,6 +302,9 @@ def evidence_command(configs: list[Path], out: Path | None = None, prior: list[s
             sm_constant=const, likelihoods=[lk.name for lk in lks], added=added, **ns))
         note = "" if ns["converged"] else f"; NOT converged: stopped at evidence.max_samples = {cfg.evidence.max_samples}, raise it"
         print(f"{where}: ln Z = {results[-1].log_Z:.3f} +- {results[-1].log_Z_err:.3f} ({ns['seconds']:.0f} s{note})", flush=True)
+        q = ns["posterior_quantiles"]
+        print("  posterior 5/50/95 %: " + "; ".join(f"{k} {v[0]:.3g} / {v[1]:.3g} / {v[2]:.3g}" for k, v in q.items()
+                                                   if k in ("M_Zp", "g_X", "g_Psi", "eps_earth_ee")), flush=True)
     print(_format(results))
     if out is not None:
         out = Path(out)

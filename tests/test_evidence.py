@@ -117,5 +117,8 @@ def test_cli_evidence_matches_quadrature(tmp_path, capsys):
     assert -3.0 < log_z_quad < -0.1  # a real cut, not the whole prior and not nothing
     assert abs(res[0]["log_Z"] - log_z_quad) < 3 * res[0]["log_Z_err"] + 0.05, (res[0], log_z_quad)
     assert res[1]["log_Z"] > res[0]["log_Z"]
+    q = res[0]["posterior_quantiles"]
+    assert set(q) >= {"M_Zp", "g_X", "eps_earth_ee"} and q["M_Zp"][0] <= q["M_Zp"][1] <= q["M_Zp"][2]
+    assert q["M_Zp"][0] > 3.0e-3  # the posterior respects the cosmology bound (3.7 MeV, 2 sigma)
     assert main(["evidence", str(a), "--out", str(out)]) == 2
     assert "exists" in capsys.readouterr().err
