@@ -47,7 +47,7 @@ def shrink(src: Path, dst: Path, width: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out-root", default=str(ROOT / "out"), help="where the runs wrote their outputs (default ./out)")
-    ap.add_argument("--width", type=int, default=1000)
+    ap.add_argument("--width", type=int, default=800)
     args = ap.parse_args(argv)
     dest = ROOT / "docs" / "figures" / "gallery"
     dest.mkdir(parents=True, exist_ok=True)
