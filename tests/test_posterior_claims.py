@@ -2,7 +2,7 @@
 the commands of docs/validation.md and docs/gallery.md).
 
 * |eps_ab|^2 = eps_aa eps_bb on every posterior draw of the minimal model (one Psi: the NSI matrix has rank one,
-  arXiv:1607.07616 Sec. 4) -- U(1)_B, 2016 inputs, Yukawas, phases, g_Psi and the Z' sampled.
+  arXiv:1607.07616 Sec. 4) -- U(1)_B, Yukawas, phases, g_Psi and the Z' sampled under the smooth 2016 likelihoods.
 * LMA-Dark (eps^Earth_ee - eps^Earth_mumu ~ -3, i.e. eps^q_ee - eps^q_mumu ~ -1) is reachable in U(1)_B with
   g_Psi g_B < 0: with osc_lma_dark and every 2016 non-oscillation constraint, the posterior sits in the LMA-Dark
   window with every likelihood satisfied. (Its exclusion in B-L is a profile statement:
@@ -34,7 +34,7 @@ def _run(tmp_path: Path, name: str, params: dict, likelihoods: dict, seed: int):
 
     out = tmp_path / name
     cfg = {"model": {"scenario": "B"}, "params": params, "likelihoods": likelihoods,
-           "sampler": {"chains": 2, "warmup": 200, "draws": 150, "chunk_size": 150, "seed": seed, "target_accept": 0.9,
+           "sampler": {"chains": 2, "warmup": 150, "draws": 100, "chunk_size": 100, "seed": seed, "target_accept": 0.9,
                        "progress_bar": False},
            "output": {"dir": str(out)}, "plots": {"formats": ["png"], "corner": ["g_X"]}}
     path = tmp_path / f"{name}.yaml"
@@ -55,10 +55,12 @@ def test_rank_one_on_every_posterior_draw(tmp_path):
         "phi_tau": {"prior": "uniform", "min": -3.14159, "max": 3.14159, "ref": -0.7},
         "M_Psi": 1.0, "M_H": 400.0, "r_H": 0.75,
     }
-    idata = _run(tmp_path, "rank1", params, {**PAPER2016, "osc_lma": None}, seed=11)
+    # smooth likelihoods only (the relation is algebraic; the data just decide where the draws go)
+    lks = {"osc_lma": None, "unitarity": {"dataset": "paper2016"}, "lfv_radiative": {"dataset": "paper2016"}, "cosmology": {"dataset": "paper2016"}}
+    idata = _run(tmp_path, "rank1", params, lks, seed=11)
     e = {f: _col(idata, f"eps_earth_{f}") for f in ("ee", "mumu", "tautau")}
     a = {f: _col(idata, f"abs_eps_earth_{f}") for f in ("emu", "etau", "mutau")}
-    assert e["ee"].size == 300 and np.ptp(np.log10(np.abs(e["ee"]) + 1e-300)) > 1.0  # draws spread over decades
+    assert e["ee"].size == 200 and np.ptp(np.log10(np.abs(e["ee"]) + 1e-300)) > 1.0  # draws spread over decades
     for off, (x, y) in {"emu": ("ee", "mumu"), "etau": ("ee", "tautau"), "mutau": ("mumu", "tautau")}.items():
         np.testing.assert_allclose(a[off] ** 2, e[x] * e[y], rtol=1e-9, atol=1e-300)
     assert np.all(e["ee"] * e["mumu"] >= 0)  # every diagonal entry carries the sign of g_Psi g_B
