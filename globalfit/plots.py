@@ -189,10 +189,9 @@ def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None):
     credible regions (blue), dashed red contours of the largest |q| inside the 95 % central credible range of each
     cell (:func:`posterior_plane`), black lines where that range touches the current (solid) and DUNE+T2HK
     (dash-dotted) oscillation bounds on q, dotted: the cosmology bound."""
-    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from .profile import _label, abs_label, draw_reference_lines
+    from .profile import _label, abs_label, draw_reach_contours, draw_reference_lines
     from .scenarios import get_scenario
 
     plt = _mpl()
@@ -212,17 +211,10 @@ def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None):
             handles.append(Patch(color="#6baed6", label="posterior density, 68/95 % HPD"))
         else:
             ax.plot(10.0 ** pp["lm"], 10.0 ** pp["lg"], ".", ms=2)
-        R = np.ma.masked_invalid(pp["reach"])
-        pos = R.compressed()
-        pos = pos[pos > 0]
         qlabel = _label(eps_name)
-        if pos.size:
-            # five decades below the largest value: cell quantiles are noisy, more levels only draw noise
-            lo, hi = math.floor(math.log10(pos.min())), math.ceil(math.log10(pos.max()))
-            levels = [10.0**k for k in range(max(lo, hi - 4), hi + 1)]
-            cs = ax.contour(X, Y, R, levels=levels, colors="C3", linewidths=0.8, linestyles="--")
-            ax.clabel(cs, fmt=lambda v: f"{v:.0e}", fontsize=7)
-            handles.append(Line2D([], [], color="C3", ls="--", lw=0.8, label=f"largest {abs_label(eps_name)} in the 95 % range of a cell"))
+        # four decades below the largest value: cell quantiles are noisy, more levels only draw noise
+        handles += draw_reach_contours(ax, X, Y, np.ma.masked_invalid(pp["reach"]), decades=4,
+                                       label=f"largest {abs_label(eps_name)} in the 95 % range of a cell")
         handles += draw_reference_lines(ax, X, Y, pp["q_lo"], pp["q_hi"], eps_name, cfg, cfg.model.scenario,
                                         10.0 ** pp["x_edges"][0], 10.0 ** pp["x_edges"][-1])
     ax.set_xscale("log")

@@ -70,6 +70,7 @@ __all__ = [
     "THRESHOLDS",
     "ProfileResult",
     "oscillation_bounds",
+    "draw_reach_contours",
     "draw_reference_lines",
     "load_profile",
     "profile_command",
@@ -559,6 +560,22 @@ def _cosmology_bound(cfg) -> float | None:
     return float(o["limit"]) if o.get("limit") is not None else DATASETS[o.get("dataset", "sabti2020")]
 
 
+def draw_reach_contours(ax, X, Y, R, decades: int, label: str) -> list:
+    """Dashed red contours of a positive map R (masked where undefined) at whole decades, at most ``decades`` below
+    its largest value; returns the legend handle (none when R has no positive value)."""
+    from matplotlib.lines import Line2D
+
+    pos = np.ma.masked_invalid(R).compressed()
+    pos = pos[pos > 0]
+    if not pos.size:
+        return []
+    lo, hi = math.floor(math.log10(pos.min())), math.ceil(math.log10(pos.max()))
+    levels = [10.0**k for k in range(max(lo, hi - decades), hi + 1)]
+    cs = ax.contour(X, Y, R, levels=levels, colors="C3", linewidths=0.8, linestyles="--")
+    ax.clabel(cs, fmt=lambda v: f"{v:.0e}", fontsize=7)
+    return [Line2D([], [], color="C3", ls="--", lw=0.8, label=label)]
+
+
 def draw_reference_lines(ax, X, Y, q_min, q_max, quantity: str, cfg, scenario: str, m_lo: float, m_hi: float) -> list:
     """Draw, on a (M_Zp, g_X) map, where the reachable ``q_max`` / ``q_min`` equal the current (osc_lma, solid) and
     DUNE+T2HK (osc_dune_t2hk, dash-dotted) oscillation bounds on ``quantity``, and the cosmology bound on M_Zp
@@ -605,7 +622,6 @@ def profile_plot(result: ProfileResult, cfg=None, quantity: str | None = None, t
     config) supplies the oscillation records and the cosmology bound; without it those lines are omitted."""
     import warnings
 
-    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     from .plots import _mpl
@@ -634,14 +650,7 @@ def profile_plot(result: ProfileResult, cfg=None, quantity: str | None = None, t
     R = np.ma.masked_invalid(result.reach(quantity, threshold))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pos = R.compressed()
-        pos = pos[pos > 0]
-        if pos.size:
-            lo, hi = math.floor(math.log10(pos.min())), math.ceil(math.log10(pos.max()))
-            levels = [10.0**k for k in range(max(lo, hi - 8), hi + 1)]
-            cs = ax.contour(X, Y, R, levels=levels, colors="C3", linewidths=0.8, linestyles="--")
-            ax.clabel(cs, fmt=lambda v: f"{v:.0e}", fontsize=7)
-            handles.append(Line2D([], [], color="C3", ls="--", lw=0.8, label=f"largest reachable {abs_label(quantity)}"))
+        handles += draw_reach_contours(ax, X, Y, R, decades=8, label=f"largest reachable {abs_label(quantity)}")
         handles += draw_reference_lines(ax, X, Y, q_min, q_max, quantity, cfg, result.scenario, M[0], M[-1])
     ax.set_xscale("log")
     ax.set_yscale("log")

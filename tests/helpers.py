@@ -86,3 +86,18 @@ def jitted_likelihoods(names: tuple, scenario: str):
 def m2ll(names: tuple, scenario: str, **kw):
     """-2 ln L of each named likelihood at the point ``kw`` (defaults for the rest)."""
     return -2 * np.asarray(jitted_likelihoods(names, scenario)[1](point(**kw)))
+
+
+# The paper's 2016 inputs (arXiv:1607.07616): the `paper2016` dataset wherever a likelihood has one, and the Z'
+# searches that existed in 2016, per scenario (tests/test_paper_claims.py, tests/test_posterior_claims.py).
+PAPER2016 = {
+    "lfv_radiative": {"dataset": "paper2016"},
+    "lfv_two_body": {"dataset": "paper2016"},
+    "unitarity": {"dataset": "paper2016"},
+    "cosmology": {"dataset": "paper2016"},
+    "meson_decays": None,
+}
+SEARCHES_2016 = {
+    "B": {"zp_baryonic_pi0": None, "zp_baryonic_visible": None},
+    "B-L": {"zp_babar_visible": None, "zp_beam_dump": None, "tau_three_body": None},
+}

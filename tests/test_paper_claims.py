@@ -14,18 +14,8 @@ from globalfit.constants import constants
 from globalfit.model import observables
 from globalfit.parameters import complete
 from likelihoods import build_likelihoods
+from tests.helpers import PAPER2016, SEARCHES_2016
 
-PAPER2016 = {
-    "lfv_radiative": {"dataset": "paper2016"},
-    "lfv_two_body": {"dataset": "paper2016"},
-    "unitarity": {"dataset": "paper2016"},
-    "cosmology": {"dataset": "paper2016"},
-    "meson_decays": None,
-}
-SEARCHES_2016 = {
-    "B": {"zp_baryonic_pi0": None, "zp_baryonic_visible": None},
-    "B-L": {"zp_babar_visible": None, "zp_beam_dump": None, "tau_three_body": None},
-}
 NU_E = {"nu_e_charm2": None, "nu_e_texono": None, "nu_e_borexino": None}
 ALLOWED = 2.71
 

@@ -12,20 +12,12 @@ the commands of docs/validation.md and docs/gallery.md).
 from pathlib import Path
 
 import numpy as np
-import pytest
 import yaml
 
 from globalfit.cli import main
+from tests import helpers
 
-PAPER2016 = {
-    "lfv_radiative": {"dataset": "paper2016"},
-    "lfv_two_body": {"dataset": "paper2016"},
-    "unitarity": {"dataset": "paper2016"},
-    "cosmology": {"dataset": "paper2016"},
-    "meson_decays": None,
-    "zp_baryonic_pi0": None,
-    "zp_baryonic_visible": None,
-}
+PAPER2016 = {**helpers.PAPER2016, **helpers.SEARCHES_2016["B"]}
 LOG = lambda lo, hi, ref, **kw: {"prior": "log-uniform", "min": lo, "max": hi, "ref": ref, **kw}  # noqa: E731
 
 
