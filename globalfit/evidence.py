@@ -254,13 +254,9 @@ def apply_prior_overrides(cfg: RunConfig, overrides: list[str], where: str) -> R
 
 def exclude_likelihoods(cfg: RunConfig, lks, patterns: list[str], where: str):
     """(cfg, lks) without the likelihoods matching any fnmatch pattern; a pattern matching nothing is an error."""
-    import fnmatch
+    from .profile import split_likelihoods
 
-    names = [lk.name for lk in lks]
-    for pat in patterns:
-        if not any(fnmatch.fnmatchcase(n, pat) for n in names):
-            raise InputError(f"--exclude {pat!r}: matches no likelihood of {where} ({', '.join(names)})")
-    keep = [lk for lk in lks if not any(fnmatch.fnmatchcase(lk.name, p) for p in patterns)]
+    keep, _ = split_likelihoods(lks, patterns, where)
     kept = {lk.name for lk in keep}
     return cfg.model_copy(update={"likelihoods": {k: v for k, v in cfg.likelihoods.items() if k in kept}}), keep
 

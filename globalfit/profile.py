@@ -76,6 +76,7 @@ __all__ = [
     "profile_command",
     "profile_map",
     "profile_plot",
+    "split_likelihoods",
 ]
 
 THRESHOLDS = (2.71, 5.99)  # -2 Delta ln L: 90 % CL (1 dof, the paper's "allowed") and 95 % CL (2 dof)
@@ -218,15 +219,20 @@ def _grid_range(cfg, name: str, given) -> tuple[float, float, float]:
     return math.log10(spec.min), math.log10(spec.max), sign
 
 
-def _split(lks, exclude) -> tuple[list, list]:
-    """(included, excluded) likelihoods; ``exclude`` holds names or fnmatch patterns (default ``osc_*``)."""
-    patterns = list(DEFAULT_EXCLUDE if exclude is None else exclude)
+def split_likelihoods(lks, patterns, where: str = "the config", optional=()) -> tuple[list, list]:
+    """(included, excluded) likelihoods; ``patterns`` holds names or fnmatch patterns. A pattern that matches no
+    likelihood is an error naming ``where`` (except those in ``optional``)."""
     names = [lk.name for lk in lks]
     for pat in patterns:
-        if pat not in DEFAULT_EXCLUDE and not any(fnmatch.fnmatchcase(n, pat) for n in names):
-            raise InputError(f"--exclude {pat!r}: matches no likelihood of the config ({', '.join(names)})")
+        if pat not in optional and not any(fnmatch.fnmatchcase(n, pat) for n in names):
+            raise InputError(f"--exclude {pat!r}: matches no likelihood of {where} ({', '.join(names)})")
     out = [lk for lk in lks if any(fnmatch.fnmatchcase(lk.name, p) for p in patterns)]
     return [lk for lk in lks if lk not in out], out
+
+
+def _split(lks, exclude) -> tuple[list, list]:
+    """:func:`split_likelihoods` with the profile default ``osc_*`` (which may match nothing)."""
+    return split_likelihoods(lks, list(DEFAULT_EXCLUDE if exclude is None else exclude), optional=DEFAULT_EXCLUDE)
 
 
 _SOLVERS: dict = {}

@@ -117,3 +117,13 @@ def test_cli_evidence_matches_quadrature(tmp_path, capsys):
     assert q["M_Zp"][0] > 3.0e-3  # the posterior respects the cosmology bound (3.7 MeV, 2 sigma)
     assert main(["evidence", str(a), "--out", str(out)]) == 2
     assert "exists" in capsys.readouterr().err
+
+
+def test_exclude_likelihoods(tmp_path):
+    from globalfit.evidence import exclude_likelihoods
+
+    cfg, lks = _cfg(tmp_path)
+    cfg2, lks2 = exclude_likelihoods(cfg, lks, ["osc_*"], "two_d.yaml")
+    assert [lk.name for lk in lks2] == ["cosmology"] and list(cfg2.likelihoods) == ["cosmology"]
+    with pytest.raises(InputError, match="--exclude 'nu_e_\\*': matches no likelihood of two_d.yaml"):
+        exclude_likelihoods(cfg, lks, ["nu_e_*"], "two_d.yaml")
