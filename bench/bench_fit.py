@@ -18,13 +18,11 @@ import globalfit  # noqa: F401  (float64)
 import jax
 import jax.numpy as jnp
 import numpy as np
-from numpyro.infer import MCMC, NUTS, init_to_value
+from numpyro.infer import MCMC, init_to_value
 from numpyro.infer.util import initialize_model
 
-from globalfit.config import load_config
-from globalfit.sampling import build_model, init_values
-from globalfit.scenarios import get_scenario
-from likelihoods import build_likelihoods
+from globalfit.problem import load_problem
+from globalfit.sampling import nuts_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,13 +46,11 @@ def main():
     ap.add_argument("--chains", type=int, default=2)
     ap.add_argument("--emcee-steps", type=int, default=3000)
     args = ap.parse_args()
-    cfg = load_config(args.config)
-    lks = build_likelihoods(cfg.likelihoods, get_scenario(cfg.model.scenario), where=args.config)
-    spec = build_model(cfg, lks)
-    print(f"config {args.config}: {len(spec.sites)} sampled parameters, {len(lks)} likelihoods; device {jax.devices()[0]}; "
+    problem = load_problem(args.config)
+    print(f"config {args.config}: {len(problem.sites)} sampled parameters, {len(problem.likelihoods)} likelihoods; device {jax.devices()[0]}; "
           f"{os.cpu_count()} CPU cores visible")
 
-    info = initialize_model(jax.random.PRNGKey(0), spec.model, init_strategy=init_to_value(values=init_values(spec)))
+    info = initialize_model(jax.random.PRNGKey(0), problem.numpyro_model(), init_strategy=init_to_value(values=problem.start_sites(refs_only=True)))
     pot = info.potential_fn
     z0 = info.param_info.z
     flat0, unravel = jax.flatten_util.ravel_pytree(z0)
@@ -79,9 +75,8 @@ def main():
     thr = 5 * batch / (time.perf_counter() - t)
     print(f"vmap batch {batch}: {thr:,.0f} log-density+gradient evaluations/s ({1e3 / thr * batch / batch:.4f} ms each)")
 
-    names = list(spec.sites)
-    sites = [spec.sites[k].site for k in names]
-    mcmc = MCMC(NUTS(spec.model, init_strategy=init_to_value(values=init_values(spec)), target_accept_prob=cfg.sampler.target_accept),
+    sites = problem.site_names
+    mcmc = MCMC(nuts_kernel(problem),
                 num_warmup=args.warmup, num_samples=args.draws, num_chains=args.chains, chain_method="vectorized", progress_bar=False)
     t = time.perf_counter()
     mcmc.run(jax.random.PRNGKey(2))

@@ -8,85 +8,98 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import time
 from pathlib import Path
 
+import numpy as np
+
+from . import _jax  # noqa: F401
+from .engine import dry_run_text, run_fit
 from .errors import GlobalfitError, InputError
+from .evaluate import evaluate_point, format_table
+from .evidence import evidence, format_evidence, write_evidence
+from .model import ModelOptions
+from .names import did_you_mean
+from .parameters import PARAMETERS
+from .plane import save_profile_figures
+from .plots import compare_plots, make_plots
+from .problem import FitProblem, load_problem
+from .profile import profile_map
+from .profile_result import load_profile
+from .report import build_idata, summary_report
+from .scenarios import SCENARIOS, get_scenario
+from likelihoods import build_likelihoods, describe_all, registry
 
 __all__ = ["main"]
 
+SET_NAMES = tuple(PARAMETERS) + ("r_H",)
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
 
 def _parse_set(items: list[str]) -> dict[str, float]:
-    from .parameters import PARAMETERS
-
     out: dict[str, float] = {}
     for item in items:
         if "=" not in item:
             raise InputError(f"--set {item!r}: expected NAME=VALUE")
         name, _, raw = item.partition("=")
         name = name.strip()
-        if name not in PARAMETERS:
-            import difflib
-
-            hint = difflib.get_close_matches(name, list(PARAMETERS), n=1)
-            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise InputError(f"--set {item!r}: unknown parameter {name!r}{extra}; expected one of {list(PARAMETERS)}")
+        if name not in SET_NAMES:
+            raise InputError(f"--set {item!r}: unknown parameter {name!r}{did_you_mean(name, SET_NAMES)}; expected one of {list(SET_NAMES)}")
+        if name in out:
+            raise InputError(f"--set {item!r}: {name} is set twice")
         try:
-            out[name] = float(raw)
+            value = float(raw)
         except ValueError:
             raise InputError(f"--set {item!r}: value {raw!r} of {name} is not a number") from None
+        if not math.isfinite(value):
+            raise InputError(f"--set {item!r}: value of {name} must be a finite number")
+        out[name] = value
     return out
 
 
-def _cmd_evaluate(args) -> int:
-    from .config import load_config
-    from .evaluate import evaluate_point, format_table
-    from .model import ModelOptions
-    from .scenarios import SCENARIOS
+def _default_likelihoods(scenario: str) -> dict:
+    """Every likelihood that applies to the scenario, with its default options (``evaluate`` without a config)."""
+    return {n: None for n, i in registry().items() if i.scenarios is None or scenario in i.scenarios}
 
-    values: dict[str, float] = {}
-    options = ModelOptions()
-    scenario = args.scenario
-    likelihood_cfg = None
+
+def _cmd_evaluate(args) -> int:
+    overrides = _parse_set(args.set or [])
     if args.config:
-        cfg = load_config(args.config)
-        values.update(cfg.start_values())
-        options = ModelOptions(Y_n=cfg.model.Y_n, eps_convention=cfg.model.eps_convention, psi_flavours=cfg.model.psi_flavour_mask())
-        scenario = scenario or cfg.model.scenario
-        likelihood_cfg = cfg.likelihoods
-    if scenario is None:
-        raise InputError("no scenario: give --scenario {" + ",".join(SCENARIOS) + "} or a CONFIG with model.scenario")
-    if scenario not in SCENARIOS:
-        raise InputError(f"--scenario {scenario!r}: unknown scenario; expected one of {list(SCENARIOS)}")
-    values.update(_parse_set(args.set or []))
-    lks = _build_likelihoods(likelihood_cfg, scenario, args.config or "--likelihoods")
-    try:
-        result = evaluate_point(values, scenario, options, lks)
-    except (KeyError, ValueError) as exc:
-        raise InputError(str(exc).strip("'\"")) from None
-    if args.json:
-        print(json.dumps(result, indent=2))
+        problem = load_problem(args.config)
+        if args.scenario and args.scenario != problem.scenario.name:
+            raise InputError(f"--scenario {args.scenario!r}: differs from model.scenario {problem.scenario.name!r} of {args.config}")
+        if not problem.likelihoods:
+            problem = problem.with_likelihoods(build_likelihoods(_default_likelihoods(problem.scenario.name), problem.scenario, "default likelihoods"))
+        values = problem.start()
+        if "cos_beta" in overrides:
+            values.pop("r_H", None)  # an explicit cos_beta replaces the config's r_H parametrisation
+        if "r_H" in overrides:
+            values.pop("cos_beta", None)
+        values.update(overrides)
+        try:
+            result = problem.evaluate(values)
+        except (KeyError, ValueError) as exc:
+            raise InputError(f"{args.config}: {str(exc).strip(chr(39) + chr(34))}") from None
     else:
-        print(format_table(result))
+        if args.scenario is None:
+            raise InputError("no scenario: give --scenario {" + ",".join(SCENARIOS) + "} or a CONFIG with model.scenario")
+        if args.scenario not in SCENARIOS:
+            raise InputError(f"--scenario {args.scenario!r}: unknown scenario{did_you_mean(args.scenario, SCENARIOS)}; expected one of {list(SCENARIOS)}")
+        lks = build_likelihoods(_default_likelihoods(args.scenario), get_scenario(args.scenario), "default likelihoods")
+        try:
+            result = evaluate_point(overrides, args.scenario, ModelOptions(), lks)
+        except (KeyError, ValueError) as exc:
+            raise InputError(str(exc).strip("'\"")) from None
+    print(json.dumps(result, indent=2) if args.json else format_table(result))
     return 0
 
 
-def _build_likelihoods(likelihood_cfg, scenario: str, where: str):
-    """Configured likelihoods; without a config's ``likelihoods`` block, every likelihood that applies to
-    the scenario with its default options."""
-    from likelihoods import build_likelihoods, registry
-
-    if likelihood_cfg is None or not likelihood_cfg:
-        likelihood_cfg = {n: None for n, i in registry().items() if i.scenarios is None or scenario in i.scenarios}
-        where = "default likelihoods"
-    return build_likelihoods(likelihood_cfg, scenario=scenario, where=str(where))
-
-
 def _cmd_likelihoods(args) -> int:
-    try:
-        from likelihoods import describe_all
-    except ImportError:
-        raise InputError("the likelihood library (package 'likelihoods') is not installed") from None
     rows = describe_all()
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -98,36 +111,73 @@ def _cmd_likelihoods(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from .engine import run_from_config
-
-    return run_from_config(Path(args.config), dry_run=args.dry_run, resume=args.resume, force=args.force)
+    if args.dry_run:
+        text, inside = dry_run_text(load_problem(args.config))
+        print(text)
+        if not inside:
+            _err("warning: the start point lies outside the physical support; set ref values inside it")
+        return 0
+    report = run_fit(Path(args.config), resume=args.resume, force=args.force, log=_err, progress_bar=sys.stderr.isatty())
+    print(report)
+    return 0
 
 
 def _cmd_profile(args) -> int:
-    from .profile import profile_command
-
-    return profile_command(Path(args.config), Path(args.out) if args.out else None, grid=args.grid, quantity=args.quantity,
-                           exclude=args.exclude, starts=args.starts, steps=args.steps)
+    path = Path(args.config)
+    problem = load_problem(path)
+    cfg = problem.cfg
+    out = Path(args.out) if args.out else (Path(cfg.output.dir) / "profile" if cfg.output is not None else Path("out") / f"profile_{path.stem}")
+    grid = int(args.grid[0]) if len(args.grid) == 1 else (int(args.grid[0]), int(args.grid[1]))
+    quantities = list(args.quantity)
+    t0 = time.time()
+    res = profile_map(problem, grid=grid, quantity=quantities, exclude=args.exclude, starts=args.starts, steps=args.steps)
+    total = time.time() - t0
+    out.mkdir(parents=True, exist_ok=True)
+    files = [res.save(out / "profile.npz")] + save_profile_figures(res, cfg, out, quantities)
+    print(f"profile of {path} ({res.scenario}): grid {res.settings['grid']}, {args.starts} starts, {args.steps} Adam steps per rung; "
+          f"{total:.1f} s ({res.seconds:.1f} s optimising, compilation included on the first call)")
+    print(f"  included: {', '.join(res.included)}")
+    print(f"  excluded: {', '.join(res.excluded) or '(none)'}")
+    print(f"  lnL_ref = {res.lnL_ref:.4g}; share of the grid allowed: " + ", ".join(f"{float(np.mean(res.allowed(t))):.2f} at {t:g}" for t in res.thresholds))
+    for q in quantities:
+        r = res.reach(q)
+        if np.isfinite(r).any():
+            i, j = np.unravel_index(np.nanargmax(r), r.shape)
+            print(f"  largest reachable |{q}| (chi2 <= {res.thresholds[0]:g}) = {r[i, j]:.3g} at M_Zp = {10**res.log10_M[j]:.3g} GeV, "
+                  f"g_X = {10**res.log10_g[i]:.3g}")
+    for f in files:
+        print(f)
+    return 0
 
 
 def _cmd_evidence(args) -> int:
-    from .evidence import evidence_command
-
-    return evidence_command([Path(c) for c in args.configs], out=Path(args.out) if args.out else None, prior=args.prior,
-                            live_points=args.live, seed=args.seed, exclude=args.exclude)
+    problems: list[FitProblem] = []
+    for c in args.configs:
+        p = load_problem(c)
+        problems.append(p.without(args.exclude) if args.exclude else p)
+    results = evidence(problems, prior=args.prior, live_points=args.live, seed=args.seed, log=print)
+    print(format_evidence(results))
+    if args.out is not None:
+        print(write_evidence(Path(args.out), results, args.prior, args.exclude))
+    return 0
 
 
 def _cmd_summary(args) -> int:
-    from .report import summary_command
-
-    return summary_command(Path(args.outdir))
+    print(summary_report(Path(args.outdir)))
+    return 0
 
 
 def _cmd_plot(args) -> int:
-    from .plots import plot_command
-
-    return plot_command(Path(args.outdir), variables=args.vars, profile=Path(args.profile) if args.profile else None,
-                        quantities=args.quantity)
+    outdir = Path(args.outdir)
+    if not outdir.is_dir():
+        raise InputError(f"{outdir}: no such run directory")
+    idata = build_idata(outdir)
+    files = make_plots(outdir, idata, args.vars)
+    if args.profile:
+        files += compare_plots(outdir, idata, load_profile(Path(args.profile)), args.quantity)
+    for f in files:
+        print(f)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

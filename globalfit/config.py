@@ -6,7 +6,7 @@ A config has the blocks ``model``, ``params``, ``priors`` (a named prior set fro
 uniform, log-uniform, normal, half-normal, log-normal; or ``{value: x}`` (fixed). Parameters that a
 config does not mention take the documented defaults of :mod:`globalfit.parameters`.
 
-Priors (how :mod:`globalfit.sampling` samples them; ``min``/``max`` always truncate):
+Priors (how :mod:`globalfit.parametrisation` samples them; ``min``/``max`` always truncate):
 
 * ``uniform``: U(min, max) on the value.
 * ``log-uniform``: log10(x) ~ U(log10 min, log10 max) (site ``log10_<name>``).
@@ -31,7 +31,6 @@ Relative paths in ``output.dir`` resolve against the current working directory.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -42,6 +41,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
+from .names import did_you_mean
 from .parameters import PARAM_NAMES
 
 # Config-only sampling parameters that are not model parameters (see the module docstring).
@@ -142,8 +142,7 @@ class ModelBlock(_Strict):
     @classmethod
     def _scenario(cls, v: str) -> str:
         if v not in SCENARIOS:
-            hint = difflib.get_close_matches(v, list(SCENARIOS), n=1)
-            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+            extra = did_you_mean(v, list(SCENARIOS))
             raise ValueError(f"unknown scenario {v!r}; expected one of {sorted(SCENARIOS)}{extra}")
         return v
 
@@ -208,8 +207,7 @@ class RunConfig(_Strict):
     def _param_names(cls, v: dict) -> dict:
         for name in v:
             if name not in CONFIG_PARAM_NAMES:
-                hint = difflib.get_close_matches(name, CONFIG_PARAM_NAMES, n=1)
-                extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+                extra = did_you_mean(name, CONFIG_PARAM_NAMES)
                 raise ValueError(f"unknown parameter {name!r}{extra}; expected names from {list(CONFIG_PARAM_NAMES)}")
         return {k: (ParamSpec(value=float(s)) if isinstance(s, (int, float)) else s) for k, s in v.items()}
 
@@ -221,17 +219,6 @@ class RunConfig(_Strict):
 
     def fixed_values(self) -> dict[str, float]:
         return {k: s.value for k, s in self.param_specs().items() if s.fixed}  # type: ignore[misc]
-
-    def start_values(self) -> dict[str, float]:
-        """A concrete point: fixed values, then `ref` of sampled parameters (others: defaults).
-
-        May hold the config-only entry ``r_H``; :func:`globalfit.support.physical_point` turns it into cos_beta.
-        """
-        out = self.fixed_values()
-        for k, s in self.sampled().items():
-            if s.ref is not None:
-                out[k] = s.ref
-        return out
 
     @model_validator(mode="after")
     def _constraints_vs_params(self):
@@ -260,8 +247,7 @@ def _format_loc(loc: tuple) -> str:
 
 
 def _suggest(bad: str, section_keys: list[str]) -> str:
-    hint = difflib.get_close_matches(bad, section_keys, n=1)
-    return f" (did you mean {hint[0]!r}?)" if hint else ""
+    return did_you_mean(bad, section_keys)
 
 
 def _explain(err: ValidationError, path: str) -> str:
@@ -331,8 +317,7 @@ def resolve_prior_set(name: str, config_path: Path) -> tuple[Path, dict]:
                 raise ConfigError(f"{c}: params: expected a mapping of parameter -> prior")
             return c, params
     available = sorted(p.stem for p in PRIORS_DIR.glob("*.yaml"))
-    hint = difflib.get_close_matches(name, available, n=1)
-    extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+    extra = did_you_mean(name, available)
     raise ConfigError(f"{config_path}: priors: no prior set named {name!r}{extra}; available: {available}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Mapping
 
 import numpy as np
@@ -9,6 +10,7 @@ import numpy as np
 from .model import DERIVED_INFO, DERIVED_NAMES, ModelOptions, observables
 from .parameters import PARAMETERS, check_point, complete
 from .scenarios import FLAVOURS, get_scenario
+from .support import complete_with_rh, physical_point
 
 __all__ = ["evaluate_point", "format_table"]
 
@@ -33,13 +35,22 @@ def _check_psi_flavours(values: Mapping[str, float], scenario, options: ModelOpt
 def evaluate_point(values: Mapping[str, float], scenario_name: str, options: ModelOptions = ModelOptions(), likelihoods=None) -> dict:
     """Return ``{"scenario", "parameters", "derived", "loglike", "total"}`` for one point.
 
+    ``values`` are config values: parameters of :data:`globalfit.parameters.PARAMETERS`, unset ones at their
+    defaults, and optionally ``r_H`` in (0, 1] in place of cos_beta (Eq. 9 of arXiv:1607.07616).
+
     ``likelihoods`` is a list of configured likelihood objects (see :mod:`likelihoods`); None = none.
     Raises KeyError/ValueError with a one-line message for bad input.
     """
     scenario = get_scenario(scenario_name)
-    check_point(values)
+    config_only = {k: float(v) for k, v in values.items() if k == "r_H"}
+    for k, v in config_only.items():
+        if not (math.isfinite(v) and 0.0 < v <= 1.0):
+            raise ValueError(f"parameter r_H={v!r} must lie in (0, 1] (Eq. 9)")
+    check_point({k: v for k, v in values.items() if k not in config_only})
     options = _check_psi_flavours(values, scenario, options)
-    p = complete(values)
+    p = complete(physical_point(complete_with_rh(values), scenario, options))
+    if not math.isfinite(float(p["cos_beta"])):
+        raise ValueError("r_H given but g_Psi equals the lepton charge of Psi's flavours: Eq. 9 fixes no cos_beta")
     obs = observables(p, scenario, options)
     der = {k: float(np.asarray(obs[k])) for k in DERIVED_NAMES}
     loglike = {}

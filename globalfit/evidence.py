@@ -1,8 +1,8 @@
 """Bayesian evidence of a run config by nested sampling, and Bayes factors between U(1)' scenarios.
 
 ``globalfit evidence CONFIG [CONFIG ...]`` runs nested sampling (jaxns, arXiv:2012.15286, through
-``numpyro.contrib.nested_sampling``) on the numpyro model of each config (:func:`globalfit.sampling.build_model`,
-likelihoods exact: no ``soften_chi2``) and prints ln Z with its uncertainty and the Bayes factors against the first.
+``numpyro.contrib.nested_sampling``) on the numpyro model of each fit problem
+(:meth:`globalfit.problem.FitProblem.numpyro_model`, likelihoods exact: no ``soften_chi2``) and prints ln Z with its uncertainty and the Bayes factors against the first.
 
 What Z means here:
 
@@ -38,11 +38,22 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+from numpyro.contrib.nested_sampling import NestedSampler, UniformReparam
+from numpyro.handlers import reparam
+from numpyro.infer.util import log_density
+
+from likelihoods import build_likelihoods, registry
 
 from . import _jax  # noqa: F401
 from .config import RunConfig
 from .errors import ConfigError, InputError
+from .model import ModelOptions, observables
+from .parameters import DEFAULTS, complete
+from .problem import FitProblem
+from .scenarios import SCENARIOS, get_scenario
 
 __all__ = [
     "EvidenceResult",
@@ -52,8 +63,9 @@ __all__ = [
     "sm_loglike",
     "same_data_constants",
     "apply_prior_overrides",
-    "exclude_likelihoods",
-    "evidence_command",
+    "evidence",
+    "format_evidence",
+    "write_evidence",
 ]
 
 
@@ -86,30 +98,20 @@ class EvidenceResult:
 QUANTILE_EXTRAS = ("eps_earth_ee", "eps_earth_mumu", "eps_earth_tautau", "abs_eps_earth_mutau")
 
 
-def _exact(cfg: RunConfig) -> RunConfig:
-    """The config with ``sampler.soften_chi2`` off: the evidence needs the exact likelihood."""
-    return cfg.model_copy(update={"sampler": cfg.sampler.model_copy(update={"soften_chi2": None})})
-
-
-def nested_sampling(cfg: RunConfig, lks, live_points: int | None = None, max_samples: int | None = None,
+def nested_sampling(problem: FitProblem, live_points: int | None = None, max_samples: int | None = None,
                     dlogZ: float | None = None, seed: int | None = None) -> dict:
-    """Run jaxns on the model of ``cfg`` with likelihoods ``lks``; returns ln Z_raw and run statistics.
+    """Run jaxns on the model of ``problem`` (exact likelihoods); returns ln Z_raw and run statistics.
 
     Sample sites are mapped to the unit hypercube by their inverse CDFs (numpyro's ``UniformReparam``); the
     log-likelihood is the sum of the model's factors: the likelihoods, the support (0 or -inf) and the
-    M_Psi > M_Zp prior factor of :func:`globalfit.sampling.psi_above_zp`.
+    M_Psi > M_Zp prior factor of :func:`globalfit.parametrisation.psi_above_zp`.
     """
-    import jax
-    from numpyro.contrib.nested_sampling import NestedSampler
-
-    from .sampling import build_model
-
-    ev = cfg.evidence
-    spec = build_model(_exact(cfg), lks)
-    n_dim = len(spec.sites)
+    problem = problem.exact()
+    ev = problem.cfg.evidence
+    n_dim = len(problem.sites)
     live = live_points or ev.live_points or 25 * n_dim
     ns = NestedSampler(
-        spec.model,
+        problem.numpyro_model(),
         constructor_kwargs=dict(num_live_points=live, max_samples=float(max_samples or ev.max_samples)),
         termination_kwargs=dict(dlogZ=float(dlogZ or ev.dlogZ)),
     )
@@ -118,7 +120,7 @@ def nested_sampling(cfg: RunConfig, lks, live_points: int | None = None, max_sam
     seconds = time.perf_counter() - t0
     r = ns._results
     draws = ns.get_samples(jax.random.PRNGKey(1 + (ev.seed if seed is None else seed)), 4000)
-    names = list(spec.sites) + [q for q in QUANTILE_EXTRAS if q in draws]
+    names = problem.sampled_names + [q for q in QUANTILE_EXTRAS if q in draws]
     quantiles = {n: [float(v) for v in np.quantile(np.asarray(draws[n]), [0.05, 0.5, 0.95])] for n in names if n in draws}
     return dict(
         log_Z_raw=float(r.log_Z_mean), log_Z_raw_err=float(r.log_Z_uncert), n_dim=n_dim, live_points=int(live),
@@ -129,21 +131,15 @@ def nested_sampling(cfg: RunConfig, lks, live_points: int | None = None, max_sam
     )
 
 
-def log_factor_fn(cfg: RunConfig, lks):
+def log_factor_fn(problem: FitProblem):
     """(site names, f): f(u) = sum of the model's factors at unit-cube point u (one entry per sample site, mapped
     through the site's inverse CDF as in nested sampling): likelihoods (exact), support, M_Psi > M_Zp factor.
 
     Z_raw = int_[0,1]^d exp(f(u)) du, so f also serves quadrature checks and the support probability.
     """
-    from numpyro.contrib.nested_sampling import UniformReparam
-    from numpyro.handlers import reparam
-    from numpyro.infer.util import log_density
-
-    from .sampling import build_model
-
-    spec = build_model(_exact(cfg), lks)
-    sites = [i.site for i in spec.sites.values()]
-    model = reparam(spec.model, config={s: UniformReparam() for s in sites})
+    problem = problem.exact()
+    sites = problem.site_names
+    model = reparam(problem.numpyro_model(), config={s: UniformReparam() for s in sites})
 
     def f(u):
         return log_density(model, (), {}, {s + "_base": u[..., i] for i, s in enumerate(sites)})[0]
@@ -151,18 +147,15 @@ def log_factor_fn(cfg: RunConfig, lks):
     return sites, f
 
 
-def support_probability(cfg: RunConfig, draws: int | None = None, seed: int | None = None) -> tuple[float, float]:
+def support_probability(problem: FitProblem, draws: int | None = None, seed: int | None = None) -> tuple[float, float]:
     """(ln P_s, its standard error): prior probability of the physical support, by Monte Carlo.
 
     P_s = E_prior[exp(sum of the model's factors without likelihoods)]: the support indicator times the
     M_Psi > M_Zp prior factor (which is itself the probability that M_Psi lies above M_Zp at fixed M_Zp).
     """
-    import jax
-    import jax.numpy as jnp
-
-    ev = cfg.evidence
+    ev = problem.cfg.evidence
     n = int(draws or ev.support_draws)
-    sites, f = log_factor_fn(cfg, [])
+    sites, f = log_factor_fn(problem.with_likelihoods([]))
     u = jax.random.uniform(jax.random.PRNGKey(ev.seed if seed is None else seed), (n, len(sites)), minval=1e-12, maxval=1 - 1e-12)
     w = np.asarray(jax.jit(jax.vmap(lambda x: jnp.exp(f(x))))(u))
     w = np.where(np.isfinite(w), w, 0.0)
@@ -178,14 +171,6 @@ def sm_loglike(name: str, options: dict | None) -> float:
 
     Built in the first scenario the registry allows; at g_X = g_Psi-mixing = 0 no scenario-dependent quantity is left.
     """
-    import jax.numpy as jnp
-
-    from likelihoods import build_likelihoods, registry
-
-    from .model import ModelOptions, observables
-    from .parameters import DEFAULTS, complete
-    from .scenarios import SCENARIOS, get_scenario
-
     info = registry()[name]
     sc = get_scenario(info.scenarios[0] if info.scenarios else next(iter(SCENARIOS)))
     (lk,) = build_likelihoods({name: options}, sc, where="same-data union")
@@ -196,8 +181,6 @@ def sm_loglike(name: str, options: dict | None) -> float:
 
 def same_data_constants(cfgs: list[tuple[str, RunConfig]]) -> list[tuple[float, list[str]]]:
     """For each config: (sum of ln L_SM of the union's likelihoods it lacks, their names); see the module docstring."""
-    from likelihoods import registry
-
     union: dict[str, dict | None] = {}
     for where, cfg in cfgs:
         for name, opts in cfg.likelihoods.items():
@@ -252,16 +235,7 @@ def apply_prior_overrides(cfg: RunConfig, overrides: list[str], where: str) -> R
     return cfg.model_copy(update={"params": params})
 
 
-def exclude_likelihoods(cfg: RunConfig, lks, patterns: list[str], where: str):
-    """(cfg, lks) without the likelihoods matching any fnmatch pattern; a pattern matching nothing is an error."""
-    from .profile import split_likelihoods
-
-    keep, _ = split_likelihoods(lks, patterns, where)
-    kept = {lk.name for lk in keep}
-    return cfg.model_copy(update={"likelihoods": {k: v for k, v in cfg.likelihoods.items() if k in kept}}), keep
-
-
-def _format(results: list[EvidenceResult]) -> str:
+def format_evidence(results: list[EvidenceResult]) -> str:
     ref = results[0]
     lines = [f"{'config':34s} {'scenario':8s} {'ln Z':>9s} {'+-':>6s} {'ln Z_raw':>9s} {'ln P_s':>8s} {'SM const':>9s} {'ln B vs first':>14s}  evals, s"]
     for r in results:
@@ -274,39 +248,34 @@ def _format(results: list[EvidenceResult]) -> str:
     return "\n".join(lines)
 
 
-def evidence_command(configs: list[Path], out: Path | None = None, prior: list[str] | None = None,
-                     live_points: int | None = None, seed: int | None = None, exclude: list[str] | None = None) -> int:
-    """``globalfit evidence CONFIG [CONFIG ...]``: ln Z per config and Bayes factors against the first."""
-    from .engine import _prepare
-
-    prepared = []
-    for path in configs:
-        cfg, lks = _prepare(Path(path))
-        if prior:
-            cfg = apply_prior_overrides(cfg, prior, str(path))
-        if exclude:
-            cfg, lks = exclude_likelihoods(cfg, lks, exclude, str(path))
-        prepared.append((str(path), cfg, lks))
-    consts = same_data_constants([(w, c) for w, c, _ in prepared])
+def evidence(problems: list[FitProblem], prior: list[str] | None = None, live_points: int | None = None,
+             seed: int | None = None, log=lambda line: None) -> list[EvidenceResult]:
+    """ln Z of each fit problem (``--prior`` overrides applied to each, same-data constants added); ``log`` receives
+    one progress line per problem."""
+    if prior:
+        problems = [p.with_config(apply_prior_overrides(p.cfg, prior, p.where)) for p in problems]
+    consts = same_data_constants([(p.where, p.cfg) for p in problems])
     results = []
-    for (where, cfg, lks), (const, added) in zip(prepared, consts):
-        ns = nested_sampling(cfg, lks, live_points=live_points, seed=seed)
-        lps, lps_err = support_probability(cfg, seed=seed)
+    for problem, (const, added) in zip(problems, consts):
+        ns = nested_sampling(problem, live_points=live_points, seed=seed)
+        lps, lps_err = support_probability(problem, seed=seed)
         results.append(EvidenceResult(
-            config=where, scenario=cfg.model.scenario, log_Z=ns["log_Z_raw"] - lps + const,
+            config=problem.where, scenario=problem.scenario.name, log_Z=ns["log_Z_raw"] - lps + const,
             log_Z_err=math.hypot(ns["log_Z_raw_err"], lps_err), log_P_support=lps, log_P_support_err=lps_err,
-            sm_constant=const, likelihoods=[lk.name for lk in lks], added=added, **ns))
-        note = "" if ns["converged"] else f"; NOT converged: stopped at evidence.max_samples = {cfg.evidence.max_samples}, raise it"
-        print(f"{where}: ln Z = {results[-1].log_Z:.3f} +- {results[-1].log_Z_err:.3f} ({ns['seconds']:.0f} s{note})", flush=True)
+            sm_constant=const, likelihoods=problem.likelihood_names, added=added, **ns))
+        note = "" if ns["converged"] else f"; NOT converged: stopped at evidence.max_samples = {problem.cfg.evidence.max_samples}, raise it"
         q = ns["posterior_quantiles"]
-        print("  posterior 5/50/95 %: " + "; ".join(f"{k} {v[0]:.3g} / {v[1]:.3g} / {v[2]:.3g}" for k, v in q.items()
-                                                   if k in ("M_Zp", "g_X", "g_Psi", "eps_earth_ee")), flush=True)
-    print(_format(results))
-    if out is not None:
-        out = Path(out)
-        if out.exists():
-            raise InputError(f"--out {out}: exists; give a new file name (nothing is overwritten)")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"prior_overrides": prior or [], "excluded": exclude or [], "results": [asdict(r) for r in results]}, indent=2))
-        print(out)
-    return 0
+        log(f"{problem.where}: ln Z = {results[-1].log_Z:.3f} +- {results[-1].log_Z_err:.3f} ({ns['seconds']:.0f} s{note})\n"
+            "  posterior 5/50/95 %: " + "; ".join(f"{k} {v[0]:.3g} / {v[1]:.3g} / {v[2]:.3g}" for k, v in q.items()
+                                                 if k in ("M_Zp", "g_X", "g_Psi", "eps_earth_ee")))
+    return results
+
+
+def write_evidence(out: Path, results: list[EvidenceResult], prior: list[str] | None, exclude: list[str] | None) -> Path:
+    """The results as JSON in a new file (an existing one is never overwritten)."""
+    out = Path(out)
+    if out.exists():
+        raise InputError(f"--out {out}: exists; give a new file name (nothing is overwritten)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"prior_overrides": prior or [], "excluded": exclude or [], "results": [asdict(r) for r in results]}, indent=2))
+    return out

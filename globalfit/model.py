@@ -23,7 +23,7 @@ from .nsi import EPS_CONVENTIONS, eps_all, eps_matter
 from .scenarios import FLAVOURS, Scenario, get_scenario
 from .widths import width_to_leptons, width_to_neutrinos, width_to_psi_nu, width_vector_to_fermions
 
-__all__ = ["ModelOptions", "DERIVED_NAMES", "DERIVED_INFO", "observables", "derived", "default_psi_flavours"]
+__all__ = ["ModelOptions", "DERIVED_NAMES", "DERIVED_INFO", "observables", "derived", "default_psi_flavours", "DIFFERENCES"]
 
 _DIAG = ("ee", "mumu", "tautau")
 _OFF = {"emu": (0, 1), "etau": (0, 2), "mutau": (1, 2)}
@@ -151,3 +151,12 @@ def derived(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options: Mod
 def batched(fn=derived):
     """vmap a per-point function over a dict of parameter arrays (scenario/options bound by the caller)."""
     return jax.vmap(fn)
+
+
+# differences of diagonal Earth-matter eps: what oscillations see (a flavour-universal part, g_X l in B-L and L, drops out)
+DIFFERENCES = {
+    "eps_earth_ee-tautau": ("eps_earth_ee", "eps_earth_tautau"),
+    "eps_earth_mumu-tautau": ("eps_earth_mumu", "eps_earth_tautau"),
+    "eps_earth_tautau-mumu": ("eps_earth_tautau", "eps_earth_mumu"),
+    "eps_earth_ee-mumu": ("eps_earth_ee", "eps_earth_mumu"),
+}

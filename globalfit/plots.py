@@ -15,38 +15,22 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from matplotlib.patches import Patch
 
 from . import _jax  # noqa: F401
-from .errors import InputError, OutputError
+from .errors import InputError
+from .model import DIFFERENCES
+from .parameters import DEFAULTS
+from .plane import abs_label, draw_reach_contours, draw_reference_lines, profile_plot, quantity_label
+from .profile_result import ProfileResult
+from .report import _az, load_run_config
+from .scenarios import get_scenario
+from .style import label_of, pyplot
 
-__all__ = ["make_plots", "plot_command", "corner_plot", "plane_plot", "posterior_plane", "posterior_column", "compare_plot", "label_of"]
+__all__ = ["make_plots", "compare_plots", "corner_plot", "plane_plot", "posterior_plane", "posterior_column", "compare_plot", "label_of"]
 
 
 EPS_EARTH = ("eps_earth_ee", "eps_earth_mumu", "eps_earth_tautau", "abs_eps_earth_emu", "abs_eps_earth_etau", "abs_eps_earth_mutau")
-
-
-def _mpl():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def label_of(name: str) -> str:
-    """LaTeX label of a parameter, a sampling site or a derived quantity."""
-    from .model import DERIVED_INFO
-    from .parameters import PARAMETERS
-
-    for prefix, tex in (("log10_", r"\log_{10}"), ("ln_", r"\ln")):
-        if name.startswith(prefix):
-            return rf"${tex} {label_of(name[len(prefix):]).strip('$')}$"
-    if name in PARAMETERS:
-        return f"${PARAMETERS[name].latex}$"
-    if name in DERIVED_INFO:
-        return f"${DERIVED_INFO[name][0]}$"
-    return name.replace("_", r"\_")
 
 
 def _values(idata, name: str, cfg=None) -> tuple[np.ndarray, str]:
@@ -95,7 +79,7 @@ def _save(fig, outdir: Path, stem: str, formats) -> list[Path]:
 def corner_plot(idata, variables: list[str], cfg=None):
     """Corner plot: 1-D histograms on the diagonal, 68/95 % HPD contours below it (sampled parameters on
     the scale of their prior, derived ones in log10 when positive over > 2 decades)."""
-    plt = _mpl()
+    plt = pyplot()
     n = len(variables)
     data = [_values(idata, v, cfg) for v in variables]
     fig, axes = plt.subplots(n, n, figsize=(2.2 * n + 1, 2.2 * n + 1), squeeze=False)
@@ -136,11 +120,8 @@ def _bounds(cfg, name: str, x: np.ndarray) -> tuple[float, float]:
 
 
 def posterior_column(idata, cfg, name: str) -> np.ndarray:
-    """Flattened draws of a posterior quantity: a recorded one, a difference of :data:`globalfit.profile.DIFFERENCES`,
+    """Flattened draws of a posterior quantity: a recorded one, a difference of :data:`globalfit.model.DIFFERENCES`,
     or a fixed parameter (repeated); sign kept."""
-    from .parameters import DEFAULTS
-    from .profile import DIFFERENCES
-
     post = idata.posterior
     n = post.sizes["chain"] * post.sizes["draw"]
     if name in post:
@@ -189,12 +170,7 @@ def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None):
     credible regions (blue), dashed red contours of the largest |q| inside the 95 % central credible range of each
     cell (:func:`posterior_plane`), black lines where that range touches the current (solid) and DUNE+T2HK
     (dash-dotted) oscillation bounds on q, dotted: the cosmology bound."""
-    from matplotlib.patches import Patch
-
-    from .profile import _label, abs_label, draw_reach_contours, draw_reference_lines
-    from .scenarios import get_scenario
-
-    plt = _mpl()
+    plt = pyplot()
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 5.0))
     else:
@@ -211,7 +187,7 @@ def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None):
             handles.append(Patch(color="#6baed6", label="posterior density, 68/95 % HPD"))
         else:
             ax.plot(10.0 ** pp["lm"], 10.0 ** pp["lg"], ".", ms=2)
-        qlabel = _label(eps_name)
+        qlabel = quantity_label(eps_name)
         # four decades below the largest value: cell quantiles are noisy, more levels only draw noise
         handles += draw_reach_contours(ax, X, Y, np.ma.masked_invalid(pp["reach"]), decades=4,
                                        label=f"largest {abs_label(eps_name)} in the 95 % range of a cell")
@@ -233,9 +209,7 @@ def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None):
 def compare_plot(idata, cfg, profile, quantity: str, bins: int = 16):
     """The Bayesian map (:func:`plane_plot`) beside the profile-likelihood map (:func:`globalfit.profile.profile_plot`)
     of the same quantity, on the same axes ranges."""
-    from .profile import profile_plot
-
-    plt = _mpl()
+    plt = pyplot()
     fig, (a0, a1) = plt.subplots(1, 2, figsize=(12.0, 5.0), sharey=False)
     plane_plot(idata, cfg, quantity, bins=bins, ax=a0)
     profile_plot(profile, cfg, quantity, ax=a1)
@@ -253,9 +227,7 @@ def default_corner(cfg) -> list[str]:
 def make_plots(outdir: Path, idata, variables: list[str] | None = None) -> list[Path]:
     """Write corner, trace, rank, (when M_Zp or g_X is sampled) plane and (when at least two vary) corner_eps
     (the Earth-matter eps entries) plots; return the files."""
-    from .report import _az, load_run_config
-
-    plt = _mpl()
+    plt = pyplot()
     az = _az()
     cfg = load_run_config(outdir)
     fmts = cfg.plots.formats
@@ -292,32 +264,18 @@ def make_plots(outdir: Path, idata, variables: list[str] | None = None) -> list[
     return files
 
 
-def plot_command(outdir: Path, variables: list[str] | None = None, profile: Path | None = None,
-                 quantities: list[str] | None = None) -> int:
-    """``globalfit plot OUTDIR [--vars ...] [--profile NPZ [--quantity ...]]`` on a finished or partial run;
-    with a profile map, also ``plots/compare_<quantity>`` (posterior beside profile)."""
-    from .report import build_idata, load_run_config
-
-    outdir = Path(outdir)
-    if not outdir.is_dir():
-        raise OutputError(f"{outdir}: no such run directory")
-    idata = build_idata(outdir)
-    files = make_plots(outdir, idata, variables)
-    if profile is not None:
-        from .profile import load_profile
-
-        res = load_profile(profile)
-        cfg = load_run_config(outdir)
-        if res.scenario != cfg.model.scenario:
-            raise InputError(f"--profile {profile}: scenario {res.scenario} differs from the run's {cfg.model.scenario}")
-        plt = _mpl()
-        for q in quantities or res.quantities:
-            if q not in res.quantities:
-                raise InputError(f"--quantity {q!r}: not in the profile map {profile} (it has {res.quantities})")
-            posterior_column(idata, cfg, q)  # clear error if the run lacks it
-            fig = compare_plot(idata, cfg, res, q)
-            files += _save(fig, outdir, f"compare_{q}", cfg.plots.formats)
-            plt.close(fig)
-    for f in files:
-        print(f)
-    return 0
+def compare_plots(outdir: Path, idata, profile: ProfileResult, quantities: list[str] | None = None) -> list[Path]:
+    """``plots/compare_<quantity>`` (the run's posterior plane beside the profile map) for each quantity of the map."""
+    cfg = load_run_config(outdir)
+    if profile.scenario != cfg.model.scenario:
+        raise InputError(f"--profile: scenario {profile.scenario} differs from the run's {cfg.model.scenario}")
+    plt = pyplot()
+    files: list[Path] = []
+    for q in quantities or profile.quantities:
+        if q not in profile.quantities:
+            raise InputError(f"--quantity {q!r}: not in the profile map (it has {profile.quantities})")
+        posterior_column(idata, cfg, q)  # clear error if the run lacks it
+        fig = compare_plot(idata, cfg, profile, q)
+        files += _save(fig, outdir, f"compare_{q}", cfg.plots.formats)
+        plt.close(fig)
+    return files

@@ -17,9 +17,14 @@ import numpy as np
 import yaml
 
 from . import _jax  # noqa: F401
+from .config import RunConfig, config_hash
+from .constants import constants
 from .errors import OutputError
+from .parametrisation import sites_for
+from .problem import LL_PREFIX
+from .rundir import load_chunks, read_progress, resolved_yaml, versions
 
-__all__ = ["load_run_config", "build_idata", "summarise", "format_report", "write_outputs", "summary_command", "RHAT_MAX", "ESS_MIN", "HDI_PROB"]
+__all__ = ["load_run_config", "build_idata", "summarise", "format_report", "write_outputs", "summary_report", "RHAT_MAX", "ESS_MIN", "HDI_PROB"]
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
@@ -35,8 +40,6 @@ def _az():
 
 def load_run_config(outdir: Path):
     """The resolved RunConfig stored in a run directory."""
-    from .config import RunConfig
-
     f = outdir / "config.resolved.yaml"
     if not outdir.is_dir():
         raise OutputError(f"{outdir}: no such run directory")
@@ -51,11 +54,6 @@ def sampled_names(cfg) -> list[str]:
 
 def build_idata(outdir: Path):
     """InferenceData from the chunks on disk (posterior, sample_stats, log_likelihood, attrs)."""
-    from .config import config_hash
-    from .constants import constants
-    from .engine import load_chunks, read_progress, resolved_yaml, versions
-    from .sampling import LL_PREFIX
-
     az = _az()
     outdir = Path(outdir)
     cfg = load_run_config(outdir)
@@ -103,8 +101,6 @@ def summarise(idata, cfg):
 
 def diagnostics_line(summary, idata, cfg) -> tuple[str, bool]:
     """One line: all clear, or a single WARNING naming the worst offenders."""
-    from .sampling import sites_for
-
     names = [info.site for info in sites_for(cfg).values()]
     names = [n for n in names if n in summary.index]
     n_div = int(np.asarray(idata.sample_stats["diverging"]).sum())
@@ -127,9 +123,6 @@ def diagnostics_line(summary, idata, cfg) -> tuple[str, bool]:
 
 
 def format_report(outdir: Path, idata, summary, cfg) -> str:
-    from .engine import read_progress
-    from .sampling import sites_for
-
     prog = read_progress(outdir)
     post = idata.posterior
     chains, draws = post.sizes["chain"], post.sizes["draw"]
@@ -174,7 +167,7 @@ def format_report(outdir: Path, idata, summary, cfg) -> str:
 
 
 def write_outputs(outdir: Path, idata, netcdf: bool = True) -> str:
-    """posterior.nc (optional), summary.csv, report.txt; prints and returns the report."""
+    """posterior.nc (optional), summary.csv, report.txt; returns the report."""
     cfg = load_run_config(outdir)
     if netcdf:
         tmp = outdir / "posterior.nc.tmp"
@@ -184,14 +177,11 @@ def write_outputs(outdir: Path, idata, netcdf: bool = True) -> str:
     summary.to_csv(outdir / "summary.csv")
     report = format_report(outdir, idata, summary, cfg)
     (outdir / "report.txt").write_text(report + "\n")
-    print(report)
     return report
 
 
-def summary_command(outdir: Path) -> int:
-    """``globalfit summary OUTDIR``: report of a finished or partial run (rewrites summary.csv, report.txt)."""
+def summary_report(outdir: Path) -> str:
+    """The report of a finished or partial run (rewrites summary.csv and report.txt, not posterior.nc)."""
     outdir = Path(outdir)
     load_run_config(outdir)
-    idata = build_idata(outdir)
-    write_outputs(outdir, idata, netcdf=False)
-    return 0
+    return write_outputs(outdir, build_idata(outdir), netcdf=False)

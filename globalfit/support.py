@@ -30,7 +30,9 @@ from . import _jax  # noqa: F401
 from .constants import constants
 from .couplings import kappa, psi_lepton_charge
 from .errors import ConfigError
-from .model import ModelOptions
+from .names import did_you_mean
+from .model import DERIVED_NAMES, DIFFERENCES, ModelOptions
+from .parameters import DEFAULTS, PARAM_NAMES
 from .scenarios import FLAVOURS, Scenario, get_scenario
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "M_H_LEP",
     "M_H_CMS",
     "cos_beta_from_r_H",
+    "complete_with_rh",
     "physical_point",
     "constraint_values",
     "in_support",
@@ -62,6 +65,19 @@ def cos_beta_from_r_H(r_H, M_Zp, g_Psi, g_l):
 def model_options(cfg) -> ModelOptions:
     """ModelOptions of a run config (Y_n, eps convention, flavours Psi mixes with)."""
     return ModelOptions(Y_n=cfg.model.Y_n, eps_convention=cfg.model.eps_convention, psi_flavours=cfg.model.psi_flavour_mask())
+
+
+def complete_with_rh(values: Mapping[str, object]) -> dict:
+    """Fill model defaults but keep the config-only entry ``r_H`` (it replaces cos_beta; Eq. 9 needs M_Zp, g_Psi, g_X)."""
+    r = values.get("r_H")
+    out = {k: values.get(k, DEFAULTS[k]) for k in PARAM_NAMES if k != "r_H"}
+    for k in values:
+        if k not in out and k != "r_H":
+            out[k] = values[k]  # unknown names fail in complete() with a message naming them
+    if r is not None:
+        out["r_H"] = r
+        out.pop("cos_beta", None)
+    return out
 
 
 def physical_point(values: Mapping[str, object], scenario: Scenario, options: ModelOptions) -> dict:
@@ -125,7 +141,6 @@ def check_config(cfg, where: str) -> None:
     Raises ConfigError naming the key and the bound: perturbativity of g_X, g_Psi, y_alpha; M_H above LEP
     (90 GeV) or CMS (275 GeV, when y_e or y_mu can be non-zero); Psi mixing only with flavours of equal charge.
     """
-    from .parameters import DEFAULTS
 
     specs = cfg.param_specs()
     sc = get_scenario(cfg.model.scenario)
@@ -175,21 +190,14 @@ def check_config(cfg, where: str) -> None:
 
 def check_plots(cfg, where: str) -> None:
     """plots.corner names must be recorded quantities; plots.plane_eps a derived eps (DERIVED_NAMES) or a difference
-    of :data:`globalfit.profile.DIFFERENCES` (e.g. eps_earth_tautau-mumu)."""
-    import difflib
-
-    from .model import DERIVED_NAMES
-    from .profile import DIFFERENCES
-
+    of :data:`globalfit.model.DIFFERENCES` (e.g. eps_earth_tautau-mumu)."""
     known = set(cfg.sampled()) | set(DERIVED_NAMES) | {"cos_beta"}
     for name in cfg.plots.corner or []:
         if name not in known:
-            hint = difflib.get_close_matches(name, sorted(known), n=1)
-            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+            extra = did_you_mean(name, sorted(known))
             raise ConfigError(f"{where}: plots.corner: unknown quantity {name!r}{extra}; use sampled parameters or derived names (`globalfit evaluate` lists them)")
     eps = cfg.plots.plane_eps
     if eps is not None and eps not in DIFFERENCES and (eps not in DERIVED_NAMES or "eps" not in eps):
         options = [d for d in DERIVED_NAMES if "eps" in d] + sorted(DIFFERENCES)
-        hint = difflib.get_close_matches(eps, options, n=1)
-        extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+        extra = did_you_mean(eps, options)
         raise ConfigError(f"{where}: plots.plane_eps: unknown NSI quantity {eps!r}{extra}; expected one of {options}")

@@ -15,14 +15,15 @@ Run configs enable likelihoods by name (``likelihoods: {name: {option: value}}``
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
+import json
 import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from globalfit.errors import ConfigError
+from globalfit.names import did_you_mean
 from globalfit.scenarios import Scenario, get_scenario
 
 __all__ = ["LikelihoodInfo", "Likelihood", "register", "registry", "build_likelihoods", "describe_all"]
@@ -55,6 +56,9 @@ class Likelihood:
 
 
 _REGISTRY: dict[str, LikelihoodInfo] = {}
+# built likelihoods by (name, scenario, options): a builder is a pure function of them and its data files, which are
+# part of the installed package, so one process builds each configuration once
+_BUILT: dict[tuple[str, str, str], "Likelihood"] = {}
 _LOADED = False
 
 
@@ -112,8 +116,7 @@ def build_likelihoods(config: Mapping[str, Mapping[str, Any] | None] | None, sce
     out = []
     for name, opts in config.items():
         if name not in reg:
-            hint = difflib.get_close_matches(name, list(reg), n=1)
-            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+            extra = did_you_mean(name, list(reg))
             raise ConfigError(f"{where}: likelihoods.{name}: unknown likelihood{extra}; `globalfit likelihoods` lists them")
         info = reg[name]
         if info.scenarios is not None and sc.name not in info.scenarios:
@@ -122,12 +125,14 @@ def build_likelihoods(config: Mapping[str, Mapping[str, Any] | None] | None, sce
         allowed = info.options()
         for k in opts:
             if k not in allowed:
-                hint = difflib.get_close_matches(k, list(allowed), n=1)
-                extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+                extra = did_you_mean(k, list(allowed))
                 raise ConfigError(f"{where}: likelihoods.{name}.{k}: unknown option{extra}; options are {sorted(allowed)}")
-        try:
-            fn = info.builder(sc, **opts)
-        except (ValueError, TypeError, KeyError) as exc:
-            raise ConfigError(f"{where}: likelihoods.{name}: {str(exc).strip(chr(39))}") from None
-        out.append(Likelihood(name, info, {**allowed, **opts}, fn))
+        key = (name, sc.name, json.dumps(opts, sort_keys=True, default=repr))
+        if key not in _BUILT:
+            try:
+                fn = info.builder(sc, **opts)
+            except (ValueError, TypeError, KeyError) as exc:
+                raise ConfigError(f"{where}: likelihoods.{name}: {str(exc).strip(chr(39))}") from None
+            _BUILT[key] = Likelihood(name, info, {**allowed, **opts}, fn)
+        out.append(_BUILT[key])
     return out

@@ -21,7 +21,7 @@ from globalfit.evidence import (
     sm_loglike,
     support_probability,
 )
-from likelihoods import build_likelihoods
+from globalfit.problem import load_problem
 
 # U(1)_B with (M_Zp, g_X) sampled and the rest fixed as in runs/quickstart.yaml; cosmology makes a sharp
 # low-mass edge, osc_lma a diagonal cut at large g_X / small M_Zp: a curved allowed region of ~1/2 the prior.
@@ -43,17 +43,16 @@ def _write(tmp_path: Path, name: str, data: dict) -> Path:
     return p
 
 
-def _cfg(tmp_path, data=TWO_D, name="two_d.yaml"):
-    cfg = load_config(_write(tmp_path, name, data))
-    return cfg, build_likelihoods(cfg.likelihoods, cfg.model.scenario)
+def _problem(tmp_path, data=TWO_D, name="two_d.yaml"):
+    return load_problem(_write(tmp_path, name, data))
 
 
 def test_support_probability():
     """Fixed Psi sector far from every support wall: P_s = 1; the full B prior loses part of its box to
     M_Psi > M_Zp and |kappa| < 1 (0 < P_s < 1)."""
-    quick = load_config(Path(__file__).resolve().parent.parent / "runs" / "quickstart.yaml")
+    quick = load_problem(Path(__file__).resolve().parent.parent / "runs" / "quickstart.yaml")
     assert support_probability(quick, draws=2000) == (0.0, 0.0)
-    full = load_config(Path(__file__).resolve().parent.parent / "runs" / "full_B.yaml")
+    full = load_problem(Path(__file__).resolve().parent.parent / "runs" / "full_B.yaml")
     lp, err = support_probability(full, draws=4000)
     assert -2.0 < lp < -0.05 and 0 < err < 0.05
 
@@ -87,9 +86,9 @@ def test_prior_overrides(tmp_path):
             apply_prior_overrides(cfg, [bad], "b.yaml")
 
 
-def _quadrature_log_z(cfg, lks, n=400):
+def _quadrature_log_z(problem, n=400):
     """ln of the midpoint-rule integral of exp(f) over the unit square (n x n nodes)."""
-    sites, f = log_factor_fn(cfg, lks)
+    sites, f = log_factor_fn(problem)
     assert sites == ["log10_M_Zp", "log10_g_X"]
     c = (np.arange(n) + 0.5) / n
     U = jnp.asarray(np.stack(np.meshgrid(c, c, indexing="ij"), -1).reshape(-1, 2))
@@ -109,7 +108,7 @@ def test_cli_evidence_matches_quadrature(tmp_path, capsys):
     (res,) = json.loads(out.read_text())["results"]
     assert res["config"] == str(a) and res["converged"] and math.isfinite(res["log_Z"]) and res["log_Z_err"] > 0
     assert res["log_P_support"] == 0.0 and res["sm_constant"] == 0.0
-    log_z_quad = _quadrature_log_z(*_cfg(tmp_path))
+    log_z_quad = _quadrature_log_z(_problem(tmp_path))
     assert -3.0 < log_z_quad < -0.1  # a real cut, not the whole prior and not nothing
     assert abs(res["log_Z"] - log_z_quad) < 3 * res["log_Z_err"] + 0.05, (res, log_z_quad)
     q = res["posterior_quantiles"]
@@ -120,10 +119,9 @@ def test_cli_evidence_matches_quadrature(tmp_path, capsys):
 
 
 def test_exclude_likelihoods(tmp_path):
-    from globalfit.evidence import exclude_likelihoods
-
-    cfg, lks = _cfg(tmp_path)
-    cfg2, lks2 = exclude_likelihoods(cfg, lks, ["osc_*"], "two_d.yaml")
-    assert [lk.name for lk in lks2] == ["cosmology"] and list(cfg2.likelihoods) == ["cosmology"]
-    with pytest.raises(InputError, match="--exclude 'nu_e_\\*': matches no likelihood of two_d.yaml"):
-        exclude_likelihoods(cfg, lks, ["nu_e_*"], "two_d.yaml")
+    problem = _problem(tmp_path)
+    kept = problem.without(["osc_*"])
+    assert kept.likelihood_names == ["cosmology"] and list(kept.cfg.likelihoods) == ["cosmology"]
+    assert sorted(problem.likelihood_names) == ["cosmology", "osc_lma"]  # the original is unchanged
+    with pytest.raises(InputError, match="--exclude 'nu_e_\\*': matches no likelihood of .*two_d.yaml"):
+        problem.without(["nu_e_*"])

@@ -12,18 +12,10 @@ import numpy as np
 import pytest
 
 from globalfit.errors import InputError
-from globalfit.model import observables
-from globalfit.parameters import complete
-from globalfit.profile import (
-    FEAS_TOL,
-    THRESHOLDS,
-    oscillation_bounds,
-    profile_command,
-    profile_map,
-)
-from globalfit.sampling import complete_with_rh
-from globalfit.scenarios import get_scenario
-from globalfit.support import in_support, model_options, physical_point
+from globalfit.cli import main
+from globalfit.plane import oscillation_bounds
+from globalfit.problem import load_problem
+from globalfit.profile import FEAS_TOL, THRESHOLDS, profile_map
 
 REPO = Path(__file__).resolve().parent.parent
 FAST = {"grid": 3, "starts": 2, "steps": 60, "g_range": (1e-7, 1e-3)}
@@ -32,11 +24,9 @@ ALLOWED = THRESHOLDS[0]  # 2.71
 
 @functools.cache
 def _map(name: str, M_range: tuple):
-    from globalfit.engine import _prepare
-
-    cfg, lks = _prepare(REPO / "runs" / name)
-    quantities = ("eps_earth_ee", "eps_earth_tautau") if cfg.model.scenario == "B-L" else ("eps_earth_ee",)
-    return cfg, lks, profile_map(cfg, lks, quantity=quantities, M_range=M_range, **FAST)
+    problem = load_problem(REPO / "runs" / name)
+    quantities = ("eps_earth_ee", "eps_earth_tautau") if problem.scenario.name == "B-L" else ("eps_earth_ee",)
+    return problem.cfg, problem, profile_map(problem, quantity=quantities, M_range=M_range, **FAST)
 
 
 def _B():
@@ -47,13 +37,12 @@ def _BmL():
     return _map("paper2016_BmL.yaml", (1e-2, 1.0))
 
 
-def _chi2_at(cfg, lks, values):
+def _chi2_at(cfg, problem, values):
     """-2 ln L of every configured likelihood, the observables and the support flag at a config-space point."""
-    opts = model_options(cfg)
-    sc = get_scenario(cfg.model.scenario)
-    p = complete(physical_point(complete_with_rh(values), sc, opts))
-    obs = observables(p, sc, opts)
-    return {lk.name: -2.0 * float(lk.loglike(obs, p)) for lk in lks}, obs, bool(in_support(p, sc, opts, include_r_H=False))
+    p = problem.physical(values)
+    obs = problem.observables(p)
+    chi2 = {k: -2.0 * float(v) for k, v in problem.loglike_terms(p, obs).items()}
+    return chi2, obs, bool(np.isfinite(problem.log_support(p)))
 
 
 def test_profile_finite_nonpositive_and_cosmology():
@@ -104,7 +93,8 @@ def test_fig6_b_minus_l_only_eps_tautau_large():
 
 
 def test_profile_command_writes_map_and_figure(tmp_path, capsys):
-    assert profile_command(REPO / "runs" / "paper2016_B.yaml", tmp_path, grid=3, quantity="eps_earth_ee", starts=2, steps=60) == 0
+    args = ["profile", str(REPO / "runs" / "paper2016_B.yaml"), "--out", str(tmp_path), "--grid", "3", "--starts", "2", "--steps", "60"]
+    assert main(args) == 0
     for name in ("profile.npz", "profile_eps_earth_ee.pdf", "profile_eps_earth_ee.png"):
         assert (tmp_path / name).stat().st_size > 0
     with np.load(tmp_path / "profile.npz") as z:
@@ -133,7 +123,7 @@ def test_profile_roundtrip_and_side_by_side_plot(tmp_path):
     import arviz as az
 
     from globalfit.plots import compare_plot
-    from globalfit.profile import load_profile
+    from globalfit.profile_result import load_profile
 
     cfg, _, r = _B()
     back = load_profile(r.save(tmp_path / "profile.npz"))

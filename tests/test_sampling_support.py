@@ -6,7 +6,8 @@ import yaml
 from numpyro.infer import MCMC, NUTS
 
 from globalfit.config import RunConfig
-from globalfit.sampling import build_model, psi_above_zp, sites_for
+from globalfit.parametrisation import psi_above_zp, sites_for
+from globalfit.problem import problem_from_config
 
 
 def _cfg(psi_max=100.0):
@@ -30,8 +31,7 @@ def test_active_only_when_the_psi_range_extends_above_every_M_Zp():
 
 def test_prior_is_the_truncated_prior():
     """Uniform on {x in [-3, 0], y in [-3, 2], y > x} (x, y = log10 M_Zp, log10 M_Psi): E[x] = -18/10.5."""
-    spec = build_model(_cfg(), [])
-    mcmc = NUTS(spec.model)
+    mcmc = NUTS(problem_from_config(_cfg(), "test").numpyro_model())
     run = MCMC(mcmc, num_warmup=500, num_samples=4000, num_chains=1, progress_bar=False)
     run.run(jax.random.PRNGKey(0))
     s = run.get_samples()

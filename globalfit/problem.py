@@ -1,0 +1,319 @@
+"""One fit problem: a run config turned, once, into the log-density every command consumes.
+
+:func:`load_problem` reads a run config, checks it (:func:`globalfit.support.check_config`), builds its likelihoods
+and its parametrisation (:mod:`globalfit.parametrisation`). The resulting :class:`FitProblem` is what NUTS
+(:mod:`globalfit.sampling`), the profile likelihood (:mod:`globalfit.profile`), nested sampling
+(:mod:`globalfit.evidence`), the dry run, ``evaluate``, the benchmark and the report use; none of them rebuilds any
+part of it.
+
+Coordinates. ``z`` is a point in *site space*: one value per sample site (``log10_M_Zp``, ``u_M_Psi``, ...; see
+:attr:`FitProblem.site_names`), either a mapping ``site -> value`` or an array whose last axis runs over the sites
+in that order. The log-density on site space is
+
+    ln p(z) = sum_sites ln pi_site(z_site) + ln f_Psi(z) + ln 1_support(x(z)) + sum_likelihoods ln L_i(x(z)),
+
+with f_Psi the M_Psi > M_Zp prior factor (:func:`globalfit.parametrisation.psi_above_zp`) and x(z) the complete
+physical point (:meth:`FitProblem.point`: r_H -> cos beta by Eq. 9 of arXiv:1607.07616, defaults filled). While
+sampling each ln L_i passes through :func:`likelihoods.stats.soften_tail` (``sampler.soften_chi2``); the terms
+recorded (:meth:`FitProblem.loglike_terms`) are exact.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpyro
+
+from . import _jax  # noqa: F401
+from .config import ParamSpec, RunConfig, load_config
+from .errors import InputError
+from .evaluate import evaluate_point
+from .model import DERIVED_NAMES, ModelOptions, observables
+from .parameters import DEFAULTS, complete
+from .parametrisation import SiteInfo, m_psi_from_u, prior_centre, psi_above_zp, site_bounds, sites_for, u_from_m_psi
+from .scenarios import Scenario, get_scenario
+from .support import check_config, check_plots, complete_with_rh, log_support, model_options, physical_point
+from likelihoods import Likelihood, build_likelihoods
+from likelihoods.stats import soften_tail
+
+numpyro.enable_x64()
+
+__all__ = ["LL_PREFIX", "FitProblem", "load_problem", "problem_from_config", "split_likelihoods"]
+
+LL_PREFIX = "lnL__"
+_START_MARGIN = 1e-6  # a start on a bounded site's edge is moved this fraction of the range inside
+
+
+def split_likelihoods(lks: Iterable[Likelihood], patterns: Iterable[str], where: str = "the config",
+                      optional: Iterable[str] = ()) -> tuple[list[Likelihood], list[Likelihood]]:
+    """(included, excluded) likelihoods; ``patterns`` holds names or fnmatch patterns. A pattern that matches no
+    likelihood is an error naming ``where`` (except those in ``optional``)."""
+    lks, patterns, optional = list(lks), list(patterns), set(optional)
+    names = [lk.name for lk in lks]
+    for pat in patterns:
+        if pat not in optional and not any(fnmatch.fnmatchcase(n, pat) for n in names):
+            raise InputError(f"--exclude {pat!r}: matches no likelihood of {where} ({', '.join(names)})")
+    out = [lk for lk in lks if any(fnmatch.fnmatchcase(lk.name, p) for p in patterns)]
+    return [lk for lk in lks if lk not in out], out
+
+
+@dataclass(frozen=True)
+class FitProblem:
+    """A run config as a posterior: scenario, model options, likelihoods and parametrisation (see the module docstring).
+
+    Build it with :func:`load_problem` (from a file) or :func:`problem_from_config`.
+    """
+
+    cfg: RunConfig
+    where: str  # the config file (for messages)
+    scenario: Scenario
+    options: ModelOptions
+    likelihoods: tuple[Likelihood, ...]
+    sites: dict[str, SiteInfo] = field(repr=False)  # sampled parameter -> its sample site
+    soften: float | None = None  # sampler.soften_chi2 (None: exact likelihoods in the density)
+
+    # --- the parametrisation -------------------------------------------------------------------------------
+    @property
+    def fixed(self) -> dict[str, float]:
+        return self.cfg.fixed_values()
+
+    @property
+    def sampled_names(self) -> list[str]:
+        """Sampled parameters (config names; ``r_H`` where it replaces cos_beta)."""
+        return list(self.sites)
+
+    @property
+    def site_names(self) -> list[str]:
+        """Sample sites in the order of the last axis of an array ``z``."""
+        return [self.sites[n].site for n in self._site_order]
+
+    @property
+    def _site_order(self) -> list[str]:
+        names = [n for n in self.sites if not (n == "M_Psi" and self.psi_spec is not None)]
+        return names + (["M_Psi"] if self.psi_spec is not None else [])
+
+    @property
+    def psi_spec(self) -> ParamSpec | None:
+        """The M_Psi prior when M_Psi > M_Zp is built into the parametrisation (``u_M_Psi``), else None."""
+        return self.cfg.sampled()["M_Psi"] if psi_above_zp(self.cfg) else None
+
+    @property
+    def r_h_parametrised(self) -> bool:
+        return "r_H" in self.sites or "r_H" in self.fixed
+
+    @property
+    def constrained(self) -> bool:
+        return self.cfg.model.constraints != "none"
+
+    @property
+    def likelihood_names(self) -> list[str]:
+        return [lk.name for lk in self.likelihoods]
+
+    @property
+    def derived_names(self) -> list[str]:
+        """Derived quantities recorded with every draw (those not already sampled)."""
+        extra = {"cos_beta"} if self.r_h_parametrised else set()
+        return [d for d in DERIVED_NAMES if d not in self.sites and d not in extra]
+
+    @property
+    def recorded(self) -> list[str]:
+        """Everything a draw records: sampled parameters, cos_beta when derived from r_H, derived quantities."""
+        return self.sampled_names + (["cos_beta"] if self.r_h_parametrised else []) + self.derived_names
+
+    # --- points ---------------------------------------------------------------------------------------------
+    def start(self) -> dict[str, float]:
+        """The start point in config values: fixed values, then each sampled parameter's ``ref`` (else its prior
+        centre, :func:`globalfit.parametrisation.prior_centre`). May hold ``r_H`` (see :meth:`physical`)."""
+        out = dict(self.fixed)
+        for k, s in self.cfg.sampled().items():
+            out[k] = s.ref if s.ref is not None else prior_centre(s)
+        return out
+
+    def start_sites(self, refs_only: bool = False) -> dict[str, float]:
+        """:meth:`start` in site space (bounded sites moved inside their edges); ``refs_only``: only the sites
+        whose parameter has a ``ref`` (NUTS draws the others at random)."""
+        start, specs = self.start(), self.cfg.sampled()
+        out: dict[str, float] = {}
+        for name, info in self.sites.items():
+            if refs_only and specs[name].ref is None:
+                continue
+            if info.site == "u_M_Psi":
+                out[info.site] = float(u_from_m_psi(start[name], start.get("M_Zp", DEFAULTS["M_Zp"]), specs[name]))
+                continue
+            z = info.to_site(start[name])
+            lo, hi = site_bounds(info)
+            if math.isfinite(lo) and math.isfinite(hi):  # a start on the bound maps to -inf/inf unconstrained
+                eps = _START_MARGIN * (hi - lo)
+                z = min(max(z, lo + eps), hi - eps)
+            out[info.site] = float(z)
+        return out
+
+    def as_sites(self, z) -> dict[str, Any]:
+        """``z`` as a mapping site -> value (an array's last axis runs over :attr:`site_names`)."""
+        if isinstance(z, Mapping):
+            return dict(z)
+        z = jnp.asarray(z)
+        return {s: z[..., i] for i, s in enumerate(self.site_names)}
+
+    def values(self, z, override: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
+        """(config values, ln f_Psi) at site point ``z``: fixed values, then each sampled parameter from its site,
+        ``override`` replacing any of them (before M_Psi is placed above M_Zp). ``r_H`` is kept."""
+        zs, override = self.as_sites(z), dict(override or {})
+        vals: dict[str, Any] = dict(self.fixed)
+        for name in self._site_order:
+            info = self.sites[name]
+            if info.site != "u_M_Psi" and name not in override:
+                vals[name] = info.to_value(zs[info.site])
+        vals.update(override)
+        log_f = jnp.asarray(0.0)
+        if self.psi_spec is not None:
+            vals["M_Psi"], log_f = m_psi_from_u(zs["u_M_Psi"], vals.get("M_Zp", DEFAULTS["M_Zp"]), self.psi_spec)
+        return vals, log_f
+
+    def physical(self, values: Mapping[str, Any]) -> dict[str, jnp.ndarray]:
+        """The complete physical point of config values: r_H -> cos beta (Eq. 9), defaults for unset parameters."""
+        return complete(physical_point(complete_with_rh(values), self.scenario, self.options))
+
+    def point(self, z) -> dict[str, jnp.ndarray]:
+        """The complete physical point at site point ``z``."""
+        return self.physical(self.values(z)[0])
+
+    # --- the density ----------------------------------------------------------------------------------------
+    def observables(self, p: Mapping[str, Any]) -> dict:
+        return observables(p, self.scenario, self.options)
+
+    def loglike_terms(self, p: Mapping[str, Any], obs: Mapping[str, Any] | None = None) -> dict[str, jnp.ndarray]:
+        """Exact ln L of every likelihood at the physical point ``p`` (``obs``: its observables, if at hand)."""
+        obs = self.observables(p) if obs is None else obs
+        return {lk.name: lk.loglike(obs, p) for lk in self.likelihoods}
+
+    def log_support(self, p: Mapping[str, Any]) -> jnp.ndarray:
+        """0 inside the physical support, -inf outside (Eq. 9 skipped where r_H builds it in); 0 without constraints."""
+        if not self.constrained:
+            return jnp.asarray(0.0)
+        return log_support(p, self.scenario, self.options, include_r_H=not self.r_h_parametrised)
+
+    def log_prior(self, z) -> jnp.ndarray:
+        """ln of the prior density on site space, including the M_Psi > M_Zp factor (-inf outside the prior box)."""
+        zs = self.as_sites(z)
+        total = self.values(zs)[1]
+        for name in self._site_order:
+            info = self.sites[name]
+            d, x = info.distribution, zs[info.site]
+            inside = d.support(x)
+            safe = jnp.where(inside, x, _interior(info, d))
+            total = total + jnp.where(inside, d.log_prob(safe), -jnp.inf)
+        return total
+
+    def soften_term(self, ll):
+        return ll if self.soften is None else soften_tail(ll, self.soften)
+
+    def _log_density_one(self, z):
+        p = self.point(z)
+        lp = self.log_prior(z) + self.log_support(p)
+        for ll in self.loglike_terms(p).values():
+            lp = lp + self.soften_term(ll)
+        return lp
+
+    def log_density(self, z) -> jnp.ndarray:
+        """ln p(z) of the module docstring; pure, jit/grad-able; batched over any leading axes of an array ``z``."""
+        if isinstance(z, Mapping):
+            return self._log_density_one(z)
+        z = jnp.asarray(z, dtype=jnp.float64)
+        fn = self._log_density_one
+        for _ in range(z.ndim - 1):
+            fn = jax.vmap(fn)
+        return fn(z)
+
+    def numpyro_model(self) -> Callable[[], None]:
+        """The numpyro model of the problem: the same density as :meth:`log_density`, each likelihood a factor
+        ``loglike_<name>`` (softened) and a deterministic ``lnL__<name>`` (exact); every recorded quantity a site."""
+        psi = self.psi_spec
+        derived = self.derived_names
+
+        def model():
+            zs = {}
+            for name in self._site_order:
+                info = self.sites[name]
+                zs[info.site] = numpyro.sample(info.site, info.distribution)
+            values, log_f = self.values(zs)
+            for name in self._site_order:
+                if self.sites[name].site != name:
+                    numpyro.deterministic(name, values[name])
+            if psi is not None:
+                numpyro.factor("prior_M_Psi_above_M_Zp", log_f)
+            p = self.physical(values)
+            if self.r_h_parametrised:
+                numpyro.deterministic("cos_beta", p["cos_beta"])
+            obs = self.observables(p)
+            for d in derived:
+                numpyro.deterministic(d, obs[d])
+            if self.constrained:
+                numpyro.factor("support", self.log_support(p))
+            for name, ll in self.loglike_terms(p, obs).items():
+                numpyro.deterministic(LL_PREFIX + name, ll)
+                numpyro.factor(f"loglike_{name}", self.soften_term(ll))
+
+        return model
+
+    # --- variants -------------------------------------------------------------------------------------------
+    def without(self, patterns: Iterable[str], optional: Iterable[str] = ()) -> "FitProblem":
+        """The problem without the likelihoods matching any name or fnmatch pattern (a pattern matching nothing is an
+        error, except those in ``optional``); the config's ``likelihoods`` block follows."""
+        keep, _ = split_likelihoods(self.likelihoods, patterns, self.where, optional)
+        return self.with_likelihoods(keep)
+
+    def with_likelihoods(self, lks: Iterable[Likelihood]) -> "FitProblem":
+        lks = tuple(lks)
+        names = {lk.name for lk in lks}
+        cfg = self.cfg.model_copy(update={"likelihoods": {k: v for k, v in self.cfg.likelihoods.items() if k in names}})
+        return replace(self, cfg=cfg, likelihoods=lks)
+
+    def exact(self) -> "FitProblem":
+        """The problem with exact likelihoods in the density (no ``soften_chi2``: evidence, reported values)."""
+        cfg = self.cfg.model_copy(update={"sampler": self.cfg.sampler.model_copy(update={"soften_chi2": None})})
+        return replace(self, cfg=cfg, soften=None)
+
+    def with_config(self, cfg: RunConfig) -> "FitProblem":
+        """The same likelihoods under another config of the same model (e.g. prior overrides); re-checked."""
+        check_config(cfg, self.where)
+        return replace(self, cfg=cfg, sites=sites_for(cfg), soften=cfg.sampler.soften_chi2)
+
+    def evaluate(self, values: Mapping[str, float] | None = None) -> dict:
+        """Every derived observable and each likelihood's ln L at config values (default: :meth:`start`);
+        see :func:`globalfit.evaluate.evaluate_point`."""
+        return evaluate_point(self.start() if values is None else values, self.scenario.name, self.options, list(self.likelihoods))
+
+
+def _interior(info: SiteInfo, d) -> float:
+    """A point inside a site's support (where log_prob is evaluated for points outside, then masked)."""
+    lo, hi = site_bounds(info)
+    if math.isfinite(lo) and math.isfinite(hi):
+        return 0.5 * (lo + hi)
+    if math.isfinite(lo):
+        return lo + 1.0
+    if math.isfinite(hi):
+        return hi - 1.0
+    return 0.0
+
+
+def problem_from_config(cfg: RunConfig, where: str, likelihoods: Iterable[Likelihood] | None = None) -> FitProblem:
+    """The :class:`FitProblem` of a validated config (``likelihoods``: already built ones, else from ``cfg``)."""
+    check_config(cfg, where)
+    check_plots(cfg, where)
+    scenario = get_scenario(cfg.model.scenario)
+    lks = tuple(build_likelihoods(cfg.likelihoods, scenario, where=where) if likelihoods is None else likelihoods)
+    return FitProblem(cfg=cfg, where=where, scenario=scenario, options=model_options(cfg), likelihoods=lks,
+                      sites=sites_for(cfg), soften=cfg.sampler.soften_chi2)
+
+
+def load_problem(path: str | Path) -> FitProblem:
+    """Read, validate and build the fit problem of a run config file (errors: one-line ConfigError)."""
+    path = Path(path)
+    return problem_from_config(load_config(path), str(path))

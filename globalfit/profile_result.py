@@ -1,0 +1,118 @@
+"""The result of a profile-likelihood map (:mod:`globalfit.profile`) and its file format (``profile.npz``)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["THRESHOLDS", "ProfileResult", "load_profile"]
+
+THRESHOLDS = (2.71, 5.99)  # -2 Delta ln L: 90 % CL (1 dof, the paper's "allowed") and 95 % CL (2 dof)
+
+
+@dataclass
+class ProfileResult:
+    """A profile map. Arrays are indexed ``[i_g, i_M]`` (g_X rows, M_Zp columns); ``q_max``/``q_min`` are
+    ``[i_quantity, i_threshold, i_g, i_M]``."""
+
+    log10_M: np.ndarray
+    log10_g: np.ndarray
+    lnL: np.ndarray  # profile of the included likelihoods
+    lnL_ref: float
+    quantities: list[str]
+    thresholds: tuple[float, ...]
+    q_max: np.ndarray
+    q_min: np.ndarray
+    included: list[str]
+    excluded: list[str]
+    scenario: str
+    best: dict[str, np.ndarray] = field(default_factory=dict)  # nuisance values at the profile optimum
+    at_max: dict[str, np.ndarray] = field(default_factory=dict)  # nuisance values where q_max is reached, [i_q, i_t, i_g, i_M]
+    at_min: dict[str, np.ndarray] = field(default_factory=dict)
+    seconds: float = 0.0
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def chi2(self) -> np.ndarray:
+        """-2 [lnL_prof - lnL_ref] on the grid."""
+        return -2.0 * (self.lnL - self.lnL_ref)
+
+    def allowed(self, threshold: float = THRESHOLDS[0]) -> np.ndarray:
+        return self.chi2 <= threshold
+
+    def _t(self, threshold: float) -> int:
+        for i, t in enumerate(self.thresholds):
+            if math.isclose(t, threshold):
+                return i
+        raise InputError(f"threshold {threshold} not computed; available: {list(self.thresholds)}")
+
+    def _q(self, quantity: str | None) -> int:
+        if quantity is None:
+            return 0
+        if quantity not in self.quantities:
+            raise InputError(f"quantity {quantity!r} not computed; available: {self.quantities}")
+        return self.quantities.index(quantity)
+
+    def extremes(self, quantity: str | None = None, threshold: float = THRESHOLDS[0]) -> tuple[np.ndarray, np.ndarray]:
+        """(q_min, q_max) maps of one quantity at one threshold."""
+        i, t = self._q(quantity), self._t(threshold)
+        return self.q_min[i, t], self.q_max[i, t]
+
+    def reach(self, quantity: str | None = None, threshold: float = THRESHOLDS[0]) -> np.ndarray:
+        """max |q| reachable, max(|q_max|, |q_min|) (NaN where infeasible)."""
+        lo, hi = self.extremes(quantity, threshold)
+        with np.errstate(invalid="ignore"):
+            return np.fmax(np.abs(hi), np.abs(lo))
+
+    def point(self, i_g: int, i_M: int, where: str = "best", quantity: str | None = None, threshold: float = THRESHOLDS[0]) -> dict[str, float]:
+        """The parameter point (config values, r_H kept) at grid node (i_g, i_M): the profile optimum (``best``) or
+        where q_max / q_min is reached (``max`` / ``min``)."""
+        if where == "best":
+            vals = {k: float(v[i_g, i_M]) for k, v in self.best.items()}
+        else:
+            src = self.at_max if where == "max" else self.at_min
+            iq, it = self._q(quantity), self._t(threshold)
+            vals = {k: float(v[iq, it, i_g, i_M]) for k, v in src.items()}
+        return dict(self.settings.get("fixed", {}), M_Zp=self.settings["sign_M"] * 10.0 ** self.log10_M[i_M],
+                    g_X=self.settings["sign_g"] * 10.0 ** self.log10_g[i_g], **vals)
+
+    def index(self, M_Zp: float, g_X: float) -> tuple[int, int]:
+        """Grid indices ``(i_g, i_M)`` of the point nearest to (M_Zp, g_X) in log space."""
+        return int(np.argmin(np.abs(self.log10_g - math.log10(g_X)))), int(np.argmin(np.abs(self.log10_M - math.log10(M_Zp))))
+
+    def save(self, path: Path) -> Path:
+        arrays = {"log10_M": self.log10_M, "log10_g": self.log10_g, "lnL": self.lnL, "chi2": self.chi2, "q_max": self.q_max, "q_min": self.q_min,
+                      "thresholds": np.asarray(self.thresholds)}
+        for prefix, d in (("best", self.best), ("at_max", self.at_max), ("at_min", self.at_min)):
+            arrays.update({f"{prefix}:{k}": v for k, v in d.items()})
+        meta = {"quantities": self.quantities, "lnL_ref": self.lnL_ref, "included": self.included, "excluded": self.excluded,
+                    "scenario": self.scenario, "seconds": self.seconds, "settings": self.settings}
+        np.savez(path, meta=np.asarray(json.dumps(meta)), **arrays)
+        return path
+
+
+def load_profile(path: Path) -> ProfileResult:
+    """Read a ``profile.npz`` written by :meth:`ProfileResult.save`."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such profile file (written by `globalfit profile` as <out>/profile.npz)")
+    with np.load(path, allow_pickle=False) as z:
+        if "meta" not in z:
+            raise InputError(f"{path}: not a globalfit profile file (no 'meta' entry)")
+        meta = json.loads(str(z["meta"]))
+        groups: dict[str, dict] = {"best": {}, "at_max": {}, "at_min": {}}
+        for key in z.files:
+            prefix, sep, name = key.partition(":")
+            if sep and prefix in groups:
+                groups[prefix][name] = z[key]
+        return ProfileResult(
+            log10_M=z["log10_M"], log10_g=z["log10_g"], lnL=z["lnL"], lnL_ref=meta["lnL_ref"], quantities=meta["quantities"],
+            thresholds=tuple(float(t) for t in z["thresholds"]), q_max=z["q_max"], q_min=z["q_min"], included=meta["included"],
+            excluded=meta["excluded"], scenario=meta["scenario"], best=groups["best"], at_max=groups["at_max"],
+            at_min=groups["at_min"], seconds=meta["seconds"], settings=meta["settings"])
