@@ -10,10 +10,10 @@ import pytest
 from globalfit.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIGS = sorted((ROOT / "runs").glob("*.yaml"))
+CONFIGS = sorted((ROOT / "runs").rglob("*.yaml"))
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
+@pytest.mark.parametrize("config", CONFIGS, ids=[str(c.relative_to(ROOT / "runs")) for c in CONFIGS])
 def test_evaluate_and_dry_run(config, capsys):
     assert main(["evaluate", str(config), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
