@@ -121,11 +121,6 @@ class FitProblem:
         extra = {"cos_beta"} if self.r_h_parametrised else set()
         return [d for d in DERIVED_NAMES if d not in self.sites and d not in extra]
 
-    @property
-    def recorded(self) -> list[str]:
-        """Everything a draw records: sampled parameters, cos_beta when derived from r_H, derived quantities."""
-        return self.sampled_names + (["cos_beta"] if self.r_h_parametrised else []) + self.derived_names
-
     # --- points ---------------------------------------------------------------------------------------------
     def start(self) -> dict[str, float]:
         """The start point in config values: fixed values, then each sampled parameter's ``ref`` (else its prior
