@@ -22,7 +22,7 @@ from numpyro.infer import MCMC, init_to_value
 from numpyro.infer.util import initialize_model
 
 from globalfit.problem import load_problem
-from globalfit.sampling import nuts_kernel
+from globalfit.inference.nuts import nuts_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 

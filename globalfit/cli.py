@@ -15,21 +15,21 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _jax  # noqa: F401
-from .engine import dry_run_text, run_fit
-from .errors import GlobalfitError, InputError
-from .evaluate import evaluate_point, format_table
-from .evidence import evidence, format_evidence, write_evidence
-from .model import ModelOptions
-from .names import did_you_mean
-from .parameters import PARAMETERS
-from .plane import save_profile_figures
-from .plots import compare_plots, make_plots
-from .problem import FitProblem, load_problem
-from .profile import profile_map
-from .profile_result import load_profile
-from .report import build_idata, summary_report
-from .scenarios import SCENARIOS, get_scenario
+from globalfit import _jax  # noqa: F401
+from globalfit.engine import dry_run_text, run_fit
+from globalfit.errors import GlobalfitError, InputError
+from globalfit.problem.evaluate import evaluate_point, format_table
+from globalfit.inference.evidence import evidence, format_evidence, write_evidence
+from globalfit.physics.model import ModelOptions
+from globalfit.names import did_you_mean
+from globalfit.physics.parameters import PARAMETERS
+from globalfit.outputs.plane import save_profile_figures
+from globalfit.outputs.plots import compare_plots, make_plots
+from globalfit.problem import FitProblem, load_problem
+from globalfit.inference.profile import profile_map
+from globalfit.outputs.profile_result import load_profile
+from globalfit.outputs.report import build_idata, summary_report
+from globalfit.physics.scenarios import SCENARIOS, get_scenario
 from likelihoods import build_likelihoods, describe_all, registry
 
 __all__ = ["main"]
@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=_cmd_profile)
 
     en = sub.add_parser("evidence", help="Bayesian evidence by nested sampling; Bayes factors against the first config")
-    en.add_argument("configs", nargs="+", help="run configs (same data: see `globalfit.evidence`)")
+    en.add_argument("configs", nargs="+", help="run configs (same data: see `globalfit.inference.evidence`)")
     en.add_argument("--out", help="write the results as JSON to this new file")
     en.add_argument("--prior", action="append", metavar="NAME.FIELD=VALUE", help="prior override for every config, e.g. g_X.min=1e-10 (repeatable)")
     en.add_argument("--exclude", nargs="+", metavar="PATTERN", help="leave out likelihoods (names or fnmatch patterns, e.g. 'osc_*')")

@@ -1,10 +1,10 @@
 """``globalfit run CONFIG``: fit problem -> NUTS -> chunked draws on disk -> ArviZ outputs, report, plots.
 
-The stages live in their layers: the problem (:mod:`globalfit.problem`), the sampler (:mod:`globalfit.sampling`),
-the run directory (:mod:`globalfit.rundir`: layout, resume, atomic writes), the outputs (:mod:`globalfit.report`,
-:mod:`globalfit.plots`). This module strings them together and returns text; the CLI prints it.
+The stages live in their layers: the problem (:mod:`globalfit.problem.fitproblem`), the sampler (:mod:`globalfit.inference.nuts`),
+the run directory (:mod:`globalfit.outputs.rundir`: layout, resume, atomic writes), the outputs (:mod:`globalfit.outputs.report`,
+:mod:`globalfit.outputs.plots`). This module strings them together and returns text; the CLI prints it.
 
-``--resume`` reloads the chain state and continues, only if :func:`globalfit.config.config_hash` is unchanged
+``--resume`` reloads the chain state and continues, only if :func:`globalfit.problem.config.config_hash` is unchanged
 (``sampler.draws`` may grow); an existing directory is never overwritten without ``--force``.
 """
 
@@ -13,14 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from . import _jax  # noqa: F401
-from .config import config_hash
-from .plots import make_plots
-from .problem import FitProblem, load_problem
-from .report import build_idata, write_outputs
-from .rundir import prepare_run_dir, resolved_yaml, write_progress
-from .sampling import sample_run
-from .support import constraint_values
+from globalfit import _jax  # noqa: F401
+from globalfit.problem.config import config_hash
+from globalfit.outputs.plots import make_plots
+from globalfit.problem import FitProblem, load_problem
+from globalfit.outputs.report import build_idata, write_outputs
+from globalfit.outputs.rundir import prepare_run_dir, resolved_yaml, write_progress
+from globalfit.inference.nuts import sample_run
+from globalfit.problem.support import constraint_values
 
 __all__ = ["run_fit", "dry_run_text"]
 

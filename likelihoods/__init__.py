@@ -6,7 +6,7 @@ flavio/Cobaya. Each module
 * says in its docstring how the likelihood is built and which approximations it makes;
 * registers one or more builders with :func:`register`. A builder takes the scenario and its options
   (keyword arguments with defaults: the options a run config may set) and returns a pure JAX function
-  ``loglike(obs, p) -> scalar`` of the model observables (:func:`globalfit.model.observables`) and the
+  ``loglike(obs, p) -> scalar`` of the model observables (:func:`globalfit.physics.model.observables`) and the
   parameter point. Statistical conventions: :mod:`likelihoods.stats`.
 
 Run configs enable likelihoods by name (``likelihoods: {name: {option: value}}``);
@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping
 
 from globalfit.errors import ConfigError
 from globalfit.names import did_you_mean
-from globalfit.scenarios import Scenario, get_scenario
+from globalfit.physics.scenarios import Scenario, get_scenario
 
 __all__ = ["LikelihoodInfo", "Likelihood", "register", "registry", "build_likelihoods", "describe_all"]
 

@@ -6,7 +6,7 @@ import functools
 import warnings
 from dataclasses import dataclass
 
-from globalfit.constants import pdg_api
+from globalfit.physics.constants import pdg_api
 
 __all__ = ["PdgLimit", "pdg_limit", "limit_from_options"]
 

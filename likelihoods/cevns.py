@@ -1,7 +1,7 @@
 """Coherent elastic neutrino-nucleus scattering (CEvNS) with a light Z': COHERENT CsI and LAr, solar 8B in XENONnT
 and PandaX-4T.
 
-**Prediction.** Every rate is computed from the CEvNS cross section of :mod:`globalfit.scattering` (PHYSICS.md §7,
+**Prediction.** Every rate is computed from the CEvNS cross section of :mod:`globalfit.physics.scattering` (PHYSICS.md §7,
 Helm form factor) with the q^2-dependent eps^q_ab(q^2) = G_ab g_q / (sqrt2 G_F (q^2 + M_Zp^2)), q^2 = 2 m_N T,
 g_u = g_d = g_X b/3, folded with the source spectrum over the detector's recoil window. Each experiment is a
 **single bin**: the likelihood uses the ratio r = R_model/R_SM of flux-averaged rates above the recoil threshold (spectral
@@ -35,9 +35,9 @@ Threshold 0.5 keV [P] read as nuclear-recoil energy (option ``threshold_keVnr``;
 best-fit flux 8.4e6 [P]. s_SM per channel = best-fit signal x Phi_SNO/8.4e6 (conversion), same count likelihood per channel,
 channels added (independent data; the common flux nuisance is treated per channel, an approximation).
 
-The 8B flavour mixture at Earth uses the adiabatic-MSW P_ee(E) (:func:`globalfit.scattering.p_ee_adiabatic`, PDG mixing,
+The 8B flavour mixture at Earth uses the adiabatic-MSW P_ee(E) (:func:`globalfit.physics.scattering.p_ee_adiabatic`, PDG mixing,
 8B production density 100 N_A cm^-3: approximate solar-core value, **UNVERIFIED**), split nu_mu : nu_tau = c23^2 : s23^2;
-the 8B spectrum is the analytic approximation of :mod:`globalfit.scattering`.
+the 8B spectrum is the analytic approximation of :mod:`globalfit.physics.scattering`.
 
 [cevns_cdmslite] is **not provided**: no CDMSlite number could be sourced (constraints_data B7: UNVERIFIED).
 
@@ -53,7 +53,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.optimize import brentq
 
-from globalfit.scattering import (
+from globalfit.physics.scattering import (
     B8_Q_GEV,
     NUCLEI,
     Component,
@@ -65,7 +65,7 @@ from globalfit.scattering import (
     sin2w,
     sns_components,
 )
-from globalfit.scenarios import Scenario
+from globalfit.physics.scenarios import Scenario
 
 from . import register
 from .stats import poisson_gaussian

@@ -31,7 +31,7 @@ import math
 
 import jax.numpy as jnp
 
-from globalfit.scenarios import Scenario
+from globalfit.physics.scenarios import Scenario
 
 from . import register
 

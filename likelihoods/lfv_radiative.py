@@ -1,7 +1,7 @@
 """Radiative charged-LFV decays mu -> e gamma, tau -> e gamma, tau -> mu gamma.
 
 Prediction: Br(l_a -> l_b gamma) from the H^- and W loops (arXiv:1607.07616, Eqs. 16-19;
-:mod:`globalfit.lfv`). Data: the PDG 90 % CL upper limits read from the `pdg` database at build time
+:mod:`globalfit.physics.lfv`). Data: the PDG 90 % CL upper limits read from the `pdg` database at build time
 (PDG S004.4 mu -> e gamma [MEG II], S035.32 tau -> e gamma, S035.31 tau -> mu gamma). The dataset
 ``paper2016`` uses the limits the paper used: MEG Br(mu->e gamma) < 4.2e-13 (arXiv:1605.05081),
 BaBar Br(tau->e gamma) < 3.3e-8 and Br(tau->mu gamma) < 4.4e-8 (arXiv:0908.2381), all 90 % CL.
@@ -13,7 +13,7 @@ measurements, so their log L add. A point at a quoted limit gets -2 Delta ln L =
 
 from __future__ import annotations
 
-from globalfit.scenarios import Scenario
+from globalfit.physics.scenarios import Scenario
 
 from . import register
 from ._pdg import limit_from_options

@@ -30,7 +30,7 @@ or escape are treated alike: only Br(invisible) multiplies). Overrides: ``limit_
 
 from __future__ import annotations
 
-from globalfit.scenarios import Scenario
+from globalfit.physics.scenarios import Scenario
 
 from . import register
 from ._pdg import PdgLimit, limit_from_options, pdg_limit

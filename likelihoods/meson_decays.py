@@ -44,8 +44,8 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from globalfit.constants import constants, pdg_api
-from globalfit.scenarios import Scenario
+from globalfit.physics.constants import constants, pdg_api
+from globalfit.physics.scenarios import Scenario
 
 from . import register
 from ._pdg import limit_from_options

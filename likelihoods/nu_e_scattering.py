@@ -1,12 +1,12 @@
 """Neutrino-electron elastic scattering with a light Z': CHARM-II, TEXONO, Borexino 7Be.
 
-Every prediction is computed from the cross section of :mod:`globalfit.scattering` (PHYSICS.md §7) with the
+Every prediction is computed from the cross section of :mod:`globalfit.physics.scattering` (PHYSICS.md §7) with the
 q^2-dependent eps^e_ab(q^2) = G_ab g_e / (sqrt2 G_F (q^2 + M_Zp^2)), q^2 = 2 m_e T, integrated over the source
 spectrum and the recoil window on a fixed Gauss-Legendre grid; none is a digitised curve. The full G matrix
 enters (universal g_X l part and the Psi part, off-diagonal entries as incoherent nu_a -> nu_b scattering).
 **Scenarios:** registered for B-L and L only: these need a tree-level Z' coupling to electrons, g_e = g_X l_e,
 which vanishes for U(1)_B and U(1)_{B-3L_tau}. sin^2 theta_W: MS-bar at q -> 0 by default (option ``sin2w_scheme``,
-:func:`globalfit.scattering.sin2w`).
+:func:`globalfit.physics.scattering.sin2w`).
 
 [nu_e_charm2] CHARM-II nu_mu e (Vilain et al., PLB 335, 246 (1994)). The published g_V, g_A are **UNVERIFIED**
 (constraints_data A5, addendum §3a) and are not used. Instead a *rate-ratio* measurement r = sigma/sigma_SM with
@@ -43,8 +43,8 @@ import math
 
 import jax.numpy as jnp
 
-from globalfit.constants import constants
-from globalfit.scattering import (
+from globalfit.physics.constants import constants
+from globalfit.physics.scattering import (
     GEV2_TO_CM2,
     Component,
     be7_components,
@@ -55,7 +55,7 @@ from globalfit.scattering import (
     reactor_pdf,
     sin2w,
 )
-from globalfit.scenarios import Scenario, get_scenario
+from globalfit.physics.scenarios import Scenario, get_scenario
 
 from . import register
 from .stats import asymmetric_gaussian, gaussian, z_two_sided
@@ -170,7 +170,7 @@ def build_texono(scenario: Scenario, T_window_MeV=(3.0, 8.0), sin2w_scheme: str 
 
 
 def p_ee_msw(E_GeV: float, n_e_NA_cm3: float) -> float:
-    """Adiabatic MSW P_ee with PDG mixing (:func:`globalfit.scattering.p_ee_adiabatic`)."""
+    """Adiabatic MSW P_ee with PDG mixing (:func:`globalfit.physics.scattering.p_ee_adiabatic`)."""
     return float(p_ee_adiabatic(E_GeV, n_e_NA_cm3))
 
 

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from globalfit.scenarios import Scenario
+from globalfit.physics.scenarios import Scenario
 
 from . import register
 from .stats import interval, z_one_sided

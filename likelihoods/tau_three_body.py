@@ -28,7 +28,7 @@ resonant l_d lbar_d pair is taken equal to that for the phase-space signal of th
 
 from __future__ import annotations
 
-from globalfit.scenarios import Scenario
+from globalfit.physics.scenarios import Scenario
 
 from . import register
 from ._pdg import PdgLimit, limit_from_options

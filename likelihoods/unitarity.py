@@ -33,7 +33,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from scipy.special import ndtr
 
-from globalfit.scenarios import Scenario
+from globalfit.physics.scenarios import Scenario
 
 from . import register
 from .stats import upper_limit

@@ -11,7 +11,7 @@ digitised data, log-interpolated at the listed masses; not published numbers): �
 (decay probability). Production is by electrons (BaBar, NA64, E137: ∝ (g_X l_e)^2) or by hadrons (nu-Cal,
 CHARM, NA48/2 pi0 -> gamma Z': ∝ (g_X b)^2; the reference models have |l_e| = b = 1). The reference
 branching ratios and width are those of DarkCast's model, computed here with this package's widths
-(:mod:`globalfit.widths`, :mod:`globalfit.hadrons`) at g = 1:
+(:mod:`globalfit.physics.widths`, :mod:`globalfit.physics.hadrons`) at g = 1:
 
 * B-L reference: leptons with charge -1, three nu nubar (|G|^2 = 3 g^2, no Psi, i.e. g_Psi = 0), hadrons of
   b = 1 (Z' -> pi0 gamma);
@@ -51,7 +51,7 @@ a taper w(M): w = 1 inside the tabulated mass range, smoothstep to exactly 0 ove
 |F_omega(M^2)|^2 Br(pi0 -> gamma gamma), g_B = g_X b. Derivation: the anomaly vertex is
 ∝ N_c Tr[tau_3 {Q_1, Q_2}]; N_c Tr[tau_3 Q Q_B] = N_c Tr[tau_3 Q^2] = 1, so the gamma Z' amplitude is 2 g_B/e times
 the gamma gamma one, and the identical-photon factor 1/2 is absent: ratio 4 (g_B/e)^2/2. It is the crossing of
-:mod:`globalfit.hadrons` (Gamma(Z' -> pi0 gamma) = (2/3)(alpha_B/alpha)(M/m_pi0)^3(1 - m_pi0^2/M^2)^3 Gamma_gg,
+:mod:`globalfit.physics.hadrons` (Gamma(Z' -> pi0 gamma) = (2/3)(alpha_B/alpha)(M/m_pi0)^3(1 - m_pi0^2/M^2)^3 Gamma_gg,
 the 1/3 from averaging the Z' spin) and reproduces Br(pi0 -> gamma A') = 2 eps^2 (1 - M^2/m^2)^3 Br_gg of a dark
 photon. Times the fraction of Z' that escapes (1 - Br(charged leptons) - Br(pi0 gamma); decays by the loop
 coupling are slow and taken as escaping), compared with the PDG 90 % CL limit Br(pi0 -> gamma nu nubar) < 1.9e-7
@@ -76,10 +76,10 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.optimize import brentq
 
-from globalfit.constants import constants
-from globalfit.hadrons import omega_form_factor_sq, width_baryonic_hadrons
-from globalfit.scenarios import Scenario
-from globalfit.widths import width_to_leptons
+from globalfit.physics.constants import constants
+from globalfit.physics.hadrons import omega_form_factor_sq, width_baryonic_hadrons
+from globalfit.physics.scenarios import Scenario
+from globalfit.physics.widths import width_to_leptons
 
 from . import register
 from ._pdg import limit_from_options

@@ -6,8 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from globalfit.model import observables
-from globalfit.parameters import complete
+from globalfit.physics.model import observables
+from globalfit.physics.parameters import complete
 from likelihoods import build_likelihoods
 
 

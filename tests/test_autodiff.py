@@ -8,8 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from globalfit.model import DERIVED_NAMES, derived
-from globalfit.parameters import PARAM_NAMES, complete
+from globalfit.physics.model import DERIVED_NAMES, derived
+from globalfit.physics.parameters import PARAM_NAMES, complete
 from tests.test_structure import _random_point
 
 SCENARIOS = ["B", "B-L", "L", "B-3Ltau"]

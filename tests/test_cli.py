@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from globalfit.cli import main
-from globalfit.model import DERIVED_NAMES
+from globalfit.physics.model import DERIVED_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 

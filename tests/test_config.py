@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from globalfit.cli import main
-from globalfit.config import config_hash, load_config
+from globalfit.problem.config import config_hash, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,7 +86,7 @@ def test_hash_ignores_draws_and_output(tmp_path):
 @pytest.mark.parametrize("name", sorted(str(p.relative_to(ROOT / "runs")) for p in (ROOT / "runs").rglob("*.yaml")))
 def test_shipped_runs_validate(name, capsys):
     """Every shipped run config (with its prior set) passes validation and the support checks."""
-    from globalfit.support import check_config, check_plots
+    from globalfit.problem.support import check_config, check_plots
 
     cfg = load_config(ROOT / "runs" / name)
     check_config(cfg, name)

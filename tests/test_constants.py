@@ -2,7 +2,7 @@
 
 import math
 
-from globalfit.constants import constants, pdg_api
+from globalfit.physics.constants import constants, pdg_api
 
 
 def test_read_once_and_cached():

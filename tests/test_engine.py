@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from globalfit.cli import main
-from globalfit.model import DERIVED_NAMES
+from globalfit.physics.model import DERIVED_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,9 +94,9 @@ def test_support_parametrisation():
     """r_H parametrisation reproduces Eq. (9) and the support flags each violated constraint."""
     import jax.numpy as jnp
 
-    from globalfit.model import ModelOptions, observables
-    from globalfit.parameters import complete
-    from globalfit.support import constraint_values, cos_beta_from_r_H, in_support
+    from globalfit.physics.model import ModelOptions, observables
+    from globalfit.physics.parameters import complete
+    from globalfit.problem.support import constraint_values, cos_beta_from_r_H, in_support
 
     cb = cos_beta_from_r_H(0.5, 0.02, -0.3, 0.0)
     p = complete({"M_Zp": 0.02, "g_Psi": -0.3, "cos_beta": cb, "y_e": 0.5, "M_H": 400.0, "M_Psi": 1.0})

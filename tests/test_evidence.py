@@ -1,4 +1,4 @@
-"""Bayesian evidence (globalfit.evidence): nested sampling against brute-force quadrature on a 2-d problem,
+"""Bayesian evidence (globalfit.inference.evidence): nested sampling against brute-force quadrature on a 2-d problem,
 the support normalisation, the same-data rule for Bayes factors, prior overrides and the CLI."""
 
 import json
@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from globalfit.cli import main
-from globalfit.config import load_config
+from globalfit.problem.config import load_config
 from globalfit.errors import ConfigError, InputError
-from globalfit.evidence import (
+from globalfit.inference.evidence import (
     apply_prior_overrides,
     log_factor_fn,
     same_data_constants,

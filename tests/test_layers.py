@@ -11,17 +11,23 @@ PACKAGES = ("globalfit", "likelihoods")
 def _modules() -> dict[str, Path]:
     out = {}
     for pkg in PACKAGES:
-        for f in (ROOT / pkg).glob("*.py"):
-            out[f"{pkg}.{f.stem}" if f.stem != "__init__" else pkg] = f
+        for f in (ROOT / pkg).rglob("*.py"):
+            parts = list(f.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            out[".".join(parts)] = f
     return out
 
 
-def _target(node: ast.ImportFrom | ast.Import, module: str) -> list[str]:
+def _target(node: ast.ImportFrom | ast.Import, module: str, path: Path) -> list[str]:
     if isinstance(node, ast.Import):
         return [a.name for a in node.names]
     if node.level:
-        base = module.split(".")[: -node.level] if not module.endswith("__init__") else module.split(".")
-        pkg = ".".join(base if module in PACKAGES else module.split(".")[: len(module.split(".")) - node.level])
+        parts = module.split(".")
+        is_pkg = path.name == "__init__.py"
+        base = parts if is_pkg else parts[:-1]
+        base = base[: len(base) - (node.level - 1)]
+        pkg = ".".join(base)
         return [f"{pkg}.{node.module}" if node.module else pkg]
     return [node.module]
 
@@ -34,7 +40,7 @@ def _imports(modules: dict[str, Path]) -> tuple[dict[str, set[str]], list[str]]:
         for node in ast.walk(tree):
             if not isinstance(node, (ast.Import, ast.ImportFrom)):
                 continue
-            for t in _target(node, name):
+            for t in _target(node, name, path):
                 # `from . import x` names a module x of the package
                 cands = [t] + ([f"{t}.{a.name}" for a in node.names] if isinstance(node, ast.ImportFrom) else [])
                 for c in cands:
@@ -65,3 +71,31 @@ def test_no_import_cycle_and_no_local_project_imports():
     for n in graph:
         if not state.get(n):
             visit(n, [])
+
+
+LAYERS = (  # (rank, module prefix); a module may import only from its own rank or below
+    (0, ("globalfit", "globalfit._jax", "globalfit.errors", "globalfit.names")),
+    (1, ("globalfit.physics",)),
+    (2, ("likelihoods",)),
+    (3, ("globalfit.problem",)),
+    (4, ("globalfit.inference", "globalfit.outputs")),
+    (5, ("globalfit.engine", "globalfit.cli", "globalfit.validation", "globalfit.__main__")),
+)
+
+
+def _rank(module: str) -> int:
+    best, depth = None, -1
+    for rank, prefixes in LAYERS:
+        for p in prefixes:
+            if (module == p or module.startswith(p + ".")) and p.count(".") > depth and (module == p or p != "globalfit"):
+                best, depth = rank, p.count(".")
+    assert best is not None, f"{module} is in no layer"
+    return best
+
+
+def test_imports_point_down():
+    """physics core < likelihood library < fit problem < inference, outputs < commands (globalfit/__init__.py)."""
+    graph, _ = _imports(_modules())
+    up = [f"{n} (layer {_rank(n)}) imports {d} (layer {_rank(d)})" for n, deps in graph.items() for d in deps
+          if _rank(d) > _rank(n) and not n.startswith(d + ".")]
+    assert not up, up

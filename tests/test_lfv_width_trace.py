@@ -2,7 +2,7 @@
 
 Vertex (shared/research/seed_equations.md, Eq. 23): M = eps*_mu(k) ubar(p_b) [F_1 gamma^mu P_L + (F_2/m_a) i sigma^{mu nu} q_nu P_R] u(p_a),
 sigma^{mu nu} = (i/2)[gamma^mu, gamma^nu], q = k = p_a - p_b, m_b = 0. The spin-averaged |M|^2 is built from 4x4 Dirac
-matrices and integrated over two-body phase space; the result must equal globalfit.lfv.width_l_to_l_Zp's formula
+matrices and integrated over two-body phase space; the result must equal globalfit.physics.lfv.width_l_to_l_Zp's formula
 m_a/(16 pi) (1-r)^2 [|F_2|^2 (1 + r/2) + |F_1|^2 (1 + 1/(2r)) - 3 Re(F_1 F_2^*)] for arbitrary complex F_1, F_2.
 This fixes the relative sign of the interference for this sigma convention (PHYSICS.md §5 asks for it).
 """
@@ -62,8 +62,8 @@ def test_width_formula_matches_dirac_trace(seed):
 def test_library_uses_the_checked_formula():
     import jax.numpy as jnp
 
-    from globalfit.constants import constants
-    from globalfit.lfv import form_factors_Zp, width_l_to_l_Zp
+    from globalfit.physics.constants import constants
+    from globalfit.physics.lfv import form_factors_Zp, width_l_to_l_Zp
 
     y = jnp.array([0.7, 0.0, 1.3 * np.exp(0.4j)])
     args = (2, 0, -0.8, 500.0, 300.0, 1.2)  # large M_Zp and M_Psi ~ M_H so F_1 matters

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from globalfit.constants import constants
+from globalfit.physics.constants import constants
 from globalfit.errors import ConfigError
-from globalfit.model import observables
-from globalfit.parameters import PARAM_NAMES
+from globalfit.physics.model import observables
+from globalfit.physics.parameters import PARAM_NAMES
 from likelihoods import build_likelihoods, registry
 from likelihoods import cevns
 from tests.helpers import point

@@ -8,8 +8,8 @@ import pdg
 import pytest
 
 from globalfit.errors import ConfigError
-from globalfit.model import observables
-from globalfit.scenarios import get_scenario
+from globalfit.physics.model import observables
+from globalfit.physics.scenarios import get_scenario
 from likelihoods import build_likelihoods, registry
 from likelihoods.stats import delta_chi2_at_limit
 from tests.helpers import check_finite, point

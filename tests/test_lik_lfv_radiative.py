@@ -2,7 +2,7 @@
 
 import pytest
 
-from globalfit.model import observables
+from globalfit.physics.model import observables
 from likelihoods import build_likelihoods
 from likelihoods.stats import delta_chi2_at_limit
 from tests.helpers import point

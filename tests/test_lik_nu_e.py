@@ -8,8 +8,8 @@ import pytest
 from scipy.optimize import brentq
 
 from globalfit.errors import ConfigError
-from globalfit.model import observables
-from globalfit.parameters import PARAM_NAMES
+from globalfit.physics.model import observables
+from globalfit.physics.parameters import PARAM_NAMES
 from likelihoods import build_likelihoods
 from likelihoods import nu_e_scattering as nue
 from likelihoods.stats import delta_chi2_at_limit

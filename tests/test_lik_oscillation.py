@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from globalfit.model import observables
-from globalfit.scenarios import get_scenario
+from globalfit.physics.model import observables
+from globalfit.physics.scenarios import get_scenario
 from likelihoods import registry
 from likelihoods.stats import delta_chi2_at_limit, interval
 from tests.helpers import check_finite, point

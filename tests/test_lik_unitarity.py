@@ -4,8 +4,8 @@
 import numpy as np
 import pytest
 
-from globalfit.model import observables
-from globalfit.scenarios import get_scenario
+from globalfit.physics.model import observables
+from globalfit.physics.scenarios import get_scenario
 from likelihoods import registry
 from likelihoods.stats import delta_chi2_at_limit
 from tests.helpers import check_finite, point

@@ -8,11 +8,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from globalfit.constants import constants
+from globalfit.physics.constants import constants
 from globalfit.errors import ConfigError
-from globalfit.hadrons import omega_form_factor_sq, width_to_pi0_gamma
-from globalfit.model import observables
-from globalfit.parameters import PARAM_NAMES
+from globalfit.physics.hadrons import omega_form_factor_sq, width_to_pi0_gamma
+from globalfit.physics.model import observables
+from globalfit.physics.parameters import PARAM_NAMES
 from likelihoods import build_likelihoods, registry
 from likelihoods.stats import delta_chi2_at_limit
 from likelihoods.zprime_searches import BARYONIC, LEPTONIC, br_pi0_gamma_zp, read_curve

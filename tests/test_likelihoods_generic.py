@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from globalfit.errors import ConfigError
-from globalfit.parameters import PARAM_NAMES
+from globalfit.physics.parameters import PARAM_NAMES
 from likelihoods import build_likelihoods, describe_all, registry
 from tests.helpers import _value_and_grad as value_and_grad
 from tests.helpers import box_points

@@ -6,7 +6,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from globalfit import loops
+from globalfit.physics import loops
 
 mp.mp.dps = 50
 

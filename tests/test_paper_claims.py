@@ -10,9 +10,9 @@ import math
 
 import pytest
 
-from globalfit.constants import constants
-from globalfit.model import observables
-from globalfit.parameters import complete
+from globalfit.physics.constants import constants
+from globalfit.physics.model import observables
+from globalfit.physics.parameters import complete
 from likelihoods import build_likelihoods
 from tests.helpers import PAPER2016, SEARCHES_2016
 

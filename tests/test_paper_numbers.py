@@ -11,10 +11,10 @@ import math
 import jax.numpy as jnp
 import pytest
 
-from globalfit.constants import constants
-from globalfit.couplings import cos_beta_max, kappa
-from globalfit.lfv import br_l_to_l_gamma, br_l_to_l_Zp
-from globalfit.nsi import eps_fermion
+from globalfit.physics.constants import constants
+from globalfit.physics.couplings import cos_beta_max, kappa
+from globalfit.physics.lfv import br_l_to_l_gamma, br_l_to_l_Zp
+from globalfit.physics.nsi import eps_fermion
 from tests.helpers import asfloat, point
 
 REL = 0.05
@@ -106,8 +106,8 @@ def test_eq20_w_loop_negligible():
     """Eq. (20) / PHYSICS.md §5: W loop / H^- loop = 3 cos^2(beta) M_H^2/M_W^2, ~1e-5 in the allowed region
     (cos(beta) at its Eq. (9) maximum 4e-4 for M_Zp = 10 MeV, g_Psi = 0.1)."""
     p = point(y_e=1.0, y_tau=1.0, cos_beta=4e-4, M_Psi=1.0, M_H=400.0)
-    from globalfit.lfv import dipole_H, dipole_W
-    from globalfit.couplings import yukawas
+    from globalfit.physics.lfv import dipole_H, dipole_W
+    from globalfit.physics.couplings import yukawas
 
     y, k = yukawas(p), kappa(p)
     ratio = abs(complex(dipole_W(k, 2, 0, p["M_Psi"]))) / abs(complex(dipole_H(y, 2, 0, p["M_H"], p["M_Psi"], p["cos_beta"])))
@@ -120,7 +120,7 @@ def test_eq20_w_loop_negligible():
 def test_validation_table_rows():
     """`python -m globalfit.validation` (the docs' table): every row within 5 %, except the two rows that show the
     documented factor 2 between the paper's eps^{fL} and the oscillation-fit eps (PHYSICS.md §3)."""
-    from globalfit.validation import markdown_table, paper_rows
+    from globalfit.physics.validation import markdown_table, paper_rows
 
     rows = paper_rows()
     for r in rows:

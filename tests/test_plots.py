@@ -1,12 +1,12 @@
-"""The Bayesian (M_Zp, g_X) map (globalfit.plots.posterior_plane) on synthetic draws with a known answer."""
+"""The Bayesian (M_Zp, g_X) map (globalfit.outputs.plots.posterior_plane) on synthetic draws with a known answer."""
 
 import arviz as az
 import numpy as np
 import pytest
 
-from globalfit.config import RunConfig
+from globalfit.problem.config import RunConfig
 from globalfit.errors import InputError
-from globalfit.plots import posterior_column, posterior_plane
+from globalfit.outputs.plots import posterior_column, posterior_plane
 
 CFG = RunConfig.model_validate({
     "model": {"scenario": "B"},

@@ -1,4 +1,4 @@
-"""Profile-likelihood maps (globalfit.profile) with the paper's 2016 inputs (runs/paper2016_*.yaml): the claims of
+"""Profile-likelihood maps (globalfit.inference.profile) with the paper's 2016 inputs (runs/paper2016_*.yaml): the claims of
 Figs. 5/6 of arXiv:1607.07616 on coarse 3 x 3 grids whose nodes include the paper's benchmarks.
 
 One compiled map per scenario (cached); the grids span M_Zp = 1e-3..0.1 GeV (B) or 1e-2..1 GeV (B-L) and
@@ -13,9 +13,9 @@ import pytest
 
 from globalfit.errors import InputError
 from globalfit.cli import main
-from globalfit.plane import oscillation_bounds
+from globalfit.outputs.plane import oscillation_bounds
 from globalfit.problem import load_problem
-from globalfit.profile import FEAS_TOL, THRESHOLDS, profile_map
+from globalfit.inference.profile import FEAS_TOL, THRESHOLDS, profile_map
 
 REPO = Path(__file__).resolve().parent.parent
 FAST = {"grid": 3, "starts": 2, "steps": 60, "g_range": (1e-7, 1e-3)}
@@ -119,11 +119,11 @@ def test_oscillation_bounds_and_errors():
 
 def test_profile_roundtrip_and_side_by_side_plot(tmp_path):
     """profile.npz reloads unchanged (load_profile), and the posterior-beside-profile figure draws from synthetic
-    posterior draws spread over the same box (the Bayesian panel: globalfit.plots.plane_plot)."""
+    posterior draws spread over the same box (the Bayesian panel: globalfit.outputs.plots.plane_plot)."""
     import arviz as az
 
-    from globalfit.plots import compare_plot
-    from globalfit.profile_result import load_profile
+    from globalfit.outputs.plots import compare_plot
+    from globalfit.outputs.profile_result import load_profile
 
     cfg, _, r = _B()
     back = load_profile(r.save(tmp_path / "profile.npz"))

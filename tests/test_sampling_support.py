@@ -5,8 +5,8 @@ import numpy as np
 import yaml
 from numpyro.infer import MCMC, NUTS
 
-from globalfit.config import RunConfig
-from globalfit.parametrisation import psi_above_zp, sites_for
+from globalfit.problem.config import RunConfig
+from globalfit.problem.parametrisation import psi_above_zp, sites_for
 from globalfit.problem import problem_from_config
 
 

@@ -1,4 +1,4 @@
-"""Cross sections, spectra and quadrature of globalfit.scattering against closed forms and published SM numbers."""
+"""Cross sections, spectra and quadrature of globalfit.physics.scattering against closed forms and published SM numbers."""
 
 import math
 
@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from globalfit import scattering as sc
-from globalfit.constants import constants
+from globalfit.physics import scattering as sc
+from globalfit.physics.constants import constants
 
 
 @pytest.mark.parametrize("scheme", ["msbar0", "on-shell"])

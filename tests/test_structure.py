@@ -4,9 +4,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from globalfit.constants import constants
-from globalfit.model import ModelOptions, observables
-from globalfit.scenarios import SCENARIOS
+from globalfit.physics.constants import constants
+from globalfit.physics.model import ModelOptions, observables
+from globalfit.physics.scenarios import SCENARIOS
 from tests.helpers import point
 
 
@@ -95,7 +95,7 @@ def test_no_mixing_no_nsi_no_lfv():
 
 
 def test_flavoured_scenario_rejects_mixed_charges():
-    from globalfit.evaluate import evaluate_point
+    from globalfit.problem.evaluate import evaluate_point
 
     with pytest.raises(ValueError, match="different"):
         evaluate_point({"y_e": 1.0, "y_tau": 1.0}, "B-3Ltau")

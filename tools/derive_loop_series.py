@@ -1,4 +1,4 @@
-"""Regenerate the Taylor coefficients about x = 1 used in globalfit/loops.py.
+"""Regenerate the Taylor coefficients about x = 1 used in globalfit/physics/loops.py.
 
 The loop functions of Farzan & Heeck (arXiv:1607.07616, Eqs. 18, 19, 24, 25) have removable
 singularities at x = 1; globalfit evaluates them there by their Taylor series in t = x - 1.

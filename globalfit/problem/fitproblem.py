@@ -1,9 +1,9 @@
 """One fit problem: a run config turned, once, into the log-density every command consumes.
 
-:func:`load_problem` reads a run config, checks it (:func:`globalfit.support.check_config`), builds its likelihoods
-and its parametrisation (:mod:`globalfit.parametrisation`). The resulting :class:`FitProblem` is what NUTS
-(:mod:`globalfit.sampling`), the profile likelihood (:mod:`globalfit.profile`), nested sampling
-(:mod:`globalfit.evidence`), the dry run, ``evaluate``, the benchmark and the report use; none of them rebuilds any
+:func:`load_problem` reads a run config, checks it (:func:`globalfit.problem.support.check_config`), builds its likelihoods
+and its parametrisation (:mod:`globalfit.problem.parametrisation`). The resulting :class:`FitProblem` is what NUTS
+(:mod:`globalfit.inference.nuts`), the profile likelihood (:mod:`globalfit.inference.profile`), nested sampling
+(:mod:`globalfit.inference.evidence`), the dry run, ``evaluate``, the benchmark and the report use; none of them rebuilds any
 part of it.
 
 Coordinates. ``z`` is a point in *site space*: one value per sample site (``log10_M_Zp``, ``u_M_Psi``, ...; see
@@ -12,7 +12,7 @@ in that order. The log-density on site space is
 
     ln p(z) = sum_sites ln pi_site(z_site) + ln f_Psi(z) + ln 1_support(x(z)) + sum_likelihoods ln L_i(x(z)),
 
-with f_Psi the M_Psi > M_Zp prior factor (:func:`globalfit.parametrisation.psi_above_zp`) and x(z) the complete
+with f_Psi the M_Psi > M_Zp prior factor (:func:`globalfit.problem.parametrisation.psi_above_zp`) and x(z) the complete
 physical point (:meth:`FitProblem.point`: r_H -> cos beta by Eq. 9 of arXiv:1607.07616, defaults filled). While
 sampling each ln L_i passes through :func:`likelihoods.stats.soften_tail` (``sampler.soften_chi2``); the terms
 recorded (:meth:`FitProblem.loglike_terms`) are exact.
@@ -30,15 +30,15 @@ import jax
 import jax.numpy as jnp
 import numpyro
 
-from . import _jax  # noqa: F401
-from .config import ParamSpec, RunConfig, load_config
-from .errors import InputError
-from .evaluate import evaluate_point
-from .model import DERIVED_NAMES, ModelOptions, observables
-from .parameters import DEFAULTS, complete
-from .parametrisation import SiteInfo, m_psi_from_u, prior_centre, psi_above_zp, site_bounds, sites_for, u_from_m_psi
-from .scenarios import Scenario, get_scenario
-from .support import check_config, check_plots, complete_with_rh, log_support, model_options, physical_point
+from globalfit import _jax  # noqa: F401
+from globalfit.problem.config import ParamSpec, RunConfig, load_config
+from globalfit.errors import InputError
+from globalfit.problem.evaluate import evaluate_point
+from globalfit.physics.model import DERIVED_NAMES, ModelOptions, observables
+from globalfit.physics.parameters import DEFAULTS, complete
+from globalfit.problem.parametrisation import SiteInfo, m_psi_from_u, prior_centre, psi_above_zp, site_bounds, sites_for, u_from_m_psi
+from globalfit.physics.scenarios import Scenario, get_scenario
+from globalfit.problem.support import check_config, check_plots, complete_with_rh, log_support, model_options, physical_point
 from likelihoods import Likelihood, build_likelihoods
 from likelihoods.stats import soften_tail
 
@@ -124,7 +124,7 @@ class FitProblem:
     # --- points ---------------------------------------------------------------------------------------------
     def start(self) -> dict[str, float]:
         """The start point in config values: fixed values, then each sampled parameter's ``ref`` (else its prior
-        centre, :func:`globalfit.parametrisation.prior_centre`). May hold ``r_H`` (see :meth:`physical`)."""
+        centre, :func:`globalfit.problem.parametrisation.prior_centre`). May hold ``r_H`` (see :meth:`physical`)."""
         out = dict(self.fixed)
         for k, s in self.cfg.sampled().items():
             out[k] = s.ref if s.ref is not None else prior_centre(s)
@@ -282,7 +282,7 @@ class FitProblem:
 
     def evaluate(self, values: Mapping[str, float] | None = None) -> dict:
         """Every derived observable and each likelihood's ln L at config values (default: :meth:`start`);
-        see :func:`globalfit.evaluate.evaluate_point`."""
+        see :func:`globalfit.problem.evaluate.evaluate_point`."""
         return evaluate_point(self.start() if values is None else values, self.scenario.name, self.options, list(self.likelihoods))
 
 

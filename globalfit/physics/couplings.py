@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from . import _jax  # noqa: F401
-from .constants import constants
-from .scenarios import Scenario
+from globalfit import _jax  # noqa: F401
+from globalfit.physics.constants import constants
+from globalfit.physics.scenarios import Scenario
 
 __all__ = ["yukawas", "kappa", "nu_coupling_matrix", "psi_lepton_charge", "h_prime_share", "cos_beta_max"]
 

@@ -14,7 +14,7 @@ from typing import Mapping
 
 import jax.numpy as jnp
 
-from . import _jax  # noqa: F401
+from globalfit import _jax  # noqa: F401
 
 __all__ = ["Parameter", "PARAMETERS", "PARAM_NAMES", "DEFAULTS", "complete", "check_point"]
 

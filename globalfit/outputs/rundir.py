@@ -23,8 +23,8 @@ import jax
 import numpy as np
 import yaml
 
-from .config import RunConfig, config_hash
-from .errors import ConfigError, OutputError
+from globalfit.problem.config import RunConfig, config_hash
+from globalfit.errors import ConfigError, OutputError
 
 __all__ = ["PROGRESS", "STATE", "CHUNKS", "read_progress", "write_progress", "versions", "resolved_yaml", "save_state", "load_state",
            "save_chunk", "load_chunks", "atomic_write", "prepare_run_dir"]

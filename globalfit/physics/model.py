@@ -15,13 +15,13 @@ from typing import Mapping
 import jax
 import jax.numpy as jnp
 
-from . import _jax  # noqa: F401
-from .couplings import h_prime_share, kappa, nu_coupling_matrix, psi_lepton_charge, yukawas
-from .hadrons import width_baryonic_hadrons
-from .lfv import PAIR_A, PAIR_B, PAIRS, br_l_to_l_gamma, br_l_to_l_Zp
-from .nsi import EPS_CONVENTIONS, eps_all, eps_matter
-from .scenarios import FLAVOURS, Scenario, get_scenario
-from .widths import width_to_leptons, width_to_neutrinos, width_to_psi_nu, width_vector_to_fermions
+from globalfit import _jax  # noqa: F401
+from globalfit.physics.couplings import h_prime_share, kappa, nu_coupling_matrix, psi_lepton_charge, yukawas
+from globalfit.physics.hadrons import width_baryonic_hadrons
+from globalfit.physics.lfv import PAIR_A, PAIR_B, PAIRS, br_l_to_l_gamma, br_l_to_l_Zp
+from globalfit.physics.nsi import EPS_CONVENTIONS, eps_all, eps_matter
+from globalfit.physics.scenarios import FLAVOURS, Scenario, get_scenario
+from globalfit.physics.widths import width_to_leptons, width_to_neutrinos, width_to_psi_nu, width_vector_to_fermions
 
 __all__ = ["ModelOptions", "DERIVED_NAMES", "DERIVED_INFO", "observables", "derived", "default_psi_flavours", "DIFFERENCES"]
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from . import _jax  # noqa: F401
-from .config import RunConfig, config_hash
-from .constants import constants
-from .errors import OutputError
-from .parametrisation import sites_for
-from .problem import LL_PREFIX
-from .rundir import load_chunks, read_progress, resolved_yaml, versions
+from globalfit import _jax  # noqa: F401
+from globalfit.problem.config import RunConfig, config_hash
+from globalfit.physics.constants import constants
+from globalfit.errors import OutputError
+from globalfit.problem.parametrisation import sites_for
+from globalfit.problem import LL_PREFIX
+from globalfit.outputs.rundir import load_chunks, read_progress, resolved_yaml, versions
 
 __all__ = ["load_run_config", "build_idata", "summarise", "format_report", "write_outputs", "summary_report", "RHAT_MAX", "ESS_MIN", "HDI_PROB"]
 

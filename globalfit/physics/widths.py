@@ -6,7 +6,7 @@
 * Gamma(Z' -> Psi nubar_a + nu_a Psibar) = 2 |(g_l - g_Psi) kappa_a|^2 M/(24 pi) (1 - mu)^2 (1 + mu/2),
   mu = M_Psi^2/M^2: the Psi–nu current of Eq. (10) of arXiv:1607.07616 (width derived for a
   left-handed current with one massive fermion; reduces to the nu nubar formula as mu -> 0).
-* Hadrons of a baryonic Z': see :mod:`globalfit.hadrons`.
+* Hadrons of a baryonic Z': see :mod:`globalfit.physics.hadrons`.
 
 Every width is a smooth function below and above its threshold (gradient-safe ``where``).
 """
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from . import _jax  # noqa: F401
-from .constants import constants
+from globalfit import _jax  # noqa: F401
+from globalfit.physics.constants import constants
 
 __all__ = ["width_vector_to_fermions", "width_to_neutrinos", "width_to_psi_nu", "width_to_leptons"]
 

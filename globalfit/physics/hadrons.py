@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from . import _jax  # noqa: F401
-from .constants import constants
+from globalfit import _jax  # noqa: F401
+from globalfit.physics.constants import constants
 
 __all__ = ["width_to_pi0_gamma", "width_baryonic_hadrons", "omega_form_factor_sq"]
 

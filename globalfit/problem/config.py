@@ -4,9 +4,9 @@ A config has the blocks ``model``, ``params``, ``priors`` (a named prior set fro
 ``likelihoods``, ``sampler``, ``output`` and ``plots``. Each entry of ``params`` is either a number
 (fixed) or a mapping ``{prior: <dist>, min, max, loc, scale, ref, negative, latex}`` with ``<dist>`` one of
 uniform, log-uniform, normal, half-normal, log-normal; or ``{value: x}`` (fixed). Parameters that a
-config does not mention take the documented defaults of :mod:`globalfit.parameters`.
+config does not mention take the documented defaults of :mod:`globalfit.physics.parameters`.
 
-Priors (how :mod:`globalfit.parametrisation` samples them; ``min``/``max`` always truncate):
+Priors (how :mod:`globalfit.problem.parametrisation` samples them; ``min``/``max`` always truncate):
 
 * ``uniform``: U(min, max) on the value.
 * ``log-uniform``: log10(x) ~ U(log10 min, log10 max) (site ``log10_<name>``).
@@ -15,7 +15,7 @@ Priors (how :mod:`globalfit.parametrisation` samples them; ``min``/``max`` alway
 * ``negative: true`` (log-uniform / log-normal / half-normal only): the parameter is -x, x drawn as above
   (e.g. a negative g_Psi spanning decades); ``min``/``max`` bound |x|, ``ref`` is the signed value.
 
-The hard physical constraints (:mod:`globalfit.support`) are the model's support. ``model.constraints``:
+The hard physical constraints (:mod:`globalfit.problem.support`) are the model's support. ``model.constraints``:
 
 * ``parametrised`` (default): Eq. (9) of arXiv:1607.07616, r_H = |g_Psi - g_l| v cos(beta)/M_Zp <= 1, is
   built into the parametrisation. The config samples (or fixes) the extra entry ``r_H`` in (0, 1] (the
@@ -40,14 +40,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ConfigError
-from .names import did_you_mean
-from .parameters import PARAM_NAMES
+from globalfit.errors import ConfigError
+from globalfit.names import did_you_mean
+from globalfit.physics.parameters import PARAM_NAMES
 
 # Config-only sampling parameters that are not model parameters (see the module docstring).
 EXTRA_PARAM_NAMES: tuple[str, ...] = ("r_H",)
 CONFIG_PARAM_NAMES: tuple[str, ...] = PARAM_NAMES + EXTRA_PARAM_NAMES
-from .scenarios import FLAVOURS, SCENARIOS
+from globalfit.physics.scenarios import FLAVOURS, SCENARIOS
 
 __all__ = [
     "PRIOR_KINDS",
@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 PRIOR_KINDS = ("uniform", "log-uniform", "normal", "half-normal", "log-normal")
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 PRIORS_DIR = REPO_ROOT / "priors"
 
 
@@ -169,7 +169,7 @@ class SamplerBlock(_Strict):
 
 
 class EvidenceBlock(_Strict):
-    """Nested sampling for the Bayesian evidence (``globalfit evidence``; :mod:`globalfit.evidence`)."""
+    """Nested sampling for the Bayesian evidence (``globalfit evidence``; :mod:`globalfit.inference.evidence`)."""
 
     # live points; null = 25 per sampled dimension (numpyro's default)
     live_points: int | None = Field(None, ge=10)

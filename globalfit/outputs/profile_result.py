@@ -1,4 +1,4 @@
-"""The result of a profile-likelihood map (:mod:`globalfit.profile`) and its file format (``profile.npz``)."""
+"""The result of a profile-likelihood map (:mod:`globalfit.inference.profile`) and its file format (``profile.npz``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
+from globalfit.errors import InputError
 
 __all__ = ["THRESHOLDS", "ProfileResult", "load_profile"]
 

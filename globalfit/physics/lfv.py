@@ -24,9 +24,9 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from . import _jax  # noqa: F401
-from .constants import constants
-from .loops import delta_f_W, f1_lead, f2_lead, f2_sub, f_H
+from globalfit import _jax  # noqa: F401
+from globalfit.physics.constants import constants
+from globalfit.physics.loops import delta_f_W, f1_lead, f2_lead, f2_sub, f_H
 
 __all__ = [
     "PAIRS",

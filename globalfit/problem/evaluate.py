@@ -7,10 +7,10 @@ from typing import Mapping
 
 import numpy as np
 
-from .model import DERIVED_INFO, DERIVED_NAMES, ModelOptions, observables
-from .parameters import PARAMETERS, check_point, complete
-from .scenarios import FLAVOURS, get_scenario
-from .support import complete_with_rh, physical_point
+from globalfit.physics.model import DERIVED_INFO, DERIVED_NAMES, ModelOptions, observables
+from globalfit.physics.parameters import PARAMETERS, check_point, complete
+from globalfit.physics.scenarios import FLAVOURS, get_scenario
+from globalfit.problem.support import complete_with_rh, physical_point
 
 __all__ = ["evaluate_point", "format_table"]
 
@@ -35,7 +35,7 @@ def _check_psi_flavours(values: Mapping[str, float], scenario, options: ModelOpt
 def evaluate_point(values: Mapping[str, float], scenario_name: str, options: ModelOptions = ModelOptions(), likelihoods=None) -> dict:
     """Return ``{"scenario", "parameters", "derived", "loglike", "total"}`` for one point.
 
-    ``values`` are config values: parameters of :data:`globalfit.parameters.PARAMETERS`, unset ones at their
+    ``values`` are config values: parameters of :data:`globalfit.physics.parameters.PARAMETERS`, unset ones at their
     defaults, and optionally ``r_H`` in (0, 1] in place of cos_beta (Eq. 9 of arXiv:1607.07616).
 
     ``likelihoods`` is a list of configured likelihood objects (see :mod:`likelihoods`); None = none.

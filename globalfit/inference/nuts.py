@@ -1,5 +1,5 @@
 """NUTS (numpyro) on a :class:`~globalfit.problem.FitProblem`: warm-up once, then chunks of draws written to the run
-directory as they come (:mod:`globalfit.rundir`).
+directory as they come (:mod:`globalfit.outputs.rundir`).
 
 Long runs: warm-up once (``mcmc.warmup``), then chunks of ``chunk_size`` NUTS transitions from
 ``mcmc.post_warmup_state`` (a ``lax.scan`` over ``kernel.sample``, compiled once; ``MCMC.run`` would recompile at every
@@ -24,10 +24,10 @@ import numpy as np
 from jax import lax
 from numpyro.infer import MCMC, NUTS, init_to_uniform, init_to_value
 
-from . import _jax  # noqa: F401
-from .errors import ConfigError
-from .problem import FitProblem
-from .rundir import load_state, save_chunk, save_state, write_progress
+from globalfit import _jax  # noqa: F401
+from globalfit.errors import ConfigError
+from globalfit.problem import FitProblem
+from globalfit.outputs.rundir import load_state, save_chunk, save_state, write_progress
 
 __all__ = ["EXTRA_FIELDS", "select_device", "nuts_kernel", "sample_run"]
 

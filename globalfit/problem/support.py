@@ -26,14 +26,14 @@ from typing import Mapping
 
 import jax.numpy as jnp
 
-from . import _jax  # noqa: F401
-from .constants import constants
-from .couplings import kappa, psi_lepton_charge
-from .errors import ConfigError
-from .names import did_you_mean
-from .model import DERIVED_NAMES, DIFFERENCES, ModelOptions
-from .parameters import DEFAULTS, PARAM_NAMES
-from .scenarios import FLAVOURS, Scenario, get_scenario
+from globalfit import _jax  # noqa: F401
+from globalfit.physics.constants import constants
+from globalfit.physics.couplings import kappa, psi_lepton_charge
+from globalfit.errors import ConfigError
+from globalfit.names import did_you_mean
+from globalfit.physics.model import DERIVED_NAMES, DIFFERENCES, ModelOptions
+from globalfit.physics.parameters import DEFAULTS, PARAM_NAMES
+from globalfit.physics.scenarios import FLAVOURS, Scenario, get_scenario
 
 __all__ = [
     "PERTURBATIVE",
@@ -190,7 +190,7 @@ def check_config(cfg, where: str) -> None:
 
 def check_plots(cfg, where: str) -> None:
     """plots.corner names must be recorded quantities; plots.plane_eps a derived eps (DERIVED_NAMES) or a difference
-    of :data:`globalfit.model.DIFFERENCES` (e.g. eps_earth_tautau-mumu)."""
+    of :data:`globalfit.physics.model.DIFFERENCES` (e.g. eps_earth_tautau-mumu)."""
     known = set(cfg.sampled()) | set(DERIVED_NAMES) | {"cos_beta"}
     for name in cfg.plots.corner or []:
         if name not in known:

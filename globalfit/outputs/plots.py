@@ -17,15 +17,15 @@ from pathlib import Path
 import numpy as np
 from matplotlib.patches import Patch
 
-from . import _jax  # noqa: F401
-from .errors import InputError
-from .model import DIFFERENCES
-from .parameters import DEFAULTS
-from .plane import abs_label, draw_reach_contours, draw_reference_lines, profile_plot, quantity_label
-from .profile_result import ProfileResult
-from .report import _az, load_run_config
-from .scenarios import get_scenario
-from .style import label_of, pyplot
+from globalfit import _jax  # noqa: F401
+from globalfit.errors import InputError
+from globalfit.physics.model import DIFFERENCES
+from globalfit.physics.parameters import DEFAULTS
+from globalfit.outputs.plane import abs_label, draw_reach_contours, draw_reference_lines, profile_plot, quantity_label
+from globalfit.outputs.profile_result import ProfileResult
+from globalfit.outputs.report import _az, load_run_config
+from globalfit.physics.scenarios import get_scenario
+from globalfit.outputs.style import label_of, pyplot
 
 __all__ = ["make_plots", "compare_plots", "corner_plot", "plane_plot", "posterior_plane", "posterior_column", "compare_plot", "label_of"]
 
@@ -120,7 +120,7 @@ def _bounds(cfg, name: str, x: np.ndarray) -> tuple[float, float]:
 
 
 def posterior_column(idata, cfg, name: str) -> np.ndarray:
-    """Flattened draws of a posterior quantity: a recorded one, a difference of :data:`globalfit.model.DIFFERENCES`,
+    """Flattened draws of a posterior quantity: a recorded one, a difference of :data:`globalfit.physics.model.DIFFERENCES`,
     or a fixed parameter (repeated); sign kept."""
     post = idata.posterior
     n = post.sizes["chain"] * post.sizes["draw"]
@@ -207,7 +207,7 @@ def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None):
 
 
 def compare_plot(idata, cfg, profile, quantity: str, bins: int = 16):
-    """The Bayesian map (:func:`plane_plot`) beside the profile-likelihood map (:func:`globalfit.profile.profile_plot`)
+    """The Bayesian map (:func:`plane_plot`) beside the profile-likelihood map (:func:`globalfit.inference.profile.profile_plot`)
     of the same quantity, on the same axes ranges."""
     plt = pyplot()
     fig, (a0, a1) = plt.subplots(1, 2, figsize=(12.0, 5.0), sharey=False)

@@ -5,7 +5,7 @@
 * ``M_Psi > M_Zp`` is built in (:func:`psi_above_zp`) by drawing ``u_M_Psi`` in (0, 1) on the allowed part of the
   M_Psi prior, with the exact prior factor.
 * ``r_H`` in (0, 1] replaces cos(beta) under ``model.constraints: parametrised`` (Eq. 9 of arXiv:1607.07616;
-  :func:`globalfit.support.physical_point`).
+  :func:`globalfit.problem.support.physical_point`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import jax.numpy as jnp
 import numpyro.distributions as dist
 
-from . import _jax  # noqa: F401
-from .config import RunConfig
-from .parameters import DEFAULTS
+from globalfit import _jax  # noqa: F401
+from globalfit.problem.config import RunConfig
+from globalfit.physics.parameters import DEFAULTS
 
 __all__ = ["SiteInfo", "site_of", "psi_above_zp", "sites_for", "m_psi_from_u", "u_from_m_psi", "prior_centre", "site_bounds"]
 

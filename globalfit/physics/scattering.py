@@ -2,7 +2,7 @@
 cross sections, neutrino source spectra, and flux-averaged rates on fixed Gauss-Legendre grids.
 
 **Momentum dependence.** The Z' propagator makes every NSI coefficient a function of the momentum transfer,
-eps^f_ab(q^2) = G_ab g_f / (sqrt2 G_F (q^2 + M_Zp^2)), q^2 = 2 m_target T (:func:`globalfit.nsi.eps_fermion`;
+eps^f_ab(q^2) = G_ab g_f / (sqrt2 G_F (q^2 + M_Zp^2)), q^2 = 2 m_target T (:func:`globalfit.physics.nsi.eps_fermion`;
 oscillation normalisation eps = eps^L + eps^R). For B-L and L the flavour-universal part g_X l_a of G enters
 (it does not cancel in scattering).
 
@@ -27,7 +27,7 @@ a = 0.52 fm, s = 0.9 fm. Same F for protons and neutrons. Nuclear mass m_N = A u
 **Weak mixing angle.** ``scheme="msbar0"`` (default): the MS-bar value in the Thomson limit, sin^2 theta_W(0) = 0.23868
 (Erler & Ferro-Hernandez, JHEP 03 (2018) 196, arXiv:1712.09146 [P, abstract]; the value the PDG electroweak review uses for
 low-energy observables) -- the physically appropriate scheme at q^2 -> 0. ``scheme="on-shell"``: CODATA's on-shell
-1 - M_W^2/M_Z^2 (:func:`globalfit.constants.constants`), ~7 % lower g_V^p-sensitive rates.
+1 - M_W^2/M_Z^2 (:func:`globalfit.physics.constants.constants`), ~7 % lower g_V^p-sensitive rates.
 
 **Sources** (normalised pdfs in E [GeV]; rates in likelihoods are ratios to the SM or carry their own normalisation):
 
@@ -61,9 +61,9 @@ from typing import Callable
 import jax.numpy as jnp
 import numpy as np
 
-from . import _jax  # noqa: F401
-from .constants import constants, pdg_api
-from .nsi import eps_fermion
+from globalfit import _jax  # noqa: F401
+from globalfit.physics.constants import constants, pdg_api
+from globalfit.physics.nsi import eps_fermion
 
 __all__ = [
     "SIN2W_SCHEMES",
@@ -335,7 +335,7 @@ def grid(comp: Component, m_target: float, T_lo: float, T_hi: float = np.inf, n_
 
 
 def eps_rows(G, g_f, M_Zp, q2, alpha: int):
-    """eps^f_{alpha b}(q2_i) for all nodes i, shape (n, 3) complex (:func:`globalfit.nsi.eps_fermion`)."""
+    """eps^f_{alpha b}(q2_i) for all nodes i, shape (n, 3) complex (:func:`globalfit.physics.nsi.eps_fermion`)."""
     return eps_fermion(G[alpha][None, :], g_f, M_Zp, jnp.asarray(q2)[:, None])
 
 

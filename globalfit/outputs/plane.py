@@ -13,10 +13,10 @@ from matplotlib.patches import Patch
 from likelihoods import build_likelihoods
 from likelihoods.cosmology import DATASETS
 
-from .model import DIFFERENCES
-from .profile_result import THRESHOLDS, ProfileResult
-from .scenarios import get_scenario
-from .style import label_of, pyplot
+from globalfit.physics.model import DIFFERENCES
+from globalfit.outputs.profile_result import THRESHOLDS, ProfileResult
+from globalfit.physics.scenarios import get_scenario
+from globalfit.outputs.style import label_of, pyplot
 
 __all__ = ["oscillation_bounds", "quantity_label", "abs_label", "draw_reach_contours", "draw_reference_lines", "profile_plot", "save_profile_figures"]
 

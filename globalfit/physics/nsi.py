@@ -20,9 +20,9 @@ from typing import Literal
 
 import jax.numpy as jnp
 
-from . import _jax  # noqa: F401
-from .constants import constants
-from .scenarios import Scenario
+from globalfit import _jax  # noqa: F401
+from globalfit.physics.constants import constants
+from globalfit.physics.scenarios import Scenario
 
 __all__ = ["EPS_CONVENTIONS", "fermion_couplings", "eps_fermion", "eps_all", "eps_matter"]
 

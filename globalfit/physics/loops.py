@@ -25,7 +25,7 @@ from fractions import Fraction
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import _jax  # noqa: F401  (float64)
+from globalfit import _jax  # noqa: F401  (float64)
 
 __all__ = ["f_H", "f_W", "delta_f_W", "f2_lead", "f2_sub", "f1_lead"]
 

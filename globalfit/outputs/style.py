@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .model import DERIVED_INFO
-from .parameters import PARAMETERS
+from globalfit.physics.model import DERIVED_INFO
+from globalfit.physics.parameters import PARAMETERS
 
 __all__ = ["pyplot", "label_of"]
 

@@ -6,7 +6,7 @@
 
 What Z means here:
 
-* **Prior.** The config's prior restricted to the physical support (:mod:`globalfit.support`: |kappa| < 1, Eq. 9,
+* **Prior.** The config's prior restricted to the physical support (:mod:`globalfit.problem.support`: |kappa| < 1, Eq. 9,
   M_Psi > M_Zp, ...) and *renormalised* on it: the model does not exist outside its support, so its prior is the
   truncated one. Nested sampling returns Z_raw = int_box pi L 1(support); the support probability
   P_s = int_box pi 1(support) is estimated from ``evidence.support_draws`` prior draws and
@@ -47,13 +47,13 @@ from numpyro.infer.util import log_density
 
 from likelihoods import build_likelihoods, registry
 
-from . import _jax  # noqa: F401
-from .config import RunConfig
-from .errors import ConfigError, InputError
-from .model import ModelOptions, observables
-from .parameters import DEFAULTS, complete
-from .problem import FitProblem
-from .scenarios import SCENARIOS, get_scenario
+from globalfit import _jax  # noqa: F401
+from globalfit.problem.config import RunConfig
+from globalfit.errors import ConfigError, InputError
+from globalfit.physics.model import ModelOptions, observables
+from globalfit.physics.parameters import DEFAULTS, complete
+from globalfit.problem import FitProblem
+from globalfit.physics.scenarios import SCENARIOS, get_scenario
 
 __all__ = [
     "EvidenceResult",
@@ -104,7 +104,7 @@ def nested_sampling(problem: FitProblem, live_points: int | None = None, max_sam
 
     Sample sites are mapped to the unit hypercube by their inverse CDFs (numpyro's ``UniformReparam``); the
     log-likelihood is the sum of the model's factors: the likelihoods, the support (0 or -inf) and the
-    M_Psi > M_Zp prior factor of :func:`globalfit.parametrisation.psi_above_zp`.
+    M_Psi > M_Zp prior factor of :func:`globalfit.problem.parametrisation.psi_above_zp`.
     """
     problem = problem.exact()
     ev = problem.cfg.evidence

@@ -9,20 +9,20 @@ For a run config, on a grid of (log10 M_Zp, log10 g_X):
    (M, g) is allowed at threshold t (2.71: 90 % CL for one parameter, the paper's "allowed"; 5.99: 95 % CL for two)
    when chi2 <= t.
 2. **Reach.** For derived quantities q (default ``eps_earth_ee``; any real scalar of
-   :data:`globalfit.model.DERIVED_NAMES`, or a difference of diagonal Earth-matter entries of :data:`DIFFERENCES`,
+   :data:`globalfit.physics.model.DERIVED_NAMES`, or a difference of diagonal Earth-matter entries of :data:`DIFFERENCES`,
    e.g. ``eps_earth_tautau-mumu``, which is what oscillations see when g_X l adds a flavour-universal part, as in
    B-L and L) and each threshold t: q_max(M, g) = max q(theta) subject to
    -2 [lnL_inc(M, g, theta) - lnL_ref] <= t, and q_min the minimum: the NSI a Z' at (M, g) can give while the
    included data allow it, which is what the contours of the paper's Figs. 5/6 show. NaN where no feasible theta
    was found (the Z' is excluded there at that threshold).
 
-**Parametrisation** (the fit problem's, :mod:`globalfit.problem`): each sampled parameter lives on its sample site
-(:mod:`globalfit.parametrisation`: log10 for log-uniform priors, u_M_Psi for M_Psi > M_Zp, ...), mapped to the real line by numpyro's
+**Parametrisation** (the fit problem's, :mod:`globalfit.problem.fitproblem`): each sampled parameter lives on its sample site
+(:mod:`globalfit.problem.parametrisation`: log10 for log-uniform priors, u_M_Psi for M_Psi > M_Zp, ...), mapped to the real line by numpyro's
 ``biject_to(support)`` (a scaled sigmoid for bounded sites), so the prior box holds by construction; Eq. (9) is
 built in through r_H (``model.constraints: parametrised``). The other support cuts (|kappa| < 1, M_Psi > M_Zp,
 cos beta <= 1; r_H <= 1 with ``constraints: cut``) enter the optimisation as a penalty
 -K sum max(0, ln(value/bound) + m)^2 (K = 100, margin m = 0.01); every candidate is checked with the exact
-:func:`globalfit.support.in_support` and dropped if outside. While optimising, each likelihood passes through
+:func:`globalfit.problem.support.in_support` and dropped if outside. While optimising, each likelihood passes through
 :func:`likelihoods.stats.soften_tail` with ``sampler.soften_chi2`` (exact for -2 Delta ln L <= 25, finite slopes
 beyond); every reported lnL and q is the exact value at an actual parameter point.
 
@@ -62,15 +62,15 @@ import jax.numpy as jnp
 import numpy as np
 from numpyro.distributions.transforms import biject_to
 
-from . import _jax  # noqa: F401
-from .config import config_hash
-from .errors import ConfigError, InputError
-from .names import did_you_mean
-from .model import DERIVED_NAMES, DIFFERENCES
-from .parametrisation import site_bounds
-from .problem import FitProblem, load_problem
-from .profile_result import THRESHOLDS, ProfileResult
-from .support import constraint_values
+from globalfit import _jax  # noqa: F401
+from globalfit.problem.config import config_hash
+from globalfit.errors import ConfigError, InputError
+from globalfit.names import did_you_mean
+from globalfit.physics.model import DERIVED_NAMES, DIFFERENCES
+from globalfit.problem.parametrisation import site_bounds
+from globalfit.problem import FitProblem, load_problem
+from globalfit.outputs.profile_result import THRESHOLDS, ProfileResult
+from globalfit.problem.support import constraint_values
 
 __all__ = ["DEFAULT_EXCLUDE", "FEAS_TOL", "LADDER", "THRESHOLDS", "ProfileResult", "profile_map"]
 
