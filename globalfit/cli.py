@@ -64,7 +64,7 @@ def _parse_set(items: list[str]) -> dict[str, float]:
 
 def _default_likelihoods(scenario: str) -> dict:
     """Every likelihood that applies to the scenario, with its default options (``evaluate`` without a config)."""
-    return {n: None for n, i in registry().items() if i.scenarios is None or scenario in i.scenarios}
+    return {n: None for n, cls in registry().items() if cls.applies(get_scenario(scenario))}
 
 
 def _cmd_evaluate(args) -> int:
@@ -107,6 +107,8 @@ def _cmd_likelihoods(args) -> int:
         for r in rows:
             print(f"{r['name']:<24s} {r['constrains']}")
             print(f"{'':<24s} ref: {r['reference']}   data: {r['data_edition']}")
+            opts = ", ".join(f"{k}={v!r}" for k, v in r["options"].items())
+            print(f"{'':<24s} scenarios: {', '.join(r['scenarios'])}   options: {opts or '(none)'}")
     return 0
 
 

@@ -33,8 +33,8 @@ def dry_run_text(problem: FitProblem) -> tuple[str, bool]:
     if not problem.likelihoods:
         lines.append("  (none: the run samples the prior)")
     for lk in problem.likelihoods:
-        lines.append(f"  {lk.name:<24s} {lk.info.constrains}")
-        lines.append(f"  {'':<24s} ref: {lk.info.reference}   data: {lk.info.data_edition}")
+        lines.append(f"  {lk.name:<24s} {lk.constrains}")
+        lines.append(f"  {'':<24s} ref: {lk.reference}   data: {lk.data_edition}")
     start = problem.start()
     p = problem.physical(start)
     lines += ["", "start point (fixed values, ref, else prior centre):"]

@@ -1,77 +1,46 @@
-"""The likelihood library: one module per measurement (or tightly related group), in the manner of
-flavio/Cobaya. Each module
+"""The likelihood library: one module per measurement (or tightly related group), in the manner of Cobaya.
 
-* holds its data record(s) beside the code (value, uncertainty or limit and CL, kinematics, experiment,
-  arXiv id / INSPIRE key), or reads them from the `pdg` database at build time;
-* says in its docstring how the likelihood is built and which approximations it makes;
-* registers one or more builders with :func:`register`. A builder takes the scenario and its options
-  (keyword arguments with defaults: the options a run config may set) and returns a pure JAX function
-  ``loglike(obs, p) -> scalar`` of the model observables (:func:`globalfit.physics.model.observables`) and the
-  parameter point. Statistical conventions: :mod:`likelihoods.stats`.
+Each module holds its data records beside the code (or reads them from the `pdg` database at build time), says in
+its docstring how the likelihood is built and which approximations it makes, and registers one class per likelihood
+with :func:`register` (the contract: :mod:`likelihoods.base`). Statistical conventions: :mod:`likelihoods.stats`.
 
-Run configs enable likelihoods by name (``likelihoods: {name: {option: value}}``);
-``globalfit likelihoods`` lists them.
+Run configs enable likelihoods by name (``likelihoods: {name: {option: value}}``); ``globalfit likelihoods`` lists
+them with their options.
 """
 
 from __future__ import annotations
 
 import importlib
-import inspect
-import json
 import pkgutil
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Iterable, Mapping
+
+from pydantic import ValidationError
 
 from globalfit.errors import ConfigError
 from globalfit.names import did_you_mean
-from globalfit.physics.scenarios import Scenario, get_scenario
+from globalfit.physics.scenarios import SCENARIOS, Scenario, get_scenario
 
-__all__ = ["LikelihoodInfo", "Likelihood", "register", "registry", "build_likelihoods", "describe_all"]
+from .base import Likelihood
 
-LogLike = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
+__all__ = ["Likelihood", "register", "registry", "build_likelihood", "build_likelihoods", "check_requirements", "describe_all"]
 
-
-@dataclass(frozen=True)
-class LikelihoodInfo:
-    name: str
-    constrains: str
-    reference: str
-    data_edition: str
-    builder: Callable[..., LogLike] = field(repr=False, compare=False)
-    scenarios: tuple[str, ...] | None = None  # None: meaningful in every scenario
-
-    def options(self) -> dict[str, Any]:
-        sig = inspect.signature(self.builder)
-        return {k: v.default for k, v in sig.parameters.items() if k != "scenario"}
-
-
-@dataclass(frozen=True)
-class Likelihood:
-    """A configured likelihood: ``loglike(obs, p)`` returns log L (0 at the data's best point)."""
-
-    name: str
-    info: LikelihoodInfo
-    options: dict
-    loglike: LogLike = field(repr=False, compare=False)
-
-
-_REGISTRY: dict[str, LikelihoodInfo] = {}
-# built likelihoods by (name, scenario, options): a builder is a pure function of them and its data files, which are
-# part of the installed package, so one process builds each configuration once
-_BUILT: dict[tuple[str, str, str], "Likelihood"] = {}
+_REGISTRY: dict[str, type[Likelihood]] = {}
+# built likelihoods by (name, scenario, options): a likelihood is a pure function of them and of its data files, which
+# are part of the installed package, so one process builds each configuration once
+_BUILT: dict[tuple[str, str, str], Likelihood] = {}
 _LOADED = False
+_NOT_LIKELIHOODS = {"base", "stats"}
 
 
-def register(name: str, *, constrains: str, reference: str, data_edition: str, scenarios: tuple[str, ...] | None = None):
-    """Decorator registering a builder ``builder(scenario, **options) -> loglike``."""
-
-    def deco(builder):
-        if name in _REGISTRY:
-            raise RuntimeError(f"likelihood {name!r} registered twice")
-        _REGISTRY[name] = LikelihoodInfo(name, constrains, reference, data_edition, builder, scenarios)
-        return builder
-
-    return deco
+def register(cls: type[Likelihood]) -> type[Likelihood]:
+    """Class decorator: add a :class:`~likelihoods.base.Likelihood` subclass to the registry under ``cls.name``."""
+    for attr in ("name", "constrains", "reference", "data_edition"):
+        if not isinstance(getattr(cls, attr, None), str):
+            raise TypeError(f"likelihood class {cls.__name__} lacks the class attribute {attr!r}")
+    if cls.name in _REGISTRY:
+        raise RuntimeError(f"likelihood {cls.name!r} registered twice")
+    _REGISTRY[cls.name] = cls
+    return cls
 
 
 def _load_all() -> None:
@@ -79,60 +48,91 @@ def _load_all() -> None:
     if _LOADED:
         return
     for mod in pkgutil.iter_modules(__path__):
-        if not mod.name.startswith("_") and mod.name != "stats":
+        if not mod.name.startswith("_") and mod.name not in _NOT_LIKELIHOODS:
             importlib.import_module(f"{__name__}.{mod.name}")
     _LOADED = True
 
 
-def registry() -> dict[str, LikelihoodInfo]:
+def registry() -> dict[str, type[Likelihood]]:
+    """Every registered likelihood class by name."""
     _load_all()
     return dict(_REGISTRY)
 
 
-def describe_all() -> list[dict[str, Any]]:
-    """Name, what it constrains, reference, data edition and options of every registered likelihood."""
-    return [
-        {
-            "name": i.name,
-            "constrains": i.constrains,
-            "reference": i.reference,
-            "data_edition": i.data_edition,
-            "scenarios": list(i.scenarios) if i.scenarios else "all",
-            "options": {k: v for k, v in i.options().items()},
-        }
-        for i in registry().values()
-    ]
+def _option_error(exc: ValidationError, cls: type[Likelihood], where: str) -> ConfigError:
+    """The first validation error as one line: file, key path, what was expected."""
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(x) for x in err["loc"])
+    fields = sorted(cls.Options.model_fields)
+    if err["type"] == "extra_forbidden":
+        key = str(err["loc"][0])
+        return ConfigError(f"{where}: likelihoods.{cls.name}.{key}: unknown option{did_you_mean(key, fields)}; "
+                           f"options are {fields}")
+    msg = err["msg"].replace("Value error, ", "")
+    return ConfigError(f"{where}: likelihoods.{cls.name}.{loc}: {msg}, got {err.get('input')!r}")
 
 
-def build_likelihoods(config: Mapping[str, Mapping[str, Any] | None] | None, scenario: str | Scenario, where: str = "config") -> list[Likelihood]:
-    """Instantiate the likelihoods named in a config block ``{name: {option: value} | None}``.
-
-    Errors (unknown name or option, bad option value) are ConfigError naming ``where`` and the key path.
-    """
-    if not config:
-        return []
+def build_likelihood(name: str, scenario: str | Scenario, options: Mapping[str, Any] | None = None,
+                     where: str = "config") -> Likelihood:
+    """One configured likelihood. Errors (unknown name or option, bad value, not applicable to the scenario) are
+    one-line ConfigErrors naming ``where`` and the key path."""
     reg = registry()
     sc = get_scenario(scenario) if isinstance(scenario, str) else scenario
+    if name not in reg:
+        raise ConfigError(f"{where}: likelihoods.{name}: unknown likelihood{did_you_mean(name, list(reg))}; "
+                          "`globalfit likelihoods` lists them")
+    cls = reg[name]
+    if not cls.applies(sc):
+        raise ConfigError(f"{where}: likelihoods.{name}: not applicable to scenario {sc.name} (it needs "
+                          f"{cls.needs_text()}; applies to {applicable_scenarios(cls)})")
+    if options is not None and not isinstance(options, Mapping):
+        raise ConfigError(f"{where}: likelihoods.{name}: expected a mapping of options (or nothing), got {options!r}")
+    try:
+        opts = cls.Options.model_validate(dict(options or {}))
+    except ValidationError as exc:
+        raise _option_error(exc, cls, where) from None
+    key = (name, sc.name, opts.model_dump_json())
+    if key not in _BUILT:
+        try:
+            _BUILT[key] = cls(sc, opts)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: likelihoods.{name}: {exc}") from None
+    return _BUILT[key]
+
+
+def build_likelihoods(config: Mapping[str, Mapping[str, Any] | None] | None, scenario: str | Scenario,
+                      where: str = "config") -> list[Likelihood]:
+    """The likelihoods named in a config block ``{name: {option: value} | None}`` (see :func:`build_likelihood`)."""
+    return [build_likelihood(name, scenario, opts, where) for name, opts in (config or {}).items()]
+
+
+def check_requirements(likelihoods: Iterable[Likelihood], available: Iterable[str], where: str = "config") -> None:
+    """ConfigError naming the first likelihood whose ``requires`` the model does not provide."""
+    have = set(available)
+    for lk in likelihoods:
+        missing = [r for r in lk.requires if r not in have]
+        if missing:
+            raise ConfigError(f"{where}: likelihoods.{lk.name}: needs the observables {missing}, which the model does "
+                              "not compute")
+
+
+def applicable_scenarios(cls: type[Likelihood]) -> list[str]:
+    return [s for s, sc in SCENARIOS.items() if cls.applies(sc)]
+
+
+def describe_all() -> list[dict[str, Any]]:
+    """Name, what it constrains, reference, data edition, scenarios, observables read and options (with defaults) of
+    every registered likelihood."""
     out = []
-    for name, opts in config.items():
-        if name not in reg:
-            extra = did_you_mean(name, list(reg))
-            raise ConfigError(f"{where}: likelihoods.{name}: unknown likelihood{extra}; `globalfit likelihoods` lists them")
-        info = reg[name]
-        if info.scenarios is not None and sc.name not in info.scenarios:
-            raise ConfigError(f"{where}: likelihoods.{name}: not applicable to scenario {sc.name} (only {list(info.scenarios)})")
-        opts = dict(opts or {})
-        allowed = info.options()
-        for k in opts:
-            if k not in allowed:
-                extra = did_you_mean(k, list(allowed))
-                raise ConfigError(f"{where}: likelihoods.{name}.{k}: unknown option{extra}; options are {sorted(allowed)}")
-        key = (name, sc.name, json.dumps(opts, sort_keys=True, default=repr))
-        if key not in _BUILT:
-            try:
-                fn = info.builder(sc, **opts)
-            except (ValueError, TypeError, KeyError) as exc:
-                raise ConfigError(f"{where}: likelihoods.{name}: {str(exc).strip(chr(39))}") from None
-            _BUILT[key] = Likelihood(name, info, {**allowed, **opts}, fn)
-        out.append(_BUILT[key])
+    for cls in registry().values():
+        out.append({
+            "name": cls.name,
+            "constrains": cls.constrains,
+            "reference": cls.reference,
+            "data_edition": cls.data_edition,
+            "scenarios": applicable_scenarios(cls),
+            "needs": list(cls.needs),
+            "requires": list(cls.requires),
+            "options": {k: f.default for k, f in cls.Options.model_fields.items()},
+        })
     return out

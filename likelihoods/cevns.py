@@ -3,13 +3,13 @@ and PandaX-4T.
 
 **Prediction.** Every rate is computed from the CEvNS cross section of :mod:`globalfit.physics.scattering` (PHYSICS.md §7,
 Helm form factor) with the q^2-dependent eps^q_ab(q^2) = G_ab g_q / (sqrt2 G_F (q^2 + M_Zp^2)), q^2 = 2 m_N T,
-g_u = g_d = g_X b/3, folded with the source spectrum over the detector's recoil window. Each experiment is a
+g_u = g_d = g_X b/3 (``g_quark`` of the model), folded with the source spectrum over the detector's recoil window. Each experiment is a
 **single bin**: the likelihood uses the ratio r = R_model/R_SM of flux-averaged rates above the recoil threshold (spectral
 shape information is not used), times the experiment's own SM normalisation. For a light Z' the threshold fixes the
 typical q^2 (tens of MeV squared), so LMA-Dark-size eps(q^2 = 0) is suppressed by M_Zp^2/(q^2 + M_Zp^2) when M_Zp is small.
 The threshold is a sharp cut (kinematics are constants of the build, so the log L stays smooth in the parameters);
 real efficiencies rise more slowly: an approximation that shifts the effective q^2. sin^2 theta_W: MS-bar at q -> 0
-by default (option ``sin2w_scheme``). **Scenarios:** B, B-L, B-3Ltau (those with a quark coupling).
+by default (option ``sin2w_scheme``). **Applies** where the Z' couples to quarks (B, B-L, B-3Ltau).
 
 [cevns_coherent_csi] COHERENT CsI[Na] full data set (Akimov et al., PRL 129, 081801 (2022), arXiv:2110.07730):
 306 +- 20 CEvNS events observed, SM 341 +- 11 +- 42 [S, addendum §4]. Prediction N = 341 r; Gaussian with variance
@@ -48,9 +48,11 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import ClassVar, Literal
 
 import jax.numpy as jnp
 import numpy as np
+from pydantic import field_validator
 from scipy.optimize import brentq
 
 from globalfit.physics.scattering import (
@@ -61,16 +63,13 @@ from globalfit.physics.scattering import (
     grid,
     p_ee_adiabatic,
     pdg_mixing,
-    rate_cevns,
     sin2w,
     sns_components,
 )
-from globalfit.physics.scenarios import Scenario
 
 from . import register
+from .base import CountRate, RateOptions, RateTarget, Window
 from .stats import poisson_gaussian
-
-QUARK = ("B", "B-L", "B-3Ltau")
 
 CSI = {"observed": (306.0, 20.0), "sm": (341.0, math.hypot(11.0, 42.0))}  # [S] arXiv:2110.07730
 CSI_LIGHT_YIELD = 13.35  # PE/keVee [S]
@@ -96,37 +95,16 @@ def csi_recoil_window(pe_window=(5.0, 60.0)) -> tuple[float, float]:
     return tuple(brentq(lambda x: pe(x) - n, 1e-5, 0.05) * 1e-3 for n in pe_window)
 
 
-def _check(sin2w_scheme):
-    sin2w(sin2w_scheme)
-
-
-class _Target:
-    """Grids of a source on one or more nuclei, with the SM rate for the ratio."""
-
-    def __init__(self, comps, nuclei, T_lo, T_hi, s2w, n_E=40, n_T=24):
-        self.s2w = s2w
-        self.parts = []
-        for name in nuclei:
-            nuc = NUCLEI[name]
-            grids = [grid(c, nuc.mass, T_lo, T_hi, n_E=n_E, n_T=n_T, A_form_factor=nuc.A) for c in comps]
-            self.parts.append((nuc, grids))
-        self.sm = float(self.rate())
-
-    def rate(self, G=None, g_q=0.0, M_Zp=1.0):
-        return sum(rate_cevns(grids, nuc, self.s2w, G, g_q, M_Zp) for nuc, grids in self.parts)
-
-    def ratio_fn(self, scenario: Scenario):
-        qq = scenario.q_quark
-
-        def r(obs, p):
-            return self.rate(obs["G"], p["g_X"] * qq, p["M_Zp"]) / self.sm
-
-        return r
-
-
 @functools.lru_cache(maxsize=None)
-def _coherent_target(nuclei, T_lo, T_hi, scheme):
-    return _Target(sns_components(), nuclei, T_lo, T_hi, sin2w(scheme))
+def _targets(source: str, nuclei: tuple[str, ...], T_lo: float, T_hi: float, scheme: str) -> tuple[RateTarget, ...]:
+    """Rate targets of a source ("sns" or "b8") on nuclei over the recoil window [T_lo, T_hi] (GeV)."""
+    comps, n_E = (sns_components(), 40) if source == "sns" else (_b8_components(), 48)
+    out = []
+    for name in nuclei:
+        nuc = NUCLEI[name]
+        grids = tuple(grid(c, nuc.mass, T_lo, T_hi, n_E=n_E, n_T=24, A_form_factor=nuc.A) for c in comps)
+        out.append(RateTarget(grids, sin2w(scheme), nuc))
+    return tuple(out)
 
 
 def _b8_components():
@@ -145,117 +123,138 @@ def _b8_components():
     return tuple(comps)
 
 
-@functools.lru_cache(maxsize=None)
-def _b8_target(T_lo, scheme):
-    return _Target(_b8_components(), ("Xe",), T_lo, np.inf, sin2w(scheme), n_E=48, n_T=24)
-
-
-def _gauss_count(N, observed, sm):
-    """-0.5 (n_obs - N)^2 / (sigma_obs^2 + (sigma_SM/N_SM)^2 N^2)."""
+def gauss_count(N, observed: tuple[float, float], sm: tuple[float, float]):
+    """-0.5 (n_obs - N)^2 / (sigma_obs^2 + (sigma_SM/N_SM)^2 N^2): the SM uncertainties scale with the prediction."""
     n, s_obs = observed
     n_sm, s_sm = sm
     var = s_obs**2 + (s_sm / n_sm * N) ** 2
     return -0.5 * (n - N) ** 2 / var
 
 
-def _count(n, b, sigma_b, s):
-    """(n - mu)^2 / (mu + sigma_b^2 + (rel_Phi s)^2) in the poisson_gaussian form."""
+def solar_count(n: float, b: float, sigma_b: float, s):
+    """(n - mu)^2 / (mu + sigma_b^2 + (rel_Phi s)^2), mu = b + s, in the poisson_gaussian form."""
     mu = b + s
     rel = jnp.sqrt(sigma_b**2 + (PHI_SNO_REL * s) ** 2) / jnp.maximum(mu, 1e-12)
     return poisson_gaussian(n, mu, rel)
 
 
-def _coherent_loglike(ratio, record: dict):
-    """log L of a COHERENT count: SM prediction x model/SM rate ratio against the observed count (_gauss_count)."""
-    n_sm = record["sm"][0]
+class Cevns(CountRate):
+    """CEvNS on nuclei: the Z' couples to u and d alike (g_quark)."""
 
-    def loglike(obs, p):
-        return _gauss_count(n_sm * ratio(obs, p), record["observed"], record["sm"])
-
-    loglike.ratio = ratio
-    return loglike
+    needs: ClassVar[tuple[str, ...]] = ("quarks",)
+    requires: ClassVar[tuple[str, ...]] = ("G", "g_quark", "M_Zp")
+    coupling: ClassVar[str] = "g_quark"
 
 
-@register(
-    "cevns_coherent_csi",
-    constrains="CEvNS rate on CsI at the SNS (COHERENT 2021), light-Z' q^2 dependence",
-    reference="COHERENT, PRL 129 (2022) 081801, arXiv:2110.07730",
-    data_edition="COHERENT CsI full data set (2021)",
-    scenarios=QUARK,
-)
-def build_csi(scenario: Scenario, pe_window=(5.0, 60.0), sin2w_scheme: str = "msbar0"):
-    try:
-        lo, hi = (float(x) for x in pe_window)
-    except (TypeError, ValueError):
-        raise ValueError(f"pe_window must be a pair (lo, hi) of photoelectrons, got {pe_window!r}") from None
-    if not 1.0 <= lo < hi <= 200.0:
-        raise ValueError(f"pe_window must satisfy 1 <= lo < hi <= 200 PE, got {pe_window!r}")
-    _check(sin2w_scheme)
-    T_lo, T_hi = csi_recoil_window((lo, hi))
-    target = _coherent_target(("Cs", "I"), T_lo, T_hi, sin2w_scheme)
-    loglike = _coherent_loglike(target.ratio_fn(scenario), CSI)
-    loglike.recoil_window = (T_lo, T_hi)
-    return loglike
+class _Coherent(Cevns):
+    """A COHERENT count at the SNS: N = N_SM r against the observed count (:func:`gauss_count`)."""
+
+    record: ClassVar[dict]
+
+    def loglike_ratio(self, r, channel):
+        return gauss_count(self.record["sm"][0] * r, self.record["observed"], self.record["sm"])
 
 
-@register(
-    "cevns_coherent_lar",
-    constrains="CEvNS rate on argon at the SNS (COHERENT CENNS-10), light-Z' q^2 dependence",
-    reference="COHERENT, PRL 126 (2021) 012002, arXiv:2003.10630",
-    data_edition="COHERENT LAr 2020 (Analysis A)",
-    scenarios=QUARK,
-)
-def build_lar(scenario: Scenario, threshold_keVnr: float = 20.0, sin2w_scheme: str = "msbar0"):
-    if not 0 < threshold_keVnr < 100:
-        raise ValueError(f"threshold_keVnr must be in (0, 100), got {threshold_keVnr}")
-    _check(sin2w_scheme)
-    target = _coherent_target(("Ar",), threshold_keVnr * 1e-6, np.inf, sin2w_scheme)
-    return _coherent_loglike(target.ratio_fn(scenario), LAR)
+@register
+class CoherentCsI(_Coherent):
+    name = "cevns_coherent_csi"
+    constrains = "CEvNS rate on CsI at the SNS (COHERENT 2021), light-Z' q^2 dependence"
+    reference = "COHERENT, PRL 129 (2022) 081801, arXiv:2110.07730"
+    data_edition = "COHERENT CsI full data set (2021)"
+    record = CSI
+
+    class Options(RateOptions):
+        pe_window: Window = (5.0, 60.0)
+        """Analysis window in photoelectrons (1 <= lo < hi <= 200)."""
+
+        @field_validator("pe_window")
+        @classmethod
+        def _in_range(cls, w):
+            if not (1.0 <= w[0] and w[1] <= 200.0):
+                raise ValueError(f"expected 1 <= lo < hi <= 200 photoelectrons, got {tuple(w)}")
+            return w
+
+    def setup(self):
+        self.recoil_window = csi_recoil_window(self.options.pe_window)
+        self.single(_targets("sns", ("Cs", "I"), *self.recoil_window, self.options.sin2w_scheme))
 
 
-@register(
-    "cevns_xenonnt_8b",
-    constrains="solar 8B CEvNS on xenon (XENONnT), light-Z' q^2 dependence",
-    reference="XENONnT, PRL 133 (2024) 191002, arXiv:2408.02877; SNO arXiv:1109.0763",
-    data_edition="XENONnT 2024 (3.51 t yr)",
-    scenarios=QUARK,
-)
-def build_xenonnt(scenario: Scenario, threshold_keVnr: float = 0.5, sin2w_scheme: str = "msbar0"):
-    if not 0 < threshold_keVnr < 5:
-        raise ValueError(f"threshold_keVnr must be in (0, 5), got {threshold_keVnr}")
-    _check(sin2w_scheme)
-    ratio = _b8_target(threshold_keVnr * 1e-6, sin2w_scheme).ratio_fn(scenario)
-    d = XENONNT
-    s_sm = (d["n"] - d["b"]) * PHI_SNO / d["phi_fit"]
+@register
+class CoherentLAr(_Coherent):
+    name = "cevns_coherent_lar"
+    constrains = "CEvNS rate on argon at the SNS (COHERENT CENNS-10), light-Z' q^2 dependence"
+    reference = "COHERENT, PRL 126 (2021) 012002, arXiv:2003.10630"
+    data_edition = "COHERENT LAr 2020 (Analysis A)"
+    record = LAR
 
-    def loglike(obs, p):
-        return _count(d["n"], d["b"], d["sigma_b"], s_sm * ratio(obs, p))
+    class Options(RateOptions):
+        threshold_keVnr: float = 20.0
+        """Effective nuclear-recoil threshold (keV), in (0, 100)."""
 
-    loglike.s_sm = s_sm
-    loglike.ratio = ratio
-    return loglike
+        @field_validator("threshold_keVnr")
+        @classmethod
+        def _in_range(cls, v):
+            if not 0 < v < 100:
+                raise ValueError(f"expected a threshold in (0, 100) keVnr, got {v}")
+            return v
+
+    def setup(self):
+        self.single(_targets("sns", ("Ar",), self.options.threshold_keVnr * 1e-6, np.inf, self.options.sin2w_scheme))
 
 
-@register(
-    "cevns_pandax_8b",
-    constrains="solar 8B CEvNS on xenon (PandaX-4T paired + US2), light-Z' q^2 dependence",
-    reference="PandaX-4T, PRL 133 (2024) 191001, arXiv:2407.10892; SNO arXiv:1109.0763",
-    data_edition="PandaX-4T 2024",
-    scenarios=QUARK,
-)
-def build_pandax(scenario: Scenario, channels=("paired", "US2"), sin2w_scheme: str = "msbar0"):
-    chans = tuple(channels)
-    if not chans or any(c not in PANDAX for c in chans) or len(set(chans)) != len(chans):
-        raise ValueError(f"channels must be a non-empty subset of {sorted(PANDAX)}, got {channels!r}")
-    _check(sin2w_scheme)
-    terms = []
-    for c in chans:
-        d = PANDAX[c]
-        ratio = _b8_target(d["threshold_keVnr"] * 1e-6, sin2w_scheme).ratio_fn(scenario)
-        terms.append((d, d["s_fit"] * PHI_SNO / PANDAX_PHI_FIT, ratio))
+@register
+class XenonNT8B(Cevns):
+    name = "cevns_xenonnt_8b"
+    constrains = "solar 8B CEvNS on xenon (XENONnT), light-Z' q^2 dependence"
+    reference = "XENONnT, PRL 133 (2024) 191002, arXiv:2408.02877; SNO arXiv:1109.0763"
+    data_edition = "XENONnT 2024 (3.51 t yr)"
 
-    def loglike(obs, p):
-        return sum(_count(d["n"], d["b"], d["sigma_b"], s_sm * ratio(obs, p)) for d, s_sm, ratio in terms)
+    class Options(RateOptions):
+        threshold_keVnr: float = 0.5
+        """Nuclear-recoil threshold (keV), in (0, 5)."""
 
-    loglike.s_sm = {c: t[1] for c, t in zip(chans, terms)}
-    return loglike
+        @field_validator("threshold_keVnr")
+        @classmethod
+        def _in_range(cls, v):
+            if not 0 < v < 5:
+                raise ValueError(f"expected a threshold in (0, 5) keVnr, got {v}")
+            return v
+
+    def setup(self):
+        self.single(_targets("b8", ("Xe",), self.options.threshold_keVnr * 1e-6, np.inf, self.options.sin2w_scheme))
+        d = XENONNT
+        self.s_sm = (d["n"] - d["b"]) * PHI_SNO / d["phi_fit"]
+
+    def loglike_ratio(self, r, channel):
+        d = XENONNT
+        return solar_count(d["n"], d["b"], d["sigma_b"], self.s_sm * r)
+
+
+@register
+class PandaX8B(Cevns):
+    name = "cevns_pandax_8b"
+    constrains = "solar 8B CEvNS on xenon (PandaX-4T paired + US2), light-Z' q^2 dependence"
+    reference = "PandaX-4T, PRL 133 (2024) 191001, arXiv:2407.10892; SNO arXiv:1109.0763"
+    data_edition = "PandaX-4T 2024"
+
+    class Options(RateOptions):
+        channels: tuple[Literal["paired", "US2"], ...] = ("paired", "US2")
+        """Analysis channels used (a non-empty subset of paired and US2)."""
+
+        @field_validator("channels")
+        @classmethod
+        def _subset(cls, v):
+            if not v or len(set(v)) != len(v):
+                raise ValueError(f"expected a non-empty list of distinct channels from {sorted(PANDAX)}, got {list(v)}")
+            return v
+
+    def setup(self):
+        self.channels = {
+            c: _targets("b8", ("Xe",), PANDAX[c]["threshold_keVnr"] * 1e-6, np.inf, self.options.sin2w_scheme)
+            for c in self.options.channels
+        }
+        self.s_sm = {c: PANDAX[c]["s_fit"] * PHI_SNO / PANDAX_PHI_FIT for c in self.options.channels}
+
+    def loglike_ratio(self, r, channel):
+        d = PANDAX[channel]
+        return solar_count(d["n"], d["b"], d["sigma_b"], self.s_sm[channel] * r)

@@ -28,38 +28,39 @@ among theirs). Option ``limit`` overrides the mass (GeV).
 from __future__ import annotations
 
 import math
+from typing import ClassVar, Literal
 
 import jax.numpy as jnp
-
-from globalfit.physics.scenarios import Scenario
+from pydantic import Field
 
 from . import register
+from .base import Likelihood, Options, PositiveNumber
 
 DATASETS = {"sabti2020": 3.7e-3, "paper2016": 5e-3}  # GeV: arXiv:1910.01649 (2 sigma); arXiv:1607.07616 (Delta N_eff < 0.7)
 DELTA_CHI2_AT_LIMIT = 4.0  # 2 sigma
 
 
-@register(
-    "cosmology",
-    constrains="M_Zp lower bound (Delta N_eff, thermalised neutrinophilic Z')",
-    reference="sabti2020: arXiv:1910.01649 (M > 3.7 MeV, 2 sigma); paper2016: arXiv:1607.07616 (M_Zp > 5 MeV)",
-    data_edition="sabti2020 | paper2016",
-)
-def build(scenario: Scenario, dataset: str = "sabti2020", log_width: float = 0.25, limit: float | None = None):
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {dataset!r}")
-    if not (isinstance(log_width, (int, float)) and 0 < log_width <= 2):
-        raise ValueError(f"log_width must be a number in (0, 2] (width in ln M_Zp), got {log_width!r}")
-    if limit is not None and not (isinstance(limit, (int, float)) and limit > 0):
-        raise ValueError(f"limit must be a mass in GeV > 0, got {limit!r}")
-    m_lim = float(limit) if limit is not None else DATASETS[dataset]
-    w = float(log_width)
-    x0 = math.log(m_lim) + math.sqrt(DELTA_CHI2_AT_LIMIT) * w
+@register
+class Cosmology(Likelihood):
+    name = "cosmology"
+    constrains = "M_Zp lower bound (Delta N_eff, thermalised neutrinophilic Z')"
+    reference = "sabti2020: arXiv:1910.01649 (M > 3.7 MeV, 2 sigma); paper2016: arXiv:1607.07616 (M_Zp > 5 MeV)"
+    data_edition = "sabti2020 | paper2016"
+    requires: ClassVar[tuple[str, ...]] = ("M_Zp",)
 
-    def loglike(obs, p):
-        d = jnp.maximum(x0 - jnp.log(p["M_Zp"]), 0.0) / w
+    class Options(Options):
+        dataset: Literal["sabti2020", "paper2016"] = "sabti2020"
+        log_width: float = Field(0.25, gt=0, le=2)
+        """Width in ln M_Zp of the log-Gaussian edge (a constructed shape; module doc)."""
+        limit: PositiveNumber | None = None
+        """Override of the 2 sigma lower mass bound (GeV)."""
+
+    def setup(self):
+        o = self.options
+        self.limit = float(o.limit) if o.limit is not None else DATASETS[o.dataset]
+        self.x0 = math.log(self.limit) + math.sqrt(DELTA_CHI2_AT_LIMIT) * o.log_width
+        self.m_zero = math.exp(self.x0)
+
+    def loglike(self, obs):
+        d = jnp.maximum(self.x0 - jnp.log(obs["M_Zp"]), 0.0) / self.options.log_width
         return -0.5 * d**2
-
-    loglike.limit = m_lim
-    loglike.m_zero = math.exp(x0)
-    return loglike

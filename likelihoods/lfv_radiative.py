@@ -13,40 +13,37 @@ measurements, so their log L add. A point at a quoted limit gets -2 Delta ln L =
 
 from __future__ import annotations
 
-from globalfit.physics.scenarios import Scenario
+from typing import ClassVar, Literal
 
 from . import register
 from ._pdg import limit_from_options
-from .stats import upper_limit
+from .base import Options, PositiveNumber, UpperLimits
 
 PDG_IDS = {"mu_e": "S004.4", "tau_e": "S035.32", "tau_mu": "S035.31"}
 PAPER_2016 = {"mu_e": 4.2e-13, "tau_e": 3.3e-8, "tau_mu": 4.4e-8}  # arXiv:1605.05081, arXiv:0908.2381 (90 % CL)
 
 
-def resolve_limits(dataset: str, overrides: dict[str, float | None], pdg_ids: dict, paper: dict, label: str):
-    """Limits per channel: PDG (dataset 'pdg'), the paper's 2016 inputs ('paper2016'), or config overrides."""
-    if dataset not in ("pdg", "paper2016"):
-        raise ValueError(f"dataset must be 'pdg' or 'paper2016', got {dataset!r}")
-    out = {}
-    for ch, pid in pdg_ids.items():
-        value = overrides.get(ch)
-        if value is None and dataset == "paper2016":
-            value = paper[ch]
-        out[ch] = limit_from_options(pid, value, None, f"{label}.limit_{ch}")
-    return out
+@register
+class LfvRadiative(UpperLimits):
+    name = "lfv_radiative"
+    constrains = "Br(mu->e gamma), Br(tau->e gamma), Br(tau->mu gamma)"
+    reference = "PDG 2026 (MEG II, BaBar, Belle); paper2016: arXiv:1605.05081, arXiv:0908.2381"
+    data_edition = "PDG 2026 | paper2016"
+    requires: ClassVar[tuple[str, ...]] = tuple(f"br_{ch}_gamma" for ch in PDG_IDS)
 
+    class Options(Options):
+        dataset: Literal["pdg", "paper2016"] = "pdg"
+        limit_mu_e: PositiveNumber | None = None
+        limit_tau_e: PositiveNumber | None = None
+        limit_tau_mu: PositiveNumber | None = None
 
-@register(
-    "lfv_radiative",
-    constrains="Br(mu->e gamma), Br(tau->e gamma), Br(tau->mu gamma)",
-    reference="PDG 2026 (MEG II, BaBar, Belle); paper2016: arXiv:1605.05081, arXiv:0908.2381",
-    data_edition="PDG 2026 | paper2016",
-)
-def build(scenario: Scenario, dataset: str = "pdg", limit_mu_e: float | None = None, limit_tau_e: float | None = None, limit_tau_mu: float | None = None):
-    limits = resolve_limits(dataset, {"mu_e": limit_mu_e, "tau_e": limit_tau_e, "tau_mu": limit_tau_mu}, PDG_IDS, PAPER_2016, "lfv_radiative")
+    def setup(self):
+        self.limits = {}
+        for ch, pid in PDG_IDS.items():
+            value = getattr(self.options, f"limit_{ch}")
+            if value is None and self.options.dataset == "paper2016":
+                value = PAPER_2016[ch]
+            self.limits[ch] = limit_from_options(pid, value, None)
 
-    def loglike(obs, p):
-        return sum(upper_limit(obs[f"br_{ch}_gamma"], lim.value, lim.cl) for ch, lim in limits.items())
-
-    loglike.limits = limits
-    return loglike
+    def predictions(self, obs):
+        return {ch: obs[f"br_{ch}_gamma"] for ch in self.limits}

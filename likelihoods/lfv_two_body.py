@@ -30,50 +30,50 @@ or escape are treated alike: only Br(invisible) multiplies). Overrides: ``limit_
 
 from __future__ import annotations
 
-from globalfit.physics.scenarios import Scenario
+from typing import ClassVar, Literal
 
 from . import register
-from ._pdg import PdgLimit, limit_from_options, pdg_limit
-from .stats import upper_limit
+from ._pdg import limit_from_options, pdg_limit
+from .base import Fraction, Limit, Options, PositiveNumber, UpperLimits
 
 CHANNELS = ("tau_e", "tau_mu", "mu_e")
 PDG_IDS = {"tau_e": "S035.102", "tau_mu": "S035.103"}
-MU_E_TWIST = PdgLimit(9e-6, 0.9, "TWIST, Bayes et al. PRD 91 052020 (2015), PDG 2026 listing S029GB (mu+ --> e+ X0)")
+MU_E_TWIST = Limit(9e-6, 0.9, "TWIST, Bayes et al. PRD 91 052020 (2015), PDG 2026 listing S029GB (mu+ --> e+ X0)")
 PAPER_2016 = {  # ARGUS, Z. Phys. C68 (1995) 25, 95 % CL (paper Ref. 69)
-    "tau_e": PdgLimit(2.7e-3, 0.95, "ARGUS Z.Phys. C68 25 (1995), 95% CL (arXiv:1607.07616 Ref. 69)"),
-    "tau_mu": PdgLimit(5e-3, 0.95, "ARGUS Z.Phys. C68 25 (1995), 95% CL (arXiv:1607.07616 Ref. 69)"),
+    "tau_e": Limit(2.7e-3, 0.95, "ARGUS Z.Phys. C68 25 (1995), 95% CL (arXiv:1607.07616 Ref. 69)"),
+    "tau_mu": Limit(5e-3, 0.95, "ARGUS Z.Phys. C68 25 (1995), 95% CL (arXiv:1607.07616 Ref. 69)"),
     "mu_e": MU_E_TWIST,
 }
 
 
-def resolve(dataset: str, overrides: dict, cl: float | None) -> dict[str, PdgLimit]:
-    if dataset not in ("pdg", "paper2016"):
-        raise ValueError(f"dataset must be 'pdg' or 'paper2016', got {dataset!r}")
-    out = {}
-    for ch in CHANNELS:
-        value = overrides.get(ch)
-        if value is not None:
-            out[ch] = limit_from_options("", value, cl, f"lfv_two_body.limit_{ch}")
-        elif dataset == "paper2016":
-            out[ch] = PAPER_2016[ch]
-        else:
-            out[ch] = pdg_limit(PDG_IDS[ch]) if ch in PDG_IDS else MU_E_TWIST
-    return out
+@register
+class LfvTwoBody(UpperLimits):
+    name = "lfv_two_body"
+    constrains = "Br(tau->e Z') Br(Z'->inv), Br(tau->mu Z') Br(Z'->inv), Br(mu->e Z') Br(Z'->inv)"
+    reference = "PDG 2026 S035.102, S035.103 (Belle 2025), TWIST PRD 91 052020; paper2016: ARGUS Z.Phys. C68 25"
+    data_edition = "PDG 2026 | paper2016"
+    requires: ClassVar[tuple[str, ...]] = ("br_Zp_invisible",) + tuple(f"br_{ch}_Zp" for ch in CHANNELS)
 
+    class Options(Options):
+        dataset: Literal["pdg", "paper2016"] = "pdg"
+        limit_tau_e: PositiveNumber | None = None
+        limit_tau_mu: PositiveNumber | None = None
+        limit_mu_e: PositiveNumber | None = None
+        cl: Fraction | None = None
+        """CL of the overriding limits (default 90 %)."""
 
-@register(
-    "lfv_two_body",
-    constrains="Br(tau->e Z') Br(Z'->inv), Br(tau->mu Z') Br(Z'->inv), Br(mu->e Z') Br(Z'->inv)",
-    reference="PDG 2026 S035.102, S035.103 (Belle 2025), TWIST PRD 91 052020; paper2016: ARGUS Z.Phys. C68 25",
-    data_edition="PDG 2026 | paper2016",
-)
-def build(scenario: Scenario, dataset: str = "pdg", limit_tau_e: float | None = None, limit_tau_mu: float | None = None,
-          limit_mu_e: float | None = None, cl: float | None = None):
-    limits = resolve(dataset, {"tau_e": limit_tau_e, "tau_mu": limit_tau_mu, "mu_e": limit_mu_e}, cl)
+    def setup(self):
+        o = self.options
+        self.limits = {}
+        for ch in CHANNELS:
+            value = getattr(o, f"limit_{ch}")
+            if value is not None:
+                self.limits[ch] = limit_from_options("", value, o.cl)
+            elif o.dataset == "paper2016":
+                self.limits[ch] = PAPER_2016[ch]
+            else:
+                self.limits[ch] = pdg_limit(PDG_IDS[ch]) if ch in PDG_IDS else MU_E_TWIST
 
-    def loglike(obs, p):
+    def predictions(self, obs):
         inv = obs["br_Zp_invisible"]
-        return sum(upper_limit(obs[f"br_{ch}_Zp"] * inv, lim.value, lim.cl) for ch, lim in limits.items())
-
-    loglike.limits = limits
-    return loglike
+        return {ch: obs[f"br_{ch}_Zp"] * inv for ch in self.limits}

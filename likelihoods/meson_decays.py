@@ -4,7 +4,7 @@
 g_X l_a is carried by the whole lepton doublet (nu_L and l, vector-like on l), so its current is conserved up to
 m_l and the longitudinal Z' decouples; the part g = g_Psi |kappa_a|^2 couples to neutrinos only, violates the
 current at the W vertex and is enhanced by (m_M/M_Zp)^2 (Bakhti & Farzan arXiv:1702.04187; Laha, Dasgupta, Beacom
-arXiv:1304.3460). Only g enters here (computed from ``obs["kappa"]`` and g_Psi, gradient-safe at kappa = 0).
+arXiv:1304.3460). Only g enters here (from the model's ``kappa`` and ``g_Psi``, gradient-safe at kappa = 0).
 
 **Rate (derived here, longitudinal-enhanced approximation).** M -> l nu has amplitude C u(p_nu) Pslash (1-g5) v(p_l),
 Sum|M_2|^2 = 4 C^2 m_l^2 (m_M^2 - m_l^2), Gamma_2 = C^2 m_l^2 (m_M^2 - m_l^2)^2 / (4 pi m_M^3). Emitting Z' off the
@@ -41,15 +41,18 @@ from __future__ import annotations
 import functools
 import math
 
+import warnings
+from typing import ClassVar, Literal
+
 import jax.numpy as jnp
 import numpy as np
+from pydantic import field_validator
 
 from globalfit.physics.constants import constants, pdg_api
-from globalfit.physics.scenarios import Scenario
 
 from . import register
 from ._pdg import limit_from_options
-from .stats import upper_limit
+from .base import Options, PositiveNumber, UpperLimits, abs2
 
 # channel: (meson mass attr, lepton mass attr, flavour index, PDG id of Br(M -> l nu), PDG id of the limit)
 CHANNELS = {
@@ -107,46 +110,50 @@ def suppression_table(m_M: float, m_l: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _pdg_value(pdgid: str) -> float:
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return float(pdg_api().get(pdgid).best_summary().value)
 
 
-@register(
-    "meson_decays",
-    constrains="Br(K+ -> mu+ nu Z') and Br(pi+ -> e+ nu Z') with Z' invisible, via g_Psi |kappa_a|^2",
-    reference="rate derived here (longitudinal Z', cf. arXiv:1702.04187, arXiv:1304.3460); PDG 2026 S010.27, S008.10",
-    data_edition="PDG 2026",
-)
-def build(scenario: Scenario, channels: tuple | list = DEFAULT_CHANNELS, limit_K_mu: float | None = None, limit_pi_e: float | None = None):
-    if isinstance(channels, str) or not all(c in CHANNELS for c in channels) or not channels:
-        raise ValueError(f"channels must be a non-empty list from {list(CHANNELS)}, got {channels!r}")
-    c = constants()
-    overrides = {"K_mu": limit_K_mu, "pi_e": limit_pi_e}
-    setup = {}
-    for ch in dict.fromkeys(channels):
-        mM_attr, ml_attr, flav, br_id, lim_id = CHANNELS[ch]
-        m_M, m_l = getattr(c, mM_attr), getattr(c, ml_attr)
-        lnm, S = suppression_table(m_M, m_l)
-        lim = limit_from_options(lim_id, overrides.get(ch), None, f"meson_decays.limit_{ch}")
-        pref = m_M**4 / (384 * math.pi**2 * m_l**2) * _pdg_value(br_id)  # times g^2 S / M_Zp^2
-        setup[ch] = (flav, jnp.asarray(lnm), jnp.asarray(S), float(lnm[-1]), pref, lim)
+@register
+class MesonDecays(UpperLimits):
+    name = "meson_decays"
+    constrains = "Br(K+ -> mu+ nu Z') and Br(pi+ -> e+ nu Z') with Z' invisible, via g_Psi |kappa_a|^2"
+    reference = "rate derived here (longitudinal Z', cf. arXiv:1702.04187, arXiv:1304.3460); PDG 2026 S010.27, S008.10"
+    data_edition = "PDG 2026"
+    requires: ClassVar[tuple[str, ...]] = ("kappa", "g_Psi", "M_Zp", "br_Zp_invisible")
 
-    def loglike(obs, p):
-        k = obs["kappa"]
-        k2 = jnp.real(k) ** 2 + jnp.imag(k) ** 2
-        M = p["M_Zp"]
+    class Options(Options):
+        channels: tuple[Literal["K_mu", "pi_e", "K_e", "pi_mu"], ...] = DEFAULT_CHANNELS
+        """Decay channels used (module doc)."""
+        limit_K_mu: PositiveNumber | None = None
+        limit_pi_e: PositiveNumber | None = None
+
+        @field_validator("channels")
+        @classmethod
+        def _nonempty(cls, v):
+            if not v:
+                raise ValueError(f"expected a non-empty list of channels from {list(CHANNELS)}")
+            return tuple(dict.fromkeys(v))
+
+    def setup(self):
+        c = constants()
+        self.limits, self.tables = {}, {}
+        for ch in self.options.channels:
+            mM_attr, ml_attr, flav, br_id, lim_id = CHANNELS[ch]
+            m_M, m_l = getattr(c, mM_attr), getattr(c, ml_attr)
+            lnm, S = suppression_table(m_M, m_l)
+            self.limits[ch] = limit_from_options(lim_id, getattr(self.options, f"limit_{ch}", None), None)
+            pref = m_M**4 / (384 * math.pi**2 * m_l**2) * _pdg_value(br_id)  # times g^2 S / M_Zp^2
+            self.tables[ch] = (flav, jnp.asarray(lnm), jnp.asarray(S), pref)
+
+    def predictions(self, obs):
+        k2 = abs2(obs["kappa"])
+        M = obs["M_Zp"]
         lnM = jnp.log(M)
-        inv = obs["br_Zp_invisible"]
-        total = 0.0
-        for flav, lnm, S, ln_end, pref, lim in setup.values():
-            g = p["g_Psi"] * k2[flav]
+        out = {}
+        for ch, (flav, lnm, S, pref) in self.tables.items():
+            g = obs["g_Psi"] * k2[flav]
             s = jnp.interp(lnM, lnm, S, left=S[0], right=0.0)
-            br = pref * g**2 * s / M**2 * inv
-            total = total + upper_limit(br, lim.value, lim.cl)
-        return total
-
-    loglike.limits = {ch: v[5] for ch, v in setup.items()}
-    return loglike
+            out[ch] = pref * g**2 * s / M**2 * obs["br_Zp_invisible"]
+        return out

@@ -4,8 +4,8 @@ Every prediction is computed from the cross section of :mod:`globalfit.physics.s
 q^2-dependent eps^e_ab(q^2) = G_ab g_e / (sqrt2 G_F (q^2 + M_Zp^2)), q^2 = 2 m_e T, integrated over the source
 spectrum and the recoil window on a fixed Gauss-Legendre grid; none is a digitised curve. The full G matrix
 enters (universal g_X l part and the Psi part, off-diagonal entries as incoherent nu_a -> nu_b scattering).
-**Scenarios:** registered for B-L and L only: these need a tree-level Z' coupling to electrons, g_e = g_X l_e,
-which vanishes for U(1)_B and U(1)_{B-3L_tau}. sin^2 theta_W: MS-bar at q -> 0 by default (option ``sin2w_scheme``,
+**Applies** where the Z' couples to electrons at tree level, g_e = g_X l_e (``g_electron`` of the model): B-L and L
+(it vanishes for U(1)_B and U(1)_{B-3L_tau}). sin^2 theta_W: MS-bar at q -> 0 by default (option ``sin2w_scheme``,
 :func:`globalfit.physics.scattering.sin2w`).
 
 [nu_e_charm2] CHARM-II nu_mu e (Vilain et al., PLB 335, 246 (1994)). The published g_V, g_A are **UNVERIFIED**
@@ -40,8 +40,10 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import ClassVar, Literal
 
 import jax.numpy as jnp
+
 
 from globalfit.physics.constants import constants
 from globalfit.physics.scattering import (
@@ -51,16 +53,14 @@ from globalfit.physics.scattering import (
     grid,
     p_ee_adiabatic,
     pdg_mixing,
-    rate_nue,
     reactor_pdf,
     sin2w,
 )
-from globalfit.physics.scenarios import Scenario, get_scenario
+from globalfit.physics.scenarios import get_scenario
 
 from . import register
+from .base import CountRate, Fraction, PositiveNumber, RateOptions, RateTarget, Window
 from .stats import asymmetric_gaussian, gaussian, z_two_sided
-
-LEPTONIC = ("B-L", "L")
 
 CHARM2_E_NU = 23.7  # GeV [S] DarkCast CHARMII_Bauer2018onh
 CHARM2_CALIBRATION = (1e-3, 6.4e-5)  # (M_Zp GeV, g_B-L) on the digitised CHARM-II curve [S] arXiv:1803.05466
@@ -72,101 +72,75 @@ BOREXINO = {  # rate, stat, syst+, syst-, T_lo [GeV] of the fit window  [P]
 PHI_BE7, PHI_BE7_REL = 4.93e9, 0.06  # cm^-2 s^-1, B16-GS98 [S]
 BR_862 = 0.8956  # [S]
 N_E_100T = 3.307e31  # target electrons per 100 t [S]
-
-
-def _check_scheme(scheme):
-    sin2w(scheme)  # raises ValueError for an unknown scheme
-
-
-def _window(w, name, unit):
-    try:
-        lo, hi = (float(x) for x in w)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a pair (lo, hi) in {unit}, got {w!r}") from None
-    if not 0 < lo < hi:
-        raise ValueError(f"{name} must satisfy 0 < lo < hi, got {w!r}")
-    return lo, hi
-
-
-def _model_rate(grids, s2w, scenario):
-    def f(obs, p):
-        return rate_nue(grids, s2w, obs["G"], p["g_X"] * scenario.q_electron, p["M_Zp"])
-
-    return f
+BE7_LINE_GEV = 0.8613e-3
 
 
 @functools.lru_cache(maxsize=None)
-def _charm2_setup(T_lo, T_hi, scheme):
-    s2w = sin2w(scheme)
+def _target(source: str, T_lo: float, T_hi: float, scheme: str, p_ee: float | None = None) -> tuple[RateTarget, ...]:
+    """Rate target on electrons: "charm2" (nu_mu line), "reactor" (nubar_e, Mueller shape) or "be7" (oscillated
+    862 keV line, P_ee given), recoil window [T_lo, T_hi] (GeV)."""
     me = constants().m_e
-    grids = [grid(Component(1, False, 1.0, E_line=CHARM2_E_NU), me, T_lo, T_hi, n_T=48)]
-    return grids, float(rate_nue(grids, s2w)), s2w
+    if source == "charm2":
+        grids = (grid(Component(1, False, 1.0, E_line=CHARM2_E_NU), me, T_lo, T_hi, n_T=48),)
+    elif source == "reactor":
+        comp = Component(0, True, 1.0, pdf=reactor_pdf, E_lo=1.8e-3, E_hi=10e-3)
+        grids = (grid(comp, me, T_lo, T_hi, n_E=48, n_T=24),)
+    else:
+        grids = tuple(grid(c, me, T_lo, T_hi, n_T=48) for c in be7_components(p_ee, pdg_mixing()["s23"]))
+    return (RateTarget(grids, sin2w(scheme)),)
 
 
-def charm2_ratio(T_window_GeV=(3.0, 24.0), sin2w_scheme="msbar0"):
-    """r(G, g_e, M_Zp) = sigma/sigma_SM in the CHARM-II window (pure JAX in its arguments)."""
-    grids, sm, s2w = _charm2_setup(*T_window_GeV, sin2w_scheme)
+class NuE(CountRate):
+    """nu-e elastic scattering: the Z' couples to electrons (g_electron)."""
 
-    def r(G, g_e, M_Zp):
-        return rate_nue(grids, s2w, G, g_e, M_Zp) / sm
-
-    return r
+    needs: ClassVar[tuple[str, ...]] = ("electrons",)
+    requires: ClassVar[tuple[str, ...]] = ("G", "g_electron", "M_Zp")
+    coupling: ClassVar[str] = "g_electron"
 
 
-@register(
-    "nu_e_charm2",
-    constrains="nu_mu e elastic rate (CHARM-II), light-Z' q^2 dependence",
-    reference="Vilain et al. PLB 335 (1994) 246; calibrated on arXiv:1803.05466 Fig. 13 [S]",
-    data_edition="CHARM-II 1994 via Bauer-Foldenauer-Jaeckel 2018 digitisation",
-    scenarios=LEPTONIC,
-)
-def build_charm2(scenario: Scenario, T_window_GeV=(3.0, 24.0), calibration_cl: float = 0.9, sin2w_scheme: str = "msbar0"):
-    lo, hi = _window(T_window_GeV, "T_window_GeV", "GeV")
-    if not 0 < calibration_cl < 1:
-        raise ValueError(f"calibration_cl must be in (0, 1), got {calibration_cl}")
-    _check_scheme(sin2w_scheme)
-    ratio = charm2_ratio((lo, hi), sin2w_scheme)
-    M_cal, g_cal = CHARM2_CALIBRATION
-    bl = get_scenario("B-L")
-    G_cal = jnp.eye(3) * (g_cal * bl.l[1])
-    r_cal = float(ratio(G_cal, g_cal * bl.q_electron, M_cal))
-    sigma_r = abs(r_cal - 1.0) / z_two_sided(calibration_cl)
-    ql = scenario.q_electron
+@register
+class Charm2(NuE):
+    name = "nu_e_charm2"
+    constrains = "nu_mu e elastic rate (CHARM-II), light-Z' q^2 dependence"
+    reference = "Vilain et al. PLB 335 (1994) 246; calibrated on arXiv:1803.05466 Fig. 13 [S]"
+    data_edition = "CHARM-II 1994 via Bauer-Foldenauer-Jaeckel 2018 digitisation"
 
-    def loglike(obs, p):
-        return gaussian(ratio(obs["G"], p["g_X"] * ql, p["M_Zp"]), 1.0, sigma_r)
+    class Options(RateOptions):
+        T_window_GeV: Window = (3.0, 24.0)
+        """Electron recoil window (GeV); UNVERIFIED (module doc)."""
+        calibration_cl: Fraction = 0.9
+        """CL assumed for the digitised calibration curve."""
 
-    loglike.sigma_r = sigma_r
-    return loglike
+    def setup(self):
+        self.single(_target("charm2", *self.options.T_window_GeV, self.options.sin2w_scheme))
+        M_cal, g_cal = CHARM2_CALIBRATION
+        bl = get_scenario("B-L")
+        (t,) = self.channels[self.name]
+        r_cal = float(t.rate(jnp.eye(3) * (g_cal * bl.l[1]), g_cal * bl.q_electron, M_cal)) / t.sm
+        self.sigma_r = abs(r_cal - 1.0) / z_two_sided(self.options.calibration_cl)
+
+    def loglike_ratio(self, r, channel):
+        return gaussian(r, 1.0, self.sigma_r)
 
 
-@functools.lru_cache(maxsize=None)
-def _texono_setup(T_lo, T_hi, scheme):
-    s2w = sin2w(scheme)
-    me = constants().m_e
-    comp = Component(0, True, 1.0, pdf=reactor_pdf, E_lo=1.8e-3, E_hi=10e-3)
-    grids = [grid(comp, me, T_lo, T_hi, n_E=48, n_T=24)]
-    return grids, float(rate_nue(grids, s2w)), s2w
+@register
+class Texono(NuE):
+    name = "nu_e_texono"
+    constrains = "reactor nubar_e e elastic rate (TEXONO), light-Z' q^2 dependence"
+    reference = "Deniz et al. PRD 81 (2010) 072001, arXiv:0911.1597"
+    data_edition = "TEXONO 2010"
 
+    class Options(RateOptions):
+        T_window_MeV: Window = (3.0, 8.0)
+        """Electron recoil window (MeV); UNVERIFIED (module doc)."""
 
-@register(
-    "nu_e_texono",
-    constrains="reactor nubar_e e elastic rate (TEXONO), light-Z' q^2 dependence",
-    reference="Deniz et al. PRD 81 (2010) 072001, arXiv:0911.1597",
-    data_edition="TEXONO 2010",
-    scenarios=LEPTONIC,
-)
-def build_texono(scenario: Scenario, T_window_MeV=(3.0, 8.0), sin2w_scheme: str = "msbar0"):
-    lo, hi = _window(T_window_MeV, "T_window_MeV", "MeV")
-    _check_scheme(sin2w_scheme)
-    grids, sm, s2w = _texono_setup(lo * 1e-3, hi * 1e-3, sin2w_scheme)
-    rate = _model_rate(grids, s2w, scenario)
-    xi, sig = TEXONO
+    def setup(self):
+        lo, hi = self.options.T_window_MeV
+        self.single(_target("reactor", lo * 1e-3, hi * 1e-3, self.options.sin2w_scheme))
 
-    def loglike(obs, p):
-        return gaussian(rate(obs, p) / sm, xi, sig)
-
-    return loglike
+    def loglike_ratio(self, r, channel):
+        xi, sig = TEXONO
+        return gaussian(r, xi, sig)
 
 
 def p_ee_msw(E_GeV: float, n_e_NA_cm3: float) -> float:
@@ -174,55 +148,41 @@ def p_ee_msw(E_GeV: float, n_e_NA_cm3: float) -> float:
     return float(p_ee_adiabatic(E_GeV, n_e_NA_cm3))
 
 
-@functools.lru_cache(maxsize=None)
-def _borexino_setup(T_lo, p_ee, scheme):
-    s2w = sin2w(scheme)
-    me = constants().m_e
-    comps = be7_components(p_ee, pdg_mixing()["s23"])
-    full = [grid(c, me, 0.0, n_T=48) for c in comps]
-    window = [grid(c, me, T_lo, n_T=48) for c in comps]
-    sigma_sm = float(rate_nue(full, s2w)) * GEV2_TO_CM2
-    rate_sm = PHI_BE7 * BR_862 * N_E_100T * sigma_sm * 86400.0
-    return window, float(rate_nue(window, s2w)), rate_sm, s2w
+def borexino_sm_rate(phase: str = "II", p_ee: float | None = None, n_e_NA_cm3: float = 90.0, sin2w_scheme: str = "msbar0") -> float:
+    """SM 7Be (862 keV) rate in cpd/100 t: Phi(7Be) Br(862) N_e <sigma>_SM over all recoil energies."""
+    pe = p_ee if p_ee is not None else p_ee_msw(BE7_LINE_GEV, n_e_NA_cm3)
+    (full,) = _target("be7", 0.0, math.inf, sin2w_scheme, pe)
+    return PHI_BE7 * BR_862 * N_E_100T * full.sm * GEV2_TO_CM2 * 86400.0
 
 
-def borexino_sm_rate(phase="II", p_ee=None, n_e_NA_cm3=90.0, sin2w_scheme="msbar0") -> float:
-    """SM 7Be (862 keV) rate in cpd/100 t."""
-    pe = p_ee if p_ee is not None else p_ee_msw(0.8613e-3, n_e_NA_cm3)
-    return _borexino_setup(BOREXINO[phase][4], pe, sin2w_scheme)[2]
+@register
+class Borexino(NuE):
+    name = "nu_e_borexino"
+    constrains = "solar 7Be nu-e elastic rate (Borexino), light-Z' q^2 dependence"
+    reference = "Borexino arXiv:1707.09279 (Phase II), arXiv:1104.1816 (Phase I); B16 SSM arXiv:1611.09867"
+    data_edition = "Borexino Phase II 2019 | Phase I 2011"
 
+    class Options(RateOptions):
+        phase: Literal["II", "I"] = "II"
+        """Borexino data set: Phase II (2019) or Phase I (2011)."""
+        p_ee: Fraction | None = None
+        """nu_e survival probability at 862 keV; None: adiabatic MSW at n_e_NA_cm3."""
+        n_e_NA_cm3: PositiveNumber = 90.0
+        """Electron density at 7Be production (N_A cm^-3), approximate (module doc)."""
 
-@register(
-    "nu_e_borexino",
-    constrains="solar 7Be nu-e elastic rate (Borexino), light-Z' q^2 dependence",
-    reference="Borexino arXiv:1707.09279 (Phase II), arXiv:1104.1816 (Phase I); B16 SSM arXiv:1611.09867",
-    data_edition="Borexino Phase II 2019 | Phase I 2011",
-    scenarios=LEPTONIC,
-)
-def build_borexino(scenario: Scenario, phase: str = "II", p_ee: float | None = None, n_e_NA_cm3: float = 90.0,
-                   sin2w_scheme: str = "msbar0"):
-    if phase not in BOREXINO:
-        raise ValueError(f"phase must be one of {sorted(BOREXINO)}, got {phase!r}")
-    if p_ee is not None and not 0 < p_ee < 1:
-        raise ValueError(f"p_ee must be in (0, 1), got {p_ee}")
-    if not n_e_NA_cm3 > 0:
-        raise ValueError(f"n_e_NA_cm3 must be > 0, got {n_e_NA_cm3}")
-    _check_scheme(sin2w_scheme)
-    pe = p_ee if p_ee is not None else p_ee_msw(0.8613e-3, n_e_NA_cm3)
-    meas, stat, sp, sm_, T_lo = BOREXINO[phase]
-    window, win_sm, rate_sm, s2w = _borexino_setup(T_lo, pe, sin2w_scheme)
-    rate = _model_rate(window, s2w, scenario)
-    th = PHI_BE7_REL * rate_sm
-    s_plus, s_minus = math.sqrt(stat**2 + sp**2 + th**2), math.sqrt(stat**2 + sm_**2 + th**2)
+    def setup(self):
+        o = self.options
+        self.p_ee = o.p_ee if o.p_ee is not None else p_ee_msw(BE7_LINE_GEV, o.n_e_NA_cm3)
+        meas, stat, sp, sm_, T_lo = BOREXINO[o.phase]
+        self.single(_target("be7", T_lo, math.inf, o.sin2w_scheme, self.p_ee))
+        self.rate_sm_cpd = borexino_sm_rate(o.phase, self.p_ee, o.n_e_NA_cm3, o.sin2w_scheme)
+        th = PHI_BE7_REL * self.rate_sm_cpd
+        self.measured = meas
+        self.s_plus, self.s_minus = math.sqrt(stat**2 + sp**2 + th**2), math.sqrt(stat**2 + sm_**2 + th**2)
 
-    def predicted_rate(obs, p):
+    def predicted_rate(self, obs):
         """Model 7Be rate [cpd/100 t]: the SM rate scaled by the model/SM ratio in the recoil window."""
-        return rate_sm * rate(obs, p) / win_sm
+        return self.rate_sm_cpd * self.ratio(obs)
 
-    def loglike(obs, p):
-        return asymmetric_gaussian(predicted_rate(obs, p), meas, s_plus, s_minus)
-
-    loglike.predicted_rate = predicted_rate
-    loglike.rate_sm = rate_sm
-    loglike.p_ee = pe
-    return loglike
+    def loglike_ratio(self, r, channel):
+        return asymmetric_gaussian(self.rate_sm_cpd * r, self.measured, self.s_plus, self.s_minus)

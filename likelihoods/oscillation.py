@@ -48,11 +48,13 @@ are not available).
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+from typing import ClassVar, Literal
 
-from globalfit.physics.scenarios import Scenario
+import jax.numpy as jnp
+from pydantic import Field
 
 from . import register
+from .base import Likelihood, Options, PositiveNumber, abs2
 from .stats import interval, z_one_sided
 
 CL = 0.9
@@ -65,13 +67,9 @@ DUNE_T2HK = {"emu": 0.024, "etau": 0.08, "mutau": 0.012, "ee_tt": (0.017, 0.43),
 LMAD_CENTRE_EARTH = -3.0
 # IceCube eps_mutau 90 % CL intervals [P]: arXiv:1709.07079 and arXiv:2201.03566
 ICECUBE = {"deepcore2018": (-0.0067, 0.0081), "icecube2022": (-0.0041, 0.0031)}
-COMBINATIONS = ("earth", "u+d")
 _OFF = {"emu": (0, 1), "etau": (0, 2), "mutau": (1, 2)}
 
-
-def _check_combination(combination: str) -> None:
-    if combination not in COMBINATIONS:
-        raise ValueError(f"combination must be one of {list(COMBINATIONS)}, got {combination!r}")
+Combination = Literal["earth", "u+d"]
 
 
 def eps_matrix(obs, combination: str):
@@ -79,14 +77,10 @@ def eps_matrix(obs, combination: str):
     return obs["eps_earth"] if combination == "earth" else obs["eps_u"] + obs["eps_d"]
 
 
-def _abs2(z):
-    return jnp.real(z) ** 2 + jnp.imag(z) ** 2
-
-
 def offdiag_upper(eps, limits: dict, cl: float = CL):
     """Sum over e-mu, e-tau, mu-tau of the one-sided limit on |eps_ab| (gradient-safe form of upper_limit)."""
     z2 = z_one_sided(cl) ** 2
-    return sum(-0.5 * z2 * _abs2(eps[i, j]) / limits[ab] ** 2 for ab, (i, j) in _OFF.items())
+    return sum(-0.5 * z2 * abs2(eps[i, j]) / limits[ab] ** 2 for ab, (i, j) in _OFF.items())
 
 
 def diag_differences(eps):
@@ -100,106 +94,112 @@ def sm_best_fit(lo: float, hi: float) -> float | None:
     return 0.0 if lo < 0.0 < hi else None
 
 
-def _record_loglike(record: dict, combination: str):
-    lo_ee, hi_ee = record["ee_tt"]
-    lo_mm, hi_mm = record["mm_tt"]
-    best_ee, best_mm = sm_best_fit(lo_ee, hi_ee), sm_best_fit(lo_mm, hi_mm)
-
-    def loglike(obs, p):
-        eps = eps_matrix(obs, combination)
-        d_ee, d_mm, _ = diag_differences(eps)
-        return (
-            offdiag_upper(eps, record)
-            + interval(d_ee, lo_ee, hi_ee, CL, best_ee)
-            + interval(d_mm, lo_mm, hi_mm, CL, best_mm)
-        )
-
-    return loglike
-
-
 def lma_record(ee_lower_sign: int = -1) -> dict:
-    if ee_lower_sign not in (-1, 1):
-        raise ValueError(f"ee_lower_sign must be -1 (lower end -0.11, default) or +1 (+0.11, the literal OCR), got {ee_lower_sign!r}")
+    """The current LMA bounds with the chosen sign of the lower end of eps_ee - eps_tautau."""
     rec = dict(LMA_CURRENT)
     rec["ee_tt"] = (ee_lower_sign * LMA_CURRENT["ee_tt"][0], LMA_CURRENT["ee_tt"][1])
     return rec
 
 
-@register(
-    "osc_lma",
-    constrains="eps_emu, eps_etau, eps_mutau, eps_ee-eps_tautau, eps_mumu-eps_tautau (Earth or u+d)",
-    reference="arXiv:1607.07616 Eqs. 2-3 quoting Coloma arXiv:1511.06357",
-    data_edition="paper2016 (90% CL, LMA)",
-)
-def build_lma(scenario: Scenario, combination: str = "earth", ee_lower_sign: int = -1):
-    _check_combination(combination)
-    rec = lma_record(ee_lower_sign)
-    fn = _record_loglike(rec, combination)
-    fn.record = rec
-    return fn
+class CombinationOptions(Options):
+    combination: Combination = "earth"
+    """Which eps the bounds constrain: Earth matter eps^e + 3 eps^u + 3 eps^d (Y_n = 1) or eps^u + eps^d."""
 
 
-@register(
-    "osc_dune_t2hk",
-    constrains="eps_emu, eps_etau, eps_mutau, eps_ee-eps_tautau, eps_mumu-eps_tautau (projection)",
-    reference="arXiv:1607.07616 Eqs. 4-5 (DUNE+T2HK projection)",
-    data_edition="projection (90% CL)",
-)
-def build_dune_t2hk(scenario: Scenario, combination: str = "earth"):
-    _check_combination(combination)
-    fn = _record_loglike(DUNE_T2HK, combination)
-    fn.record = dict(DUNE_T2HK)
-    return fn
+class _Record(Likelihood):
+    """Oscillation bounds on off-diagonal |eps| and on two diagonal differences, from a record of ranges."""
+
+    requires: ClassVar[tuple[str, ...]] = ("eps_earth", "eps_u", "eps_d")
+    record: dict
+
+    def loglike(self, obs):
+        eps = eps_matrix(obs, self.options.combination)
+        d_ee, d_mm, _ = diag_differences(eps)
+        (lo_ee, hi_ee), (lo_mm, hi_mm) = self.record["ee_tt"], self.record["mm_tt"]
+        return (
+            offdiag_upper(eps, self.record)
+            + interval(d_ee, lo_ee, hi_ee, CL, sm_best_fit(lo_ee, hi_ee))
+            + interval(d_mm, lo_mm, hi_mm, CL, sm_best_fit(lo_mm, hi_mm))
+        )
 
 
-@register(
-    "osc_lma_dark",
-    constrains="eps_ee-eps_mumu near the LMA-Dark solution, plus LMA off-diagonal and mumu-tautau bounds",
-    reference="arXiv:1607.07616 Sec. 3 (LMA-D: eps^q_ee-eps^q_mumu ~ -1); interval constructed here (approximation)",
-    data_edition="paper2016 statement + constructed 90% CL interval",
-)
-def build_lma_dark(scenario: Scenario, combination: str = "earth", lmad_halfwidth: float = 0.3):
-    _check_combination(combination)
-    if not (isinstance(lmad_halfwidth, (int, float)) and 0 < lmad_halfwidth < 3):
-        raise ValueError(f"lmad_halfwidth must be a number in (0, 3) (Earth units), got {lmad_halfwidth!r}")
-    scale = 1.0 if combination == "earth" else 1.0 / 3.0
-    lo, hi = (LMAD_CENTRE_EARTH - lmad_halfwidth) * scale, (LMAD_CENTRE_EARTH + lmad_halfwidth) * scale
-    lo_mm, hi_mm = LMA_CURRENT["mm_tt"]
+@register
+class OscLMA(_Record):
+    name = "osc_lma"
+    constrains = "eps_emu, eps_etau, eps_mutau, eps_ee-eps_tautau, eps_mumu-eps_tautau (Earth or u+d)"
+    reference = "arXiv:1607.07616 Eqs. 2-3 quoting Coloma arXiv:1511.06357"
+    data_edition = "paper2016 (90% CL, LMA)"
 
-    def loglike(obs, p):
-        eps = eps_matrix(obs, combination)
+    class Options(CombinationOptions):
+        ee_lower_sign: Literal[-1, 1] = -1
+        """Sign of the lower end 0.11 of eps_ee - eps_tautau (UNVERIFIED; module doc)."""
+
+    def setup(self):
+        self.record = lma_record(self.options.ee_lower_sign)
+
+
+@register
+class OscDuneT2HK(_Record):
+    name = "osc_dune_t2hk"
+    constrains = "eps_emu, eps_etau, eps_mutau, eps_ee-eps_tautau, eps_mumu-eps_tautau (projection)"
+    reference = "arXiv:1607.07616 Eqs. 4-5 (DUNE+T2HK projection)"
+    data_edition = "projection (90% CL)"
+    Options = CombinationOptions
+
+    def setup(self):
+        self.record = dict(DUNE_T2HK)
+
+
+@register
+class OscLMADark(Likelihood):
+    name = "osc_lma_dark"
+    constrains = "eps_ee-eps_mumu near the LMA-Dark solution, plus LMA off-diagonal and mumu-tautau bounds"
+    reference = "arXiv:1607.07616 Sec. 3 (LMA-D: eps^q_ee-eps^q_mumu ~ -1); interval constructed here (approximation)"
+    data_edition = "paper2016 statement + constructed 90% CL interval"
+    requires = ("eps_earth", "eps_u", "eps_d")
+
+    class Options(CombinationOptions):
+        lmad_halfwidth: float = Field(0.3, gt=0, lt=3)
+        """Half-width of the constructed 90 % CL interval on eps_ee - eps_mumu (Earth units)."""
+
+    def setup(self):
+        scale = 1.0 if self.options.combination == "earth" else 1.0 / 3.0
+        w = self.options.lmad_halfwidth
+        self.interval_ee_mumu = ((LMAD_CENTRE_EARTH - w) * scale, (LMAD_CENTRE_EARTH + w) * scale)
+
+    def loglike(self, obs):
+        eps = eps_matrix(obs, self.options.combination)
         _, d_mm, d_em = diag_differences(eps)
+        lo_mm, hi_mm = LMA_CURRENT["mm_tt"]
+        lo, hi = self.interval_ee_mumu
         return offdiag_upper(eps, LMA_CURRENT) + interval(d_mm, lo_mm, hi_mm, CL) + interval(d_em, lo, hi, CL)
 
-    loglike.interval_ee_mumu = (lo, hi)
-    return loglike
 
+@register
+class IceCubeMuTau(Likelihood):
+    name = "osc_icecube_mutau"
+    constrains = "eps_mutau (Earth matter, normalisation UNVERIFIED)"
+    reference = "IceCube arXiv:1709.07079 (DeepCore 3 yr), arXiv:2201.03566 (8 yr TeV)"
+    data_edition = "icecube2022 | deepcore2018 (90% CL)"
+    requires = ("eps_earth",)
 
-@register(
-    "osc_icecube_mutau",
-    constrains="eps_mutau (Earth matter, normalisation UNVERIFIED)",
-    reference="IceCube arXiv:1709.07079 (DeepCore 3 yr), arXiv:2201.03566 (8 yr TeV)",
-    data_edition="icecube2022 | deepcore2018 (90% CL)",
-)
-def build_icecube(scenario: Scenario, dataset: str = "icecube2022", density: str = "d", n_d_over_n_e: float = 3.0, imaginary: str = "same"):
-    if dataset not in ICECUBE:
-        raise ValueError(f"dataset must be one of {sorted(ICECUBE)}, got {dataset!r}")
-    if density not in ("d", "e"):
-        raise ValueError(f"density must be 'd' (eps relative to n_d, default) or 'e' (relative to n_e), got {density!r}")
-    if not (isinstance(n_d_over_n_e, (int, float)) and n_d_over_n_e > 0):
-        raise ValueError(f"n_d_over_n_e must be a positive number, got {n_d_over_n_e!r}")
-    if imaginary not in ("same", "ignore"):
-        raise ValueError(f"imaginary must be 'same' or 'ignore', got {imaginary!r}")
-    lo, hi = ICECUBE[dataset]
-    norm = 1.0 / n_d_over_n_e if density == "d" else 1.0
+    class Options(Options):
+        dataset: Literal["icecube2022", "deepcore2018"] = "icecube2022"
+        density: Literal["d", "e"] = "d"
+        """eps relative to the d-quark density (default) or to the electron density (module doc)."""
+        n_d_over_n_e: PositiveNumber = 3.0
+        """n_d / n_e of the Earth (1 + 2 Y_n)."""
+        imaginary: Literal["same", "ignore"] = "same"
+        """Bound Im(eps_mutau) by an interval of the same width ("same") or not at all."""
 
-    def loglike(obs, p):
-        e = obs["eps_earth"][1, 2] * norm
+    def setup(self):
+        self.interval = ICECUBE[self.options.dataset]
+        self.norm = 1.0 / self.options.n_d_over_n_e if self.options.density == "d" else 1.0
+
+    def loglike(self, obs):
+        lo, hi = self.interval
+        e = obs["eps_earth"][1, 2] * self.norm
         ll = interval(jnp.real(e), lo, hi, CL)
-        if imaginary == "same":
+        if self.options.imaginary == "same":
             ll = ll + interval(jnp.imag(e), -0.5 * (hi - lo), 0.5 * (hi - lo), CL)
         return ll
-
-    loglike.interval = (lo, hi)
-    loglike.norm = norm
-    return loglike

@@ -28,11 +28,11 @@ resonant l_d lbar_d pair is taken equal to that for the phase-space signal of th
 
 from __future__ import annotations
 
-from globalfit.physics.scenarios import Scenario
+from typing import ClassVar, Literal
 
 from . import register
-from ._pdg import PdgLimit, limit_from_options
-from .stats import upper_limit
+from ._pdg import limit_from_options
+from .base import Limit, Options, PositiveNumber, UpperLimits
 
 # channel: (tau decay product l_b, Z' decay pair l_d, PDG id)
 CHANNELS = {
@@ -44,32 +44,30 @@ CHANNELS = {
 BELLE_2010 = {"eee": 2.7e-8, "emumu": 2.7e-8, "muee": 1.8e-8, "mumumu": 2.1e-8}  # PLB 687 (2010) 139, 90 % CL
 
 
-@register(
-    "tau_three_body",
-    constrains="Br(tau->l_b Z') Br(Z'->l_d l_d) vs tau->3l",
-    reference="arXiv:1607.07616 Eqs. 27-28; PDG 2026 S035.35-38; belle2010: Hayasaka et al. PLB 687 139 (arXiv:1001.3221)",
-    data_edition="PDG 2026 | belle2010",
-    scenarios=("B-L", "L"),
-)
-def build(scenario: Scenario, dataset: str = "pdg", limit_eee: float | None = None, limit_emumu: float | None = None,
-          limit_muee: float | None = None, limit_mumumu: float | None = None):
-    if dataset not in ("pdg", "belle2010"):
-        raise ValueError(f"dataset must be 'pdg' or 'belle2010', got {dataset!r}")
-    overrides = {"eee": limit_eee, "emumu": limit_emumu, "muee": limit_muee, "mumumu": limit_mumumu}
-    limits: dict[str, PdgLimit] = {}
-    for ch, (_, _, pid) in CHANNELS.items():
-        value = overrides[ch]
-        if value is None and dataset == "belle2010":
-            limits[ch] = PdgLimit(BELLE_2010[ch], 0.9, f"Belle PLB 687 139 (2010), 90% CL, tau- --> {ch}")
-        else:
-            limits[ch] = limit_from_options(pid, value, None, f"tau_three_body.limit_{ch}")
+@register
+class TauThreeBody(UpperLimits):
+    name = "tau_three_body"
+    constrains = "Br(tau->l_b Z') Br(Z'->l_d l_d) vs tau->3l"
+    reference = "arXiv:1607.07616 Eqs. 27-28; PDG 2026 S035.35-38; belle2010: Hayasaka et al. PLB 687 139 (arXiv:1001.3221)"
+    data_edition = "PDG 2026 | belle2010"
+    needs: ClassVar[tuple[str, ...]] = ("e_or_mu",)
+    requires: ClassVar[tuple[str, ...]] = ("br_tau_e_Zp", "br_tau_mu_Zp", "br_Zp_ee", "br_Zp_mumu")
 
-    def loglike(obs, p):
-        total = 0.0
-        for ch, (prod, pair, _) in CHANNELS.items():
-            br = obs[f"br_{prod}_Zp"] * obs[f"br_Zp_{pair}"]
-            total = total + upper_limit(br, limits[ch].value, limits[ch].cl)
-        return total
+    class Options(Options):
+        dataset: Literal["pdg", "belle2010"] = "pdg"
+        limit_eee: PositiveNumber | None = None
+        limit_emumu: PositiveNumber | None = None
+        limit_muee: PositiveNumber | None = None
+        limit_mumumu: PositiveNumber | None = None
 
-    loglike.limits = limits
-    return loglike
+    def setup(self):
+        self.limits = {}
+        for ch, (_, _, pid) in CHANNELS.items():
+            value = getattr(self.options, f"limit_{ch}")
+            if value is None and self.options.dataset == "belle2010":
+                self.limits[ch] = Limit(BELLE_2010[ch], 0.9, f"Belle PLB 687 139 (2010), 90% CL, tau- --> {ch}")
+            else:
+                self.limits[ch] = limit_from_options(pid, value, None)
+
+    def predictions(self, obs):
+        return {ch: obs[f"br_{prod}_Zp"] * obs[f"br_Zp_{pair}"] for ch, (prod, pair, _) in CHANNELS.items()}

@@ -30,12 +30,12 @@ limit gets -2 Delta ln L = z(CL)^2: 4.00 at 2 sigma (paper2016, CL = Phi(2)), 1.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+from typing import ClassVar, Literal
+
 from scipy.special import ndtr
 
-from globalfit.physics.scenarios import Scenario
-
 from . import register
+from .base import Fraction, Likelihood, Options, PositiveNumber, abs2
 from .stats import upper_limit
 
 TWO_SIGMA = float(ndtr(2.0))  # 0.97725: one-sided CL whose z is 2 (Delta chi^2 = 4)
@@ -47,43 +47,36 @@ BLENNOW_2023 = {  # [S] Heavy-Neutrino-Limits PMNS_NU_U*42_90_last.dat, attribut
 }
 
 
-def resolve(dataset: str, mass_range: str, overrides: dict, cl: float | None) -> tuple[dict, float]:
-    if dataset == "paper2016":
-        limits, c = dict(PAPER_2016), TWO_SIGMA
-    elif dataset == "blennow2023":
-        if mass_range not in BLENNOW_2023:
-            raise ValueError(f"mass_range must be one of {sorted(BLENNOW_2023)}, got {mass_range!r}")
-        limits, c = dict(BLENNOW_2023[mass_range]), 0.9
-    else:
-        raise ValueError(f"dataset must be 'paper2016' or 'blennow2023', got {dataset!r}")
-    for f, v in overrides.items():
-        if v is not None:
-            if not (isinstance(v, (int, float)) and v > 0):
-                raise ValueError(f"unitarity.limit_{f}: limit must be a number > 0, got {v!r}")
-            limits[f] = float(v)
-    if cl is not None:
-        if not (isinstance(cl, (int, float)) and 0 < cl < 1):
-            raise ValueError(f"unitarity.cl must be a fraction in (0, 1), got {cl!r}")
-        c = float(cl)
-    return limits, c
+@register
+class Unitarity(Likelihood):
+    name = "unitarity"
+    constrains = "|kappa_e|^2, |kappa_mu|^2, |kappa_tau|^2 (PMNS non-unitarity)"
+    reference = "paper2016: arXiv:1607.07616 Eq. 13 / arXiv:1605.08774; blennow2023: arXiv:2306.01040 via Heavy-Neutrino-Limits [S]"
+    data_edition = "paper2016 (2 sigma) | blennow2023 (90% CL)"
+    requires: ClassVar[tuple[str, ...]] = ("kappa",)
 
+    class Options(Options):
+        dataset: Literal["paper2016", "blennow2023"] = "paper2016"
+        mass_range: Literal["below_MZ", "above_MZ"] = "below_MZ"
+        """blennow2023 only: the bounds for a heavy state below or above M_Z."""
+        limit_e: PositiveNumber | None = None
+        limit_mu: PositiveNumber | None = None
+        limit_tau: PositiveNumber | None = None
+        cl: Fraction | None = None
+        """CL of the limits (default: the dataset's: 2 sigma one-sided for paper2016, 90 % for blennow2023)."""
 
-@register(
-    "unitarity",
-    constrains="|kappa_e|^2, |kappa_mu|^2, |kappa_tau|^2 (PMNS non-unitarity)",
-    reference="paper2016: arXiv:1607.07616 Eq. 13 / arXiv:1605.08774; blennow2023: arXiv:2306.01040 via Heavy-Neutrino-Limits [S]",
-    data_edition="paper2016 (2 sigma) | blennow2023 (90% CL)",
-)
-def build(scenario: Scenario, dataset: str = "paper2016", mass_range: str = "below_MZ", limit_e: float | None = None,
-          limit_mu: float | None = None, limit_tau: float | None = None, cl: float | None = None):
-    limits, c = resolve(dataset, mass_range, {"e": limit_e, "mu": limit_mu, "tau": limit_tau}, cl)
-    lims = [limits[f] for f in FLAVOURS]
+    def setup(self):
+        o = self.options
+        if o.dataset == "paper2016":
+            limits, cl = dict(PAPER_2016), TWO_SIGMA
+        else:
+            limits, cl = dict(BLENNOW_2023[o.mass_range]), 0.9
+        for f in FLAVOURS:
+            v = getattr(o, f"limit_{f}")
+            if v is not None:
+                limits[f] = float(v)
+        self.limits, self.cl = limits, (o.cl if o.cl is not None else cl)
 
-    def loglike(obs, p):
-        k = obs["kappa"]
-        k2 = jnp.real(k) ** 2 + jnp.imag(k) ** 2
-        return sum(upper_limit(k2[i], lims[i], c) for i in range(3))
-
-    loglike.limits = limits
-    loglike.cl = c
-    return loglike
+    def loglike(self, obs):
+        k2 = abs2(obs["kappa"])
+        return sum(upper_limit(k2[i], self.limits[f], self.cl) for i, f in enumerate(FLAVOURS))

@@ -76,6 +76,10 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.optimize import brentq
 
+from typing import ClassVar, Literal
+
+from pydantic import Field, field_validator
+
 from globalfit.physics.constants import constants
 from globalfit.physics.hadrons import omega_form_factor_sq, width_baryonic_hadrons
 from globalfit.physics.scenarios import Scenario
@@ -83,6 +87,7 @@ from globalfit.physics.widths import width_to_leptons
 
 from . import register
 from ._pdg import limit_from_options
+from .base import Fraction, Likelihood, Options, PositiveNumber
 from .stats import soften_tail, upper_limit
 
 DATA = Path(__file__).parent / "data"
@@ -175,13 +180,6 @@ def _solve_band(lnM_grid, lo, hi, br_ref, gamma_ref, r):
     return np.array(ln_a), np.array(ln_c)
 
 
-def _validate(cl: float, taper: float):
-    if not 0 < cl < 1:
-        raise ValueError(f"cl must be a fraction in (0, 1), got {cl}")
-    if not 0 < taper <= 1:
-        raise ValueError(f"taper must be in (0, 1] (width in ln M of the turn-off), got {taper}")
-
-
 def build_curve(curve: Curve, reference: str, cl: float, taper: float, n_grid: int = 200):
     """R(M, P, g_X^2, Br_model, Gamma_model) for one curve, and its mass window; pure JAX."""
     mass, lo, hi, header = read_curve(curve.key)
@@ -225,92 +223,145 @@ def build_curve(curve: Curve, reference: str, cl: float, taper: float, n_grid: i
     return loglike_at
 
 
-def _pick(experiments, table: dict, allowed: list[str], what: str) -> list[str]:
-    if experiments is None:
-        return allowed
-    names = [experiments] if isinstance(experiments, str) else list(experiments)
-    for n in names:
-        if n not in table:
-            raise ValueError(f"unknown experiment {n!r} for {what}; choose from {sorted(table)}")
-        if n not in allowed:
-            raise ValueError(f"{what}: {n} needs a Z' coupling to quarks or electrons that this scenario lacks")
-    if not names:
-        raise ValueError(f"{what}: experiments must name at least one of {allowed}")
-    return names
-
-
 def _production(curve: Curve, scenario: Scenario) -> float:
     return scenario.l[0] ** 2 if curve.production == "electron" else scenario.b**2
 
 
-def _leptonic(scenario: Scenario, names: list[str], cl: float, taper: float):
-    """Sum of the B-L-reference curves `names` for the model's Br and width."""
-    _validate(cl, taper)
-    parts = [(build_curve(LEPTONIC[n], "B-L", cl, taper), LEPTONIC[n], _production(LEPTONIC[n], scenario)) for n in names]
+class CurveOptions(Options):
+    cl: Fraction = 0.9
+    """CL the digitised curves are read at."""
+    taper: float = Field(0.1, gt=0, le=1)
+    """Width in ln M of the smooth turn-off at the ends of a curve's mass range."""
 
-    def loglike(obs, p):
+
+class _Curves(Likelihood):
+    """A sum of digitised search curves recast to the model's Z' width and branching ratios (module doc)."""
+
+    requires: ClassVar[tuple[str, ...]] = ("M_Zp", "g_X", "br_Zp_invisible", "br_Zp_ee", "br_Zp_mumu", "width_Zp")
+    curve_table: ClassVar[dict[str, Curve]]
+    reference_model: ClassVar[str]
+
+    def experiments(self) -> list[str]:
+        return list(self.curve_table)
+
+    def setup(self):
+        names = self.experiments()
+        self.parts = [(build_curve(self.curve_table[n], self.reference_model, self.options.cl, self.options.taper),
+                       self.curve_table[n], _production(self.curve_table[n], self.scenario)) for n in names]
+        self.curves = {n: fn.header for (fn, _, _), n in zip(self.parts, names)}
+
+
+class _Leptonic(_Curves):
+    """Searches with an electron-produced or hadron-produced Z' recast from DarkCast's B-L model."""
+
+    needs: ClassVar[tuple[str, ...]] = ("electrons",)
+    reference_model: ClassVar[str] = "B-L"
+    Options = CurveOptions
+
+    def loglike(self, obs):
         total = 0.0
-        for fn, c, prod in parts:
+        for fn, c, prod in self.parts:
             br = obs["br_Zp_invisible"] if c.channel == "invisible" else obs["br_Zp_ee"] + obs["br_Zp_mumu"]
-            total = total + fn(p["M_Zp"], prod, p["g_X"] ** 2, br, obs["width_Zp"])
+            total = total + fn(obs["M_Zp"], prod, obs["g_X"] ** 2, br, obs["width_Zp"])
         return total
-
-    loglike.curves = {n: fn.header for (fn, _, _), n in zip(parts, names)}
-    return loglike
 
 
 _LEP_REF = "DarkCast recast (constraints_data.md D1 [D]) of "
 
 
-@register("zp_babar_invisible", constrains="g_X Br(Z'->inv)^(1/2) vs M_Zp (e+e- -> gamma + invisible)",
-          reference=_LEP_REF + "BaBar arXiv:1702.03327", data_edition="DarkCast B-L recast [D], data/zprime_bl_babar_invisible.csv",
-          scenarios=("B-L", "L"))
-def build_babar_invisible(scenario: Scenario, cl: float = 0.9, taper: float = 0.1):
-    return _leptonic(scenario, ["babar_invisible"], cl, taper)
+@register
+class ZpBabarInvisible(_Leptonic):
+    name = "zp_babar_invisible"
+    constrains = "g_X Br(Z'->inv)^(1/2) vs M_Zp (e+e- -> gamma + invisible)"
+    reference = _LEP_REF + "BaBar arXiv:1702.03327"
+    data_edition = "DarkCast B-L recast [D], data/zprime_bl_babar_invisible.csv"
+    curve_table = {"babar_invisible": LEPTONIC["babar_invisible"]}
 
 
-@register("zp_na64_invisible", constrains="g_X Br(Z'->inv)^(1/2) vs M_Zp (e- N -> e- N + invisible)",
-          reference=_LEP_REF + "NA64 arXiv:1906.00176", data_edition="DarkCast B-L recast [D], data/zprime_bl_na64_invisible.csv",
-          scenarios=("B-L", "L"))
-def build_na64_invisible(scenario: Scenario, cl: float = 0.9, taper: float = 0.1):
-    return _leptonic(scenario, ["na64_invisible"], cl, taper)
+@register
+class ZpNa64Invisible(_Leptonic):
+    name = "zp_na64_invisible"
+    constrains = "g_X Br(Z'->inv)^(1/2) vs M_Zp (e- N -> e- N + invisible)"
+    reference = _LEP_REF + "NA64 arXiv:1906.00176"
+    data_edition = "DarkCast B-L recast [D], data/zprime_bl_na64_invisible.csv"
+    curve_table = {"na64_invisible": LEPTONIC["na64_invisible"]}
 
 
-@register("zp_babar_visible", constrains="g_X Br(Z'->ee,mumu)^(1/2) vs M_Zp (e+e- -> gamma l+ l-)",
-          reference=_LEP_REF + "BaBar arXiv:1406.2980", data_edition="DarkCast B-L recast [D], data/zprime_bl_babar_visible.csv",
-          scenarios=("B-L", "L"))
-def build_babar_visible(scenario: Scenario, cl: float = 0.9, taper: float = 0.1):
-    return _leptonic(scenario, ["babar_visible"], cl, taper)
+@register
+class ZpBabarVisible(_Leptonic):
+    name = "zp_babar_visible"
+    constrains = "g_X Br(Z'->ee,mumu)^(1/2) vs M_Zp (e+e- -> gamma l+ l-)"
+    reference = _LEP_REF + "BaBar arXiv:1406.2980"
+    data_edition = "DarkCast B-L recast [D], data/zprime_bl_babar_visible.csv"
+    curve_table = {"babar_visible": LEPTONIC["babar_visible"]}
 
 
-@register("zp_beam_dump", constrains="excluded (g_X, M_Zp) bands of E137, nu-Cal I, CHARM (Z' -> ee, mumu; lifetime)",
-          reference=_LEP_REF + "E137 (Andreas et al. PRD 86, 095019), nu-Cal I (Bluemlein-Brunner), CHARM (Bergsma 1985)",
-          data_edition="DarkCast B-L recast [D], data/zprime_bl_{e137,nucal,charm}.csv", scenarios=("B-L", "L"))
-def build_beam_dump(scenario: Scenario, experiments: tuple[str, ...] | list[str] | None = None, cl: float = 0.9, taper: float = 0.1):
-    allowed = [n for n in ("E137", "nuCal", "CHARM") if _production(LEPTONIC[n], scenario) != 0]
-    table = {k: v for k, v in LEPTONIC.items() if v.r is not None}
-    return _leptonic(scenario, _pick(experiments, table, allowed, "zp_beam_dump"), cl, taper)
+BEAM_DUMPS = {k: v for k, v in LEPTONIC.items() if v.r is not None}
 
 
-@register("zp_baryonic_visible", constrains="g_B vs M_Zp from Z' -> e+e- (NA48/2, BaBar) and beam dumps (CHARM, nu-Cal I)",
-          reference="DarkCast recast (constraints_data.md C5 [D]) of NA48/2 arXiv:1504.00607, BaBar arXiv:1406.2980, CHARM, nu-Cal I",
-          data_edition="DarkCast B recast [D], data/zprime_b_*.csv", scenarios=("B",))
-def build_baryonic_visible(scenario: Scenario, experiments: tuple[str, ...] | list[str] | None = None, cl: float = 0.9, taper: float = 0.1):
-    _validate(cl, taper)
-    names = _pick(experiments, BARYONIC, list(BARYONIC), "zp_baryonic_visible")
-    parts = [(build_curve(BARYONIC[n], "B", cl, taper), scenario.b**2) for n in names]
-    x = loop_lepton_coupling()
+def _pick(names: tuple[str, ...] | None, allowed: list[str], scenario: Scenario) -> list[str]:
+    """The experiments asked for (default: every one whose production the scenario has)."""
+    if names is None:
+        return allowed
+    for n in names:
+        if n not in allowed:
+            raise ValueError(f"experiments: {n} needs a Z' coupling to quarks or electrons that scenario "
+                             f"{scenario.name} lacks (usable: {allowed})")
+    return list(names)
 
-    def loglike(obs, p):
-        M, gB = p["M_Zp"], p["g_X"] * scenario.b
-        loop = width_to_leptons(x * gB, (1.0, 1.0, 1.0), M)
+
+def _nonempty(v):
+    if v is not None and not v:
+        raise ValueError("expected at least one experiment (or leave the option out for all)")
+    return v
+
+
+@register
+class ZpBeamDump(_Leptonic):
+    name = "zp_beam_dump"
+    constrains = "excluded (g_X, M_Zp) bands of E137, nu-Cal I, CHARM (Z' -> ee, mumu; lifetime)"
+    reference = (_LEP_REF + "E137 (Andreas et al. PRD 86 095019, arXiv:1209.6083), nu-Cal I (Bluemlein et al. "
+                 "Int. J. Mod. Phys. A7 3835 (1992)), CHARM (Bergsma et al. Phys. Lett. 157B 458 (1985))")
+    data_edition = "DarkCast B-L recast [D], data/zprime_bl_{e137,nucal,charm}.csv"
+    curve_table = BEAM_DUMPS
+
+    class Options(CurveOptions):
+        experiments: tuple[Literal["E137", "nuCal", "CHARM"], ...] | None = None
+        """Beam dumps used (default: every one whose production the scenario has)."""
+        _check = field_validator("experiments")(classmethod(lambda cls, v: _nonempty(v)))
+
+    def experiments(self):
+        allowed = [n for n in BEAM_DUMPS if _production(BEAM_DUMPS[n], self.scenario) != 0]
+        return _pick(self.options.experiments, allowed, self.scenario)
+
+
+@register
+class ZpBaryonicVisible(_Curves):
+    name = "zp_baryonic_visible"
+    constrains = "g_B vs M_Zp from Z' -> e+e- (NA48/2, BaBar) and beam dumps (CHARM, nu-Cal I)"
+    reference = "DarkCast recast (constraints_data.md C5 [D]) of NA48/2 arXiv:1504.00607, BaBar arXiv:1406.2980, CHARM, nu-Cal I"
+    data_edition = "DarkCast B recast [D], data/zprime_b_*.csv"
+    # the recast rests on the loop-induced lepton coupling of a Z' with no tree-level lepton charge (module doc)
+    needs: ClassVar[tuple[str, ...]] = ("quarks", "no_charged_leptons")
+    requires: ClassVar[tuple[str, ...]] = _Curves.requires + ("g_nucleon",)
+    curve_table = BARYONIC
+    reference_model = "B"
+
+    class Options(CurveOptions):
+        experiments: tuple[Literal["NA48/2", "BaBar", "CHARM", "nuCal"], ...] | None = None
+        """Searches used (default: all)."""
+        _check = field_validator("experiments")(classmethod(lambda cls, v: _nonempty(v)))
+
+    def experiments(self):
+        return _pick(self.options.experiments, list(BARYONIC), self.scenario)
+
+    def loglike(self, obs):
+        M, gB = obs["M_Zp"], obs["g_nucleon"]
+        loop = width_to_leptons(loop_lepton_coupling() * gB, (1.0, 1.0, 1.0), M)
         w_tot = obs["width_Zp"] + jnp.sum(loop)
         w_vis = loop[0] + loop[1] + obs["width_Zp"] * (obs["br_Zp_ee"] + obs["br_Zp_mumu"])
         br = jnp.where(w_tot > 0, w_vis / jnp.where(w_tot > 0, w_tot, 1.0), 0.0)
-        return sum(fn(M, prod, p["g_X"] ** 2, br, w_tot) for fn, prod in parts)
-
-    loglike.curves = {n: fn.header for (fn, _), n in zip(parts, names)}
-    return loglike
+        return sum(fn(M, prod, obs["g_X"] ** 2, br, w_tot) for fn, _, prod in self.parts)
 
 
 def br_pi0_gamma_zp(g_B, M):
@@ -323,41 +374,55 @@ def br_pi0_gamma_zp(g_B, M):
     return jnp.where(open_, br, 0.0)
 
 
-@register("zp_baryonic_pi0", constrains="Br(pi0 -> gamma Z') x Br(Z' escapes)",
-          reference="PDG S009.15 (pi0 -> gamma nu nubar); rate: chiral anomaly (this module)",
-          data_edition="PDG 2026", scenarios=("B", "B-3Ltau"))
-def build_baryonic_pi0(scenario: Scenario, limit: float | None = None, cl: float | None = None):
-    lim = limit_from_options("S009.15", limit, cl, "zp_baryonic_pi0")
+@register
+class ZpBaryonicPi0(Likelihood):
+    name = "zp_baryonic_pi0"
+    constrains = "Br(pi0 -> gamma Z') x Br(Z' escapes)"
+    reference = "PDG S009.15 (pi0 -> gamma nu nubar); rate: chiral anomaly (this module)"
+    data_edition = "PDG 2026"
+    needs: ClassVar[tuple[str, ...]] = ("quarks",)
+    requires: ClassVar[tuple[str, ...]] = ("g_nucleon", "M_Zp", "br_Zp_ee", "br_Zp_mumu", "br_Zp_tautau", "br_Zp_hadrons")
 
-    def loglike(obs, p):
+    class Options(Options):
+        limit: PositiveNumber | None = None
+        """Override of the PDG limit on Br(pi0 -> gamma nu nubar)."""
+        cl: Fraction | None = None
+
+    def setup(self):
+        self.limit = limit_from_options("S009.15", self.options.limit, self.options.cl)
+
+    def loglike(self, obs):
         visible = obs["br_Zp_ee"] + obs["br_Zp_mumu"] + obs["br_Zp_tautau"] + obs["br_Zp_hadrons"]
         escape = jnp.clip(1.0 - visible, 0.0, 1.0)
-        return upper_limit(br_pi0_gamma_zp(p["g_X"] * scenario.b, p["M_Zp"]) * escape, lim.value, lim.cl)
-
-    loglike.limit = lim
-    return loglike
+        return upper_limit(br_pi0_gamma_zp(obs["g_nucleon"], obs["M_Zp"]) * escape, self.limit.value, self.limit.cl)
 
 
 NPB_COEFF = 3.4e-11  # UNVERIFIED recollection: alpha_B < 3.4e-11 (M/MeV)^4 (constraints_data.md C2)
 
 
-@register("zp_neutron_lead", constrains="alpha_B = g_B^2/4pi vs M_Zp (neutron-Pb scattering) -- UNVERIFIED coefficient",
-          reference="Barbieri & Ericson PLB 57 (1975) 270; Leeb & Schmiedmayer PRL 68 (1992) 1472 (not read)",
-          data_edition="UNVERIFIED recollection: alpha_B < 3.4e-11 (M/MeV)^4", scenarios=("B", "B-3Ltau"))
-def build_neutron_lead(scenario: Scenario, coefficient: float = NPB_COEFF, m_min: float = 1e-5, m_max: float = 0.1,
-                       cl: float = 0.9, taper: float = 0.1):
-    _validate(cl, taper)
-    if not coefficient > 0:
-        raise ValueError(f"coefficient must be > 0, got {coefficient}")
-    if not 0 < m_min < m_max:
-        raise ValueError(f"need 0 < m_min < m_max [GeV], got {m_min}, {m_max}")
+@register
+class ZpNeutronLead(Likelihood):
+    name = "zp_neutron_lead"
+    constrains = "alpha_B = g_B^2/4pi vs M_Zp (neutron-Pb scattering) -- UNVERIFIED coefficient"
+    reference = "Barbieri & Ericson PLB 57 (1975) 270; Leeb & Schmiedmayer PRL 68 (1992) 1472 (not read)"
+    data_edition = "UNVERIFIED recollection: alpha_B < 3.4e-11 (M/MeV)^4"
+    needs: ClassVar[tuple[str, ...]] = ("quarks",)
+    requires: ClassVar[tuple[str, ...]] = ("g_nucleon", "M_Zp")
 
-    def loglike(obs, p):
-        M = p["M_Zp"]
-        inside = (M > m_min) & (M < m_max)
-        Ms = jnp.where(inside, M, np.sqrt(m_min * m_max))
-        alpha_B = (p["g_X"] * scenario.b) ** 2 / (4 * jnp.pi)
-        R = jnp.where(inside, alpha_B / (coefficient * (Ms / 1e-3) ** 4), 0.0)
-        return mass_window(M, m_min, m_max, taper) * upper_limit(R, 1.0, cl)
+    class Options(CurveOptions):
+        coefficient: PositiveNumber = NPB_COEFF
+        m_min: PositiveNumber = 1e-5
+        m_max: PositiveNumber = 0.1
 
-    return loglike
+    def setup(self):
+        if not self.options.m_min < self.options.m_max:
+            raise ValueError(f"need m_min < m_max [GeV], got {self.options.m_min}, {self.options.m_max}")
+
+    def loglike(self, obs):
+        o = self.options
+        M = obs["M_Zp"]
+        inside = (M > o.m_min) & (M < o.m_max)
+        Ms = jnp.where(inside, M, np.sqrt(o.m_min * o.m_max))
+        alpha_B = obs["g_nucleon"] ** 2 / (4 * jnp.pi)
+        R = jnp.where(inside, alpha_B / (o.coefficient * (Ms / 1e-3) ** 4), 0.0)
+        return mass_window(M, o.m_min, o.m_max, o.taper) * upper_limit(R, 1.0, o.cl)

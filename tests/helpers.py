@@ -53,7 +53,7 @@ def _value_and_grad(config: tuple, scenario: str):
 
     def each(p):
         obs = observables(p, scenario)
-        return {lk.name: lk.loglike(obs, p) for lk in lks}
+        return {lk.name: lk.loglike(obs) for lk in lks}
 
     return jax.jit(jax.vmap(each)), jax.jit(jax.vmap(jax.grad(lambda p: sum(each(p).values()))))
 
@@ -78,7 +78,7 @@ def jitted_likelihoods(names: tuple, scenario: str):
 
     def each(p):
         obs = observables(p, scenario)
-        return jnp.stack([lk.loglike(obs, p) for lk in lks])
+        return jnp.stack([lk.loglike(obs) for lk in lks])
 
     return lks, jax.jit(each), jax.jit(jax.vmap(each)), jax.jit(jax.vmap(jax.grad(lambda p: jnp.sum(each(p)))))
 

@@ -87,8 +87,8 @@ def test_lma_dark_contact_nsi_excluded_but_light_mediator_suppressed():
 
 def test_best_point_and_one_sigma_point_csi():
     """A point predicting exactly 306 CsI events gets 0; one combined sigma above it gets -2 Delta ln L = 1."""
-    lk = _lks("B")[0].loglike
-    f = lambda x, target: float(lk.ratio(observables(point(**_lma_dark_point(1.0, x)), "B"), point(**_lma_dark_point(1.0, x)))) * 341 - target
+    lk = _lks("B")[0]
+    f = lambda x, target: float(lk.ratio(observables(point(**_lma_dark_point(1.0, x)), "B"))) * 341 - target
     x0 = brentq(lambda x: f(x, 306.0), 0.0, 0.02)  # eps > 0 interferes destructively with Q_SM < 0
     assert _m2ll("B", **_lma_dark_point(1.0, x0))[0] == pytest.approx(0.0, abs=1e-10)
     # N = 306 - sigma(N) with sigma^2 = 20^2 + (43.4/341)^2 N^2, solved for N
@@ -109,4 +109,4 @@ def test_options_and_registration():
         build_likelihoods({"cevns_xenonnt_8b": None}, "L")
     assert "cevns_cdmslite" not in registry()  # no sourced CDMSlite numbers (constraints_data B7)
     lk = build_likelihoods({"cevns_pandax_8b": {"channels": ["US2"]}}, "B-L")[0]
-    assert set(lk.loglike.s_sm) == {"US2"}
+    assert set(lk.s_sm) == {"US2"}

@@ -10,7 +10,7 @@ import pytest
 from globalfit.errors import ConfigError
 from globalfit.physics.model import observables
 from globalfit.physics.scenarios import get_scenario
-from likelihoods import build_likelihoods, registry
+from likelihoods import build_likelihood, build_likelihoods, registry
 from likelihoods.stats import delta_chi2_at_limit
 from tests.helpers import check_finite, point
 
@@ -22,7 +22,7 @@ UPPER90 = delta_chi2_at_limit("upper", 0.9)
 
 
 def _build(name, scenario="B-L", **opts):
-    return registry()[name].builder(get_scenario(scenario), **opts)
+    return build_likelihood(name, scenario, opts)
 
 
 def _listing(pdgid, document):
@@ -44,7 +44,7 @@ def test_finite_value_and_gradient_over_prior_box(scenario, config, rng):
 @pytest.mark.parametrize("name", ["lfv_two_body", "tau_three_body"])
 def test_sm_point_is_maximum(name):
     p = point(g_X=1e-12)
-    assert float(_build(name)(observables(p, "B-L"), p)) == 0.0
+    assert float(_build(name).loglike(observables(p, "B-L"))) == 0.0
 
 
 def test_two_body_limits_pdg_vs_paper():
@@ -69,7 +69,7 @@ def test_two_body_point_at_quoted_limit():
         assert fn.limits["tau_e"].value == lim
         y = float(np.sqrt(lim / float(obs["br_tau_e_Zp"])))
         q = point(y_e=y, **kw)
-        val = float(fn(observables(q, "L"), q))
+        val = float(fn.loglike(observables(q, "L")))
         assert -2 * val == pytest.approx(delta_chi2_at_limit("upper", cl), rel=1e-8)
 
 
@@ -77,9 +77,9 @@ def test_two_body_invisible_fraction_multiplies():
     p = point(y_e=1.0, y_tau=1.0, g_Psi=1.0, cos_beta=1e-8, M_Zp=0.05, g_X=1e-3)
     obs = dict(observables(p, "L"))
     fn = _build("lfv_two_body", "L")
-    full = float(fn(obs, p))
+    full = float(fn.loglike(obs))
     obs["br_Zp_invisible"] = 0.0 * obs["br_Zp_invisible"]
-    assert full < 0 and float(fn(obs, p)) == 0.0
+    assert full < 0 and float(fn.loglike(obs)) == 0.0
 
 
 def test_three_body_point_at_limit_and_window():
@@ -94,12 +94,12 @@ def test_three_body_point_at_limit_and_window():
         assert fn.limits["eee"].value == lim
         q = point(y_e=float(np.sqrt(lim / br)), **kw)
         # Br(Z' -> ee) moves by O(kappa^2) when y_e is rescaled: 1e-6 tolerance
-        assert -2 * float(fn(observables(q, "B-L"), q)) == pytest.approx(UPPER90, rel=1e-6)
+        assert -2 * float(fn.loglike(observables(q, "B-L"))) == pytest.approx(UPPER90, rel=1e-6)
     # outside the window 2 m_d < M_Zp < m_tau - m_b the rate and log L are exactly 0
     fn = _build("tau_three_body")
     for M in (5e-4, 1.8):
         q = point(y_e=1.0, **{**kw, "M_Zp": M})
-        assert float(fn(observables(q, "B-L"), q)) == 0.0
+        assert float(fn.loglike(observables(q, "B-L"))) == 0.0
 
 
 def test_three_body_belle2010_matches_pdg_listing():
@@ -119,12 +119,12 @@ def test_three_body_only_for_charged_lepton_scenarios():
 
 @pytest.mark.parametrize(
     "name,opts,match",
-    [("lfv_two_body", {"dataset": "argus"}, "dataset must be 'pdg' or 'paper2016'"),
-     ("lfv_two_body", {"limit_tau_e": 0.0}, "limit must be > 0"),
-     ("lfv_two_body", {"limit_tau_e": 1e-3, "cl": 1.5}, "cl must be a fraction"),
-     ("tau_three_body", {"dataset": "paper2016"}, "dataset must be 'pdg' or 'belle2010'"),
-     ("tau_three_body", {"limit_eee": -1e-8}, "limit must be > 0")],
+    [("lfv_two_body", {"dataset": "argus"}, r"lfv_two_body.dataset: Input should be 'pdg' or 'paper2016'"),
+     ("lfv_two_body", {"limit_tau_e": 0.0}, r"lfv_two_body.limit_tau_e: Input should be greater than 0"),
+     ("lfv_two_body", {"limit_tau_e": 1e-3, "cl": 1.5}, r"lfv_two_body.cl: Input should be less than 1"),
+     ("tau_three_body", {"dataset": "paper2016"}, r"tau_three_body.dataset: Input should be 'pdg' or 'belle2010'"),
+     ("tau_three_body", {"limit_eee": -1e-8}, r"tau_three_body.limit_eee: Input should be greater than 0")],
 )
 def test_option_validation(name, opts, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ConfigError, match=match):
         _build(name, **opts)

@@ -5,9 +5,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from globalfit.errors import ConfigError
+
 from globalfit.physics.model import observables
 from globalfit.physics.scenarios import get_scenario
-from likelihoods import registry
+from likelihoods import build_likelihood, registry
 from likelihoods.stats import delta_chi2_at_limit, interval
 from tests.helpers import check_finite, point
 
@@ -25,7 +27,7 @@ INTERVAL90 = delta_chi2_at_limit("interval", 0.9)  # 2.71
 
 
 def _build(name, scenario="B", **opts):
-    return registry()[name].builder(get_scenario(scenario), **opts)
+    return build_likelihood(name, scenario, opts)
 
 
 def _obs(eps):
@@ -51,26 +53,26 @@ def test_sm_point_values():
     mu-mu range); IceCube 2022 gives no best fit, so its interval is centred."""
     p = point(g_X=1e-12)
     obs = observables(p, "B")
-    assert float(_build("osc_lma")(obs, p)) == 0.0
-    assert float(_build("osc_lma")(_obs(_eps(ee=0.3)), {})) < 0.0
+    assert float(_build("osc_lma").loglike(obs)) == 0.0
+    assert float(_build("osc_lma").loglike(_obs(_eps(ee=0.3)))) < 0.0
     exp_ic = float(interval(0.0, -0.0041, 0.0031) + interval(0.0, -0.0036, 0.0036))
-    assert float(_build("osc_icecube_mutau")(obs, p)) == pytest.approx(exp_ic, rel=1e-6)
+    assert float(_build("osc_icecube_mutau").loglike(obs)) == pytest.approx(exp_ic, rel=1e-6)
 
 
 @pytest.mark.parametrize("ab,lim", [("emu", 0.12), ("etau", 0.18), ("mutau", 0.018)])
 def test_offdiagonal_at_limit(ab, lim):
     fn = _build("osc_lma")
     centre = dict(ee=0.0, mm=0.0)
-    base = float(fn(_obs(_eps(**centre)), {}))
+    base = float(fn.loglike(_obs(_eps(**centre))))
     assert base == pytest.approx(0.0, abs=1e-12)
-    val = float(fn(_obs(_eps(**centre, **{ab: lim * np.exp(0.7j)})), {}))
+    val = float(fn.loglike(_obs(_eps(**centre, **{ab: lim * np.exp(0.7j)}))))
     assert -2 * val == pytest.approx(UPPER90, rel=1e-9)
 
 
 @pytest.mark.parametrize("end", [-0.11, 0.60])
 def test_diagonal_at_interval_end(end):
     fn = _build("osc_lma")
-    val = float(fn(_obs(_eps(ee=end, mm=0.0)), {}))
+    val = float(fn.loglike(_obs(_eps(ee=end, mm=0.0))))
     assert -2 * val == pytest.approx(INTERVAL90, rel=1e-9)
 
 
@@ -78,7 +80,7 @@ def test_ee_lower_sign_switch_and_dune_projection():
     assert _build("osc_lma").record["ee_tt"] == (-0.11, 0.60)
     assert _build("osc_lma", ee_lower_sign=1).record["ee_tt"] == (0.11, 0.60)
     fn = _build("osc_dune_t2hk")
-    val = float(fn(_obs(_eps(ee=0.43, mm=0.0, emu=0.024)), {}))
+    val = float(fn.loglike(_obs(_eps(ee=0.43, mm=0.0, emu=0.024))))
     assert -2 * val == pytest.approx(INTERVAL90 + UPPER90, rel=1e-9)
 
 
@@ -102,14 +104,14 @@ def test_lma_dark_reachable_in_U1B():
     p = point(y_e=np.sqrt(-3.0 / e), cos_beta=1e-6, g_Psi=-1.0, g_X=1e-5, M_Zp=0.01)
     obs = observables(p, "B")
     assert float(obs["eps_earth_ee"]) == pytest.approx(-3.0, rel=1e-9)
-    val = float(_build("osc_lma_dark")(obs, p))
+    val = float(_build("osc_lma_dark").loglike(obs))
     assert val == pytest.approx(float(interval(0.0, -0.04, 0.037)), abs=1e-6)  # only the mumu-tautau term remains
-    assert float(_build("osc_lma")(obs, p)) < -100  # the standard LMA range excludes it
+    assert float(_build("osc_lma").loglike(obs)) < -100  # the standard LMA range excludes it
     # ends of the constructed interval
     fn = _build("osc_lma_dark", combination="u+d")
     assert fn.interval_ee_mumu == pytest.approx((-1.1, -0.9))
     mm = 0.5 * (-0.04 + 0.037)
-    val = float(_build("osc_lma_dark")(_obs(_eps(ee=-3.3 + mm, mm=mm)), {}))
+    val = float(_build("osc_lma_dark").loglike(_obs(_eps(ee=-3.3 + mm, mm=mm))))
     assert -2 * val == pytest.approx(INTERVAL90, rel=1e-9)
 
 
@@ -118,22 +120,22 @@ def test_icecube_datasets_and_density():
     assert a.interval == (-0.0041, 0.0031) and b.interval == (-0.0067, 0.0081)
     assert a.norm == pytest.approx(1 / 3) and _build("osc_icecube_mutau", density="e").norm == 1.0
     fn = _build("osc_icecube_mutau", imaginary="ignore")
-    val = float(fn(_obs(_eps(mutau=3 * 0.0031)), {}))  # eps^(d) = eps^Earth / 3 at the upper end
+    val = float(fn.loglike(_obs(_eps(mutau=3 * 0.0031))))  # eps^(d) = eps^Earth / 3 at the upper end
     assert -2 * val == pytest.approx(INTERVAL90, rel=1e-9)
 
 
 @pytest.mark.parametrize(
     "name,opts,match",
     [
-        ("osc_lma", {"combination": "u-d"}, "combination must be one of"),
-        ("osc_lma", {"ee_lower_sign": 0}, "ee_lower_sign must be -1"),
-        ("osc_dune_t2hk", {"combination": "sun"}, "combination must be one of"),
-        ("osc_lma_dark", {"lmad_halfwidth": -1.0}, "lmad_halfwidth must be"),
-        ("osc_icecube_mutau", {"dataset": "ic86"}, "dataset must be one of"),
-        ("osc_icecube_mutau", {"density": "u"}, "density must be"),
-        ("osc_icecube_mutau", {"imaginary": "both"}, "imaginary must be"),
+        ("osc_lma", {"combination": "u-d"}, r"osc_lma.combination: Input should be 'earth' or 'u\+d'"),
+        ("osc_lma", {"ee_lower_sign": 0}, r"osc_lma.ee_lower_sign: Input should be -1 or 1"),
+        ("osc_dune_t2hk", {"combination": "sun"}, r"osc_dune_t2hk.combination: Input should be 'earth' or 'u\+d'"),
+        ("osc_lma_dark", {"lmad_halfwidth": -1.0}, r"osc_lma_dark.lmad_halfwidth: Input should be greater than 0"),
+        ("osc_icecube_mutau", {"dataset": "ic86"}, r"osc_icecube_mutau.dataset: Input should be 'icecube2022' or 'deepcore2018'"),
+        ("osc_icecube_mutau", {"density": "u"}, r"osc_icecube_mutau.density: Input should be 'd' or 'e'"),
+        ("osc_icecube_mutau", {"imaginary": "both"}, r"osc_icecube_mutau.imaginary: Input should be 'same' or 'ignore'"),
     ],
 )
 def test_option_validation(name, opts, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ConfigError, match=match):
         _build(name, **opts)

@@ -4,9 +4,11 @@
 import numpy as np
 import pytest
 
+from globalfit.errors import ConfigError
+
 from globalfit.physics.model import observables
 from globalfit.physics.scenarios import get_scenario
-from likelihoods import registry
+from likelihoods import build_likelihood, registry
 from likelihoods.stats import delta_chi2_at_limit
 from tests.helpers import check_finite, point
 
@@ -17,7 +19,7 @@ CONFIG = (("unitarity", ()),)
 
 
 def _build(scenario="B", **opts):
-    return registry()["unitarity"].builder(get_scenario(scenario), **opts)
+    return build_likelihood("unitarity", scenario, opts)
 
 
 @pytest.mark.parametrize("scenario", ["B", "B-3Ltau"])
@@ -27,7 +29,7 @@ def test_finite_value_and_gradient_over_prior_box(scenario, rng):
 
 def test_sm_point_is_maximum():
     p = point(g_X=1e-12)
-    assert float(_build()(observables(p, "B"), p)) == 0.0
+    assert float(_build().loglike(observables(p, "B"))) == 0.0
 
 
 @pytest.mark.parametrize("dataset,flavour,limit,cl", [("paper2016", "e", 2.5e-3, 0.97725), ("blennow2023", "mu", 1.69e-4, 0.9)])
@@ -37,7 +39,7 @@ def test_point_at_quoted_limit(dataset, flavour, limit, cl):
     p = point(**{key: 1.0}, cos_beta=1e-3, M_Psi=1.0)
     k2 = float(observables(p, "B")[f"kappa_{flavour}"]) ** 2
     p = point(**{key: float(np.sqrt(limit / k2))}, cos_beta=1e-3, M_Psi=1.0)
-    val = float(_build(dataset=dataset)(observables(p, "B"), p))
+    val = float(_build(dataset=dataset).loglike(observables(p, "B")))
     assert -2 * val == pytest.approx(delta_chi2_at_limit("upper", cl), rel=1e-4)
     if dataset == "paper2016":
         assert -2 * val == pytest.approx(4.0, rel=1e-9)  # 2 sigma: Delta chi^2 = 4
@@ -53,9 +55,9 @@ def test_datasets_differ_as_expected():
 
 @pytest.mark.parametrize(
     "opts,match",
-    [({"dataset": "2016"}, "dataset must be"), ({"dataset": "blennow2023", "mass_range": "all"}, "mass_range must be"),
-     ({"limit_e": -1.0}, "limit must be a number > 0"), ({"cl": 95}, "cl must be a fraction")],
+    [({"dataset": "2016"}, r"unitarity.dataset: Input should be 'paper2016' or 'blennow2023'"), ({"dataset": "blennow2023", "mass_range": "all"}, r"unitarity.mass_range: Input should be 'below_MZ' or 'above_MZ'"),
+     ({"limit_e": -1.0}, r"unitarity.limit_e: Input should be greater than 0"), ({"cl": 95}, r"unitarity.cl: Input should be less than 1")],
 )
 def test_option_validation(opts, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ConfigError, match=match):
         _build(**opts)

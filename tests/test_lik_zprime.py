@@ -13,6 +13,7 @@ from globalfit.errors import ConfigError
 from globalfit.physics.hadrons import omega_form_factor_sq, width_to_pi0_gamma
 from globalfit.physics.model import observables
 from globalfit.physics.parameters import PARAM_NAMES
+from globalfit.physics.scenarios import get_scenario
 from likelihoods import build_likelihoods, registry
 from likelihoods.stats import delta_chi2_at_limit
 from likelihoods.zprime_searches import BARYONIC, LEPTONIC, br_pi0_gamma_zp, read_curve
@@ -20,11 +21,11 @@ from tests.helpers import point
 from tests.helpers import box_points as _points
 
 CHI2_90 = delta_chi2_at_limit("upper", 0.9)
-MINE = [n for n, i in registry().items() if i.builder.__module__ == "likelihoods.zprime_searches"]
+MINE = [n for n, cls in registry().items() if cls.__module__ == "likelihoods.zprime_searches"]
 
 
 def _mine(scenario):
-    return {n: None for n in MINE if scenario in registry()[n].scenarios}
+    return {n: None for n in MINE if registry()[n].applies(get_scenario(scenario))}
 
 
 @functools.lru_cache(maxsize=None)
@@ -33,7 +34,7 @@ def _batched(scenario):
 
     def total(p):
         obs = observables(p, scenario)
-        return sum(lk.loglike(obs, p) for lk in lks)
+        return sum(lk.loglike(obs) for lk in lks)
 
     return jax.jit(jax.vmap(jax.value_and_grad(total)))
 
@@ -41,7 +42,7 @@ def _batched(scenario):
 def _chi2(name, scenario, opts=None, **p):
     lk = build_likelihoods({name: opts}, scenario)[0]
     q = point(**{"g_Psi": 0.0, "M_Psi": 1.0, **p})
-    return -2.0 * float(lk.loglike(observables(q, scenario), q))
+    return -2.0 * float(lk.loglike(observables(q, scenario)))
 
 
 @pytest.mark.parametrize("scenario", ["B", "B-L", "L", "B-3Ltau"])
@@ -106,10 +107,10 @@ def test_extra_invisible_width_weakens_visible_limits():
 
 def test_beam_dump_options():
     lk = build_likelihoods({"zp_beam_dump": None}, "L")[0]
-    assert list(lk.loglike.curves) == ["E137"]  # L: no tree-level quark coupling, no hadronic production
+    assert list(lk.curves) == ["E137"]  # L: no tree-level quark coupling, no hadronic production
     with pytest.raises(ConfigError, match="coupling to quarks"):
         build_likelihoods({"zp_beam_dump": {"experiments": ["nuCal"]}}, "L")
-    with pytest.raises(ConfigError, match="unknown experiment"):
+    with pytest.raises(ConfigError, match=r"zp_beam_dump.experiments.0: Input should be 'E137', 'nuCal' or 'CHARM'"):
         build_likelihoods({"zp_beam_dump": {"experiments": ["E999"]}}, "B-L")
     with pytest.raises(ConfigError, match="taper"):
         build_likelihoods({"zp_na64_invisible": {"taper": 0.0}}, "B-L")
@@ -127,7 +128,7 @@ def test_pi0_rate_and_limit():
     c = constants()
     M = 0.05
     lk = build_likelihoods({"zp_baryonic_pi0": None}, "B")[0]
-    lim = lk.loglike.limit
+    lim = lk.limit
     assert lim.value == pytest.approx(1.9e-7) and "gamma nu nubar" in lim.source
     x = (M / c.m_pi0) ** 2
     g = c.e_charge * np.sqrt(lim.value / (2 * (1 - x) ** 3 * float(omega_form_factor_sq(M**2)) * c.br_pi0_gg))

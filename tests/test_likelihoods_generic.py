@@ -1,15 +1,18 @@
 """Every registered likelihood, in every scenario it applies to: finite log L and gradient across the prior box
 (random points and extreme corners), and the registry contract (names, references, option errors)."""
 
+import importlib
 
 import numpy as np
 import pytest
 
 from globalfit.errors import ConfigError
+from globalfit.physics.model import observable_names, observables
 from globalfit.physics.parameters import PARAM_NAMES
-from likelihoods import build_likelihoods, describe_all, registry
+from globalfit.physics.scenarios import Scenario, get_scenario
+from likelihoods import build_likelihood, build_likelihoods, check_requirements, describe_all, registry
 from tests.helpers import _value_and_grad as value_and_grad
-from tests.helpers import box_points
+from tests.helpers import box_points, point
 
 SCENARIOS = ["B", "B-L", "L", "B-3Ltau"]
 
@@ -17,7 +20,7 @@ _points = box_points
 
 
 def _applicable(scenario):
-    return {n: None for n, i in registry().items() if i.scenarios is None or scenario in i.scenarios}
+    return {n: None for n, cls in registry().items() if cls.applies(get_scenario(scenario))}
 
 
 def _value_and_grad(scenario):
@@ -44,12 +47,10 @@ def test_finite_value_and_gradient_over_prior_box(scenario, rng):
 def test_registry_entries_are_documented():
     rows = describe_all()
     assert rows, "no likelihood registered"
-    import importlib
-
     for r in rows:
         assert r["reference"] and r["constrains"] and r["data_edition"]
-    for info in registry().values():
-        mod = importlib.import_module(info.builder.__module__)
+    for cls in registry().values():
+        mod = importlib.import_module(cls.__module__)
         assert mod.__doc__ and len(mod.__doc__) > 200, f"{mod.__name__} needs a docstring saying how it is built"
 
 
@@ -58,5 +59,35 @@ def test_unknown_likelihood_and_option_errors():
         build_likelihoods({"lfv_radiativ": None}, "B", where="run.yaml")
     with pytest.raises(ConfigError, match=r"likelihoods.lfv_radiative.datset: unknown option \(did you mean 'dataset'\?\)"):
         build_likelihoods({"lfv_radiative": {"datset": "pdg"}}, "B", where="run.yaml")
-    with pytest.raises(ConfigError, match="dataset must be"):
+    with pytest.raises(ConfigError, match=r"run.yaml: likelihoods.lfv_radiative.dataset: Input should be 'pdg' or 'paper2016', got '2099'"):
         build_likelihoods({"lfv_radiative": {"dataset": "2099"}}, "B", where="run.yaml")
+    with pytest.raises(ConfigError, match=r"likelihoods.cevns_xenonnt_8b.threshold_keVnr: Input should be a finite number"):
+        build_likelihoods({"cevns_xenonnt_8b": {"threshold_keVnr": float("inf")}}, "B", where="run.yaml")
+    with pytest.raises(ConfigError, match=r"likelihoods.lfv_radiative.limit_tau_e: Input should be greater than 0"):
+        build_likelihoods({"lfv_radiative": {"limit_tau_e": -1e-8}}, "B", where="run.yaml")
+    with pytest.raises(ConfigError, match=r"likelihoods.nu_e_texono: not applicable to scenario B \(it needs a coupling to electrons"):
+        build_likelihoods({"nu_e_texono": None}, "B", where="run.yaml")
+    with pytest.raises(ConfigError, match=r"likelihoods.unitarity: expected a mapping of options"):
+        build_likelihoods({"unitarity": [1, 2]}, "B", where="run.yaml")
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_each_likelihood_reads_only_what_it_declares(scenario):
+    """The contract: ``requires`` lists every observable ``loglike`` reads, and the model provides them."""
+    sc = get_scenario(scenario)
+    lks = [build_likelihood(n, sc) for n in _applicable(scenario)]
+    check_requirements(lks, observable_names(sc), where="test")
+    obs = observables(point(M_Zp=0.02, g_X=1e-5, y_e=0.3, y_mu=0.1, cos_beta=1e-4), sc)
+    for lk in lks:
+        assert lk.requires, f"{lk.name} declares no observables"
+        value = lk.loglike({k: obs[k] for k in lk.requires})  # a KeyError here is an undeclared read
+        assert np.isfinite(float(value)), lk.name
+
+
+def test_applicability_follows_the_charges():
+    """A scenario not in the package's list gets the likelihoods its charges allow (here a U(1)_{L_mu - L_tau})."""
+    lmu_ltau = Scenario("Lmu-Ltau", 0.0, (0.0, 1.0, -1.0), r"U(1)_{L_\mu-L_\tau}")
+    names = {n for n, cls in registry().items() if cls.applies(lmu_ltau)}
+    assert "tau_three_body" in names  # Z' -> mu mu
+    assert not names & {"cevns_coherent_csi", "nu_e_texono", "zp_babar_invisible", "zp_baryonic_visible"}
+    assert {"unitarity", "osc_lma", "lfv_radiative"} <= names

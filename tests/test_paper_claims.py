@@ -30,7 +30,7 @@ def benchmark(scenario, M_Zp, g_X, g_Psi, k2e, k2tau, share=0.75, M_Psi=1.0, M_H
 
 def chi2(scenario, p, config):
     obs = observables(p, scenario)
-    return {lk.name: -2 * float(lk.loglike(obs, p)) for lk in build_likelihoods(config, scenario)}
+    return {lk.name: -2 * float(lk.loglike(obs)) for lk in build_likelihoods(config, scenario)}
 
 
 def test_fig5_benchmark_allowed_by_all_but_oscillations():

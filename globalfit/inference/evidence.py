@@ -171,12 +171,12 @@ def sm_loglike(name: str, options: dict | None) -> float:
 
     Built in the first scenario the registry allows; at g_X = g_Psi-mixing = 0 no scenario-dependent quantity is left.
     """
-    info = registry()[name]
-    sc = get_scenario(info.scenarios[0] if info.scenarios else next(iter(SCENARIOS)))
+    cls = registry()[name]
+    sc = next(s for s in SCENARIOS.values() if cls.applies(s))
     (lk,) = build_likelihoods({name: options}, sc, where="same-data union")
     p = complete(dict(DEFAULTS, g_X=0.0, y_e=0.0, y_mu=0.0, y_tau=0.0))
     p = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in p.items()}
-    return float(lk.loglike(observables(p, sc, ModelOptions()), p))
+    return float(lk.loglike(observables(p, sc, ModelOptions())))
 
 
 def same_data_constants(cfgs: list[tuple[str, RunConfig]]) -> list[tuple[float, list[str]]]:
@@ -192,8 +192,7 @@ def same_data_constants(cfgs: list[tuple[str, RunConfig]]) -> list[tuple[float, 
     for where, cfg in cfgs:
         missing = [n for n in union if n not in cfg.likelihoods]
         for n in missing:
-            allowed = registry()[n].scenarios
-            if allowed is None or cfg.model.scenario in allowed:
+            if registry()[n].applies(get_scenario(cfg.model.scenario)):
                 raise ConfigError(f"{where}: likelihoods: lacks {n!r}, which another config uses and which applies to scenario "
                                   f"{cfg.model.scenario}; add it so that every config sees the same data")
         out.append((sum(sm_loglike(n, union[n]) for n in missing), missing))

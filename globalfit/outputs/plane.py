@@ -63,7 +63,7 @@ def _osc_records(cfg) -> dict[str, dict]:
     lks = build_likelihoods({"osc_lma": opts, "osc_dune_t2hk": {"combination": comb}}, cfg.model.scenario, where="profile")
     if comb != "earth":
         return {}
-    return {lk.name: lk.loglike.record for lk in lks}
+    return {lk.name: lk.record for lk in lks}
 
 
 def _cosmology_bound(cfg) -> float | None:

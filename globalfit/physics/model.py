@@ -1,14 +1,22 @@
 """The model: parameters -> every derived observable (PHYSICS.md §1-6).
 
-:func:`observables` maps one parameter point (a dict of float64 scalars) to a dict holding the complex
-couplings and NSI matrices that likelihoods need (``kappa``, ``G``, ``eps_u``, ``eps_d``, ``eps_e``,
-``eps_earth``) and every scalar of :data:`DERIVED_NAMES`, the quantities recorded in each fit and
-printed by ``globalfit evaluate``. It is a pure function: ``jax.jit``, ``jax.vmap`` and ``jax.grad``
-apply directly. :class:`ModelOptions` holds the static (hashable) choices.
+:func:`observables` maps one parameter point (a dict of float64 scalars) to a dict holding
+
+* the parameter point itself (``M_Zp``, ``g_X``, ``g_Psi``, ``M_Psi``, ``M_H``, ``cos_beta``, Yukawas and phases);
+* the Z' couplings to SM fermions, computed once here for every likelihood (:data:`COUPLING_NAMES`): ``g_quark``
+  (u and d, g_X b/3), ``g_nucleon`` (per nucleon, g_X b), ``g_electron`` (g_X l_e), ``g_lepton`` (the three charged
+  leptons and left-handed neutrinos, g_X l_alpha);
+* the complex couplings and NSI matrices (``yukawa``, ``kappa``, ``G``, ``eps_u``, ``eps_d``, ``eps_e``,
+  ``eps_earth``);
+* every scalar of :data:`DERIVED_NAMES`, the quantities recorded in each fit and printed by ``globalfit evaluate``.
+
+It is a pure function: ``jax.jit``, ``jax.vmap`` and ``jax.grad`` apply directly. :class:`ModelOptions` holds the
+static (hashable) choices; :func:`observable_names` lists the keys (what a likelihood may declare in ``requires``).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -19,11 +27,15 @@ from globalfit import _jax  # noqa: F401
 from globalfit.physics.couplings import h_prime_share, kappa, nu_coupling_matrix, psi_lepton_charge, yukawas
 from globalfit.physics.hadrons import width_baryonic_hadrons
 from globalfit.physics.lfv import PAIR_A, PAIR_B, PAIRS, br_l_to_l_gamma, br_l_to_l_Zp
-from globalfit.physics.nsi import EPS_CONVENTIONS, eps_all, eps_matter
+from globalfit.physics.nsi import EPS_CONVENTIONS, eps_all, eps_matter, fermion_couplings
+from globalfit.physics.parameters import DEFAULTS, PARAM_NAMES, complete
 from globalfit.physics.scenarios import FLAVOURS, Scenario, get_scenario
 from globalfit.physics.widths import width_to_leptons, width_to_neutrinos, width_to_psi_nu, width_vector_to_fermions
 
-__all__ = ["ModelOptions", "DERIVED_NAMES", "DERIVED_INFO", "observables", "derived", "default_psi_flavours", "DIFFERENCES"]
+__all__ = ["ModelOptions", "DERIVED_NAMES", "DERIVED_INFO", "COUPLING_NAMES", "observables", "observable_names", "derived",
+           "default_psi_flavours", "DIFFERENCES"]
+
+COUPLING_NAMES = ("g_quark", "g_nucleon", "g_electron", "g_lepton")
 
 _DIAG = ("ee", "mumu", "tautau")
 _OFF = {"emu": (0, 1), "etau": (0, 2), "mutau": (1, 2)}
@@ -98,7 +110,15 @@ def observables(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options:
     eps = eps_all(G, p["g_X"], p["M_Zp"], scenario, convention=options.eps_convention)
     eps_earth = eps_matter(eps["u"], eps["d"], eps["e"], options.Y_n)
 
-    out: dict[str, jnp.ndarray] = {
+    cpl = fermion_couplings(p["g_X"], scenario)
+    out: dict[str, jnp.ndarray] = {name: p[name] for name in PARAM_NAMES}
+    out.update({
+        "g_quark": cpl["u"],
+        "g_nucleon": p["g_X"] * scenario.b,
+        "g_electron": cpl["e"],
+        "g_lepton": p["g_X"] * jnp.asarray(scenario.l),
+    })
+    out.update({
         "yukawa": y,
         "kappa": k,
         "G": G,
@@ -106,7 +126,7 @@ def observables(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options:
         "eps_d": eps["d"],
         "eps_e": eps["e"],
         "eps_earth": eps_earth,
-    }
+    })
     for i, f in enumerate(FLAVOURS):
         out[f"kappa_{f}"] = jnp.abs(k[i])
     for f in ("u", "d", "e"):
@@ -140,6 +160,13 @@ def observables(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options:
     out["r_H"] = h_prime_share(p, scenario, flav)
     out["g_l"] = g_l * jnp.ones_like(M)
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def observable_names(scenario: Scenario | str, options: ModelOptions = ModelOptions()) -> frozenset[str]:
+    """The keys of :func:`observables` (traced abstractly, nothing is computed)."""
+    point = complete(DEFAULTS)
+    return frozenset(jax.eval_shape(lambda p: observables(p, scenario, options), point))
 
 
 def derived(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options: ModelOptions = ModelOptions()) -> dict[str, jnp.ndarray]:

@@ -55,7 +55,7 @@ def evaluate_point(values: Mapping[str, float], scenario_name: str, options: Mod
     der = {k: float(np.asarray(obs[k])) for k in DERIVED_NAMES}
     loglike = {}
     for lk in likelihoods or []:
-        loglike[lk.name] = float(np.asarray(lk.loglike(obs, p)))
+        loglike[lk.name] = float(np.asarray(lk.loglike(obs)))
     return {
         "scenario": scenario.name,
         "parameters": {k: float(np.asarray(v)) for k, v in p.items()},

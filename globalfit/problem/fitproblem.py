@@ -34,12 +34,12 @@ from globalfit import _jax  # noqa: F401
 from globalfit.problem.config import ParamSpec, RunConfig, load_config
 from globalfit.errors import InputError
 from globalfit.problem.evaluate import evaluate_point
-from globalfit.physics.model import DERIVED_NAMES, ModelOptions, observables
+from globalfit.physics.model import DERIVED_NAMES, ModelOptions, observable_names, observables
 from globalfit.physics.parameters import DEFAULTS, complete
 from globalfit.problem.parametrisation import SiteInfo, m_psi_from_u, prior_centre, psi_above_zp, site_bounds, sites_for, u_from_m_psi
 from globalfit.physics.scenarios import Scenario, get_scenario
 from globalfit.problem.support import check_config, check_plots, complete_with_rh, log_support, model_options, physical_point
-from likelihoods import Likelihood, build_likelihoods
+from likelihoods import Likelihood, build_likelihoods, check_requirements
 from likelihoods.stats import soften_tail
 
 numpyro.enable_x64()
@@ -186,7 +186,7 @@ class FitProblem:
     def loglike_terms(self, p: Mapping[str, Any], obs: Mapping[str, Any] | None = None) -> dict[str, jnp.ndarray]:
         """Exact ln L of every likelihood at the physical point ``p`` (``obs``: its observables, if at hand)."""
         obs = self.observables(p) if obs is None else obs
-        return {lk.name: lk.loglike(obs, p) for lk in self.likelihoods}
+        return {lk.name: lk.loglike(obs) for lk in self.likelihoods}
 
     def log_support(self, p: Mapping[str, Any]) -> jnp.ndarray:
         """0 inside the physical support, -inf outside (Eq. 9 skipped where r_H builds it in); 0 without constraints."""
@@ -304,7 +304,9 @@ def problem_from_config(cfg: RunConfig, where: str, likelihoods: Iterable[Likeli
     check_plots(cfg, where)
     scenario = get_scenario(cfg.model.scenario)
     lks = tuple(build_likelihoods(cfg.likelihoods, scenario, where=where) if likelihoods is None else likelihoods)
-    return FitProblem(cfg=cfg, where=where, scenario=scenario, options=model_options(cfg), likelihoods=lks,
+    options = model_options(cfg)
+    check_requirements(lks, observable_names(scenario, options), where)
+    return FitProblem(cfg=cfg, where=where, scenario=scenario, options=options, likelihoods=lks,
                       sites=sites_for(cfg), soften=cfg.sampler.soften_chi2)
 
 
