@@ -45,10 +45,10 @@ def dry_run_text(problem: FitProblem) -> tuple[str, bool]:
         lines.append(f"  {'r_H':<10s} {start['r_H']:>13.6g}   {'sampled' if 'r_H' in cfg.sampled() else 'fixed'}")
     lines += ["", "constraints at the start point:"]
     inside = True
-    for name, (val, bound, holds) in constraint_values(p, problem.scenario, problem.options).items():
-        ok = bool(holds)
+    for name, c in constraint_values(p, problem.scenario, problem.options).items():
+        ok = bool(c.holds)
         inside &= ok or not problem.constrained
-        lines.append(f"  {name:<30s} {float(val):>12.4g}  bound {float(bound):>10.4g}  {'ok' if ok else 'VIOLATED'}")
+        lines.append(f"  {name:<30s} {float(c.value):>12.4g}  bound {float(c.bound):>10.4g}  {'ok' if ok else 'VIOLATED'}")
     terms = problem.loglike_terms(p)
     lines += ["", "log L at the start point:"]
     lines += [f"  {name:<24s} {float(v):>13.6g}" for name, v in terms.items()]

@@ -27,15 +27,13 @@ Families share the construction of a kind of experiment:
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Callable, ClassVar, Literal, Mapping
 
-import jax.numpy as jnp
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from globalfit.physics.scattering import rate_cevns, rate_nue, sin2w
+from globalfit.physics.scattering import rate_cevns, rate_nue
 from globalfit.physics.scenarios import Scenario
 
 from .stats import upper_limit
@@ -50,7 +48,6 @@ __all__ = [
     "RateTarget",
     "CountRate",
     "RateOptions",
-    "abs2",
     "Window",
     "Fraction",
     "PositiveNumber",
@@ -58,18 +55,13 @@ __all__ = [
 
 Obs = Mapping[str, Any]
 
-# Z' couplings a likelihood may need, as functions of the scenario's charges X = b B + sum_a l_a L_a (PHYSICS.md §1)
+# Z' couplings a likelihood may need, as functions of the scenario's charges X = b B + sum_a l_a L_a (docs/physics.md §1)
 COUPLINGS: dict[str, tuple[str, Callable[[Scenario], bool]]] = {
     "quarks": ("a coupling to quarks (b != 0)", lambda s: s.b != 0.0),
     "electrons": ("a coupling to electrons (l_e != 0)", lambda s: s.l[0] != 0.0),
     "e_or_mu": ("a coupling to electrons or muons", lambda s: s.l[0] != 0.0 or s.l[1] != 0.0),
     "no_charged_leptons": ("no tree-level coupling to charged leptons", lambda s: not s.has_charged_lepton_charge),
 }
-
-
-def abs2(z):
-    """|z|^2 as Re^2 + Im^2 (gradient-safe at z = 0, unlike jnp.abs)."""
-    return jnp.real(z) ** 2 + jnp.imag(z) ** 2
 
 
 def _ordered(w: tuple[float, float]) -> tuple[float, float]:

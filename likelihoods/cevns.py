@@ -1,7 +1,7 @@
 """Coherent elastic neutrino-nucleus scattering (CEvNS) with a light Z': COHERENT CsI and LAr, solar 8B in XENONnT
 and PandaX-4T.
 
-**Prediction.** Every rate is computed from the CEvNS cross section of :mod:`globalfit.physics.scattering` (PHYSICS.md §7,
+**Prediction.** Every rate is computed from the CEvNS cross section of :mod:`globalfit.physics.scattering` (docs/physics.md §7,
 Helm form factor) with the q^2-dependent eps^q_ab(q^2) = G_ab g_q / (sqrt2 G_F (q^2 + M_Zp^2)), q^2 = 2 m_N T,
 g_u = g_d = g_X b/3 (``g_quark`` of the model), folded with the source spectrum over the detector's recoil window. Each experiment is a
 **single bin**: the likelihood uses the ratio r = R_model/R_SM of flux-averaged rates above the recoil threshold (spectral
@@ -12,11 +12,11 @@ real efficiencies rise more slowly: an approximation that shifts the effective q
 by default (option ``sin2w_scheme``). **Applies** where the Z' couples to quarks (B, B-L, B-3Ltau).
 
 [cevns_coherent_csi] COHERENT CsI[Na] full data set (Akimov et al., PRL 129, 081801 (2022), arXiv:2110.07730):
-306 +- 20 CEvNS events observed, SM 341 +- 11 +- 42 [S, addendum §4]. Prediction N = 341 r; Gaussian with variance
+306 +- 20 CEvNS events observed, SM 341 +- 11 +- 42 [S]. Prediction N = 341 r; Gaussian with variance
 20^2 + ((11^2 + 42^2)/341^2) N^2 (the SM uncertainties scale with the prediction). SNS pi-DAR flux (prompt nu_mu,
 delayed nu_e and nubar_mu); Cs and I targets in equal numbers. Recoil window from the 5-60 PE analysis range with light
 yield 13.35 PE/keVee and the quenching polynomial E_ee = 0.0554628 x + 4.30681 x^2 - 111.707 x^3 + 840.384 x^4
-(x = E_nr, MeV) [S, Newtrinos coherent_csi.jl, constraints_data B4] (option ``pe_window``). The SM point gets
+(x = E_nr, MeV) [S, Newtrinos coherent_csi.jl] (option ``pe_window``). The SM point gets
 -2 Delta ln L = 35^2/2283 = 0.54; a prediction at 306 gets 0.
 
 [cevns_coherent_lar] COHERENT CENNS-10 LAr (Akimov et al., PRL 126, 012002 (2021), arXiv:2003.10630): 159 +- 43 fitted
@@ -39,7 +39,7 @@ The 8B flavour mixture at Earth uses the adiabatic-MSW P_ee(E) (:func:`globalfit
 8B production density 100 N_A cm^-3: approximate solar-core value, **UNVERIFIED**), split nu_mu : nu_tau = c23^2 : s23^2;
 the 8B spectrum is the analytic approximation of :mod:`globalfit.physics.scattering`.
 
-[cevns_cdmslite] is **not provided**: no CDMSlite number could be sourced (constraints_data B7: UNVERIFIED).
+[cevns_cdmslite] is **not provided**: no CDMSlite number could be sourced (UNVERIFIED).
 
 For every Gaussian-type term a prediction one combined sigma from the observed value gets -2 Delta ln L = 1.
 """

@@ -4,7 +4,7 @@
 
 * ``sabti2020`` (default): Sabti, Alvey, Escudero, Fairbairn, Blas, JCAP 01 (2020) 004, arXiv:1910.01649 [P, abstract]:
   BBN + Planck require m > 3.7 MeV at 2 sigma for a thermalised neutrinophilic (or electrophilic) species; the
-  2021 addendum arXiv:2107.11232 leaves the neutrinophilic bound unchanged (constraints_data.md §D2).
+  2021 addendum arXiv:2107.11232 leaves the neutrinophilic bound unchanged.
 * ``paper2016``: the paper's own line M_Zp > 5 MeV from Delta N_eff < 0.7 (arXiv:1607.07616, Fig. 5 and its
   Refs. 72, 73). **This 5 MeV is the paper's number** (UNVERIFIED against its references); its CL is not stated,
   it is treated as the 2 sigma point like ``sabti2020``.

@@ -1,6 +1,6 @@
 """Two-body LFV decays into an invisible light boson: tau -> e Z', tau -> mu Z', mu -> e Z'.
 
-**Prediction:** Br(l_a -> l_b Z') from the H^- / Psi loop (arXiv:1607.07616 Eqs. 23-26, PHYSICS.md §5;
+**Prediction:** Br(l_a -> l_b Z') from the H^- / Psi loop (arXiv:1607.07616 Eqs. 23-26, docs/physics.md §5;
 ``obs["br_{tau_e,tau_mu,mu_e}_Zp"]``) times Br(Z' -> invisible) (``obs["br_Zp_invisible"]``: nu nubar, Psi nu,
 Psi Psibar). A Z' that decays visibly is not the "light boson" missing-energy signal; its tau -> 3l signal is
 :mod:`likelihoods.tau_three_body`. Above threshold (M_Zp > m_a - m_b) the model's rate vanishes continuously.

@@ -1,4 +1,4 @@
-"""Charged-meson decays M+ -> l+ nu Z' (Z' -> invisible): K+ -> mu+ nu Z', pi+ -> e+ nu Z' (PHYSICS.md §9).
+"""Charged-meson decays M+ -> l+ nu Z' (Z' -> invisible): K+ -> mu+ nu Z', pi+ -> e+ nu Z' (docs/physics.md §9).
 
 **Coupling.** The Z' couples to nu_alpha nu_alpha with G_aa = g_X l_a + g_Psi |kappa_a|^2 (Eq. 10). The part
 g_X l_a is carried by the whole lepton doublet (nu_L and l, vector-like on l), so its current is conserved up to
@@ -40,19 +40,19 @@ from __future__ import annotations
 
 import functools
 import math
-
-import warnings
 from typing import ClassVar, Literal
 
 import jax.numpy as jnp
 import numpy as np
 from pydantic import field_validator
 
-from globalfit.physics.constants import constants, pdg_api
+from globalfit.physics.constants import constants, pdg_value
+
+from globalfit.physics.numerics import abs2
 
 from . import register
 from ._pdg import limit_from_options
-from .base import Options, PositiveNumber, UpperLimits, abs2
+from .base import Options, PositiveNumber, UpperLimits
 
 # channel: (meson mass attr, lepton mass attr, flavour index, PDG id of Br(M -> l nu), PDG id of the limit)
 CHANNELS = {
@@ -109,12 +109,6 @@ def suppression_table(m_M: float, m_l: float) -> tuple[np.ndarray, np.ndarray]:
     return lnm, S
 
 
-def _pdg_value(pdgid: str) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return float(pdg_api().get(pdgid).best_summary().value)
-
-
 @register
 class MesonDecays(UpperLimits):
     name = "meson_decays"
@@ -144,7 +138,7 @@ class MesonDecays(UpperLimits):
             m_M, m_l = getattr(c, mM_attr), getattr(c, ml_attr)
             lnm, S = suppression_table(m_M, m_l)
             self.limits[ch] = limit_from_options(lim_id, getattr(self.options, f"limit_{ch}", None), None)
-            pref = m_M**4 / (384 * math.pi**2 * m_l**2) * _pdg_value(br_id)  # times g^2 S / M_Zp^2
+            pref = m_M**4 / (384 * math.pi**2 * m_l**2) * pdg_value(br_id)  # times g^2 S / M_Zp^2
             self.tables[ch] = (flav, jnp.asarray(lnm), jnp.asarray(S), pref)
 
     def predictions(self, obs):

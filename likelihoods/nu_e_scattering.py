@@ -1,6 +1,6 @@
 """Neutrino-electron elastic scattering with a light Z': CHARM-II, TEXONO, Borexino 7Be.
 
-Every prediction is computed from the cross section of :mod:`globalfit.physics.scattering` (PHYSICS.md §7) with the
+Every prediction is computed from the cross section of :mod:`globalfit.physics.scattering` (docs/physics.md §7) with the
 q^2-dependent eps^e_ab(q^2) = G_ab g_e / (sqrt2 G_F (q^2 + M_Zp^2)), q^2 = 2 m_e T, integrated over the source
 spectrum and the recoil window on a fixed Gauss-Legendre grid; none is a digitised curve. The full G matrix
 enters (universal g_X l part and the Psi part, off-diagonal entries as incoherent nu_a -> nu_b scattering).
@@ -9,9 +9,9 @@ enters (universal g_X l part and the Psi part, off-diagonal entries as incoheren
 :func:`globalfit.physics.scattering.sin2w`).
 
 [nu_e_charm2] CHARM-II nu_mu e (Vilain et al., PLB 335, 246 (1994)). The published g_V, g_A are **UNVERIFIED**
-(constraints_data A5, addendum §3a) and are not used. Instead a *rate-ratio* measurement r = sigma/sigma_SM with
+(not read in a primary source) and are not used. Instead a *rate-ratio* measurement r = sigma/sigma_SM with
 Gaussian error sigma_r, calibrated on the sourced B-L limit that Bauer, Foldenauer & Jaeckel derived from CHARM-II
-(arXiv:1803.05466 Fig. 13, DarkCast digitisation [S], constraints_data A7): sigma_r is fixed so that B-L with
+(arXiv:1803.05466 Fig. 13, DarkCast digitisation [S]): sigma_r is fixed so that B-L with
 g_Psi = 0 at the calibration point (M_Zp = 1 MeV, g = 6.4e-5, the flat light-mediator plateau) gets
 -2 Delta ln L = z((1 + CL)/2)^2 = 2.71 (CL = 0.9, option ``calibration_cl``; the CL of that curve is itself an
 assumption). The q^2 dependence then predicts the rest of the curve (the test compares M_Zp = 100 MeV and 1 GeV with

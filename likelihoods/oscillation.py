@@ -1,7 +1,7 @@
-"""Oscillation bounds on propagation NSI eps_ab (PHYSICS.md §4; arXiv:1607.07616 Eqs. 2-5 and Sec. 3).
+"""Oscillation bounds on propagation NSI eps_ab (docs/physics.md §4; arXiv:1607.07616 Eqs. 2-5 and Sec. 3).
 
 **Data records** (all 90 % CL, as quoted by the paper, read from its OCR and checked for consistency in
-``research/seed_equations.md`` §1 — the source table, Coloma arXiv:1511.06357 [JHEP 03 (2016) 016], was not read):
+the paper's OCR text — the source table, Coloma arXiv:1511.06357 [JHEP 03 (2016) 016], was not read):
 
 * ``osc_lma`` — current, LMA solution, "conservative values" of arXiv:1511.06357 (paper Eqs. 2-3):
   |eps_emu| < 0.12, |eps_etau| < 0.18, |eps_mutau| < 0.018,
@@ -15,11 +15,10 @@
   with q = u or d quarks). In Earth matter with Y_n = 1, eps^Earth = eps^e + 3 eps^u + 3 eps^d (Fig. 5 caption), so
   the quark statement reads eps^Earth_ee - eps^Earth_mumu ~ -3 (and eps^u+eps^d ~ -1 in the "u+d" reading). No
   numerical LMA-D range could be sourced (Gonzalez-Garcia & Maltoni arXiv:1307.3092, Esteban et al.
-  arXiv:1805.04530 and Coloma et al. arXiv:2305.07698 were searched for and not read; constraints_data_addendum.md
-  §1a): **APPROXIMATION, constructed here, not data**: a 90 % CL interval -3 +- ``lmad_halfwidth`` (default 0.3,
+  arXiv:1805.04530 and Coloma et al. arXiv:2305.07698 were searched for and not read): **APPROXIMATION, constructed here, not data**: a 90 % CL interval -3 +- ``lmad_halfwidth`` (default 0.3,
   i.e. 10 %) on eps_ee - eps_mumu in Earth units (divided by 3 for ``combination="u+d"``). The off-diagonal and
   eps_mumu - eps_tautau bounds of ``osc_lma`` are kept (their LMA-D counterparts were not sourced either).
-* ``osc_icecube_mutau`` — IceCube eps_mutau, [P] (constraints_data_addendum.md §1b): DeepCore 3 yr,
+* ``osc_icecube_mutau`` — IceCube eps_mutau, [P]: DeepCore 3 yr,
   arXiv:1709.07079 (PRD 97, 072009): -0.0067 < eps_mutau < 0.0081 (90 % CL, best fit -0.0005); IceCube 8 yr
   TeV-scale, arXiv:2201.03566 (PRL 129, 011804): -0.0041 <= eps_mutau <= 0.0031 (90 % CL, real axis, "similar
   strength in the complex plane"). **UNVERIFIED normalisation:** which density these eps are defined against was
@@ -29,11 +28,11 @@
   +-(hi - lo)/2 (the 2022 paper's "similar strength in the complex plane"; an approximation), ``"ignore"`` bounds
   only the real part.
 
-**Which combination is constrained** (option ``combination``, PHYSICS.md §4): the OCR writes Eqs. 2-5 on
+**Which combination is constrained** (option ``combination``, docs/physics.md §4): the OCR writes Eqs. 2-5 on
 eps^u + eps^d, the caption of the paper's Fig. 5 says its plotted limits are on eps^Earth ~ eps^e + 3eps^u + 3eps^d.
 ``"earth"`` (default): the model's ``obs["eps_earth"]`` (Eq. 32 with the model's Y_n; for Y_n = 1 and eps^e = 0
 this is 3 (eps^u + eps^d), the stronger reading). ``"u+d"``: ``obs["eps_u"] + obs["eps_d"]``. The ambiguity is
-unresolved (seed_equations.md §1).
+unresolved (the paper's OCR text, arXiv:1607.07616).
 
 **Likelihood** (:mod:`likelihoods.stats`): off-diagonals as one-sided limits on the modulus |eps_ab| of the
 complex entry, evaluated as -2 Delta ln L = z(0.9)^2 |eps_ab|^2 / L^2 with |eps|^2 = Re^2 + Im^2 (identical to
@@ -53,8 +52,10 @@ from typing import ClassVar, Literal
 import jax.numpy as jnp
 from pydantic import Field
 
+from globalfit.physics.numerics import abs2
+
 from . import register
-from .base import Likelihood, Options, PositiveNumber, abs2
+from .base import Likelihood, Options, PositiveNumber
 from .stats import interval, z_one_sided
 
 CL = 0.9

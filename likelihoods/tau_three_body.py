@@ -1,7 +1,7 @@
-"""tau -> l_b l_d lbar_d through an on-shell Z' (arXiv:1607.07616 Eqs. 27-28, PHYSICS.md §5).
+"""tau -> l_b l_d lbar_d through an on-shell Z' (arXiv:1607.07616 Eqs. 27-28, docs/physics.md §5).
 
 **Prediction** (narrow width, prompt decay): Br(tau -> l_b l_d lbar_d) = Br(tau -> l_b Z') Br(Z' -> l_d lbar_d),
-with ``obs["br_tau_{e,mu}_Zp"]`` (Eqs. 23-26) and ``obs["br_Zp_{ee,mumu}"]`` (PHYSICS.md §6, all Z' channels in
+with ``obs["br_tau_{e,mu}_Zp"]`` (Eqs. 23-26) and ``obs["br_Zp_{ee,mumu}"]`` (docs/physics.md §6, all Z' channels in
 the width, including nu nubar, Psi and hadrons). Channels: tau -> e e e (l_b = e, l_d = e), tau -> e mu mu,
 tau -> mu e e, tau -> mu mu mu. Only scenarios with a tree-level charged-lepton charge apply (B-L, L); in B-3L_tau
 the Z' reaches e+e- and mu+mu- only through the tau loop, and in B the final states are l pi0 gamma, l pi pi (pi0).

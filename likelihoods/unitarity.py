@@ -1,4 +1,4 @@
-"""PMNS non-unitarity: upper limits on |kappa_alpha|^2 (PHYSICS.md §2; arXiv:1607.07616 Eq. 13).
+"""PMNS non-unitarity: upper limits on |kappa_alpha|^2 (docs/physics.md §2; arXiv:1607.07616 Eq. 13).
 
 In the model the light flavour neutrino nu_alpha contains kappa_alpha of the heavy Dirac state Psi (Eq. 8), so
 |kappa_alpha|^2 is the heavy-neutrino mixing |U_alpha4|^2 of one heavy state; the non-unitarity parameter is
@@ -15,7 +15,7 @@ eta_alphaalpha = |U_alpha4|^2 / 2 (N = (1 - eta) U, eta = Theta Theta^dagger / 2
 * ``blennow2023`` — [S] 90 % CL lines |U_alpha4|^2 < 2.601e-3 (e), 1.69e-4 (mu), 1.849e-3 (tau) for
   1.777 GeV < m4 < 91.3 GeV (option ``mass_range="below_MZ"``, default) and 2.5e-3, 1.69e-4, 1.225e-3 above M_Z
   (``"above_MZ"``), from github.com/mhostert/Heavy-Neutrino-Limits @ 8bcc0419,
-  src/HNLimits/include/data/PMNS_unitarity/PMNS_NU_U{e,m,t}42_90_last.dat (constraints_data_addendum.md §2b).
+  src/HNLimits/include/data/PMNS_unitarity/PMNS_NU_U{e,m,t}42_90_last.dat.
   **Inference, not read in the paper:** these "_last" files are attributed to Blennow et al. arXiv:2306.01040
   (JHEP 08 (2023) 030) through the compilation's figure captions; the paper's own correlated eta table is not used.
   Equivalent eta bounds (conversion): eta_ee < 1.30e-3, eta_mumu < 8.5e-5, eta_tautau < 9.2e-4.
@@ -34,8 +34,10 @@ from typing import ClassVar, Literal
 
 from scipy.special import ndtr
 
+from globalfit.physics.numerics import abs2
+
 from . import register
-from .base import Fraction, Likelihood, Options, PositiveNumber, abs2
+from .base import Fraction, Likelihood, Options, PositiveNumber
 from .stats import upper_limit
 
 TWO_SIGMA = float(ndtr(2.0))  # 0.97725: one-sided CL whose z is 2 (Delta chi^2 = 4)

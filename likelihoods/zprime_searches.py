@@ -1,8 +1,8 @@
-"""Direct Z' searches of the paper's Fig. 1 (arXiv:1607.07616; PHYSICS.md §8).
+"""Direct Z' searches of the paper's Fig. 1 (arXiv:1607.07616; docs/physics.md §8).
 
 **Data.** Digitised limits on the coupling g vs M_Z' in ``likelihoods/data/zprime_*.csv``, each file headed by
 its experiment, paper and digitisation source. All curves are DarkCast (Ilten et al.) recasts of the
-published dark-photon limits, tag [D] of ``constraints_data.md`` (derived by running public code on published
+published dark-photon limits, tag [D] (derived by running public code on published
 digitised data, log-interpolated at the listed masses; not published numbers): §D1 to DarkCast's
 ``B-L_boson`` model for B-L and L, §C5 to DarkCast's ``B_boson`` model for B. Each curve is treated as a
 90 % CL limit (option ``cl``). Between tabulated masses ln g is interpolated linearly in ln M.
@@ -60,7 +60,7 @@ coupling are slow and taken as escaping), compared with the PDG 90 % CL limit Br
 **Neutron–lead scattering** [zp_neutron_lead] — **UNVERIFIED**: alpha_B = g_B^2/(4 pi) < 3.4e-11 (M/MeV)^4
 (Barbieri & Ericson PLB 57 (1975) 270; Leeb & Schmiedmayer PRL 68 (1992) 1472) is a recollection: the
 coefficient, its CL and its mass range (default M < 0.1 GeV) were not read in any source
-(constraints_data.md §C2, addendum §5). The paper's Fig. 1 uses it; enable it knowingly.
+(no primary source was read). The paper's Fig. 1 uses it; enable it knowingly.
 
 Not built (no sourced rate or data): eta -> gamma Z', K+ -> pi+ Z' (Dror–Lasenby–Pospelov rate,
 arXiv:1707.01503 v3, not transcribed), J/psi and Upsilon decays.
@@ -266,7 +266,7 @@ class _Leptonic(_Curves):
         return total
 
 
-_LEP_REF = "DarkCast recast (constraints_data.md D1 [D]) of "
+_LEP_REF = "DarkCast recast [D] of "
 
 
 @register
@@ -339,7 +339,7 @@ class ZpBeamDump(_Leptonic):
 class ZpBaryonicVisible(_Curves):
     name = "zp_baryonic_visible"
     constrains = "g_B vs M_Zp from Z' -> e+e- (NA48/2, BaBar) and beam dumps (CHARM, nu-Cal I)"
-    reference = "DarkCast recast (constraints_data.md C5 [D]) of NA48/2 arXiv:1504.00607, BaBar arXiv:1406.2980, CHARM, nu-Cal I"
+    reference = "DarkCast recast [D] of NA48/2 arXiv:1504.00607, BaBar arXiv:1406.2980, CHARM, nu-Cal I"
     data_edition = "DarkCast B recast [D], data/zprime_b_*.csv"
     # the recast rests on the loop-induced lepton coupling of a Z' with no tree-level lepton charge (module doc)
     needs: ClassVar[tuple[str, ...]] = ("quarks", "no_charged_leptons")
@@ -397,7 +397,7 @@ class ZpBaryonicPi0(Likelihood):
         return upper_limit(br_pi0_gamma_zp(obs["g_nucleon"], obs["M_Zp"]) * escape, self.limit.value, self.limit.cl)
 
 
-NPB_COEFF = 3.4e-11  # UNVERIFIED recollection: alpha_B < 3.4e-11 (M/MeV)^4 (constraints_data.md C2)
+NPB_COEFF = 3.4e-11  # UNVERIFIED recollection: alpha_B < 3.4e-11 (M/MeV)^4
 
 
 @register

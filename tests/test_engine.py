@@ -111,7 +111,7 @@ def test_support_parametrisation():
     for name, change in bad.items():
         q = complete({**{k: float(v) for k, v in p.items()}, **change})
         vals = constraint_values(q, "B", ModelOptions())
-        assert not bool(vals[name][2]), name
+        assert not bool(vals[name].holds), name
         assert not bool(in_support(q, "B"))
     # without y_e, y_mu the LEP bound (90 GeV) applies
     q = complete({**{k: float(v) for k, v in p.items()}, "y_e": 0.0, "y_tau": 0.2, "M_H": 200.0})

@@ -1,10 +1,10 @@
 """Eq. (23) checked by an explicit Dirac trace: the l_a -> l_b Z' width, interference term included.
 
-Vertex (shared/research/seed_equations.md, Eq. 23): M = eps*_mu(k) ubar(p_b) [F_1 gamma^mu P_L + (F_2/m_a) i sigma^{mu nu} q_nu P_R] u(p_a),
+Vertex (arXiv:1607.07616 Eq. 23): M = eps*_mu(k) ubar(p_b) [F_1 gamma^mu P_L + (F_2/m_a) i sigma^{mu nu} q_nu P_R] u(p_a),
 sigma^{mu nu} = (i/2)[gamma^mu, gamma^nu], q = k = p_a - p_b, m_b = 0. The spin-averaged |M|^2 is built from 4x4 Dirac
 matrices and integrated over two-body phase space; the result must equal globalfit.physics.lfv.width_l_to_l_Zp's formula
 m_a/(16 pi) (1-r)^2 [|F_2|^2 (1 + r/2) + |F_1|^2 (1 + 1/(2r)) - 3 Re(F_1 F_2^*)] for arbitrary complex F_1, F_2.
-This fixes the relative sign of the interference for this sigma convention (PHYSICS.md §5 asks for it).
+This fixes the relative sign of the interference for this sigma convention (docs/physics.md §5 asks for it).
 """
 
 import numpy as np

@@ -9,8 +9,7 @@ import pytest
 
 from globalfit.errors import ConfigError
 from globalfit.physics.model import observables
-from globalfit.physics.scenarios import get_scenario
-from likelihoods import build_likelihood, build_likelihoods, registry
+from likelihoods import build_likelihood, build_likelihoods
 from likelihoods.stats import delta_chi2_at_limit
 from tests.helpers import check_finite, point
 

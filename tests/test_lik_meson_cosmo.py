@@ -11,8 +11,7 @@ from globalfit.errors import ConfigError
 
 from globalfit.physics.constants import constants
 from globalfit.physics.model import observables
-from globalfit.physics.scenarios import get_scenario
-from likelihoods import build_likelihood, registry
+from likelihoods import build_likelihood
 from likelihoods.stats import delta_chi2_at_limit
 from tests.helpers import check_finite, point
 

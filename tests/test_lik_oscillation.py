@@ -8,8 +8,7 @@ import pytest
 from globalfit.errors import ConfigError
 
 from globalfit.physics.model import observables
-from globalfit.physics.scenarios import get_scenario
-from likelihoods import build_likelihood, registry
+from likelihoods import build_likelihood
 from likelihoods.stats import delta_chi2_at_limit, interval
 from tests.helpers import check_finite, point
 

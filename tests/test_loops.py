@@ -66,7 +66,7 @@ def test_limits_at_zero(name, value):
 
 
 def test_delta_f_W_small_x_slope():
-    # f_W(x) - f_W(0) ~ -x/4 without cancellation (PHYSICS.md §5)
+    # f_W(x) - f_W(0) ~ -x/4 without cancellation (docs/physics.md §5)
     assert float(loops.delta_f_W(1e-12)) == pytest.approx(-0.25e-12, rel=1e-9)
 
 

@@ -1,4 +1,4 @@
-"""Every number of Farzan & Heeck (arXiv:1607.07616) that PHYSICS.md marks *checked*, to 5 %.
+"""Every number of Farzan & Heeck (arXiv:1607.07616) that docs/physics.md marks *checked*, to 5 %.
 
 Inputs are the paper's own 2016 values, cited where they are used:
 BaBar Br(tau->e gamma) < 3.3e-8, Br(tau->mu gamma) < 4.4e-8 (arXiv:0908.2381); MEG Br(mu->e gamma) < 4.2e-13
@@ -44,7 +44,7 @@ def test_eq9_cos_beta_bound():
 
 def test_eq15_prefactor_paper_and_oscillation_conventions():
     """Eq. (15): eps ~ 0.3 (1 TeV/(M/g_f)) (0.1 GeV/(M/g_Psi)) (kk/1e-3) in the paper's normalisation;
-    the oscillation-fit eps (PHYSICS.md §3) is twice that."""
+    the oscillation-fit eps (docs/physics.md §3) is twice that."""
     M = 0.01
     g_f = M / 1000.0  # M/g_f = 1 TeV
     g_Psi = M / 0.1  # M/g_Psi = 0.1 GeV
@@ -103,7 +103,7 @@ def test_mzp_to_zero_limit_not_enhanced():
 
 
 def test_eq20_w_loop_negligible():
-    """Eq. (20) / PHYSICS.md §5: W loop / H^- loop = 3 cos^2(beta) M_H^2/M_W^2, ~1e-5 in the allowed region
+    """Eq. (20) / docs/physics.md §5: W loop / H^- loop = 3 cos^2(beta) M_H^2/M_W^2, ~1e-5 in the allowed region
     (cos(beta) at its Eq. (9) maximum 4e-4 for M_Zp = 10 MeV, g_Psi = 0.1)."""
     p = point(y_e=1.0, y_tau=1.0, cos_beta=4e-4, M_Psi=1.0, M_H=400.0)
     from globalfit.physics.lfv import dipole_H, dipole_W
@@ -119,7 +119,7 @@ def test_eq20_w_loop_negligible():
 
 def test_validation_table_rows():
     """`python -m globalfit.validation` (the docs' table): every row within 5 %, except the two rows that show the
-    documented factor 2 between the paper's eps^{fL} and the oscillation-fit eps (PHYSICS.md §3)."""
+    documented factor 2 between the paper's eps^{fL} and the oscillation-fit eps (docs/physics.md §3)."""
     from globalfit.physics.validation import markdown_table, paper_rows
 
     rows = paper_rows()

@@ -1,4 +1,4 @@
-"""Structural properties of the NSI matrices (PHYSICS.md §3)."""
+"""Structural properties of the NSI matrices (docs/physics.md §3)."""
 
 import jax.numpy as jnp
 import numpy as np
@@ -70,7 +70,7 @@ def test_matter_combination_in_B_is_three_times_u_plus_d_for_earth(rng):
 
 
 def test_eps_from_matter_potential(rng):
-    """Cross-check through the potential (PHYSICS.md §3): a medium of density n_f sources Z'_0 = g_f n_f/M^2;
+    """Cross-check through the potential (docs/physics.md §3): a medium of density n_f sources Z'_0 = g_f n_f/M^2;
     a left-handed nu feels V_ab = G_ab g_f n_f / M^2, and oscillation fits define V = sqrt2 G_F n_f eps^f."""
     G_F = constants().G_F
     p = _random_point(rng)

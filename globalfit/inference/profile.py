@@ -133,11 +133,10 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
         if not problem.constrained:
             return jnp.asarray(0.0)
         pen = 0.0
-        for name, (val, bound, _) in constraint_values(p, problem.scenario, problem.options).items():
-            if name.startswith("r_H") and problem.r_h_parametrised:
+        for c in constraint_values(p, problem.scenario, problem.options).values():
+            if c.eq9 and problem.r_h_parametrised:
                 continue
-            lower = name.startswith("M_")  # M_H > bound, M_Psi > M_Zp
-            v = (safe_log(bound) - safe_log(val)) if lower else (safe_log(val) - safe_log(bound))
+            v = (safe_log(c.bound) - safe_log(c.value)) if c.kind == "lower" else (safe_log(c.value) - safe_log(c.bound))
             pen = pen + jnp.maximum(v + SUPPORT_MARGIN, 0.0) ** 2
         return -PENALTY_SUPPORT * pen
 

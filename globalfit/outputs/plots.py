@@ -19,7 +19,7 @@ from matplotlib.patches import Patch
 
 from globalfit import _jax  # noqa: F401
 from globalfit.errors import InputError
-from globalfit.physics.model import DIFFERENCES
+from globalfit.physics.model import DIFFERENCES, EPS_EARTH_NAMES
 from globalfit.physics.parameters import DEFAULTS
 from globalfit.outputs.plane import abs_label, draw_reach_contours, draw_reference_lines, profile_plot, quantity_label
 from globalfit.outputs.profile_result import ProfileResult
@@ -30,7 +30,6 @@ from globalfit.outputs.style import label_of, pyplot
 __all__ = ["make_plots", "compare_plots", "corner_plot", "plane_plot", "posterior_plane", "posterior_column", "compare_plot", "label_of"]
 
 
-EPS_EARTH = ("eps_earth_ee", "eps_earth_mumu", "eps_earth_tautau", "abs_eps_earth_emu", "abs_eps_earth_etau", "abs_eps_earth_mutau")
 
 
 def _values(idata, name: str, cfg=None) -> tuple[np.ndarray, str]:
@@ -255,7 +254,7 @@ def make_plots(outdir: Path, idata, variables: list[str] | None = None) -> list[
         fig = plane_plot(idata, cfg, cfg.plots.plane_eps or "eps_earth_ee")
         files += _save(fig, outdir, "plane", fmts)
         plt.close(fig)
-    eps = [e for e in EPS_EARTH if e in idata.posterior and np.ptp(np.asarray(idata.posterior[e])) > 0]
+    eps = [e for e in EPS_EARTH_NAMES if e in idata.posterior and np.ptp(np.asarray(idata.posterior[e])) > 0]
     if len(eps) >= 2:
         fig = corner_plot(idata, eps, cfg)
         fig.suptitle(r"posterior of the Earth-matter NSI $\varepsilon^\oplus$: 68 % and 95 % credible regions")

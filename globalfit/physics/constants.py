@@ -19,7 +19,7 @@ import math
 import warnings
 from dataclasses import asdict, dataclass
 
-__all__ = ["Constants", "constants", "pdg_api"]
+__all__ = ["Constants", "constants", "pdg_api", "pdg_value"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,15 @@ def pdg_api():
         return pdg.connect()
 
 
+@functools.lru_cache(maxsize=None)
+def pdg_value(pdgid: str) -> float:
+    """The best summary value of a PDG quantity (e.g. 'S009.1', Br(pi0 -> gamma gamma)); the one PDG accessor for
+    single numbers (limits with their CL: :func:`likelihoods._pdg.pdg_limit`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(pdg_api().get(pdgid).best_summary().value)
+
+
 def _particle(api, name: str):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -125,11 +134,6 @@ def constants() -> Constants:
 
     def q(name: str, attr: str = "mass") -> float:
         return _quiet(_particle(api, name), attr)
-
-    def value(pdgid: str) -> float:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return float(api.get(pdgid).best_summary().value)
 
     hbar_eV_s = codata["reduced Planck constant in eV s"][0]
     return Constants(
@@ -154,7 +158,7 @@ def constants() -> Constants:
         tau_pi=q("pi+", "lifetime"),
         tau_K=q("K+", "lifetime"),
         width_pi0=q("pi0", "width"),
-        br_pi0_gg=value("S009.1"),
+        br_pi0_gg=pdg_value("S009.1"),
         m_omega=q("omega(782)"),
         width_omega=q("omega(782)", "width"),
     )

@@ -1,4 +1,4 @@
-"""Psi–neutrino mixing and the Z' couplings of the light neutrinos (PHYSICS.md §2).
+"""Psi–neutrino mixing and the Z' couplings of the light neutrinos (docs/physics.md §2).
 
 References: Farzan & Heeck, arXiv:1607.07616, Eqs. (6), (8), (9), (10).
 
@@ -46,7 +46,7 @@ def nu_coupling_matrix(p, scenario: Scenario) -> jnp.ndarray:
 
 
 def psi_lepton_charge(p, scenario: Scenario, psi_flavours: tuple[bool, bool, bool]) -> jnp.ndarray:
-    """g_l = g_X l of the flavours Psi mixes with (PHYSICS.md §1); H' carries g_Psi - g_l."""
+    """g_l = g_X l of the flavours Psi mixes with (docs/physics.md §1); H' carries g_Psi - g_l."""
     return p["g_X"] * scenario.mixing_lepton_charge(psi_flavours)
 
 

@@ -1,4 +1,4 @@
-"""Hadronic width of a baryonic Z' (PHYSICS.md §6; Tulin, arXiv:1404.4370).
+"""Hadronic width of a baryonic Z' (docs/physics.md §6; Tulin, arXiv:1404.4370).
 
 Below ~0.6 GeV a vector coupled to baryon number (quark charge g_B/3) decays to hadrons mainly as
 Z' -> pi0 gamma (Tulin 2014: "leading decay mode for 140-620 MeV"; Z' -> pi pi is isospin-forbidden).

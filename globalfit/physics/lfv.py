@@ -1,4 +1,4 @@
-"""Charged-lepton flavour violation at one loop (PHYSICS.md §5; Farzan & Heeck, arXiv:1607.07616, Eqs. 16-26).
+"""Charged-lepton flavour violation at one loop (docs/physics.md §5; Farzan & Heeck, arXiv:1607.07616, Eqs. 16-26).
 
 Radiative decays, m_beta -> 0 (Eqs. 16-19):
 
@@ -13,8 +13,8 @@ ubar_b [F_1 gamma^mu P_L + (F_2/m_a) i sigma^{mu nu} q_nu P_R] u_a eps*_mu:
     F_1 = -g_Psi y_a conj(y_b) / (96 pi^2) (M_Zp/M_H)^2 f1_lead(x)
     Gamma = m_a/(16 pi) (1 - r)^2 [|F_2|^2 (1 + r/2) + |F_1|^2 (1 + 1/(2r)) - 3 Re(F_1 conj F_2)]
 
-The interference term is derived for this vertex (shared/research/seed_equations.md, Eq. 23; the paper
-may omit it); it is O(M_Zp^2 m_a^2/M_H^4) and immaterial in practice. The decay is closed for
+The interference term is derived for this vertex (tests/test_lfv_width_trace.py checks the width against an
+explicit Dirac trace; the paper may omit it); it is O(M_Zp^2 m_a^2/M_H^4) and immaterial in practice. The decay is closed for
 M_Zp >= m_a - m_b (the width formula itself takes m_b = 0). Branching ratios divide by the PDG total
 width hbar/tau_a.
 """
@@ -26,6 +26,7 @@ import numpy as np
 
 from globalfit import _jax  # noqa: F401
 from globalfit.physics.constants import constants
+from globalfit.physics.numerics import abs2
 from globalfit.physics.loops import delta_f_W, f1_lead, f2_lead, f2_sub, f_H
 
 __all__ = [
@@ -74,7 +75,7 @@ def width_l_to_l_gamma(y, k, a: int, b: int, M_H, M_Psi, cos_beta):
     """Gamma(l_a -> l_b gamma) = e^2 m_a^3 |F^W + F^H|^2 / (16 pi)  [GeV]."""
     c = constants()
     F = dipole_H(y, a, b, M_H, M_Psi, cos_beta) + dipole_W(k, a, b, M_Psi)
-    return c.e_charge**2 * _mass(a) ** 3 * jnp.abs(F) ** 2 / (16 * jnp.pi)
+    return c.e_charge**2 * _mass(a) ** 3 * abs2(F) / (16 * jnp.pi)
 
 
 def br_l_to_l_gamma(y, k, a: int, b: int, M_H, M_Psi, cos_beta):
@@ -101,8 +102,8 @@ def width_l_to_l_Zp(y, a: int, b: int, g_Psi, M_H, M_Psi, M_Zp):
     open_ = M_Zp < m_a - _mass(b)
     r_safe = jnp.where(open_, r, 0.5)
     bracket = (
-        jnp.abs(F2) ** 2 * (1 + r_safe / 2)
-        + jnp.abs(F1) ** 2 * (1 + 1 / (2 * r_safe))
+        abs2(F2) * (1 + r_safe / 2)
+        + abs2(F1) * (1 + 1 / (2 * r_safe))
         - 3 * jnp.real(F1 * jnp.conj(F2))
     )
     return jnp.where(open_, m_a / (16 * jnp.pi) * (1 - r_safe) ** 2 * bracket, 0.0)

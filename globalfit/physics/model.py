@@ -1,4 +1,4 @@
-"""The model: parameters -> every derived observable (PHYSICS.md §1-6).
+"""The model: parameters -> every derived observable (docs/physics.md §1-6).
 
 :func:`observables` maps one parameter point (a dict of float64 scalars) to a dict holding
 
@@ -32,7 +32,7 @@ from globalfit.physics.parameters import DEFAULTS, PARAM_NAMES, complete
 from globalfit.physics.scenarios import FLAVOURS, Scenario, get_scenario
 from globalfit.physics.widths import width_to_leptons, width_to_neutrinos, width_to_psi_nu, width_vector_to_fermions
 
-__all__ = ["ModelOptions", "DERIVED_NAMES", "DERIVED_INFO", "COUPLING_NAMES", "observables", "observable_names", "derived",
+__all__ = ["ModelOptions", "DERIVED_NAMES", "DERIVED_INFO", "COUPLING_NAMES", "EPS_EARTH_NAMES", "observables", "observable_names", "derived",
            "default_psi_flavours", "DIFFERENCES"]
 
 COUPLING_NAMES = ("g_quark", "g_nucleon", "g_electron", "g_lepton")
@@ -86,7 +86,7 @@ def _derived_info() -> dict[str, tuple[str, str]]:
         info[f"br_{pair}_gamma"] = (rf"\mathrm{{Br}}({tex}\gamma)", f"Br({pair.replace('_', ' -> ')} gamma) (Eqs. 16-19)")
     for pair, tex in zip(PAIRS, (r"\mu\to e", r"\tau\to e", r"\tau\to\mu")):
         info[f"br_{pair}_Zp"] = (rf"\mathrm{{Br}}({tex}Z')", f"Br({pair.replace('_', ' -> ')} Z') (Eqs. 23-25)")
-    info["width_Zp"] = (r"\Gamma_{Z'}\,[\mathrm{GeV}]", "total Z' width [GeV] (PHYSICS.md §6)")
+    info["width_Zp"] = (r"\Gamma_{Z'}\,[\mathrm{GeV}]", "total Z' width [GeV] (docs/physics.md §6)")
     info["br_Zp_ee"] = (r"\mathrm{Br}(Z'\to ee)", "Br(Z' -> e+ e-)")
     info["br_Zp_mumu"] = (r"\mathrm{Br}(Z'\to\mu\mu)", "Br(Z' -> mu+ mu-)")
     info["br_Zp_invisible"] = (r"\mathrm{Br}(Z'\to\mathrm{inv})", "Br(Z' -> nu nubar, Psi nu, Psi Psibar)")
@@ -179,6 +179,9 @@ def batched(fn=derived):
     """vmap a per-point function over a dict of parameter arrays (scenario/options bound by the caller)."""
     return jax.vmap(fn)
 
+
+# the Earth-matter eps entries recorded with every draw (diagonal real parts, off-diagonal moduli)
+EPS_EARTH_NAMES: tuple[str, ...] = tuple(f"eps_earth_{ab}" for ab in _DIAG) + tuple(f"abs_eps_earth_{ab}" for ab in _OFF)
 
 # differences of diagonal Earth-matter eps: what oscillations see (a flavour-universal part, g_X l in B-L and L, drops out)
 DIFFERENCES = {

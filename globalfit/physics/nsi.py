@@ -1,4 +1,4 @@
-"""Non-standard interaction coefficients from Z' exchange (PHYSICS.md §3, §7).
+"""Non-standard interaction coefficients from Z' exchange (docs/physics.md §3, §7).
 
 Integrating out the Z' (coupling G_ab to nubar_a gamma P_L nu_b, vector coupling g_f to f) gives, with
 L_NSI = -2 sqrt2 G_F eps^{fP}_ab (nubar_a gamma^mu P_L nu_b)(fbar gamma_mu P f) and
@@ -7,7 +7,7 @@ eps^f = eps^{fL} + eps^{fR} (Farzan & Heeck, arXiv:1607.07616, Eq. 1),
     eps^f_ab(q^2) = G_ab g_f / (sqrt2 G_F (q^2 + M_Zp^2)),   g_u = g_d = g_X b/3,  g_e = g_X l_e.
 
 This is the oscillation-fit normalisation: the matter potential is V = sqrt2 G_F sum_f n_f eps^f
-(derivation: shared/research/nsi_normalisation.md). The paper's Eqs. (11), (15), (33) print eps^{fL}
+(derivation: docs/nsi_normalisation.md). The paper's Eqs. (11), (15), (33) print eps^{fL}
 alone, i.e. half of this; ``convention="paper2016"`` reproduces its printed numbers.
 
 Matter (Eqs. 31-32): eps^matter = (eps^e + 2 eps^u + eps^d) + Y_n (eps^u + 2 eps^d), Y_n = n_n/n_e

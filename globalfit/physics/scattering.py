@@ -1,4 +1,4 @@
-"""Neutrino scattering with a light Z' (PHYSICS.md §7): nu-e elastic and coherent nu-nucleus (CEvNS)
+"""Neutrino scattering with a light Z' (docs/physics.md §7): nu-e elastic and coherent nu-nucleus (CEvNS)
 cross sections, neutrino source spectra, and flux-averaged rates on fixed Gauss-Legendre grids.
 
 **Momentum dependence.** The Z' propagator makes every NSI coefficient a function of the momentum transfer,
@@ -6,7 +6,7 @@ eps^f_ab(q^2) = G_ab g_f / (sqrt2 G_F (q^2 + M_Zp^2)), q^2 = 2 m_target T (:func
 oscillation normalisation eps = eps^L + eps^R). For B-L and L the flavour-universal part g_X l_a of G enters
 (it does not cancel in scattering).
 
-**nu-e elastic** (Vogel & Engel, PRD 39, 3378 (1989), Eq. 2; the form of PHYSICS.md §7), for nu_a on e summed
+**nu-e elastic** (Vogel & Engel, PRD 39, 3378 (1989), Eq. 2; the form of docs/physics.md §7), for nu_a on e summed
 over the final flavour b (off-diagonal eps_ab scatter nu_a -> nu_b, adding incoherently):
 
     dsigma/dT = (2 G_F^2 m_e / pi) [A_L + A_R (1 - T/E)^2 - A_LR m_e T / E^2],
@@ -15,7 +15,7 @@ over the final flavour b (off-diagonal eps_ab scatter nu_a -> nu_b, adding incoh
 SM: nu_e: g_L = 1/2 + s_W^2 (CC included), g_R = s_W^2; nu_mu,tau: g_L = -1/2 + s_W^2, g_R = s_W^2; antineutrinos
 swap g_L <-> g_R. Tree level (no radiative corrections, a few per cent).
 
-**CEvNS** (Barranco, Miranda, Rashba, JHEP 12 (2005) 021, hep-ph/0508299, in the form of PHYSICS.md §7):
+**CEvNS** (Barranco, Miranda, Rashba, JHEP 12 (2005) 021, hep-ph/0508299, in the form of docs/physics.md §7):
 
     dsigma/dT = (G_F^2 m_N / pi) (1 - m_N T / (2 E^2)) F^2(q) sum_b |Q_SM delta_ab + Z(2 eps^u + eps^d)_ab + N(eps^u + 2 eps^d)_ab|^2,
     Q_SM = Z g_V^p + N g_V^n,  g_V^p = 1/2 - 2 s_W^2,  g_V^n = -1/2,  eps at q^2 = 2 m_N T,
@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -62,7 +61,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from globalfit import _jax  # noqa: F401
-from globalfit.physics.constants import constants, pdg_api
+from globalfit.physics.constants import constants, pdg_value
+from globalfit.physics.numerics import abs2
 from globalfit.physics.nsi import eps_fermion
 
 __all__ = [
@@ -154,11 +154,6 @@ def _one_hot(alpha: int):
     return jnp.asarray([1.0 if b == alpha else 0.0 for b in range(3)])
 
 
-def _abs2(z):
-    """|z|^2 as re^2 + im^2 (gradient-safe at z = 0, unlike jnp.abs)."""
-    return jnp.real(z) ** 2 + jnp.imag(z) ** 2
-
-
 def dsigma_dT_nue(E, T, alpha: int, anti: bool, s2w: float, eps_row=None):
     """dsigma/dT [GeV^-3] for nu_alpha (anti: nubar_alpha) on a free electron; eps_row[..., b] = eps^e_{alpha b}(q^2)."""
     c = constants()
@@ -169,8 +164,8 @@ def dsigma_dT_nue(E, T, alpha: int, anti: bool, s2w: float, eps_row=None):
     aR = gR * d + shift
     if anti:
         aL, aR = aR, aL
-    AL = jnp.sum(_abs2(aL), axis=-1)
-    AR = jnp.sum(_abs2(aR), axis=-1)
+    AL = jnp.sum(abs2(aL), axis=-1)
+    AR = jnp.sum(abs2(aR), axis=-1)
     ALR = jnp.sum(jnp.real(aL * jnp.conj(aR)), axis=-1)
     y = T / E
     return 2.0 * c.G_F**2 * c.m_e / math.pi * (AL + AR * (1.0 - y) ** 2 - ALR * c.m_e * T / E**2)
@@ -202,7 +197,7 @@ def dsigma_dT_cevns(E, T, nucleus: Nucleus, alpha: int, s2w: float, eps_u_row=No
     if ff2 is None:
         ff2 = helm_form_factor(jnp.sqrt(2.0 * m * T), nucleus.A) ** 2
     kin = jnp.maximum(1.0 - m * T / (2.0 * E**2), 0.0)
-    return c.G_F**2 * m / math.pi * kin * ff2 * jnp.sum(_abs2(amp), axis=-1)
+    return c.G_F**2 * m / math.pi * kin * ff2 * jnp.sum(abs2(amp), axis=-1)
 
 
 # ---------------------------------------------------------------------------------------------- sources
@@ -378,10 +373,7 @@ N_AVOGADRO = 6.02214076e23  # SI (exact)
 def pdg_mixing() -> dict[str, float]:
     """PDG best values of sin^2 theta_12, theta_13, theta_23 and Delta m^2_21 [eV^2] from the pdg database."""
     ids = {"s12": "S067P12", "s13": "S067P13", "s23": "S067P23", "dm21": "S067DM3"}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        api = pdg_api()
-        return {k: float(api.get(i).best_summary().value) for k, i in ids.items()}
+    return {k: pdg_value(i) for k, i in ids.items()}
 
 
 def p_ee_adiabatic(E_GeV, n_e_NA_cm3: float):

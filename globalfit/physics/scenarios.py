@@ -1,4 +1,4 @@
-"""U(1)' scenarios: the generator X = b B + sum_alpha l_alpha L_alpha (PHYSICS.md §1).
+"""U(1)' scenarios: the generator X = b B + sum_alpha l_alpha L_alpha (docs/physics.md §1).
 
 Charges (times g_X): quarks b/3 (vector, u and d alike), charged lepton alpha l_alpha (vector),
 left-handed nu_alpha l_alpha. The new Dirac fermion Psi carries g_Psi; the second doublet H'

@@ -59,7 +59,7 @@ def paper_rows() -> list[Row]:
         Row("14", "|kappa_tau kappa_e| max", 3.7e-3, math.sqrt(k2["tau"] * k2["e"])),
         Row("15", "eps prefactor (paper normalisation eps^{fL})", 0.3, float(eps_fermion(0.01 / 0.1 * 1e-3, 0.01 / 1000, 0.01, convention="paper2016"))),
         Row("15", "eps prefactor (oscillation normalisation eps^L + eps^R)", 0.3, float(eps_fermion(0.01 / 0.1 * 1e-3, 0.01 / 1000, 0.01)),
-            "twice the paper's: its Eq. (15) is eps^{fL} alone (PHYSICS.md §3)"),
+            "twice the paper's: its Eq. (15) is eps^{fL} alone (docs/physics.md §3)"),
         Row("21", "|y_e y_tau| max (M_H = 400 GeV)", 0.46, _solve_yy_radiative(2, 0, 3.3e-8)),
         Row("21", "|y_mu y_tau| max (M_H = 400 GeV)", 0.53, _solve_yy_radiative(2, 1, 4.4e-8)),
         Row("22", "|y_e y_mu| max (M_H = 400 GeV)", 7e-4, _solve_yy_radiative(1, 0, 4.2e-13)),
@@ -70,7 +70,7 @@ def paper_rows() -> list[Row]:
         Row("33", "|kappa_e|^2 for eps^q_ee = -1 (g_Psi = 1, g_B = 1e-5, M_Zp = 10 MeV; paper normalisation)", 1e-3,
             1.0 / float(eps_fermion(1.0, 1e-5 / 3, 0.01, convention="paper2016"))),
         Row("33", "the same, oscillation normalisation", 1e-3, 1.0 / float(eps_fermion(1.0, 1e-5 / 3, 0.01)),
-            "half of the paper's value (PHYSICS.md §3)"),
+            "half of the paper's value (docs/physics.md §3)"),
     ]
     return rows
 

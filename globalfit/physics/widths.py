@@ -1,4 +1,4 @@
-"""Z' partial widths and branching ratios (PHYSICS.md §6).
+"""Z' partial widths and branching ratios (docs/physics.md §6).
 
 * Gamma(Z' -> f fbar) = N_c g_f^2 M/(12 pi) (1 + 2 m_f^2/M^2) sqrt(1 - 4 m_f^2/M^2)     (vector coupling g_f)
 * Gamma(Z' -> nu_a nubar_b) = |G_ab|^2 M/(24 pi), summed over ordered pairs (left-handed only)
@@ -17,6 +17,7 @@ import jax.numpy as jnp
 
 from globalfit import _jax  # noqa: F401
 from globalfit.physics.constants import constants
+from globalfit.physics.numerics import abs2
 
 __all__ = ["width_vector_to_fermions", "width_to_neutrinos", "width_to_psi_nu", "width_to_leptons"]
 
@@ -31,7 +32,7 @@ def width_vector_to_fermions(g_f, M, m_f, n_c: float = 1.0):
 
 def width_to_neutrinos(G, M):
     """Gamma(Z' -> nu nubar) = sum_ab |G_ab|^2 M/(24 pi)."""
-    return jnp.sum(jnp.abs(G) ** 2) * M / (24 * jnp.pi)
+    return jnp.sum(abs2(G)) * M / (24 * jnp.pi)
 
 
 def width_to_psi_nu(k, g_l, g_Psi, M, M_Psi):
@@ -39,7 +40,7 @@ def width_to_psi_nu(k, g_l, g_Psi, M, M_Psi):
     mu = (M_Psi / M) ** 2
     open_ = mu < 1.0
     mu_s = jnp.where(open_, mu, 0.0)
-    c2 = jnp.sum(jnp.abs((g_l - g_Psi) * k) ** 2)
+    c2 = jnp.sum(abs2((g_l - g_Psi) * k))
     return jnp.where(open_, 2 * c2 * M / (24 * jnp.pi) * (1 - mu_s) ** 2 * (1 + mu_s / 2), 0.0)
 
 

@@ -22,7 +22,7 @@ zero gradient everywhere, so NUTS simply rejects proposals that leave the suppor
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Any, Literal, Mapping, NamedTuple
 
 import jax.numpy as jnp
 
@@ -42,6 +42,7 @@ __all__ = [
     "cos_beta_from_r_H",
     "complete_with_rh",
     "physical_point",
+    "Constraint",
     "constraint_values",
     "in_support",
     "log_support",
@@ -90,34 +91,48 @@ def physical_point(values: Mapping[str, object], scenario: Scenario, options: Mo
     return out
 
 
-def constraint_values(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options: ModelOptions = ModelOptions()) -> dict[str, tuple]:
-    """Every constraint at a complete point: ``name -> (value, bound, holds)``, holds meaning value <= bound
-    (``>`` for the lower mass bounds, whose entries hold ``(M, bound, M > bound)``)."""
+class Constraint(NamedTuple):
+    """One hard constraint at a point: ``value`` against ``bound``, of ``kind`` "upper" (the value must stay below the
+    bound) or "lower" (above it); ``holds``; ``eq9``: the H' share of M_Zp (Eq. 9), which the ``r_H`` parametrisation
+    builds in."""
+
+    value: Any
+    bound: Any
+    holds: Any
+    kind: Literal["upper", "lower"]
+    eq9: bool = False
+
+
+def constraint_values(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options: ModelOptions = ModelOptions()) -> dict[str, Constraint]:
+    """Every constraint at a complete point, by display name."""
     sc = get_scenario(scenario) if isinstance(scenario, str) else scenario
     flav = options.flavours(sc)
     g_l = psi_lepton_charge(p, sc, flav)
     r_H = jnp.abs(p["g_Psi"] - g_l) * constants().vev * p["cos_beta"] / p["M_Zp"]
     k = jnp.abs(kappa(p))
-    out: dict[str, tuple] = {"r_H (Eq. 9)": (r_H, 1.0, r_H <= 1.0), "cos_beta": (p["cos_beta"], 1.0, p["cos_beta"] <= 1.0)}
+    out: dict[str, Constraint] = {
+        "r_H (Eq. 9)": Constraint(r_H, 1.0, r_H <= 1.0, "upper", eq9=True),
+        "cos_beta": Constraint(p["cos_beta"], 1.0, p["cos_beta"] <= 1.0, "upper"),
+    }
     for i, f in enumerate(FLAVOURS):
-        out[f"|kappa_{f}|"] = (k[i], 1.0, k[i] < 1.0)
+        out[f"|kappa_{f}|"] = Constraint(k[i], 1.0, k[i] < 1.0, "upper")
     for name in ("g_X", "g_Psi", "y_e", "y_mu", "y_tau"):
         a = jnp.abs(p[name])
-        out[f"|{name}| (perturbativity)"] = (a, PERTURBATIVE, a <= PERTURBATIVE)
+        out[f"|{name}| (perturbativity)"] = Constraint(a, PERTURBATIVE, a <= PERTURBATIVE, "upper")
     light_lepton = (jnp.abs(p["y_e"]) > 0) | (jnp.abs(p["y_mu"]) > 0)
     m_h_min = jnp.where(light_lepton, M_H_CMS, M_H_LEP)
-    out["M_H (LEP / CMS 1405.7570)"] = (p["M_H"], m_h_min, p["M_H"] > m_h_min)
-    out["M_Psi > M_Zp"] = (p["M_Psi"], p["M_Zp"], p["M_Psi"] > p["M_Zp"])
+    out["M_H (LEP / CMS 1405.7570)"] = Constraint(p["M_H"], m_h_min, p["M_H"] > m_h_min, "lower")
+    out["M_Psi > M_Zp"] = Constraint(p["M_Psi"], p["M_Zp"], p["M_Psi"] > p["M_Zp"], "lower")
     return out
 
 
 def in_support(p, scenario, options: ModelOptions = ModelOptions(), include_r_H: bool = True):
     """True iff every constraint holds (``include_r_H=False`` skips Eq. 9 where it is parametrised)."""
     ok = jnp.asarray(True)
-    for name, (_, _, holds) in constraint_values(p, scenario, options).items():
-        if name.startswith("r_H") and not include_r_H:
+    for c in constraint_values(p, scenario, options).values():
+        if c.eq9 and not include_r_H:
             continue
-        ok = ok & holds
+        ok = ok & c.holds
     return ok
 
 
