@@ -20,6 +20,7 @@ from globalfit.problem import FitProblem, load_problem
 from globalfit.outputs.report import build_idata, write_outputs
 from globalfit.outputs.rundir import prepare_run_dir, resolved_yaml, write_progress
 from globalfit.inference.nuts import sample_run
+from globalfit.problem.evaluate import SM_OVERRIDES
 from globalfit.problem.support import constraint_values
 
 __all__ = ["run_fit", "dry_run_text"]
@@ -52,7 +53,10 @@ def dry_run_text(problem: FitProblem) -> tuple[str, bool]:
     terms = problem.loglike_terms(p)
     lines += ["", "log L at the start point:"]
     lines += [f"  {name:<24s} {float(v):>13.6g}" for name, v in terms.items()]
-    lines.append(f"  {'total':<24s} {sum(float(v) for v in terms.values()):>13.6g}")
+    total = sum(float(v) for v in terms.values())
+    total_sm = sum(float(v) for v in problem.loglike_terms(problem.physical({**start, **SM_OVERRIDES})).values())
+    lines.append(f"  {'total':<24s} {total:>13.6g}")
+    lines.append(f"  {'-2 Delta ln L vs SM':<24s} {-2.0 * (total - total_sm):>13.6g}   (SM: g_X = 0, y_alpha = 0)")
     return "\n".join(lines), inside
 
 

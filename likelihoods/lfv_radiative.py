@@ -8,7 +8,7 @@ BaBar Br(tau->e gamma) < 3.3e-8 and Br(tau->mu gamma) < 4.4e-8 (arXiv:0908.2381)
 Any limit can be overridden from the config (``limit_mu_e``, ...).
 
 Likelihood: one-sided upper limits (:func:`likelihoods.stats.upper_limit`); the three are independent
-measurements, so their log L add. A point at a quoted limit gets -2 Delta ln L = 1.64 from that decay.
+measurements, so their log L add. A point at a quoted limit gets -2 Delta ln L = 2.71 from that decay.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ or escape are treated alike: only Br(invisible) multiplies). Overrides: ``limit_
 ``limit_mu_e`` (at 90 % CL, or ``cl``).
 
 **Likelihood:** :func:`likelihoods.stats.upper_limit` per channel, summed. **A point at a quoted limit gets
--2 Delta ln L = 1.64 (90 % CL) or 2.71 (95 % CL, paper2016 tau channels).**
+-2 Delta ln L = 2.71 (90 % CL) or 3.84 (95 % CL, paper2016 tau channels).**
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ Approximation: those searches assumed three-neutrino (SM-like or phase-space) sp
 l nu Z'; their efficiency is taken as equal. Overrides ``limit_K_mu``, ``limit_pi_e`` (90 % CL).
 
 **Likelihood:** :func:`likelihoods.stats.upper_limit` per channel, summed. **A point at a quoted limit gets
--2 Delta ln L = 1.64.**
+-2 Delta ln L = 2.71.**
 """
 
 from __future__ import annotations

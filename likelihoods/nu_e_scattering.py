@@ -60,7 +60,7 @@ from globalfit.physics.scenarios import get_scenario
 
 from . import register
 from .base import CountRate, Fraction, PositiveNumber, RateOptions, RateTarget, Window
-from .stats import asymmetric_gaussian, gaussian, z_two_sided
+from .stats import asymmetric_gaussian, delta_chi2, gaussian
 
 CHARM2_E_NU = 23.7  # GeV [S] DarkCast CHARMII_Bauer2018onh
 CHARM2_CALIBRATION = (1e-3, 6.4e-5)  # (M_Zp GeV, g_B-L) on the digitised CHARM-II curve [S] arXiv:1803.05466
@@ -117,7 +117,7 @@ class Charm2(NuE):
         bl = get_scenario("B-L")
         (t,) = self.channels[self.name]
         r_cal = float(t.rate(jnp.eye(3) * (g_cal * bl.l[1]), g_cal * bl.q_electron, M_cal)) / t.sm
-        self.sigma_r = abs(r_cal - 1.0) / z_two_sided(self.options.calibration_cl)
+        self.sigma_r = abs(r_cal - 1.0) / delta_chi2(self.options.calibration_cl) ** 0.5
 
     def loglike_ratio(self, r, channel):
         return gaussian(r, 1.0, self.sigma_r)

@@ -36,7 +36,7 @@ unresolved (the paper's OCR text, arXiv:1607.07616).
 
 **Likelihood** (:mod:`likelihoods.stats`): off-diagonals as one-sided limits on the modulus |eps_ab| of the
 complex entry, evaluated as -2 Delta ln L = z(0.9)^2 |eps_ab|^2 / L^2 with |eps|^2 = Re^2 + Im^2 (identical to
-``upper_limit(|eps|)`` but gradient-safe at eps = 0); **a point at |eps_ab| = L gets 1.64**. Diagonal differences
+``upper_limit(|eps|)`` but gradient-safe at eps = 0); **a point at |eps_ab| = L gets 2.71** (the convention of :mod:`likelihoods.stats`). Diagonal differences
 (real parts) as two-sided intervals (``interval``): **a point at either end gets 2.71**. Where the range contains
 eps = 0, the best fit is taken at eps = 0 (the paper, Sec. 3: apart from LMA-Dark no solution with preferred non-zero
 eps exists) and the interval is a bifurcated Gaussian peaked there, so the SM point is the maximum; otherwise (the
@@ -56,7 +56,7 @@ from globalfit.physics.numerics import abs2
 
 from . import register
 from .base import Likelihood, Options, PositiveNumber
-from .stats import interval, z_one_sided
+from .stats import delta_chi2, interval
 
 CL = 0.9
 
@@ -80,7 +80,7 @@ def eps_matrix(obs, combination: str):
 
 def offdiag_upper(eps, limits: dict, cl: float = CL):
     """Sum over e-mu, e-tau, mu-tau of the one-sided limit on |eps_ab| (gradient-safe form of upper_limit)."""
-    z2 = z_one_sided(cl) ** 2
+    z2 = delta_chi2(cl)
     return sum(-0.5 * z2 * abs2(eps[i, j]) / limits[ab] ** 2 for ab, (i, j) in _OFF.items())
 
 

@@ -1,15 +1,23 @@
-"""Statistical conventions: how published results become smooth log-likelihoods.
+"""Statistical conventions: how published results become smooth log-likelihoods. Stated once, here; every likelihood
+and the profile maps use them.
 
 Every function returns log L - log L_max (so 0 at the best point of that measurement, <= 0 elsewhere) and is
 smooth in its argument, so NUTS sees no walls. z(p) = Phi^{-1}(p) is the standard-normal quantile.
 
-* **One-sided upper limit** x < L at confidence level CL on a non-negative quantity (branching ratios,
-  |kappa|^2, ...): a Gaussian measurement centred at 0 whose one-sided CL quantile is L,
-  sigma = L / z(CL), so  -2 Delta ln L = (x / sigma)^2 = z(CL)^2 (x/L)^2.
-  **At the quoted limit -2 Delta ln L = z(CL)^2: 1.64 at 90 % CL, 2.71 at 95 % CL.**
+**One number per confidence level.** A published result at confidence level CL (upper limit, or either end of an
+interval) is placed where -2 Delta ln L = chi2_1(CL), the CL quantile of a chi^2 with one degree of freedom
+(:func:`delta_chi2`): **2.71 at 90 % CL, 3.84 at 95 % CL, 4.00 at "2 sigma" (CL = 0.9545)**. The profile-likelihood
+maps call a point *allowed at CL* where -2 Delta ln L <= chi2_1(CL) (:data:`ALLOWED_DELTA_CHI2`: 2.71 at 90 % CL),
+so a map drawn with one constraint reproduces that constraint's published limit. Delta chi^2 of a fit is always
+quoted relative to the Standard-Model point (no Z' coupling, no mixing), never as a sum of each likelihood's own
+maximum.
+
+* **One-sided upper limit** x < L at CL on a non-negative quantity (branching ratios, |kappa|^2, |eps|, a search's
+  signal strength): a half-Gaussian at 0 with sigma = L / sqrt(chi2_1(CL)), so
+  -2 Delta ln L = chi2_1(CL) (x/L)^2. **A point at the quoted 90 % CL limit gets 2.71.**
 * **Two-sided interval** a < x < b at CL: a Gaussian with mean (a+b)/2 whose central CL interval is [a, b],
-  sigma = (b - a) / (2 z((1+CL)/2)); or, when the source gives a best fit x0 inside, a bifurcated Gaussian peaked at
-  x0 with widths (x0 - a)/z and (b - x0)/z.  **At either end -2 Delta ln L = z((1+CL)/2)^2: 2.71 at 90 % CL.**
+  sigma = (b - a) / (2 sqrt(chi2_1(CL))); or, when the source gives a best fit x0 inside, a bifurcated Gaussian peaked
+  at x0 with widths (x0 - a)/sqrt(chi2_1(CL)) and (b - x0)/sqrt(chi2_1(CL)). **At either end 2.71 at 90 % CL.**
 * **Symmetric measurement** mu +- sigma: Gaussian. **At mu +- sigma: -2 Delta ln L = 1.**
 * **Asymmetric errors** mu +s_plus -s_minus: the variable-width Gaussian of Barlow (arXiv:physics/0406120, Eq. 18),
   V(x) = s_plus s_minus + (s_plus - s_minus)(x - mu), -2 Delta ln L = (x - mu)^2 / V(x), V floored at a small
@@ -29,53 +37,52 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 from jax.scipy.special import xlogy
-from scipy.special import ndtri  # quantiles are constants: computed in numpy, outside any trace
+from scipy.stats import chi2  # quantiles are constants: computed in numpy, outside any trace
 
 from globalfit import _jax  # noqa: F401
 
 __all__ = [
-    "z_one_sided",
-    "z_two_sided",
+    "delta_chi2",
+    "cl_of_sigma",
+    "ALLOWED_CL",
+    "ALLOWED_DELTA_CHI2",
     "upper_limit",
     "interval",
     "gaussian",
     "asymmetric_gaussian",
     "poisson",
     "poisson_gaussian",
-    "delta_chi2_at_limit",
     "soften_tail",
 ]
 
 
-def z_one_sided(cl: float) -> float:
-    """z with P(Z < z) = CL (1.2816 for 90 %)."""
-    return float(ndtri(cl))
+def delta_chi2(cl: float, dof: int = 1) -> float:
+    """-2 Delta ln L of a result at confidence level ``cl``: the chi^2_dof quantile (2.706 for 90 %, 1 dof)."""
+    return float(chi2.ppf(cl, dof))
 
 
-def z_two_sided(cl: float) -> float:
-    """z with P(|Z| < z) = CL (1.6449 for 90 %)."""
-    return float(ndtri(0.5 * (1.0 + cl)))
+def cl_of_sigma(n_sigma: float) -> float:
+    """The CL of an "n sigma" result (0.9545 for 2 sigma), so that delta_chi2(cl_of_sigma(n)) = n^2."""
+    return float(chi2.cdf(n_sigma**2, 1))
 
 
-def delta_chi2_at_limit(kind: str, cl: float) -> float:
-    """-2 Delta ln L that a point exactly at a quoted limit receives under this convention."""
-    return {"upper": z_one_sided, "interval": z_two_sided}[kind](cl) ** 2
+ALLOWED_CL = 0.9
+ALLOWED_DELTA_CHI2 = delta_chi2(ALLOWED_CL)  # 2.71: what the profile maps call allowed
 
 
 def upper_limit(x, limit: float, cl: float = 0.9):
-    """One-sided upper limit on a non-negative quantity (see module doc)."""
-    sigma = limit / z_one_sided(cl)
-    return -0.5 * (x / sigma) ** 2
+    """One-sided upper limit on a non-negative quantity (see module doc): -2 Delta ln L = chi2_1(cl) (x/limit)^2."""
+    return -0.5 * delta_chi2(cl) * (x / limit) ** 2
 
 
 def interval(x, lo: float, hi: float, cl: float = 0.9, best: float | None = None):
     """Two-sided CL interval [lo, hi] (see module doc).
 
     Without ``best``: a Gaussian centred at the middle. With a best-fit value inside the interval: a bifurcated
-    Gaussian peaked at ``best`` with widths (best - lo)/z and (hi - best)/z, continuous with continuous first
-    derivative, so the best fit gets 0 and either end still gets z((1+CL)/2)^2.
+    Gaussian peaked at ``best`` with widths (best - lo)/z and (hi - best)/z, z = sqrt(chi2_1(cl)), continuous with
+    continuous first derivative, so the best fit gets 0 and either end still gets chi2_1(cl).
     """
-    z = z_two_sided(cl)
+    z = delta_chi2(cl) ** 0.5
     if best is None:
         mu, s_lo, s_hi = 0.5 * (lo + hi), (hi - lo) / (2.0 * z), (hi - lo) / (2.0 * z)
     else:

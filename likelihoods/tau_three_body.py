@@ -23,7 +23,7 @@ detector, not done here); no interference with other tau -> 3l amplitudes; the e
 resonant l_d lbar_d pair is taken equal to that for the phase-space signal of the search.
 
 **Likelihood:** :func:`likelihoods.stats.upper_limit` per channel, summed. **A point at a quoted limit gets
--2 Delta ln L = 1.64 (90 % CL).**
+-2 Delta ln L = 2.71 (90 % CL).**
 """
 
 from __future__ import annotations

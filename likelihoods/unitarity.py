@@ -10,8 +10,8 @@ eta_alphaalpha = |U_alpha4|^2 / 2 (N = (1 - eta) U, eta = Theta Theta^dagger / 2
 * ``paper2016`` — the paper's Eq. (13), 2 sigma: |kappa_e|^2 < 2.5e-3, |kappa_mu|^2 < 4.4e-4, |kappa_tau|^2 < 5.6e-3,
   from Fernandez-Martinez, Hernandez-Garcia, Lopez-Pavon arXiv:1605.08774 as quoted by the paper (OCR reading,
   checked against the paper's Eq. 14 by Cauchy-Schwarz; the source table was not read). "2 sigma" of a chi^2 fit
-  means Delta chi^2 = 4 at the bound, i.e. in the one-sided convention of :mod:`likelihoods.stats` CL = Phi(2) =
-  0.97725 (z = 2); CL 0.9545, the two-sided 2 sigma coverage, would give only z(0.9545)^2 = 2.86 there.
+  means Delta chi^2 = 4 at the bound, i.e. in the convention of :mod:`likelihoods.stats` CL = 0.9545
+  (:func:`likelihoods.stats.cl_of_sigma`).
 * ``blennow2023`` — [S] 90 % CL lines |U_alpha4|^2 < 2.601e-3 (e), 1.69e-4 (mu), 1.849e-3 (tau) for
   1.777 GeV < m4 < 91.3 GeV (option ``mass_range="below_MZ"``, default) and 2.5e-3, 1.69e-4, 1.225e-3 above M_Z
   (``"above_MZ"``), from github.com/mhostert/Heavy-Neutrino-Limits @ 8bcc0419,
@@ -25,22 +25,21 @@ M_Psi (they were derived for heavy states; for M_Psi below a few GeV direct sear
 the paper). Any limit can be overridden (``limit_e``, ``limit_mu``, ``limit_tau``, with ``cl``).
 
 **Likelihood:** :func:`likelihoods.stats.upper_limit` on |kappa_alpha|^2 per flavour, summed. **A point at a quoted
-limit gets -2 Delta ln L = z(CL)^2: 4.00 at 2 sigma (paper2016, CL = Phi(2)), 1.64 at 90 % CL (blennow2023).**
+limit gets -2 Delta ln L = chi2_1(CL): 4.00 at 2 sigma (paper2016), 2.71 at 90 % CL (blennow2023).**
 """
 
 from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from scipy.special import ndtr
 
 from globalfit.physics.numerics import abs2
 
 from . import register
 from .base import Fraction, Likelihood, Options, PositiveNumber
-from .stats import upper_limit
+from .stats import cl_of_sigma, upper_limit
 
-TWO_SIGMA = float(ndtr(2.0))  # 0.97725: one-sided CL whose z is 2 (Delta chi^2 = 4)
+TWO_SIGMA = cl_of_sigma(2.0)  # 0.9545: the CL of a 2 sigma result (Delta chi^2 = 4)
 FLAVOURS = ("e", "mu", "tau")
 PAPER_2016 = {"e": 2.5e-3, "mu": 4.4e-4, "tau": 5.6e-3}  # arXiv:1607.07616 Eq. 13 (from arXiv:1605.08774), 2 sigma
 BLENNOW_2023 = {  # [S] Heavy-Neutrino-Limits PMNS_NU_U*42_90_last.dat, attributed to arXiv:2306.01040, 90 % CL

@@ -45,7 +45,7 @@ modelling (pi0 gamma only, no 3 pi) cancels in the ratios.
 -2 Delta ln L = 25, deep in the excluded region, it grows logarithmically, :func:`likelihoods.stats.soften_tail`), times
 a taper w(M): w = 1 inside the tabulated mass range, smoothstep to exactly 0 over the outermost ``taper``
 (default 0.1) in ln M, and 0 outside (no constraint). **A point on a curve at an interior tabulated mass gets
--2 Delta ln L = 1.64** (90 % CL); inside a beam-dump band more.
+-2 Delta ln L = 2.71** (90 % CL); inside a beam-dump band more.
 
 **U(1)_B meson decay** [zp_baryonic_pi0]: Br(pi0 -> gamma Z') = 2 (g_B^2/e^2) (1 - M^2/m_pi0^2)^3
 |F_omega(M^2)|^2 Br(pi0 -> gamma gamma), g_B = g_X b. Derivation: the anomaly vertex is
@@ -92,7 +92,7 @@ from .stats import soften_tail, upper_limit
 
 DATA = Path(__file__).parent / "data"
 # -2 Delta ln L above which a curve's term grows logarithmically (likelihoods.stats.soften_tail) before the mass
-# window multiplies it: exact wherever it matters (a point at a limit has 1.64), finite slopes in the taper
+# window multiplies it: exact wherever it matters (a point at a limit has 2.71), finite slopes in the taper
 TAPER_CHI2 = 25.0
 
 

@@ -32,7 +32,7 @@ def test_json_schema(capsys):
     code, out, _ = run(capsys, "evaluate", "--scenario", "B", "--set", "y_e=0.5", "--set", "y_tau=0.2", "--json")
     assert code == 0
     obj = json.loads(out)
-    assert set(obj) == {"scenario", "parameters", "derived", "loglike", "total"}
+    assert set(obj) == {"scenario", "parameters", "derived", "loglike", "total", "total_sm", "delta_chi2_vs_sm"}
     assert obj["scenario"] == "B"
     assert obj["parameters"]["y_e"] == 0.5 and obj["parameters"]["phi_mu"] == 0.0
     for name in REQUIRED:
@@ -40,6 +40,7 @@ def test_json_schema(capsys):
     assert set(obj["derived"]) == set(DERIVED_NAMES)
     assert isinstance(obj["loglike"], dict)
     assert obj["total"] == pytest.approx(sum(obj["loglike"].values()))
+    assert obj["delta_chi2_vs_sm"] == pytest.approx(-2 * (obj["total"] - obj["total_sm"]))
 
 
 def test_config_file_and_override(capsys):

@@ -10,14 +10,14 @@ import pytest
 from globalfit.errors import ConfigError
 from globalfit.physics.model import observables
 from likelihoods import build_likelihood, build_likelihoods
-from likelihoods.stats import delta_chi2_at_limit
+from likelihoods.stats import delta_chi2
 from tests.helpers import check_finite, point
 
 _check_finite = check_finite
 
 
 PDG_DB = os.path.join(os.path.dirname(pdg.__file__), "pdg.sqlite")
-UPPER90 = delta_chi2_at_limit("upper", 0.9)
+UPPER90 = delta_chi2(0.9)
 
 
 def _build(name, scenario="B-L", **opts):
@@ -69,7 +69,7 @@ def test_two_body_point_at_quoted_limit():
         y = float(np.sqrt(lim / float(obs["br_tau_e_Zp"])))
         q = point(y_e=y, **kw)
         val = float(fn.loglike(observables(q, "L")))
-        assert -2 * val == pytest.approx(delta_chi2_at_limit("upper", cl), rel=1e-8)
+        assert -2 * val == pytest.approx(delta_chi2(cl), rel=1e-8)
 
 
 def test_two_body_invisible_fraction_multiplies():

@@ -4,7 +4,7 @@ import pytest
 
 from globalfit.physics.model import observables
 from likelihoods import build_likelihoods
-from likelihoods.stats import delta_chi2_at_limit
+from likelihoods.stats import delta_chi2
 from tests.helpers import point
 
 
@@ -36,8 +36,8 @@ def test_point_at_quoted_limit_gets_promised_delta_chi2():
     scale = (3.3e-8 / br) ** 0.25
     p = point(y_e=0.46 * scale, y_tau=scale, cos_beta=1e-6, M_Psi=1.0)
     ll = float(lk.loglike(observables(p, "B")))
-    assert -2 * ll == pytest.approx(delta_chi2_at_limit("upper", 0.9), rel=1e-6)
-    assert delta_chi2_at_limit("upper", 0.9) == pytest.approx(1.642, rel=1e-3)
+    assert -2 * ll == pytest.approx(delta_chi2(0.9), rel=1e-6)
+    assert delta_chi2(0.9) == pytest.approx(2.706, rel=1e-3)
 
 
 def test_override():

@@ -12,13 +12,13 @@ from globalfit.errors import ConfigError
 from globalfit.physics.constants import constants
 from globalfit.physics.model import observables
 from likelihoods import build_likelihood
-from likelihoods.stats import delta_chi2_at_limit
+from likelihoods.stats import delta_chi2
 from tests.helpers import check_finite, point
 
 _check_finite = check_finite
 
 
-UPPER90 = delta_chi2_at_limit("upper", 0.9)
+UPPER90 = delta_chi2(0.9)
 CONFIG = (("meson_decays", (("channels", ("K_mu", "pi_e", "K_e", "pi_mu")),)), ("cosmology", ()))
 
 

@@ -12,7 +12,7 @@ from globalfit.physics.model import observables
 from globalfit.physics.parameters import PARAM_NAMES
 from likelihoods import build_likelihoods
 from likelihoods import nu_e_scattering as nue
-from likelihoods.stats import delta_chi2_at_limit
+from likelihoods.stats import delta_chi2
 from tests.helpers import point
 from tests.helpers import box_points as _points
 from tests.helpers import jitted_likelihoods, m2ll
@@ -64,7 +64,7 @@ def _bl_ratio_limit(M):
     """g_B-L where the CHARM-II likelihood reaches -2 Delta ln L = 2.71 (lower edge, g_Psi = 0)."""
     lk = _lks("B-L")[0]
     r = lambda g: lk.ratio({"G": -g * jnp.eye(3), "g_electron": -g, "M_Zp": M})  # B-L: G = g l = -g, g_e = -g
-    f = lambda lg: ((float(r(10**lg)) - 1) / lk.sigma_r) ** 2 - delta_chi2_at_limit("interval", 0.9)
+    f = lambda lg: ((float(r(10**lg)) - 1) / lk.sigma_r) ** 2 - delta_chi2(0.9)
     lgs = np.linspace(-6.0, -2.0, 81)
     i = int(np.argmax([f(x) > 0 for x in lgs]))  # first crossing: the lower edge of the excluded region
     return 10 ** brentq(f, lgs[i - 1], lgs[i])
@@ -73,7 +73,7 @@ def _bl_ratio_limit(M):
 def test_charm2_calibration_and_q2_dependence():
     # at the calibration point (digitised CHARM-II B-L curve [S]) -2 Delta ln L = 2.71 through the full model chain
     m2 = _m2ll("B-L", M_Zp=1e-3, g_X=6.4e-5, g_Psi=0.0)
-    assert m2[0] == pytest.approx(delta_chi2_at_limit("interval", 0.9), rel=1e-6)
+    assert m2[0] == pytest.approx(delta_chi2(0.9), rel=1e-6)
     # the q^2 dependence (window 3-24 GeV, UNVERIFIED) predicts the heavy side of the digitised curve to ~10 %
     assert _bl_ratio_limit(0.1) == pytest.approx(9.1e-5, rel=0.1)
     assert _bl_ratio_limit(1.0) == pytest.approx(6.3e-4, rel=0.15)

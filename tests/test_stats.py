@@ -8,7 +8,7 @@ from likelihoods import stats
 
 
 def test_upper_limit_at_limit():
-    assert -2 * float(stats.upper_limit(3.3e-8, 3.3e-8, 0.9)) == pytest.approx(1.6424, rel=1e-4)
+    assert -2 * float(stats.upper_limit(3.3e-8, 3.3e-8, 0.9)) == pytest.approx(2.7055, rel=1e-4)
     assert -2 * float(stats.upper_limit(1.0, 1.0, 0.95)) == pytest.approx(2.7055, rel=1e-4)
     assert float(stats.upper_limit(0.0, 1.0)) == 0.0
 

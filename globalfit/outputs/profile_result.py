@@ -10,10 +10,13 @@ from pathlib import Path
 import numpy as np
 
 from globalfit.errors import InputError
+from likelihoods.stats import ALLOWED_DELTA_CHI2, delta_chi2
 
 __all__ = ["THRESHOLDS", "ProfileResult", "load_profile"]
 
-THRESHOLDS = (2.71, 5.99)  # -2 Delta ln L: 90 % CL (1 dof, the paper's "allowed") and 95 % CL (2 dof)
+# -2 Delta ln L: allowed at 90 % CL (1 dof, the convention of likelihoods.stats: a constraint alone reproduces its
+# published 90 % CL limit) and 95 % CL in the 2-dof (M_Zp, g_X) plane
+THRESHOLDS = (ALLOWED_DELTA_CHI2, delta_chi2(0.95, dof=2))
 
 
 @dataclass
