@@ -27,9 +27,11 @@ from numpyro.infer import MCMC, NUTS, init_to_uniform, init_to_value
 from globalfit import _jax  # noqa: F401
 from globalfit.errors import ConfigError
 from globalfit.problem import FitProblem
-from globalfit.outputs.rundir import load_state, save_chunk, save_state, write_progress
+from globalfit.outputs.plots import make_plots
+from globalfit.outputs.report import build_idata, write_outputs
+from globalfit.outputs.rundir import load_state, prepare_run_dir, save_chunk, save_state, write_progress
 
-__all__ = ["EXTRA_FIELDS", "select_device", "nuts_kernel", "sample_run"]
+__all__ = ["EXTRA_FIELDS", "select_device", "nuts_kernel", "sample_run", "run_problem"]
 
 EXTRA_FIELDS = ("diverging", "num_steps", "energy", "potential_energy", "accept_prob", "adapt_state.step_size")
 
@@ -144,3 +146,20 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
             prog["sampling_seconds"] = round(prog.get("sampling_seconds", 0.0) + time.time() - t0, 2)
             write_progress(outdir, prog)
             log(f"chunk {prog['chunks']}: {prog['draws_done']}/{prog['draws_target']} draws per chain on disk ({time.time() - t0:.1f} s)")
+
+
+def run_problem(problem: FitProblem, source: str, resume: bool = False, force: bool = False, log: Callable[[str], None] = _quiet,
+                progress_bar: bool = False) -> str:
+    """A whole run: the run directory of ``output.dir`` (new, or resumed: :func:`globalfit.outputs.rundir.prepare_run_dir`;
+    ``source``: the config text kept as ``config.input.yaml``), NUTS draws (:func:`sample_run`), then the ArviZ outputs,
+    report and plots; returns the diagnostics report. ``globalfit run`` and the run jobs of a sweep call it."""
+    outdir, prog = prepare_run_dir(problem.cfg, Path(problem.where), resume, force, source=source)
+    if prog.get("finished") and prog["draws_done"] >= prog["draws_target"]:
+        log(f"{outdir}: run already complete ({prog['draws_done']} draws per chain); rebuilding the outputs")
+    sample_run(problem, outdir, prog, log=log, progress_bar=progress_bar)
+    prog["finished"] = True
+    write_progress(outdir, prog)
+    idata = build_idata(outdir)
+    report = write_outputs(outdir, idata)
+    make_plots(outdir, idata)
+    return report
