@@ -26,7 +26,7 @@ from globalfit.names import did_you_mean
 from globalfit.physics.parameters import PARAMETERS
 from globalfit.outputs.plots import compare_plots, make_plots
 from globalfit.problem import FitProblem, load_problem
-from globalfit.inference.sweep import dask_client, dask_scheduler_address, local_workers, make_job, run_sweep
+from globalfit.inference.sweep import JOBQUEUE, dask_client, dask_scheduler_address, local_workers, make_job, run_sweep
 from globalfit.outputs.profile_result import load_profile
 from globalfit.problem.config import load_config
 from globalfit.problem.sweep_config import ConfigRef, JobSpec, sweep_jobs
@@ -148,14 +148,14 @@ def _on_engine(jobs, out: Path, args, retries: int = 2, source: Path | None = No
     """Run sweep jobs on Dask (``--scheduler``, else a LocalCluster sized to the machine and to the work) or, with
     ``--serial`` or when one worker is all there is, in this process."""
     tasks = sum(j.total for j in jobs)
-    address = args.scheduler or dask_scheduler_address()
-    n = args.workers if args.workers is not None else min(local_workers(), tasks)
-    serial = args.serial or (address is None and n <= 1)
+    address = args.scheduler or (None if args.jobqueue else dask_scheduler_address())
+    n = args.workers if args.workers is not None else (min(local_workers(), tasks) if not args.jobqueue else tasks)
+    serial = args.serial or (address is None and not args.jobqueue and n <= 1)
     bar = _progress(sys.stderr.isatty() and not os.environ.get("CI"))
-    ctx = contextlib.nullcontext(None) if serial else dask_client(address, n)
+    ctx = contextlib.nullcontext(None) if serial else dask_client(address, n, args.jobqueue)
     with ctx as client:
         if client is not None:
-            where = address or f"a local cluster of {n} worker processes"
+            where = address or (f"{n} {args.jobqueue} jobs" if args.jobqueue else f"a local cluster of {n} worker processes")
             _err(f"sweep: {tasks} tasks on {where}")
         return run_sweep(jobs, out, client=client, retries=retries, resume=args.resume, force=args.force, source=source, progress=bar, log=_err)
 
@@ -224,7 +224,10 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
     """The options of commands that run on the sweep engine (globalfit.inference.sweep)."""
     p.add_argument("--scheduler", metavar="ADDRESS", help="join a running Dask cluster (tcp://host:8786; default: Dask's "
                    "scheduler-address config, else a local cluster started and stopped here)")
-    p.add_argument("--workers", type=int, help="worker processes of the local cluster (default: one per core)")
+    p.add_argument("--workers", type=int, help="worker processes of the local cluster (default: one per core, at most one per task), "
+                   "or batch jobs with --jobqueue (default: one per task)")
+    p.add_argument("--jobqueue", choices=JOBQUEUE, help="start workers as batch jobs with dask-jobqueue (settings: "
+                   "~/.config/dask/jobqueue.yaml; docs/cluster.md)")
     p.add_argument("--serial", action="store_true", help="run every task in this process, without Dask")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run: only the tasks without a result on disk run")
     p.add_argument("--force", action="store_true", help="overwrite an existing output directory")

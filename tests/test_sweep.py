@@ -233,6 +233,12 @@ def test_sweep_file_errors(tmp_path, capsys, data, needle):
     assert needle in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parent.parent / "sweeps").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_sweep_files_validate(path):
+    sweep, jobs = sweep_jobs(path)
+    assert jobs and all(c.where.startswith("runs/") or "/runs/" in c.where for j in jobs for c in j.configs)
+
+
 def test_sweep_file_expansion(tmp_path, capsys):
     """Variants x seeds x configs become named jobs; seeds and the run folder go into the resolved configs."""
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(TINY))
@@ -251,3 +257,16 @@ def test_sweep_file_expansion(tmp_path, capsys):
     assert len({j.digest() for j in jobs}) == 5 and load_sweep(tmp_path / "sweep.yaml").retries == 2
     assert main(["sweep", str(tmp_path / "sweep.yaml"), "--dry-run"]) == 0
     assert "5 jobs, 9 tasks" in capsys.readouterr().out
+
+
+def test_jobqueue_slurm_job_script():
+    """--jobqueue slurm: a dask-jobqueue cluster whose worker jobs run one single-threaded worker with this Python."""
+    pytest.importorskip("dask_jobqueue")
+    from globalfit.inference.sweep import jobqueue_cluster
+
+    cluster = jobqueue_cluster("slurm", 0, cores=1, memory="1GB", scheduler_options={"host": "127.0.0.1", "dashboard_address": ":0"})
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    assert "#SBATCH" in script and f"{sys.executable} -m distributed.cli.dask_worker tcp://127.0.0.1:" in script and "--nthreads 1" in script

@@ -65,7 +65,7 @@ from globalfit.problem import FitProblem, problem_from_config
 from globalfit.problem.config import RunConfig
 from globalfit.problem.sweep_config import JobSpec
 
-__all__ = ["CACHE_ENV", "Task", "SweepJob", "SweepReport", "make_job", "run_sweep", "dask_client", "dask_scheduler_address", "local_workers",
+__all__ = ["CACHE_ENV", "Task", "SweepJob", "SweepReport", "make_job", "run_sweep", "dask_client", "dask_scheduler_address", "jobqueue_cluster", "local_workers",
            "compilation_cache_dir", "enable_compilation_cache"]
 
 CACHE_ENV = "GLOBALFIT_JAX_CACHE"  # a directory for JAX's persistent compilation cache, or "off"
@@ -101,7 +101,10 @@ def enable_compilation_cache(path: Path | None = None) -> None:
     _CACHE_SET.append(path)
     if path is None:
         return
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # a cache only saves compilation time: without a writable folder, compile
     jax.config.update("jax_compilation_cache_dir", str(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
 
@@ -422,7 +425,11 @@ def run_sweep(jobs: list[SweepJob], outdir: Path, client=None, retries: int = 2,
                 result, info = fut.result()
                 record(task, result, info, None)
             else:
-                fail(task, fut.exception())
+                try:
+                    exc = fut.exception()
+                except BaseException as err:  # noqa: BLE001  (a cancelled future raises instead of returning its error)
+                    exc = err
+                fail(task, exc)
             fut.release()
             submit(ready())
 
@@ -434,7 +441,7 @@ def run_sweep(jobs: list[SweepJob], outdir: Path, client=None, retries: int = 2,
             unfinished.append(j.spec.name)
     if failed:
         write_failures(outdir, failed)
-    n_workers = 0 if client is None else len(client.scheduler_info()["workers"])
+    n_workers = 0 if client is None else len(client.nthreads())
     return SweepReport(outdir=outdir, total=total, loaded=loaded, computed=len(done) - loaded, failed=failed, unfinished=unfinished,
                        outputs=outputs, lines=lines, wall_seconds=time.time() - t_wall, task_seconds=task_seconds, workers=n_workers)
 
@@ -452,12 +459,36 @@ def local_workers() -> int:
         return os.cpu_count() or 1
 
 
+JOBQUEUE = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster", "htcondor": "HTCondorCluster",
+            "moab": "MoabCluster", "oar": "OARCluster"}  # --jobqueue name -> dask_jobqueue class
+
+
+def jobqueue_cluster(kind: str, workers: int, **settings):
+    """A dask-jobqueue cluster of ``kind`` (``slurm``, ``pbs``, ...) scaled to ``workers`` single-process jobs; cores,
+    memory, walltime, account and the Python to run come from Dask's configuration (``~/.config/dask/jobqueue.yaml``,
+    section ``jobqueue.<kind>``; docs/cluster.md has an example) or ``settings``."""
+    try:
+        import dask_jobqueue  # noqa: PLC0415  (optional: pip install dask-jobqueue)
+    except ImportError:
+        raise InputError(f"--jobqueue {kind}: needs dask-jobqueue (pip install 'globalfit[cluster]')") from None
+    if kind not in JOBQUEUE:
+        raise InputError(f"--jobqueue {kind!r}: expected one of {list(JOBQUEUE)}")
+    cls = getattr(dask_jobqueue, JOBQUEUE[kind])
+    try:
+        cluster = cls(processes=1, **settings)
+    except ValueError as exc:  # e.g. cores or memory missing from the configuration
+        raise InputError(f"--jobqueue {kind}: {exc} (set it under jobqueue.{kind} in ~/.config/dask/jobqueue.yaml)") from None
+    cluster.scale(jobs=workers)
+    return cluster
+
+
 @contextmanager
-def dask_client(address: str | None = None, workers: int | None = None) -> Iterator[Any]:
-    """A Dask client: connected to the scheduler at ``address``, else to a LocalCluster of ``workers`` (default: one
-    per core) single-threaded worker processes on 127.0.0.1, started here and stopped on exit. (XLA runs the
-    vmapped profile and sampling kernels on one thread per process on CPU, measured: one worker per core is the
-    right size, with the same compile options as the in-process path.)"""
+def dask_client(address: str | None = None, workers: int | None = None, jobqueue: str | None = None) -> Iterator[Any]:
+    """A Dask client: connected to the scheduler at ``address``; else to a dask-jobqueue cluster (``jobqueue``: slurm,
+    pbs, ...; ``workers`` batch jobs); else to a LocalCluster of ``workers`` (default: one per core) single-threaded
+    worker processes on 127.0.0.1. A cluster started here is stopped on exit. (XLA runs the vmapped profile and
+    sampling kernels on one thread per process on CPU, measured: one worker per core is the right size, with the same
+    compile options as the in-process path.)"""
     from distributed import Client, LocalCluster  # noqa: PLC0415  (imported only when a sweep uses Dask)
 
     if address is not None:
@@ -471,8 +502,11 @@ def dask_client(address: str | None = None, workers: int | None = None) -> Itera
             client.close()
         return
     n = workers or local_workers()
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    if jobqueue is not None:
+        cluster = jobqueue_cluster(jobqueue, n)
+    else:
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                               silence_logs=logging.ERROR)
     client = Client(cluster)
     try:
         yield client

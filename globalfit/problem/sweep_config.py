@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,7 +220,7 @@ class JobSpec:
 
 def _resolve(base: Path, rel: str, where: str) -> Path:
     p = Path(rel)
-    p = p if p.is_absolute() else (base / p)
+    p = p if p.is_absolute() else Path(os.path.normpath(base / p))
     if not p.is_file():
         raise ConfigError(f"{where}: {rel}: run config not found (looked for {p}; paths are relative to the sweep file)")
     return p
