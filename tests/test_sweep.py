@@ -270,3 +270,16 @@ def test_jobqueue_slurm_job_script():
     finally:
         cluster.close()
     assert "#SBATCH" in script and f"{sys.executable} -m distributed.cli.dask_worker tcp://127.0.0.1:" in script and "--nthreads 1" in script
+
+
+def test_progress_bar_on_a_terminal_only(capsys):
+    from globalfit.cli import _progress
+
+    quiet = _progress(False)
+    quiet(0, 3), quiet(3, 3)
+    assert capsys.readouterr().err == ""
+    bar = _progress(True)
+    for done in (1, 2, 3):
+        bar(done, 3)
+    err = capsys.readouterr().err
+    assert "3/3" in err and "task" in err

@@ -42,7 +42,13 @@ land just below t - 2 x 0.05, warm-started from the last rung below it. Stage 1:
 optima of each point, chains for s = +1 and -1 and each quantity. q_max (q_min) is the largest (smallest) q over
 every stage-1 and stage-2 rung with exact chi2 <= t + 0.05 (``FEAS_TOL``), so it is defined wherever chi2 <= t.
 The result is a multi-start local optimum: a lower bound on the true reach (an upper bound on chi2). Both stages
-call the same compiled function (one compilation per config, quantities, exclude set, grid size, starts, steps).
+call the same compiled function (one compilation per config, quantities, exclude set, block size, starts, steps).
+
+**Blocks.** The grid is computed in blocks of ``rows_per_task`` g_X rows (:class:`ProfilePlan`): stage 1 of every
+block, lnL_ref over the whole grid, stage 2 of every block, then the map is assembled. The blocks are the tasks of a
+Dask sweep (:mod:`globalfit.inference.sweep`); :func:`profile_map` runs them in this process. Each chain is computed
+independently of the others in its batch, so the map does not depend on the block size (checked: bit-identical to
+the former single-batch computation) and is the same on any number of workers.
 
 **Cost** (2 CPU cores, measured). runs/paper2016_B.yaml (7 non-oscillation likelihoods, 9 nuisance parameters),
 12 x 12 grid, 4 starts, 200 steps per rung: 2 x 1152 chains of 13 rungs (6 M gradient evaluations), 17 s in all
