@@ -148,8 +148,13 @@ def _on_engine(jobs, out: Path, args, retries: int = 2, source: Path | None = No
     """Run sweep jobs on Dask (``--scheduler``, else a LocalCluster sized to the machine and to the work) or, with
     ``--serial`` or when one worker is all there is, in this process."""
     tasks = sum(j.total for j in jobs)
+    chosen = [o for o, v in (("--serial", args.serial), ("--scheduler", args.scheduler), ("--jobqueue", args.jobqueue)) if v]
+    if len(chosen) > 1:
+        raise InputError(f"{' and '.join(chosen)}: give one of them (where the tasks run)")
+    if args.jobqueue and args.workers is None:
+        raise InputError(f"--jobqueue {args.jobqueue}: give --workers N, the number of batch jobs to submit (this sweep has {tasks} tasks)")
     address = args.scheduler or (None if args.jobqueue else dask_scheduler_address())
-    n = args.workers if args.workers is not None else (min(local_workers(), tasks) if not args.jobqueue else tasks)
+    n = args.workers if args.workers is not None else min(local_workers(), tasks)
     serial = args.serial or (address is None and not args.jobqueue and n <= 1)
     bar = _progress(sys.stderr.isatty() and not os.environ.get("CI"))
     ctx = contextlib.nullcontext(None) if serial else dask_client(address, n, args.jobqueue)
@@ -225,7 +230,7 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS", help="join a running Dask cluster (tcp://host:8786; default: Dask's "
                    "scheduler-address config, else a local cluster started and stopped here)")
     p.add_argument("--workers", type=int, help="worker processes of the local cluster (default: one per core, at most one per task), "
-                   "or batch jobs with --jobqueue (default: one per task)")
+                   "or the number of batch jobs with --jobqueue")
     p.add_argument("--jobqueue", choices=JOBQUEUE, help="start workers as batch jobs with dask-jobqueue (settings: "
                    "~/.config/dask/jobqueue.yaml; docs/cluster.md)")
     p.add_argument("--serial", action="store_true", help="run every task in this process, without Dask")

@@ -283,3 +283,10 @@ def test_progress_bar_on_a_terminal_only(capsys):
         bar(done, 3)
     err = capsys.readouterr().err
     assert "3/3" in err and "task" in err
+
+
+@pytest.mark.parametrize("extra, needle", [(["--serial", "--scheduler", "tcp://127.0.0.1:1"], "--serial and --scheduler: give one of them"),
+                                           (["--jobqueue", "slurm"], "--jobqueue slurm: give --workers N")])
+def test_engine_option_errors(tmp_path, capsys, extra, needle):
+    assert main(["sweep", str(_files(tmp_path))] + extra) == 2
+    assert needle in capsys.readouterr().err
