@@ -2,7 +2,8 @@
 workers, the overhead per task, identical results on every path, and the cost of a 100 x 100 map.
 
     python bench/bench_sweep.py                      # scaling: runs/paper2016_B.yaml, 12 x 12, 4 starts, 200 steps
-    python bench/bench_sweep.py --row-config runs/full_B.yaml   # also: two rows of a 100 x 100 full_B map -> 100 x 100
+    python bench/bench_sweep.py --row-config runs/full_B.yaml   # also: rows of a full_B map -> a 100 x 100 estimate
+    python bench/bench_sweep.py --row-config runs/full_B.yaml --rows-only --row-points 10 --row-steps 50
 
 Each path runs the same map twice: *cold* (a fresh process or cluster: imports, tracing, XLA compilation or the
 persistent-cache load, then the tasks) and *warm* (same processes again: only the tasks). Scaling is the ratio of the
@@ -86,42 +87,50 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--row-config", help="also time two 100-point rows of this config's map (-> a 100 x 100 estimate)")
-    ap.add_argument("--row-workers", type=int, default=2)
+    ap.add_argument("--row-points", type=int, default=10, help="M_Zp points of the measured rows (the estimate scales to 100)")
+    ap.add_argument("--row-steps", type=int, default=50, help="Adam steps of the measured rows (the estimate scales to --steps)")
+    ap.add_argument("--row-workers", type=int, default=0, help="Dask workers for the rows (0: in this process)")
+    ap.add_argument("--rows-only", action="store_true", help="only the --row-config measurement")
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args()
     load0 = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     res: dict = {"config": args.config, "grid": args.grid, "starts": args.starts, "steps": args.steps, "cores": os.cpu_count(), "load_before": load0}
-    res["serial"] = _path(Path(args.config), args.grid, args.starts, args.steps, 0, tmp)
-    for w in args.workers:
-        res[f"workers_{w}"] = _path(Path(args.config), args.grid, args.starts, args.steps, w, tmp)
-    ref = res["serial"]["warm"]["profile"]
-    res["identical_to_serial"] = {k: _same(ref, v["warm"]["profile"]) and _same(ref, v["cold"]["profile"])
-                                  for k, v in res.items() if k.startswith("workers_")}
-    print(f"profile map {Path(args.config).name} {args.grid}x{args.grid}, {args.starts} starts, {args.steps} steps; load before {load0}")
-    print(f"{'path':<12s} {'cold wall':>10s} {'warm wall':>10s} {'tasks':>6s} {'task mean':>10s} {'gap/task':>9s} {'recv/task':>10s} {'overhead':>9s}")
-    for k, v in res.items():
-        if k == "serial" or k.startswith("workers_"):
-            w = v["warm"]
-            over = (w["gap_mean_s"] + w["receive_mean_s"]) / w["task_mean_s"]
-            v["overhead_fraction"] = over
-            print(f"{k:<12s} {v['cold']['wall_s']:10.1f} {w['wall_s']:10.1f} {w['tasks']:6d} {w['task_mean_s']:10.2f} {w['gap_mean_s']:9.3f} "
-                  f"{w['receive_mean_s']:10.3f} {100 * over:8.1f}%")
-    for w in args.workers[1:]:
-        res[f"speedup_1_to_{w}"] = res["workers_1"]["warm"]["wall_s"] / res[f"workers_{w}"]["warm"]["wall_s"]
-        print(f"speed-up 1 -> {w} workers (warm): {res[f'speedup_1_to_{w}']:.2f}x")
-    print(f"identical to the in-process map: {res['identical_to_serial']}")
+    if not args.rows_only:
+        res["serial"] = _path(Path(args.config), args.grid, args.starts, args.steps, 0, tmp)
+        for w in args.workers:
+            res[f"workers_{w}"] = _path(Path(args.config), args.grid, args.starts, args.steps, w, tmp)
+        ref = res["serial"]["warm"]["profile"]
+        res["identical_to_serial"] = {k: _same(ref, v["warm"]["profile"]) and _same(ref, v["cold"]["profile"])
+                                      for k, v in res.items() if k.startswith("workers_")}
+        print(f"profile map {Path(args.config).name} {args.grid}x{args.grid}, {args.starts} starts, {args.steps} steps; load before {load0}")
+        print(f"{'path':<12s} {'cold wall':>10s} {'warm wall':>10s} {'tasks':>6s} {'task mean':>10s} {'gap/task':>9s} {'recv/task':>10s} {'overhead':>9s}")
+        for k, v in res.items():
+            if k == "serial" or k.startswith("workers_"):
+                w = v["warm"]
+                over = (w["gap_mean_s"] + w["receive_mean_s"]) / w["task_mean_s"]
+                v["overhead_fraction"] = over
+                print(f"{k:<12s} {v['cold']['wall_s']:10.1f} {w['wall_s']:10.1f} {w['tasks']:6d} {w['task_mean_s']:10.2f} {w['gap_mean_s']:9.3f} "
+                      f"{w['receive_mean_s']:10.3f} {100 * over:8.1f}%")
+        for w in args.workers[1:]:
+            res[f"speedup_1_to_{w}"] = res["workers_1"]["warm"]["wall_s"] / res[f"workers_{w}"]["warm"]["wall_s"]
+            print(f"speed-up 1 -> {w} workers (warm): {res[f'speedup_1_to_{w}']:.2f}x")
+        print(f"identical to the in-process map: {res['identical_to_serial']}")
 
     if args.row_config:
         rc = Path(args.row_config)
-        row = _path(rc, [100, 2], args.starts, args.steps, args.row_workers, tmp)
+        row = _path(rc, [args.row_points, 2], args.starts, args.row_steps, args.row_workers, tmp)
         w = row["warm"]
-        per_row = w["task_sum_s"] / 2  # stage 1 + stage 2 of one 100-point row
-        est = 100 * per_row / args.row_workers + (w["gap_mean_s"] + w["receive_mean_s"]) * 200 / args.row_workers
-        res["row"] = {"config": str(rc), **row, "seconds_per_row": per_row, "estimate_100x100_s": est,
-                      "estimate_100x100_with_start_s": est + row["cold"]["wall_s"] - w["wall_s"] + row["cluster_start_s"]}
-        print(f"{rc.name}: one 100-point row (stage 1 + 2) {per_row:.1f} s of task time; 100 x 100 on {args.row_workers} workers ~ "
-              f"{est / 60:.1f} min + {(row['cold']['wall_s'] - w['wall_s'] + row['cluster_start_s']):.0f} s start-up")
+        scale = (100 / args.row_points) * (args.steps / args.row_steps)  # task time is linear in points x steps
+        per_row = w["task_sum_s"] / 2 * scale  # stage 1 + stage 2 of one 100-point row, args.steps steps
+        workers = max(args.row_workers, 1)
+        est = 100 * per_row / 2  # 100 rows on 2 workers (2 cores)
+        res["row"] = {"config": str(rc), "points": args.row_points, "steps": args.row_steps, **row, "scale": scale,
+                      "seconds_per_100pt_row": per_row, "estimate_100x100_on_2_workers_s": est}
+        print(f"{rc.name}: {args.row_points}-point rows, {args.row_steps} steps, {workers if args.row_workers else 'no'} Dask workers: "
+              f"stage 1 + 2 of one row {w['task_sum_s'] / 2:.1f} s (warm; cold run {row['cold']['wall_s']:.0f} s)")
+        print(f"  -> one 100-point row at {args.steps} steps {per_row:.0f} s; 100 x 100 map on 2 workers ~ {est / 60:.0f} min "
+              f"(+ start-up and compilation)")
     res["load_after"] = os.getloadavg()
     print(f"load after {res['load_after']}")
     if args.json:

@@ -66,9 +66,21 @@ def test_spread_layout():
     assert spread_layout(4, [cpu]) == (4, [cpu])
 
 
+SAMPLE_ONLY = """
+import sys
+from pathlib import Path
+from globalfit.inference.nuts import sample_run
+from globalfit.outputs.rundir import prepare_run_dir
+from globalfit.problem import load_problem
+problem = load_problem(sys.argv[1])
+outdir, prog = prepare_run_dir(problem.cfg, Path(problem.where), False, False)
+sample_run(problem, outdir, prog, log=lambda line: print(line, file=sys.stderr))
+"""
+
+
 def test_chains_on_four_devices_equal_one_device(tmp_path, one_device):
     path = _config(tmp_path, "four")
-    r = subprocess.run([sys.executable, "-m", "globalfit", "run", str(path)], env=_env(XLA_FLAGS="--xla_force_host_platform_device_count=4"),
+    r = subprocess.run([sys.executable, "-c", SAMPLE_ONLY, str(path)], env=_env(XLA_FLAGS="--xla_force_host_platform_device_count=4"),
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "4 chains over 1 process x 4 cpu devices" in r.stderr
@@ -76,7 +88,6 @@ def test_chains_on_four_devices_equal_one_device(tmp_path, one_device):
     assert four.keys() == one_device.keys()
     for k in four:
         np.testing.assert_array_equal(four[k], one_device[k], err_msg=k)
-    assert (tmp_path / "four" / "posterior.nc").is_file()
 
 
 def test_chains_on_two_processes_equal_one_device(tmp_path, one_device):

@@ -314,7 +314,7 @@ class ProfilePlan:
 
     def _grid_of(self, block: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """(log10 M, log10 g) of the block's points, padded to a full block, each repeated once per chain."""
-        n_M, k = len(self.log10_M), self.settings.rows_per_task
+        k = self.settings.rows_per_task
         rows = np.arange(block[0], block[0] + k).clip(max=len(self.log10_g) - 1)
         LM, LG = np.meshgrid(self.log10_M, self.log10_g[rows])
         rep = lambda a: np.repeat(a.ravel(), self.n_chains)  # noqa: E731

@@ -153,9 +153,9 @@ def task_run(where: str, data: dict, source: str) -> dict:
 def _execute(fn: Callable[..., dict], args: tuple, cache: str | None) -> tuple[dict, dict]:
     """Run a task in a worker: (its result, where and when it ran)."""
     enable_compilation_cache(None if cache is None else Path(cache))
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()
     result = fn(*args)
-    return result, {"worker": f"{socket.gethostname()}:{os.getpid()}", "start": t0, "end": time.time()}
+    return result, {"worker": f"{socket.gethostname()}:{os.getpid()}", "start": t0, "end": time.time(), "cpu": time.process_time() - c0}
 
 
 # --- jobs -----------------------------------------------------------------------------------------------------------
