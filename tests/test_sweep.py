@@ -290,3 +290,42 @@ def test_progress_bar_on_a_terminal_only(capsys):
 def test_engine_option_errors(tmp_path, capsys, extra, needle):
     assert main(["sweep", str(_files(tmp_path))] + extra) == 2
     assert needle in capsys.readouterr().err
+
+
+def test_evidence_and_run_jobs_assemble(tmp_path, monkeypatch):
+    """Evidence and run jobs through the engine (serial): each evidence task's parts become ln Z = ln Z_raw - ln P_s
+    + SM constant per config, one evidence.json per variant and seed, and the seed scatter of ln Z and ln B; a run
+    job calls the run with its own seed and folder. The samplers themselves are replaced by stand-ins here (nested
+    sampling: tests/test_evidence.py; NUTS runs: tests/test_engine.py)."""
+    import globalfit.inference.sweep as sweep_mod
+
+    def fake_parts(problem, live_points=None, seed=None):
+        s = problem.cfg.evidence.seed
+        raw = -1.0 - 0.1 * s - (0.5 if problem.cfg.sampled()["g_X"].min < 1e-7 else 0.0)
+        return {"log_Z_raw": raw, "log_Z_raw_err": 0.1, "n_dim": 3, "live_points": live_points or 75, "n_likelihood_evals": 10,
+                "n_samples": 5, "ess": 4.0, "information_H": 1.0, "seconds": 0.0, "converged": True,
+                "posterior_quantiles": {"g_X": [1e-7, 1e-6, 1e-5]}, "log_P_support": -0.25, "log_P_support_err": 0.01}
+
+    runs = []
+
+    def fake_run(problem, source, resume=False, force=False):
+        runs.append((problem.cfg.sampler.seed, problem.cfg.output.dir, resume, "resolved by the sweep" in source))
+        return "report"
+
+    monkeypatch.setattr(sweep_mod, "log_evidence_parts", fake_parts)
+    monkeypatch.setattr(sweep_mod, "run_problem", fake_run)
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump({
+        "output": {"dir": str(tmp_path / "o")},
+        "evidence": [{"configs": ["tiny.yaml"], "name": "ev", "seeds": [0, 1, 2], "variants": {"base": {}, "wide": {"params.g_X.min": 1e-9}}}],
+        "run": [{"config": "tiny.yaml", "seeds": [5]}],
+    }))
+    sweep, specs = sweep_jobs(tmp_path / "s.yaml")
+    report = run_sweep([make_job(s) for s in specs], tmp_path / "o")
+    assert not report.failed and report.total == 7
+    ev = json.loads((tmp_path / "o" / "evidence" / "ev" / "wide" / "seed2" / "evidence.json").read_text())["results"][0]
+    assert ev["log_Z"] == pytest.approx(-1.0 - 0.2 - 0.5 + 0.25) and ev["log_P_support"] == -0.25 and ev["sm_constant"] == 0.0
+    scatter = json.loads((tmp_path / "o" / "evidence" / "ev" / "base" / "seed_scatter.json").read_text())
+    assert scatter["seeds"] == [0, 1, 2] and scatter["log_Z_mean"] == pytest.approx([-0.85]) and scatter["log_Z_std"] == pytest.approx([0.1])
+    assert "evidence/ev/wide over 3 seeds: tiny ln Z -1.350 +- 0.100" in report.lines["evidence/ev/wide/seeds"]
+    assert runs == [(5, str(tmp_path / "o" / "run" / "tiny" / "seed5"), False, True)]

@@ -66,7 +66,7 @@ from globalfit.problem.config import RunConfig
 from globalfit.problem.sweep_config import JobSpec
 
 __all__ = ["CACHE_ENV", "Task", "SweepJob", "SweepReport", "make_job", "run_sweep", "dask_client", "dask_scheduler_address", "jobqueue_cluster", "local_workers",
-           "compilation_cache_dir", "enable_compilation_cache"]
+           "compilation_cache_dir", "enable_compilation_cache", "seed_scatter"]
 
 CACHE_ENV = "GLOBALFIT_JAX_CACHE"  # a directory for JAX's persistent compilation cache, or "off"
 _log = logging.getLogger(__name__)
@@ -302,6 +302,36 @@ class RunSweepJob(SweepJob):
         return [d / "posterior.nc", d / "report.txt"], f"{self.spec.name}: run directory {d}"
 
 
+def seed_scatter(jobs: list[EvidenceSweepJob], done: dict[str, dict], outdir: Path) -> dict[str, tuple[list[Path], str]]:
+    """For evidence jobs that differ only by seed (``.../seed<n>``): mean and standard deviation over the seeds of
+    each config's ln Z and ln B against the first config, written to ``<group>/seed_scatter.json``; returns
+    {group: (files, line)}."""
+    groups: dict[str, list] = {}
+    for j in jobs:
+        head, _, tail = j.spec.name.rpartition("/seed")
+        if head and tail.isdigit():
+            groups.setdefault(head, []).append(j)
+    out = {}
+    for group, members in groups.items():
+        if len(members) < 2:
+            continue
+        log_z = np.array([[r.log_Z for r in j.results(done)] for j in members])  # (seeds, configs)
+        names = [Path(c.where).stem for c in members[0].spec.configs]
+        ln_b = log_z - log_z[:, :1]
+        summary = {"seeds": [j.spec.seed for j in members], "configs": [c.where for c in members[0].spec.configs],
+                   "log_Z_mean": log_z.mean(0).tolist(), "log_Z_std": log_z.std(0, ddof=1).tolist(),
+                   "ln_B_vs_first_mean": ln_b.mean(0).tolist(), "ln_B_vs_first_std": ln_b.std(0, ddof=1).tolist()}
+        f = outdir / group / "seed_scatter.json"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(f, json.dumps(summary, indent=2).encode())
+        line = f"{group} over {len(members)} seeds: " + ", ".join(
+            f"{n} ln Z {m:.3f} +- {sd:.3f}" + (f" (ln B {b:.2f} +- {bs:.2f})" if i else "")
+            for i, (n, m, sd, b, bs) in enumerate(zip(names, summary["log_Z_mean"], summary["log_Z_std"], summary["ln_B_vs_first_mean"],
+                                                       summary["ln_B_vs_first_std"])))
+        out[group + "/seeds"] = ([f], line)
+    return out
+
+
 def _plain(d: dict) -> dict:
     """A task result as loaded from disk with numpy scalars turned back into Python numbers."""
     return {k: (v.item() if isinstance(v, np.ndarray) and v.ndim == 0 else v) for k, v in d.items()}
@@ -439,6 +469,8 @@ def run_sweep(jobs: list[SweepJob], outdir: Path, client=None, retries: int = 2,
             outputs[j.spec.name], lines[j.spec.name] = j.finish(done, outdir)
         else:
             unfinished.append(j.spec.name)
+    for group, (files, line) in seed_scatter([j for j in jobs if isinstance(j, EvidenceSweepJob) and j.spec.name in outputs], done, outdir).items():
+        outputs[group], lines[group] = files, line
     if failed:
         write_failures(outdir, failed)
     n_workers = 0 if client is None else len(client.nthreads())
