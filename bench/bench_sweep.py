@@ -51,7 +51,9 @@ def _stats(outdir: Path) -> dict:
         by_worker.setdefault(e["worker"], []).append(e)
     gaps = [b["start"] - a["end"] for w in by_worker.values() for a, b in zip(w, w[1:])]
     recv = [e["received"] - e["end"] for e in ev]
+    cpu = np.array([e.get("cpu", np.nan) for e in ev])
     return {"tasks": len(ev), "workers_used": len(by_worker), "task_mean_s": float(dur.mean()), "task_sum_s": float(dur.sum()),
+            "task_cpu_sum_s": float(cpu.sum()),
             "span_s": max(e["end"] for e in ev) - min(e["start"] for e in ev),
             "gap_mean_s": float(np.mean(gaps)) if gaps else 0.0, "receive_mean_s": float(np.mean(recv))}
 
@@ -122,14 +124,14 @@ def main() -> None:
         row = _path(rc, [args.row_points, 2], args.starts, args.row_steps, args.row_workers, tmp)
         w = row["warm"]
         scale = (100 / args.row_points) * (args.steps / args.row_steps)  # task time is linear in points x steps
-        per_row = w["task_sum_s"] / 2 * scale  # stage 1 + stage 2 of one 100-point row, args.steps steps
+        per_row = w["task_cpu_sum_s"] / 2 * scale  # stage 1 + 2 of one 100-point row at args.steps steps: CPU time (load-independent)
         workers = max(args.row_workers, 1)
         est = 100 * per_row / 2  # 100 rows on 2 workers (2 cores)
         res["row"] = {"config": str(rc), "points": args.row_points, "steps": args.row_steps, **row, "scale": scale,
                       "seconds_per_100pt_row": per_row, "estimate_100x100_on_2_workers_s": est}
         print(f"{rc.name}: {args.row_points}-point rows, {args.row_steps} steps, {workers if args.row_workers else 'no'} Dask workers: "
-              f"stage 1 + 2 of one row {w['task_sum_s'] / 2:.1f} s (warm; cold run {row['cold']['wall_s']:.0f} s)")
-        print(f"  -> one 100-point row at {args.steps} steps {per_row:.0f} s; 100 x 100 map on 2 workers ~ {est / 60:.0f} min "
+              f"stage 1 + 2 of one row {w['task_cpu_sum_s'] / 2:.1f} s CPU, {w['task_sum_s'] / 2:.1f} s wall (warm; cold run {row['cold']['wall_s']:.0f} s)")
+        print(f"  -> one 100-point row at {args.steps} steps {per_row:.0f} CPU s; 100 x 100 map on 2 idle cores ~ {est / 3600:.1f} h "
               f"(+ start-up and compilation)")
     res["load_after"] = os.getloadavg()
     print(f"load after {res['load_after']}")
