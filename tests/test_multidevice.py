@@ -81,7 +81,7 @@ sample_run(problem, outdir, prog, log=lambda line: print(line, file=sys.stderr))
 def test_chains_on_four_devices_equal_one_device(tmp_path, one_device):
     path = _config(tmp_path, "four")
     r = subprocess.run([sys.executable, "-c", SAMPLE_ONLY, str(path)], env=_env(XLA_FLAGS="--xla_force_host_platform_device_count=4"),
-                       capture_output=True, text=True, timeout=300)
+                       capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "4 chains over 1 process x 4 cpu devices" in r.stderr
     four = _draws(tmp_path / "four")
@@ -100,7 +100,7 @@ def test_chains_on_two_processes_equal_one_device(tmp_path, one_device):
     outs = []
     try:
         for p in procs:
-            outs.append(p.communicate(timeout=300))
+            outs.append(p.communicate(timeout=900))
     finally:
         for p in procs:
             p.kill()

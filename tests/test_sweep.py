@@ -50,8 +50,8 @@ _SERIAL: dict = {}
 def _serial(tmp_path: Path):
     """The map of the in-process path (profile_map in this process, no Dask, no task files)."""
     if "r" not in _SERIAL:
-        _files(tmp_path, "unused")
-        _SERIAL["r"] = profile_map(load_problem(tmp_path / "tiny.yaml"), **MAP)
+        (tmp_path / "serial.yaml").write_text(yaml.safe_dump(TINY))
+        _SERIAL["r"] = profile_map(load_problem(tmp_path / "serial.yaml"), **MAP)
     return _SERIAL["r"]
 
 
