@@ -1,4 +1,4 @@
-"""Command-line interface: ``globalfit evaluate|likelihoods|run|profile|evidence|summary|plot``.
+"""Command-line interface: ``globalfit evaluate|likelihoods|run|profile|sweep|evidence|summary|plot``.
 
 User errors (bad config, bad value, unknown name) print one line ``globalfit: error: ...`` and exit 2;
 no traceback.
@@ -7,10 +7,11 @@ no traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +24,12 @@ from globalfit.inference.evidence import evidence, format_evidence, write_eviden
 from globalfit.physics.model import ModelOptions
 from globalfit.names import did_you_mean
 from globalfit.physics.parameters import PARAMETERS
-from globalfit.outputs.plane import save_profile_figures
 from globalfit.outputs.plots import compare_plots, make_plots
 from globalfit.problem import FitProblem, load_problem
-from globalfit.inference.profile import profile_map
+from globalfit.inference.sweep import JOBQUEUE, dask_client, dask_scheduler_address, local_workers, make_job, run_sweep
 from globalfit.outputs.profile_result import load_profile
+from globalfit.problem.config import load_config
+from globalfit.problem.sweep_config import ConfigRef, JobSpec, sweep_jobs
 from globalfit.outputs.report import build_idata, summary_report
 from globalfit.physics.scenarios import SCENARIOS, get_scenario
 from likelihoods import build_likelihoods, describe_all, registry
@@ -124,20 +126,80 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _progress(enabled: bool):
+    """A ``progress(done, total)`` callback drawing a tqdm bar (tasks done / total, rate, ETA) on a terminal, and
+    nothing when ``enabled`` is False (not a terminal, or CI)."""
+    state: dict = {}
+
+    def tick(done: int, total: int) -> None:
+        if not enabled:
+            return
+        if "bar" not in state:
+            from tqdm.auto import tqdm  # noqa: PLC0415  (third-party, only on a terminal)
+
+            state["bar"] = tqdm(total=total, initial=done, unit="task", file=sys.stderr, dynamic_ncols=True)
+        bar = state["bar"]
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return tick
+
+
+def _on_engine(jobs, out: Path, args, retries: int = 2, source: Path | None = None):
+    """Run sweep jobs on Dask (``--scheduler``, else a LocalCluster sized to the machine and to the work) or, with
+    ``--serial`` or when one worker is all there is, in this process."""
+    tasks = sum(j.total for j in jobs)
+    chosen = [o for o, v in (("--serial", args.serial), ("--scheduler", args.scheduler), ("--jobqueue", args.jobqueue)) if v]
+    if len(chosen) > 1:
+        raise InputError(f"{' and '.join(chosen)}: give one of them (where the tasks run)")
+    if args.jobqueue and args.workers is None:
+        raise InputError(f"--jobqueue {args.jobqueue}: give --workers N, the number of batch jobs to submit (this sweep has {tasks} tasks)")
+    address = args.scheduler or (None if args.jobqueue else dask_scheduler_address())
+    n = args.workers if args.workers is not None else min(local_workers(), tasks)
+    serial = args.serial or (address is None and not args.jobqueue and n <= 1)
+    bar = _progress(sys.stderr.isatty() and not os.environ.get("CI"))
+    ctx = contextlib.nullcontext(None) if serial else dask_client(address, n, args.jobqueue)
+    with ctx as client:
+        if client is not None:
+            where = address or (f"{n} {args.jobqueue} jobs" if args.jobqueue else f"a local cluster of {n} worker processes")
+            _err(f"sweep: {tasks} tasks on {where}")
+        return run_sweep(jobs, out, client=client, retries=retries, resume=args.resume, force=args.force, source=source, progress=bar, log=_err)
+
+
+def _report_sweep(report) -> int:
+    """Print what a sweep did; 1 when a task failed (named), else 0."""
+    print(f"{report.outdir}: {report.total} tasks ({report.loaded} from disk, {report.computed} computed"
+          f"{', ' + str(len(report.failed)) + ' failed' if report.failed else ''}) in {report.wall_seconds:.1f} s on "
+          f"{report.workers or 'no'} Dask worker{'s' if report.workers != 1 else ''}; {report.task_seconds:.1f} s inside tasks")
+    for name, line in report.lines.items():
+        print(f"  {line}")
+    if report.failed:
+        for name, err in report.failed.items():
+            _err(f"  failed: {name}: {err}")
+        _err(f"globalfit: error: {len(report.failed)} task(s) failed (listed above and in {report.outdir}/failed.json); "
+             f"unfinished jobs: {', '.join(report.unfinished)}. Fix the cause, then rerun with --resume")
+        return 1
+    return 0
+
+
 def _cmd_profile(args) -> int:
     path = Path(args.config)
-    problem = load_problem(path)
-    cfg = problem.cfg
+    cfg = load_config(path)
     out = Path(args.out) if args.out else (Path(cfg.output.dir) / "profile" if cfg.output is not None else Path("out") / f"profile_{path.stem}")
-    grid = int(args.grid[0]) if len(args.grid) == 1 else (int(args.grid[0]), int(args.grid[1]))
+    grid = int(args.grid[0]) if len(args.grid) == 1 else [int(args.grid[0]), int(args.grid[1])]
     quantities = list(args.quantity)
-    t0 = time.time()
-    res = profile_map(problem, grid=grid, quantity=quantities, exclude=args.exclude, starts=args.starts, steps=args.steps)
-    total = time.time() - t0
-    out.mkdir(parents=True, exist_ok=True)
-    files = [res.save(out / "profile.npz")] + save_profile_figures(res, cfg, out, quantities)
+    spec = JobSpec(kind="profile", name=f"profile/{path.stem}", configs=(ConfigRef(str(path), cfg),), seed=args.seed,
+                   settings={"grid": grid, "quantity": quantities, "exclude": args.exclude, "starts": args.starts, "steps": args.steps,
+                             "M_range": None, "g_range": None, "rows_per_task": args.rows_per_task})
+    job = make_job(spec, folder="")
+    report = _on_engine([job], out, args)
+    if report.failed:
+        return _report_sweep(report)
+    res = load_profile(out / "profile.npz")
     print(f"profile of {path} ({res.scenario}): grid {res.settings['grid']}, {args.starts} starts, {args.steps} Adam steps per rung; "
-          f"{total:.1f} s ({res.seconds:.1f} s optimising, compilation included on the first call)")
+          f"{report.wall_seconds:.1f} s ({res.seconds:.1f} s optimising in {report.total} tasks, compilation included; "
+          f"{report.loaded} tasks from disk; {report.workers or 'no'} Dask workers)")
     print(f"  included: {', '.join(res.included)}")
     print(f"  excluded: {', '.join(res.excluded) or '(none)'}")
     print(f"  lnL_ref = {res.lnL_ref:.4g}; share of the grid allowed: " + ", ".join(f"{float(np.mean(res.allowed(t))):.2f} at {t:g}" for t in res.thresholds))
@@ -147,9 +209,35 @@ def _cmd_profile(args) -> int:
             i, j = np.unravel_index(np.nanargmax(r), r.shape)
             print(f"  largest reachable |{q}| (chi2 <= {res.thresholds[0]:g}) = {r[i, j]:.3g} at M_Zp = {10**res.log10_M[j]:.3g} GeV, "
                   f"g_X = {10**res.log10_g[i]:.3g}")
-    for f in files:
+    for f in report.outputs[job.spec.name]:
         print(f)
     return 0
+
+
+def _cmd_sweep(args) -> int:
+    path = Path(args.sweep)
+    sweep, specs = sweep_jobs(path)
+    jobs = [make_job(s) for s in specs]
+    if args.dry_run:
+        print(f"{path}: {len(jobs)} jobs, {sum(j.total for j in jobs)} tasks; outputs in {sweep.output.dir}")
+        for j in jobs:
+            print(f"  {j.spec.name:<48s} {j.total:>5d} tasks  digest {j.spec.digest()}  " + ", ".join(c.where for c in j.spec.configs))
+        return 0
+    report = _on_engine(jobs, Path(sweep.output.dir), args, retries=sweep.retries, source=path)
+    return _report_sweep(report)
+
+
+def _add_engine_options(p: argparse.ArgumentParser) -> None:
+    """The options of commands that run on the sweep engine (globalfit.inference.sweep)."""
+    p.add_argument("--scheduler", metavar="ADDRESS", help="join a running Dask cluster (tcp://host:8786; default: Dask's "
+                   "scheduler-address config, else a local cluster started and stopped here)")
+    p.add_argument("--workers", type=int, help="worker processes of the local cluster (default: one per core, at most one per task), "
+                   "or the number of batch jobs with --jobqueue")
+    p.add_argument("--jobqueue", choices=JOBQUEUE, help="start workers as batch jobs with dask-jobqueue (settings: "
+                   "~/.config/dask/jobqueue.yaml; docs/cluster.md)")
+    p.add_argument("--serial", action="store_true", help="run every task in this process, without Dask")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run: only the tasks without a result on disk run")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output directory")
 
 
 def _cmd_evidence(args) -> int:
@@ -212,7 +300,16 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--exclude", nargs="*", default=None, help="likelihoods (fnmatch patterns) left out; default osc_*")
     pr.add_argument("--starts", type=int, default=4)
     pr.add_argument("--steps", type=int, default=200, help="Adam steps per optimisation stage")
+    pr.add_argument("--seed", type=int, default=0, help="seed of the random starts")
+    pr.add_argument("--rows-per-task", type=int, default=1, help="g_X rows of the grid per task")
+    _add_engine_options(pr)
     pr.set_defaults(func=_cmd_profile)
+
+    sw = sub.add_parser("sweep", help="run the profile maps, evidence comparisons and fits of a sweep file on Dask")
+    sw.add_argument("sweep", help="sweep file (YAML: output, profile, evidence, run; see globalfit.problem.sweep_config)")
+    sw.add_argument("--dry-run", action="store_true", help="validate the sweep and list its jobs and tasks")
+    _add_engine_options(sw)
+    sw.set_defaults(func=_cmd_sweep)
 
     en = sub.add_parser("evidence", help="Bayesian evidence by nested sampling; Bayes factors against the first config")
     en.add_argument("configs", nargs="+", help="run configs (same data: see `globalfit.inference.evidence`)")

@@ -15,11 +15,9 @@ from typing import Callable
 
 from globalfit import _jax  # noqa: F401
 from globalfit.problem.config import config_hash
-from globalfit.outputs.plots import make_plots
 from globalfit.problem import FitProblem, load_problem
-from globalfit.outputs.report import build_idata, write_outputs
-from globalfit.outputs.rundir import prepare_run_dir, resolved_yaml, write_progress
-from globalfit.inference.nuts import sample_run
+from globalfit.outputs.rundir import resolved_yaml
+from globalfit.inference.nuts import run_problem
 from globalfit.problem.evaluate import SM_OVERRIDES
 from globalfit.problem.support import constraint_values
 
@@ -64,14 +62,4 @@ def run_fit(path: Path, resume: bool = False, force: bool = False, log: Callable
             progress_bar: bool = False) -> str:
     """Run (or resume) the fit of a config file; returns the diagnostics report. ``log`` receives progress lines."""
     path = Path(path)
-    problem = load_problem(path)
-    outdir, prog = prepare_run_dir(problem.cfg, path, resume, force)
-    if prog.get("finished") and prog["draws_done"] >= prog["draws_target"]:
-        log(f"{outdir}: run already complete ({prog['draws_done']} draws per chain); rebuilding the outputs")
-    sample_run(problem, outdir, prog, log=log, progress_bar=progress_bar)
-    prog["finished"] = True
-    write_progress(outdir, prog)
-    idata = build_idata(outdir)
-    report = write_outputs(outdir, idata)
-    make_plots(outdir, idata)
-    return report
+    return run_problem(load_problem(path), path.read_text(), resume=resume, force=force, log=log, progress_bar=progress_bar)

@@ -64,6 +64,9 @@ __all__ = [
     "same_data_constants",
     "apply_prior_overrides",
     "evidence",
+    "log_evidence_parts",
+    "evidence_result",
+    "evidence_line",
     "format_evidence",
     "write_evidence",
 ]
@@ -247,6 +250,32 @@ def format_evidence(results: list[EvidenceResult]) -> str:
     return "\n".join(lines)
 
 
+def log_evidence_parts(problem: FitProblem, live_points: int | None = None, seed: int | None = None) -> dict:
+    """ln Z_raw by nested sampling and ln P_s of one problem (:func:`nested_sampling`, :func:`support_probability`):
+    the part of an :class:`EvidenceResult` that needs computing (one task of a sweep)."""
+    ns = nested_sampling(problem, live_points=live_points, seed=seed)
+    lps, lps_err = support_probability(problem, seed=seed)
+    return dict(ns, log_P_support=lps, log_P_support_err=lps_err)
+
+
+def evidence_result(problem: FitProblem, parts: dict, const: float, added: list[str]) -> EvidenceResult:
+    """The :class:`EvidenceResult` of a problem from :func:`log_evidence_parts` and its same-data constant."""
+    parts = dict(parts)
+    lps, lps_err = parts.pop("log_P_support"), parts.pop("log_P_support_err")
+    return EvidenceResult(config=problem.where, scenario=problem.scenario.name, log_Z=parts["log_Z_raw"] - lps + const,
+                          log_Z_err=math.hypot(parts["log_Z_raw_err"], lps_err), log_P_support=lps, log_P_support_err=lps_err,
+                          sm_constant=const, likelihoods=problem.likelihood_names, added=list(added), **parts)
+
+
+def evidence_line(problem: FitProblem, result: EvidenceResult) -> str:
+    """Two lines on one result: ln Z, time, convergence, posterior quantiles."""
+    note = "" if result.converged else f"; NOT converged: stopped at evidence.max_samples = {problem.cfg.evidence.max_samples}, raise it"
+    q = result.posterior_quantiles
+    return (f"{problem.where}: ln Z = {result.log_Z:.3f} +- {result.log_Z_err:.3f} ({result.seconds:.0f} s{note})\n"
+            "  posterior 5/50/95 %: " + "; ".join(f"{k} {v[0]:.3g} / {v[1]:.3g} / {v[2]:.3g}" for k, v in q.items()
+                                                 if k in ("M_Zp", "g_X", "g_Psi", "eps_earth_ee")))
+
+
 def evidence(problems: list[FitProblem], prior: list[str] | None = None, live_points: int | None = None,
              seed: int | None = None, log=lambda line: None) -> list[EvidenceResult]:
     """ln Z of each fit problem (``--prior`` overrides applied to each, same-data constants added); ``log`` receives
@@ -256,17 +285,8 @@ def evidence(problems: list[FitProblem], prior: list[str] | None = None, live_po
     consts = same_data_constants([(p.where, p.cfg) for p in problems])
     results = []
     for problem, (const, added) in zip(problems, consts):
-        ns = nested_sampling(problem, live_points=live_points, seed=seed)
-        lps, lps_err = support_probability(problem, seed=seed)
-        results.append(EvidenceResult(
-            config=problem.where, scenario=problem.scenario.name, log_Z=ns["log_Z_raw"] - lps + const,
-            log_Z_err=math.hypot(ns["log_Z_raw_err"], lps_err), log_P_support=lps, log_P_support_err=lps_err,
-            sm_constant=const, likelihoods=problem.likelihood_names, added=added, **ns))
-        note = "" if ns["converged"] else f"; NOT converged: stopped at evidence.max_samples = {problem.cfg.evidence.max_samples}, raise it"
-        q = ns["posterior_quantiles"]
-        log(f"{problem.where}: ln Z = {results[-1].log_Z:.3f} +- {results[-1].log_Z_err:.3f} ({ns['seconds']:.0f} s{note})\n"
-            "  posterior 5/50/95 %: " + "; ".join(f"{k} {v[0]:.3g} / {v[1]:.3g} / {v[2]:.3g}" for k, v in q.items()
-                                                 if k in ("M_Zp", "g_X", "g_Psi", "eps_earth_ee")))
+        results.append(evidence_result(problem, log_evidence_parts(problem, live_points=live_points, seed=seed), const, added))
+        log(evidence_line(problem, results[-1]))
     return results
 
 

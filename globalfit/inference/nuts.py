@@ -3,9 +3,19 @@ directory as they come (:mod:`globalfit.outputs.rundir`).
 
 Long runs: warm-up once (``mcmc.warmup``), then chunks of ``chunk_size`` NUTS transitions from
 ``mcmc.post_warmup_state`` (a ``lax.scan`` over ``kernel.sample``, compiled once; ``MCMC.run`` would recompile at every
-chunk). A resumed run reloads the saved chain state and continues. Chains: ``vectorized`` (vmap on one device) by
-default; when JAX sees at least as many devices as chains ``vectorized`` becomes ``parallel`` (pmap).
-``sampler.device`` picks the JAX platform (cpu / gpu); a requested platform that is absent is an error.
+chunk). A resumed run reloads the saved chain state and continues. ``sampler.device`` picks the JAX platform (cpu / gpu); a
+requested platform that is absent is an error.
+
+**Chains across devices and hosts.** On one device the chains are ``vectorized`` (vmap; ``sequential``: lax.map).
+When JAX sees several devices (GPUs; CPU "devices" with ``XLA_FLAGS=--xla_force_host_platform_device_count=N``;
+the devices of every process of a multi-process runtime, ``GLOBALFIT_DISTRIBUTED=1``, :mod:`globalfit._jax`), the
+chains are spread (``vectorized`` or ``parallel``): process p of P takes chains [p k, (p+1) k), k = chains / P, and
+runs them as a pmap over as many of its devices as divide k of a vmap over the rest (:func:`spread_layout`).
+Warm-up is numpyro's (the first ``warmup`` transitions of ``kernel.sample`` from ``kernel.init``, adapting); chunks
+are gathered to process 0 (``process_allgather``; gloo on CPU), which alone writes the run directory, so the output
+directory must be one that every process sees. Each chain has the key it has on one device (``split(seed, chains)``)
+and runs the same operations, so the draws do not depend on how the chains are spread (tested: 4 CPU devices, and
+two processes, against one device).
 
 The posterior is the problem's numpyro model (:meth:`~globalfit.problem.FitProblem.numpyro_model`); NUTS starts at
 the ``ref`` values of the config (:meth:`~globalfit.problem.FitProblem.start_sites`), the other sites at random
@@ -22,14 +32,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.experimental import multihost_utils
 from numpyro.infer import MCMC, NUTS, init_to_uniform, init_to_value
 
 from globalfit import _jax  # noqa: F401
 from globalfit.errors import ConfigError
 from globalfit.problem import FitProblem
-from globalfit.outputs.rundir import load_state, save_chunk, save_state, write_progress
+from globalfit.outputs.plots import make_plots
+from globalfit.outputs.report import build_idata, write_outputs
+from globalfit.outputs.rundir import load_state, prepare_run_dir, read_progress, save_chunk, save_state, write_progress
 
-__all__ = ["EXTRA_FIELDS", "select_device", "nuts_kernel", "sample_run"]
+__all__ = ["EXTRA_FIELDS", "select_device", "nuts_kernel", "spread_layout", "sample_run", "run_problem"]
 
 EXTRA_FIELDS = ("diverging", "num_steps", "energy", "potential_energy", "accept_prob", "adapt_state.step_size")
 
@@ -97,6 +110,112 @@ def _chunk_runner(kernel, chains: int, chain_method: str):
     return jax.jit(vectorized, static_argnums=1)
 
 
+def spread_layout(chains: int, devices: list, where: str = "the config") -> tuple[int, list]:
+    """(k, local devices used): this process's k = chains / processes chains and the devices it runs them on, as many
+    of its devices as divide k (each runs k / n of them, vectorized)."""
+    n_proc, me = jax.process_count(), jax.process_index()
+    if chains % n_proc:
+        raise ConfigError(f"{where}: sampler.chains: {chains} chains cannot be split evenly over {n_proc} processes")
+    k = chains // n_proc
+    local = [d for d in devices if d.process_index == me] or devices[:1]
+    n = max(d for d in range(1, min(len(local), k) + 1) if k % d == 0)
+    return k, local[:n]
+
+
+def _barrier(name: str) -> None:
+    if jax.process_count() > 1:
+        multihost_utils.sync_global_devices(name)
+
+
+def _gather(tree):
+    """Arrays with this process's chains first -> every chain (on every process), as numpy."""
+    if jax.process_count() == 1:
+        return jax.device_get(tree)
+    return jax.device_get(multihost_utils.process_allgather(tree, tiled=True))
+
+
+def _spread_runner(kernel, devices: list):
+    """``(state, n, collect) -> (last state, samples, stats)`` for the batched state of this process's chains
+    (leading axis k): a pmap over ``devices`` of n vectorized NUTS transitions of k / len(devices) chains each;
+    samples and stats ``(chain, draw, ...)`` when ``collect`` (warm-up: None)."""
+    post = kernel.postprocess_fn((), {})
+    nd = len(devices)
+
+    def scan(state, n, collect):
+        def body(st, _):
+            st = kernel.sample(st, (), {})
+            if not collect:
+                return st, None
+            stats = {"diverging": st.diverging, "num_steps": st.num_steps, "energy": st.energy, "potential_energy": st.potential_energy,
+                     "accept_prob": st.accept_prob, "adapt_state.step_size": st.adapt_state.step_size}
+            return st, (st.z, stats)
+
+        last, out = lax.scan(body, state, None, length=n)
+        if not collect:
+            return last, None, None
+        zs, stats = out
+        swap = lambda t: jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), t)  # noqa: E731
+        return last, swap(jax.vmap(jax.vmap(post))(zs)), swap(stats)
+
+    mapped = jax.pmap(scan, in_axes=(0, None, None), static_broadcasted_argnums=(1, 2), devices=devices)
+    split = lambda t: jax.tree.map(lambda x: x.reshape((nd, -1) + x.shape[1:]), t)  # noqa: E731
+    join = lambda t: jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), t)  # noqa: E731
+
+    def run(state, n, collect):
+        last, samples, stats = mapped(split(state), n, collect)
+        return join(last), (join(samples) if collect else None), (join(stats) if collect else None)
+
+    return run
+
+
+def _sample_spread(problem: FitProblem, devs: list, outdir: Path, prog: dict, log: Callable[[str], None]) -> None:
+    """:func:`sample_run` with the chains spread over devices and processes (module docstring)."""
+    s = problem.cfg.sampler
+    k, local = spread_layout(s.chains, devs, problem.where)
+    me, n_proc = jax.process_index(), jax.process_count()
+    writer = me == 0
+    kernel = nuts_kernel(problem)
+    keys = jax.random.split(jax.random.PRNGKey(s.seed), s.chains)[me * k:(me + 1) * k]
+    with jax.default_device(local[0]):
+        try:
+            state = kernel.init(keys, s.warmup, None, model_args=(), model_kwargs={})
+        except RuntimeError as exc:
+            if "valid initial" in str(exc) or "Cannot find" in str(exc):
+                raise ConfigError(f"{problem.where}: no valid start point inside the physical support: move the ref values "
+                                  "(see `globalfit run --dry-run`)") from None
+            raise
+        run = _spread_runner(kernel, local)
+        layout = f"{s.chains} chains over {n_proc} process{'es' if n_proc > 1 else ''} x {len(local)} {local[0].platform} devices"
+        if not prog["warmup_done"]:
+            t0 = time.time()
+            log(f"warm-up: {s.warmup} steps x {layout}")
+            state, _, _ = run(state, s.warmup, False)
+            full = _gather(state)
+            prog["warmup_done"] = True
+            prog["warmup_seconds"] = round(time.time() - t0, 2)
+            if writer:
+                save_state(outdir, full)
+                write_progress(outdir, prog)
+        else:
+            full = load_state(outdir)
+            state = jax.tree.map(lambda x: jnp.asarray(x[me * k:(me + 1) * k]), full)
+        while prog["draws_done"] < prog["draws_target"]:
+            n = min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
+            t0 = time.time()
+            state, samples, stats = run(state, n, True)
+            samples, stats, full = _gather(samples), _gather(stats), _gather(state)
+            if writer:
+                save_chunk(outdir, prog["chunks"], samples, stats)
+                save_state(outdir, full)
+            prog["chunks"] += 1
+            prog["draws_done"] += n
+            prog["sampling_seconds"] = round(prog.get("sampling_seconds", 0.0) + time.time() - t0, 2)
+            if writer:
+                write_progress(outdir, prog)
+            log(f"chunk {prog['chunks']}: {prog['draws_done']}/{prog['draws_target']} draws per chain on disk ({time.time() - t0:.1f} s; {layout})")
+    _barrier("chains done")
+
+
 def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str], None] = _quiet, progress_bar: bool = False) -> None:
     """Warm up (unless ``prog`` says it is done: the saved state is reloaded) and draw chunks until
     ``prog["draws_target"]`` draws per chain are on disk; ``prog`` is updated and written after every step.
@@ -104,11 +223,9 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
     devs = select_device(problem)
     where = problem.where
     s = problem.cfg.sampler
-    chain_method = s.chain_method
-    if chain_method == "vectorized" and s.chains > 1 and len(devs) >= s.chains:
-        chain_method = "parallel"
-    if chain_method == "parallel" and len(devs) < s.chains:
-        chain_method = "vectorized"
+    if s.chain_method != "sequential" and s.chains > 1 and len(devs) > 1:
+        return _sample_spread(problem, devs, outdir, prog, log)
+    chain_method = "vectorized" if s.chain_method == "parallel" else s.chain_method  # one device here
     kernel = nuts_kernel(problem)
     progress = bool(s.progress_bar and progress_bar)
     mcmc = MCMC(kernel, num_warmup=s.warmup, num_samples=1, num_chains=s.chains, chain_method=chain_method, progress_bar=progress)
@@ -144,3 +261,29 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
             prog["sampling_seconds"] = round(prog.get("sampling_seconds", 0.0) + time.time() - t0, 2)
             write_progress(outdir, prog)
             log(f"chunk {prog['chunks']}: {prog['draws_done']}/{prog['draws_target']} draws per chain on disk ({time.time() - t0:.1f} s)")
+
+
+def run_problem(problem: FitProblem, source: str, resume: bool = False, force: bool = False, log: Callable[[str], None] = _quiet,
+                progress_bar: bool = False) -> str:
+    """A whole run: the run directory of ``output.dir`` (new, or resumed: :func:`globalfit.outputs.rundir.prepare_run_dir`;
+    ``source``: the config text kept as ``config.input.yaml``), NUTS draws (:func:`sample_run`), then the ArviZ outputs,
+    report and plots; returns the diagnostics report. ``globalfit run`` and the run jobs of a sweep call it."""
+    writer = jax.process_index() == 0  # in a multi-process runtime only process 0 writes
+    if writer:
+        outdir, prog = prepare_run_dir(problem.cfg, Path(problem.where), resume, force, source=source)
+    _barrier("run directory prepared")
+    if not writer:
+        outdir = Path(problem.cfg.output.dir)
+        prog = read_progress(outdir)
+        prog["draws_target"] = problem.cfg.sampler.draws
+    if prog.get("finished") and prog["draws_done"] >= prog["draws_target"]:
+        log(f"{outdir}: run already complete ({prog['draws_done']} draws per chain); rebuilding the outputs")
+    sample_run(problem, outdir, prog, log=log, progress_bar=progress_bar)
+    prog["finished"] = True
+    if not writer:
+        return f"process {jax.process_index()} of {jax.process_count()}: chains done; process 0 writes {outdir}"
+    write_progress(outdir, prog)
+    idata = build_idata(outdir)
+    report = write_outputs(outdir, idata)
+    make_plots(outdir, idata)
+    return report

@@ -42,7 +42,13 @@ land just below t - 2 x 0.05, warm-started from the last rung below it. Stage 1:
 optima of each point, chains for s = +1 and -1 and each quantity. q_max (q_min) is the largest (smallest) q over
 every stage-1 and stage-2 rung with exact chi2 <= t + 0.05 (``FEAS_TOL``), so it is defined wherever chi2 <= t.
 The result is a multi-start local optimum: a lower bound on the true reach (an upper bound on chi2). Both stages
-call the same compiled function (one compilation per config, quantities, exclude set, grid size, starts, steps).
+call the same compiled function (one compilation per config, quantities, exclude set, block size, starts, steps).
+
+**Blocks.** The grid is computed in blocks of ``rows_per_task`` g_X rows (:class:`ProfilePlan`): stage 1 of every
+block, lnL_ref over the whole grid, stage 2 of every block, then the map is assembled. The blocks are the tasks of a
+Dask sweep (:mod:`globalfit.inference.sweep`); :func:`profile_map` runs them in this process. Each chain is computed
+independently of the others in its batch, so the map does not depend on the block size (checked: bit-identical to
+the former single-batch computation) and is the same on any number of workers.
 
 **Cost** (2 CPU cores, measured). runs/paper2016_B.yaml (7 non-oscillation likelihoods, 9 nuisance parameters),
 12 x 12 grid, 4 starts, 200 steps per rung: 2 x 1152 chains of 13 rungs (6 M gradient evaluations), 17 s in all
@@ -55,6 +61,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jax
@@ -72,7 +79,8 @@ from globalfit.problem import FitProblem, load_problem
 from globalfit.outputs.profile_result import THRESHOLDS, ProfileResult
 from globalfit.problem.support import constraint_values
 
-__all__ = ["DEFAULT_EXCLUDE", "FEAS_TOL", "LADDER", "THRESHOLDS", "ProfileResult", "profile_map"]
+__all__ = ["DEFAULT_EXCLUDE", "FEAS_TOL", "LADDER", "THRESHOLDS", "ProfilePlan", "ProfileResult", "ProfileSettings", "assemble_profile",
+           "profile_map", "profile_plan", "profile_reference", "profile_stage1", "profile_stage2"]
 
 DEFAULT_EXCLUDE = ("osc_*",)
 GRID_PARAMS = ("M_Zp", "g_X")
@@ -219,94 +227,186 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
     return chains, nuis, values, np.asarray(ref_start), np.asarray(sm_start)
 
 
-def profile_map(problem: FitProblem | str | Path, grid: int | tuple[int, int] = 12,
-                quantity: str | list[str] | tuple[str, ...] = "eps_earth_ee", exclude=None, thresholds: tuple[float, ...] = THRESHOLDS,
-                starts: int = 4, steps: int = 200, seed: int = 0, M_range: tuple[float, float] | None = None,
-                g_range: tuple[float, float] | None = None) -> ProfileResult:
-    """Profile map of a fit problem (or the path of a run config); see the module docstring.
+@dataclass(frozen=True)
+class ProfileSettings:
+    """Everything a profile map depends on besides the fit problem (see :func:`profile_map`). Plain data: it travels
+    to Dask workers, which rebuild the :class:`ProfilePlan` from it and the problem's config."""
 
-    ``grid``: points per axis (n or (n_M, n_g)); ``quantity``: one derived name or several; ``exclude``: likelihood
-    names or fnmatch patterns left out of the profile (default ``("osc_*",)``; ``()`` keeps all); ``steps``: Adam
-    steps per rung; ``M_range``/``g_range``: GeV / coupling ranges (default: the priors of M_Zp and g_X)."""
-    if not isinstance(problem, FitProblem):
-        problem = load_problem(problem)
-    quantities = (quantity,) if isinstance(quantity, str) else tuple(quantity)
-    for q in quantities:
-        if q not in DERIVED_NAMES and q not in DIFFERENCES:
-            hint = did_you_mean(q, list(DERIVED_NAMES) + list(DIFFERENCES))
-            raise InputError(f"quantity {q!r}: unknown derived quantity{hint}; `globalfit evaluate` lists them")
-    if not quantities:
-        raise InputError("give at least one quantity")
-    n_M, n_g = (grid, grid) if isinstance(grid, int) else tuple(grid)
-    if n_M < 2 or n_g < 2 or starts < 1 or steps < 1:
-        raise InputError(f"need grid >= 2 per axis, starts >= 1, steps >= 1 (got grid {grid}, starts {starts}, steps {steps})")
-    thresholds = tuple(sorted(float(t) for t in thresholds))
-    lm_lo, lm_hi, sign_M = _grid_range(problem, "M_Zp", M_range)
-    lg_lo, lg_hi, sign_g = _grid_range(problem, "g_X", g_range)
-    included = problem.without(DEFAULT_EXCLUDE if exclude is None else exclude, optional=DEFAULT_EXCLUDE)
+    grid: tuple[int, int] = (12, 12)
+    quantities: tuple[str, ...] = ("eps_earth_ee",)
+    exclude: tuple[str, ...] | None = None
+    thresholds: tuple[float, ...] = THRESHOLDS
+    starts: int = 4
+    steps: int = 200
+    seed: int = 0
+    M_range: tuple[float, float] | None = None
+    g_range: tuple[float, float] | None = None
+    rows_per_task: int = 1
+
+    @classmethod
+    def make(cls, grid: int | tuple[int, int] | list[int] = 12, quantity: str | list[str] | tuple[str, ...] = "eps_earth_ee",
+             exclude=None, thresholds=THRESHOLDS, starts: int = 4, steps: int = 200, seed: int = 0,
+             M_range=None, g_range=None, rows_per_task: int = 1) -> "ProfileSettings":
+        """Settings from the arguments of :func:`profile_map`, checked (InputError on a bad value)."""
+        quantities = (quantity,) if isinstance(quantity, str) else tuple(quantity)
+        if not quantities:
+            raise InputError("give at least one quantity")
+        for q in quantities:
+            if q not in DERIVED_NAMES and q not in DIFFERENCES:
+                hint = did_you_mean(q, list(DERIVED_NAMES) + list(DIFFERENCES))
+                raise InputError(f"quantity {q!r}: unknown derived quantity{hint}; `globalfit evaluate` lists them")
+        n_M, n_g = (grid, grid) if isinstance(grid, int) else tuple(int(x) for x in grid)
+        if n_M < 2 or n_g < 2 or starts < 1 or steps < 1 or rows_per_task < 1:
+            raise InputError(f"need grid >= 2 per axis, starts >= 1, steps >= 1, rows per task >= 1 (got grid {grid}, starts {starts}, "
+                             f"steps {steps}, rows per task {rows_per_task})")
+        rng_ = lambda r: None if r is None else (float(r[0]), float(r[1]))  # noqa: E731
+        return cls(grid=(n_M, n_g), quantities=quantities, exclude=None if exclude is None else tuple(exclude),
+                   thresholds=tuple(sorted(float(t) for t in thresholds)), starts=int(starts), steps=int(steps), seed=int(seed),
+                   M_range=rng_(M_range), g_range=rng_(g_range), rows_per_task=int(rows_per_task))
+
+
+@dataclass
+class ProfilePlan:
+    """A profile map laid out as tasks: the grid, the included problem, the compiled chains and the row blocks.
+
+    The map is computed in blocks of ``rows_per_task`` g_X rows (the last one padded to the same size, so that one
+    compilation serves every block): :func:`profile_stage1` per block, then lnL_ref = the largest profile over every
+    block, then :func:`profile_stage2` per block, then :func:`assemble_profile`. The in-process path
+    (:func:`profile_map`) and the Dask sweep (:mod:`globalfit.inference.sweep`) run the same blocks with the same
+    inputs, so their results are identical."""
+
+    problem: FitProblem
+    settings: ProfileSettings
+    included: FitProblem
+    excluded: list[str]
+    log10_M: np.ndarray
+    log10_g: np.ndarray
+    sign_M: float
+    sign_g: float
+    chains: object = field(repr=False)
+    nuisance: list[str] = field(repr=False)
+    values: object = field(repr=False)
+    ref_start: np.ndarray = field(repr=False)
+    sm_start: np.ndarray = field(repr=False)
+
+    @property
+    def n_chains(self) -> int:
+        """Chains per grid point and stage (N1 = 2 x starts x quantities)."""
+        return 2 * self.settings.starts * len(self.settings.quantities)
+
+    @property
+    def blocks(self) -> list[tuple[int, int]]:
+        """Row blocks ``(first g_X row, one past the last)``."""
+        n_g, k = len(self.log10_g), self.settings.rows_per_task
+        return [(r, min(r + k, n_g)) for r in range(0, n_g, k)]
+
+    def starts_of(self, block: tuple[int, int]) -> np.ndarray:
+        """Stage-1 starts of the points of a block, ``(points, N1, n)``: the ref point, the SM-like point, then random
+        normal(0, 1.5) points in unconstrained space, drawn for the whole grid from ``settings.seed``."""
+        n_M, n_g = len(self.log10_M), len(self.log10_g)
+        N1, n = self.n_chains, len(self.nuisance)
+        u0 = np.random.default_rng(self.settings.seed).normal(0.0, 1.5, size=(n_g * n_M, N1, n))
+        u0[:, 0] = self.ref_start
+        if N1 > 1:
+            u0[:, 1] = self.sm_start
+        return u0[block[0] * n_M: block[1] * n_M]
+
+    def _grid_of(self, block: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """(log10 M, log10 g) of the block's points, padded to a full block, each repeated once per chain."""
+        k = self.settings.rows_per_task
+        rows = np.arange(block[0], block[0] + k).clip(max=len(self.log10_g) - 1)
+        LM, LG = np.meshgrid(self.log10_M, self.log10_g[rows])
+        rep = lambda a: np.repeat(a.ravel(), self.n_chains)  # noqa: E731
+        return rep(LM), rep(LG)
+
+    def _pad(self, a: np.ndarray) -> np.ndarray:
+        """``a`` (points, ...) padded with copies of its last point to a full block."""
+        full = self.settings.rows_per_task * len(self.log10_M)
+        return a if len(a) == full else np.concatenate([a, np.repeat(a[-1:], full - len(a), axis=0)])
+
+
+def profile_plan(problem: FitProblem, settings: ProfileSettings) -> ProfilePlan:
+    """The :class:`ProfilePlan` of a problem (compiled chains cached per process: one compilation per config,
+    quantities, exclude set, thresholds, steps and block size)."""
+    lm_lo, lm_hi, sign_M = _grid_range(problem, "M_Zp", settings.M_range)
+    lg_lo, lg_hi, sign_g = _grid_range(problem, "g_X", settings.g_range)
+    exclude = DEFAULT_EXCLUDE if settings.exclude is None else settings.exclude
+    included = problem.without(exclude, optional=DEFAULT_EXCLUDE)
     excluded = [n for n in problem.likelihood_names if n not in included.likelihood_names]
-    key = (config_hash(included.cfg), tuple(included.likelihood_names), quantities, thresholds, steps, sign_M, sign_g)
+    key = (config_hash(included.cfg), tuple(included.likelihood_names), settings.quantities, settings.thresholds, settings.steps, sign_M, sign_g)
     if key not in _SOLVERS:
-        _SOLVERS[key] = _build_chain(included, quantities, thresholds, steps, sign_M, sign_g)
+        _SOLVERS[key] = _build_chain(included, settings.quantities, settings.thresholds, settings.steps, sign_M, sign_g)
     chains, nuis, values, ref_start, sm_start = _SOLVERS[key]
+    n_M, n_g = settings.grid
+    return ProfilePlan(problem=problem, settings=settings, included=included, excluded=excluded,
+                       log10_M=np.linspace(lm_lo, lm_hi, n_M), log10_g=np.linspace(lg_lo, lg_hi, n_g), sign_M=sign_M, sign_g=sign_g,
+                       chains=chains, nuisance=nuis, values=values, ref_start=ref_start, sm_start=sm_start)
 
-    lM = np.linspace(lm_lo, lm_hi, n_M)
-    lG = np.linspace(lg_lo, lg_hi, n_g)
-    LM, LG = np.meshgrid(lM, lG)  # (n_g, n_M)
-    P, Q, S, n = LM.size, len(quantities), starts, len(nuis)
-    N1 = 2 * S * Q  # stage-1 starts per point: the same batch size as stage 2 (Q quantities x 2 signs x S)
-    rng = np.random.default_rng(seed)
-    t0 = time.time()
 
-    # stage 1: profile (lambda = 0 on every rung)
-    u0 = rng.normal(0.0, 1.5, size=(P, N1, n))
-    u0[:, 0] = ref_start
-    if N1 > 1:
-        u0[:, 1] = sm_start
-    rep = lambda a: np.repeat(a.ravel(), N1)
-    lams0 = jnp.zeros(len(LADDER))
-    us1, lnl1, q1 = chains(jnp.asarray(rep(LM)), jnp.asarray(rep(LG)), jnp.asarray(u0.reshape(P * N1, n)), jnp.ones(P * N1),
-                           jnp.zeros(P * N1, dtype=jnp.int32), lams0, 0.0)
-    R = lnl1.shape[1]
-    us1 = np.asarray(us1).reshape(P, N1 * R, n)
-    lnl1 = np.asarray(lnl1).reshape(P, N1 * R)
-    q1 = np.asarray(q1).reshape(P, N1 * R, Q)
+def profile_stage1(plan: ProfilePlan, block: tuple[int, int], u0: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Stage 1 (lambda = 0 on every rung) for the points of a row block, from ``u0`` (default
+    :meth:`ProfilePlan.starts_of`): every rung's unconstrained point ``us1`` (points, N1 R, n), exact lnL_inc ``lnl1``
+    (points, N1 R) and quantities ``q1`` (points, N1 R, n_q)."""
+    t0 = time.perf_counter()
+    u0 = plan.starts_of(block) if u0 is None else np.asarray(u0)
+    P, N1, n = u0.shape
+    lm, lg = plan._grid_of(block)
+    B = len(lm)
+    us, lnl, q = plan.chains(jnp.asarray(lm), jnp.asarray(lg), jnp.asarray(plan._pad(u0).reshape(B, n)), jnp.ones(B),
+                             jnp.zeros(B, dtype=jnp.int32), jnp.zeros(len(LADDER)), 0.0)
+    R = lnl.shape[1]
+    return {"us1": np.asarray(us)[: P * N1].reshape(P, N1 * R, n), "lnl1": np.asarray(lnl)[: P * N1].reshape(P, N1 * R),
+            "q1": np.asarray(q)[: P * N1].reshape(P, N1 * R, -1), "seconds": np.float64(time.perf_counter() - t0)}
+
+
+def profile_reference(stage1: list[dict]) -> float:
+    """lnL_ref: the largest profile lnL found on the grid (over the stage-1 results of every block)."""
+    best = [np.max(np.where(np.isfinite(s["lnl1"]), s["lnl1"], -np.inf)) for s in stage1]
+    if not np.isfinite(best).any():
+        raise InputError("no grid point has a finite profile: every optimum left the physical support (check the priors)")
+    return float(np.max(best))
+
+
+def profile_stage2(plan: ProfilePlan, block: tuple[int, int], s1: dict, ref: float) -> dict[str, np.ndarray]:
+    """Stage 2 for a row block: tilt ladders from the ``starts`` best stage-1 optima of each point (one per stage-1
+    chain), each quantity, both signs; then lnL_prof, its optimum and, per quantity and threshold, q_max / q_min over
+    every stage-1 and stage-2 rung with chi2 <= t + FEAS_TOL and the points where they are reached."""
+    t0 = time.perf_counter()
+    st = plan.settings
+    us1, lnl1, q1 = s1["us1"], s1["lnl1"], s1["q1"]
+    P, Q, S, n, N1 = len(lnl1), len(st.quantities), st.starts, len(plan.nuisance), plan.n_chains
+    R = lnl1.shape[1] // N1
     order = np.argsort(-np.where(np.isfinite(lnl1), lnl1, -np.inf), axis=1)
     lnl = np.take_along_axis(lnl1, order[:, :1], axis=1)[:, 0]
-    if not np.isfinite(lnl).any():
-        raise InputError("no grid point has a finite profile: every optimum left the physical support (check the priors)")
-    ref = float(np.max(lnl[np.isfinite(lnl)]))
     u_best = us1[np.arange(P), order[:, 0]]
 
-    # stage 2: tilt ladders from the S best stage-1 optima (one per chain of stage 1), each quantity, both signs
-    chain_best = np.full((P, N1), -np.inf)
-    chain_u = np.zeros((P, N1, n))
     lr = lnl1.reshape(P, N1, R)
     kbest = np.argmax(np.where(np.isfinite(lr), lr, -np.inf), axis=2)
     chain_best = np.take_along_axis(lr, kbest[..., None], axis=2)[..., 0]
     chain_u = np.take_along_axis(us1.reshape(P, N1, R, n), kbest[..., None, None], axis=2)[:, :, 0]
     top = np.argsort(-np.where(np.isfinite(chain_best), chain_best, -np.inf), axis=1)[:, :S]
     u2 = np.take_along_axis(chain_u, top[..., None], axis=1)  # (P, S, n)
-    u2 = np.broadcast_to(u2[:, None, None], (P, Q, 2, S, n)).reshape(P * N1, n)
-    signs = np.broadcast_to(np.array([1.0, -1.0])[None, None, :, None], (P, Q, 2, S)).ravel()
-    qidx = np.broadcast_to(np.arange(Q)[None, :, None, None], (P, Q, 2, S)).ravel().astype(np.int32)
-    us2, lnl2, q2 = chains(jnp.asarray(rep(LM)), jnp.asarray(rep(LG)), jnp.asarray(u2), jnp.asarray(signs), jnp.asarray(qidx),
-                         jnp.asarray(LADDER), ref)
-    lnl2 = np.asarray(lnl2).reshape(P, Q, 2, S * R)
-    q2 = np.asarray(q2).reshape(P, Q, 2, S * R, Q)
-    secs = time.time() - t0
+    u2 = np.broadcast_to(u2[:, None, None], (P, Q, 2, S, n)).reshape(P, N1, n)
+    signs = np.broadcast_to(np.array([1.0, -1.0])[None, None, :, None], (P, Q, 2, S)).reshape(P, N1)
+    qidx = np.broadcast_to(np.arange(Q)[None, :, None, None], (P, Q, 2, S)).reshape(P, N1).astype(np.int32)
+    lm, lg = plan._grid_of(block)
+    B = len(lm)
+    us2, lnl2, q2 = plan.chains(jnp.asarray(lm), jnp.asarray(lg), jnp.asarray(plan._pad(u2).reshape(B, n)),
+                                jnp.asarray(plan._pad(signs).ravel()), jnp.asarray(plan._pad(qidx).ravel()), jnp.asarray(LADDER), ref)
+    lnl2 = np.asarray(lnl2)[: P * N1].reshape(P, Q, 2, S * R)
+    q2 = np.asarray(q2)[: P * N1].reshape(P, Q, 2, S * R, Q)
+    us2 = np.asarray(us2)[: P * N1].reshape(P, Q, 2, S * R, n)
 
     chi1 = -2.0 * (lnl1 - ref)  # (P, N1 R)
     chi2_2 = -2.0 * (lnl2 - ref)  # (P, Q, 2, S R)
-    T = len(thresholds)
+    T = len(st.thresholds)
     q_max = np.full((Q, T, P), np.nan)
     q_min = np.full((Q, T, P), np.nan)
     u_max = np.zeros((Q, T, P, n))
     u_min = np.zeros((Q, T, P, n))
-    us2 = np.asarray(us2).reshape(P, Q, 2, S * R, n)
     rows = np.arange(P)
     for iq in range(Q):
-        for it, t in enumerate(thresholds):
+        for it, t in enumerate(st.thresholds):
             f1 = chi1 <= t + FEAS_TOL
             for sgn, qa, ua, fill in ((0, q_max, u_max, -np.inf), (1, q_min, u_min, np.inf)):
                 f2 = chi2_2[:, iq, sgn] <= t + FEAS_TOL
@@ -317,32 +417,63 @@ def profile_map(problem: FitProblem | str | Path, grid: int | tuple[int, int] = 
                 v = vals[rows, k]
                 qa[iq, it] = np.where(np.isfinite(v), v, np.nan)
                 ua[iq, it] = pts[rows, k]
-    shape = LM.shape
+    return {"lnl": lnl, "u_best": u_best, "q_max": q_max, "q_min": q_min, "u_max": u_max, "u_min": u_min,
+            "seconds": np.float64(time.perf_counter() - t0)}
+
+
+def assemble_profile(plan: ProfilePlan, stage2: list[dict], ref: float, seconds: float) -> ProfileResult:
+    """The :class:`ProfileResult` from the stage-2 results of every block (in block order); ``seconds``: the time
+    spent optimising (the sum over tasks)."""
+    st = plan.settings
+    n_M, n_g = st.grid
+    shape = (n_g, n_M)
+    Q, T = len(st.quantities), len(st.thresholds)
+    cat = lambda k, axis=0: np.concatenate([s[k] for s in stage2], axis=axis)  # noqa: E731
+    lnl, u_best = cat("lnl"), cat("u_best")
+    q_max, q_min, u_max, u_min = cat("q_max", 2), cat("q_min", 2), cat("u_max", 2), cat("u_min", 2)
+    LM, LG = np.meshgrid(plan.log10_M, plan.log10_g)
     lm_flat, lg_flat = jnp.asarray(LM.ravel()), jnp.asarray(LG.ravel())
 
     def phys(uu, shp):  # nuisance values (config names) at unconstrained points uu (..., P, n)
-        vals = values(lm_flat, lg_flat, jnp.asarray(uu))
-        return {k: np.asarray(jnp.broadcast_to(vals[k], uu.shape[:-1])).reshape(shp) for k in nuis}
+        vals = plan.values(lm_flat, lg_flat, jnp.asarray(uu))
+        return {k: np.asarray(jnp.broadcast_to(vals[k], uu.shape[:-1])).reshape(shp) for k in plan.nuisance}
 
-    best = phys(u_best, shape)
     return ProfileResult(
-        log10_M=lM,
-        log10_g=lG,
+        log10_M=plan.log10_M,
+        log10_g=plan.log10_g,
         lnL=lnl.reshape(shape),
         lnL_ref=ref,
-        quantities=list(quantities),
-        thresholds=thresholds,
+        quantities=list(st.quantities),
+        thresholds=st.thresholds,
         q_max=q_max.reshape((Q, T) + shape),
         q_min=q_min.reshape((Q, T) + shape),
-        included=included.likelihood_names,
-        excluded=excluded,
-        scenario=problem.scenario.name,
-        best=best,
+        included=plan.included.likelihood_names,
+        excluded=plan.excluded,
+        scenario=plan.problem.scenario.name,
+        best=phys(u_best, shape),
         at_max=phys(u_max, (Q, T) + shape),
         at_min=phys(u_min, (Q, T) + shape),
-        seconds=secs,
-        settings={"grid": [n_M, n_g], "starts": starts, "steps": steps, "seed": seed, "ladder": list(LADDER), "sign_M": sign_M, "sign_g": sign_g,
-                      "fixed": problem.fixed},
+        seconds=seconds,
+        settings={"grid": [n_M, n_g], "starts": st.starts, "steps": st.steps, "seed": st.seed, "ladder": list(LADDER), "sign_M": plan.sign_M,
+                  "sign_g": plan.sign_g, "fixed": plan.problem.fixed},
     )
 
 
+def profile_map(problem: FitProblem | str | Path, grid: int | tuple[int, int] = 12,
+                quantity: str | list[str] | tuple[str, ...] = "eps_earth_ee", exclude=None, thresholds: tuple[float, ...] = THRESHOLDS,
+                starts: int = 4, steps: int = 200, seed: int = 0, M_range: tuple[float, float] | None = None,
+                g_range: tuple[float, float] | None = None, rows_per_task: int = 1) -> ProfileResult:
+    """Profile map of a fit problem (or the path of a run config), in this process; see the module docstring.
+
+    ``grid``: points per axis (n or (n_M, n_g)); ``quantity``: one derived name or several; ``exclude``: likelihood
+    names or fnmatch patterns left out of the profile (default ``("osc_*",)``; ``()`` keeps all); ``steps``: Adam
+    steps per rung; ``M_range``/``g_range``: GeV / coupling ranges (default: the priors of M_Zp and g_X);
+    ``rows_per_task``: g_X rows per block (:class:`ProfilePlan`; the Dask sweep runs the same blocks as tasks)."""
+    if not isinstance(problem, FitProblem):
+        problem = load_problem(problem)
+    settings = ProfileSettings.make(grid, quantity, exclude, thresholds, starts, steps, seed, M_range, g_range, rows_per_task)
+    plan = profile_plan(problem, settings)
+    s1 = [profile_stage1(plan, b) for b in plan.blocks]
+    ref = profile_reference(s1)
+    s2 = [profile_stage2(plan, b, s, ref) for b, s in zip(plan.blocks, s1)]
+    return assemble_profile(plan, s2, ref, float(sum(s["seconds"] for s in s1 + s2)))

@@ -105,9 +105,10 @@ def load_chunks(outdir: Path, n_chunks: int | None = None) -> tuple[dict, dict]:
     return {k: np.concatenate(v, axis=1) for k, v in post.items()}, {k: np.concatenate(v, axis=1) for k, v in stat.items()}
 
 
-def prepare_run_dir(cfg: RunConfig, path: Path, resume: bool, force: bool) -> tuple[Path, dict]:
-    """(output directory, progress) of a new run (directory created, configs written) or of one to resume (checked
-    against the config hash); an existing directory is never overwritten without ``force``."""
+def prepare_run_dir(cfg: RunConfig, path: Path, resume: bool, force: bool, source: str | None = None) -> tuple[Path, dict]:
+    """(output directory, progress) of a new run (directory created, configs written: ``source``, else the text of
+    ``path``, as ``config.input.yaml``) or of one to resume (checked against the config hash); an existing directory
+    is never overwritten without ``force``."""
     if cfg.output is None:
         raise ConfigError(f"{path}: output: required key is missing (output: {{dir: <directory>}})")
     outdir = Path(cfg.output.dir)
@@ -133,7 +134,7 @@ def prepare_run_dir(cfg: RunConfig, path: Path, resume: bool, force: bool) -> tu
             raise OutputError(f"{outdir}: exists and is not a globalfit run directory; refusing to delete it even with --force")
         shutil.rmtree(outdir)
     (outdir / CHUNKS).mkdir(parents=True, exist_ok=True)
-    (outdir / "config.input.yaml").write_text(path.read_text())
+    (outdir / "config.input.yaml").write_text(path.read_text() if source is None else source)
     (outdir / "config.resolved.yaml").write_text(resolved_yaml(cfg))
     prog = {
         "config_hash": h,

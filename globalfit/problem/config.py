@@ -31,6 +31,7 @@ Relative paths in ``output.dir`` resolve against the current working directory.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -59,6 +60,7 @@ __all__ = [
     "PlotsBlock",
     "RunConfig",
     "load_config",
+    "apply_overrides",
     "config_hash",
     "PRIORS_DIR",
 ]
@@ -352,18 +354,37 @@ def _with_base(data: dict, path: Path, chain: tuple[Path, ...] = ()) -> dict:
     return merged
 
 
-def load_config(path: str | Path) -> RunConfig:
-    """Read and validate a run config: ``base:`` resolved (:func:`_with_base`), ``NAME: false`` likelihood entries
-    dropped, prior sets named in ``priors:`` merged under ``params``."""
+def apply_overrides(data: dict, overrides: dict[str, Any], where: str) -> dict:
+    """``data`` (a run config as read, bases resolved) with dotted-key overrides applied, e.g.
+    ``{"sampler.seed": 3, "likelihoods.osc_lma": False, "params.g_X.min": 1e-10}``: each key names a path of
+    nested mappings (missing levels are created); the value replaces what is there. ``where`` names the overrides'
+    origin in errors (e.g. ``sweep.yaml: profile[0].overrides``)."""
+    out = copy.deepcopy(data)
+    for key, value in overrides.items():
+        parts = str(key).split(".")
+        if not all(parts):
+            raise ConfigError(f"{where}: {key}: expected a dotted key path such as sampler.seed or params.g_X.min")
+        if parts[0] not in _TOP_KEYS:
+            raise ConfigError(f"{where}: {key}: unknown block {parts[0]!r}{did_you_mean(parts[0], _TOP_KEYS)}; expected one of {_TOP_KEYS}")
+        node = out
+        for i, part in enumerate(parts[:-1]):
+            nxt = node.get(part)
+            if nxt is None:
+                nxt = node[part] = {}
+            if not isinstance(nxt, dict):
+                raise ConfigError(f"{where}: {key}: {'.'.join(parts[: i + 1])} is {nxt!r}, not a mapping; override it whole "
+                                  f"(e.g. {'.'.join(parts[: i + 1])}: {{prior: log-uniform, min: ..., max: ...}})")
+            node = nxt
+        node[parts[-1]] = value
+    return out
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None, where: str | None = None) -> RunConfig:
+    """Read and validate a run config: ``base:`` resolved (:func:`_with_base`), prior sets named in ``priors:``
+    merged under ``params``, ``overrides`` applied (:func:`apply_overrides`; ``where`` names their origin),
+    ``NAME: false`` likelihood entries dropped."""
     path = Path(path)
     data = _with_base(_read_yaml(path), path)
-    lks = data.get("likelihoods")
-    if isinstance(lks, dict):
-        for name, opts in list(lks.items()):
-            if opts is False:
-                del lks[name]
-            elif opts is True:
-                lks[name] = None
     prior_name = data.get("priors")
     if prior_name is not None:
         if not isinstance(prior_name, str):
@@ -372,10 +393,19 @@ def load_config(path: str | Path) -> RunConfig:
         merged = dict(prior_params)
         merged.update(data.get("params") or {})
         data = dict(data, params=merged)
+    if overrides:
+        data = apply_overrides(data, overrides, where or f"{path}: overrides")
+    lks = data.get("likelihoods")
+    if isinstance(lks, dict):
+        for name, opts in list(lks.items()):
+            if opts is False:
+                del lks[name]
+            elif opts is True:
+                lks[name] = None
     try:
         return RunConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_explain(err, str(path))) from None
+        raise ConfigError(_explain(err, str(path) if not overrides else f"{path} (with {where or 'overrides'})")) from None
 
 
 def config_hash(cfg: RunConfig) -> str:

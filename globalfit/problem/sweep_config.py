@@ -1,0 +1,278 @@
+"""Sweep files: YAML -> validated :class:`SweepFile` (pydantic) -> the list of jobs it names (:func:`expand_sweep`).
+
+A sweep names run configs, overrides and seeds; ``globalfit sweep SWEEP.yaml`` runs every job on Dask
+(:mod:`globalfit.inference.sweep`). Blocks (each optional, at least one job in all):
+
+.. code-block:: yaml
+
+    output: {dir: out/sweeps/lma_dark}      # required; relative to the current directory, as in run configs
+    retries: 2                              # attempts after a task's first failure (default 2)
+    profile:                                # profile-likelihood maps (globalfit profile)
+      - config: ../runs/lma_dark_B.yaml     # relative to this file
+        grid: 100                           # or [n_M, n_g]
+        quantity: [eps_earth_ee-mumu]
+        exclude: []                         # default [osc_*]
+        starts: 4
+        steps: 200
+        seeds: [0]                          # random starts of the optimiser
+    evidence:                               # ln Z and Bayes factors (globalfit evidence), one comparison per
+      - configs: [../runs/full_B.yaml, ../runs/full_BmL.yaml]   # variant and seed
+        seeds: [0, 1, 2]                    # evidence.seed
+        variants:                           # named override sets, e.g. prior sensitivity or data choices
+          default: {}
+          wide_gX: {params.g_X.min: 1.0e-10}
+    run:                                    # NUTS fits (globalfit run); outputs under output.dir
+      - config: ../runs/quickstart.yaml
+        seeds: [1, 2]                       # sampler.seed
+        overrides: {sampler.draws: 500}
+
+Every job entry takes ``name`` (default: the config's file stem, or ``evidence`` for a comparison), ``overrides``
+(dotted keys of the run config, :func:`globalfit.problem.config.apply_overrides`, applied to every config of the
+entry), ``variants`` (name -> more overrides; one job per variant) and ``seeds`` (one job per seed). A job's name is
+``<kind>/<name>[/<variant>][/seed<seed>]`` (the default name joins the configs' file stems with ``-``); it is also
+its folder under ``output.dir``. Each config is read, resolved
+(``base:``, prior sets) and validated here, with the same one-line errors as run configs; the workers receive the
+resolved config, not the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from globalfit.errors import ConfigError
+from globalfit.names import did_you_mean
+from globalfit.problem.config import OutputBlock as OutputBlockRun
+from globalfit.problem.config import RunConfig, load_config
+
+__all__ = ["ConfigRef", "JobSpec", "SweepFile", "load_sweep", "expand_sweep", "sweep_jobs"]
+
+_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_name(v: str | None) -> str | None:
+    if v is not None and not _NAME.match(v):
+        raise ValueError(f"name {v!r}: use letters, digits and _ . + - only (it names a folder)")
+    return v
+
+
+class _Job(_Strict):
+    name: str | None = None
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    variants: dict[str, dict[str, Any]] | None = None
+    seeds: list[int] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v):
+        return _check_name(v)
+
+    @field_validator("variants")
+    @classmethod
+    def _variants(cls, v):
+        if v is not None:
+            if not v:
+                raise ValueError("variants: give at least one (name: {overrides}), or leave the key out")
+            for k in v:
+                _check_name(k)
+        return v
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, v):
+        if v is not None and (not v or len(set(v)) != len(v)):
+            raise ValueError("seeds: a non-empty list of distinct integers")
+        return v
+
+
+class ProfileJob(_Job):
+    config: str
+    grid: int | list[int] = 12
+    quantity: str | list[str] = "eps_earth_ee"
+    exclude: list[str] | None = None
+    starts: int = Field(4, ge=1)
+    steps: int = Field(200, ge=1)
+    M_range: list[float] | None = None
+    g_range: list[float] | None = None
+    rows_per_task: int = Field(1, ge=1)
+
+    @field_validator("grid")
+    @classmethod
+    def _grid(cls, v):
+        sizes = [v] if isinstance(v, int) else v
+        if len(sizes) not in (1, 2) or any(n < 2 for n in sizes):
+            raise ValueError(f"grid: expected N or [N_M, N_g] with every N >= 2, got {v}")
+        return v
+
+    @field_validator("M_range", "g_range")
+    @classmethod
+    def _range(cls, v):
+        if v is not None and not (len(v) == 2 and 0 < v[0] < v[1]):
+            raise ValueError(f"expected [lo, hi] with 0 < lo < hi, got {v}")
+        return v
+
+
+class EvidenceJob(_Job):
+    configs: list[str] = Field(min_length=1)
+    exclude: list[str] | None = None
+    live_points: int | None = Field(None, ge=10)
+
+
+class RunJob(_Job):
+    config: str
+
+
+class OutputBlock(_Strict):
+    dir: str
+
+
+class SweepFile(_Strict):
+    output: OutputBlock
+    retries: int = Field(2, ge=0)
+    profile: list[ProfileJob] = Field(default_factory=list)
+    evidence: list[EvidenceJob] = Field(default_factory=list)
+    run: list[RunJob] = Field(default_factory=list)
+
+
+_BLOCK_KEYS = {
+    (): list(SweepFile.model_fields),
+    ("output",): list(OutputBlock.model_fields),
+    ("profile",): list(ProfileJob.model_fields),
+    ("evidence",): list(EvidenceJob.model_fields),
+    ("run",): list(RunJob.model_fields),
+}
+
+
+def _explain(err: ValidationError, path: Path) -> str:
+    """The first validation error as one line: file, key path, what was expected."""
+    e = err.errors()[0]
+    loc = [x for x in e["loc"] if not (isinstance(x, str) and (x.startswith("function-") or x in ("int", "list[int]", "str", "list[str]")))]
+    key = ".".join(str(x) for x in loc)
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] == "extra_forbidden":
+        parent = tuple(str(x) for x in loc[:-1] if not isinstance(x, int))
+        msg = f"unknown key{did_you_mean(str(loc[-1]), _BLOCK_KEYS.get(parent, []))}; expected one of {_BLOCK_KEYS.get(parent, [])}"
+    elif e["type"] == "missing":
+        msg = "required key is missing"
+    return f"{path}: {key}: {msg}" if key else f"{path}: {msg}"
+
+
+def load_sweep(path: str | Path) -> SweepFile:
+    """Read and validate a sweep file (one-line ConfigError naming the file and key path)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with output and at least one of profile, evidence, run")
+    try:
+        sweep = SweepFile.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_explain(err, path)) from None
+    if not (sweep.profile or sweep.evidence or sweep.run):
+        raise ConfigError(f"{path}: no job: give at least one entry under profile, evidence or run")
+    return sweep
+
+
+@dataclass(frozen=True)
+class ConfigRef:
+    """A resolved run config as workers receive it: ``where`` (the file, for messages) and the validated config."""
+
+    where: str
+    config: RunConfig
+
+    def data(self) -> dict:
+        return self.config.model_dump(mode="json")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job of a sweep: a profile map, an evidence comparison (one ln Z per config) or a NUTS run."""
+
+    kind: Literal["profile", "evidence", "run"]
+    name: str  # <kind>/<name>[/<variant>]/seed<seed>: also its folder under the output directory
+    configs: tuple[ConfigRef, ...]
+    settings: dict = field(default_factory=dict)  # kind-specific (profile: ProfileSettings arguments; evidence: exclude, live points)
+    seed: int = 0
+
+    def digest(self) -> str:
+        """Hash of everything the job's numbers depend on (resolved configs, settings, seed)."""
+        blob = {"kind": self.kind, "configs": [c.data() for c in self.configs], "settings": self.settings, "seed": self.seed}
+        return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _resolve(base: Path, rel: str, where: str) -> Path:
+    p = Path(rel)
+    p = p if p.is_absolute() else Path(os.path.normpath(base / p))
+    if not p.is_file():
+        raise ConfigError(f"{where}: {rel}: run config not found (looked for {p}; paths are relative to the sweep file)")
+    return p
+
+
+def _with_seed(cfg: RunConfig, kind: str, seed: int | None, run_dir: Path) -> RunConfig:
+    """The config of one job: ``evidence.seed`` (evidence) or ``sampler.seed`` (run) set to the job's seed, and a
+    run's ``output.dir`` moved to its folder under the sweep's output directory."""
+    if kind == "evidence" and seed is not None:
+        return cfg.model_copy(update={"evidence": cfg.evidence.model_copy(update={"seed": seed})})
+    if kind == "run":
+        sampler = cfg.sampler if seed is None else cfg.sampler.model_copy(update={"seed": seed})
+        return cfg.model_copy(update={"sampler": sampler, "output": OutputBlockRun(dir=str(run_dir))})
+    return cfg
+
+
+def expand_sweep(sweep: SweepFile, path: str | Path) -> list[JobSpec]:
+    """Every job of a validated sweep (configs read, overrides applied, validated; ConfigError on any problem)."""
+    path = Path(path)
+    out_dir = Path(sweep.output.dir).resolve()
+    jobs: list[JobSpec] = []
+    for kind, entries in (("profile", sweep.profile), ("evidence", sweep.evidence), ("run", sweep.run)):
+        for i, entry in enumerate(entries):
+            where = f"{path}: {kind}.{i}"
+            files = [_resolve(path.parent, c, f"{where}.config{'s' if kind == 'evidence' else ''}")
+                     for c in (entry.configs if kind == "evidence" else [entry.config])]
+            name = entry.name or "-".join(f.stem for f in files)
+            variants = entry.variants or {"": {}}
+            for vname, vover in variants.items():
+                over = dict(entry.overrides, **vover)
+                origin = f"{where}.{'variants.' + vname if vname else 'overrides'}"
+                loaded = [load_config(f, over, origin) for f in files]
+                for seed in entry.seeds or [None]:
+                    job_name = "/".join(x for x in (kind, name, vname) if x) + ("" if seed is None else f"/seed{seed}")
+                    refs = [ConfigRef(str(f), _with_seed(cfg, kind, seed, out_dir / job_name)) for f, cfg in zip(files, loaded)]
+                    settings: dict = {}
+                    if kind == "profile":
+                        settings = {k: getattr(entry, k) for k in ("grid", "quantity", "exclude", "starts", "steps", "M_range", "g_range", "rows_per_task")}
+                    elif kind == "evidence":
+                        settings = {"exclude": entry.exclude, "live_points": entry.live_points}
+                    first = refs[0].config
+                    job_seed = {"profile": 0 if seed is None else seed, "evidence": first.evidence.seed, "run": first.sampler.seed}[kind]
+                    jobs.append(JobSpec(kind=kind, name=job_name, configs=tuple(refs), settings=settings, seed=job_seed))
+    seen: dict[str, int] = {}
+    for j in jobs:
+        if j.name in seen:
+            raise ConfigError(f"{path}: two jobs named {j.name!r}: give the entries distinct 'name' keys")
+        seen[j.name] = 1
+    return jobs
+
+
+def sweep_jobs(path: str | Path) -> tuple[SweepFile, list[JobSpec]]:
+    """(validated sweep, its jobs) of a sweep file."""
+    sweep = load_sweep(path)
+    return sweep, expand_sweep(sweep, path)
