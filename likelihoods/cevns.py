@@ -211,6 +211,10 @@ class Response(ABC):
     def __call__(self, T):
         """eps(T), numpy, T in GeV."""
 
+    def component_weights(self, n: int) -> tuple[float, ...]:
+        """Weights of the n source components (timing acceptance); 1 unless a subclass says otherwise."""
+        return (1.0,) * n
+
 
 @functools.lru_cache(maxsize=None)
 def _tabulate(response: "Response", T_lo: float, T_hi: float, n: int = 600) -> tuple[np.ndarray, np.ndarray]:
@@ -222,9 +226,6 @@ def _tabulate(response: "Response", T_lo: float, T_hi: float, n: int = 600) -> t
 def _interp(response: "Response", T, T_lo: float, T_hi: float):
     Tg, eff = _tabulate(response, T_lo, T_hi)
     return np.interp(np.asarray(T), Tg, eff, left=0.0, right=eff[-1])
-
-    def component_weights(self, n: int) -> tuple[float, ...]:
-        return (1.0,) * n
 
 
 @dataclass(frozen=True)
@@ -513,7 +514,7 @@ class CoherentCsI(_Coherent):
         else:
             self.recoil_window = csi_response_window(o.pe_window)
             self.single(_targets("sns", ("Cs", "I"), *self.recoil_window, o.sin2w_scheme, o.weak_couplings,
-                                 CsIResponse(tuple(o.pe_window)), n_T=48))
+                                 CsIResponse(tuple(o.pe_window)), n_T=32))
 
     def sm_count(self) -> float:
         """Our absolute SM count (module doc): N_CsI x POT x nu/POT/flavour / (4 pi L^2) x <sigma eff>."""
@@ -552,7 +553,7 @@ class CoherentLAr(_Coherent):
         if o.response == "sharp":
             self.single(_targets("sns", ("Ar",), o.threshold_keVnr * 1e-6, np.inf, o.sin2w_scheme, o.weak_couplings))
         else:
-            self.single(_targets("sns", ("Ar",), 1.0e-6, np.inf, o.sin2w_scheme, o.weak_couplings, LArResponse(), n_T=48))
+            self.single(_targets("sns", ("Ar",), 1.0e-6, np.inf, o.sin2w_scheme, o.weak_couplings, LArResponse(), n_T=32))
 
     def sm_count(self) -> float:
         """Our absolute SM count from the release parameters (exposure, distance, mass, nu/POT/flavour)."""
