@@ -12,6 +12,7 @@ from globalfit.errors import ConfigError
 from globalfit.physics.scattering import NUCLEI, lindhard_yield
 from likelihoods import build_likelihood, build_likelihoods
 from likelihoods import cevns_germanium as ge
+from likelihoods._cevns_validation import sns_flux_averaged_sigma
 from globalfit.physics.model import observables
 from tests.helpers import m2ll
 from tests.test_paper_claims import benchmark
@@ -66,6 +67,13 @@ def test_published_sm_predictions():
         ref = ge.column("cevns_dresden2_thirdparty_sm.csv", col)
         assert float(lk.signal_sm.sum()) == pytest.approx(float(ref.sum()), rel=0.05)
         assert float(lk.signal_sm[0]) == pytest.approx(float(ref[0]), rel=0.1)
+
+
+def test_flux_averaged_cross_sections():
+    """SNS-flux-averaged SM cross sections (no threshold): COHERENT Ge 5.9e-39 cm^2 (arXiv:2603.17951, abstract) and
+    CsI 189e-40 cm^2 per nucleus (arXiv:2110.07730 [S]), within 3 %."""
+    assert sns_flux_averaged_sigma("Ge") == pytest.approx(5.9e-39, rel=0.03)
+    assert 0.5 * (sns_flux_averaged_sigma("Cs") + sns_flux_averaged_sigma("I")) == pytest.approx(189e-40, rel=0.03)
 
 
 def test_dresden_rate_only_view():
