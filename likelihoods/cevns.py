@@ -1,68 +1,110 @@
 """Coherent elastic neutrino-nucleus scattering (CEvNS) with a light Z': COHERENT CsI and LAr, solar 8B in XENONnT
-and PandaX-4T.
+and PandaX-4T; the shared construction of every CEvNS likelihood (the germanium ones are in
+:mod:`likelihoods.cevns_germanium`).
 
-**Prediction.** Every rate is computed from the CEvNS cross section of :mod:`globalfit.physics.scattering` (docs/physics.md §7,
-Helm form factor) with the q^2-dependent eps^q_ab(q^2) = G_ab g_q / (sqrt2 G_F (q^2 + M_Zp^2)), q^2 = 2 m_N T,
-g_u = g_d = g_X b/3 (``g_quark`` of the model), folded with the source spectrum over the detector's recoil window. Each experiment is a
-**single bin**: the likelihood uses the ratio r = R_model/R_SM of flux-averaged rates above the recoil threshold (spectral
-shape information is not used), times the experiment's own SM normalisation. For a light Z' the threshold fixes the
-typical q^2 (tens of MeV squared), so LMA-Dark-size eps(q^2 = 0) is suppressed by M_Zp^2/(q^2 + M_Zp^2) when M_Zp is small.
-The threshold is a sharp cut (kinematics are constants of the build, so the log L stays smooth in the parameters);
-real efficiencies rise more slowly: an approximation that shifts the effective q^2. sin^2 theta_W: MS-bar at q -> 0
-by default (option ``sin2w_scheme``). **Applies** where the Z' couples to quarks (B, B-L, B-3Ltau).
+**Prediction.** Every rate is computed from the CEvNS cross section of :mod:`globalfit.physics.scattering`
+(docs/physics.md §7, Helm form factor) with the q^2-dependent eps^q_ab(q^2) = G_ab g_q / (sqrt2 G_F (q^2 + M_Zp^2)),
+q^2 = 2 m_N T, g_u = g_d = g_X b/3 (``g_quark`` of the model), folded with the source spectrum and the **detector
+response** eps(T) over the recoil energy T. The likelihoods use the ratio r = R_model/R_SM of flux- and
+response-averaged rates (spectral shape within the window is not used, except by the binned Dresden-II likelihood),
+times an SM normalisation (the experiment's own, or our absolute prediction where stated). For a light Z' the
+response fixes the typical q^2 (tens of MeV squared), so LMA-Dark-size eps(q^2 = 0) is suppressed by
+M_Zp^2/(q^2 + M_Zp^2) when M_Zp is small. The response is a constant of the build, so log L stays smooth in the
+parameters. **Applies** where the Z' couples to quarks (B, B-L, B-3Ltau).
+
+**SM couplings** (option ``weak_couplings``, review L1). Default ``radiative``: Q_SM(alpha) = Z (g_V^p + delta_alpha) +
+N g_V^n with g_V^n = -0.5117, g_V^p = 0.01836 and the neutrino charge-radius corrections delta_e = 0.0196964,
+delta_mu = 0.0114381, delta_tau = 0.00706633 (Erler-Su / PDG 2015 values as coded in DukeCEvNS, type 1; [S],
+``data/cevns_nucleon_weak_couplings.csv``; g_V^p + delta_mu = 0.0298), the same for antineutrinos. The SM coupling
+is flavour dependent, which matters for the interference of an eps_ee with nu_e (reactor nubar_e, delayed SNS nu_e).
+``tree``: g_V^p = 1/2 - 2 s_W^2, g_V^n = -1/2 with s_W^2 from ``sin2w_scheme`` (which applies to ``tree`` only).
+
+**Detector responses** (option ``response``; review M1). ``efficiency`` (default) uses the collaborations' released
+efficiency curves; ``sharp`` is the former construction (a sharp recoil window, efficiency 1), kept for comparison.
 
 [cevns_coherent_csi] COHERENT CsI[Na] full data set (Akimov et al., PRL 129, 081801 (2022), arXiv:2110.07730):
 306 +- 20 CEvNS events observed, SM 341 +- 11 +- 42 [S]. Prediction N = 341 r; Gaussian with variance
 20^2 + ((11^2 + 42^2)/341^2) N^2 (the SM uncertainties scale with the prediction). SNS pi-DAR flux (prompt nu_mu,
-delayed nu_e and nubar_mu); Cs and I targets in equal numbers. Recoil window from the 5-60 PE analysis range with light
-yield 13.35 PE/keVee and the quenching polynomial E_ee = 0.0554628 x + 4.30681 x^2 - 111.707 x^3 + 840.384 x^4
-(x = E_nr, MeV) [S, Newtrinos coherent_csi.jl] (option ``pe_window``). The SM point gets
--2 Delta ln L = 35^2/2283 = 0.54; a prediction at 306 gets 0.
+delayed nu_e and nubar_mu); Cs and I targets in equal numbers. Response: E_ee(T) from the released quenching
+polynomial E_ee = 0.0554628 x + 4.30681 x^2 - 111.707 x^3 + 840.384 x^4 (x = T in MeV) [release copy]; the PE signal
+is Gamma-distributed with mean 13.35 PE/keVee x E_ee and shape 1 + 9.56 E_ee/keVee [S, Newtrinos coherent_csi.jl];
+the released energy efficiency eff_E(PE) = 1.32045/(1 + exp(-0.285979 (PE - 10.8646))) - 0.333322 (clipped at 0)
+[release copy] is averaged over the PE window (option ``pe_window``, 5-60 PE); the timing efficiency
+eff_T(t) = 1 for t < 0.52 us, exp(-0.0494/us (t - 0.52 us)) after [S, repository unidentified], averaged over the arrival
+times of prompt (pi decay) and delayed (mu decay, PDG lifetimes) neutrinos for a Gaussian beam pulse 440 +- 150 ns
+(the SNS timing of the LAr release, an approximation for CsI) within 0-6 us [S], weights the prompt and delayed flux.
+The timing efficiency and the 6 us window are SECONDARY. ``sharp``: the 5-60 PE window turned into a recoil window
+(5.0-45 keVnr), efficiency 1. Our absolute SM count from the release copy and [S] inputs (13.99 GWh, 1 GeV protons,
+0.0848 nu/flavour/POT, 19.3 m, 14.6 kg): ``python -m likelihoods.cevns`` (docs/validation.md).
 
 [cevns_coherent_lar] COHERENT CENNS-10 LAr (Akimov et al., PRL 126, 012002 (2021), arXiv:2003.10630): 159 +- 43 fitted
-vs SM 128 +- 17 [S, official data release]. Same construction (N = 128 r, variance 43^2 + (17/128)^2 N^2). Threshold
-20 keVnr is an **approximation** (Analysis A's efficiency turns on around there; option ``threshold_keVnr``).
+vs SM 128 +- 17 [release copy]. Same construction (N = 128 r, variance 43^2 + (17/128)^2 N^2). Response: the released
+Analysis A efficiency vs reconstructed keVee (0-40 keVee, held at its last value above; the CEvNS template has 0.1 of
+128 events there), folded with the released resolution sigma/E = 0.58/sqrt(E/keVee) at E_ee = QF T, QF = 0.246 +
+0.00078 T/keVnr [release copy], and the 0-5 us time window with the released beam timing (Gaussian, 440 and 150 ns)
+for prompt and delayed neutrinos. ``sharp``: the former 20 keVnr threshold (option ``threshold_keVnr``).
 
-[cevns_xenonnt_8b] XENONnT solar 8B (Aprile et al., PRL 133, 191002 (2024), arXiv:2408.02877 [P]): n = 37 observed,
-background 26.4 +1.4 -1.3 (symmetrised to 1.35); the measured flux Phi = 4.7e6 cm^-2 s^-1 [P] calibrates the detector:
-SM signal s_SM = (37 - 26.4) x Phi_SNO / 4.7e6 (a conversion: the best-fit signal approximated by n - b), with Phi_SNO =
-5.25 +- 0.16 +0.11 -0.13 e6 (SNO NC, arXiv:1109.0763 [P]; relative error 3.8 %, symmetrised). Count likelihood
-(:func:`likelihoods.stats.poisson_gaussian` form) (n - mu)^2/(mu + sigma_b^2 + (0.038 s)^2), mu = b + s_SM r.
-Threshold 0.5 keV [P] read as nuclear-recoil energy (option ``threshold_keVnr``; the efficiency turn-on is not modelled).
+[cevns_xenonnt_8b] XENONnT solar 8B (Aprile et al., PRL 133, 191002 (2024), arXiv:2408.02877 [P]; official data release
+XENONnT/cevns_data_release): ``efficiency`` (default): our **absolute** signal s_SM = sum over science runs of
+exposure x N_Xe/t x Phi_SNO x <sigma eff_sr>, with the released detection efficiency vs nuclear-recoil energy per
+science run (sums of the monoenergetic templates, 0.5-5 keVnr; zero below 0.5 keVnr, where it is < 1e-4 and falling)
+and exposures (1.174 and 2.343 t yr); Phi_SNO = 5.25 +- 0.16 +0.11 -0.13 e6 cm^-2 s^-1 (SNO NC, arXiv:1109.0763 [P];
+3.8 %, symmetrised). Count likelihood (n - mu)^2/(mu + sigma_b^2 + (0.038 s)^2), mu = b + s_SM r, with n = 37 and
+b = 26.4 +- 1.35 (SR0+SR1, abstract). Option ``dataset: sr0-sr2`` adds SR2 (arXiv:2604.06002; release: 25 events,
+nominal background templates 15.56 events; the SR2 background uncertainty is not released: taken at the SR0+SR1
+relative error, an assumption). ``sharp``: the former construction (0.5 keVnr threshold, efficiency 1, s_SM calibrated
+as (37 - 26.4) Phi_SNO/4.7e6).
 
 [cevns_pandax_8b] PandaX-4T solar 8B (Bo et al., PRL 133, 191001 (2024), arXiv:2407.10892 [P]): paired (threshold
 1.1 keVnr) 3 observed vs background 2.8 +- 0.5, best-fit signal 3.5; US2 (0.33 keVnr) 332 vs 251 +- 32, best-fit signal 75;
 best-fit flux 8.4e6 [P]. s_SM per channel = best-fit signal x Phi_SNO/8.4e6 (conversion), same count likelihood per channel,
-channels added (independent data; the common flux nuisance is treated per channel, an approximation).
+channels added (independent data; the common flux nuisance is treated per channel, an approximation). Only the
+abstract is available (no efficiency curve): the **thresholds stay sharp** (efficiency 1 above them).
 
-The 8B flavour mixture at Earth uses the adiabatic-MSW P_ee(E) (:func:`globalfit.physics.scattering.p_ee_adiabatic`, PDG mixing,
-8B production density 100 N_A cm^-3: approximate solar-core value, **UNVERIFIED**), split nu_mu : nu_tau = c23^2 : s23^2;
-the 8B spectrum is the analytic approximation of :mod:`globalfit.physics.scattering`.
+The 8B spectrum is the Bahcall et al. (PRC 54, 411 (1996)) best-estimate table [S, two-copy check,
+``data/solar_b8_spectrum_bahcall1996.csv``; mean 6.735 MeV]. The 8B flavour mixture at Earth uses the adiabatic-MSW
+P_ee(E) (:func:`globalfit.physics.scattering.p_ee_adiabatic`, PDG mixing, 8B production density 100 N_A cm^-3:
+approximate solar-core value, **UNVERIFIED**), split nu_mu : nu_tau = c23^2 : s23^2.
 
 [cevns_cdmslite] is **not provided**: no CDMSlite number could be sourced (UNVERIFIED).
+
+Not used (left out): the binned PE x time likelihood of the CsI release (needs the beam-on/AC window-length ratio,
+not in the copy) and the 3D energy x F90 x time templates of LAr Analysis A (need per-flavour CEvNS templates, not
+released); the prompt/delayed split is kept only through the timing weights of the single bin.
 
 For every Gaussian-type term a prediction one combined sigma from the observed value gets -2 Delta ln L = 1.
 """
 
 from __future__ import annotations
 
+import csv
 import functools
 import math
-from typing import ClassVar, Literal
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, ClassVar, Literal
 
 import jax.numpy as jnp
 import numpy as np
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
+from scipy.constants import electron_volt
 from scipy.optimize import brentq
+from scipy.signal import fftconvolve
+from scipy.special import erf
+from scipy.stats import gamma as gamma_dist
 
+from globalfit.physics.constants import constants
 from globalfit.physics.scattering import (
-    B8_Q_GEV,
+    AMU_GEV,
+    GEV2_TO_CM2,
     NUCLEI,
     Component,
-    b8_pdf,
     grid,
     p_ee_adiabatic,
     pdg_mixing,
+    rate_cevns,
+    reactor_component,
     sin2w,
     sns_components,
 )
@@ -71,9 +113,9 @@ from . import register
 from .base import CountRate, RateOptions, RateTarget, Window
 from .stats import poisson_gaussian
 
+DATA = Path(__file__).parent / "data"
+
 CSI = {"observed": (306.0, 20.0), "sm": (341.0, math.hypot(11.0, 42.0))}  # [S] arXiv:2110.07730
-CSI_LIGHT_YIELD = 13.35  # PE/keVee [S]
-CSI_QF = (0.0554628, 4.30681, -111.707, 840.384)  # E_ee(MeV) polynomial in E_nr (MeV), x^1..x^4 [S]
 LAR = {"observed": (159.0, 43.0), "sm": (128.0, 17.0)}  # [S] arXiv:2003.10630 data release
 PHI_SNO, PHI_SNO_REL = 5.25e6, math.hypot(0.16, 0.12) / 5.25  # [P] arXiv:1109.0763
 XENONNT = {"n": 37.0, "b": 26.4, "sigma_b": 1.35, "phi_fit": 4.7e6}  # [P] arXiv:2408.02877
@@ -83,51 +125,326 @@ PANDAX = {  # [P] arXiv:2407.10892
 }
 PANDAX_PHI_FIT = 8.4e6
 N_E_B8_PRODUCTION = 100.0  # N_A cm^-3, approximate (module doc)
+N_AVOGADRO = 6.02214076e23  # SI (exact)
+SECONDS_PER_YEAR = 365.25 * 86400.0  # Julian year (exposures in t yr)
 
-
-def csi_recoil_window(pe_window=(5.0, 60.0)) -> tuple[float, float]:
-    """Nuclear-recoil window [GeV] of a CsI PE window (light yield and quenching polynomial above)."""
-
-    def pe(x_MeV):
-        e_ee = sum(c * x_MeV ** (k + 1) for k, c in enumerate(CSI_QF))
-        return e_ee * 1e3 * CSI_LIGHT_YIELD
-
-    return tuple(brentq(lambda x: pe(x) - n, 1e-5, 0.05) * 1e-3 for n in pe_window)
+# ------------------------------------------------------------------------------------------------------- data files
 
 
 @functools.lru_cache(maxsize=None)
-def _targets(source: str, nuclei: tuple[str, ...], T_lo: float, T_hi: float, scheme: str) -> tuple[RateTarget, ...]:
-    """Rate targets of a source ("sns" or "b8") on nuclei over the recoil window [T_lo, T_hi] (GeV)."""
-    comps, n_E = (sns_components(), 40) if source == "sns" else (_b8_components(), 48)
-    out = []
-    for name in nuclei:
-        nuc = NUCLEI[name]
-        grids = tuple(grid(c, nuc.mass, T_lo, T_hi, n_E=n_E, n_T=24, A_form_factor=nuc.A) for c in comps)
-        out.append(RateTarget(grids, sin2w(scheme), nuc))
-    return tuple(out)
+def read_rows(filename: str) -> tuple[dict[str, str], ...]:
+    """The rows of ``data/<filename>`` (leading ``#`` provenance lines skipped; quoted fields allowed)."""
+    lines = [ln for ln in (DATA / filename).read_text().splitlines() if not ln.startswith("#")]
+    return tuple(csv.DictReader(lines))
+
+
+def column(filename: str, name: str) -> np.ndarray:
+    """A numeric column of a data file."""
+    return np.array([float(r[name]) for r in read_rows(filename)])
+
+
+def lookup(filename: str, key_column: str, key: str, value_column: str = "value") -> str:
+    """The value of the row whose ``key_column`` is ``key``."""
+    for r in read_rows(filename):
+        if r[key_column] == key:
+            return r[value_column]
+    raise KeyError(f"{filename}: no row with {key_column} = {key!r}")
+
+
+def _first_number(text: str) -> float:
+    return float(text.split()[0].split(";")[0])
+
+
+# ---------------------------------------------------------------------------------------------------- SM couplings
+
+WEAK_COUPLINGS = ("radiative", "tree")
+
+
+@functools.lru_cache(maxsize=None)
+def nucleon_couplings(kind: str) -> tuple[tuple[float, float], ...] | None:
+    """(g_V^p + delta_alpha, g_V^n) for alpha = e, mu, tau (``radiative``, module doc), or None (``tree``)."""
+    if kind == "tree":
+        return None
+    if kind != "radiative":
+        raise ValueError(f"weak_couplings must be one of {WEAK_COUPLINGS}, got {kind!r}")
+    f = "cevns_nucleon_weak_couplings.csv"
+    rows = read_rows(f)
+    g_p = next(float(r["value"]) for r in rows if r["quantity"] == "gVp" and r["applies_to"].startswith("2014"))
+    g_n = next(float(r["value"]) for r in rows if r["quantity"] == "gVn" and r["applies_to"].startswith("2014"))
+    delta = [next(float(r["value"]) for r in rows if r["quantity"] == "delta_gVp" and r["applies_to"] == f"type 1 (Erler) nu_{fl}")
+             for fl in ("e", "mu", "tau")]
+    return tuple((g_p + d, g_n) for d in delta)
+
+
+class CevnsOptions(RateOptions):
+    """Options every CEvNS likelihood has: the SM couplings."""
+
+    weak_couplings: Literal["radiative", "tree"] = "radiative"
+    """SM nucleon couplings: radiatively corrected, flavour dependent (default), or tree level with sin2w_scheme."""
+
+    @model_validator(mode="after")
+    def _scheme_needs_tree(self):
+        if self.weak_couplings == "radiative" and "sin2w_scheme" in self.model_fields_set:
+            raise ValueError("sin2w_scheme applies only with weak_couplings: tree (the radiative couplings fix g_V^p and g_V^n)")
+        return self
+
+
+@dataclass(frozen=True)
+class CevnsTarget(RateTarget):
+    """A CEvNS rate target with the SM nucleon couplings ``g_v`` per flavour (None: tree level from s2w)."""
+
+    g_v: tuple | None = field(default=None)
+
+    def rate(self, G=None, g_f=0.0, M_Zp=1.0):
+        return rate_cevns(self.grids, self.nucleus, self.s2w, G, g_f, M_Zp, self.g_v)
+
+
+# ------------------------------------------------------------------------------------------------ detector responses
+
+
+@dataclass(frozen=True)
+class Response(ABC):
+    """A detector response: efficiency eps(T) over the nuclear-recoil energy T [GeV] and weights of the source
+    components (timing acceptance; 1 by default). Subclasses are frozen (hashable) so targets can be cached."""
+
+    @abstractmethod
+    def __call__(self, T):
+        """eps(T), numpy, T in GeV."""
+
+    def component_weights(self, n: int) -> tuple[float, ...]:
+        """Weights of the n source components (timing acceptance); 1 unless a subclass says otherwise."""
+        return (1.0,) * n
+
+
+@functools.lru_cache(maxsize=None)
+def _tabulate(response: "Response", T_lo: float, T_hi: float, n: int = 600) -> tuple[np.ndarray, np.ndarray]:
+    """A response computed once on a log grid of n recoil energies [GeV] (interpolated by :func:`_interp`)."""
+    T = np.geomspace(T_lo, T_hi, n)
+    return T, response.exact(T)
+
+
+def _interp(response: "Response", T, T_lo: float, T_hi: float):
+    Tg, eff = _tabulate(response, T_lo, T_hi)
+    return np.interp(np.asarray(T), Tg, eff, left=0.0, right=eff[-1])
+
+
+@dataclass(frozen=True)
+class TabulatedEfficiency(Response):
+    """Efficiency tabulated vs nuclear-recoil energy [keVnr], linear interpolation, 0 below the table, held above."""
+
+    T_keVnr: tuple[float, ...]
+    eff: tuple[float, ...]
+
+    def __call__(self, T):
+        return np.interp(np.asarray(T) * 1e6, self.T_keVnr, self.eff, left=0.0, right=self.eff[-1])
+
+
+def sns_timing_acceptance(eff_t: Callable[[np.ndarray], np.ndarray], window_us: tuple[float, float],
+                          pulse_mean_us: float, pulse_sigma_us: float) -> tuple[float, float]:
+    """Mean timing efficiency of prompt (pi decay) and delayed (mu decay) SNS neutrinos: arrival t = t_p + t_pi
+    (+ t_mu), t_p Gaussian (beam pulse), t_pi, t_mu exponential with the PDG lifetimes; eff_t(t) inside the window."""
+    c = constants()
+    tau_pi, tau_mu = c.tau_pi * 1e6, c.tau_mu * 1e6  # us
+    dt = 0.002
+    t = np.arange(-3.0, 40.0, dt)
+    pulse = np.exp(-0.5 * ((t - pulse_mean_us) / pulse_sigma_us) ** 2)
+    pulse /= pulse.sum()
+    s = np.arange(0.0, 40.0, dt)
+
+    def convolve(p, tau):
+        k = np.exp(-s / tau)
+        return fftconvolve(p, k / k.sum())[: t.size]
+
+    prompt = convolve(pulse, tau_pi)
+    delayed = convolve(prompt, tau_mu)
+    inside = (t >= window_us[0]) & (t < window_us[1])
+    acc = np.where(inside, eff_t(t), 0.0)
+    return float(np.sum(prompt * acc) / prompt.sum()), float(np.sum(delayed * acc) / delayed.sum())
+
+
+def _csi_inputs() -> dict[str, float]:
+    f = "cevns_csi2021_inputs_secondary.csv"
+    return {q: _first_number(lookup(f, "quantity", q)) for q in
+            ("light_yield", "resolution_a", "resolution_b", "timing_eff_a", "timing_eff_b", "distance", "exposure", "sns_nu_per_POT")}
+
+
+def csi_quenching(row: int = 0) -> tuple[float, float, float, float]:
+    """Released CsI quenching polynomial coefficients (E_ee [MeV] in T [MeV], x^1..x^4); row 0 = nominal."""
+    r = read_rows("cevns_csi2021_quenching.csv")[row]
+    return tuple(float(r[k]) for k in "abcd")
+
+
+def csi_efficiency_coefficients(row: int = 0) -> tuple[float, float, float, float]:
+    r = read_rows("cevns_csi2021_energy_efficiency.csv")[row]
+    return tuple(float(r[k]) for k in ("a", "b_per_PE", "c_PE", "d"))
+
+
+def csi_e_ee_keV(T_GeV):
+    """CsI electron-equivalent energy [keVee] of a nuclear recoil T [GeV] (released quenching polynomial)."""
+    x = np.asarray(T_GeV) * 1e3
+    return sum(c * x ** (k + 1) for k, c in enumerate(csi_quenching())) * 1e3
+
+
+CSI_TIME_WINDOW_US = (0.0, 6.0)  # [S] (module doc)
+SNS_PULSE_US = (0.440, 0.150)  # LAr release: snsPOTTraceTiming mean, width
+
+
+@dataclass(frozen=True)
+class CsIResponse(Response):
+    """COHERENT CsI 2021 response (module doc): Gamma PE smearing x released eff_E(PE), PE window; timing weights."""
+
+    pe_window: tuple[float, float] = (5.0, 60.0)
+
+    def __call__(self, T):
+        return _interp(self, T, 1e-7, 2e-4)
+
+    def exact(self, T):
+        inp = _csi_inputs()
+        a, b, c, d = csi_efficiency_coefficients()
+        pe = np.arange(self.pe_window[0], self.pe_window[1] + 1e-9, 0.05)
+        w = np.full(pe.size, 0.05)
+        w[0] = w[-1] = 0.025
+        eff_pe = np.clip(a / (1.0 + np.exp(-b * (pe - c))) + d, 0.0, None)
+        e_ee = np.maximum(csi_e_ee_keV(np.asarray(T, dtype=float)), 1e-6)
+        shape = 1.0 + inp["resolution_b"] * e_ee
+        mean = e_ee / inp["resolution_a"]
+        dens = gamma_dist.pdf(pe[None, :], shape[:, None], scale=(mean / shape)[:, None])
+        return np.sum(dens * eff_pe * w, axis=1).reshape(np.shape(T))
+
+    def component_weights(self, n: int) -> tuple[float, ...]:
+        inp = _csi_inputs()
+        t0, b = inp["timing_eff_a"], inp["timing_eff_b"]
+        prompt, delayed = sns_timing_acceptance(lambda t: np.where(t < t0, 1.0, np.exp(-b * (t - t0))), CSI_TIME_WINDOW_US, *SNS_PULSE_US)
+        return (prompt, delayed, delayed)
+
+
+def _lar_parameter(name: str) -> float:
+    return float(lookup("cevns_lar2020_parameters.csv", "parameter", name))
+
+
+LAR_TIME_WINDOW_US = (0.0, 5.0)  # the release's time binning
+
+
+@dataclass(frozen=True)
+class LArResponse(Response):
+    """COHERENT CENNS-10 Analysis A response (module doc): released efficiency vs reconstructed keVee, Gaussian
+    resolution, released QF; prompt/delayed acceptance of the 0-5 us window."""
+
+    def __call__(self, T):
+        return _interp(self, T, 1e-7, 3e-4)
+
+    def exact(self, T):
+        e_tab = column("cevns_lar2020_efficiency.csv", "E_ee_keVee_bin_centre")
+        eff_tab = column("cevns_lar2020_efficiency.csv", "efficiency")
+        T_keV = np.asarray(T, dtype=float) * 1e6
+        e_true = (_lar_parameter("larQF.a") + _lar_parameter("larQF.b") * T_keV) * T_keV
+        sigma = _lar_parameter("energyResolution.a") * np.sqrt(np.maximum(e_true, 1e-6))
+        e_rec = np.linspace(0.0, 150.0, 3001)
+        eff = np.interp(e_rec, e_tab, eff_tab, left=0.0, right=eff_tab[-1])
+        dens = np.exp(-0.5 * ((e_rec[None, :] - e_true[:, None]) / sigma[:, None]) ** 2) / (np.sqrt(2 * np.pi) * sigma[:, None])
+        return (np.sum(dens * eff, axis=1) * (e_rec[1] - e_rec[0])).reshape(np.shape(T))
+
+    def component_weights(self, n: int) -> tuple[float, ...]:
+        pulse = (_lar_parameter("snsPOTTraceTiming.a") * 1e-3, _lar_parameter("snsPOTTraceTiming.b") * 1e-3)
+        prompt, delayed = sns_timing_acceptance(lambda t: np.ones_like(t), LAR_TIME_WINDOW_US, *pulse)
+        return (prompt, delayed, delayed)
+
+
+def xenonnt_efficiency(runs: tuple[str, ...]) -> TabulatedEfficiency:
+    """Exposure-weighted XENONnT detection efficiency vs E_nr of the science runs (release; module doc)."""
+    f = "cevns_xenonnt_efficiency.csv"
+    expo = {r["science_run"]: float(r["exposure_t_yr"]) for r in read_rows("cevns_xenonnt_sr_summary.csv")}
+    total = sum(expo[r] for r in runs)
+    eff = sum(expo[r] * column(f, f"eff_{r}") for r in runs) / total
+    return TabulatedEfficiency(tuple(column(f, "E_nr_keV")), tuple(eff))
+
+
+# ---------------------------------------------------------------------------------------------------- rate targets
+
+
+@functools.lru_cache(maxsize=None)
+def b8_table() -> tuple[np.ndarray, np.ndarray]:
+    """Bahcall 1996 8B spectrum: E [GeV], pdf [1/GeV] (best estimate)."""
+    f = "solar_b8_spectrum_bahcall1996.csv"
+    return column(f, "E_nu_MeV") * 1e-3, column(f, "pdf_per_MeV") * 1e3
+
+
+def b8_pdf_table(E):
+    E_tab, pdf = b8_table()
+    return np.interp(np.asarray(E), E_tab, pdf, left=0.0, right=0.0)
 
 
 def _b8_components():
     """8B flux at Earth split by flavour, weights = flux fractions (module doc)."""
     s23 = pdg_mixing()["s23"]
-    xs, ws = np.polynomial.legendre.leggauss(200)
-    E = 0.5 * B8_Q_GEV * (xs + 1)
-    f = b8_pdf(E)
+    E_hi = float(b8_table()[0][-1])
+    xs, ws = np.polynomial.legendre.leggauss(400)
+    E = 0.5 * E_hi * (xs + 1)
+    f = b8_pdf_table(E)
     norm = np.sum(ws * f)
     comps = []
     for a, prob in enumerate((lambda E: p_ee_adiabatic(E, N_E_B8_PRODUCTION),
                               lambda E: (1 - p_ee_adiabatic(E, N_E_B8_PRODUCTION)) * (1 - s23),
                               lambda E: (1 - p_ee_adiabatic(E, N_E_B8_PRODUCTION)) * s23)):
         weight = float(np.sum(ws * f * prob(E)) / norm)
-        comps.append(Component(a, False, weight, pdf=(lambda E, prob=prob: b8_pdf(E) * prob(E)), E_lo=0.0, E_hi=B8_Q_GEV))
+        comps.append(Component(a, False, weight, pdf=(lambda E, prob=prob: b8_pdf_table(E) * prob(E)), E_lo=0.0, E_hi=E_hi))
     return tuple(comps)
 
 
-def gauss_count(N, observed: tuple[float, float], sm: tuple[float, float]):
-    """-0.5 (n_obs - N)^2 / (sigma_obs^2 + (sigma_SM/N_SM)^2 N^2): the SM uncertainties scale with the prediction."""
+def source_components(source: str) -> tuple[Component, ...]:
+    """The source components: ``sns`` (pi-DAR), ``b8`` (solar, flavour mixture at Earth), ``reactor`` (nubar_e)."""
+    if source == "sns":
+        return sns_components()
+    if source == "b8":
+        return _b8_components()
+    if source == "reactor":
+        return (reactor_component(),)
+    raise ValueError(f"unknown source {source!r}")
+
+
+_N_E = {"sns": 40, "b8": 48, "reactor": 48}
+
+
+@functools.lru_cache(maxsize=None)
+def _targets(source: str, nuclei: tuple[str, ...], T_lo: float, T_hi: float, scheme: str, couplings: str = "radiative",
+             response: Response | None = None, n_T: int = 24) -> tuple[CevnsTarget, ...]:
+    """Rate targets of a source on nuclei over the recoil window [T_lo, T_hi] (GeV), with a detector response."""
+    comps = source_components(source)
+    if response is not None:
+        w = response.component_weights(len(comps))
+        comps = tuple(Component(c.alpha, c.anti, c.weight * wi, c.E_line, c.pdf, c.E_lo, c.E_hi) for c, wi in zip(comps, w))
+    out = []
+    for name in nuclei:
+        nuc = NUCLEI[name]
+        grids = tuple(grid(c, nuc.mass, T_lo, T_hi, n_E=_N_E[source], n_T=n_T, efficiency=response, A_form_factor=nuc.A)
+                      for c in comps)
+        out.append(CevnsTarget(grids, sin2w(scheme), nuc, g_v=nucleon_couplings(couplings)))
+    return tuple(out)
+
+
+def csi_recoil_window(pe_window=(5.0, 60.0)) -> tuple[float, float]:
+    """Nuclear-recoil window [GeV] of a CsI PE window (light yield and quenching polynomial, no smearing)."""
+    ly = _csi_inputs()["light_yield"]
+    return tuple(brentq(lambda x: csi_e_ee_keV(x) * ly - n, 1e-8, 5e-5) for n in pe_window)
+
+
+def csi_response_window(pe_window=(5.0, 60.0)) -> tuple[float, float]:
+    """Recoil range [GeV] where the smeared CsI response can be non-zero (Gamma tails included)."""
+    lo, hi = csi_recoil_window(pe_window)
+    return 0.3 * lo, min(2.0 * hi, 1.5e-4)
+
+
+def targets_per_kg(nucleus: str, molar_mass_g: float | None = None, atoms_per_molecule: int = 1) -> float:
+    """Number of target nuclei per kg (molar mass of the compound; the nucleus's A by default)."""
+    m = NUCLEI[nucleus].A if molar_mass_g is None else molar_mass_g
+    return atoms_per_molecule * 1e3 / m * N_AVOGADRO
+
+
+def gauss_count(N, observed: tuple[float, float], sm: tuple[float, float], extra_var=0.0):
+    """-0.5 (n_obs - N)^2 / (sigma_obs^2 + (sigma_SM/N_SM)^2 N^2 + extra): the SM uncertainties scale with the prediction."""
     n, s_obs = observed
     n_sm, s_sm = sm
-    var = s_obs**2 + (s_sm / n_sm * N) ** 2
+    var = s_obs**2 + (s_sm / n_sm * N) ** 2 + extra_var
     return -0.5 * (n - N) ** 2 / var
 
 
@@ -138,9 +455,13 @@ def solar_count(n: float, b: float, sigma_b: float, s):
     return poisson_gaussian(n, mu, rel)
 
 
+# ------------------------------------------------------------------------------------------------------ likelihoods
+
+
 class Cevns(CountRate):
     """CEvNS on nuclei: the Z' couples to u and d alike (g_quark)."""
 
+    Options: ClassVar[type[CevnsOptions]] = CevnsOptions
     needs: ClassVar[tuple[str, ...]] = ("quarks",)
     requires: ClassVar[tuple[str, ...]] = ("G", "g_quark", "M_Zp")
     coupling: ClassVar[str] = "g_quark"
@@ -155,15 +476,26 @@ class _Coherent(Cevns):
         return gauss_count(self.record["sm"][0] * r, self.record["observed"], self.record["sm"])
 
 
+class ResponseOptions(CevnsOptions):
+    response: Literal["efficiency", "sharp"] = "efficiency"
+    """Detector response: the released efficiency curves (default) or a sharp recoil window with efficiency 1."""
+
+
+def _only_with_sharp(opts, name: str):
+    if opts.response != "sharp" and name in opts.model_fields_set:
+        raise ValueError(f"{name} applies only with response: sharp")
+    return opts
+
+
 @register
 class CoherentCsI(_Coherent):
     name = "cevns_coherent_csi"
     constrains = "CEvNS rate on CsI at the SNS (COHERENT 2021), light-Z' q^2 dependence"
     reference = "COHERENT, PRL 129 (2022) 081801, arXiv:2110.07730"
-    data_edition = "COHERENT CsI full data set (2021)"
+    data_edition = "COHERENT CsI full data set (2021); release efficiency and quenching (copy), timing efficiency [S]"
     record = CSI
 
-    class Options(RateOptions):
+    class Options(ResponseOptions):
         pe_window: Window = (5.0, 60.0)
         """Analysis window in photoelectrons (1 <= lo < hi <= 200)."""
 
@@ -175,8 +507,22 @@ class CoherentCsI(_Coherent):
             return w
 
     def setup(self):
-        self.recoil_window = csi_recoil_window(self.options.pe_window)
-        self.single(_targets("sns", ("Cs", "I"), *self.recoil_window, self.options.sin2w_scheme))
+        o = self.options
+        if o.response == "sharp":
+            self.recoil_window = csi_recoil_window(o.pe_window)
+            self.single(_targets("sns", ("Cs", "I"), *self.recoil_window, o.sin2w_scheme, o.weak_couplings))
+        else:
+            self.recoil_window = csi_response_window(o.pe_window)
+            self.single(_targets("sns", ("Cs", "I"), *self.recoil_window, o.sin2w_scheme, o.weak_couplings,
+                                 CsIResponse(tuple(o.pe_window)), n_T=32))
+
+    def sm_count(self) -> float:
+        """Our absolute SM count (module doc): N_CsI x POT x nu/POT/flavour / (4 pi L^2) x <sigma eff>."""
+        inp = _csi_inputs()
+        pot = inp["exposure"] * 3.6e12 / (1.0 * 1e9 * electron_volt)  # GWh / (1 GeV per proton)
+        flux = pot * inp["sns_nu_per_POT"] / (4 * math.pi * (inp["distance"] * 100.0) ** 2)
+        n_mol = 14.6 * 1e3 / (NUCLEI["Cs"].A + NUCLEI["I"].A) * N_AVOGADRO  # CsI molecules in 14.6 kg
+        return n_mol * flux * self.rate_sm() * GEV2_TO_CM2
 
 
 @register
@@ -184,12 +530,12 @@ class CoherentLAr(_Coherent):
     name = "cevns_coherent_lar"
     constrains = "CEvNS rate on argon at the SNS (COHERENT CENNS-10), light-Z' q^2 dependence"
     reference = "COHERENT, PRL 126 (2021) 012002, arXiv:2003.10630"
-    data_edition = "COHERENT LAr 2020 (Analysis A)"
+    data_edition = "COHERENT LAr 2020 (Analysis A); release efficiency, QF, resolution, timing (copy)"
     record = LAR
 
-    class Options(RateOptions):
+    class Options(ResponseOptions):
         threshold_keVnr: float = 20.0
-        """Effective nuclear-recoil threshold (keV), in (0, 100)."""
+        """Nuclear-recoil threshold (keV) of the sharp response, in (0, 100)."""
 
         @field_validator("threshold_keVnr")
         @classmethod
@@ -198,20 +544,51 @@ class CoherentLAr(_Coherent):
                 raise ValueError(f"expected a threshold in (0, 100) keVnr, got {v}")
             return v
 
+        @model_validator(mode="after")
+        def _sharp_only(self):
+            return _only_with_sharp(self, "threshold_keVnr")
+
     def setup(self):
-        self.single(_targets("sns", ("Ar",), self.options.threshold_keVnr * 1e-6, np.inf, self.options.sin2w_scheme))
+        o = self.options
+        if o.response == "sharp":
+            self.single(_targets("sns", ("Ar",), o.threshold_keVnr * 1e-6, np.inf, o.sin2w_scheme, o.weak_couplings))
+        else:
+            self.single(_targets("sns", ("Ar",), 1.0e-6, np.inf, o.sin2w_scheme, o.weak_couplings, LArResponse(), n_T=32))
+
+    def sm_count(self) -> float:
+        """Our absolute SM count from the release parameters (exposure, distance, mass, nu/POT/flavour)."""
+        flux = _lar_parameter("beamExposure") * 1e22 * _lar_parameter("neutrinosPerProton") / (
+            4 * math.pi * (_lar_parameter("distanceToTarget") * 100.0) ** 2)
+        return _lar_parameter("fiducialMass") * targets_per_kg("Ar") * flux * self.rate_sm() * GEV2_TO_CM2
+
+
+XENONNT_DATASETS = {"sr0-sr1": ("sr0", "sr1"), "sr0-sr2": ("sr0", "sr1", "sr2")}
+
+
+def xenonnt_counts(dataset: str) -> tuple[float, float, float]:
+    """(n, b, sigma_b): SR0+SR1 from the abstract; with SR2, its release count and nominal background added and the
+    SR0+SR1 relative background error applied to the total (module doc)."""
+    runs = XENONNT_DATASETS[dataset]
+    n, b, sb = XENONNT["n"], XENONNT["b"], XENONNT["sigma_b"]
+    for r in read_rows("cevns_xenonnt_sr_summary.csv"):
+        if r["science_run"] in runs and r["science_run"] not in ("sr0", "sr1"):
+            n += float(r["n_events"])
+            b += sum(float(r[k]) for k in ("bkg_ac_events", "bkg_er_events", "bkg_neutron_events"))
+    return n, b, b * sb / XENONNT["b"]
 
 
 @register
 class XenonNT8B(Cevns):
     name = "cevns_xenonnt_8b"
     constrains = "solar 8B CEvNS on xenon (XENONnT), light-Z' q^2 dependence"
-    reference = "XENONnT, PRL 133 (2024) 191002, arXiv:2408.02877; SNO arXiv:1109.0763"
-    data_edition = "XENONnT 2024 (3.51 t yr)"
+    reference = "XENONnT, PRL 133 (2024) 191002, arXiv:2408.02877; data release XENONnT/cevns_data_release; SNO arXiv:1109.0763"
+    data_edition = "XENONnT 2024 (3.51 t yr), official release efficiency"
 
-    class Options(RateOptions):
+    class Options(ResponseOptions):
         threshold_keVnr: float = 0.5
-        """Nuclear-recoil threshold (keV), in (0, 5)."""
+        """Nuclear-recoil threshold (keV) of the sharp response, in (0, 5)."""
+        dataset: Literal["sr0-sr1", "sr0-sr2"] = "sr0-sr1"
+        """Science runs: SR0+SR1 (PRL 133, 191002) or with SR2 (release; SR2 background error assumed, module doc)."""
 
         @field_validator("threshold_keVnr")
         @classmethod
@@ -220,14 +597,33 @@ class XenonNT8B(Cevns):
                 raise ValueError(f"expected a threshold in (0, 5) keVnr, got {v}")
             return v
 
+        @model_validator(mode="after")
+        def _sharp_only(self):
+            if self.response == "sharp" and self.dataset != "sr0-sr1":
+                raise ValueError("dataset sr0-sr2 needs response: efficiency")
+            return _only_with_sharp(self, "threshold_keVnr")
+
     def setup(self):
-        self.single(_targets("b8", ("Xe",), self.options.threshold_keVnr * 1e-6, np.inf, self.options.sin2w_scheme))
-        d = XENONNT
-        self.s_sm = (d["n"] - d["b"]) * PHI_SNO / d["phi_fit"]
+        o = self.options
+        self.counts = xenonnt_counts(o.dataset)
+        if o.response == "sharp":
+            self.single(_targets("b8", ("Xe",), o.threshold_keVnr * 1e-6, np.inf, o.sin2w_scheme, o.weak_couplings))
+            d = XENONNT
+            self.s_sm = (d["n"] - d["b"]) * PHI_SNO / d["phi_fit"]
+        else:
+            runs = XENONNT_DATASETS[o.dataset]
+            self.single(_targets("b8", ("Xe",), 0.45e-6, 6e-6, o.sin2w_scheme, o.weak_couplings, xenonnt_efficiency(runs), n_T=32))
+            self.s_sm = self.signal_per_flux() * PHI_SNO
+
+    def signal_per_flux(self) -> float:
+        """SM signal events per unit 8B flux (cm^-2 s^-1) over the science runs (efficiency response)."""
+        expo = sum(float(r["exposure_t_yr"]) for r in read_rows("cevns_xenonnt_sr_summary.csv")
+                   if r["science_run"] in XENONNT_DATASETS[self.options.dataset])
+        return expo * 1e3 * targets_per_kg("Xe") * SECONDS_PER_YEAR * self.rate_sm() * GEV2_TO_CM2
 
     def loglike_ratio(self, r, channel):
-        d = XENONNT
-        return solar_count(d["n"], d["b"], d["sigma_b"], self.s_sm * r)
+        n, b, sb = self.counts
+        return solar_count(n, b, sb, self.s_sm * r)
 
 
 @register
@@ -235,9 +631,9 @@ class PandaX8B(Cevns):
     name = "cevns_pandax_8b"
     constrains = "solar 8B CEvNS on xenon (PandaX-4T paired + US2), light-Z' q^2 dependence"
     reference = "PandaX-4T, PRL 133 (2024) 191001, arXiv:2407.10892; SNO arXiv:1109.0763"
-    data_edition = "PandaX-4T 2024"
+    data_edition = "PandaX-4T 2024 (abstract: sharp thresholds)"
 
-    class Options(RateOptions):
+    class Options(CevnsOptions):
         channels: tuple[Literal["paired", "US2"], ...] = ("paired", "US2")
         """Analysis channels used (a non-empty subset of paired and US2)."""
 
@@ -249,12 +645,20 @@ class PandaX8B(Cevns):
             return v
 
     def setup(self):
+        o = self.options
         self.channels = {
-            c: _targets("b8", ("Xe",), PANDAX[c]["threshold_keVnr"] * 1e-6, np.inf, self.options.sin2w_scheme)
-            for c in self.options.channels
+            c: _targets("b8", ("Xe",), PANDAX[c]["threshold_keVnr"] * 1e-6, np.inf, o.sin2w_scheme, o.weak_couplings)
+            for c in o.channels
         }
-        self.s_sm = {c: PANDAX[c]["s_fit"] * PHI_SNO / PANDAX_PHI_FIT for c in self.options.channels}
+        self.s_sm = {c: PANDAX[c]["s_fit"] * PHI_SNO / PANDAX_PHI_FIT for c in o.channels}
 
     def loglike_ratio(self, r, channel):
         d = PANDAX[channel]
         return solar_count(d["n"], d["b"], d["sigma_b"], self.s_sm[channel] * r)
+
+
+__all__ = [
+    "Cevns", "CevnsOptions", "CevnsTarget", "Response", "TabulatedEfficiency", "CsIResponse", "LArResponse",
+    "nucleon_couplings", "gauss_count", "solar_count", "read_rows", "column", "lookup", "targets_per_kg",
+    "csi_recoil_window", "xenonnt_efficiency", "b8_pdf_table", "AMU_GEV",
+]

@@ -1,5 +1,6 @@
 """CEvNS likelihoods (COHERENT CsI/LAr, XENONnT and PandaX-4T 8B): finiteness, SM point, best point, one-sigma points,
-and the light-mediator suppression of LMA-Dark-size NSI."""
+the light-mediator suppression of LMA-Dark-size NSI, the released detector responses against the published SM counts,
+and the SM couplings."""
 
 import math
 
@@ -52,7 +53,8 @@ def test_sm_point_values():
     m2 = _m2ll("B", g_X=1e-12)
     assert m2[0] == pytest.approx(35**2 / (20**2 + 11**2 + 42**2), rel=1e-6)  # 306 +- 20 vs 341 +- 11 +- 42
     assert m2[1] == pytest.approx(31**2 / (43**2 + 17**2), rel=1e-6)  # 159 +- 43 vs 128 +- 17
-    s_x = 10.6 * 5.25 / 4.7
+    s_x = _lks("B")[2].s_sm  # absolute: release efficiency x exposure x SNO flux
+    assert 8.0 < s_x < 11.0
     assert m2[2] == pytest.approx(_count_m2(37, 26.4, 1.35, s_x), rel=1e-6)
     pp = _count_m2(3, 2.8, 0.5, 3.5 * 5.25 / 8.4) + _count_m2(332, 251, 32, 75 * 5.25 / 8.4)
     assert m2[3] == pytest.approx(pp, rel=1e-6)
@@ -79,7 +81,7 @@ def test_lma_dark_contact_nsi_excluded_but_light_mediator_suppressed():
         assert float(observables(p, "B")["eps_u_ee"]) == pytest.approx(-0.3, rel=1e-9)
     m2_heavy, m2_light, m2_sm = _m2ll("B", **heavy), _m2ll("B", **light), _m2ll("B", g_X=1e-12)
     # M_Zp = 1 GeV acts as contact NSI: every CEvNS data set excludes it strongly
-    assert np.all(m2_heavy > 30.0), m2_heavy
+    assert np.all(m2_heavy > 20.0), m2_heavy
     # M_Zp = 5 MeV: q^2 ~ (20-60 MeV)^2 >> M^2 suppresses eps, the penalty stays within ~1 of the SM one
     assert np.all(np.abs(m2_light - m2_sm) < 1.0), (m2_light, m2_sm)
     assert np.sum(m2_heavy) > 100 * np.sum(np.abs(m2_light - m2_sm))
@@ -110,3 +112,57 @@ def test_options_and_registration():
     assert "cevns_cdmslite" not in registry()  # no sourced CDMSlite numbers (constraints_data B7)
     lk = build_likelihoods({"cevns_pandax_8b": {"channels": ["US2"]}}, "B-L")[0]
     assert set(lk.s_sm) == {"US2"}
+
+
+def test_released_responses_reproduce_the_published_sm_counts():
+    """docs/validation.md: our absolute SM counts with the released efficiencies agree with COHERENT's predictions within
+    their quoted uncertainties (CsI 341 +- 44, LAr 128 +- 17); a sharp 5-60 PE window with efficiency 1 gives ~3x too
+    many CsI events (review M1)."""
+    csi, lar = _lks("B")[0], _lks("B")[1]
+    assert abs(csi.sm_count() - 341.0) < math.hypot(11.0, 42.0)
+    assert abs(lar.sm_count() - 128.0) < 17.0
+    sharp = build_likelihoods({"cevns_coherent_csi": {"response": "sharp"}}, "B")[0]
+    assert 2.5 < sharp.sm_count() / csi.sm_count() < 3.5
+
+
+def test_xenonnt_signal_per_flux_and_background():
+    """Signal per 1e6 cm^-2 s^-1 of 8B flux with the release efficiency: the memo's independent tree-level derivation
+    gives 1.75 (DERIVED); the SR0+SR1 release background templates sum to 26.50 vs the abstract's 26.4 +1.4 -1.3."""
+    tree = build_likelihoods({"cevns_xenonnt_8b": {"weak_couplings": "tree"}}, "B")[0]
+    assert tree.signal_per_flux() * 1e6 == pytest.approx(1.75, rel=0.03)
+    n, b, sb = cevns.xenonnt_counts("sr0-sr1")
+    assert (n, b, sb) == (37.0, 26.4, 1.35)
+    rows = {r["science_run"]: r for r in cevns.read_rows("cevns_xenonnt_sr_summary.csv")}
+    b_release = sum(float(rows[s][k]) for s in ("sr0", "sr1") for k in ("bkg_ac_events", "bkg_er_events", "bkg_neutron_events"))
+    assert abs(b_release - b) < 1.4
+    n2, b2, sb2 = cevns.xenonnt_counts("sr0-sr2")
+    assert n2 == 62.0 and b2 > b and sb2 / b2 == pytest.approx(sb / b)
+
+
+def test_sm_couplings_radiative_and_tree():
+    """Radiative g_V^p + delta_mu = 0.0298 (Erler-Su, as coded in DukeCEvNS), g_V^n = -0.5117; flavour ordering
+    delta_e > delta_mu > delta_tau; tree level is None (1/2 - 2 s_W^2, -1/2); sin2w_scheme needs tree."""
+    gv = cevns.nucleon_couplings("radiative")
+    assert gv[1][0] == pytest.approx(0.0298, abs=1e-4) and gv[1][1] == -0.5117
+    assert gv[0][0] > gv[1][0] > gv[2][0]
+    assert cevns.nucleon_couplings("tree") is None
+    with pytest.raises(ConfigError, match="sin2w_scheme applies only with weak_couplings: tree"):
+        build_likelihoods({"cevns_coherent_csi": {"sin2w_scheme": "on-shell"}}, "B")
+    with pytest.raises(ConfigError, match="threshold_keVnr applies only with response: sharp"):
+        build_likelihoods({"cevns_coherent_lar": {"threshold_keVnr": 10.0}}, "B")
+    lk = build_likelihoods({"cevns_coherent_lar": {"response": "sharp", "weak_couplings": "tree", "sin2w_scheme": "on-shell"}}, "B")[0]
+    assert lk.rate_sm() > 0
+
+
+def test_bahcall_b8_spectrum():
+    """The 8B spectrum is the Bahcall 1996 table: mean 6.735 MeV (memo, DERIVED), normalised by the grid."""
+    E, pdf = cevns.b8_table()
+    assert np.trapezoid(pdf, E) == pytest.approx(1.0, abs=1e-4)
+    assert np.trapezoid(E * pdf, E) * 1e3 == pytest.approx(6.735, abs=0.01)
+
+
+def test_timing_acceptance_prompt_and_delayed():
+    """Prompt neutrinos arrive within ~1 us, delayed ones follow the muon lifetime: a 0-5 us window keeps nearly all
+    prompt and exp(-(5 - 0.44)/2.2) less of the delayed."""
+    p, d = cevns.sns_timing_acceptance(lambda t: np.ones_like(t), (0.0, 5.0), 0.44, 0.15)
+    assert p > 0.99 and d == pytest.approx(1 - math.exp(-(5.0 - 0.44) / 2.197), abs=0.01)

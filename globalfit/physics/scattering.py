@@ -59,6 +59,7 @@ from typing import Callable
 
 import jax.numpy as jnp
 import numpy as np
+from scipy.optimize import brentq
 
 from globalfit import _jax  # noqa: F401
 from globalfit.physics.constants import constants, pdg_value
@@ -83,6 +84,12 @@ __all__ = [
     "be7_components",
     "b8_pdf",
     "reactor_pdf",
+    "reactor_component",
+    "reactor_nu_per_fission",
+    "fissions_per_second",
+    "ENERGY_PER_FISSION_MEV",
+    "lindhard_yield",
+    "recoil_of_ionisation",
     "grid",
     "eps_rows",
     "rate_nue",
@@ -135,12 +142,16 @@ class Nucleus:
 
 
 # Cs-133, I-127 (mono-isotopic), Ar-40 (99.6 % of atmospheric Ar); Xe: standard atomic weight 131.293 (CIAAW 2013,
-# Meija et al., Pure Appl. Chem. 88, 265 (2016)) as an effective single isotope.
+# Meija et al., Pure Appl. Chem. 88, 265 (2016)) as an effective single isotope. Ge (natural: 70, 72, 73, 74, 76): standard
+# atomic weight 72.630 +- 0.008 (CIAAW, as quoted on a secondary page; the 2009 revision is supported by the measurement
+# 72.6296(19) of Yang & Meija, Anal. Chem. 82, 4188 (2010), doi:10.1021/ac100439j, abstract) as an effective single
+# isotope (rate ~ N^2: the isotope spread of N changes <N^2> by < 0.3 %).
 NUCLEI = {
     "Cs": Nucleus("Cs", 55.0, 133.0),
     "I": Nucleus("I", 53.0, 127.0),
     "Ar": Nucleus("Ar", 18.0, 40.0),
     "Xe": Nucleus("Xe", 54.0, 131.293),
+    "Ge": Nucleus("Ge", 32.0, 72.630),
 }
 
 
@@ -184,13 +195,16 @@ def helm_form_factor(q_GeV, A: float):
     return 3.0 * j1_over_x * jnp.exp(-0.5 * (q * s) ** 2)
 
 
-def dsigma_dT_cevns(E, T, nucleus: Nucleus, alpha: int, s2w: float, eps_u_row=None, eps_d_row=None, ff2=None):
+def dsigma_dT_cevns(E, T, nucleus: Nucleus, alpha: int, s2w: float, eps_u_row=None, eps_d_row=None, ff2=None,
+                    g_v: tuple[float, float] | None = None):
     """dsigma/dT [GeV^-3] for nu_alpha or nubar_alpha on a nucleus (vector couplings: same for antineutrinos).
 
-    eps_{u,d}_row[..., b] = eps^{u,d}_{alpha b}(q^2 = 2 m_N T); ff2 = F^2 (computed if None)."""
+    eps_{u,d}_row[..., b] = eps^{u,d}_{alpha b}(q^2 = 2 m_N T); ff2 = F^2 (computed if None); g_v = (g_V^p, g_V^n) of
+    flavour alpha (e.g. radiatively corrected, flavour-dependent values); None: tree level, (1/2 - 2 s2w, -1/2)."""
     c = constants()
     Z, N, m = nucleus.Z, nucleus.N, nucleus.mass
-    Q_sm = Z * (0.5 - 2.0 * s2w) - 0.5 * N
+    g_p, g_n = (0.5 - 2.0 * s2w, -0.5) if g_v is None else g_v
+    Q_sm = Z * g_p + N * g_n
     amp = Q_sm * _one_hot(alpha)
     if eps_u_row is not None:
         amp = amp + Z * (2.0 * eps_u_row + eps_d_row) + N * (eps_u_row + 2.0 * eps_d_row)
@@ -258,14 +272,61 @@ MUELLER_2011 = {
 REACTOR_FRACTIONS = {"U235": 0.59, "Pu239": 0.29, "U238": 0.07, "Pu241": 0.05}  # Kopeikin 2004 [S]
 
 
-def reactor_pdf(E):
-    """Reactor nubar_e spectrum shape (Mueller 2011 fits, module doc); E in GeV, unnormalised."""
+def reactor_pdf(E, fractions: dict[str, float] | None = None):
+    """Reactor nubar_e spectrum shape (Mueller 2011 fits, module doc); E in GeV, unnormalised
+    (nu per MeV per fission for fission fractions summing to 1)."""
     x = np.asarray(E) * 1e3
     out = np.zeros_like(x)
-    for iso, f in REACTOR_FRACTIONS.items():
+    for iso, f in (REACTOR_FRACTIONS if fractions is None else fractions).items():
         a = MUELLER_2011[iso]
         out = out + f * np.exp(sum(ak * x**k for k, ak in enumerate(a)))
     return out
+
+
+# energy release per fission [MeV] (Ma et al., PRC 88, 014605 (2013)) [S, as coded in murataltinli/ERNIE
+# src/Reactor_Antineutrino_Flux.cc @1f9b2cf, which cites that paper]
+ENERGY_PER_FISSION_MEV = {"U235": 202.36, "U238": 205.99, "Pu239": 211.12, "Pu241": 214.26}
+REACTOR_E_RANGE_GEV = (2.0e-3, 10.0e-3)  # Mueller fits: made for 2-8 MeV, used up to 10 MeV (module doc)
+
+
+def reactor_component(fractions: dict[str, float] | None = None) -> Component:
+    """The reactor nubar_e flux as one source component: Mueller 2011 shape on 2-10 MeV (normalised there by
+    :func:`grid`; rates scale with the flux above 2 MeV, :func:`reactor_nu_per_fission`)."""
+    return Component(0, True, 1.0, pdf=lambda E: reactor_pdf(E, fractions),
+                     E_lo=REACTOR_E_RANGE_GEV[0], E_hi=REACTOR_E_RANGE_GEV[1])
+
+
+def reactor_nu_per_fission(fractions: dict[str, float] | None = None, E_lo_GeV: float = REACTOR_E_RANGE_GEV[0]) -> float:
+    """nubar_e per fission above E_lo (up to 10 MeV) of the Mueller 2011 fits (absolute: nu / MeV / fission)."""
+    xs, ws = np.polynomial.legendre.leggauss(200)
+    lo, hi = E_lo_GeV, REACTOR_E_RANGE_GEV[1]
+    E = 0.5 * (hi - lo) * (xs + 1) + lo
+    return float(0.5 * (hi - lo) * 1e3 * np.sum(ws * reactor_pdf(E, fractions)))
+
+
+def fissions_per_second(power_W: float, fractions: dict[str, float] | None = None) -> float:
+    """Fission rate of a reactor of thermal power P: P / sum_i f_i E_i (E_i: :data:`ENERGY_PER_FISSION_MEV`)."""
+    fr = REACTOR_FRACTIONS if fractions is None else fractions
+    e_mev = sum(f * ENERGY_PER_FISSION_MEV[iso] for iso, f in fr.items())
+    return power_W / (e_mev * 1e6 * _codata("electron volt"))
+
+
+def lindhard_yield(T_keVnr, Z: float, A: float, k: float):
+    """Lindhard ionisation yield (quenching factor) of a nuclear recoil of T keV (Lindhard et al. 1963, in the form of
+    arXiv:1801.10159 Eq. 5 [S, as coded in Duncan-Adams/MigdalCalc quench.py]):
+
+        Y = k g(e) / (1 + k g(e)),  g = 3 e^0.15 + 0.7 e^0.6 + e,  e = 11.5 Z^(-7/3) T[keV],
+
+    with the material's k (standard Lindhard: k = 0.133 Z^(2/3) A^(-1/2); Ge fits use k ~ 0.16). numpy, vectorised."""
+    eps = 11.5 * Z ** (-7.0 / 3.0) * np.asarray(T_keVnr, dtype=float)
+    g = 3.0 * eps**0.15 + 0.7 * eps**0.6 + eps
+    return k * g / (1.0 + k * g)
+
+
+def recoil_of_ionisation(E_ee_keV: float, yield_fn: Callable[[np.ndarray], np.ndarray], T_max_keV: float = 1e3) -> float:
+    """The nuclear-recoil energy T [keVnr] whose ionisation energy T Y(T) equals E_ee [keVee] (Y: a quenching model,
+    T Y(T) increasing)."""
+    return float(brentq(lambda t: t * yield_fn(t) - E_ee_keV, 1e-9, T_max_keV, xtol=1e-14, rtol=1e-13))
 
 
 # ---------------------------------------------------------------------------------------------- grids and rates
@@ -343,12 +404,15 @@ def rate_nue(grids, s2w: float, G=None, g_e=0.0, M_Zp=1.0):
     return total
 
 
-def rate_cevns(grids, nucleus: Nucleus, s2w: float, G=None, g_q=0.0, M_Zp=1.0):
-    """sum over grids and nodes of w dsigma_CEvNS/dT [GeV^-2] (g_u = g_d = g_q; SM when G is None)."""
+def rate_cevns(grids, nucleus: Nucleus, s2w: float, G=None, g_q=0.0, M_Zp=1.0, g_v=None):
+    """sum over grids and nodes of w dsigma_CEvNS/dT [GeV^-2] (g_u = g_d = g_q; SM when G is None).
+
+    g_v: None (tree level) or the (g_V^p, g_V^n) of each flavour, indexed by alpha (:func:`dsigma_dT_cevns`)."""
     total = 0.0
     for g in grids:
         row = None if G is None else eps_rows(G, g_q, M_Zp, g.q2, g.alpha)
-        total = total + jnp.sum(g.w * dsigma_dT_cevns(g.E, g.T, nucleus, g.alpha, s2w, row, row, g.ff2))
+        gv = None if g_v is None else g_v[g.alpha]
+        total = total + jnp.sum(g.w * dsigma_dT_cevns(g.E, g.T, nucleus, g.alpha, s2w, row, row, g.ff2, gv))
     return total
 
 
