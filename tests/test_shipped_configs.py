@@ -21,11 +21,14 @@ def test_evaluate_and_dry_run(config, capsys):
     assert all(math.isfinite(v) for v in result["derived"].values())
     assert main(["run", str(config), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    total = float(out.strip().splitlines()[-1].split()[-1])
+    lines = {ln.split()[0]: ln.split() for ln in out.splitlines() if ln.strip()}
+    total = float(lines["total"][1])
+    delta_sm = float(lines["-2"][5])  # "-2 Delta ln L vs SM <value>"
     if "(none: the run samples the prior)" in out:  # evaluate then uses every likelihood that applies
-        assert total == 0.0
+        assert total == 0.0 and delta_sm == 0.0
     else:
         assert total == pytest.approx(result["total"], rel=1e-5, abs=1e-6)  # one start point (printed to 6 digits)
+        assert delta_sm == pytest.approx(result["delta_chi2_vs_sm"], rel=1e-5, abs=1e-5)
 
 
 def test_evaluate_config_with_r_H_and_set(capsys):
