@@ -2,7 +2,7 @@
 
 The stages live in their layers: the problem (:mod:`globalfit.problem.fitproblem`), the sampler (:mod:`globalfit.inference.nuts`),
 the run directory (:mod:`globalfit.outputs.rundir`: layout, resume, atomic writes), the outputs (:mod:`globalfit.outputs.report`,
-:mod:`globalfit.outputs.plots`). This module strings them together and returns text; the CLI prints it.
+:mod:`globalfit.outputs.plots`, the page ``report.html`` of :mod:`globalfit.outputs.htmlreport`). This module strings them together and returns text; the CLI prints it.
 
 ``--resume`` reloads the chain state and continues, only if :func:`globalfit.problem.config.config_hash` is unchanged
 (``sampler.draws`` may grow); an existing directory is never overwritten without ``--force``.
@@ -15,6 +15,8 @@ from typing import Callable
 
 from globalfit import _jax  # noqa: F401
 from globalfit.problem.config import config_hash
+from globalfit.outputs.chains import mcsamples
+from globalfit.outputs.htmlreport import write_html_report
 from globalfit.outputs.plots import make_plots
 from globalfit.problem import FitProblem, load_problem
 from globalfit.outputs.report import build_idata, write_outputs
@@ -69,5 +71,7 @@ def run_fit(path: Path, resume: bool = False, force: bool = False, log: Callable
     write_progress(outdir, prog)
     idata = build_idata(outdir)
     report = write_outputs(outdir, idata)
-    make_plots(outdir, idata)
+    samples = mcsamples(idata, problem.cfg)
+    make_plots(outdir, idata, samples=samples)
+    write_html_report(outdir, idata, samples=samples, problem=problem.exact())
     return report
