@@ -73,5 +73,5 @@ def run_fit(path: Path, resume: bool = False, force: bool = False, log: Callable
     report = write_outputs(outdir, idata)
     samples = mcsamples(idata, problem.cfg)
     make_plots(outdir, idata, samples=samples)
-    write_html_report(outdir, idata, samples=samples, problem=problem.exact())
+    write_html_report(outdir, idata, samples=samples, problem=problem.exact(), reuse_plots=True)
     return report

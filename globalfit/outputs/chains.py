@@ -54,6 +54,7 @@ class ChainTable:
     chains: list[np.ndarray]
     minuslogpost: list[np.ndarray]
     label: str = ""
+    complete: bool = True  # every sample site recorded (False: draws not from `globalfit run`; no prior column)
 
 
 def _problem(cfg) -> FitProblem:
@@ -110,15 +111,21 @@ def chain_table(idata, cfg, label: str = "") -> ChainTable:
 
     specs = cfg.sampled()
     by_site = {info.site: (pname, info) for pname, info in problem.sites.items()}
+    site_values: dict[str, np.ndarray] = {}
     for site in problem.site_names:
         pname, info = by_site[site]
-        if info.site not in post:
-            raise OutputError(f"posterior has no sample site {info.site!r}; is this run from another globalfit version?")
+        if info.site in post:
+            zs = np.asarray(post[info.site], dtype=float)
+        elif pname in post and info.site != "u_M_Psi":  # draws recorded by value only: back to the site
+            zs = np.vectorize(info.to_site)(np.asarray(post[pname], dtype=float))
+        else:  # not a draw of `globalfit run` (e.g. synthetic): no column, no prior
+            continue
         tex = tex_label(info.site, cfg)
         if info.sign < 0 and info.site != pname:  # a negative parameter drawn as log10|x|
             tex = tex.replace("(", "(-", 1) if "(" in tex else "-" + tex
         lo, hi = site_bounds(info)
-        add(info.site, np.asarray(post[info.site]), tex, False, (_bound(lo), _bound(hi)))
+        site_values[info.site] = zs
+        add(info.site, zs, tex, False, (_bound(lo), _bound(hi)))
     for pname, info in problem.sites.items():
         if info.site == pname or pname not in post:
             continue
@@ -151,13 +158,17 @@ def chain_table(idata, cfg, label: str = "") -> ChainTable:
             add(f"chi2__{name}", -2.0 * a, tex_label(f"chi2__{name}"), True)
         if len(ll.data_vars):
             add("chi2", -2.0 * lnl_total, r"\chi^2", True)
-    z = np.stack([np.asarray(post[s], dtype=float) for s in problem.site_names], axis=-1)
-    log_prior = _log_prior(problem, z.reshape(-1, z.shape[-1])).reshape(nc, nd)
-    add("minuslogprior", -log_prior, r"-\ln\pi", True)
+    complete = all(s in site_values for s in problem.site_names)
+    if complete:
+        z = np.stack([site_values[s] for s in problem.site_names], axis=-1)
+        log_prior = _log_prior(problem, z.reshape(-1, z.shape[-1])).reshape(nc, nd)
+        add("minuslogprior", -log_prior, r"-\ln\pi", True)
+    else:
+        log_prior = np.zeros((nc, nd))
     names = list(cols)
     chains = [np.column_stack([cols[n][c] for n in names]) for c in range(nc)]
     mlp = [-(log_prior[c] + lnl_total[c]) for c in range(nc)]
-    return ChainTable(names, [labels[n] for n in names], [derived[n] for n in names], ranges, chains, mlp, label)
+    return ChainTable(names, [labels[n] for n in names], [derived[n] for n in names], ranges, chains, mlp, label, complete)
 
 
 def _log_prior(problem: FitProblem, z: np.ndarray) -> np.ndarray:
@@ -198,6 +209,8 @@ def export_getdist(outdir: Path, idata, cfg, dest: Path | None = None, root: str
     dest = Path(dest) if dest is not None else outdir / "getdist"
     root = root or outdir.resolve().name
     t = chain_table(idata, cfg)
+    if not t.complete:
+        raise OutputError(f"{outdir}: the posterior lacks sample sites of the config; not a complete globalfit run")
     files = [dest / f"{root}_{c + 1}.txt" for c in range(len(t.chains))] + [dest / f"{root}.paramnames", dest / f"{root}.ranges"]
     stale = sorted(dest.glob(f"{root}_*.txt")) if dest.is_dir() else []
     clash = [f for f in files if f.exists()] + [f for f in stale if f not in files]

@@ -1,6 +1,8 @@
 """The run report: one self-contained HTML page per run (``OUTDIR/report.html``, figures embedded as PNG data), written
 by ``globalfit run`` and ``globalfit report OUTDIR``.
 
+Also saved as figures: ``plots/likelihoods`` and ``plots/dominance`` (PDF, PNG).
+
 Sections: the run (scenario, chains, state, config hash, versions); diagnostics (R-hat, ESS, divergences, the
 convergence rule of :mod:`globalfit.outputs.report`); the triangle plot and the (M_Zp, g_X) plane
 (:mod:`globalfit.outputs.plots`); the posterior summary (median, 68 % and 95 % equal-tailed intervals); where each
@@ -9,8 +11,10 @@ likelihood bites:
 * its -2 Delta ln L_i over the posterior, Delta relative to the largest ln L_i among the draws
   (:func:`likelihood_impact`): a likelihood whose distribution sits at 0 does not constrain the posterior;
 * which likelihood dominates each region of the (M_Zp, g_X) plane (:func:`dominance_map`): on a grid over the prior
-  box, each likelihood's -2 Delta ln L_i averaged over posterior draws of the other parameters (M_Zp, g_X set to the
-  cell's values), the largest of them naming the cell; cells where none reaches :data:`BITES` are left white.
+  box, each likelihood's -2 Delta ln L_i averaged over the posterior draws nearest to the cell in (log M_Zp, log g_X),
+  with M_Zp, g_X set to the cell's values (inside the posterior the other parameters keep their local values, outside
+  those of the nearest allowed points: the map names what stops the posterior from going further); the largest of
+  them names the cell; cells where none reaches :data:`BITES` are left white.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from scipy.spatial import cKDTree
 
 from globalfit import _jax  # noqa: F401
 from globalfit.problem import FitProblem, problem_from_config
@@ -70,9 +75,9 @@ def _grid_function(problem: FitProblem):
     return jax.jit(jax.vmap(one))
 
 
-def dominance_map(problem: FitProblem, idata, grid: int = 20, nuisance: int = 32, seed: int = 0, batch: int = 2048) -> dict | None:
+def dominance_map(problem: FitProblem, idata, grid: int = 20, nuisance: int = 32, batch: int = 2048) -> dict | None:
     """Which likelihood dominates each cell of the (log10 M_Zp, log10 g_X) plane over the prior box (module docstring):
-    ``chi2[i, iy, ix]`` (mean -2 Delta ln L_i over ``nuisance`` posterior draws), ``dominant[iy, ix]`` (index into
+    ``chi2[i, iy, ix]`` (mean -2 Delta ln L_i over the ``nuisance`` posterior draws nearest to the cell), ``dominant[iy, ix]`` (index into
     ``names``; -1 where none reaches :data:`BITES`, -2 where every nuisance draw leaves the physical support).
     None unless both M_Zp and g_X are sampled."""
     cfg = problem.cfg
@@ -87,14 +92,17 @@ def dominance_map(problem: FitProblem, idata, grid: int = 20, nuisance: int = 32
     xe, ye = np.linspace(xlo, xhi, grid + 1), np.linspace(ylo, yhi, grid + 1)
     xc, yc = 0.5 * (xe[1:] + xe[:-1]), 0.5 * (ye[1:] + ye[:-1])
     z_all = np.stack([np.asarray(post[s], dtype=float).ravel() for s in problem.site_names], axis=-1)
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(z_all.shape[0], size=min(nuisance, z_all.shape[0]), replace=False)
-    z = z_all[pick]
-    # every (cell, nuisance draw) pair
-    gy, gx, k = np.meshgrid(np.arange(grid), np.arange(grid), np.arange(len(pick)), indexing="ij")
-    Z = z[k.ravel()]
-    M = 10.0 ** xc[gx.ravel()]
-    G = 10.0 ** yc[gy.ravel()]
+    k = min(nuisance, z_all.shape[0])
+    # the k draws nearest to each cell centre in (log10 M_Zp, log10 g_X), both scaled to the prior box: inside the
+    # posterior the other parameters take their local values, outside those of the nearest allowed points
+    pts = np.column_stack([(np.log10(m_draws) - xlo) / (xhi - xlo), (np.log10(g_draws) - ylo) / (yhi - ylo)])
+    cy, cx = np.meshgrid((yc - ylo) / (yhi - ylo), (xc - xlo) / (xhi - xlo), indexing="ij")
+    _, near = cKDTree(pts).query(np.column_stack([cx.ravel(), cy.ravel()]), k=k)
+    near = np.asarray(near).reshape(grid * grid, k)
+    Z = z_all[near.ravel()]
+    gy, gx = np.divmod(np.repeat(np.arange(grid * grid), k), grid)
+    M = 10.0 ** xc[gx]
+    G = 10.0 ** yc[gy]
     fn = _grid_function(problem)
     n = Z.shape[0]
     lnl = np.empty((n, len(names)))
@@ -107,7 +115,7 @@ def dominance_map(problem: FitProblem, idata, grid: int = 20, nuisance: int = 32
         lnl[sl], inside[sl] = np.asarray(a)[: sl.stop - sl.start], np.asarray(b)[: sl.stop - sl.start]
     ref = np.array([np.asarray(idata.log_likelihood[nm], dtype=float).max() for nm in names])
     chi2 = np.clip(-2.0 * (lnl - ref), 0.0, None)
-    chi2 = np.where(inside[:, None], chi2, np.nan).reshape(grid, grid, len(pick), len(names))
+    chi2 = np.where(inside[:, None], chi2, np.nan).reshape(grid, grid, k, len(names))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(chi2, axis=2)  # (iy, ix, likelihood)
@@ -117,7 +125,7 @@ def dominance_map(problem: FitProblem, idata, grid: int = 20, nuisance: int = 32
     bites = np.take_along_axis(np.nan_to_num(mean, nan=-1.0), best[..., None], axis=-1)[..., 0] >= BITES
     dominant[valid & bites] = best[valid & bites]
     dominant[~valid] = -2
-    return dict(names=names, x_edges=xe, y_edges=ye, chi2=np.moveaxis(mean, -1, 0), dominant=dominant, nuisance=len(pick))
+    return dict(names=names, x_edges=xe, y_edges=ye, chi2=np.moveaxis(mean, -1, 0), dominant=dominant, nuisance=k)
 
 
 def impact_figure(impact: dict[str, np.ndarray]):
@@ -186,12 +194,17 @@ def dominance_figure(dm: dict, cfg, samples=None):
         ax.set_ylim(Y[0], Y[-1])
         ax.set_xlabel(r"$M_{Z'}\;[\mathrm{GeV}]$")
         ax.set_ylabel(r"$g_X$")
-        ax.set_title(rf"dominant constraint (mean $-2\Delta\ln L_i$ over {dm['nuisance']} posterior draws)", fontsize=8.5)
+        ax.set_title(rf"dominant constraint: largest mean $-2\Delta\ln L_i$ ({dm['nuisance']} nearest draws)", fontsize=8.5)
         place_legend(ax, handles, ncol=2)
     return fig
 
 
-def _png(fig) -> str:
+def _png(fig, keep: Path | None = None, formats=("pdf", "png")) -> str:
+    """The figure as base64 PNG for the page; with ``keep`` (a path without suffix) also saved there as files."""
+    if keep is not None:
+        keep.parent.mkdir(parents=True, exist_ok=True)
+        for fmt in formats:
+            save_figure(fig, keep.with_suffix("." + fmt))
     buf = io.BytesIO()
     save_figure(fig, buf, fmt="png", dpi=_FIG_DPI)
     pyplot().close(fig)
@@ -219,8 +232,19 @@ code{font-size:.92em}
 """
 
 
-def html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = None, dominance: bool = True) -> str:
-    """The report page of a run (module docstring) as one HTML string."""
+def _figure_b64(outdir: Path, stem: str, reuse: bool, make) -> str:
+    """A figure of the page: ``plots/<stem>.png`` as written by the same run when ``reuse`` (``globalfit run`` has just
+    drawn it), else drawn afresh by ``make()``."""
+    f = outdir / "plots" / f"{stem}.png"
+    if reuse and f.is_file():
+        return base64.b64encode(f.read_bytes()).decode("ascii")
+    return _png(make())
+
+
+def html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = None, dominance: bool = True,
+                reuse_plots: bool = False) -> str:
+    """The report page of a run (module docstring) as one HTML string; ``reuse_plots``: embed the corner and plane
+    PNGs already in ``plots/`` (right after :func:`globalfit.outputs.plots.make_plots` of the same draws)."""
     outdir = Path(outdir)
     cfg = load_run_config(outdir)
     prog = read_progress(outdir)
@@ -260,13 +284,13 @@ def html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = 
     # figures
     parts.append("<h2>Posterior</h2>")
     variables = default_corner(cfg)
-    fig = corner_plot(idata, variables, cfg, samples=samples)
-    parts.append(f"<figure>{_img(_png(fig), 'triangle plot', '900px')}<figcaption>Marginal posteriors (GetDist kernel densities, "
+    corner = _figure_b64(outdir, "corner", reuse_plots, lambda: corner_plot(idata, variables, cfg, samples=samples))
+    parts.append(f"<figure>{_img(corner, 'triangle plot', '900px')}<figcaption>Marginal posteriors (GetDist kernel densities, "
                  "boundary-corrected at the prior edges) with 68 % and 95 % credible regions; above each 1-D panel its 68 % "
                  "interval. Sampled parameters on the scale of their prior.</figcaption></figure>")
     if "M_Zp" in post or "g_X" in post:
-        fig = plane_plot(idata, cfg, cfg.plots.plane_eps or "eps_earth_ee", samples=samples)
-        parts.append(f"<figure>{_img(_png(fig), '(M_Zp, g_X) plane', '620px')}<figcaption>The (M<sub>Z&prime;</sub>, g<sub>X</sub>) "
+        plane = _figure_b64(outdir, "plane", reuse_plots, lambda: plane_plot(idata, cfg, cfg.plots.plane_eps or "eps_earth_ee", samples=samples))
+        parts.append(f"<figure>{_img(plane, '(M_Zp, g_X) plane', '620px')}<figcaption>The (M<sub>Z&prime;</sub>, g<sub>X</sub>) "
                      "plane: 68/95 % credible regions, the largest NSI reachable in each cell and the oscillation and cosmology "
                      "bounds (Figs. 5/6 of arXiv:1607.07616).</figcaption></figure>")
     # summary table
@@ -294,7 +318,7 @@ def html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = 
             parts.append(f"<tr><td><code>{html.escape(name)}</code></td><td>{_fmt(float(np.median(x)))}</td>"
                          f"<td>{_fmt(float(np.quantile(x, 0.95)))}</td><td>{float(np.mean(x >= BITES)):.2f}</td></tr>")
         parts.append("</table>")
-        parts.append(f"<figure>{_img(_png(impact_figure(impact)), 'likelihood impact', '900px')}<figcaption>&minus;2&Delta;ln L<sub>i</sub> "
+        parts.append(f"<figure>{_img(_png(impact_figure(impact), outdir / 'plots' / 'likelihoods'), 'likelihood impact', '900px')}<figcaption>&minus;2&Delta;ln L<sub>i</sub> "
                      "of each likelihood over the posterior draws, &Delta; relative to the largest ln L<sub>i</sub> among them. "
                      "Mass near 0 only: the likelihood hardly constrains this posterior; a long tail: it cuts into the prior."
                      "</figcaption></figure>")
@@ -304,10 +328,11 @@ def html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = 
             problem = problem.with_likelihoods([lk for lk in problem.likelihoods if lk.name in impact])
             dm = dominance_map(problem, idata)
         if dm is not None:
-            parts.append(f"<figure>{_img(_png(dominance_figure(dm, cfg, samples)), 'dominant constraint map', '620px')}<figcaption>"
+            parts.append(f"<figure>{_img(_png(dominance_figure(dm, cfg, samples), outdir / 'plots' / 'dominance'), 'dominant constraint map', '620px')}<figcaption>"
                          "Which likelihood dominates each region of the (M<sub>Z&prime;</sub>, g<sub>X</sub>) plane: in each cell, "
-                         f"each likelihood's &minus;2&Delta;ln L<sub>i</sub> averaged over {dm['nuisance']} posterior draws of the other "
-                         "parameters (M<sub>Z&prime;</sub>, g<sub>X</sub> set to the cell's values); the colour names the largest. "
+                         f"each likelihood's &minus;2&Delta;ln L<sub>i</sub> averaged over the {dm['nuisance']} posterior draws nearest to "
+                         "the cell, with M<sub>Z&prime;</sub>, g<sub>X</sub> set to the cell's values (the other parameters keep their "
+                         "local values; outside the posterior, those of the nearest allowed points); the colour names the largest. "
                          f"White: none reaches {BITES:g}.</figcaption></figure>")
         elif dominance:
             parts.append("<p class='meta'>No dominance map: M<sub>Z&prime;</sub> and g<sub>X</sub> are not both sampled.</p>")
@@ -321,10 +346,11 @@ def html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = 
     return "\n".join(parts)
 
 
-def write_html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = None, dominance: bool = True) -> Path:
+def write_html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = None, dominance: bool = True,
+                      reuse_plots: bool = False) -> Path:
     """Write ``OUTDIR/report.html`` (:func:`html_report`); returns its path."""
     outdir = Path(outdir)
-    text = html_report(outdir, idata, samples=samples, problem=problem, dominance=dominance)
+    text = html_report(outdir, idata, samples=samples, problem=problem, dominance=dominance, reuse_plots=reuse_plots)
     tmp = outdir / (REPORT + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(outdir / REPORT)

@@ -106,7 +106,8 @@ def draw_reference_lines(ax, X, Y, q_min, q_max, quantity: str, cfg, scenario: s
     records = _osc_records(cfg) if cfg is not None else {}
     if quantity in ("eps_earth_ee", "eps_earth_mumu", "eps_earth_tautau") and any(get_scenario(scenario).l):
         records = {}  # g_X l adds a flavour-universal part that oscillations do not see: plot a difference instead
-        handles.append(Line2D([], [], color="none", label="osc. bounds: see eps_earth_X-Y (universal part unobservable)"))
+        handles.append(Line2D([], [], color="none", label=f"no oscillation bound drawn: oscillations do not see the\nflavour-universal "
+                                                           f"part of {qlabel} (plot e.g. eps_earth_ee-tautau)"))
     for name, ls in (("osc_lma", "-"), ("osc_dune_t2hk", "-.")):
         b = oscillation_bounds(quantity, records[name]) if name in records else None
         if b is None:

@@ -40,7 +40,7 @@ from globalfit.physics.scenarios import get_scenario
 from globalfit.outputs.style import FILL_68, FILL_95, LINE_COLOUR, RUN_COLOURS, label_of, publication_style, pyplot, save_figure
 
 __all__ = ["make_plots", "compare_plots", "compare_runs", "corner_plot", "triangle_figure", "plane_plot", "plane_overlay",
-           "posterior_plane", "posterior_column", "compare_plot", "label_of", "plane_density"]
+           "posterior_plane", "posterior_column", "compare_plot", "label_of", "plane_density", "smooth_log_map"]
 
 
 EPS_EARTH = ("eps_earth_ee", "eps_earth_mumu", "eps_earth_tautau", "abs_eps_earth_emu", "abs_eps_earth_etau", "abs_eps_earth_mutau")
@@ -160,6 +160,21 @@ def posterior_plane(idata, cfg, quantity: str, bins: int = 24, min_count: int = 
                 count=count, q_lo=q_lo, q_hi=q_hi, reach=reach, lm=lm, lg=lg, n=int(m.size))
 
 
+def smooth_log_map(R: np.ndarray, sigma: float = 0.8) -> np.ndarray:
+    """A positive map (NaN where undefined) smoothed in log10 by a Gaussian of ``sigma`` cells, NaN cells left out
+    (normalised convolution): the cell quantiles of a finite sample are noisy, their decades are not."""
+    from scipy.ndimage import gaussian_filter
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logr = np.log10(np.where(R > 0, R, np.nan))
+    ok = np.isfinite(logr)
+    num = gaussian_filter(np.where(ok, logr, 0.0), sigma, mode="nearest")
+    den = gaussian_filter(ok.astype(float), sigma, mode="nearest")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = 10.0 ** (num / den)
+    return np.where(ok, out, np.nan)
+
+
 def plane_density(samples, eps: float = 0.0) -> dict | None:
     """Smoothed 2-D posterior of (M_Zp, g_X) from GetDist (boundary-corrected at the prior edges): grid ``X``, ``Y``
     (physical values), density ``P`` and the 95 %, 68 % levels; None when M_Zp or g_X does not vary."""
@@ -188,7 +203,7 @@ def _scenario_tex(name: str) -> str:
 def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None, samples=None):
     """Paper-style (M_Zp, g_X) plane (Figs. 5/6 of arXiv:1607.07616) from posterior draws: the smoothed 68/95 % credible
     regions (filled blue; :func:`plane_density`), dashed vermillion contours (decades) of the largest |q| inside the
-    95 % central credible range of each cell (:func:`posterior_plane`), black lines where that range touches the
+    95 % central credible range of each cell (:func:`posterior_plane`, smoothed in log10 by :func:`smooth_log_map`), black lines where that range touches the
     current (solid) and DUNE+T2HK (dash-dotted) oscillation bounds on q, dotted: the cosmology bound. The legend
     sits below the axes, off the data."""
     plt = pyplot()
@@ -213,7 +228,7 @@ def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None, samples=None)
                 handles.append(Line2D([], [], ls="", marker=".", color=LINE_COLOUR, label="posterior draws"))
             qlabel = quantity_label(eps_name)
             # four decades below the largest value: cell quantiles are noisy, more levels only draw noise
-            handles += draw_reach_contours(ax, X, Y, np.ma.masked_invalid(pp["reach"]), decades=4,
+            handles += draw_reach_contours(ax, X, Y, np.ma.masked_invalid(smooth_log_map(pp["reach"])), decades=4,
                                            label=f"largest {abs_label(eps_name)} in the 95 % range of a cell")
             handles += draw_reference_lines(ax, X, Y, pp["q_lo"], pp["q_hi"], eps_name, cfg, cfg.model.scenario,
                                             10.0 ** pp["x_edges"][0], 10.0 ** pp["x_edges"][-1])
