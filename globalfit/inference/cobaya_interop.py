@@ -70,8 +70,8 @@ def site_prior(info: SiteInfo) -> dict[str, Any]:
 def _proposal(prior: dict) -> float:
     """Initial Metropolis step: a tenth of the prior's spread (Cobaya learns the covariance while running)."""
     if "min" in prior:
-        return 0.1 * (prior["max"] - prior["min"])
-    return 0.1 * prior["scale"]
+        return float(f"{0.1 * (prior['max'] - prior['min']):.4g}")
+    return float(f"{0.1 * prior['scale']:.4g}")
 
 
 def needs_constraint_prior(problem: FitProblem) -> bool:

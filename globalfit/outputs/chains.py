@@ -40,7 +40,9 @@ __all__ = ["ChainTable", "chain_table", "mcsamples", "export_getdist", "plot_col
 DECADES_FOR_LOG = 2.0  # a positive quantity spanning more than this many decades is plotted as log10
 # GetDist analysis settings: automatic (ESS-based) kernel widths, linear boundary correction, 68/95 % contours
 GETDIST_SETTINGS = {"ignore_rows": 0, "smooth_scale_1D": -1, "smooth_scale_2D": -1, "boundary_correction_order": 1,
-                    "mult_bias_correction_order": 1, "contours": "0.68 0.95", "fine_bins_2D": 256}
+                    "mult_bias_correction_order": 1, "contours": "0.68 0.95", "fine_bins_2D": 256,
+                    # densities (not GetDist's scatter fallback) also for nearly degenerate pairs, e.g. eps_ee vs eps_mumu
+                    "max_corr_2D": 0.995}
 
 
 @dataclass
