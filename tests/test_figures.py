@@ -29,7 +29,7 @@ def quick_config(outdir: Path) -> dict:
     """runs/quickstart.yaml (M_Zp, g_X, y_e sampled) without its CEvNS likelihood and with short chains."""
     cfg = yaml.safe_load((ROOT / "runs" / "quickstart.yaml").read_text())
     cfg["likelihoods"] = dict(LIKELIHOODS)
-    cfg["sampler"] = {"chains": 2, "warmup": 250, "draws": 700, "chunk_size": 350, "seed": 7, "target_accept": 0.9}
+    cfg["sampler"] = {"chains": 2, "warmup": 200, "draws": 500, "chunk_size": 250, "seed": 7, "target_accept": 0.9}
     cfg["output"] = {"dir": str(outdir)}
     cfg["plots"] = {"corner": ["M_Zp", "g_X", "y_e", "eps_earth_ee"], "plane_eps": "eps_earth_ee", "formats": ["pdf", "png"]}
     return cfg

@@ -35,6 +35,8 @@ FIGURES = {
     "full_BmL_dominance.png": "gallery/full_BmL/plots/dominance.png",
     "full_L_dominance.png": "gallery/full_L/plots/dominance.png",
     "full_B_likelihoods.png": "gallery/full_B/plots/likelihoods.png",
+    "full_BmL_likelihoods.png": "gallery/full_BmL/plots/likelihoods.png",
+    "full_L_likelihoods.png": "gallery/full_L/plots/likelihoods.png",
     # the three scenarios overlaid (globalfit plot ... --compare --out out/gallery/compare_full)
     "compare_full_triangle.png": "gallery/compare_full/triangle.png",
     "compare_full_plane.png": "gallery/compare_full/plane.png",

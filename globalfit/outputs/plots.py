@@ -253,10 +253,13 @@ def plane_overlay(samples_list: list, labels: list[str], title: str | None = Non
     with publication_style():
         fig, ax = plt.subplots(figsize=(4.2, 3.5))
         handles = []
+        xr, yr = [], []
         for s, lab, colour in zip(samples_list, labels, RUN_COLOURS):
             dens = plane_density(s)
             if dens is None:
                 continue
+            xr += [float(dens["X"].min()), float(dens["X"].max())]
+            yr += [float(dens["Y"].min()), float(dens["Y"].max())]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 ax.contourf(dens["X"], dens["Y"], dens["P"], levels=[dens["levels"][1], max(float(dens["P"].max()) * 1.01, dens["levels"][1] * 1.0001)],
@@ -268,6 +271,8 @@ def plane_overlay(samples_list: list, labels: list[str], title: str | None = Non
         handles += [Line2D([], [], color="0.3", ls="-", lw=1.2, label="68 % credible"), Line2D([], [], color="0.3", ls="--", lw=1.2, label="95 % credible")]
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.set_xlim(min(xr), max(xr))
+        ax.set_ylim(min(yr), max(yr))
         ax.set_xlabel(r"$M_{Z'}\;[\mathrm{GeV}]$")
         ax.set_ylabel(r"$g_X$")
         if title:
