@@ -153,6 +153,8 @@ def test_report_renders_in_headless_chromium(run, tmp_path):
     text = page.read_text()
     assert "Diagnostics" in text and "Where each likelihood bites" in text and "dominant constraint" in text
     assert 'src="data:image/png;base64,' in text and "src=\"http" not in text  # self-contained
+    for stem in ["dominance", "likelihoods"]:  # the report's own figures, also kept as files
+        assert (outdir / "plots" / f"{stem}.pdf").is_file() and (outdir / "plots" / f"{stem}.png").is_file(), stem
     browser = _browser()
     if browser is None:
         pytest.skip("no headless browser (chromium) on this machine; .ci/run installs Debian's chromium")
