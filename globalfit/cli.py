@@ -1,4 +1,4 @@
-"""Command-line interface: ``globalfit evaluate|likelihoods|run|profile|sweep|evidence|summary|plot``.
+"""Command-line interface: ``globalfit evaluate|likelihoods|run|profile|sweep|evidence|summary|plot|report|export|cobaya``.
 
 User errors (bad config, bad value, unknown name) print one line ``globalfit: error: ...`` and exit 2;
 no traceback.
@@ -24,13 +24,16 @@ from globalfit.inference.evidence import evidence, format_evidence, write_eviden
 from globalfit.physics.model import ModelOptions
 from globalfit.names import did_you_mean
 from globalfit.physics.parameters import PARAMETERS
-from globalfit.outputs.plots import compare_plots, make_plots
+from globalfit.outputs.chains import export_getdist
+from globalfit.outputs.htmlreport import write_html_report
+from globalfit.outputs.plots import compare_plots, compare_runs, make_plots
+from globalfit.inference.cobaya_interop import cobaya_yaml
 from globalfit.problem import FitProblem, load_problem
 from globalfit.inference.sweep import JOBQUEUE, dask_client, dask_scheduler_address, local_workers, make_job, run_sweep
 from globalfit.outputs.profile_result import load_profile
 from globalfit.problem.config import load_config
 from globalfit.problem.sweep_config import ConfigRef, JobSpec, sweep_jobs
-from globalfit.outputs.report import build_idata, summary_report
+from globalfit.outputs.report import build_idata, load_run_config, summary_report
 from globalfit.physics.scenarios import SCENARIOS, get_scenario
 from likelihoods import build_likelihoods, describe_all, registry
 
@@ -258,15 +261,63 @@ def _cmd_summary(args) -> int:
 
 
 def _cmd_plot(args) -> int:
+    outdirs = [Path(o) for o in args.outdir]
+    for outdir in outdirs:
+        if not outdir.is_dir():
+            raise InputError(f"{outdir}: no such run directory")
+    if args.compare:
+        if args.profile:
+            raise InputError("--profile applies to one run, not with --compare")
+        runs = [(o, build_idata(o)) for o in outdirs]
+        dest = Path(args.out) if args.out else Path("compare_" + "_".join(o.resolve().name for o in outdirs))
+        files = compare_runs(runs, dest, args.vars, args.labels)
+    else:
+        if len(outdirs) > 1:
+            raise InputError(f"{len(outdirs)} run directories given: add --compare to overlay them")
+        if args.out or args.labels:
+            raise InputError("--out and --labels apply with --compare")
+        idata = build_idata(outdirs[0])
+        files = make_plots(outdirs[0], idata, args.vars)
+        if args.profile:
+            files += compare_plots(outdirs[0], idata, load_profile(Path(args.profile)), args.quantity)
+    for f in files:
+        print(f)
+    return 0
+
+
+def _cmd_report(args) -> int:
+    outdir = Path(args.outdir)
+    if not outdir.is_dir():
+        raise InputError(f"{outdir}: no such run directory")
+    print(write_html_report(outdir, build_idata(outdir), dominance=not args.no_dominance))
+    return 0
+
+
+def _cmd_export(args) -> int:
     outdir = Path(args.outdir)
     if not outdir.is_dir():
         raise InputError(f"{outdir}: no such run directory")
     idata = build_idata(outdir)
-    files = make_plots(outdir, idata, args.vars)
-    if args.profile:
-        files += compare_plots(outdir, idata, load_profile(Path(args.profile)), args.quantity)
+    files = export_getdist(outdir, idata, load_run_config(outdir), Path(args.to) if args.to else None, args.root, force=args.force)
     for f in files:
         print(f)
+    root = files[-1].with_suffix("")
+    print(f"load with: from getdist import loadMCSamples; s = loadMCSamples({str(root)!r}, settings={{'ignore_rows': 0}})")
+    return 0
+
+
+def _cmd_cobaya(args) -> int:
+    problem = load_problem(args.config)
+    output = args.chains if args.chains else (str(Path(problem.cfg.output.dir) / "cobaya" / "chain") if problem.cfg.output else None)
+    text = cobaya_yaml(problem, args.config, output=output)
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not args.force:
+            raise InputError(f"{out}: exists; use --force to overwrite it")
+        out.write_text(text)
+        print(f"{out}: Cobaya input; run: cobaya-run {out}")
+    else:
+        print(text, end="")
     return 0
 
 
@@ -324,12 +375,35 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("outdir")
     sm.set_defaults(func=_cmd_summary)
 
-    pl = sub.add_parser("plot", help="plots of a finished or partial run")
-    pl.add_argument("outdir")
-    pl.add_argument("--vars", nargs="+", help="quantities for the corner plot")
+    pl = sub.add_parser("plot", help="plots of a finished or partial run; with --compare an overlay of several runs")
+    pl.add_argument("outdir", nargs="+", help="run directory (several with --compare)")
+    pl.add_argument("--vars", nargs="+", help="quantities for the corner (triangle) plot")
     pl.add_argument("--profile", help="profile.npz of `globalfit profile` (same scenario): also plot posterior beside profile")
     pl.add_argument("--quantity", nargs="+", help="quantities of the side-by-side plot (default: those of the profile map)")
+    pl.add_argument("--compare", action="store_true", help="overlay the runs: one triangle plot and one (M_Zp, g_X) plane")
+    pl.add_argument("--labels", nargs="+", help="legend labels of the runs with --compare (default: directory and scenario)")
+    pl.add_argument("--out", help="with --compare: output directory (default ./compare_<run>_<run>...)")
     pl.set_defaults(func=_cmd_plot)
+
+    rp = sub.add_parser("report", help="write OUTDIR/report.html: diagnostics, figures, posterior summary, where each likelihood bites")
+    rp.add_argument("outdir")
+    rp.add_argument("--no-dominance", action="store_true", help="skip the dominant-constraint map (it evaluates every likelihood on a grid)")
+    rp.set_defaults(func=_cmd_report)
+
+    ex = sub.add_parser("export", help="write the chains of a run in another format (GetDist)")
+    ex.add_argument("outdir")
+    ex.add_argument("--format", choices=["getdist"], default="getdist", help="chain format (GetDist: .txt chains, .paramnames, .ranges)")
+    ex.add_argument("--to", help="destination directory (default OUTDIR/getdist)")
+    ex.add_argument("--root", help="file root (default: the run directory's name)")
+    ex.add_argument("--force", action="store_true", help="overwrite existing chain files of the same root")
+    ex.set_defaults(func=_cmd_export)
+
+    cb = sub.add_parser("cobaya", help="Cobaya input YAML for a run config (the same posterior as `globalfit run`)")
+    cb.add_argument("config")
+    cb.add_argument("--out", "-o", help="write the YAML to this file (default: print it)")
+    cb.add_argument("--chains", help="Cobaya output prefix (default <output.dir>/cobaya/chain)")
+    cb.add_argument("--force", action="store_true", help="overwrite --out")
+    cb.set_defaults(func=_cmd_cobaya)
     return ap
 
 

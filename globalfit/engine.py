@@ -2,7 +2,7 @@
 
 The stages live in their layers: the problem (:mod:`globalfit.problem.fitproblem`), the sampler (:mod:`globalfit.inference.nuts`),
 the run directory (:mod:`globalfit.outputs.rundir`: layout, resume, atomic writes), the outputs (:mod:`globalfit.outputs.report`,
-:mod:`globalfit.outputs.plots`). This module strings them together and returns text; the CLI prints it.
+:mod:`globalfit.outputs.plots`, the page ``report.html`` of :mod:`globalfit.outputs.htmlreport`). This module strings them together and returns text; the CLI prints it.
 
 ``--resume`` reloads the chain state and continues, only if :func:`globalfit.problem.config.config_hash` is unchanged
 (``sampler.draws`` may grow); an existing directory is never overwritten without ``--force``.

@@ -30,6 +30,16 @@ FIGURES = {
     "full_B_eps.png": "gallery/full_B/plots/corner_eps.png",
     "full_BmL_eps.png": "gallery/full_BmL/plots/corner_eps.png",
     "full_L_eps.png": "gallery/full_L/plots/corner_eps.png",
+    # where each likelihood bites (globalfit report)
+    "full_B_dominance.png": "gallery/full_B/plots/dominance.png",
+    "full_BmL_dominance.png": "gallery/full_BmL/plots/dominance.png",
+    "full_L_dominance.png": "gallery/full_L/plots/dominance.png",
+    "full_B_likelihoods.png": "gallery/full_B/plots/likelihoods.png",
+    "full_BmL_likelihoods.png": "gallery/full_BmL/plots/likelihoods.png",
+    "full_L_likelihoods.png": "gallery/full_L/plots/likelihoods.png",
+    # the three scenarios overlaid (globalfit plot ... --compare --out out/gallery/compare_full)
+    "compare_full_triangle.png": "gallery/compare_full/triangle.png",
+    "compare_full_plane.png": "gallery/compare_full/plane.png",
 }
 
 
@@ -48,11 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out-root", default=str(ROOT / "out"), help="where the runs wrote their outputs (default ./out)")
     ap.add_argument("--width", type=int, default=800)
+    ap.add_argument("--only", nargs="+", help="gallery names to refresh (default: all)")
     args = ap.parse_args(argv)
     dest = ROOT / "docs" / "figures" / "gallery"
     dest.mkdir(parents=True, exist_ok=True)
     missing = 0
     for name, rel in FIGURES.items():
+        if args.only and name not in args.only:
+            continue
         src = Path(args.out_root) / rel
         if not src.is_file():
             print(f"missing: {src} (run the commands of docs/gallery.md)", file=sys.stderr)

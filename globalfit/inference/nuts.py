@@ -38,6 +38,8 @@ from numpyro.infer import MCMC, NUTS, init_to_uniform, init_to_value
 from globalfit import _jax  # noqa: F401
 from globalfit.errors import ConfigError
 from globalfit.problem import FitProblem
+from globalfit.outputs.chains import mcsamples
+from globalfit.outputs.htmlreport import write_html_report
 from globalfit.outputs.plots import make_plots
 from globalfit.outputs.report import build_idata, write_outputs
 from globalfit.outputs.rundir import load_state, prepare_run_dir, read_progress, save_chunk, save_state, write_progress
@@ -285,5 +287,7 @@ def run_problem(problem: FitProblem, source: str, resume: bool = False, force: b
     write_progress(outdir, prog)
     idata = build_idata(outdir)
     report = write_outputs(outdir, idata)
-    make_plots(outdir, idata)
+    samples = mcsamples(idata, problem.cfg)
+    make_plots(outdir, idata, samples=samples)
+    write_html_report(outdir, idata, samples=samples, problem=problem.exact(), reuse_plots=True)
     return report

@@ -16,9 +16,12 @@ from likelihoods.cosmology import DATASETS
 from globalfit.physics.model import DIFFERENCES
 from globalfit.outputs.profile_result import THRESHOLDS, ProfileResult
 from globalfit.physics.scenarios import get_scenario
-from globalfit.outputs.style import label_of, pyplot
+from globalfit.outputs.style import FILL_68, FILL_95, LINE_COLOUR, PALETTE, label_of, publication_style, pyplot, save_figure
 
-__all__ = ["oscillation_bounds", "quantity_label", "abs_label", "draw_reach_contours", "draw_reference_lines", "profile_plot", "save_profile_figures"]
+__all__ = ["oscillation_bounds", "quantity_label", "abs_label", "draw_reach_contours", "draw_reference_lines", "place_legend",
+           "profile_plot", "save_profile_figures"]
+
+REACH_COLOUR = PALETTE["vermillion"]
 
 
 def oscillation_bounds(quantity: str, record: dict) -> tuple[float | None, float | None] | None:
@@ -82,9 +85,16 @@ def draw_reach_contours(ax, X, Y, R, decades: int, label: str) -> list:
         return []
     lo, hi = math.floor(math.log10(pos.min())), math.ceil(math.log10(pos.max()))
     levels = [10.0**k for k in range(max(lo, hi - decades), hi + 1)]
-    cs = ax.contour(X, Y, R, levels=levels, colors="C3", linewidths=0.8, linestyles="--")
-    ax.clabel(cs, fmt=lambda v: f"{v:.0e}", fontsize=7)
-    return [Line2D([], [], color="C3", ls="--", lw=0.8, label=label)]
+    cs = ax.contour(X, Y, R, levels=levels, colors=REACH_COLOUR, linewidths=0.9, linestyles="--")
+    ax.clabel(cs, fmt=lambda v: f"$10^{{{round(math.log10(v))}}}$", fontsize=7, inline_spacing=2)
+    return [Line2D([], [], color=REACH_COLOUR, ls="--", lw=0.9, label=label)]
+
+
+def place_legend(ax, handles: list, ncol: int = 1) -> None:
+    """The legend below the axes (off the data), one entry per drawn element."""
+    if handles:
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=ncol, frameon=False,
+                  fontsize=7.5, handlelength=2.2, borderaxespad=0.0)
 
 
 def draw_reference_lines(ax, X, Y, q_min, q_max, quantity: str, cfg, scenario: str, m_lo: float, m_hi: float) -> list:
@@ -96,7 +106,8 @@ def draw_reference_lines(ax, X, Y, q_min, q_max, quantity: str, cfg, scenario: s
     records = _osc_records(cfg) if cfg is not None else {}
     if quantity in ("eps_earth_ee", "eps_earth_mumu", "eps_earth_tautau") and any(get_scenario(scenario).l):
         records = {}  # g_X l adds a flavour-universal part that oscillations do not see: plot a difference instead
-        handles.append(Line2D([], [], color="none", label="osc. bounds: see eps_earth_X-Y (universal part unobservable)"))
+        handles.append(Line2D([], [], color="none", label=f"no oscillation bound drawn: oscillations do not see the\nflavour-universal "
+                                                           f"part of {qlabel} (plot e.g. eps_earth_ee-tautau)"))
     for name, ls in (("osc_lma", "-"), ("osc_dune_t2hk", "-.")):
         b = oscillation_bounds(quantity, records[name]) if name in records else None
         if b is None:
@@ -116,6 +127,8 @@ def draw_reference_lines(ax, X, Y, q_min, q_max, quantity: str, cfg, scenario: s
     m_cos = _cosmology_bound(cfg) if cfg is not None else None
     if m_cos is not None and m_lo <= m_cos <= m_hi:
         ax.axvline(m_cos, color="k", ls=":", lw=1.2)
+        ax.annotate("cosmology", xy=(m_cos, 0.97), xycoords=("data", "axes fraction"), xytext=(-3, 0), textcoords="offset points",
+                    rotation=90, ha="right", va="top", fontsize=7)
         handles.append(Line2D([], [], color="k", ls=":", lw=1.2, label=f"cosmology: $M_{{Z'}}$ = {m_cos * 1e3:g} MeV"))
     return handles
 
@@ -135,33 +148,34 @@ def profile_plot(result: ProfileResult, cfg=None, quantity: str | None = None, t
     X, Y = np.meshgrid(M, G)
     chi2 = np.where(np.isfinite(result.chi2), result.chi2, 1e30)
     q_min, q_max = result.extremes(quantity, threshold)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 5.0))
-    else:
-        fig = ax.figure
-    handles = []
-    looser = [t for t in result.thresholds if t > threshold]
-    what = " (non-osc.)" if result.excluded else ""
-    if looser:
-        ax.contourf(X, Y, chi2, levels=[-1e9, looser[0]], colors=["#deebf7"])
-    ax.contourf(X, Y, chi2, levels=[-1e9, threshold], colors=["#9ecae1"])
-    handles.append(Patch(color="#9ecae1", label=rf"allowed{what}: $-2\Delta\ln L \leq {threshold:g}$"))
-    if looser:
-        handles.append(Patch(color="#deebf7", label=rf"$-2\Delta\ln L \leq {looser[0]:g}$"))
-    R = np.ma.masked_invalid(result.reach(quantity, threshold))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        handles += draw_reach_contours(ax, X, Y, R, decades=8, label=f"largest reachable {abs_label(quantity)}")
-        handles += draw_reference_lines(ax, X, Y, q_min, q_max, quantity, cfg, result.scenario, M[0], M[-1])
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(M[0], M[-1])
-    ax.set_ylim(G[0], G[-1])
-    ax.set_xlabel(r"$M_{Z'}$ [GeV]")
-    ax.set_ylabel(r"$g_X$")
-    ax.set_title(f"{result.scenario}: profile likelihood and reachable {qlabel}", fontsize=10)
-    ax.legend(handles=handles, fontsize=7, loc="upper left", framealpha=0.85)
-    fig.tight_layout()
+    with publication_style():
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(4.2, 3.5))
+        else:
+            fig = ax.figure
+        handles = []
+        looser = [t for t in result.thresholds if t > threshold]
+        what = " (non-osc.)" if result.excluded else ""
+        if looser:
+            ax.contourf(X, Y, chi2, levels=[-1e9, looser[0]], colors=[FILL_95])
+        ax.contourf(X, Y, chi2, levels=[-1e9, threshold], colors=[FILL_68])
+        ax.contour(X, Y, chi2, levels=[threshold] + looser[:1], colors=LINE_COLOUR, linewidths=0.8)
+        handles.append(Patch(facecolor=FILL_68, edgecolor=LINE_COLOUR, lw=0.8, label=rf"allowed{what}: $-2\Delta\ln L \leq {threshold:g}$"))
+        if looser:
+            handles.append(Patch(facecolor=FILL_95, edgecolor=LINE_COLOUR, lw=0.8, label=rf"$-2\Delta\ln L \leq {looser[0]:g}$"))
+        R = np.ma.masked_invalid(result.reach(quantity, threshold))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            handles += draw_reach_contours(ax, X, Y, R, decades=8, label=f"largest reachable {abs_label(quantity)}")
+            handles += draw_reference_lines(ax, X, Y, q_min, q_max, quantity, cfg, result.scenario, M[0], M[-1])
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(M[0], M[-1])
+        ax.set_ylim(G[0], G[-1])
+        ax.set_xlabel(r"$M_{Z'}\;[\mathrm{GeV}]$")
+        ax.set_ylabel(r"$g_X$")
+        ax.set_title("$U(1)_{" + result.scenario.replace("3Ltau", r"3L_\tau") + "}$: profile likelihood, reachable " + qlabel)
+        place_legend(ax, handles)
     return fig
 
 
@@ -173,7 +187,7 @@ def save_profile_figures(result: ProfileResult, cfg, out, quantities: list[str],
         fig = profile_plot(result, cfg, q)
         for fmt in formats:
             f = out / f"profile_{q}.{fmt}"
-            fig.savefig(f, dpi=130 if fmt == "png" else None, bbox_inches="tight")
+            save_figure(fig, f)
             files.append(f)
         plt.close(fig)
     return files

@@ -1,11 +1,20 @@
-"""Plots of a run (PDF and PNG in ``OUTDIR/plots``): corner plot with 68/95 % credible contours, trace and
-rank plots, and the paper-style plane (M_Zp horizontal, g_X vertical, both log) with the posterior density
-and the NSI coefficient ``plots.plane_eps`` reachable in each cell (95 % credible range of its draws) against the
-oscillation bounds, like Figs. 5/6 of Farzan & Heeck, arXiv:1607.07616; with ``--profile`` also that plane beside
-the profile-likelihood map of ``globalfit profile``.
+"""Plots of a run (PDF and PNG in ``OUTDIR/plots``), in the publication style of :mod:`globalfit.outputs.style`:
 
-Credible regions are highest-density regions of a lightly smoothed 2-D histogram. A quantity whose
-posterior is positive and spans more than two decades is drawn as log10.
+* ``corner``: GetDist triangle plot (Lewis, arXiv:1910.13970) of ``plots.corner`` -- kernel-smoothed 1-D and 2-D
+  marginals with boundary correction at the prior edges (:mod:`globalfit.outputs.chains` gives GetDist the ranges),
+  filled 68/95 % credible regions, the 68 % interval above each 1-D panel, LaTeX labels with units;
+* ``trace`` and ``rank`` (ArviZ);
+* ``plane``: the paper-style (M_Zp, g_X) plane (both log) with the smoothed 68/95 % credible regions and the NSI
+  coefficient ``plots.plane_eps`` reachable in each cell (95 % credible range of its draws) against the oscillation
+  bounds, like Figs. 5/6 of Farzan & Heeck, arXiv:1607.07616; with ``--profile`` also that plane beside the
+  profile-likelihood map of ``globalfit profile``;
+* ``corner_eps``: the Earth-matter NSI entries that vary.
+
+``globalfit plot OUT1 OUT2 ... --compare`` overlays several runs (:func:`compare_runs`): one triangle plot and one
+(M_Zp, g_X) plane, one colour per run (Okabe-Ito, colour-blind safe).
+
+A quantity whose posterior has one sign and spans more than two decades is drawn as log10 (sampled parameters: on
+the scale of their prior, i.e. their sample site).
 """
 
 from __future__ import annotations
@@ -14,100 +23,88 @@ import math
 import warnings
 from pathlib import Path
 
+import matplotlib as mpl
 import numpy as np
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from globalfit import _jax  # noqa: F401
 from globalfit.errors import InputError
 from globalfit.physics.model import DIFFERENCES, EPS_EARTH_NAMES
 from globalfit.physics.parameters import DEFAULTS
-from globalfit.outputs.plane import abs_label, draw_reach_contours, draw_reference_lines, profile_plot, quantity_label
+from globalfit.outputs.chains import mcsamples, plot_column
+from globalfit.outputs.plane import abs_label, draw_reach_contours, draw_reference_lines, place_legend, profile_plot, quantity_label
 from globalfit.outputs.profile_result import ProfileResult
 from globalfit.outputs.report import _az, load_run_config
 from globalfit.physics.scenarios import get_scenario
-from globalfit.outputs.style import label_of, pyplot
+from globalfit.outputs.style import FILL_68, FILL_95, LINE_COLOUR, RUN_COLOURS, label_of, publication_style, pyplot, save_figure
 
-__all__ = ["make_plots", "compare_plots", "corner_plot", "plane_plot", "posterior_plane", "posterior_column", "compare_plot", "label_of"]
-
-
-
-
-def _values(idata, name: str, cfg=None) -> tuple[np.ndarray, str]:
-    x = np.asarray(idata.posterior[name]).ravel()
-    label = label_of(name)
-    spec = cfg.sampled().get(name) if cfg is not None else None
-    if spec is not None:  # sampled: the scale of its prior
-        use_log = spec.prior in ("log-uniform", "log-normal") and not spec.negative
-    else:
-        use_log = bool(np.all(x > 0) and x.max() / x.min() > 100.0)
-    if use_log:
-        return np.log10(x), rf"$\log_{{10}} {label.strip('$')}$"
-    return x, label
+__all__ = ["make_plots", "compare_plots", "compare_runs", "corner_plot", "triangle_figure", "plane_plot", "plane_overlay",
+           "posterior_plane", "posterior_column", "compare_plot", "label_of", "plane_density", "smooth_log_map"]
 
 
-def _hpd_levels(h: np.ndarray, probs=(0.95, 0.68)) -> list[float]:
-    flat = np.sort(h.ravel())[::-1]
-    cum = np.cumsum(flat)
-    cum /= cum[-1]
-    levels = [flat[min(np.searchsorted(cum, p), flat.size - 1)] for p in probs]
-    out = []
-    for lv in levels:  # strictly increasing for contour()
-        out.append(lv if not out or lv > out[-1] else np.nextafter(out[-1], np.inf))
-    return out
+PNG_DPI = 200
+EPS_SMOOTHING = {"smooth_scale_2D": 0.3, "smooth_scale_1D": 0.3}  # GetDist: kernel width in units of each parameter's sd
 
 
-def _density2d(x, y, bins=40):
-    from scipy.ndimage import gaussian_filter
-
-    h, xe, ye = np.histogram2d(x, y, bins=bins)
-    h = gaussian_filter(h, 1.5)  # light smoothing: 68/95 % contours from a finite sample
-    xc, yc = 0.5 * (xe[1:] + xe[:-1]), 0.5 * (ye[1:] + ye[:-1])
-    return h.T, xc, yc
-
-
-def _save(fig, outdir: Path, stem: str, formats) -> list[Path]:
-    (outdir / "plots").mkdir(exist_ok=True)
+def _save(fig, outdir: Path, stem: str, formats, folder: str | None = "plots") -> list[Path]:
+    where = outdir / folder if folder else outdir
+    where.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in formats:
-        p = outdir / "plots" / f"{stem}.{fmt}"
-        fig.savefig(p, dpi=120 if fmt == "png" else None, bbox_inches="tight")
+        p = where / f"{stem}.{fmt}"
+        save_figure(fig, p, dpi=PNG_DPI)
         paths.append(p)
     return paths
 
 
-def corner_plot(idata, variables: list[str], cfg=None):
-    """Corner plot: 1-D histograms on the diagonal, 68/95 % HPD contours below it (sampled parameters on
-    the scale of their prior, derived ones in log10 when positive over > 2 decades)."""
-    plt = pyplot()
-    n = len(variables)
-    data = [_values(idata, v, cfg) for v in variables]
-    fig, axes = plt.subplots(n, n, figsize=(2.2 * n + 1, 2.2 * n + 1), squeeze=False)
-    for i in range(n):
-        for j in range(n):
-            ax = axes[i, j]
-            if j > i:
-                ax.axis("off")
-                continue
-            xi, li = data[i]
-            xj, lj = data[j]
-            if i == j:
-                ax.hist(xi, bins=40, histtype="stepfilled", color="C0", alpha=0.6)
-                ax.set_yticks([])
-            elif np.ptp(xi) > 0 and np.ptp(xj) > 0:
-                h, xc, yc = _density2d(xj, xi)
-                ax.contourf(xc, yc, h, levels=_hpd_levels(h) + [h.max() * 1.0001], colors=["#9ecae1", "#3182bd"])
-                ax.contour(xc, yc, h, levels=_hpd_levels(h), colors="k", linewidths=0.7)
-            if i == n - 1:
-                ax.set_xlabel(lj)
-            else:
-                ax.set_xticklabels([])
-            if j == 0 and i > 0:
-                ax.set_ylabel(li)
-            elif j > 0:
-                ax.set_yticklabels([])
-    fig.suptitle("posterior: 68 % and 95 % credible regions")
-    fig.tight_layout()
-    return fig
+def _columns(samples, names: list[str]) -> list[str]:
+    """The GetDist columns of ``names`` that vary in ``samples`` (:func:`globalfit.outputs.chains.plot_column`)."""
+    cols = [plot_column(samples, n) for n in names]
+    return [c for c in cols if c is not None]
+
+
+def triangle_figure(samples_list: list, params: list[str], legend_labels: list[str] | None = None, title: str | None = None,
+                    width_inch: float | None = None):
+    """GetDist triangle plot of one or several runs (filled 68/95 % regions; with one run the 68 % interval of each
+    parameter above its 1-D panel; with several a legend in the empty upper triangle)."""
+    from getdist import plots as gdplots
+
+    n = len(params)
+    single = len(samples_list) == 1
+    width = width_inch or min(7.0, 1.25 * n + 1.4)
+    quiet_ticks = {"xtick.minor.visible": False, "ytick.minor.visible": False, "xtick.top": False, "ytick.right": False}
+    with warnings.catch_warnings(), publication_style(), mpl.rc_context(quiet_ticks):
+        warnings.simplefilter("ignore")
+        g = gdplots.get_subplot_plotter(width_inch=width)
+        s = g.settings
+        s.scaling = False
+        s.axes_fontsize, s.axes_labelsize, s.legend_fontsize, s.fontsize = 7.5, 9.5, 9, 9
+        s.title_limit_fontsize = 7.5
+        s.figure_legend_frame = False
+        s.alpha_filled_add = 0.8
+        s.linewidth_contour = 1.0
+        s.linewidth = 1.2
+        s.num_plot_contours = 2
+        s.solid_colors = list(RUN_COLOURS)
+        s.line_styles = [c for c in RUN_COLOURS]
+        colours = [LINE_COLOUR] if single else list(RUN_COLOURS[: len(samples_list)])
+        g.triangle_plot(samples_list, params, filled=True, contour_colors=colours, legend_labels=legend_labels if not single else None,
+                        title_limit=1 if single and n <= 8 else None, legend_loc="upper right",
+                        diag1d_kwargs={"colors": colours}, line_args=[{"color": c, "lw": 1.2} for c in colours])
+        if title:
+            top = g.subplots[0, 0].get_position().y1
+            g.fig.suptitle(title, fontsize=9.5, y=min(top + 0.06, 1.0), va="bottom")
+    return g.fig
+
+
+def corner_plot(idata, variables: list[str], cfg, samples=None, title: str | None = None):
+    """Triangle plot (:func:`triangle_figure`) of ``variables`` of one run; those that do not vary are left out."""
+    samples = samples if samples is not None else mcsamples(idata, cfg)
+    params = _columns(samples, variables)
+    if not params:
+        raise InputError(f"corner plot: none of {variables} varies in the posterior")
+    return triangle_figure([samples], params, title=title)
 
 
 def _bounds(cfg, name: str, x: np.ndarray) -> tuple[float, float]:
@@ -164,58 +161,136 @@ def posterior_plane(idata, cfg, quantity: str, bins: int = 24, min_count: int = 
                 count=count, q_lo=q_lo, q_hi=q_hi, reach=reach, lm=lm, lg=lg, n=int(m.size))
 
 
-def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None):
-    """Paper-style (M_Zp, g_X) plane (Figs. 5/6 of arXiv:1607.07616) from posterior draws: density and 68/95 %
-    credible regions (blue), dashed red contours of the largest |q| inside the 95 % central credible range of each
-    cell (:func:`posterior_plane`), black lines where that range touches the current (solid) and DUNE+T2HK
-    (dash-dotted) oscillation bounds on q, dotted: the cosmology bound."""
-    plt = pyplot()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 5.0))
-    else:
-        fig = ax.figure
-    pp = posterior_plane(idata, cfg, eps_name, bins=bins)
-    X, Y = np.meshgrid(10.0 ** pp["x"], 10.0 ** pp["y"])
-    handles = []
+def smooth_log_map(R: np.ndarray, sigma: float = 0.8) -> np.ndarray:
+    """A positive map (NaN where undefined) smoothed in log10 by a Gaussian of ``sigma`` cells, NaN cells left out
+    (normalised convolution): the cell quantiles of a finite sample are noisy, their decades are not."""
+    from scipy.ndimage import gaussian_filter
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logr = np.log10(np.where(R > 0, R, np.nan))
+    ok = np.isfinite(logr)
+    num = gaussian_filter(np.where(ok, logr, 0.0), sigma, mode="nearest")
+    den = gaussian_filter(ok.astype(float), sigma, mode="nearest")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = 10.0 ** (num / den)
+    return np.where(ok, out, np.nan)
+
+
+def plane_density(samples, eps: float = 0.0) -> dict | None:
+    """Smoothed 2-D posterior of (M_Zp, g_X) from GetDist (boundary-corrected at the prior edges): grid ``X``, ``Y``
+    (physical values), density ``P`` and the 95 %, 68 % levels; None when M_Zp or g_X does not vary."""
+    xcol, ycol = plot_column(samples, "M_Zp"), plot_column(samples, "g_X")
+    if xcol is None or ycol is None:
+        return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if np.ptp(pp["lm"]) > 0 and np.ptp(pp["lg"]) > 0:
-            h, xc, yc = _density2d(pp["lm"], pp["lg"], bins=40)
-            ax.pcolormesh(10.0**xc, 10.0**yc, h, cmap="Blues", shading="auto")
-            ax.contour(10.0**xc, 10.0**yc, h, levels=_hpd_levels(h), colors=["#08519c", "#08306b"], linewidths=1.2)
-            handles.append(Patch(color="#6baed6", label="posterior density, 68/95 % HPD"))
+        d = samples.get2DDensityGridData(xcol, ycol, num_plot_contours=2)
+    x = 10.0 ** np.asarray(d.x) if xcol.startswith("log10_") else np.asarray(d.x)
+    y = 10.0 ** np.asarray(d.y) if ycol.startswith("log10_") else np.asarray(d.y)
+    levels = sorted(float(c) for c in d.contours)  # [95 %, 68 %]
+    return dict(X=x, Y=y, P=np.asarray(d.P), levels=levels)
+
+
+def _fill_regions(ax, dens: dict, colours=(FILL_95, FILL_68), line=LINE_COLOUR) -> None:
+    top = max(float(dens["P"].max()) * 1.01, dens["levels"][-1] * 1.0001)
+    ax.contourf(dens["X"], dens["Y"], dens["P"], levels=[*dens["levels"], top], colors=list(colours))
+    ax.contour(dens["X"], dens["Y"], dens["P"], levels=dens["levels"], colors=line, linewidths=0.8)
+
+
+def _scenario_tex(name: str) -> str:
+    return "$U(1)_{" + name.replace("3Ltau", r"3L_\tau") + "}$"
+
+
+def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None, samples=None):
+    """Paper-style (M_Zp, g_X) plane (Figs. 5/6 of arXiv:1607.07616) from posterior draws: the smoothed 68/95 % credible
+    regions (filled blue; :func:`plane_density`), dashed vermillion contours (decades) of the largest |q| inside the
+    95 % central credible range of each cell (:func:`posterior_plane`, smoothed in log10 by :func:`smooth_log_map`), black lines where that range touches the
+    current (solid) and DUNE+T2HK (dash-dotted) oscillation bounds on q, dotted: the cosmology bound. The legend
+    sits below the axes, off the data."""
+    plt = pyplot()
+    with publication_style():
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(4.2, 3.5))
         else:
-            ax.plot(10.0 ** pp["lm"], 10.0 ** pp["lg"], ".", ms=2)
-        qlabel = quantity_label(eps_name)
-        # four decades below the largest value: cell quantiles are noisy, more levels only draw noise
-        handles += draw_reach_contours(ax, X, Y, np.ma.masked_invalid(pp["reach"]), decades=4,
-                                       label=f"largest {abs_label(eps_name)} in the 95 % range of a cell")
-        handles += draw_reference_lines(ax, X, Y, pp["q_lo"], pp["q_hi"], eps_name, cfg, cfg.model.scenario,
-                                        10.0 ** pp["x_edges"][0], 10.0 ** pp["x_edges"][-1])
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlim(10.0 ** pp["x_edges"][0], 10.0 ** pp["x_edges"][-1])
-    ax.set_ylim(10.0 ** pp["y_edges"][0], 10.0 ** pp["y_edges"][-1])
-    ax.set_xlabel(r"$M_{Z'}$ [GeV]")
-    ax.set_ylabel(r"$|g_X|$")
-    sc = get_scenario(cfg.model.scenario)
-    ax.set_title(f"{sc.name}: posterior ({pp['n']} draws) and reachable {qlabel}", fontsize=10)
-    ax.legend(handles=handles, fontsize=7, loc="upper left", framealpha=0.85)
-    fig.tight_layout()
+            fig = ax.figure
+        samples = samples if samples is not None else mcsamples(idata, cfg)
+        pp = posterior_plane(idata, cfg, eps_name, bins=bins)
+        X, Y = np.meshgrid(10.0 ** pp["x"], 10.0 ** pp["y"])
+        handles = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dens = plane_density(samples)
+            if dens is not None:
+                _fill_regions(ax, dens)
+                handles += [Patch(facecolor=FILL_68, edgecolor=LINE_COLOUR, lw=0.8, label="posterior, 68 % credible"),
+                            Patch(facecolor=FILL_95, edgecolor=LINE_COLOUR, lw=0.8, label="posterior, 95 % credible")]
+            else:
+                ax.plot(10.0 ** pp["lm"], 10.0 ** pp["lg"], ".", ms=2, color=LINE_COLOUR)
+                handles.append(Line2D([], [], ls="", marker=".", color=LINE_COLOUR, label="posterior draws"))
+            qlabel = quantity_label(eps_name)
+            # four decades below the largest value: cell quantiles are noisy, more levels only draw noise
+            handles += draw_reach_contours(ax, X, Y, np.ma.masked_invalid(smooth_log_map(pp["reach"])), decades=4,
+                                           label=f"largest {abs_label(eps_name)} in the 95 % range of a cell")
+            handles += draw_reference_lines(ax, X, Y, pp["q_lo"], pp["q_hi"], eps_name, cfg, cfg.model.scenario,
+                                            10.0 ** pp["x_edges"][0], 10.0 ** pp["x_edges"][-1])
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(10.0 ** pp["x_edges"][0], 10.0 ** pp["x_edges"][-1])
+        ax.set_ylim(10.0 ** pp["y_edges"][0], 10.0 ** pp["y_edges"][-1])
+        ax.set_xlabel(r"$M_{Z'}\;[\mathrm{GeV}]$")
+        ax.set_ylabel(r"$g_X$")
+        sc = get_scenario(cfg.model.scenario)
+        ax.set_title(f"{_scenario_tex(sc.name)}: posterior and reachable {qlabel}")
+        place_legend(ax, handles)
+    return fig
+
+
+def plane_overlay(samples_list: list, labels: list[str], title: str | None = None):
+    """The 68/95 % credible regions in the (M_Zp, g_X) plane of several runs (68 %: solid, 95 %: dashed; one
+    colour per run), legend below the axes."""
+    plt = pyplot()
+    with publication_style():
+        fig, ax = plt.subplots(figsize=(4.2, 3.5))
+        handles = []
+        xr, yr = [], []
+        for s, lab, colour in zip(samples_list, labels, RUN_COLOURS):
+            dens = plane_density(s)
+            if dens is None:
+                continue
+            xr += [float(dens["X"].min()), float(dens["X"].max())]
+            yr += [float(dens["Y"].min()), float(dens["Y"].max())]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ax.contourf(dens["X"], dens["Y"], dens["P"], levels=[dens["levels"][1], max(float(dens["P"].max()) * 1.01, dens["levels"][1] * 1.0001)],
+                            colors=[colour], alpha=0.25)
+                ax.contour(dens["X"], dens["Y"], dens["P"], levels=dens["levels"], colors=colour, linestyles=["--", "-"], linewidths=1.2)
+            handles.append(Line2D([], [], color=colour, lw=1.2, label=lab))
+        if not handles:
+            raise InputError("--compare: M_Zp and g_X vary in none of the runs; no (M_Zp, g_X) plane to draw")
+        handles += [Line2D([], [], color="0.3", ls="-", lw=1.2, label="68 % credible"), Line2D([], [], color="0.3", ls="--", lw=1.2, label="95 % credible")]
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(min(xr), max(xr))
+        ax.set_ylim(min(yr), max(yr))
+        ax.set_xlabel(r"$M_{Z'}\;[\mathrm{GeV}]$")
+        ax.set_ylabel(r"$g_X$")
+        if title:
+            ax.set_title(title)
+        place_legend(ax, handles, ncol=2)
     return fig
 
 
 def compare_plot(idata, cfg, profile, quantity: str, bins: int = 16):
-    """The Bayesian map (:func:`plane_plot`) beside the profile-likelihood map (:func:`globalfit.inference.profile.profile_plot`)
+    """The Bayesian map (:func:`plane_plot`) beside the profile-likelihood map (:func:`globalfit.outputs.plane.profile_plot`)
     of the same quantity, on the same axes ranges."""
     plt = pyplot()
-    fig, (a0, a1) = plt.subplots(1, 2, figsize=(12.0, 5.0), sharey=False)
-    plane_plot(idata, cfg, quantity, bins=bins, ax=a0)
-    profile_plot(profile, cfg, quantity, ax=a1)
-    for a in (a0, a1):
-        a.set_xlim(min(a0.get_xlim()[0], a1.get_xlim()[0]), max(a0.get_xlim()[1], a1.get_xlim()[1]))
-        a.set_ylim(min(a0.get_ylim()[0], a1.get_ylim()[0]), max(a0.get_ylim()[1], a1.get_ylim()[1]))
-    fig.tight_layout()
+    with publication_style():
+        fig, (a0, a1) = plt.subplots(1, 2, figsize=(8.4, 3.6))
+        plane_plot(idata, cfg, quantity, bins=bins, ax=a0)
+        profile_plot(profile, cfg, quantity, ax=a1)
+        for a in (a0, a1):
+            a.set_xlim(min(a0.get_xlim()[0], a1.get_xlim()[0]), max(a0.get_xlim()[1], a1.get_xlim()[1]))
+            a.set_ylim(min(a0.get_ylim()[0], a1.get_ylim()[0]), max(a0.get_ylim()[1], a1.get_ylim()[1]))
     return fig
 
 
@@ -223,7 +298,7 @@ def default_corner(cfg) -> list[str]:
     return list(cfg.plots.corner) if cfg.plots.corner else list(cfg.sampled())
 
 
-def make_plots(outdir: Path, idata, variables: list[str] | None = None) -> list[Path]:
+def make_plots(outdir: Path, idata, variables: list[str] | None = None, samples=None) -> list[Path]:
     """Write corner, trace, rank, (when M_Zp or g_X is sampled) plane and (when at least two vary) corner_eps
     (the Earth-matter eps entries) plots; return the files."""
     plt = pyplot()
@@ -234,12 +309,13 @@ def make_plots(outdir: Path, idata, variables: list[str] | None = None) -> list[
     missing = [v for v in variables if v not in idata.posterior]
     if missing:
         raise InputError(f"unknown quantity {missing[0]!r} for the corner plot; available: {sorted(idata.posterior.data_vars)}")
+    samples = samples if samples is not None else mcsamples(idata, cfg)
     files = []
-    fig = corner_plot(idata, variables, cfg)
+    fig = corner_plot(idata, variables, cfg, samples=samples)
     files += _save(fig, outdir, "corner", fmts)
     plt.close(fig)
     sampled = list(cfg.sampled())
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), publication_style():
         warnings.simplefilter("ignore")
         axes = az.plot_trace(idata, var_names=sampled, compact=False, show=False)
         fig = np.asarray(axes).ravel()[0].figure
@@ -251,13 +327,15 @@ def make_plots(outdir: Path, idata, variables: list[str] | None = None) -> list[
         files += _save(fig, outdir, "rank", fmts)
         plt.close(fig)
     if "M_Zp" in idata.posterior or "g_X" in idata.posterior:
-        fig = plane_plot(idata, cfg, cfg.plots.plane_eps or "eps_earth_ee")
+        fig = plane_plot(idata, cfg, cfg.plots.plane_eps or "eps_earth_ee", samples=samples)
         files += _save(fig, outdir, "plane", fmts)
         plt.close(fig)
     eps = [e for e in EPS_EARTH_NAMES if e in idata.posterior and np.ptp(np.asarray(idata.posterior[e])) > 0]
     if len(eps) >= 2:
-        fig = corner_plot(idata, eps, cfg)
-        fig.suptitle(r"posterior of the Earth-matter NSI $\varepsilon^\oplus$: 68 % and 95 % credible regions")
+        # the diagonal entries often lie on a ridge (the flavour-universal part g_X l) with a diffuse cloud beside it;
+        # GetDist's automatic bandwidth then resolves the ridge into islands: smooth at 0.3 sigma instead
+        eps_samples = mcsamples(idata, cfg, settings=EPS_SMOOTHING)
+        fig = corner_plot(idata, eps, cfg, samples=eps_samples, title=r"Earth-matter NSI $\varepsilon^\oplus$: 68 % and 95 % credible regions")
         files += _save(fig, outdir, "corner_eps", fmts)
         plt.close(fig)
     return files
@@ -276,5 +354,48 @@ def compare_plots(outdir: Path, idata, profile: ProfileResult, quantities: list[
         posterior_column(idata, cfg, q)  # clear error if the run lacks it
         fig = compare_plot(idata, cfg, profile, q)
         files += _save(fig, outdir, f"compare_{q}", cfg.plots.formats)
+        plt.close(fig)
+    return files
+
+
+def run_label(outdir: Path, cfg) -> str:
+    """Legend label of a run: its directory name and scenario."""
+    return f"{Path(outdir).resolve().name} ({_scenario_tex(cfg.model.scenario)})"
+
+
+def compare_runs(runs: list[tuple[Path, object]], dest: Path, variables: list[str] | None = None, labels: list[str] | None = None,
+                 formats=("pdf", "png")) -> list[Path]:
+    """Overlay several runs ``[(outdir, idata), ...]``: ``<dest>/triangle`` (GetDist triangle plot of ``variables``,
+    default: the first run's ``plots.corner`` that vary in every run) and ``<dest>/plane`` (their (M_Zp, g_X) credible
+    regions). Returns the files."""
+    if len(runs) < 2:
+        raise InputError("--compare needs at least two run directories")
+    cfgs = [load_run_config(Path(o)) for o, _ in runs]
+    labels = list(labels) if labels else [run_label(o, c) for (o, _), c in zip(runs, cfgs)]
+    if len(labels) != len(runs):
+        raise InputError(f"--labels: {len(labels)} labels for {len(runs)} runs")
+    samples = [mcsamples(idata, cfg, label=lab) for (_, idata), cfg, lab in zip(runs, cfgs, labels)]
+    explicit = bool(variables)
+    variables = list(variables) if variables else default_corner(cfgs[0])
+    params = []
+    for v in variables:
+        cols = [plot_column(s, v) for s in samples]
+        if None in cols or len(set(cols)) != 1:
+            if explicit:
+                bad = runs[cols.index(None)][0] if None in cols else runs[0][0]
+                why = "does not vary (or is not recorded) in" if None in cols else "is on different scales (linear / log10) in the runs, e.g."
+                raise InputError(f"--vars {v}: {why} {bad}")
+            continue
+        params.append(cols[0])
+    if not params:
+        raise InputError(f"--compare: none of {variables} varies, on the same scale, in every run")
+    plt = pyplot()
+    files: list[Path] = []
+    fig = triangle_figure(samples, params, legend_labels=labels)
+    files += _save(fig, Path(dest), "triangle", formats, folder=None)
+    plt.close(fig)
+    if all("M_Zp" in idata.posterior or "g_X" in idata.posterior for _, idata in runs):
+        fig = plane_overlay(samples, labels)
+        files += _save(fig, Path(dest), "plane", formats, folder=None)
         plt.close(fig)
     return files

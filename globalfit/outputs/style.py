@@ -1,11 +1,59 @@
-"""Figure style shared by every plot: the non-interactive matplotlib backend and LaTeX labels of every quantity."""
+"""Figure style shared by every plot: the non-interactive matplotlib backend, the publication style (serif STIX
+fonts, sizes for a two-column paper, the colour-blind-safe Okabe-Ito palette) and the LaTeX labels, with units,
+of every quantity."""
 
 from __future__ import annotations
+
+import contextlib
+from typing import Iterator
 
 from globalfit.physics.model import DERIVED_INFO
 from globalfit.physics.parameters import PARAMETERS
 
-__all__ = ["pyplot", "label_of"]
+__all__ = ["pyplot", "label_of", "tex_label", "symbol_and_unit", "publication_style", "save_figure", "PALETTE", "RUN_COLOURS",
+           "FILL_68", "FILL_95", "LINE_COLOUR"]
+
+# Okabe & Ito, "Color Universal Design" (2008): distinguishable under every common colour-vision deficiency
+PALETTE = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+# one colour per run in overlays, in this order
+RUN_COLOURS = (PALETTE["blue"], PALETTE["vermillion"], PALETTE["green"], PALETTE["purple"], PALETTE["orange"],
+               PALETTE["sky_blue"], PALETTE["black"])
+# the filled 68 / 95 % credible regions of a single run
+FILL_68 = "#3a87c4"
+FILL_95 = "#a9cde8"
+LINE_COLOUR = PALETTE["blue"]
+
+_RC = {
+    "font.family": "serif",
+    "font.serif": ["STIXGeneral", "DejaVu Serif"],
+    "mathtext.fontset": "stix",
+    "font.size": 9.0,
+    "axes.labelsize": 10.0,
+    "axes.titlesize": 9.5,
+    "xtick.labelsize": 8.0,
+    "ytick.labelsize": 8.0,
+    "legend.fontsize": 8.0,
+    "legend.frameon": False,
+    "axes.linewidth": 0.7,
+    "xtick.direction": "in",
+    "ytick.direction": "in",
+    "xtick.top": True,
+    "ytick.right": True,
+    "xtick.minor.visible": True,
+    "ytick.minor.visible": True,
+    "lines.linewidth": 1.2,
+    "savefig.dpi": 200,
+    "pdf.fonttype": 42,  # TrueType in the PDF: text stays text for journals
+}
 
 
 def pyplot():
@@ -18,13 +66,62 @@ def pyplot():
     return plt
 
 
-def label_of(name: str) -> str:
-    """LaTeX label of a parameter, a sampling site or a derived quantity."""
-    for prefix, tex in (("log10_", r"\log_{10}"), ("ln_", r"\ln")):
+@contextlib.contextmanager
+def publication_style() -> Iterator[None]:
+    """matplotlib settings of every globalfit figure (restored on exit)."""
+    import matplotlib as mpl
+    from cycler import cycler
+
+    pyplot()
+    rc = dict(_RC)
+    rc["axes.prop_cycle"] = cycler(color=list(RUN_COLOURS))
+    with mpl.rc_context(rc):
+        yield
+
+
+def save_figure(fig, target, fmt: str | None = None, dpi: int = 200) -> None:
+    """Save a figure (a path, or a file object with ``fmt``) in the publication style: fonts are resolved when the
+    figure is drawn, so the style must be in force then too. PNG at ``dpi``; PDF as vector graphics."""
+    with publication_style():
+        fig.savefig(target, format=fmt, dpi=dpi, bbox_inches="tight")
+
+
+def symbol_and_unit(name: str, cfg=None) -> tuple[str, str]:
+    """(LaTeX symbol, LaTeX unit or '') of a parameter or derived quantity, without ``$``; ``cfg``: a run config
+    whose ``params.<name>.latex`` replaces the symbol."""
+    spec = cfg.param_specs().get(name) if cfg is not None else None
+    if spec is not None and spec.latex:
+        tex = spec.latex
+    elif name in PARAMETERS:
+        tex = PARAMETERS[name].latex
+    elif name in DERIVED_INFO:
+        tex = DERIVED_INFO[name][0]
+    else:
+        return name.replace("_", r"\_"), ""
+    unit = ""
+    for suffix in (r"\,[\mathrm{GeV}]", r"\,[\mathrm{rad}]"):
+        if tex.endswith(suffix):
+            tex, unit = tex[: -len(suffix)], suffix[3:-1]
+    if not unit and name in PARAMETERS and PARAMETERS[name].unit:
+        unit = rf"\mathrm{{{PARAMETERS[name].unit}}}"
+    return tex, unit
+
+
+def tex_label(name: str, cfg=None) -> str:
+    """Axis label (LaTeX, no ``$``) of a quantity with its unit: ``M_{Z'}\\;[\\mathrm{GeV}]``; a ``log10_`` name as
+    ``\\log_{10}(M_{Z'}/\\mathrm{GeV})``, ``ln_`` likewise, ``u_M_Psi`` (the M_Psi > M_Zp site) as it is."""
+    for prefix, fn in (("log10_", r"\log_{10}"), ("ln_", r"\ln")):
         if name.startswith(prefix):
-            return rf"${tex} {label_of(name[len(prefix):]).strip('$')}$"
-    if name in PARAMETERS:
-        return f"${PARAMETERS[name].latex}$"
-    if name in DERIVED_INFO:
-        return f"${DERIVED_INFO[name][0]}$"
-    return name.replace("_", r"\_")
+            sym, unit = symbol_and_unit(name[len(prefix):], cfg)
+            return rf"{fn}({sym}/{unit})" if unit else rf"{fn} {sym}"
+    if name == "u_M_Psi":
+        return r"u_{M_\Psi}"
+    if name.startswith("chi2__"):
+        return r"\chi^2_{\mathrm{" + name[6:].replace("_", r"\_") + "}}"
+    sym, unit = symbol_and_unit(name, cfg)
+    return rf"{sym}\;[{unit}]" if unit else sym
+
+
+def label_of(name: str) -> str:
+    """LaTeX label of a parameter, a sampling site or a derived quantity (in ``$``)."""
+    return f"${tex_label(name)}$"

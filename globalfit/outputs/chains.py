@@ -1,0 +1,233 @@
+"""The posterior of a run as GetDist samples (Lewis, arXiv:1910.13970), in memory and as GetDist chain files.
+
+Columns, per draw of each NUTS chain (weight 1):
+
+* the sample sites (``log10_M_Zp``, ``y_e``, ``u_M_Psi``, ...): GetDist's *running* parameters;
+* derived (``*`` in ``.paramnames``): the physical value of each parameter drawn on another site (``M_Zp``), cos(beta)
+  where r_H replaces it, every derived quantity that varies, ``log10_<q>`` (``log10_minus_<q>`` for a negative one) of
+  each quantity of one sign spanning more than two decades (what the figures plot), ``chi2 = -2 ln L`` and
+  ``chi2__<likelihood>`` (exact), ``minuslogprior`` (as Cobaya names them).
+
+The second column of a chain file is GetDist's ``-ln(posterior)`` on the sample sites, up to a constant:
+``-ln prior(z) - ln L(z)`` with exact likelihoods. ``.ranges`` carries the hard bounds -- the prior box of every
+site and sampled parameter, [0, 1] for cos(beta), branching ratios and (with physical constraints) |kappa|, >= 0 for
+moduli and widths -- so that GetDist's kernel densities are boundary-corrected at prior edges.
+
+Files (:func:`export_getdist`): ``<dest>/<root>_<chain>.txt``, ``<root>.paramnames``, ``<root>.ranges``, readable
+by ``getdist.loadMCSamples('<dest>/<root>')``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from globalfit import _jax  # noqa: F401
+from globalfit.errors import OutputError
+from globalfit.physics.model import DERIVED_NAMES
+from globalfit.problem import FitProblem, problem_from_config
+from globalfit.problem.parametrisation import site_bounds
+from globalfit.outputs.style import tex_label
+
+__all__ = ["ChainTable", "chain_table", "mcsamples", "export_getdist", "plot_column", "GETDIST_SETTINGS", "DECADES_FOR_LOG"]
+
+DECADES_FOR_LOG = 2.0  # a positive quantity spanning more than this many decades is plotted as log10
+# GetDist analysis settings: automatic (ESS-based) kernel widths, linear boundary correction, 68/95 % contours
+GETDIST_SETTINGS = {"ignore_rows": 0, "smooth_scale_1D": -1, "smooth_scale_2D": -1, "boundary_correction_order": 1,
+                    "mult_bias_correction_order": 1, "contours": "0.68 0.95", "fine_bins_2D": 256,
+                    # densities (not GetDist's scatter fallback) also for nearly degenerate pairs, e.g. eps_ee vs eps_mumu
+                    "max_corr_2D": 0.995}
+
+
+@dataclass
+class ChainTable:
+    """Columns of the GetDist chains of a run: ``chains[c]`` is ``(draws, columns)``; ``minuslogpost[c]`` per draw."""
+
+    names: list[str]
+    labels: list[str]
+    derived: list[bool]
+    ranges: dict[str, tuple[float | None, float | None]]
+    chains: list[np.ndarray]
+    minuslogpost: list[np.ndarray]
+    label: str = ""
+    complete: bool = True  # every sample site recorded (False: draws not from `globalfit run`; no prior column)
+
+
+def _problem(cfg) -> FitProblem:
+    return problem_from_config(cfg, "config.resolved.yaml", likelihoods=())
+
+
+def _bound(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _derived_range(name: str, constrained: bool) -> tuple[float | None, float | None] | None:
+    if name == "cos_beta" or name.startswith("br_"):
+        return 0.0, 1.0
+    if name.startswith("kappa_"):
+        return 0.0, (1.0 if constrained else None)
+    if name == "r_H":
+        return 0.0, (1.0 if constrained else None)
+    if name.startswith("abs_") or name == "width_Zp":
+        return 0.0, None
+    return None
+
+
+def _spans_decades(x: np.ndarray) -> int:
+    """+1 (-1) when x is positive (negative) everywhere and spans more than :data:`DECADES_FOR_LOG` decades; else 0."""
+    if x.size == 0:
+        return 0
+    for sign in (1, -1):
+        a = sign * x
+        if np.all(a > 0) and math.log10(a.max() / a.min()) > DECADES_FOR_LOG:
+            return sign
+    return 0
+
+
+def _varies(x: np.ndarray) -> bool:
+    return bool(np.ptp(x) > 1e-12 * max(float(np.abs(x).mean()), 1e-300))
+
+
+def chain_table(idata, cfg, label: str = "") -> ChainTable:
+    """The GetDist columns of a run's posterior (module docstring)."""
+    post = idata.posterior
+    problem = _problem(cfg)
+    nc, nd = post.sizes["chain"], post.sizes["draw"]
+    cols: dict[str, np.ndarray] = {}
+    labels: dict[str, str] = {}
+    derived: dict[str, bool] = {}
+    ranges: dict[str, tuple] = {}
+
+    def add(name, values, tex, is_derived, rng=None):
+        if name in cols or not _varies(values):
+            return
+        cols[name], labels[name], derived[name] = values.reshape(nc, nd), tex, is_derived
+        if rng is not None and (rng[0] is not None or rng[1] is not None):
+            ranges[name] = rng
+
+    specs = cfg.sampled()
+    by_site = {info.site: (pname, info) for pname, info in problem.sites.items()}
+    site_values: dict[str, np.ndarray] = {}
+    for site in problem.site_names:
+        pname, info = by_site[site]
+        if info.site in post:
+            zs = np.asarray(post[info.site], dtype=float)
+        elif pname in post and info.site != "u_M_Psi":  # draws recorded by value only: back to the site
+            zs = np.vectorize(info.to_site)(np.asarray(post[pname], dtype=float))
+        else:  # not a draw of `globalfit run` (e.g. synthetic): no column, no prior
+            continue
+        tex = tex_label(info.site, cfg)
+        if info.sign < 0 and info.site != pname:  # a negative parameter drawn as log10|x|
+            tex = tex.replace("(", "(-", 1) if "(" in tex else "-" + tex
+        lo, hi = site_bounds(info)
+        site_values[info.site] = zs
+        add(info.site, zs, tex, False, (_bound(lo), _bound(hi)))
+    for pname, info in problem.sites.items():
+        if info.site == pname or pname not in post:
+            continue
+        lo, hi = specs[pname].bounds()
+        if info.sign < 0:
+            lo, hi = -hi, -lo
+        if info.site == "u_M_Psi":
+            lo = max(lo, 0.0)
+        add(pname, np.asarray(post[pname]), tex_label(pname, cfg), True, (_bound(lo), _bound(hi)))
+    constrained = cfg.model.constraints != "none"
+    for name in ["cos_beta", *DERIVED_NAMES]:
+        if name in post and name not in cols:
+            add(name, np.asarray(post[name]), tex_label(name, cfg), True, _derived_range(name, constrained))
+    for name in list(cols):
+        if name in problem.site_names:
+            continue
+        sign = _spans_decades(cols[name])
+        if sign:
+            key = f"log10_{name}" if sign > 0 else f"log10_minus_{name}"
+            tex = tex_label(f"log10_{name}", cfg)
+            if sign < 0:
+                tex = tex.replace("(", "(-", 1) if "(" in tex else tex.replace(r"\log_{10} ", r"\log_{10}(-") + ")"
+            add(key, np.log10(sign * cols[name]).ravel(), tex, True)
+    ll = getattr(idata, "log_likelihood", None)
+    lnl_total = np.zeros((nc, nd))
+    if ll is not None:
+        for name in ll.data_vars:
+            a = np.asarray(ll[name], dtype=float)
+            lnl_total = lnl_total + a
+            add(f"chi2__{name}", -2.0 * a, tex_label(f"chi2__{name}"), True)
+        if len(ll.data_vars):
+            add("chi2", -2.0 * lnl_total, r"\chi^2", True)
+    complete = all(s in site_values for s in problem.site_names)
+    if complete:
+        z = np.stack([site_values[s] for s in problem.site_names], axis=-1)
+        log_prior = _log_prior(problem, z.reshape(-1, z.shape[-1])).reshape(nc, nd)
+        add("minuslogprior", -log_prior, r"-\ln\pi", True)
+    else:
+        log_prior = np.zeros((nc, nd))
+    names = list(cols)
+    chains = [np.column_stack([cols[n][c] for n in names]) for c in range(nc)]
+    mlp = [-(log_prior[c] + lnl_total[c]) for c in range(nc)]
+    return ChainTable(names, [labels[n] for n in names], [derived[n] for n in names], ranges, chains, mlp, label, complete)
+
+
+def _log_prior(problem: FitProblem, z: np.ndarray) -> np.ndarray:
+    """ln prior(z) on site space (with the M_Psi > M_Zp factor) for each row of ``z``."""
+    fn = jax.jit(jax.vmap(problem.log_prior))
+    return np.asarray(fn(jnp.asarray(z)))
+
+
+def mcsamples(idata, cfg, label: str = "", settings: dict | None = None):
+    """``getdist.MCSamples`` of a run (every chain, :data:`GETDIST_SETTINGS`)."""
+    from getdist import MCSamples
+
+    t = chain_table(idata, cfg, label)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return MCSamples(samples=t.chains, loglikes=t.minuslogpost, names=[n + ("*" if d else "") for n, d in zip(t.names, t.derived)],
+                         labels=t.labels, ranges={k: list(v) for k, v in t.ranges.items()}, label=label or None,
+                         settings={**GETDIST_SETTINGS, **(settings or {})}, sampler="mcmc")
+
+
+def plot_column(samples, name: str) -> str | None:
+    """The GetDist column a figure shows for quantity ``name``: the site of a parameter sampled on a log scale
+    (``log10_M_Zp``), ``log10_<q>`` / ``log10_minus_<q>`` of a quantity spanning decades, else ``name``; None when the
+    run has no such varying column."""
+    have = {p.name for p in samples.paramNames.names}
+    for key in (f"log10_{name}", f"ln_{name}", f"log10_minus_{name}", name):
+        if key in have:
+            return key
+    if name == "M_Psi" and "u_M_Psi" in have:
+        return None
+    return None
+
+
+def export_getdist(outdir: Path, idata, cfg, dest: Path | None = None, root: str | None = None, force: bool = False) -> list[Path]:
+    """Write the GetDist chains of a run (``<dest>/<root>_<n>.txt``, ``.paramnames``, ``.ranges``; default
+    ``dest = OUTDIR/getdist``, ``root`` = the run directory's name); existing files only with ``force``."""
+    outdir = Path(outdir)
+    dest = Path(dest) if dest is not None else outdir / "getdist"
+    root = root or outdir.resolve().name
+    t = chain_table(idata, cfg)
+    if not t.complete:
+        raise OutputError(f"{outdir}: the posterior lacks sample sites of the config; not a complete globalfit run")
+    files = [dest / f"{root}_{c + 1}.txt" for c in range(len(t.chains))] + [dest / f"{root}.paramnames", dest / f"{root}.ranges"]
+    stale = sorted(dest.glob(f"{root}_*.txt")) if dest.is_dir() else []
+    clash = [f for f in files if f.exists()] + [f for f in stale if f not in files]
+    if clash and not force:
+        raise OutputError(f"{clash[0]}: exists; use --force to overwrite the GetDist chains of {root!r} in {dest}")
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in clash:
+        f.unlink()
+    for c, arr in enumerate(t.chains):
+        data = np.column_stack([np.ones(arr.shape[0]), t.minuslogpost[c], arr])
+        np.savetxt(files[c], data, fmt="%.10e")
+    lines = [f"{n}{'*' if d else ''}\t{lab}" for n, lab, d in zip(t.names, t.labels, t.derived)]
+    files[-2].write_text("\n".join(lines) + "\n")
+    rng = []
+    for n, (lo, hi) in t.ranges.items():
+        rng.append(f"{n}\t{'N' if lo is None else repr(lo)}\t{'N' if hi is None else repr(hi)}")
+    files[-1].write_text("\n".join(rng) + "\n")
+    return files
