@@ -23,7 +23,7 @@ def test_evaluate_and_dry_run(config, capsys):
     out = capsys.readouterr().out
     lines = {ln.split()[0]: ln.split() for ln in out.splitlines() if ln.strip()}
     total = float(lines["total"][1])
-    delta_sm = float(lines["-2"][5])  # "-2 Delta ln L vs SM <value>"
+    delta_sm = float(lines["-2"][6])  # "-2 Delta ln L vs SM <value>"
     if "(none: the run samples the prior)" in out:  # evaluate then uses every likelihood that applies
         assert total == 0.0 and delta_sm == 0.0
     else:
