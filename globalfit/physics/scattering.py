@@ -75,7 +75,10 @@ __all__ = [
     "NUCLEI",
     "nue_couplings",
     "dsigma_dT_nue",
+    "nue_kinematic_weights",
     "dsigma_dT_cevns",
+    "cevns_charge_sm",
+    "cevns_kinematic_weight",
     "helm_form_factor",
     "Component",
     "Grid",
@@ -161,7 +164,6 @@ def _abs2(z):
 
 def dsigma_dT_nue(E, T, alpha: int, anti: bool, s2w: float, eps_row=None):
     """dsigma/dT [GeV^-3] for nu_alpha (anti: nubar_alpha) on a free electron; eps_row[..., b] = eps^e_{alpha b}(q^2)."""
-    c = constants()
     gL, gR = nue_couplings(alpha, anti, s2w)
     d = _one_hot(alpha)
     shift = 0.0 if eps_row is None else 0.5 * eps_row
@@ -172,8 +174,16 @@ def dsigma_dT_nue(E, T, alpha: int, anti: bool, s2w: float, eps_row=None):
     AL = jnp.sum(_abs2(aL), axis=-1)
     AR = jnp.sum(_abs2(aR), axis=-1)
     ALR = jnp.sum(jnp.real(aL * jnp.conj(aR)), axis=-1)
+    kL, kR, kLR = nue_kinematic_weights(E, T)
+    return kL * AL + kR * AR - kLR * ALR
+
+
+def nue_kinematic_weights(E, T):
+    """(k_L, k_R, k_LR) = (2 G_F^2 m_e / pi) (1, (1 - T/E)^2, m_e T / E^2): dsigma_nue/dT = k_L A_L + k_R A_R - k_LR A_LR."""
+    c = constants()
+    pref = 2.0 * c.G_F**2 * c.m_e / math.pi
     y = T / E
-    return 2.0 * c.G_F**2 * c.m_e / math.pi * (AL + AR * (1.0 - y) ** 2 - ALR * c.m_e * T / E**2)
+    return pref, pref * (1.0 - y) ** 2, pref * c.m_e * T / E**2
 
 
 def helm_form_factor(q_GeV, A: float):
@@ -193,16 +203,26 @@ def dsigma_dT_cevns(E, T, nucleus: Nucleus, alpha: int, s2w: float, eps_u_row=No
     """dsigma/dT [GeV^-3] for nu_alpha or nubar_alpha on a nucleus (vector couplings: same for antineutrinos).
 
     eps_{u,d}_row[..., b] = eps^{u,d}_{alpha b}(q^2 = 2 m_N T); ff2 = F^2 (computed if None)."""
-    c = constants()
-    Z, N, m = nucleus.Z, nucleus.N, nucleus.mass
-    Q_sm = Z * (0.5 - 2.0 * s2w) - 0.5 * N
-    amp = Q_sm * _one_hot(alpha)
+    Z, N = nucleus.Z, nucleus.N
+    amp = cevns_charge_sm(nucleus, s2w) * _one_hot(alpha)
     if eps_u_row is not None:
         amp = amp + Z * (2.0 * eps_u_row + eps_d_row) + N * (eps_u_row + 2.0 * eps_d_row)
+    return cevns_kinematic_weight(E, T, nucleus, ff2) * jnp.sum(_abs2(amp), axis=-1)
+
+
+def cevns_charge_sm(nucleus: Nucleus, s2w: float) -> float:
+    """Q_SM = Z g_V^p + N g_V^n = Z (1/2 - 2 s_W^2) - N/2 (module doc)."""
+    return nucleus.Z * (0.5 - 2.0 * s2w) - 0.5 * nucleus.N
+
+
+def cevns_kinematic_weight(E, T, nucleus: Nucleus, ff2=None):
+    """(G_F^2 m_N / pi) max(1 - m_N T / (2 E^2), 0) F^2(q): dsigma_CEvNS/dT = this x sum_b |amplitude_ab|^2
+    (ff2 = F^2, computed from the Helm form factor at q^2 = 2 m_N T if None)."""
+    m = nucleus.mass
     if ff2 is None:
         ff2 = helm_form_factor(jnp.sqrt(2.0 * m * T), nucleus.A) ** 2
     kin = jnp.maximum(1.0 - m * T / (2.0 * E**2), 0.0)
-    return c.G_F**2 * m / math.pi * kin * ff2 * jnp.sum(_abs2(amp), axis=-1)
+    return constants().G_F ** 2 * m / math.pi * kin * ff2
 
 
 # ---------------------------------------------------------------------------------------------- sources
