@@ -11,7 +11,9 @@ poorly. The functions here compile to straight-line code (gathers, compares, ari
   method="compare_all")``, one comparison of x with every node (cost O(len(xp)) per point: meant for the tables of
   tens to a few thousand nodes in this package).
 * :func:`hermite_uniform` -- cubic Hermite interpolation on a uniform grid from values f_j and derivatives f'_j
-  (C^1, error <= h^4 max|f''''| / 384 per interval; e.g. de Boor, *A Practical Guide to Splines*, Ch. IV).
+  (C^1, error <= h^4 max|f^(4)| / 384 per interval; e.g. de Boor, *A Practical Guide to Splines*, Ch. IV), as
+  per-interval cubic coefficients (:func:`hermite_coefficients`, built once) read by :func:`piecewise_cubic` (one
+  gather per point).
 * :func:`horner` -- a polynomial sum_n c_n t^n unrolled in Python (Horner's scheme, the same operations as
   ``jnp.polyval`` without its loop).
 
@@ -24,11 +26,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from globalfit import _jax  # noqa: F401  (float64)
 
-__all__ = ["interp_uniform", "interp_sorted", "hermite_uniform", "horner"]
+__all__ = ["interp_uniform", "interp_sorted", "hermite_coefficients", "piecewise_cubic", "hermite_uniform", "horner"]
 
 
 def _clamp(x, lo: float, hi: float):
@@ -85,30 +88,48 @@ def interp_sorted(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, left: ArrayLike | 
     return jnp.where(x > xp[-1], fp[-1] if right is None else right, f)
 
 
+def hermite_coefficients(f, dfdx, dx: float):
+    """Cubic Hermite interpolant of values f[j] and derivatives dfdx[j] on a uniform grid of step dx (shape (n, ...)
+    each) as per-interval polynomial coefficients, shape (n - 1, 4, ...):
+
+    p_i(s) = c0 + c1 s + c2 s^2 + c3 s^3,  s = (x - x_i)/dx in [0, 1],
+    c0 = f_i,  c1 = dx f'_i,  c2 = 3 (f_{i+1} - f_i) - dx (2 f'_i + f'_{i+1}),  c3 = 2 (f_i - f_{i+1}) + dx (f'_i + f'_{i+1}),
+
+    so that p and its derivative match f and f' at both ends of every interval (C^1; interpolation error at most
+    dx^4 max|f^(4)| / 384). numpy in, numpy out (a table built once); jax arrays in, jax arrays out."""
+    lib = np if isinstance(f, np.ndarray) and isinstance(dfdx, np.ndarray) else jnp
+    f, dfdx = lib.asarray(f, dtype=np.float64), lib.asarray(dfdx, dtype=np.float64)
+    if f.ndim < 1 or f.shape[0] < 2 or dfdx.shape != f.shape:
+        raise ValueError(f"Hermite interpolation needs f and dfdx of equal shape (n >= 2, ...), got {f.shape}, {dfdx.shape}")
+    if not dx > 0:
+        raise ValueError(f"Hermite interpolation needs dx > 0, got {dx}")
+    f0, f1, d0, d1 = f[:-1], f[1:], dx * dfdx[:-1], dx * dfdx[1:]
+    return lib.stack([f0, d0, 3.0 * (f1 - f0) - 2.0 * d0 - d1, 2.0 * (f0 - f1) + d0 + d1], axis=1)
+
+
+def piecewise_cubic(x: ArrayLike, x0: float, dx: float, coeffs: ArrayLike):
+    """Evaluate per-interval cubics (coefficients of shape (n - 1, 4, ...), e.g. :func:`hermite_coefficients`) on the
+    uniform grid x_i = x0 + i dx at x (any shape; result x.shape + coeffs.shape[2:]): one gather, Horner in s.
+    Outside [x0, x_{n-1}] the end value (constant, zero gradient): callers with known asymptotics handle the outside."""
+    coeffs = jnp.asarray(coeffs, dtype=jnp.float64)
+    if coeffs.ndim < 2 or coeffs.shape[0] < 1 or coeffs.shape[1] != 4:
+        raise ValueError(f"piecewise_cubic needs coefficients of shape (n - 1, 4, ...), got {coeffs.shape}")
+    if not dx > 0:
+        raise ValueError(f"piecewise_cubic needs dx > 0, got {dx}")
+    n = coeffs.shape[0] + 1
+    i, s = _cell(_clamp(jnp.asarray(x, dtype=jnp.float64), x0, x0 + (n - 1) * dx), x0, dx, n)
+    c = coeffs[i]  # x.shape + (4, ...)
+    s = s[(...,) + (None,) * (coeffs.ndim - 2)]
+    k = coeffs.ndim - 2  # trailing axes after the 4 coefficients
+    c0, c1, c2, c3 = (c[(..., j) + (slice(None),) * k] for j in range(4))
+    return c0 + s * (c1 + s * (c2 + s * c3))
+
+
 def hermite_uniform(x: ArrayLike, x0: float, dx: float, f: ArrayLike, dfdx: ArrayLike):
     """Cubic Hermite interpolant of values f[j] and derivatives dfdx[j] at x_j = x0 + j dx (shape (n, ...) each),
-    evaluated at x (any shape; result x.shape + f.shape[1:]). C^1 in x; outside [x0, x_{n-1}] the end value
-    (constant, zero gradient): callers with known asymptotics handle the outside themselves.
-
-    p(s) = h00 f_i + h10 dx f'_i + h01 f_{i+1} + h11 dx f'_{i+1},  s = (x - x_i)/dx,
-    h00 = (1 + 2s)(1 - s)^2, h10 = s (1 - s)^2, h01 = s^2 (3 - 2s), h11 = s^2 (s - 1)."""
-    f = jnp.asarray(f, dtype=jnp.float64)
-    dfdx = jnp.asarray(dfdx, dtype=jnp.float64)
-    n = f.shape[0]
-    if n < 2 or dfdx.shape != f.shape:
-        raise ValueError(f"hermite_uniform needs f and dfdx of equal shape (n >= 2, ...), got {f.shape}, {dfdx.shape}")
-    if not dx > 0:
-        raise ValueError(f"hermite_uniform needs dx > 0, got {dx}")
-    x = _clamp(jnp.asarray(x, dtype=jnp.float64), x0, x0 + (n - 1) * dx)
-    i, s = _cell(x, x0, dx, n)
-    ex = (...,) + (None,) * (f.ndim - 1)
-    s = s[ex]
-    r = 1.0 - s
-    h00 = (1.0 + 2.0 * s) * r * r
-    h10 = s * r * r
-    h01 = s * s * (3.0 - 2.0 * s)
-    h11 = -s * s * r
-    return h00 * f[i] + h01 * f[i + 1] + dx * (h10 * dfdx[i] + h11 * dfdx[i + 1])
+    evaluated at x (any shape; result x.shape + f.shape[1:]): :func:`piecewise_cubic` of :func:`hermite_coefficients`
+    (build the coefficients once with the latter when one table is read many times)."""
+    return piecewise_cubic(x, x0, dx, hermite_coefficients(f, dfdx, dx))
 
 
 def horner(coeffs: Sequence[float], t: ArrayLike):

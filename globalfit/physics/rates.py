@@ -26,14 +26,15 @@ w_i (k_L, k_R, k_LR) = w_i (2 G_F^2 m_e/pi)(1, (1 - T/E)^2, m_e T/E^2):
 
 **Tabulation.** C1 and C2 depend on M only, through the propagator. They are tabulated once (numpy, float64) on a
 uniform grid in u = ln M with ``points_per_unit`` nodes per unit, as the smooth ratios
-g_p(u) = C_p(M) (q_ref^2 + M^2)^p (p = 1, 2; q_ref^2 the |c|-weighted geometric mean of the nodes' q^2), with their
-analytic derivatives dg_p/du, and read back by cubic Hermite interpolation (:func:`globalfit.physics.interp.hermite_uniform`:
-index arithmetic, no search, no loop): C_p(M) = g_p(u) sigma(-2(u - u_ref))^p / q_ref^(2p), sigma the logistic
-function (so 1/(q_ref^2 + M^2) is evaluated without overflow for any M in (0, inf)). The ratio g_p tends to a constant
-at both ends, which makes the interpolation error (<= h^4 max|g''''|/384) ~1e-9 of C_p at 64 nodes per unit.
-The grid spans u in [ln min(1e-5 GeV, 1e-6 q_min), ln max(10 GeV, 1e5 q_max)]; outside it g_p is held constant,
-i.e. C_p is continued by its exact asymptotic forms (constant as M -> 0, M^(-2p) as M -> inf) up to a relative error
-<= 2 (M_lo/q_min)^2 <= 2e-12 below and <= (q_max/M_hi)^2 <= 1e-10 above.
+g_p(u) = C_p(M) (q_ref^2 + M^2)^p (p = 1, 2; q_ref^2 the |c|-weighted geometric mean of the nodes' q^2) with their
+analytic derivatives dg_p/du, and read back by cubic Hermite interpolation
+(:func:`globalfit.physics.interp.hermite_coefficients`, :func:`globalfit.physics.interp.piecewise_cubic`: index
+arithmetic, one gather, no search, no loop): C_p(M) = g_p(u) sigma(-2(u - u_ref))^p / q_ref^(2p), u_ref = ln q_ref,
+sigma the logistic function (so 1/(q_ref^2 + M^2) is evaluated without overflow for any M in (0, inf)). g_p tends to
+a constant at both ends, which keeps the interpolation error (<= h^4 max|g_p^(4)| / 384) at ~1e-9 of C_p with 64 nodes
+per unit. The grid spans u in [ln min(1e-5 GeV, 1e-6 q_min), ln max(10 GeV, 1e5 q_max)]; outside it g_p is held
+constant, i.e. C_p is continued by its exact asymptotic forms (constant as M -> 0, proportional to M^(-2p) as
+M -> inf) up to a relative error <= 2 (M_lo/q_min)^2 <= 2e-12 below and <= (q_max/M_hi)^2 <= 1e-10 above.
 
 :meth:`RateTable.rate_exact` is the direct quadrature sum of :mod:`globalfit.physics.scattering` (the reference, a
 likelihood's ``exact`` path). Tables are cached on disk (:func:`cache_dir`), keyed by a hash of the node coefficients
@@ -56,7 +57,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from globalfit import _jax  # noqa: F401  (float64)
-from globalfit.physics.interp import hermite_uniform
+from globalfit.physics.interp import hermite_coefficients, piecewise_cubic
 from globalfit.physics.nsi import eps_normalisation
 from globalfit.physics.scattering import (
     Grid,
@@ -75,6 +76,7 @@ M_COVERED = (1e-5, 10.0)  # GeV: the tabulated range always includes this
 _BELOW_Q_MIN = 1e-6  # grid starts at most at this fraction of the smallest q
 _ABOVE_Q_MAX = 1e5  # and ends at least at this multiple of the largest q
 _FORMAT = "globalfit-rate-table-v1"
+_EYE = np.eye(3)
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,8 @@ class _Nodes:
 class RateTable:
     """R(G, g_f, M) of one source on one target (module doc), tabulated in ln M.
 
-    ``values``/``slopes`` have shape (n, 6): columns g_1 for alpha = e, mu, tau, then g_2 likewise, at
-    u_j = u0 + j du, and their u-derivatives."""
+    ``cubic`` (shape (n - 1, 4, 2, 3)): the cubic Hermite coefficients (:func:`globalfit.physics.interp.hermite_coefficients`)
+    of g_p,alpha (p = 1, 2; alpha = e, mu, tau) on the intervals [u_j, u_j + du], u_j = u0 + j du."""
 
     kind: str  # "cevns" | "nue"
     parts: tuple[tuple[Nucleus | None, tuple[Grid, ...]], ...]  # the quadrature, for rate_exact
@@ -101,8 +103,7 @@ class RateTable:
     q2_ref: float  # GeV^2
     u0: float
     du: float
-    values: np.ndarray
-    slopes: np.ndarray
+    cubic: np.ndarray
 
     @property
     def sm(self) -> float:
@@ -112,24 +113,24 @@ class RateTable:
     @property
     def mass_range(self) -> tuple[float, float]:
         """(M_lo, M_hi) [GeV] of the tabulated grid (outside: exact asymptotic forms, module doc)."""
-        return math.exp(self.u0), math.exp(self.u0 + (self.values.shape[0] - 1) * self.du)
+        return math.exp(self.u0), math.exp(self.u0 + self.cubic.shape[0] * self.du)
 
     def coefficients(self, M_Zp):
-        """(C1, C2), each of shape (3,) (alpha = e, mu, tau), at Z' mass M_Zp [GeV] (scalar)."""
+        """C[p - 1, alpha] = C_p,alpha(M_Zp), shape (2, 3) (p = 1, 2; alpha = e, mu, tau), at Z' mass M_Zp [GeV] (scalar)."""
         u = jnp.log(jnp.asarray(M_Zp, dtype=jnp.float64))
-        g = hermite_uniform(u, self.u0, self.du, self.values, self.slopes)
+        g = piecewise_cubic(u, self.u0, self.du, self.cubic)  # (2, 3)
         damp = jax.nn.sigmoid(-2.0 * (u - 0.5 * math.log(self.q2_ref))) / self.q2_ref  # 1/(q_ref^2 + M^2)
-        return g[:3] * damp, g[3:] * damp**2
+        return g * jnp.stack([damp, damp * damp])[:, None]
 
     def rate(self, G, g_f, M_Zp):
         """Tabulated R(G, g_f, M_Zp) [GeV^-2]: G the 3x3 (complex) Z'-neutrino couplings, g_f the Z' coupling to the
         target fermion (g_q = g_u = g_d for CEvNS, g_e for nu-e), M_Zp in GeV. Pure JAX, scalar arguments (vmap
         for batches)."""
         G = jnp.asarray(G)
-        re_diag = jnp.real(jnp.diagonal(G))
-        s = jnp.sum(jnp.real(G) ** 2 + jnp.imag(G) ** 2, axis=-1)
-        c1, c2 = self.coefficients(M_Zp)
-        return self.sm + g_f * jnp.dot(re_diag, c1) + g_f**2 * jnp.dot(s, c2)
+        re, im = jnp.real(G), jnp.imag(G)
+        # sum_a [g Re G_aa C1_a + g^2 sum_b |G_ab|^2 C2_a] as one elementwise product and one sum (no diagonal gather)
+        w = jnp.stack([g_f * re * _EYE, g_f**2 * (re * re + im * im)])  # (2, 3, 3)
+        return self.sm + jnp.sum(self.coefficients(M_Zp)[:, :, None] * w)
 
     def rate_exact(self, G, g_f, M_Zp):
         """The same rate as the direct quadrature sum of :mod:`globalfit.physics.scattering` (the reference)."""
@@ -205,9 +206,10 @@ def _tabulate(nodes: tuple[_Nodes, ...], points_per_unit: int) -> dict[str, np.n
         for j0 in range(0, n, 256):
             sl = slice(j0, min(j0 + 256, n))
             P = 1.0 / (nd.q2[None, :] + M2[sl, None])  # (chunk, nodes)
-            for p, coef in ((1, nd.b), (2, nd.c)):
-                C = (P**p) @ coef
-                dC = -2.0 * p * M2[sl] * ((P ** (p + 1)) @ coef)
+            P2 = P * P
+            for p, coef, Pp, Pp1 in ((1, nd.b, P, P2), (2, nd.c, P2, P2 * P)):
+                C = Pp @ coef
+                dC = -2.0 * p * M2[sl] * (Pp1 @ coef)  # dC/du, u = ln M
                 col = alpha + 3 * (p - 1)
                 values[sl, col] = C * s[sl] ** p
                 slopes[sl, col] = dC * s[sl] ** p + C * p * s[sl] ** (p - 1) * 2.0 * M2[sl]
@@ -286,8 +288,9 @@ def _table(kind: str, nodes: tuple[_Nodes, ...], points_per_unit: int, cache: bo
 
 def _build(kind, parts, s2w, nodes, points_per_unit, cache) -> RateTable:
     t = _table(kind, nodes, points_per_unit, cache)
-    return RateTable(kind, parts, float(s2w), t["c0"], float(t["q2_ref"]), float(t["u0"]), float(t["du"]),
-                     t["values"], t["slopes"])
+    du = float(t["du"])
+    return RateTable(kind, parts, float(s2w), t["c0"], float(t["q2_ref"]), float(t["u0"]), du,
+                     hermite_coefficients(t["values"].reshape(-1, 2, 3), t["slopes"].reshape(-1, 2, 3), du))
 
 
 def cevns_rate_table(parts: Sequence[tuple[Nucleus, Sequence[Grid]]], s2w: float, *, points_per_unit: int = 64,
@@ -300,11 +303,15 @@ def cevns_rate_table(parts: Sequence[tuple[Nucleus, Sequence[Grid]]], s2w: float
     for nuc, grids in parts:
         if any(g.ff2 is None for g in grids):
             raise ValueError(f"cevns_rate_table: grids on {nuc.name} need the form factor (grid(..., A_form_factor=A))")
-    return _build("cevns", parts, s2w, _cevns_nodes(parts, s2w), points_per_unit, cache)
+    with jax.ensure_compile_time_eval():  # concrete even when first built inside a traced function
+        nodes = _cevns_nodes(parts, s2w)
+    return _build("cevns", parts, s2w, nodes, points_per_unit, cache)
 
 
 def nue_rate_table(grids: Sequence[Grid], s2w: float, *, points_per_unit: int = 64, cache: bool = True) -> RateTable:
     """Rate table of nu-e elastic scattering: the rate of ``rate_nue(grids, s2w, G, g_e, M)``. ``cache=False``
     bypasses the disk cache."""
     grids = tuple(grids)
-    return _build("nue", ((None, grids),), s2w, _nue_nodes(grids, s2w), points_per_unit, cache)
+    with jax.ensure_compile_time_eval():  # concrete even when first built inside a traced function
+        nodes = _nue_nodes(grids, s2w)
+    return _build("nue", ((None, grids),), s2w, nodes, points_per_unit, cache)
