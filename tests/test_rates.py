@@ -64,14 +64,13 @@ def _table(name):
     return TARGETS[name]()
 
 
-def _value_and_grad(fn):
-    """vmapped (R, dR/dM, dR/dg, dR/dRe G, dR/dIm G) of fn(G, g, M)."""
+def _value_and_grad(*fns):
+    """jit(vmap) of (R, (dR/dM, dR/dg, dR/dRe G, dR/dIm G)) of each fn(G, g, M), in one compiled function."""
 
-    def f(M, g, re, im):
-        return fn(re + 1j * im, g, M)
+    def vg(fn):
+        return jax.value_and_grad(lambda M, g, re, im: fn(re + 1j * im, g, M), argnums=(0, 1, 2, 3))
 
-    vg = jax.value_and_grad(f, argnums=(0, 1, 2, 3))
-    return jax.jit(jax.vmap(vg))
+    return jax.jit(jax.vmap(lambda *args: tuple(vg(fn)(*args) for fn in fns)))
 
 
 def _prior_box_points(table, rng):
@@ -86,18 +85,57 @@ def _prior_box_points(table, rng):
     return M, g, mod * np.cos(phase), mod * np.sin(phase)
 
 
+def _nodes(table):
+    if table.kind == "cevns":
+        return rates._cevns_nodes(table.parts, table.s2w)
+    return rates._nue_nodes(table.parts[0][1], table.s2w)
+
+
+def _direct_value_and_grad(table, M, g, re, im):
+    """R and its gradient by the direct sum over the quadrature nodes (numpy, analytic derivatives):
+    R = sum_a [sum a_i + g Re G_aa sum b_i P_i + g^2 S_a sum c_i P_i^2], P_i = 1/(q_i^2 + M^2)."""
+    C1, C2, dC1, dC2 = (np.zeros((M.size, 3)) for _ in range(4))
+    for a, nd in enumerate(_nodes(table)):
+        P = 1.0 / (nd.q2[None, :] + M[:, None] ** 2)
+        C1[:, a], C2[:, a] = (P * nd.b).sum(1), (P**2 * nd.c).sum(1)
+        dC1[:, a], dC2[:, a] = -2 * M * (P**2 * nd.b).sum(1), -4 * M * (P**3 * nd.c).sum(1)
+    re_d, S = np.einsum("naa->na", re), (re**2 + im**2).sum(-1)
+    lin, quad = (re_d * C1).sum(1), (S * C2).sum(1)
+    R = table.sm + g * lin + g**2 * quad
+    dM = g * (re_d * dC1).sum(1) + g**2 * (S * dC2).sum(1)
+    eye = np.eye(3)[None]
+    d_re = g[:, None, None] * eye * C1[:, :, None] + 2 * (g**2)[:, None, None] * re * C2[:, :, None]
+    d_im = 2 * (g**2)[:, None, None] * im * C2[:, :, None]
+    return R, (dM, lin + 2 * g * quad, d_re, d_im)
+
+
+def _assert_gradients_close(d_tab, d_ref, R, M, g):
+    """Relative 1e-5, with a floor of 1e-9 of the natural scale R/x (for a component that cancels to ~0)."""
+    scales = (R / M, R / np.where(g > 0, g, 1.0), R[:, None, None] / G_MAX, R[:, None, None] / G_MAX)
+    for what, a, b, s in zip(("M", "g_f", "Re G", "Im G"), d_tab, d_ref, scales):
+        assert np.all(np.isfinite(a)), what
+        np.testing.assert_array_less(np.abs(a - b), 1e-5 * np.abs(b) + 1e-9 * np.abs(s) + 1e-300, err_msg=what)
+
+
 @pytest.mark.parametrize("name", list(TARGETS))
 def test_table_matches_direct_quadrature_over_prior_box(name):
     table = _table(name)
     M, g, re, im = _prior_box_points(table, np.random.default_rng(7))
-    (r_tab, d_tab), (r_ex, d_ex) = (_value_and_grad(fn)(M, g, re, im) for fn in (table.rate, table.rate_exact))
+    ((r_tab, d_tab),) = _value_and_grad(table.rate)(M, g, re, im)
+    r_ex = jax.jit(jax.vmap(lambda M, g, re, im: table.rate_exact(re + 1j * im, g, M)))(M, g, re, im)
     assert table.sm == pytest.approx(float(table.rate_exact(jnp.zeros((3, 3)), 0.0, 1.0)), rel=1e-13)
     np.testing.assert_allclose(r_tab, r_ex, rtol=1e-6, atol=0)
-    # gradients: relative 1e-5, with a floor of 1e-9 of the natural scale R/x (a component that cancels to ~0)
-    scales = (r_ex / M, r_ex / g, r_ex[:, None, None] / G_MAX, r_ex[:, None, None] / G_MAX)
-    for what, a, b, s in zip(("M", "g_f", "Re G", "Im G"), d_tab, d_ex, scales):
-        assert np.all(np.isfinite(a)), what
-        np.testing.assert_array_less(np.abs(a - b), 1e-5 * np.abs(b) + 1e-9 * np.abs(s) + 1e-300, err_msg=what)
+    r_direct, d_direct = _direct_value_and_grad(table, M, g, re, im)
+    np.testing.assert_allclose(r_direct, r_ex, rtol=1e-12, atol=0)  # the algebra of the module doc
+    _assert_gradients_close(d_tab, d_direct, r_direct, M, g)
+
+
+@pytest.mark.parametrize("name", ["sns_ar", "be7_e"])
+def test_gradients_match_exact_path(name):
+    table = _table(name)
+    M, g, re, im = _prior_box_points(table, np.random.default_rng(8))
+    (r_tab, d_tab), (r_ex, d_ex) = _value_and_grad(table.rate, table.rate_exact)(M, g, re, im)
+    _assert_gradients_close(d_tab, d_ex, np.asarray(r_ex), M, g)
 
 
 def test_finite_values_and_gradients_for_any_mass_and_zero_coupling():
@@ -108,7 +146,7 @@ def test_finite_values_and_gradients_for_any_mass_and_zero_coupling():
     re, im = G_MAX * rng.random((n, 3, 3)), G_MAX * rng.random((n, 3, 3))
     re[::2], im[::2] = 0.0, 0.0
     g = np.where(np.arange(n) % 3 == 0, 0.0, 1e-2)
-    r, grads = _value_and_grad(table.rate)(M, g, re, im)
+    ((r, grads),) = _value_and_grad(table.rate)(M, g, re, im)
     assert np.all(np.isfinite(r)) and all(np.all(np.isfinite(x)) for x in grads)
     # beyond the grid: the exact asymptotic forms (C constant as M -> 0, ~ M^-2p as M -> inf)
     c_lo, c_hi = (np.asarray(table.coefficients(m)) for m in (1e-30, 1e30))
