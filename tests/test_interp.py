@@ -48,7 +48,7 @@ def test_interp_sorted_equals_jnp_interp(rng):
     fp = rng.normal(size=40)
     x = np.concatenate([rng.uniform(-3, 4, 300), xp])
     for left, right in ((None, None), (-5.0, 5.0)):
-        ours = jax.jit(lambda x: interp_sorted(x, xp, fp, left, right))(x)
+        ours = jax.jit(lambda x, left=left, right=right: interp_sorted(x, xp, fp, left, right))(x)
         np.testing.assert_allclose(ours, np.interp(x, xp, fp, left, right), rtol=1e-14, atol=1e-15)
     ours = _grads(lambda x, f: interp_sorted(x, xp, f), x, fp)
     ref = _grads(lambda x, f: jnp.interp(x, xp, f), x, fp)

@@ -134,7 +134,7 @@ def test_table_matches_direct_quadrature_over_prior_box(name):
 def test_gradients_match_exact_path(name):
     table = _table(name)
     M, g, re, im = _prior_box_points(table, np.random.default_rng(8))
-    (r_tab, d_tab), (r_ex, d_ex) = _value_and_grad(table.rate, table.rate_exact)(M, g, re, im)
+    (_, d_tab), (r_ex, d_ex) = _value_and_grad(table.rate, table.rate_exact)(M, g, re, im)
     _assert_gradients_close(d_tab, d_ex, np.asarray(r_ex), M, g)
 
 
@@ -167,6 +167,28 @@ def test_compiled_tabulated_rate_has_no_while_loop():
     lowered = f.lower(0.01, 1e-5, jnp.eye(3) * 0.1)
     assert "stablehlo.while" not in lowered.as_text()
     assert not re.search(r"\bwhile\(", lowered.compile().as_text())
+
+
+def test_stack_reads_every_table_at_once():
+    tables = [_table(n) for n in ("sns_csi", "b8_xe_0.33", "be7_e", "charm2_e")]
+    stack = rates.stack_rate_tables(tables)
+    lo = min(t.mass_range[0] for t in tables)
+    hi = max(t.mass_range[1] for t in tables)
+    M = np.array([0.1 * lo, lo, 1e-9, 1e-6, 1e-3, 0.3, 50.0, hi, 10 * hi])
+    rng = np.random.default_rng(5)
+    G = G_MAX * (rng.random((M.size, 3, 3)) + 1j * rng.random((M.size, 3, 3)))
+    g = np.array([1e-3, 1e-4, 1e-5, 1e-6])
+    got = jax.jit(jax.vmap(stack.rates, (0, None, 0)))(G, g, M)
+    for k, t in enumerate(tables):
+        want = jax.jit(jax.vmap(t.rate, (0, None, 0)))(G, g[k], M)
+        np.testing.assert_allclose(got[:, k], want, rtol=1e-13)
+    np.testing.assert_allclose(stack.rates_exact(G[4], g, M[4]), got[4], rtol=1e-6)
+    text = jax.jit(jax.grad(lambda M: jnp.sum(stack.rates(G[0], 1e-4, M)))).lower(0.01).as_text()
+    assert "stablehlo.while" not in text
+    assert text.count("stablehlo.gather") + text.count("stablehlo.dynamic_slice") == 1  # one table read for all
+    coarse = rates.nue_rate_table(tables[-1].parts[0][1], tables[-1].s2w, points_per_unit=32, cache=False)
+    with pytest.raises(ValueError, match="points_per_unit"):
+        rates.stack_rate_tables([tables[0], coarse])
 
 
 def test_cache_round_trip_and_unwritable_directory(tmp_path, monkeypatch):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
@@ -48,7 +49,7 @@ def _cell(x, x0: float, dx: float, n: int):
 
 
 def interp_uniform(x: ArrayLike, x0: float, dx: float, fp: ArrayLike, left: ArrayLike | None = None,
-                   right: ArrayLike | None = None):
+                   right: ArrayLike | None = None) -> jax.Array:
     """Linear interpolation of fp[j] = f(x0 + j dx) at x (any shape); fp may carry trailing axes (shape (n, ...),
     result x.shape + fp.shape[1:]). Outside the grid: ``left``/``right`` if given, else the end values
     (as ``jnp.interp``)."""
@@ -70,7 +71,7 @@ def interp_uniform(x: ArrayLike, x0: float, dx: float, fp: ArrayLike, left: Arra
 
 
 def interp_sorted(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, left: ArrayLike | None = None,
-                  right: ArrayLike | None = None):
+                  right: ArrayLike | None = None) -> jax.Array:
     """``jnp.interp(x, xp, fp, left, right)`` for sorted 1-d xp, without a search loop (``searchsorted`` with
     ``method="compare_all"``); same formula, so the same values up to rounding. Repeated nodes (a jump) take the
     right-hand value, as in ``jnp.interp``."""
@@ -88,7 +89,7 @@ def interp_sorted(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, left: ArrayLike | 
     return jnp.where(x > xp[-1], fp[-1] if right is None else right, f)
 
 
-def hermite_coefficients(f, dfdx, dx: float):
+def hermite_coefficients(f: ArrayLike, dfdx: ArrayLike, dx: float) -> np.ndarray | jax.Array:
     """Cubic Hermite interpolant of values f[j] and derivatives dfdx[j] on a uniform grid of step dx (shape (n, ...)
     each) as per-interval polynomial coefficients, shape (n - 1, 4, ...):
 
@@ -107,7 +108,7 @@ def hermite_coefficients(f, dfdx, dx: float):
     return lib.stack([f0, d0, 3.0 * (f1 - f0) - 2.0 * d0 - d1, 2.0 * (f0 - f1) + d0 + d1], axis=1)
 
 
-def piecewise_cubic(x: ArrayLike, x0: float, dx: float, coeffs: ArrayLike):
+def piecewise_cubic(x: ArrayLike, x0: float, dx: float, coeffs: ArrayLike) -> jax.Array:
     """Evaluate per-interval cubics (coefficients of shape (n - 1, 4, ...), e.g. :func:`hermite_coefficients`) on the
     uniform grid x_i = x0 + i dx at x (any shape; result x.shape + coeffs.shape[2:]): one gather, Horner in s.
     Outside [x0, x_{n-1}] the end value (constant, zero gradient): callers with known asymptotics handle the outside."""
@@ -125,14 +126,14 @@ def piecewise_cubic(x: ArrayLike, x0: float, dx: float, coeffs: ArrayLike):
     return c0 + s * (c1 + s * (c2 + s * c3))
 
 
-def hermite_uniform(x: ArrayLike, x0: float, dx: float, f: ArrayLike, dfdx: ArrayLike):
+def hermite_uniform(x: ArrayLike, x0: float, dx: float, f: ArrayLike, dfdx: ArrayLike) -> jax.Array:
     """Cubic Hermite interpolant of values f[j] and derivatives dfdx[j] at x_j = x0 + j dx (shape (n, ...) each),
     evaluated at x (any shape; result x.shape + f.shape[1:]): :func:`piecewise_cubic` of :func:`hermite_coefficients`
     (build the coefficients once with the latter when one table is read many times)."""
     return piecewise_cubic(x, x0, dx, hermite_coefficients(f, dfdx, dx))
 
 
-def horner(coeffs: Sequence[float], t: ArrayLike):
+def horner(coeffs: Sequence[float], t: ArrayLike) -> jax.Array:
     """sum_n coeffs[n] t^n by Horner's scheme unrolled in Python (lowest power first; no loop in the graph)."""
     if len(coeffs) == 0:
         raise ValueError("horner needs at least one coefficient")

@@ -36,6 +36,10 @@ per unit. The grid spans u in [ln min(1e-5 GeV, 1e-6 q_min), ln max(10 GeV, 1e5 
 constant, i.e. C_p is continued by its exact asymptotic forms (constant as M -> 0, proportional to M^(-2p) as
 M -> inf) up to a relative error <= 2 (M_lo/q_min)^2 <= 2e-12 below and <= (q_max/M_hi)^2 <= 1e-10 above.
 
+Every grid lies on the lattice u_j = j du, so tables built with the same ``points_per_unit`` can be read together:
+:func:`stack_rate_tables` gives a :class:`RateTableStack` whose ``rates(G, g_f, M)`` evaluates K tables with one
+table read and the same few vector operations as one table (compiled code and compile time independent of K).
+
 :meth:`RateTable.rate_exact` is the direct quadrature sum of :mod:`globalfit.physics.scattering` (the reference, a
 likelihood's ``exact`` path). Tables are cached on disk (:func:`cache_dir`), keyed by a hash of the node coefficients
 (a_i, b_i, c_i, q_i^2: grids, target, couplings and constants) and the options; a cache that cannot be read or
@@ -51,10 +55,12 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
 from globalfit import _jax  # noqa: F401  (float64)
 from globalfit.physics.interp import hermite_coefficients, piecewise_cubic
@@ -70,12 +76,12 @@ from globalfit.physics.scattering import (
     rate_nue,
 )
 
-__all__ = ["RateTable", "cevns_rate_table", "nue_rate_table", "cache_dir", "M_COVERED"]
+__all__ = ["RateTable", "RateTableStack", "cevns_rate_table", "nue_rate_table", "stack_rate_tables", "cache_dir", "M_COVERED"]
 
 M_COVERED = (1e-5, 10.0)  # GeV: the tabulated range always includes this
 _BELOW_Q_MIN = 1e-6  # grid starts at most at this fraction of the smallest q
 _ABOVE_Q_MAX = 1e5  # and ends at least at this multiple of the largest q
-_FORMAT = "globalfit-rate-table-v1"
+_FORMAT = "globalfit-rate-table-v2"
 _EYE = np.eye(3)
 
 
@@ -89,14 +95,34 @@ class _Nodes:
     q2: np.ndarray
 
 
+def _coefficients(cubic, u0: float, du: float, q2_ref: np.ndarray, M_Zp) -> jax.Array:
+    """C[p - 1, k, alpha] = C_p,alpha(M_Zp) of K tables on one lattice: cubic (n - 1, 4, 2, K, 3), q2_ref (K,)."""
+    u = jnp.log(jnp.asarray(M_Zp, dtype=jnp.float64))
+    g = piecewise_cubic(u, u0, du, cubic)  # (2, K, 3): one gather
+    damp = jax.nn.sigmoid(-2.0 * (u - 0.5 * np.log(q2_ref))) / q2_ref  # 1/(q_ref^2 + M^2), no overflow for any M
+    return g * jnp.stack([damp, damp * damp])[:, :, None]
+
+
+def _evaluate(cubic, u0: float, du: float, q2_ref: np.ndarray, sm: np.ndarray, G, g_f, M_Zp) -> jax.Array:
+    """R_k = sm_k + g_k sum_a Re G_aa C1_ka + g_k^2 sum_a S_a C2_ka (K tables; g_f scalar or (K,)): the same handful of
+    vector operations whatever K."""
+    c = _coefficients(cubic, u0, du, q2_ref, M_Zp)
+    G = jnp.asarray(G)
+    re, im = jnp.real(G), jnp.imag(G)
+    re_diag = jnp.sum(re * _EYE, axis=1)  # Re G_aa (a product and a sum: no diagonal gather)
+    s = jnp.sum(re * re + im * im, axis=1)  # S_a = sum_b |G_ab|^2
+    return sm + g_f * (c[0] @ re_diag) + g_f**2 * (c[1] @ s)
+
+
 @dataclass(frozen=True, eq=False)
 class RateTable:
     """R(G, g_f, M) of one source on one target (module doc), tabulated in ln M.
 
     ``cubic`` (shape (n - 1, 4, 2, 3)): the cubic Hermite coefficients (:func:`globalfit.physics.interp.hermite_coefficients`)
-    of g_p,alpha (p = 1, 2; alpha = e, mu, tau) on the intervals [u_j, u_j + du], u_j = u0 + j du."""
+    of g_p,alpha (p = 1, 2; alpha = e, mu, tau) on the intervals [u_j, u_j + du], u_j = u0 + j du; u0 is a multiple
+    of du (every table with the same du lies on one lattice: :func:`stack_rate_tables`)."""
 
-    kind: str  # "cevns" | "nue"
+    kind: Literal["cevns", "nue"]
     parts: tuple[tuple[Nucleus | None, tuple[Grid, ...]], ...]  # the quadrature, for rate_exact
     s2w: float
     c0: np.ndarray  # (3,) SM rate per flavour [GeV^-2]
@@ -115,28 +141,69 @@ class RateTable:
         """(M_lo, M_hi) [GeV] of the tabulated grid (outside: exact asymptotic forms, module doc)."""
         return math.exp(self.u0), math.exp(self.u0 + self.cubic.shape[0] * self.du)
 
-    def coefficients(self, M_Zp):
+    def coefficients(self, M_Zp: ArrayLike) -> jax.Array:
         """C[p - 1, alpha] = C_p,alpha(M_Zp), shape (2, 3) (p = 1, 2; alpha = e, mu, tau), at Z' mass M_Zp [GeV] (scalar)."""
-        u = jnp.log(jnp.asarray(M_Zp, dtype=jnp.float64))
-        g = piecewise_cubic(u, self.u0, self.du, self.cubic)  # (2, 3)
-        damp = jax.nn.sigmoid(-2.0 * (u - 0.5 * math.log(self.q2_ref))) / self.q2_ref  # 1/(q_ref^2 + M^2)
-        return g * jnp.stack([damp, damp * damp])[:, None]
+        return _coefficients(self.cubic[:, :, :, None, :], self.u0, self.du, np.array([self.q2_ref]), M_Zp)[:, 0, :]
 
-    def rate(self, G, g_f, M_Zp):
+    def rate(self, G: ArrayLike, g_f: ArrayLike, M_Zp: ArrayLike) -> jax.Array:
         """Tabulated R(G, g_f, M_Zp) [GeV^-2]: G the 3x3 (complex) Z'-neutrino couplings, g_f the Z' coupling to the
         target fermion (g_q = g_u = g_d for CEvNS, g_e for nu-e), M_Zp in GeV. Pure JAX, scalar arguments (vmap
         for batches)."""
-        G = jnp.asarray(G)
-        re, im = jnp.real(G), jnp.imag(G)
-        # sum_a [g Re G_aa C1_a + g^2 sum_b |G_ab|^2 C2_a] as one elementwise product and one sum (no diagonal gather)
-        w = jnp.stack([g_f * re * _EYE, g_f**2 * (re * re + im * im)])  # (2, 3, 3)
-        return self.sm + jnp.sum(self.coefficients(M_Zp)[:, :, None] * w)
+        cubic = self.cubic[:, :, :, None, :]
+        return _evaluate(cubic, self.u0, self.du, np.array([self.q2_ref]), np.array([self.sm]), G, g_f, M_Zp)[0]
 
-    def rate_exact(self, G, g_f, M_Zp):
+    def rate_exact(self, G: ArrayLike, g_f: ArrayLike, M_Zp: ArrayLike) -> jax.Array:
         """The same rate as the direct quadrature sum of :mod:`globalfit.physics.scattering` (the reference)."""
         if self.kind == "cevns":
             return sum(rate_cevns(grids, nuc, self.s2w, G, g_f, M_Zp) for nuc, grids in self.parts)
         return sum(rate_nue(grids, self.s2w, G, g_f, M_Zp) for _, grids in self.parts)
+
+
+@dataclass(frozen=True, eq=False)
+class RateTableStack:
+    """Several rate tables read together (one gather for all: the compiled code does not grow with their number).
+    ``rates(G, g_f, M)[k]`` equals ``tables[k].rate(G, g_f[k], M)`` (each table is padded with its constant end values
+    to the common range, which is what each table does outside its own range)."""
+
+    tables: tuple[RateTable, ...]
+    u0: float
+    du: float
+    cubic: np.ndarray  # (n - 1, 4, 2, K, 3)
+    q2_ref: np.ndarray  # (K,)
+    sm: np.ndarray  # (K,)
+
+    def rates(self, G: ArrayLike, g_f: ArrayLike, M_Zp: ArrayLike) -> jax.Array:
+        """(R_1, ..., R_K) [GeV^-2] at one point; g_f a scalar (the same coupling for all) or one per table, shape (K,)."""
+        return _evaluate(self.cubic, self.u0, self.du, self.q2_ref, self.sm, G, g_f, M_Zp)
+
+    def rates_exact(self, G: ArrayLike, g_f: ArrayLike, M_Zp: ArrayLike) -> jax.Array:
+        """The same by the direct quadrature sums (the reference)."""
+        g = jnp.broadcast_to(jnp.asarray(g_f, dtype=jnp.float64), (len(self.tables),))
+        return jnp.stack([t.rate_exact(G, g[k], M_Zp) for k, t in enumerate(self.tables)])
+
+
+def stack_rate_tables(tables: Sequence[RateTable]) -> RateTableStack:
+    """Stack tables built with the same ``points_per_unit`` into one :class:`RateTableStack`."""
+    tables = tuple(tables)
+    if not tables:
+        raise ValueError("stack_rate_tables needs at least one table")
+    du = tables[0].du
+    if any(t.du != du for t in tables):
+        raise ValueError(f"stack_rate_tables: the tables have different steps in ln M {sorted({t.du for t in tables})}; "
+                         "build them with the same points_per_unit")
+    starts = [round(t.u0 / du) for t in tables]
+    ends = [j + t.cubic.shape[0] for j, t in zip(starts, tables)]  # index of the last node
+    j_lo, j_hi = min(starts), max(ends)
+    columns = []
+    for j0, j1, t in zip(starts, ends, tables):
+        first = np.zeros((1, 4, 2, 3))
+        first[0, 0] = t.cubic[0, 0]  # g at the first node, constant
+        last = np.zeros((1, 4, 2, 3))
+        last[0, 0] = t.cubic[-1].sum(axis=0)  # g at the last node, constant
+        columns.append(np.concatenate([np.repeat(first, j0 - j_lo, axis=0), t.cubic,
+                                       np.repeat(last, j_hi - j1, axis=0)]))
+    return RateTableStack(tables, j_lo * du, du, np.stack(columns, axis=3), np.array([t.q2_ref for t in tables]),
+                          np.array([t.sm for t in tables]))
 
 
 # ---------------------------------------------------------------------------------------------- node coefficients
@@ -197,8 +264,10 @@ def _tabulate(nodes: tuple[_Nodes, ...], points_per_unit: int) -> dict[str, np.n
     u_lo = min(math.log(M_COVERED[0]), 0.5 * math.log(q2_all.min()) + math.log(_BELOW_Q_MIN))
     u_hi = max(math.log(M_COVERED[1]), 0.5 * math.log(q2_all.max()) + math.log(_ABOVE_Q_MAX))
     du = 1.0 / points_per_unit
-    n = int(math.ceil((u_hi - u_lo) / du)) + 1
-    u = u_lo + du * np.arange(n)
+    j_lo, j_hi = math.floor(u_lo / du), math.ceil(u_hi / du)  # on the lattice u_j = j du
+    n = j_hi - j_lo + 1
+    u_lo = j_lo * du
+    u = du * np.arange(j_lo, j_hi + 1)
     M2 = np.exp(2.0 * u)
     s = q2_ref + M2
     values, slopes = np.zeros((n, 6)), np.zeros((n, 6))
