@@ -211,5 +211,8 @@ def test_cache_round_trip_and_unwritable_directory(tmp_path, monkeypatch):
     np.testing.assert_array_equal(rates.nue_rate_table(grids, s2w).cubic, first.cubic)
     bypass = rates.nue_rate_table(grids, s2w, cache=False)
     np.testing.assert_array_equal(bypass.cubic, first.cubic)
+    monkeypatch.setenv("GLOBALFIT_CACHE", "off")
+    assert rates.cache_dir() is None
+    np.testing.assert_array_equal(rates.nue_rate_table(grids, s2w).cubic, first.cubic)
     with pytest.raises(ValueError, match="points_per_unit"):
         rates.nue_rate_table(grids, s2w, points_per_unit=2)

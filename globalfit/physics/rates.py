@@ -289,10 +289,12 @@ def _tabulate(nodes: tuple[_Nodes, ...], points_per_unit: int) -> dict[str, np.n
 # ---------------------------------------------------------------------------------------------- disk cache
 
 
-def cache_dir() -> Path:
-    """Directory of the table cache: $GLOBALFIT_CACHE, else $XDG_CACHE_HOME/globalfit, else ~/.cache/globalfit."""
-    if os.environ.get("GLOBALFIT_CACHE"):
-        return Path(os.environ["GLOBALFIT_CACHE"]).expanduser()
+def cache_dir() -> Path | None:
+    """Directory of the table cache (tables go to its ``rates/``): $GLOBALFIT_CACHE (``off``, ``none``, ``0``: no
+    disk cache), else $XDG_CACHE_HOME/globalfit, else ~/.cache/globalfit."""
+    env = os.environ.get("GLOBALFIT_CACHE")
+    if env is not None and env.strip():
+        return None if env.strip().lower() in ("off", "none", "0") else Path(env).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "globalfit"
 
@@ -344,10 +346,11 @@ def _store(path: Path, key: str, table: dict[str, np.ndarray]) -> None:
 def _table(kind: str, nodes: tuple[_Nodes, ...], points_per_unit: int, cache: bool) -> dict[str, np.ndarray]:
     if not (isinstance(points_per_unit, int) and 8 <= points_per_unit <= 4096):
         raise ValueError(f"points_per_unit must be an integer in [8, 4096], got {points_per_unit!r}")
-    if not cache:
+    root = cache_dir() if cache else None
+    if root is None:
         return _tabulate(nodes, points_per_unit)
     key = _key(kind, nodes, points_per_unit)
-    path = cache_dir() / "rates" / f"{kind}-{key[:32]}.npz"
+    path = root / "rates" / f"{kind}-{key[:32]}.npz"
     table = _load(path, key)
     if table is None:
         table = _tabulate(nodes, points_per_unit)
