@@ -140,7 +140,7 @@ def test_gradients_match_exact_path(name):
 
 def test_finite_values_and_gradients_for_any_mass_and_zero_coupling():
     table = _table("charm2_e")
-    M = np.geomspace(1e-30, 1e30, 61)
+    M = np.concatenate([np.geomspace(1e-30, 1e30, 58), [5e-324, 1e-300, 1.7e308]])
     n = M.size
     rng = np.random.default_rng(3)
     re, im = G_MAX * rng.random((n, 3, 3)), G_MAX * rng.random((n, 3, 3))

@@ -97,7 +97,8 @@ class _Nodes:
 
 def _coefficients(cubic, u0: float, du: float, q2_ref: np.ndarray, M_Zp) -> jax.Array:
     """C[p - 1, k, alpha] = C_p,alpha(M_Zp) of K tables on one lattice: cubic (n - 1, 4, 2, K, 3), q2_ref (K,)."""
-    u = jnp.log(jnp.asarray(M_Zp, dtype=jnp.float64))
+    M = jnp.asarray(M_Zp, dtype=jnp.float64)
+    u = jnp.log(jnp.where(M > 1e-300, M, 1e-300))  # far below every grid; keeps d ln M/dM finite for subnormal M
     g = piecewise_cubic(u, u0, du, cubic)  # (2, K, 3): one gather
     damp = jax.nn.sigmoid(-2.0 * (u - 0.5 * np.log(q2_ref))) / q2_ref  # 1/(q_ref^2 + M^2), no overflow for any M
     return g * jnp.stack([damp, damp * damp])[:, :, None]
