@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from globalfit.physics.scattering import GEV2_TO_CM2, NUCLEI, Component, grid, sin2w, sns_components
 
 from . import build_likelihood
-from .cevns import CevnsTarget, lookup, nucleon_couplings
+from .base import RateTarget
+from .cevns import lookup, nucleon_couplings
 from .cevns_germanium import numbers
 
 __all__ = ["CevnsRow", "cevns_rows", "markdown_table", "sns_flux_averaged_sigma"]
@@ -34,7 +35,7 @@ def sns_flux_averaged_sigma(nucleus: str, couplings: str = "radiative") -> float
     comps = sns_components()
     grids = tuple(grid(Component(c.alpha, c.anti, 1.0 / len(comps), c.E_line, c.pdf, c.E_lo, c.E_hi), nuc.mass, 0.0,
                        n_E=64, n_T=64, A_form_factor=nuc.A) for c in comps)
-    return CevnsTarget(grids, sin2w("msbar0"), nuc, g_v=nucleon_couplings(couplings)).sm * GEV2_TO_CM2
+    return RateTarget(grids, sin2w("msbar0"), nuc, g_v=nucleon_couplings(couplings)).sm * GEV2_TO_CM2
 
 
 def cevns_rows() -> list[CevnsRow]:

@@ -33,7 +33,10 @@ from typing import Annotated, Any, Callable, ClassVar, Literal, Mapping
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from globalfit.physics.scattering import rate_cevns, rate_nue
+import jax.numpy as jnp
+
+from globalfit.physics.rates import RateTable, cevns_rate_table, nue_rate_table, stack_rate_tables
+from globalfit.physics.scattering import sin2w
 from globalfit.physics.scenarios import Scenario
 
 from .stats import upper_limit
@@ -48,6 +51,8 @@ __all__ = [
     "RateTarget",
     "CountRate",
     "RateOptions",
+    "RateProvider",
+    "rate_provider",
     "Window",
     "Fraction",
     "PositiveNumber",
@@ -170,29 +175,41 @@ class UpperLimits(Likelihood):
 class RateOptions(Options):
     """Options every rate experiment has."""
 
+    exact: bool = False
+    """Sum the rates over the quadrature nodes at every evaluation instead of reading their tables (the reference;
+    :mod:`globalfit.physics.rates`)."""
     sin2w_scheme: Literal["msbar0", "on-shell"] = "msbar0"
     """sin^2 theta_W scheme of the SM couplings (:func:`globalfit.physics.scattering.sin2w`)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RateTarget:
     """A flux- and response-integrated rate on one target: quadrature grids of the source components
-    (:func:`globalfit.physics.scattering.grid`) with the nucleus (CEvNS) or None (nu-e elastic); ``sm`` is the SM
-    rate, computed once at construction."""
+    (:func:`globalfit.physics.scattering.grid`) with the nucleus (CEvNS; ``g_v``: the SM nucleon couplings per
+    flavour, None for tree level) or None (nu-e elastic). The rate is read from its coefficient table
+    (:mod:`globalfit.physics.rates`: built once, cached on disk), or summed over the quadrature nodes (``exact``)."""
 
     grids: tuple
     s2w: float
     nucleus: Any = None
-    sm: float = field(init=False)
+    g_v: tuple | None = None
+    table: RateTable = field(init=False, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "sm", float(self.rate()))
-
-    def rate(self, G=None, g_f=0.0, M_Zp=1.0):
-        """sum_i w_i dsigma/dT(E_i, T_i) with the q^2-dependent eps (SM when G is None)."""
         if self.nucleus is None:
-            return rate_nue(self.grids, self.s2w, G, g_f, M_Zp)
-        return rate_cevns(self.grids, self.nucleus, self.s2w, G, g_f, M_Zp)
+            table = nue_rate_table(self.grids, self.s2w)
+        else:
+            table = cevns_rate_table(((self.nucleus, self.grids),), self.s2w, g_v=self.g_v)
+        object.__setattr__(self, "table", table)
+
+    @property
+    def sm(self) -> float:
+        """The Standard-Model rate [GeV^-2]."""
+        return self.table.sm
+
+    def rate(self, G, g_f, M_Zp, exact: bool = False):
+        """sum_i w_i dsigma/dT(E_i, T_i) with the q^2-dependent eps: tabulated, or the direct sum (``exact``)."""
+        return self.table.rate_exact(G, g_f, M_Zp) if exact else self.table.rate(G, g_f, M_Zp)
 
 
 class CountRate(Likelihood):
@@ -212,9 +229,16 @@ class CountRate(Likelihood):
         self.channels = {self.name: tuple(targets)}
 
     def rate(self, obs: Obs, channel: str | None = None):
-        """The model's rate summed over the channel's targets (``None``: the only channel)."""
+        """The model's rate summed over the channel's targets (``None``: the only channel); a rate the fit problem
+        already computed for every target at once (:class:`RateProvider`, ``obs["rates"]``) is read from there."""
         ts = self.channels[channel] if channel is not None else _only(self.channels)
-        return sum(t.rate(obs["G"], obs[self.coupling], obs["M_Zp"]) for t in ts)
+        provided = obs.get("rates", {}) if not self.options.exact else {}
+        return sum(provided[id(t)] if id(t) in provided else t.rate(obs["G"], obs[self.coupling], obs["M_Zp"],
+                                                                    exact=self.options.exact) for t in ts)
+
+    def rate_targets(self) -> tuple[RateTarget, ...]:
+        """Every target of every channel whose tabulated rate this likelihood reads (none with ``exact``)."""
+        return () if self.options.exact else tuple(t for ts in self.channels.values() for t in ts)
 
     def rate_sm(self, channel: str | None = None) -> float:
         ts = self.channels[channel] if channel is not None else _only(self.channels)
@@ -236,3 +260,30 @@ def _only(channels: dict):
     if len(channels) != 1:
         raise ValueError(f"several channels {sorted(channels)}: name one")
     return next(iter(channels.values()))
+
+
+class RateProvider:
+    """Every tabulated scattering rate that a set of likelihoods reads, computed together: their tables form one
+    :class:`globalfit.physics.rates.RateTableStack` (one gather, whatever their number), and :meth:`provide` adds the
+    rates to the observables as ``obs["rates"]`` (target id -> rate), where :meth:`CountRate.rate` finds them. The
+    fit problem builds one (:func:`rate_provider`); a likelihood evaluated alone computes its own."""
+
+    def __init__(self, targets: list[tuple[RateTarget, str]]):
+        self.keys = [id(t) for t, _ in targets]
+        self.couplings = [c for _, c in targets]
+        self.stack = stack_rate_tables([t.table for t, _ in targets])
+
+    def provide(self, obs: Obs) -> dict:
+        g = jnp.stack([jnp.asarray(obs[c], dtype=jnp.float64) for c in self.couplings])
+        r = self.stack.rates(obs["G"], g, obs["M_Zp"])
+        return {**obs, "rates": {k: r[i] for i, k in enumerate(self.keys)}}
+
+
+def rate_provider(likelihoods) -> RateProvider | None:
+    """The :class:`RateProvider` of every rate target the likelihoods read, or None if they read none."""
+    seen: dict[int, tuple[RateTarget, str]] = {}
+    for lk in likelihoods:
+        if isinstance(lk, CountRate):
+            for t in lk.rate_targets():
+                seen.setdefault(id(t), (t, lk.coupling))
+    return RateProvider(list(seen.values())) if seen else None

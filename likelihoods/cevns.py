@@ -190,15 +190,6 @@ class CevnsOptions(RateOptions):
 
 
 @dataclass(frozen=True)
-class CevnsTarget(RateTarget):
-    """A CEvNS rate target with the SM nucleon couplings ``g_v`` per flavour (None: tree level from s2w)."""
-
-    g_v: tuple | None = field(default=None)
-
-    def rate(self, G=None, g_f=0.0, M_Zp=1.0):
-        return rate_cevns(self.grids, self.nucleus, self.s2w, G, g_f, M_Zp, self.g_v)
-
-
 # ------------------------------------------------------------------------------------------------ detector responses
 
 
@@ -407,7 +398,7 @@ _N_E = {"sns": 40, "b8": 48, "reactor": 48}
 
 @functools.lru_cache(maxsize=None)
 def _targets(source: str, nuclei: tuple[str, ...], T_lo: float, T_hi: float, scheme: str, couplings: str = "radiative",
-             response: Response | None = None, n_T: int = 24) -> tuple[CevnsTarget, ...]:
+             response: Response | None = None, n_T: int = 24) -> tuple[RateTarget, ...]:
     """Rate targets of a source on nuclei over the recoil window [T_lo, T_hi] (GeV), with a detector response."""
     comps = source_components(source)
     if response is not None:
@@ -418,7 +409,7 @@ def _targets(source: str, nuclei: tuple[str, ...], T_lo: float, T_hi: float, sch
         nuc = NUCLEI[name]
         grids = tuple(grid(c, nuc.mass, T_lo, T_hi, n_E=_N_E[source], n_T=n_T, efficiency=response, A_form_factor=nuc.A)
                       for c in comps)
-        out.append(CevnsTarget(grids, sin2w(scheme), nuc, g_v=nucleon_couplings(couplings)))
+        out.append(RateTarget(grids, sin2w(scheme), nuc, g_v=nucleon_couplings(couplings)))
     return tuple(out)
 
 
@@ -658,7 +649,7 @@ class PandaX8B(Cevns):
 
 
 __all__ = [
-    "Cevns", "CevnsOptions", "CevnsTarget", "Response", "TabulatedEfficiency", "CsIResponse", "LArResponse",
+    "Cevns", "CevnsOptions", "Response", "TabulatedEfficiency", "CsIResponse", "LArResponse",
     "nucleon_couplings", "gauss_count", "solar_count", "read_rows", "column", "lookup", "targets_per_kg",
     "csi_recoil_window", "xenonnt_efficiency", "b8_pdf_table", "AMU_GEV",
 ]

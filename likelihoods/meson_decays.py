@@ -48,6 +48,7 @@ from pydantic import field_validator
 
 from globalfit.physics.constants import constants, pdg_value
 
+from globalfit.physics.interp import interp_uniform
 from globalfit.physics.numerics import abs2
 
 from . import register
@@ -139,7 +140,7 @@ class MesonDecays(UpperLimits):
             lnm, S = suppression_table(m_M, m_l)
             self.limits[ch] = limit_from_options(lim_id, getattr(self.options, f"limit_{ch}", None), None)
             pref = m_M**4 / (384 * math.pi**2 * m_l**2) * pdg_value(br_id)  # times g^2 S / M_Zp^2
-            self.tables[ch] = (flav, jnp.asarray(lnm), jnp.asarray(S), pref)
+            self.tables[ch] = (flav, lnm, S, pref)
 
     def predictions(self, obs):
         k2 = abs2(obs["kappa"])
@@ -148,6 +149,6 @@ class MesonDecays(UpperLimits):
         out = {}
         for ch, (flav, lnm, S, pref) in self.tables.items():
             g = obs["g_Psi"] * k2[flav]
-            s = jnp.interp(lnM, lnm, S, left=S[0], right=0.0)
+            s = interp_uniform(lnM, lnm[0], lnm[1] - lnm[0], S, left=S[0], right=0.0)
             out[ch] = pref * g**2 * s / M**2 * obs["br_Zp_invisible"]
         return out

@@ -81,6 +81,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 
 from globalfit.physics.constants import constants
+from globalfit.physics.interp import interp_sorted
 from globalfit.physics.hadrons import omega_form_factor_sq, width_baryonic_hadrons
 from globalfit.physics.scenarios import Scenario
 from globalfit.physics.widths import width_to_leptons
@@ -193,7 +194,7 @@ def build_curve(curve: Curve, reference: str, cl: float, taper: float, n_grid: i
             Ms = jnp.where(inside, M, np.sqrt(m_lo * m_hi))
             w = reference_widths(reference, Ms)
             br_ref = w[ch] / w[2]
-            g_lim = jnp.exp(jnp.interp(jnp.log(Ms), lnm, lnlo))
+            g_lim = jnp.exp(interp_sorted(jnp.log(Ms), lnm, lnlo))
             return prod * g2 * br_model / (g_lim**2 * br_ref)
 
     else:
@@ -206,9 +207,9 @@ def build_curve(curve: Curve, reference: str, cl: float, taper: float, n_grid: i
 
         def ratio(M, prod, g2, br_model, width_model):
             lM = jnp.log(M)
-            u = width_model * jnp.exp(jnp.interp(lM, grid, ln_a))
+            u = width_model * jnp.exp(interp_sorted(lM, grid, ln_a))
             pdec = jnp.exp(-u) * (-jnp.expm1(-r * u))
-            return prod * g2 * br_model * pdec / jnp.exp(jnp.interp(lM, grid, ln_c))
+            return prod * g2 * br_model * pdec / jnp.exp(interp_sorted(lM, grid, ln_c))
 
     def loglike_at(M, prod, g2, br_model, width_model):
         inside = (M > m_lo) & (M < m_hi)

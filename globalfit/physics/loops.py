@@ -3,7 +3,8 @@
 Each function is a ratio of a polynomial-plus-logarithm to a power of (1 - x) with a removable
 singularity at x = 1. Away from x = 1 the closed form is used; for |x - 1| < 1/4 the Taylor series in
 t = x - 1 (24 terms, exact rational coefficients from ``tools/derive_loop_series.py``) is used
-instead, so values *and* gradients are finite and accurate to ~1e-13 everywhere on x in (0, inf).
+instead (Horner unrolled in Python, :func:`globalfit.physics.interp.horner`: no loop in the compiled graph),
+so values *and* gradients are finite and accurate to ~1e-13 everywhere on x in (0, inf).
 The unused branch of each ``jnp.where`` is fed a harmless argument (the "double where" idiom) so that
 no NaN leaks into gradients. x ln x terms are taken as 0 at x = 0.
 
@@ -26,6 +27,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from globalfit import _jax  # noqa: F401  (float64)
+from globalfit.physics.interp import horner
 
 __all__ = ["f_H", "f_W", "delta_f_W", "f2_lead", "f2_sub", "f1_lead"]
 
@@ -43,11 +45,6 @@ _SERIES_B_F2 = _fractions(['1/15', '-1/15', '9/140', '-13/210', '5/84', '-2/35',
 _SERIES_C_F1 = _fractions(['-1/2', '1/2', '-5/12', '7/20', '-3/10', '11/42', '-13/56', '5/24', '-17/90', '19/110', '-7/44', '23/156', '-25/182', '9/70', '-29/240', '31/272', '-11/102', '35/342', '-37/380', '13/140', '-41/462', '43/506', '-15/184', '47/600'])
 
 
-def _horner(coeffs: tuple[float, ...], t):
-    """sum_n coeffs[n] t^n as one polyval (highest power first)."""
-    return jnp.polyval(jnp.asarray(coeffs[::-1]), t, unroll=1)
-
-
 def _xlogx_pow(x, n: int):
     """x^n ln x with the value 0 at x = 0 (n >= 1), gradient-safe."""
     pos = x > 0
@@ -61,7 +58,7 @@ def _stable(closed_form, series: tuple[float, ...], x: ArrayLike):
     near = jnp.abs(t) < _SERIES_RADIUS
     x_far = jnp.where(near, 2.0, x)
     t_near = jnp.where(near, t, 0.0)
-    return jnp.where(near, _horner(series, t_near), closed_form(x_far))
+    return jnp.where(near, horner(series, t_near), closed_form(x_far))
 
 
 def _log(x):

@@ -16,6 +16,7 @@ Matter (Eqs. 31-32): eps^matter = (eps^e + 2 eps^u + eps^d) + Y_n (eps^u + 2 eps
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import jax.numpy as jnp
@@ -24,7 +25,7 @@ from globalfit import _jax  # noqa: F401
 from globalfit.physics.constants import constants
 from globalfit.physics.scenarios import Scenario
 
-__all__ = ["EPS_CONVENTIONS", "fermion_couplings", "eps_fermion", "eps_all", "eps_matter"]
+__all__ = ["EPS_CONVENTIONS", "fermion_couplings", "eps_fermion", "eps_normalisation", "eps_all", "eps_matter"]
 
 EpsConvention = Literal["oscillation", "paper2016"]
 EPS_CONVENTIONS: dict[str, float] = {"oscillation": 1.0, "paper2016": 0.5}
@@ -37,8 +38,12 @@ def fermion_couplings(g_X, scenario: Scenario) -> dict[str, jnp.ndarray]:
 
 def eps_fermion(G, g_f, M_Zp, q2=0.0, convention: EpsConvention = "oscillation"):
     """eps^f_ab(q^2) = G_ab g_f / (sqrt2 G_F (q^2 + M_Zp^2)) (times 1/2 in the paper2016 convention)."""
-    norm = EPS_CONVENTIONS[convention] / (jnp.sqrt(2.0) * constants().G_F)
-    return G * (g_f * norm / (q2 + M_Zp**2))
+    return G * (g_f * eps_normalisation(convention) / (q2 + M_Zp**2))
+
+
+def eps_normalisation(convention: EpsConvention = "oscillation") -> float:
+    """k = 1/(sqrt2 G_F) [GeV^2] (times 1/2 in the paper2016 convention): eps^f_ab(q^2) = k G_ab g_f / (q^2 + M_Zp^2)."""
+    return EPS_CONVENTIONS[convention] / (math.sqrt(2.0) * constants().G_F)
 
 
 def eps_all(G, g_X, M_Zp, scenario: Scenario, q2=0.0, convention: EpsConvention = "oscillation") -> dict[str, jnp.ndarray]:

@@ -76,7 +76,10 @@ __all__ = [
     "NUCLEI",
     "nue_couplings",
     "dsigma_dT_nue",
+    "nue_kinematic_weights",
     "dsigma_dT_cevns",
+    "cevns_charge_sm",
+    "cevns_kinematic_weight",
     "helm_form_factor",
     "Component",
     "Grid",
@@ -167,7 +170,6 @@ def _one_hot(alpha: int):
 
 def dsigma_dT_nue(E, T, alpha: int, anti: bool, s2w: float, eps_row=None):
     """dsigma/dT [GeV^-3] for nu_alpha (anti: nubar_alpha) on a free electron; eps_row[..., b] = eps^e_{alpha b}(q^2)."""
-    c = constants()
     gL, gR = nue_couplings(alpha, anti, s2w)
     d = _one_hot(alpha)
     shift = 0.0 if eps_row is None else 0.5 * eps_row
@@ -178,8 +180,16 @@ def dsigma_dT_nue(E, T, alpha: int, anti: bool, s2w: float, eps_row=None):
     AL = jnp.sum(abs2(aL), axis=-1)
     AR = jnp.sum(abs2(aR), axis=-1)
     ALR = jnp.sum(jnp.real(aL * jnp.conj(aR)), axis=-1)
+    kL, kR, kLR = nue_kinematic_weights(E, T)
+    return kL * AL + kR * AR - kLR * ALR
+
+
+def nue_kinematic_weights(E, T):
+    """(k_L, k_R, k_LR) = (2 G_F^2 m_e / pi) (1, (1 - T/E)^2, m_e T / E^2): dsigma_nue/dT = k_L A_L + k_R A_R - k_LR A_LR."""
+    c = constants()
+    pref = 2.0 * c.G_F**2 * c.m_e / math.pi
     y = T / E
-    return 2.0 * c.G_F**2 * c.m_e / math.pi * (AL + AR * (1.0 - y) ** 2 - ALR * c.m_e * T / E**2)
+    return pref, pref * (1.0 - y) ** 2, pref * c.m_e * T / E**2
 
 
 def helm_form_factor(q_GeV, A: float):
@@ -201,17 +211,27 @@ def dsigma_dT_cevns(E, T, nucleus: Nucleus, alpha: int, s2w: float, eps_u_row=No
 
     eps_{u,d}_row[..., b] = eps^{u,d}_{alpha b}(q^2 = 2 m_N T); ff2 = F^2 (computed if None); g_v = (g_V^p, g_V^n) of
     flavour alpha (e.g. radiatively corrected, flavour-dependent values); None: tree level, (1/2 - 2 s2w, -1/2)."""
-    c = constants()
-    Z, N, m = nucleus.Z, nucleus.N, nucleus.mass
-    g_p, g_n = (0.5 - 2.0 * s2w, -0.5) if g_v is None else g_v
-    Q_sm = Z * g_p + N * g_n
-    amp = Q_sm * _one_hot(alpha)
+    Z, N = nucleus.Z, nucleus.N
+    amp = cevns_charge_sm(nucleus, s2w, g_v) * _one_hot(alpha)
     if eps_u_row is not None:
         amp = amp + Z * (2.0 * eps_u_row + eps_d_row) + N * (eps_u_row + 2.0 * eps_d_row)
+    return cevns_kinematic_weight(E, T, nucleus, ff2) * jnp.sum(abs2(amp), axis=-1)
+
+
+def cevns_charge_sm(nucleus: Nucleus, s2w: float, g_v: tuple[float, float] | None = None) -> float:
+    """Q_SM = Z g_V^p + N g_V^n: tree level Z (1/2 - 2 s_W^2) - N/2 (module doc), or with the couplings g_v."""
+    g_p, g_n = (0.5 - 2.0 * s2w, -0.5) if g_v is None else g_v
+    return nucleus.Z * g_p + nucleus.N * g_n
+
+
+def cevns_kinematic_weight(E, T, nucleus: Nucleus, ff2=None):
+    """(G_F^2 m_N / pi) max(1 - m_N T / (2 E^2), 0) F^2(q): dsigma_CEvNS/dT = this x sum_b |amplitude_ab|^2
+    (ff2 = F^2, computed from the Helm form factor at q^2 = 2 m_N T if None)."""
+    m = nucleus.mass
     if ff2 is None:
         ff2 = helm_form_factor(jnp.sqrt(2.0 * m * T), nucleus.A) ** 2
     kin = jnp.maximum(1.0 - m * T / (2.0 * E**2), 0.0)
-    return c.G_F**2 * m / math.pi * kin * ff2 * jnp.sum(abs2(amp), axis=-1)
+    return constants().G_F ** 2 * m / math.pi * kin * ff2
 
 
 # ---------------------------------------------------------------------------------------------- sources

@@ -40,6 +40,7 @@ from globalfit.problem.parametrisation import SiteInfo, m_psi_from_u, prior_cent
 from globalfit.physics.scenarios import Scenario, get_scenario
 from globalfit.problem.support import check_config, check_plots, complete_with_rh, log_support, model_options, physical_point
 from likelihoods import Likelihood, build_likelihoods, check_requirements
+from likelihoods.base import RateProvider, rate_provider
 from likelihoods.stats import soften_tail
 
 numpyro.enable_x64()
@@ -77,6 +78,7 @@ class FitProblem:
     likelihoods: tuple[Likelihood, ...]
     sites: dict[str, SiteInfo] = field(repr=False)  # sampled parameter -> its sample site
     soften: float | None = None  # sampler.soften_chi2 (None: exact likelihoods in the density)
+    rates: RateProvider | None = field(default=None, repr=False)  # the scattering rates the likelihoods read
 
     # --- the parametrisation -------------------------------------------------------------------------------
     @property
@@ -181,7 +183,10 @@ class FitProblem:
 
     # --- the density ----------------------------------------------------------------------------------------
     def observables(self, p: Mapping[str, Any]) -> dict:
-        return observables(p, self.scenario, self.options)
+        """The model's observables at ``p``, with every tabulated scattering rate the likelihoods read computed
+        together (:class:`likelihoods.base.RateProvider`)."""
+        obs = observables(p, self.scenario, self.options)
+        return obs if self.rates is None else self.rates.provide(obs)
 
     def loglike_terms(self, p: Mapping[str, Any], obs: Mapping[str, Any] | None = None) -> dict[str, jnp.ndarray]:
         """Exact ln L of every likelihood at the physical point ``p`` (``obs``: its observables, if at hand)."""
@@ -268,7 +273,7 @@ class FitProblem:
         lks = tuple(lks)
         names = {lk.name for lk in lks}
         cfg = self.cfg.model_copy(update={"likelihoods": {k: v for k, v in self.cfg.likelihoods.items() if k in names}})
-        return replace(self, cfg=cfg, likelihoods=lks)
+        return replace(self, cfg=cfg, likelihoods=lks, rates=rate_provider(lks))
 
     def exact(self) -> "FitProblem":
         """The problem with exact likelihoods in the density (no ``soften_chi2``: evidence, reported values)."""
@@ -307,7 +312,7 @@ def problem_from_config(cfg: RunConfig, where: str, likelihoods: Iterable[Likeli
     options = model_options(cfg)
     check_requirements(lks, observable_names(scenario, options), where)
     return FitProblem(cfg=cfg, where=where, scenario=scenario, options=options, likelihoods=lks,
-                      sites=sites_for(cfg), soften=cfg.sampler.soften_chi2)
+                      sites=sites_for(cfg), soften=cfg.sampler.soften_chi2, rates=rate_provider(lks))
 
 
 def load_problem(path: str | Path) -> FitProblem:

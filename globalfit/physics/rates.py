@@ -1,0 +1,393 @@
+"""Flux- and response-integrated scattering rates tabulated against the Z' mass (PHYSICS.md §7).
+
+A rate of :mod:`globalfit.physics.scattering` is a fixed quadrature sum ``sum_i w_i dsigma/dT(E_i, T_i)`` in which
+the parameters enter only through eps_ab(q_i^2) = k g_f G_ab P_i, P_i = 1/(q_i^2 + M^2), k = 1/(sqrt2 G_F)
+(:func:`globalfit.physics.nsi.eps_fermion`, oscillation convention). The cross sections are quadratic in eps, so for
+every source/target combination
+
+    R(G, g_f, M) = sum_alpha [ c0_alpha + g_f Re(G_aa) C1_alpha(M) + g_f^2 S_alpha C2_alpha(M) ],
+    S_alpha = sum_b |G_ab|^2,   C1_alpha(M) = sum_i b_i P_i,   C2_alpha(M) = sum_i c_i P_i^2,   c0_alpha = sum_i a_i,
+
+the sums running over the quadrature nodes of the flavour-alpha components; a_i, b_i, c_i are constants of the build:
+
+**CEvNS** (:func:`globalfit.physics.scattering.dsigma_dT_cevns`, g_u = g_d = g_q so that Z(2 eps^u + eps^d) +
+N(eps^u + 2 eps^d) = 3A eps): sum_b |Q_SM delta_ab + 3A eps_ab|^2 = Q_SM^2 + 2 Q_SM 3A Re eps_aa + (3A)^2 sum_b |eps_ab|^2, so
+with K_i = w_i (G_F^2 m_N/pi)(1 - m_N T_i/(2 E_i^2))_+ F^2(q_i):
+
+    a_i = Q_SM^2 K_i,   b_i = 2 Q_SM (3A) k K_i,   c_i = (3A k)^2 K_i      (summed over the nuclei of a target).
+
+**nu-e** (:func:`globalfit.physics.scattering.dsigma_dT_nue`, g_L,R -> g_L,R delta_ab + eps_ab/2, antineutrinos with
+g_L <-> g_R, summed over b): A_L = g_L^2 + g_L Re eps_aa + S_eps/4, A_R = g_R^2 + g_R Re eps_aa + S_eps/4,
+A_LR = g_L g_R + (g_L + g_R)/2 Re eps_aa + S_eps/4 (S_eps = sum_b |eps_ab|^2), so with the kinematic weights
+w_i (k_L, k_R, k_LR) = w_i (2 G_F^2 m_e/pi)(1, (1 - T/E)^2, m_e T/E^2):
+
+    a_i = g_L^2 k_L + g_R^2 k_R - g_L g_R k_LR,   b_i = k (g_L k_L + g_R k_R - (g_L + g_R)/2 k_LR),
+    c_i = (k^2/4)(k_L + k_R - k_LR)                                     (g_L, g_R already swapped for antineutrinos).
+
+**Tabulation.** C1 and C2 depend on M only, through the propagator. They are tabulated once (numpy, float64) on a
+uniform grid in u = ln M with ``points_per_unit`` nodes per unit, as the smooth ratios
+g_p(u) = C_p(M) (q_ref^2 + M^2)^p (p = 1, 2; q_ref^2 the |c|-weighted geometric mean of the nodes' q^2) with their
+analytic derivatives dg_p/du, and read back by cubic Hermite interpolation
+(:func:`globalfit.physics.interp.hermite_coefficients`, :func:`globalfit.physics.interp.piecewise_cubic`: index
+arithmetic, one gather, no search, no loop): C_p(M) = g_p(u) sigma(-2(u - u_ref))^p / q_ref^(2p), u_ref = ln q_ref,
+sigma the logistic function (so 1/(q_ref^2 + M^2) is evaluated without overflow for any M in (0, inf)). g_p tends to
+a constant at both ends, which keeps the interpolation error (<= h^4 max|g_p^(4)| / 384) at ~1e-9 of C_p with 64 nodes
+per unit. The grid spans u in [ln min(1e-5 GeV, 1e-6 q_min), ln max(10 GeV, 1e5 q_max)]; outside it g_p is held
+constant, i.e. C_p is continued by its exact asymptotic forms (constant as M -> 0, proportional to M^(-2p) as
+M -> inf) up to a relative error <= 2 (M_lo/q_min)^2 <= 2e-12 below and <= (q_max/M_hi)^2 <= 1e-10 above.
+
+Every grid lies on the lattice u_j = j du, so tables built with the same ``points_per_unit`` can be read together:
+:func:`stack_rate_tables` gives a :class:`RateTableStack` whose ``rates(G, g_f, M)`` evaluates K tables with one
+table read and the same few vector operations as one table (compiled code and compile time independent of K).
+
+:meth:`RateTable.rate_exact` is the direct quadrature sum of :mod:`globalfit.physics.scattering` (the reference, a
+likelihood's ``exact`` path). Tables are cached on disk (:func:`cache_dir`), keyed by a hash of the node coefficients
+(a_i, b_i, c_i, q_i^2: grids, target, couplings and constants) and the options; a cache that cannot be read or
+written is skipped and the table computed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+
+from globalfit import _jax  # noqa: F401  (float64)
+from globalfit.physics.interp import hermite_coefficients, piecewise_cubic
+from globalfit.physics.nsi import eps_normalisation
+from globalfit.physics.scattering import (
+    Grid,
+    Nucleus,
+    cevns_charge_sm,
+    cevns_kinematic_weight,
+    nue_couplings,
+    nue_kinematic_weights,
+    rate_cevns,
+    rate_nue,
+)
+
+__all__ = ["RateTable", "RateTableStack", "cevns_rate_table", "nue_rate_table", "stack_rate_tables", "cache_dir", "M_COVERED"]
+
+M_COVERED = (1e-5, 10.0)  # GeV: the tabulated range always includes this
+_BELOW_Q_MIN = 1e-6  # grid starts at most at this fraction of the smallest q
+_ABOVE_Q_MAX = 1e5  # and ends at least at this multiple of the largest q
+_FORMAT = "globalfit-rate-table-v2"
+_EYE = np.eye(3)
+
+
+@dataclass(frozen=True)
+class _Nodes:
+    """Quadrature nodes of one flavour alpha: rate = sum_i a_i + g Re G_aa sum_i b_i P_i + g^2 S_a sum_i c_i P_i^2."""
+
+    a: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+    q2: np.ndarray
+
+
+def _coefficients(cubic, u0: float, du: float, q2_ref: np.ndarray, M_Zp) -> jax.Array:
+    """C[p - 1, k, alpha] = C_p,alpha(M_Zp) of K tables on one lattice: cubic (n - 1, 4, 2, K, 3), q2_ref (K,)."""
+    M = jnp.asarray(M_Zp, dtype=jnp.float64)
+    u = jnp.log(jnp.where(M > 1e-300, M, 1e-300))  # far below every grid; keeps d ln M/dM finite for subnormal M
+    g = piecewise_cubic(u, u0, du, cubic)  # (2, K, 3): one gather
+    damp = jax.nn.sigmoid(-2.0 * (u - 0.5 * np.log(q2_ref))) / q2_ref  # 1/(q_ref^2 + M^2), no overflow for any M
+    return g * jnp.stack([damp, damp * damp])[:, :, None]
+
+
+def _evaluate(cubic, u0: float, du: float, q2_ref: np.ndarray, sm: np.ndarray, G, g_f, M_Zp) -> jax.Array:
+    """R_k = sm_k + g_k sum_a Re G_aa C1_ka + g_k^2 sum_a S_a C2_ka (K tables; g_f scalar or (K,)): the same handful of
+    vector operations whatever K."""
+    c = _coefficients(cubic, u0, du, q2_ref, M_Zp)
+    G = jnp.asarray(G)
+    re, im = jnp.real(G), jnp.imag(G)
+    re_diag = jnp.sum(re * _EYE, axis=1)  # Re G_aa (a product and a sum: no diagonal gather)
+    s = jnp.sum(re * re + im * im, axis=1)  # S_a = sum_b |G_ab|^2
+    return sm + g_f * (c[0] @ re_diag) + g_f**2 * (c[1] @ s)
+
+
+@dataclass(frozen=True, eq=False)
+class RateTable:
+    """R(G, g_f, M) of one source on one target (module doc), tabulated in ln M.
+
+    ``cubic`` (shape (n - 1, 4, 2, 3)): the cubic Hermite coefficients (:func:`globalfit.physics.interp.hermite_coefficients`)
+    of g_p,alpha (p = 1, 2; alpha = e, mu, tau) on the intervals [u_j, u_j + du], u_j = u0 + j du; u0 is a multiple
+    of du (every table with the same du lies on one lattice: :func:`stack_rate_tables`)."""
+
+    kind: Literal["cevns", "nue"]
+    parts: tuple[tuple[Nucleus | None, tuple[Grid, ...]], ...]  # the quadrature, for rate_exact
+    s2w: float
+    g_v: tuple | None  # CEvNS: SM (g_V^p, g_V^n) per flavour (None: tree level from s2w)
+    c0: np.ndarray  # (3,) SM rate per flavour [GeV^-2]
+    q2_ref: float  # GeV^2
+    u0: float
+    du: float
+    cubic: np.ndarray
+
+    @property
+    def sm(self) -> float:
+        """The Standard-Model rate sum_alpha c0_alpha [GeV^-2]."""
+        return float(np.sum(self.c0))
+
+    @property
+    def mass_range(self) -> tuple[float, float]:
+        """(M_lo, M_hi) [GeV] of the tabulated grid (outside: exact asymptotic forms, module doc)."""
+        return math.exp(self.u0), math.exp(self.u0 + self.cubic.shape[0] * self.du)
+
+    def coefficients(self, M_Zp: ArrayLike) -> jax.Array:
+        """C[p - 1, alpha] = C_p,alpha(M_Zp), shape (2, 3) (p = 1, 2; alpha = e, mu, tau), at Z' mass M_Zp [GeV] (scalar)."""
+        return _coefficients(self.cubic[:, :, :, None, :], self.u0, self.du, np.array([self.q2_ref]), M_Zp)[:, 0, :]
+
+    def rate(self, G: ArrayLike, g_f: ArrayLike, M_Zp: ArrayLike) -> jax.Array:
+        """Tabulated R(G, g_f, M_Zp) [GeV^-2]: G the 3x3 (complex) Z'-neutrino couplings, g_f the Z' coupling to the
+        target fermion (g_q = g_u = g_d for CEvNS, g_e for nu-e), M_Zp in GeV. Pure JAX, scalar arguments (vmap
+        for batches)."""
+        cubic = self.cubic[:, :, :, None, :]
+        return _evaluate(cubic, self.u0, self.du, np.array([self.q2_ref]), np.array([self.sm]), G, g_f, M_Zp)[0]
+
+    def rate_exact(self, G: ArrayLike, g_f: ArrayLike, M_Zp: ArrayLike) -> jax.Array:
+        """The same rate as the direct quadrature sum of :mod:`globalfit.physics.scattering` (the reference)."""
+        if self.kind == "cevns":
+            return sum(rate_cevns(grids, nuc, self.s2w, G, g_f, M_Zp, self.g_v) for nuc, grids in self.parts)
+        return sum(rate_nue(grids, self.s2w, G, g_f, M_Zp) for _, grids in self.parts)
+
+
+@dataclass(frozen=True, eq=False)
+class RateTableStack:
+    """Several rate tables read together (one gather for all: the compiled code does not grow with their number).
+    ``rates(G, g_f, M)[k]`` equals ``tables[k].rate(G, g_f[k], M)`` (each table is padded with its constant end values
+    to the common range, which is what each table does outside its own range)."""
+
+    tables: tuple[RateTable, ...]
+    u0: float
+    du: float
+    cubic: np.ndarray  # (n - 1, 4, 2, K, 3)
+    q2_ref: np.ndarray  # (K,)
+    sm: np.ndarray  # (K,)
+
+    def rates(self, G: ArrayLike, g_f: ArrayLike, M_Zp: ArrayLike) -> jax.Array:
+        """(R_1, ..., R_K) [GeV^-2] at one point; g_f a scalar (the same coupling for all) or one per table, shape (K,)."""
+        return _evaluate(self.cubic, self.u0, self.du, self.q2_ref, self.sm, G, g_f, M_Zp)
+
+    def rates_exact(self, G: ArrayLike, g_f: ArrayLike, M_Zp: ArrayLike) -> jax.Array:
+        """The same by the direct quadrature sums (the reference)."""
+        g = jnp.broadcast_to(jnp.asarray(g_f, dtype=jnp.float64), (len(self.tables),))
+        return jnp.stack([t.rate_exact(G, g[k], M_Zp) for k, t in enumerate(self.tables)])
+
+
+def stack_rate_tables(tables: Sequence[RateTable]) -> RateTableStack:
+    """Stack tables built with the same ``points_per_unit`` into one :class:`RateTableStack`."""
+    tables = tuple(tables)
+    if not tables:
+        raise ValueError("stack_rate_tables needs at least one table")
+    du = tables[0].du
+    if any(t.du != du for t in tables):
+        raise ValueError(f"stack_rate_tables: the tables have different steps in ln M {sorted({t.du for t in tables})}; "
+                         "build them with the same points_per_unit")
+    starts = [round(t.u0 / du) for t in tables]
+    ends = [j + t.cubic.shape[0] for j, t in zip(starts, tables)]  # index of the last node
+    j_lo, j_hi = min(starts), max(ends)
+    columns = []
+    for j0, j1, t in zip(starts, ends, tables):
+        first = np.zeros((1, 4, 2, 3))
+        first[0, 0] = t.cubic[0, 0]  # g at the first node, constant
+        last = np.zeros((1, 4, 2, 3))
+        last[0, 0] = t.cubic[-1].sum(axis=0)  # g at the last node, constant
+        columns.append(np.concatenate([np.repeat(first, j0 - j_lo, axis=0), t.cubic,
+                                       np.repeat(last, j_hi - j1, axis=0)]))
+    return RateTableStack(tables, j_lo * du, du, np.stack(columns, axis=3), np.array([t.q2_ref for t in tables]),
+                          np.array([t.sm for t in tables]))
+
+
+# ---------------------------------------------------------------------------------------------- node coefficients
+
+
+def _collect(per_grid: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> tuple[_Nodes, ...]:
+    """Concatenate the nodes of every grid by flavour, dropping nodes that contribute nothing."""
+    out = []
+    for alpha in range(3):
+        rows = [r for r in per_grid if r[0] == alpha]
+        a, b, c, q2 = (np.concatenate([r[k] for r in rows]) if rows else np.zeros(0) for k in range(1, 5))
+        keep = (a != 0) | (b != 0) | (c != 0)
+        out.append(_Nodes(a[keep], b[keep], c[keep], q2[keep]))
+    return tuple(out)
+
+
+def _cevns_nodes(parts, s2w: float, g_v=None) -> tuple[_Nodes, ...]:
+    k = eps_normalisation()
+    rows = []
+    for nuc, grids in parts:
+        a3 = 3.0 * (nuc.Z + nuc.N)
+        for g in grids:
+            q_sm = cevns_charge_sm(nuc, s2w, None if g_v is None else g_v[g.alpha])
+            K = g.w * np.asarray(cevns_kinematic_weight(g.E, g.T, nuc, g.ff2))
+            rows.append((g.alpha, q_sm**2 * K, 2.0 * q_sm * a3 * k * K, (a3 * k) ** 2 * K, np.asarray(g.q2)))
+    return _collect(rows)
+
+
+def _nue_nodes(grids, s2w: float) -> tuple[_Nodes, ...]:
+    k = eps_normalisation()
+    rows = []
+    for g in grids:
+        gL, gR = nue_couplings(g.alpha, g.anti, s2w)
+        if g.anti:
+            gL, gR = gR, gL
+        kL, kR, kLR = (g.w * np.asarray(x) for x in nue_kinematic_weights(g.E, g.T))
+        a = gL**2 * kL + gR**2 * kR - gL * gR * kLR
+        b = k * (gL * kL + gR * kR - 0.5 * (gL + gR) * kLR)
+        c = 0.25 * k**2 * (kL + kR - kLR)
+        rows.append((g.alpha, a, b, c, np.asarray(g.q2)))
+    return _collect(rows)
+
+
+# ---------------------------------------------------------------------------------------------- tabulation
+
+
+def _q2_ref(nodes: tuple[_Nodes, ...]) -> float:
+    w = np.concatenate([np.abs(n.c) for n in nodes])
+    q2 = np.concatenate([n.q2 for n in nodes])
+    if w.sum() <= 0:
+        raise ValueError("rate table: the grids have no node with non-zero weight")
+    return float(np.exp(np.sum(w * np.log(q2)) / np.sum(w)))
+
+
+def _tabulate(nodes: tuple[_Nodes, ...], points_per_unit: int) -> dict[str, np.ndarray]:
+    """g_p(u) = C_p (q_ref^2 + M^2)^p and dg_p/du on the uniform u grid (module doc)."""
+    q2_all = np.concatenate([n.q2 for n in nodes])
+    q2_ref = _q2_ref(nodes)
+    u_lo = min(math.log(M_COVERED[0]), 0.5 * math.log(q2_all.min()) + math.log(_BELOW_Q_MIN))
+    u_hi = max(math.log(M_COVERED[1]), 0.5 * math.log(q2_all.max()) + math.log(_ABOVE_Q_MAX))
+    du = 1.0 / points_per_unit
+    j_lo, j_hi = math.floor(u_lo / du), math.ceil(u_hi / du)  # on the lattice u_j = j du
+    n = j_hi - j_lo + 1
+    u_lo = j_lo * du
+    u = du * np.arange(j_lo, j_hi + 1)
+    M2 = np.exp(2.0 * u)
+    s = q2_ref + M2
+    values, slopes = np.zeros((n, 6)), np.zeros((n, 6))
+    for alpha, nd in enumerate(nodes):
+        for j0 in range(0, n, 256):
+            sl = slice(j0, min(j0 + 256, n))
+            P = 1.0 / (nd.q2[None, :] + M2[sl, None])  # (chunk, nodes)
+            P2 = P * P
+            for p, coef, Pp, Pp1 in ((1, nd.b, P, P2), (2, nd.c, P2, P2 * P)):
+                C = Pp @ coef
+                dC = -2.0 * p * M2[sl] * (Pp1 @ coef)  # dC/du, u = ln M
+                col = alpha + 3 * (p - 1)
+                values[sl, col] = C * s[sl] ** p
+                slopes[sl, col] = dC * s[sl] ** p + C * p * s[sl] ** (p - 1) * 2.0 * M2[sl]
+    return {"c0": np.array([np.sum(nd.a) for nd in nodes]), "q2_ref": np.float64(q2_ref), "u0": np.float64(u_lo),
+            "du": np.float64(du), "values": values, "slopes": slopes}
+
+
+# ---------------------------------------------------------------------------------------------- disk cache
+
+
+def cache_dir() -> Path | None:
+    """Directory of the table cache (tables go to its ``rates/``): $GLOBALFIT_CACHE (``off``, ``none``, ``0``: no
+    disk cache), else $XDG_CACHE_HOME/globalfit, else ~/.cache/globalfit."""
+    env = os.environ.get("GLOBALFIT_CACHE")
+    if env is not None and env.strip():
+        return None if env.strip().lower() in ("off", "none", "0") else Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "globalfit"
+
+
+def _key(kind: str, nodes: tuple[_Nodes, ...], points_per_unit: int) -> str:
+    h = hashlib.sha256(f"{_FORMAT}|{kind}|{points_per_unit}|{M_COVERED}|{_BELOW_Q_MIN}|{_ABOVE_Q_MAX}".encode())
+    for nd in nodes:
+        for arr in (nd.a, nd.b, nd.c, nd.q2):
+            h.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
+            h.update(b"|")
+    return h.hexdigest()
+
+
+_FIELDS = ("c0", "q2_ref", "u0", "du", "values", "slopes")
+
+
+def _load(path: Path, key: str) -> dict[str, np.ndarray] | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["key"]) != key:
+                return None
+            out = {f: np.array(z[f]) for f in _FIELDS}
+    except (OSError, KeyError, ValueError):
+        return None
+    ok = out["c0"].shape == (3,) and out["values"].ndim == 2 and out["values"].shape[1] == 6
+    return out if ok and out["slopes"].shape == out["values"].shape else None
+
+
+def _store(path: Path, key: str, table: dict[str, np.ndarray]) -> None:
+    """Write atomically (temporary file in the same directory, then rename); skip silently if impossible."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, key=np.array(key), **table)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def _table(kind: str, nodes: tuple[_Nodes, ...], points_per_unit: int, cache: bool) -> dict[str, np.ndarray]:
+    if not (isinstance(points_per_unit, int) and 8 <= points_per_unit <= 4096):
+        raise ValueError(f"points_per_unit must be an integer in [8, 4096], got {points_per_unit!r}")
+    root = cache_dir() if cache else None
+    if root is None:
+        return _tabulate(nodes, points_per_unit)
+    key = _key(kind, nodes, points_per_unit)
+    path = root / "rates" / f"{kind}-{key[:32]}.npz"
+    table = _load(path, key)
+    if table is None:
+        table = _tabulate(nodes, points_per_unit)
+        _store(path, key, table)
+    return table
+
+
+def _build(kind, parts, s2w, g_v, nodes, points_per_unit, cache) -> RateTable:
+    t = _table(kind, nodes, points_per_unit, cache)
+    du = float(t["du"])
+    return RateTable(kind, parts, float(s2w), g_v, t["c0"], float(t["q2_ref"]), float(t["u0"]), du,
+                     hermite_coefficients(t["values"].reshape(-1, 2, 3), t["slopes"].reshape(-1, 2, 3), du))
+
+
+def cevns_rate_table(parts: Sequence[tuple[Nucleus, Sequence[Grid]]], s2w: float, *, g_v=None, points_per_unit: int = 64,
+                     cache: bool = True) -> RateTable:
+    """Rate table of CEvNS on a target made of one or more nuclei in equal numbers: ``parts`` = ((nucleus, grids), ...)
+    with grids from :func:`globalfit.physics.scattering.grid` (``A_form_factor`` set). The rate is that of
+    ``sum(rate_cevns(grids, nucleus, s2w, G, g_q, M, g_v) for nucleus, grids in parts)`` (``g_v``: the SM
+    (g_V^p, g_V^n) per flavour, None for tree level). ``cache=False`` bypasses the disk cache."""
+    parts = tuple((nuc, tuple(grids)) for nuc, grids in parts)
+    for nuc, grids in parts:
+        if any(g.ff2 is None for g in grids):
+            raise ValueError(f"cevns_rate_table: grids on {nuc.name} need the form factor (grid(..., A_form_factor=A))")
+    with jax.ensure_compile_time_eval():  # concrete even when first built inside a traced function
+        nodes = _cevns_nodes(parts, s2w, g_v)
+    return _build("cevns", parts, s2w, None if g_v is None else tuple(tuple(map(float, x)) for x in g_v), nodes,
+                  points_per_unit, cache)
+
+
+def nue_rate_table(grids: Sequence[Grid], s2w: float, *, points_per_unit: int = 64, cache: bool = True) -> RateTable:
+    """Rate table of nu-e elastic scattering: the rate of ``rate_nue(grids, s2w, G, g_e, M)``. ``cache=False``
+    bypasses the disk cache."""
+    grids = tuple(grids)
+    with jax.ensure_compile_time_eval():  # concrete even when first built inside a traced function
+        nodes = _nue_nodes(grids, s2w)
+    return _build("nue", ((None, grids),), s2w, None, nodes, points_per_unit, cache)
