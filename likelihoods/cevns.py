@@ -189,7 +189,6 @@ class CevnsOptions(RateOptions):
         return self
 
 
-@dataclass(frozen=True)
 # ------------------------------------------------------------------------------------------------ detector responses
 
 
