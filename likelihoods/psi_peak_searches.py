@@ -39,6 +39,11 @@ Status: VERIFIED as copies of the compilation files. PIENU 2017, NA62 2020 and P
 (primary numbers); the other curves (TRIUMF, PSI, KEK, E949, NA62 2021, Bryman-Shrock, 20F, the PIENU compilation
 curve, NA62 2025) are the compilation's own files, digitised or supplied (origin not stated): **SECONDARY [S]**, not
 checked against the papers.
+Which assume an invisible N: NA62 2021 (K+ -> mu+ + invisible) and E949 (K+ -> mu+ nu_H, nu_H unseen) search for an
+invisible N by construction; the other peak searches (PIENU, TRIUMF, NA62 2020, PSI, KEK) and the universality and
+beta-decay bounds use only the charged lepton's spectrum or rate and hold for any N whose decay products are not
+seen, which is how the compilation flags them (is_invisible = 1; NA62 2025 not in its database snapshot). In this
+model Psi -> nu Z' -> 3 nu is invisible, so all apply (within the Br(Z' -> inv) caveat above).
 Gaps (no limit, |kappa|^2 free): mu flavour 34-45 MeV and 384 MeV-m_K; tau flavour at every mass (no peak search
 constrains |U_tau4|^2 with an invisible N in this range).
 
