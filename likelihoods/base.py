@@ -66,6 +66,7 @@ COUPLINGS: dict[str, tuple[str, Callable[[Scenario], bool]]] = {
     "electrons": ("a coupling to electrons (l_e != 0)", lambda s: s.l[0] != 0.0),
     "e_or_mu": ("a coupling to electrons or muons", lambda s: s.l[0] != 0.0 or s.l[1] != 0.0),
     "no_charged_leptons": ("no tree-level coupling to charged leptons", lambda s: not s.has_charged_lepton_charge),
+    "no_quarks": ("no coupling to quarks (b = 0)", lambda s: s.b == 0.0),
 }
 
 

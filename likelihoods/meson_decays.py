@@ -1,10 +1,25 @@
 """Charged-meson decays M+ -> l+ nu Z' (Z' -> invisible): K+ -> mu+ nu Z', pi+ -> e+ nu Z' (docs/physics.md §9).
 
-**Coupling.** The Z' couples to nu_alpha nu_alpha with G_aa = g_X l_a + g_Psi |kappa_a|^2 (Eq. 10). The part
-g_X l_a is carried by the whole lepton doublet (nu_L and l, vector-like on l), so its current is conserved up to
-m_l and the longitudinal Z' decouples; the part g = g_Psi |kappa_a|^2 couples to neutrinos only, violates the
-current at the W vertex and is enhanced by (m_M/M_Zp)^2 (Bakhti & Farzan arXiv:1702.04187; Laha, Dasgupta, Beacom
-arXiv:1304.3460). Only g enters here (from the model's ``kappa`` and ``g_Psi``, gradient-safe at kappa = 0).
+**Coupling.** In the mass basis the light neutrinos couple to the Z' with g_l delta_ab + (g_Psi - g_l) kappa*_a kappa_b
+(Eq. 10 of arXiv:1607.07616 with the exact mass-basis coefficient of the Psi part, review L4; g_l = g_X l of the
+flavours Psi mixes with). The part g_l delta_ab is carried by the whole lepton doublet (nu_L and l, vector-like on
+l), so its current is conserved up to m_l and the longitudinal Z' decouples. The part (g_Psi - g_l) kappa*_a kappa_b
+couples to neutrinos only: it violates the current at the W vertex (its divergence is proportional to the H' charge
+g_Psi - g_l, whose vev breaks U(1)'; derived here from L H' Psi_R), and the emission of a longitudinal Z' is enhanced by (m_M/M_Zp)^2 (Bakhti &
+Farzan arXiv:1702.04187; Laha, Dasgupta, Beacom arXiv:1304.3460). **Final flavours are summed** (review M4): the W
+makes nu_a, which emits the Z' and leaves as any nu_b, so the rate is proportional to
+    g^2 = sum_b |(g_Psi - g_l) kappa*_a kappa_b|^2 = (g_Psi - g_l)^2 |kappa_a|^2 sum_b |kappa_b|^2,
+not to the diagonal (g_Psi |kappa_a|^2)^2 alone (from the model's ``kappa``, ``g_Psi``, ``g_l``; gradient-safe at
+kappa = 0; even in g_Psi - g_l, so either sign of g_Psi).
+
+**Where it holds: M_Psi >> m_M.** The rate is the effective theory of a Psi much heavier than the meson. For
+M_Psi < m_M - m_l the process is M -> l Psi on shell (``psi_peak_searches``); just above, the off-shell Psi propagator
+1/(M_Psi^2 - q^2) exceeds its effective 1/M_Psi^2, which suggests the effective rate underestimates the decay there
+(not computed). Each channel's term
+is multiplied by the gate h(M_Psi) of :mod:`likelihoods._psi` with the channel's meson mass (PDG, K+ or pi+) as
+threshold: 0 for M_Psi <= m_M, 1 for M_Psi >= m_M e^w (w = ``psi_switch_width``, default 0.2), smootherstep in
+ln M_Psi between; between m_M e^w and a few m_M the effective rate has O(m_M^2/M_Psi^2) corrections (not modelled).
+``heavy_psi_only: false`` applies it at every M_Psi (the paper2016 configs).
 
 **Rate (derived here, longitudinal-enhanced approximation).** M -> l nu has amplitude C u(p_nu) Pslash (1-g5) v(p_l),
 Sum|M_2|^2 = 4 C^2 m_l^2 (m_M^2 - m_l^2), Gamma_2 = C^2 m_l^2 (m_M^2 - m_l^2)^2 / (4 pi m_M^3). Emitting Z' off the
@@ -32,8 +47,8 @@ channels (option ``channels``) "K_e" (S010.33, K+ -> e+ nu nu nubar) and "pi_mu"
 Approximation: those searches assumed three-neutrino (SM-like or phase-space) spectra, not the l+ spectrum of M ->
 l nu Z'; their efficiency is taken as equal. Overrides ``limit_K_mu``, ``limit_pi_e`` (90 % CL).
 
-**Likelihood:** :func:`likelihoods.stats.upper_limit` per channel, summed. **A point at a quoted limit gets
--2 Delta ln L = 2.71.**
+**Likelihood:** h_M(M_Psi) times :func:`likelihoods.stats.upper_limit` per channel, summed. **A point at a quoted
+limit (M_Psi >= m_M e^w) gets -2 Delta ln L = 2.71.**
 """
 
 from __future__ import annotations
@@ -47,13 +62,14 @@ import numpy as np
 from pydantic import field_validator
 
 from globalfit.physics.constants import constants, pdg_value
-
 from globalfit.physics.interp import interp_uniform
 from globalfit.physics.numerics import abs2
 
 from . import register
 from ._pdg import limit_from_options
-from .base import Options, PositiveNumber, UpperLimits
+from ._psi import PsiGateOptions, heavy_psi_gate
+from .base import PositiveNumber, UpperLimits
+from .stats import upper_limit
 
 # channel: (meson mass attr, lepton mass attr, flavour index, PDG id of Br(M -> l nu), PDG id of the limit)
 CHANNELS = {
@@ -113,12 +129,13 @@ def suppression_table(m_M: float, m_l: float) -> tuple[np.ndarray, np.ndarray]:
 @register
 class MesonDecays(UpperLimits):
     name = "meson_decays"
-    constrains = "Br(K+ -> mu+ nu Z') and Br(pi+ -> e+ nu Z') with Z' invisible, via g_Psi |kappa_a|^2"
+    constrains = ("Br(K+ -> mu+ nu Z') and Br(pi+ -> e+ nu Z') with Z' invisible, via (g_Psi - g_l)^2 |kappa_a|^2 sum_b "
+                  "|kappa_b|^2; M_Psi above the meson only")
     reference = "rate derived here (longitudinal Z', cf. arXiv:1702.04187, arXiv:1304.3460); PDG 2026 S010.27, S008.10"
     data_edition = "PDG 2026"
-    requires: ClassVar[tuple[str, ...]] = ("kappa", "g_Psi", "M_Zp", "br_Zp_invisible")
+    requires: ClassVar[tuple[str, ...]] = ("kappa", "g_Psi", "g_l", "M_Zp", "M_Psi", "br_Zp_invisible")
 
-    class Options(Options):
+    class Options(PsiGateOptions):
         channels: tuple[Literal["K_mu", "pi_e", "K_e", "pi_mu"], ...] = DEFAULT_CHANNELS
         """Decay channels used (module doc)."""
         limit_K_mu: PositiveNumber | None = None
@@ -133,7 +150,7 @@ class MesonDecays(UpperLimits):
 
     def setup(self):
         c = constants()
-        self.limits, self.tables = {}, {}
+        self.limits, self.tables, self.thresholds = {}, {}, {}
         for ch in self.options.channels:
             mM_attr, ml_attr, flav, br_id, lim_id = CHANNELS[ch]
             m_M, m_l = getattr(c, mM_attr), getattr(c, ml_attr)
@@ -141,14 +158,27 @@ class MesonDecays(UpperLimits):
             self.limits[ch] = limit_from_options(lim_id, getattr(self.options, f"limit_{ch}", None), None)
             pref = m_M**4 / (384 * math.pi**2 * m_l**2) * pdg_value(br_id)  # times g^2 S / M_Zp^2
             self.tables[ch] = (flav, lnm, S, pref)
+            self.thresholds[ch] = m_M
 
     def predictions(self, obs):
         k2 = abs2(obs["kappa"])
+        g2_psi = (obs["g_Psi"] - obs["g_l"]) ** 2
+        k2_sum = jnp.sum(k2)
         M = obs["M_Zp"]
         lnM = jnp.log(M)
         out = {}
         for ch, (flav, lnm, S, pref) in self.tables.items():
-            g = obs["g_Psi"] * k2[flav]
+            g2 = g2_psi * k2[flav] * k2_sum  # sum over the final neutrino flavour (module doc)
             s = interp_uniform(lnM, lnm[0], lnm[1] - lnm[0], S, left=S[0], right=0.0)
-            out[ch] = pref * g**2 * s / M**2 * obs["br_Zp_invisible"]
+            out[ch] = pref * g2 * s / M**2 * obs["br_Zp_invisible"]
         return out
+
+    def gate(self, channel: str, M_Psi):
+        """h(M_Psi) of :mod:`likelihoods._psi` at the channel's meson mass (1 with ``heavy_psi_only: false``)."""
+        if not self.options.heavy_psi_only:
+            return 1.0
+        return heavy_psi_gate(M_Psi, self.thresholds[channel], self.options.psi_switch_width)
+
+    def loglike(self, obs):
+        pred = self.predictions(obs)
+        return sum(self.gate(ch, obs["M_Psi"]) * upper_limit(pred[ch], lim.value, lim.cl) for ch, lim in self.limits.items())

@@ -10,14 +10,16 @@ the paper's OCR text — the source table, Coloma arXiv:1511.06357 [JHEP 03 (201
   standard-LMA range contains 0), option ``ee_lower_sign=+1`` gives +0.11 (the literal OCR).
 * ``osc_dune_t2hk`` — DUNE+T2HK projection (paper Eqs. 4-5): |eps_emu| < 0.024, |eps_etau| < 0.08,
   |eps_mutau| < 0.012, 0.017 < eps_ee - eps_tautau < 0.43, -0.027 < eps_mumu - eps_tautau < 0.025 (the lower
-  0.017 read as printed, equally UNVERIFIED; the paper notes a best fit away from zero for this projection).
+  0.017 read as printed, equally UNVERIFIED; the paper notes a best fit away from zero for this projection; option
+  ``centre``, below).
 * ``osc_lma_dark`` — the LMA-Dark solution (paper Sec. 3: theta_12 > 45 deg with eps^q_ee - eps^q_mumu ~ -1 for NSI
-  with q = u or d quarks). In Earth matter with Y_n = 1, eps^Earth = eps^e + 3 eps^u + 3 eps^d (Fig. 5 caption), so
-  the quark statement reads eps^Earth_ee - eps^Earth_mumu ~ -3 (and eps^u+eps^d ~ -1 in the "u+d" reading). No
-  numerical LMA-D range could be sourced (Gonzalez-Garcia & Maltoni arXiv:1307.3092, Esteban et al.
-  arXiv:1805.04530 and Coloma et al. arXiv:2305.07698 were searched for and not read): **APPROXIMATION, constructed here, not data**: a 90 % CL interval -3 +- ``lmad_halfwidth`` (default 0.3,
-  i.e. 10 %) on eps_ee - eps_mumu in Earth units (divided by 3 for ``combination="u+d"``). The off-diagonal and
-  eps_mumu - eps_tautau bounds of ``osc_lma`` are kept (their LMA-D counterparts were not sourced either).
+  with q = u or d quarks). In quark units the target is eps^q_ee - eps^q_mumu = -1, in Earth units (Y_n = 1)
+  -3. No numerical LMA-D range could be sourced (Gonzalez-Garcia & Maltoni arXiv:1307.3092, Esteban et al.
+  arXiv:1805.04530 and Coloma et al. arXiv:2305.07698 were searched for and not read; a further short search in
+  2026-12 found only abstracts): **APPROXIMATION, constructed here, not data**: a 90 % CL interval -3 +-
+  ``lmad_halfwidth`` (default 0.3, i.e. 10 %) on eps_ee - eps_mumu in Earth units (divided by n_q_over_n_e for
+  ``combination="quark"``). The off-diagonal and eps_mumu - eps_tautau bounds of ``osc_lma`` are kept (their LMA-D
+  counterparts were not sourced either).
 * ``osc_icecube_mutau`` — IceCube eps_mutau, [P]: DeepCore 3 yr,
   arXiv:1709.07079 (PRD 97, 072009): -0.0067 < eps_mutau < 0.0081 (90 % CL, best fit -0.0005); IceCube 8 yr
   TeV-scale, arXiv:2201.03566 (PRL 129, 011804): -0.0041 <= eps_mutau <= 0.0031 (90 % CL, real axis, "similar
@@ -28,11 +30,39 @@ the paper's OCR text — the source table, Coloma arXiv:1511.06357 [JHEP 03 (201
   +-(hi - lo)/2 (the 2022 paper's "similar strength in the complex plane"; an approximation), ``"ignore"`` bounds
   only the real part.
 
-**Which combination is constrained** (option ``combination``, docs/physics.md §4): the OCR writes Eqs. 2-5 on
-eps^u + eps^d, the caption of the paper's Fig. 5 says its plotted limits are on eps^Earth ~ eps^e + 3eps^u + 3eps^d.
-``"earth"`` (default): the model's ``obs["eps_earth"]`` (Eq. 32 with the model's Y_n; for Y_n = 1 and eps^e = 0
-this is 3 (eps^u + eps^d), the stronger reading). ``"u+d"``: ``obs["eps_u"] + obs["eps_d"]``. The ambiguity is
-unresolved (the paper's OCR text, arXiv:1607.07616).
+**Which combination is constrained: the factor-3 question** (option ``combination``, docs/physics.md §4; review H3).
+Matter NSI enter oscillations through the potential sqrt(2) G_F sum_f n_f eps^f; in the Earth (Y_n = n_n/n_e ~ 1)
+that is sqrt(2) G_F n_e eps^Earth with eps^Earth = eps^e + (2 + Y_n) eps^u + (1 + 2 Y_n) eps^d (Eq. 32, the model's
+``obs["eps_earth"]``). Two readings of the ranges of Eqs. 2-5 are offered:
+
+* ``"quark"`` (**default**): the ranges bound a quark-level eps^q (NSI with u or d quarks only, as global fits quote
+  them); the model is compared through the quark-equivalent eps^Earth n_e/n_q, i.e. ``obs["eps_earth"] /
+  n_q_over_n_e`` with n_q/n_e = 2 + Y_n (u) = 1 + 2 Y_n (d) = 3 for Y_n = 1 (option ``n_q_over_n_e``). In U(1)_B
+  (eps^e = 0, eps^u = eps^d) this is eps^u + eps^d, the combination on which the paper's OCR writes Eqs. 2-5; in
+  U(1)_{B-L} it is the neutron NSI over 3 (the electron NSI cancels the proton part in neutral matter, which
+  eps^u + eps^d alone would miss).
+* ``"earth"``: the ranges bound eps^Earth itself (normalised to electrons), the reading of the caption of the paper's
+  Fig. 5 ("eps^Earth ~ eps^e + 3 eps^u + 3 eps^d"): 3x stronger. The paper2016 configs use it, to reproduce Fig. 5.
+
+Why ``"quark"`` is the default: the paper's own text writes Eqs. 2-5 on eps^u + eps^d, and the magnitudes
+(|eps_mutau| < 0.018, |eps_etau| < 0.18) look like the quark-level ranges of the global fits of the Gonzalez-Garcia -
+Maltoni type (the physics review's H3 reading; the source table of arXiv:1511.06357 was not read, so this stays
+UNVERIFIED, and every U(1)_B reach contour scales by 3 with this choice). Caveat (review M9): ranges driven by solar
+data depend on the Sun's composition (Y_n ~ 0.5 in the core): the Earth's n_q/n_e = 3 is used throughout.
+
+**Where the ranges apply** (``needs``): the ranges come from fits with quark NSI, so osc_lma, osc_dune_t2hk and
+osc_lma_dark need a Z' coupling to quarks (U(1)_B, B-L, B-3L_tau). In U(1)_L the NSI are electron NSI, which also
+change nu-e elastic detection at SK, SNO and Borexino (not modelled by quark-NSI fits, review M9); no electron-NSI
+oscillation range was sourced (memo item 7). ``osc_lma_electron`` offers the paper's own treatment there (its
+Eqs. 2-3 applied to eps^Earth = eps^e, Sec. 4), for the paper2016 configs only; it is off in the full U(1)_L config.
+``osc_icecube_mutau`` (atmospheric neutrinos through the Earth, detected through CC/NC on nucleons) sees only the
+Earth-matter potential and applies everywhere.
+
+**DUNE+T2HK centring** (option ``centre`` of osc_dune_t2hk, review M3): ``"source"`` (default) centres each range
+where the projection's source puts it (its eps_ee - eps_tautau range 0.017-0.43 excludes 0: the paper says the
+projection includes a prior of current constraints with a best fit away from zero, so the Gaussian sits at the
+middle and the SM point gets -2 Delta ln L = 3.17); ``"sm"`` keeps the projected widths but centres every range at
+eps = 0 (a sensitivity projection with the SM as the assumed truth): sigma = (hi - lo)/(2 z(0.9)), mean 0.
 
 **Likelihood** (:mod:`likelihoods.stats`): off-diagonals as one-sided limits on the modulus |eps_ab| of the
 complex entry, evaluated as -2 Delta ln L = z(0.9)^2 |eps_ab|^2 / L^2 with |eps|^2 = Re^2 + Im^2 (identical to
@@ -41,7 +71,7 @@ complex entry, evaluated as -2 Delta ln L = z(0.9)^2 |eps_ab|^2 / L^2 with |eps|
 eps = 0, the best fit is taken at eps = 0 (the paper, Sec. 3: apart from LMA-Dark no solution with preferred non-zero
 eps exists) and the interval is a bifurcated Gaussian peaked there, so the SM point is the maximum; otherwise (the
 +0.11 switch, the DUNE+T2HK eps_ee - eps_tautau range with its best fit away from zero) the Gaussian is centred at
-the middle. The terms are added as if independent (the source ranges are one-at-a-time projections; correlations
+the middle (``centre: "sm"`` of osc_dune_t2hk: every range centred at 0). The terms are added as if independent (the source ranges are one-at-a-time projections; correlations
 are not available).
 """
 
@@ -70,12 +100,12 @@ LMAD_CENTRE_EARTH = -3.0
 ICECUBE = {"deepcore2018": (-0.0067, 0.0081), "icecube2022": (-0.0041, 0.0031)}
 _OFF = {"emu": (0, 1), "etau": (0, 2), "mutau": (1, 2)}
 
-Combination = Literal["earth", "u+d"]
+Combination = Literal["quark", "earth"]
 
 
-def eps_matrix(obs, combination: str):
-    """The constrained 3x3 complex eps: Earth matter (Eq. 32) or eps^u + eps^d."""
-    return obs["eps_earth"] if combination == "earth" else obs["eps_u"] + obs["eps_d"]
+def eps_matrix(obs, combination: str, n_q_over_n_e: float = 3.0):
+    """The constrained 3x3 complex eps: Earth matter eps^Earth (Eq. 32) or its quark-level equivalent eps^Earth/(n_q/n_e)."""
+    return obs["eps_earth"] if combination == "earth" else obs["eps_earth"] / n_q_over_n_e
 
 
 def offdiag_upper(eps, limits: dict, cl: float = CL):
@@ -95,6 +125,12 @@ def sm_best_fit(lo: float, hi: float) -> float | None:
     return 0.0 if lo < 0.0 < hi else None
 
 
+def sm_centred(x, lo: float, hi: float, cl: float = CL):
+    """The width of the range [lo, hi] centred at eps = 0: Gaussian, sigma = (hi - lo)/(2 z(cl))."""
+    z = delta_chi2(cl) ** 0.5
+    return -0.5 * (x * 2.0 * z / (hi - lo)) ** 2
+
+
 def lma_record(ee_lower_sign: int = -1) -> dict:
     """The current LMA bounds with the chosen sign of the lower end of eps_ee - eps_tautau."""
     rec = dict(LMA_CURRENT)
@@ -102,32 +138,48 @@ def lma_record(ee_lower_sign: int = -1) -> dict:
     return rec
 
 
+def scaled_record(record: dict, factor: float) -> dict:
+    """Every bound of a record times ``factor`` (quark-level ranges in Earth units: factor n_q/n_e)."""
+    return {k: (tuple(factor * x for x in v) if isinstance(v, tuple) else factor * v) for k, v in record.items()}
+
+
 class CombinationOptions(Options):
-    combination: Combination = "earth"
-    """Which eps the bounds constrain: Earth matter eps^e + 3 eps^u + 3 eps^d (Y_n = 1) or eps^u + eps^d."""
+    combination: Combination = "quark"
+    """Which eps the ranges bound: the quark-level equivalent eps^Earth/(n_q/n_e) (default) or eps^Earth (module doc)."""
+    n_q_over_n_e: PositiveNumber = 3.0
+    """n_q/n_e of the Earth for the quark reading (2 + Y_n = 1 + 2 Y_n = 3 at Y_n = 1)."""
 
 
 class _Record(Likelihood):
     """Oscillation bounds on off-diagonal |eps| and on two diagonal differences, from a record of ranges."""
 
-    requires: ClassVar[tuple[str, ...]] = ("eps_earth", "eps_u", "eps_d")
+    requires: ClassVar[tuple[str, ...]] = ("eps_earth",)
+    needs: ClassVar[tuple[str, ...]] = ("quarks",)
     record: dict
+    centre_at_sm: bool = False
+
+    def eps(self, obs):
+        return eps_matrix(obs, self.options.combination, self.options.n_q_over_n_e)
+
+    def earth_record(self) -> dict:
+        """The record in Earth units (eps^Earth), whatever the reading: what the (M_Zp, g_X) plots compare with."""
+        return dict(self.record) if self.options.combination == "earth" else scaled_record(self.record, self.options.n_q_over_n_e)
 
     def loglike(self, obs):
-        eps = eps_matrix(obs, self.options.combination)
+        eps = self.eps(obs)
         d_ee, d_mm, _ = diag_differences(eps)
         (lo_ee, hi_ee), (lo_mm, hi_mm) = self.record["ee_tt"], self.record["mm_tt"]
-        return (
-            offdiag_upper(eps, self.record)
-            + interval(d_ee, lo_ee, hi_ee, CL, sm_best_fit(lo_ee, hi_ee))
-            + interval(d_mm, lo_mm, hi_mm, CL, sm_best_fit(lo_mm, hi_mm))
-        )
+        if self.centre_at_sm:
+            diag = sm_centred(d_ee, lo_ee, hi_ee) + sm_centred(d_mm, lo_mm, hi_mm)
+        else:
+            diag = interval(d_ee, lo_ee, hi_ee, CL, sm_best_fit(lo_ee, hi_ee)) + interval(d_mm, lo_mm, hi_mm, CL, sm_best_fit(lo_mm, hi_mm))
+        return offdiag_upper(eps, self.record) + diag
 
 
 @register
 class OscLMA(_Record):
     name = "osc_lma"
-    constrains = "eps_emu, eps_etau, eps_mutau, eps_ee-eps_tautau, eps_mumu-eps_tautau (Earth or u+d)"
+    constrains = "eps_emu, eps_etau, eps_mutau, eps_ee-eps_tautau, eps_mumu-eps_tautau (quark-level eps^Earth/3 by default, or Earth)"
     reference = "arXiv:1607.07616 Eqs. 2-3 quoting Coloma arXiv:1511.06357"
     data_edition = "paper2016 (90% CL, LMA)"
 
@@ -140,15 +192,35 @@ class OscLMA(_Record):
 
 
 @register
+class OscLMAElectron(_Record):
+    name = "osc_lma_electron"
+    constrains = "the paper's LMA ranges applied to electron NSI (U(1)_L, as the paper did; not an electron-NSI fit)"
+    reference = "arXiv:1607.07616 Eqs. 2-3 and Sec. 4 quoting Coloma arXiv:1511.06357 (quark-NSI ranges)"
+    data_edition = "paper2016 (90% CL, LMA), as the paper applied it to U(1)_L"
+    needs: ClassVar[tuple[str, ...]] = ("electrons", "no_quarks")
+
+    class Options(CombinationOptions):
+        ee_lower_sign: Literal[-1, 1] = -1
+        """Sign of the lower end 0.11 of eps_ee - eps_tautau (UNVERIFIED; module doc)."""
+
+    def setup(self):
+        self.record = lma_record(self.options.ee_lower_sign)
+
+
+@register
 class OscDuneT2HK(_Record):
     name = "osc_dune_t2hk"
-    constrains = "eps_emu, eps_etau, eps_mutau, eps_ee-eps_tautau, eps_mumu-eps_tautau (projection)"
+    constrains = "eps_emu, eps_etau, eps_mutau, eps_ee-eps_tautau, eps_mumu-eps_tautau (projection; centred as its source or at the SM)"
     reference = "arXiv:1607.07616 Eqs. 4-5 (DUNE+T2HK projection)"
     data_edition = "projection (90% CL)"
-    Options = CombinationOptions
+
+    class Options(CombinationOptions):
+        centre: Literal["source", "sm"] = "source"
+        """Centre the ranges where the projection's source does, or at the SM point eps = 0 (module doc)."""
 
     def setup(self):
         self.record = dict(DUNE_T2HK)
+        self.centre_at_sm = self.options.centre == "sm"
 
 
 @register
@@ -157,19 +229,21 @@ class OscLMADark(Likelihood):
     constrains = "eps_ee-eps_mumu near the LMA-Dark solution, plus LMA off-diagonal and mumu-tautau bounds"
     reference = "arXiv:1607.07616 Sec. 3 (LMA-D: eps^q_ee-eps^q_mumu ~ -1); interval constructed here (approximation)"
     data_edition = "paper2016 statement + constructed 90% CL interval"
-    requires = ("eps_earth", "eps_u", "eps_d")
+    requires = ("eps_earth",)
+    needs = ("quarks",)
 
     class Options(CombinationOptions):
         lmad_halfwidth: float = Field(0.3, gt=0, lt=3)
         """Half-width of the constructed 90 % CL interval on eps_ee - eps_mumu (Earth units)."""
 
     def setup(self):
-        scale = 1.0 if self.options.combination == "earth" else 1.0 / 3.0
-        w = self.options.lmad_halfwidth
+        o = self.options
+        scale = 1.0 if o.combination == "earth" else 1.0 / o.n_q_over_n_e
+        w = o.lmad_halfwidth
         self.interval_ee_mumu = ((LMAD_CENTRE_EARTH - w) * scale, (LMAD_CENTRE_EARTH + w) * scale)
 
     def loglike(self, obs):
-        eps = eps_matrix(obs, self.options.combination)
+        eps = eps_matrix(obs, self.options.combination, self.options.n_q_over_n_e)
         _, d_mm, d_em = diag_differences(eps)
         lo_mm, hi_mm = LMA_CURRENT["mm_tt"]
         lo, hi = self.interval_ee_mumu

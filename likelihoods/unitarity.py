@@ -20,12 +20,22 @@ eta_alphaalpha = |U_alpha4|^2 / 2 (N = (1 - eta) U, eta = Theta Theta^dagger / 2
   (JHEP 08 (2023) 030) through the compilation's figure captions; the paper's own correlated eta table is not used.
   Equivalent eta bounds (conversion): eta_ee < 1.30e-3, eta_mumu < 8.5e-5, eta_tautau < 9.2e-4.
 
-Approximations: flavours are independent one-sided limits (no correlations); the bounds are applied for every
-M_Psi (they were derived for heavy states; for M_Psi below a few GeV direct searches would apply instead, as in
-the paper). Any limit can be overridden (``limit_e``, ``limit_mu``, ``limit_tau``, with ``cl``).
+**Where it holds: M_Psi above m_K.** The fits assume the heavy state is not produced in the decays that enter them;
+for M_Psi < m_K it is produced in pi and K decays, where ``psi_peak_searches`` constrains |kappa_e|^2 and
+|kappa_mu|^2 instead (review H2). The log-likelihood is multiplied by the gate h(M_Psi) of :mod:`likelihoods._psi`
+with threshold m_K (PDG, K+): 0 for M_Psi <= m_K, 1 for M_Psi >= m_K e^w (w = ``psi_switch_width``, default 0.2:
+0.60 GeV), smootherstep in ln M_Psi between. ``heavy_psi_only: false`` applies it at every M_Psi (the paper's 2016
+treatment; the paper2016 configs). Approximations of the switch: one threshold for the three rows (K -> mu Psi closes
+at m_K - m_mu already; tau and D decays can still produce Psi between m_K and m_tau,
+where blennow2023 does not claim its below-M_Z line, quoted for m4 > 1.777 GeV); below m_K |kappa_tau|^2 is left
+unconstrained (no invisible-N peak search bounds it there).
 
-**Likelihood:** :func:`likelihoods.stats.upper_limit` on |kappa_alpha|^2 per flavour, summed. **A point at a quoted
-limit gets -2 Delta ln L = chi2_1(CL): 4.00 at 2 sigma (paper2016), 2.71 at 90 % CL (blennow2023).**
+Approximations: flavours are independent one-sided limits (no correlations). Any limit can be overridden
+(``limit_e``, ``limit_mu``, ``limit_tau``, with ``cl``).
+
+**Likelihood:** h(M_Psi) times the sum over flavours of :func:`likelihoods.stats.upper_limit` on |kappa_alpha|^2.
+**A point at a quoted limit (M_Psi >= 0.60 GeV) gets -2 Delta ln L = chi2_1(CL): 4.00 at 2 sigma (paper2016), 2.71 at
+90 % CL (blennow2023).**
 """
 
 from __future__ import annotations
@@ -33,10 +43,12 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 
+from globalfit.physics.constants import constants
 from globalfit.physics.numerics import abs2
 
 from . import register
-from .base import Fraction, Likelihood, Options, PositiveNumber
+from ._psi import PsiGateOptions, heavy_psi_gate
+from .base import Fraction, Likelihood, PositiveNumber
 from .stats import cl_of_sigma, upper_limit
 
 TWO_SIGMA = cl_of_sigma(2.0)  # 0.9545: the CL of a 2 sigma result (Delta chi^2 = 4)
@@ -51,12 +63,12 @@ BLENNOW_2023 = {  # [S] Heavy-Neutrino-Limits PMNS_NU_U*42_90_last.dat, attribut
 @register
 class Unitarity(Likelihood):
     name = "unitarity"
-    constrains = "|kappa_e|^2, |kappa_mu|^2, |kappa_tau|^2 (PMNS non-unitarity)"
+    constrains = "|kappa_e|^2, |kappa_mu|^2, |kappa_tau|^2 (PMNS non-unitarity), for M_Psi above m_K"
     reference = "paper2016: arXiv:1607.07616 Eq. 13 / arXiv:1605.08774; blennow2023: arXiv:2306.01040 via Heavy-Neutrino-Limits [S]"
     data_edition = "paper2016 (2 sigma) | blennow2023 (90% CL)"
-    requires: ClassVar[tuple[str, ...]] = ("kappa",)
+    requires: ClassVar[tuple[str, ...]] = ("kappa", "M_Psi")
 
-    class Options(Options):
+    class Options(PsiGateOptions):
         dataset: Literal["paper2016", "blennow2023"] = "paper2016"
         mass_range: Literal["below_MZ", "above_MZ"] = "below_MZ"
         """blennow2023 only: the bounds for a heavy state below or above M_Z."""
@@ -77,7 +89,14 @@ class Unitarity(Likelihood):
             if v is not None:
                 limits[f] = float(v)
         self.limits, self.cl = limits, (o.cl if o.cl is not None else cl)
+        self.m_threshold = constants().m_K
+
+    def gate(self, M_Psi):
+        """h(M_Psi) of :mod:`likelihoods._psi` (1 with ``heavy_psi_only: false``)."""
+        if not self.options.heavy_psi_only:
+            return 1.0
+        return heavy_psi_gate(M_Psi, self.m_threshold, self.options.psi_switch_width)
 
     def loglike(self, obs):
         k2 = abs2(obs["kappa"])
-        return sum(upper_limit(k2[i], self.limits[f], self.cl) for i, f in enumerate(FLAVOURS))
+        return self.gate(obs["M_Psi"]) * sum(upper_limit(k2[i], self.limits[f], self.cl) for i, f in enumerate(FLAVOURS))

@@ -44,6 +44,27 @@ def test_point_at_quoted_limit(dataset, flavour, limit, cl):
         assert -2 * val == pytest.approx(4.0, rel=1e-9)  # 2 sigma: Delta chi^2 = 4
 
 
+def test_gate_below_m_K():
+    """Psi produced in K decays (M_Psi <= m_K): the heavy-state fits do not apply (0); fully on from m_K e^0.2; the
+    smootherstep in between; heavy_psi_only=false (the paper) applies them at every mass."""
+    from globalfit.physics.constants import constants
+
+    m_K = constants().m_K
+    fn, paper = _build(), _build(heavy_psi_only=False)
+
+    def m2(f, m_psi):  # |kappa_e|^2 = 2.5e-3 (the paper's limit) at every M_Psi: y_e scales with M_Psi (Eq. 8)
+        p = point(y_e=1.0, cos_beta=1e-3, M_Psi=m_psi)
+        k2 = float(observables(p, "B")["kappa_e"]) ** 2
+        p = point(y_e=float(np.sqrt(2.5e-3 / k2)), cos_beta=1e-3, M_Psi=m_psi)
+        return -2 * float(f.loglike(observables(p, "B")))
+
+    assert m2(fn, 0.3) == 0.0 and m2(fn, m_K) == 0.0
+    assert m2(fn, m_K * np.exp(0.1)) == pytest.approx(2.0, rel=1e-6)  # S(1/2) = 1/2 of 4.0
+    assert m2(fn, m_K * np.exp(0.2)) == pytest.approx(4.0, rel=1e-6)
+    assert m2(paper, 0.3) == pytest.approx(4.0, rel=1e-6)
+    assert m2(_build(psi_switch_width=0.5), m_K * np.exp(0.25)) == pytest.approx(2.0, rel=1e-6)
+
+
 def test_datasets_differ_as_expected():
     a, b = _build(), _build(dataset="blennow2023")
     assert a.limits == {"e": 2.5e-3, "mu": 4.4e-4, "tau": 5.6e-3} and a.cl == pytest.approx(0.9545, abs=1e-4)
@@ -55,7 +76,8 @@ def test_datasets_differ_as_expected():
 @pytest.mark.parametrize(
     "opts,match",
     [({"dataset": "2016"}, r"unitarity.dataset: Input should be 'paper2016' or 'blennow2023'"), ({"dataset": "blennow2023", "mass_range": "all"}, r"unitarity.mass_range: Input should be 'below_MZ' or 'above_MZ'"),
-     ({"limit_e": -1.0}, r"unitarity.limit_e: Input should be greater than 0"), ({"cl": 95}, r"unitarity.cl: Input should be less than 1")],
+     ({"limit_e": -1.0}, r"unitarity.limit_e: Input should be greater than 0"), ({"cl": 95}, r"unitarity.cl: Input should be less than 1"),
+     ({"heavy_psi_only": "maybe"}, r"unitarity.heavy_psi_only: Input should be a valid boolean")],
 )
 def test_option_validation(opts, match):
     with pytest.raises(ConfigError, match=match):

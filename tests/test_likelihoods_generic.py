@@ -90,4 +90,5 @@ def test_applicability_follows_the_charges():
     names = {n for n, cls in registry().items() if cls.applies(lmu_ltau)}
     assert "tau_three_body" in names  # Z' -> mu mu
     assert not names & {"cevns_coherent_csi", "nu_e_texono", "zp_babar_invisible", "zp_baryonic_visible"}
-    assert {"unitarity", "osc_lma", "lfv_radiative"} <= names
+    assert {"unitarity", "osc_icecube_mutau", "lfv_radiative", "psi_peak_searches"} <= names
+    assert "osc_lma" not in names  # quark-NSI ranges: no quark coupling, no matter NSI at tree level

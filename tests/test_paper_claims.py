@@ -14,7 +14,7 @@ from globalfit.physics.constants import constants
 from globalfit.physics.model import observables
 from globalfit.physics.parameters import complete
 from likelihoods import build_likelihoods
-from tests.helpers import PAPER2016, SEARCHES_2016
+from tests.helpers import OSC_LMA_2016, PAPER2016, SEARCHES_2016
 
 NU_E = {"nu_e_charm2": None, "nu_e_texono": None, "nu_e_borexino": None}
 ALLOWED = 2.71
@@ -38,7 +38,7 @@ def test_fig5_benchmark_allowed_by_all_but_oscillations():
     every non-oscillation constraint of 2016 and excluded by the current oscillation bounds (Eq. 2)."""
     p = benchmark("B", 0.01, 1e-5, -0.1, 1e-3, 1e-3)
     assert float(observables(p, "B")["abs_eps_earth_etau"]) > 1.0
-    c = chi2("B", p, {**PAPER2016, **SEARCHES_2016["B"], "osc_lma": None})
+    c = chi2("B", p, {**PAPER2016, **SEARCHES_2016["B"], "osc_lma": OSC_LMA_2016})
     osc = c.pop("osc_lma")
     assert all(v < ALLOWED for v in c.values()), c
     assert osc > 100
@@ -50,7 +50,7 @@ def test_fig5_observable_nsi_allowed_by_everything():
     p = benchmark("B", 0.01, 1e-5, 0.01, 1e-3, 0.0)
     eps_ee = float(observables(p, "B")["eps_earth_ee"])
     assert 0.05 < eps_ee < 0.6
-    c = chi2("B", p, {**PAPER2016, **SEARCHES_2016["B"], "osc_lma": None})
+    c = chi2("B", p, {**PAPER2016, **SEARCHES_2016["B"], "osc_lma": OSC_LMA_2016})
     assert all(v < ALLOWED for v in c.values()), c
 
 
@@ -67,7 +67,7 @@ def test_lma_dark_reachable_in_B():
     p = _lma_dark_point("B")
     o = observables(p, "B")
     assert float(o["eps_u_ee"]) < -0.4 and float(o["eps_earth_ee"]) == pytest.approx(-3.0, rel=1e-6)
-    c = chi2("B", p, {**PAPER2016, **SEARCHES_2016["B"], "osc_lma_dark": None})
+    c = chi2("B", p, {**PAPER2016, **SEARCHES_2016["B"], "osc_lma_dark": OSC_LMA_2016})
     assert all(v < ALLOWED for v in c.values()), c
 
 
@@ -76,7 +76,7 @@ def test_lma_dark_excluded_in_B_minus_L_by_nu_e_scattering():
     p = _lma_dark_point("B-L")
     o = observables(p, "B-L")
     assert float(o["eps_e_ee"]) > 0.9
-    c = chi2("B-L", p, {**PAPER2016, **SEARCHES_2016["B-L"], **NU_E, "osc_lma_dark": None})
+    c = chi2("B-L", p, {**PAPER2016, **SEARCHES_2016["B-L"], **NU_E, "osc_lma_dark": OSC_LMA_2016})
     assert c["osc_lma_dark"] < ALLOWED  # the oscillation side is fine ...
     assert c["nu_e_texono"] + c["nu_e_borexino"] > 100  # ... nu-e scattering is not
     others = {k: v for k, v in c.items() if not k.startswith("nu_e")}

@@ -10,8 +10,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from likelihoods import build_likelihoods
-from likelihoods.cosmology import DATASETS
+from likelihoods import build_likelihood, registry
 
 from globalfit.physics.model import DIFFERENCES
 from globalfit.outputs.profile_result import THRESHOLDS, ProfileResult
@@ -60,20 +59,25 @@ def abs_label(quantity: str) -> str:
 
 
 def _osc_records(cfg) -> dict[str, dict]:
-    """Records of the current (osc_lma, with the config's options) and projected (osc_dune_t2hk) oscillation bounds."""
-    opts = dict(cfg.likelihoods.get("osc_lma") or {})
-    comb = opts.get("combination", "earth")
-    lks = build_likelihoods({"osc_lma": opts, "osc_dune_t2hk": {"combination": comb}}, cfg.model.scenario, where="profile")
-    if comb != "earth":
-        return {}
-    return {lk.name: lk.record for lk in lks}
+    """Records, in Earth units (eps^Earth), of the current (osc_lma, or osc_lma_electron where the config has it,
+    with the config's options) and projected (osc_dune_t2hk, same reading) oscillation bounds that apply to the
+    config's scenario."""
+    sc = get_scenario(cfg.model.scenario)
+    current = "osc_lma_electron" if "osc_lma_electron" in cfg.likelihoods else "osc_lma"
+    opts = dict(cfg.likelihoods.get(current) or {})
+    reading = {k: opts[k] for k in ("combination", "n_q_over_n_e") if k in opts}
+    out = {}
+    for name, slot, o in ((current, "osc_lma", opts), ("osc_dune_t2hk", "osc_dune_t2hk", reading)):
+        if registry()[name].applies(sc):
+            out[slot] = build_likelihood(name, sc, o, where="profile").earth_record()
+    return out
 
 
 def _cosmology_bound(cfg) -> float | None:
+    """The M_Zp line of the config's cosmology likelihood (:meth:`likelihoods.cosmology.Cosmology.plot_mass`)."""
     if "cosmology" not in cfg.likelihoods:
         return None
-    o = dict(cfg.likelihoods.get("cosmology") or {})
-    return float(o["limit"]) if o.get("limit") is not None else DATASETS[o.get("dataset", "sabti2020")]
+    return build_likelihood("cosmology", cfg.model.scenario, cfg.likelihoods.get("cosmology"), where="profile").plot_mass()
 
 
 def draw_reach_contours(ax, X, Y, R, decades: int, label: str) -> list:
@@ -129,7 +133,7 @@ def draw_reference_lines(ax, X, Y, q_min, q_max, quantity: str, cfg, scenario: s
         ax.axvline(m_cos, color="k", ls=":", lw=1.2)
         ax.annotate("cosmology", xy=(m_cos, 0.97), xycoords=("data", "axes fraction"), xytext=(-3, 0), textcoords="offset points",
                     rotation=90, ha="right", va="top", fontsize=7)
-        handles.append(Line2D([], [], color="k", ls=":", lw=1.2, label=f"cosmology: $M_{{Z'}}$ = {m_cos * 1e3:g} MeV"))
+        handles.append(Line2D([], [], color="k", ls=":", lw=1.2, label=f"cosmology: $M_{{Z'}}$ = {m_cos * 1e3:.3g} MeV"))
     return handles
 
 
