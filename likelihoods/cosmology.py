@@ -72,6 +72,7 @@ from jax.scipy.ndimage import map_coordinates
 from pydantic import Field
 from scipy.constants import physical_constants
 
+from globalfit.physics.interp import interp_sorted
 from globalfit.physics.numerics import abs2
 from globalfit.physics.widths import width_to_neutrinos
 
@@ -201,15 +202,15 @@ class Cosmology(Likelihood):
     def delta_n_zp(self, M_Zp):
         """Delta N_eff of a thermalised Z' (table below 30 MeV, exponential tail above; module doc)."""
         lnM = jnp.log(M_Zp)
-        table = jnp.interp(lnM, self._lnm_v, self._dn_v)
+        table = interp_sorted(lnM, self._lnm_v, self._dn_v)
         beyond = M_Zp > self._m_last
         tail = self._dn_last * jnp.exp(-(jnp.where(beyond, M_Zp, self._m_last) - self._m_last) / self._lam)
         return jnp.where(beyond, tail, table)
 
     def delta_n_psi(self, M_Zp, M_Psi):
         """E(M_Zp, M_Psi): the extra Delta N_eff of a thermalised Psi beside the thermalised Z' (bilinear, clamped)."""
-        iz = jnp.interp(jnp.log(M_Zp), self._lnmz, jnp.arange(self._lnmz.size, dtype=float))
-        ip = jnp.interp(jnp.log(M_Psi), self._lnmp, jnp.arange(self._lnmp.size, dtype=float))
+        iz = interp_sorted(jnp.log(M_Zp), self._lnmz, jnp.arange(self._lnmz.size, dtype=float))
+        ip = interp_sorted(jnp.log(M_Psi), self._lnmp, jnp.arange(self._lnmp.size, dtype=float))
         return map_coordinates(self._extra, [iz, ip], order=1, mode="nearest")
 
     def fractions(self, obs):

@@ -74,6 +74,7 @@ import jax.numpy as jnp
 import numpy as np
 from pydantic import Field, field_validator
 
+from globalfit.physics.interp import interp_sorted
 from globalfit.physics.numerics import abs2
 
 from . import register
@@ -187,7 +188,7 @@ class PsiPeakSearches(Likelihood):
 
     def limit(self, flavour: str, M_Psi):
         """The effective 90 % CL limit on |kappa_flavour|^2 at M_Psi [GeV] (s^{-1/2}; ~1e3 where no curve applies)."""
-        lns = jnp.interp(jnp.log(M_Psi), self._lnm, self._lns[flavour], left=math.log(S_FLOOR), right=math.log(S_FLOOR))
+        lns = interp_sorted(jnp.log(M_Psi), self._lnm, self._lns[flavour], left=math.log(S_FLOOR), right=math.log(S_FLOOR))
         return jnp.exp(-0.5 * lns)
 
     def loglike(self, obs):
@@ -196,6 +197,6 @@ class PsiPeakSearches(Likelihood):
         lnM = jnp.log(obs["M_Psi"])
         total = 0.0
         for i, f in enumerate(FLAVOURS):
-            lns = jnp.interp(lnM, self._lnm, self._lns[f], left=math.log(S_FLOOR), right=math.log(S_FLOOR))
+            lns = interp_sorted(lnM, self._lnm, self._lns[f], left=math.log(S_FLOOR), right=math.log(S_FLOOR))
             total = total - 0.5 * self.z2 * (k2[i] * frac) ** 2 * jnp.exp(lns)
         return soften_tail(total, SOFT_CHI2)
