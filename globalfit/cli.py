@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from globalfit import _jax  # noqa: F401
-from globalfit.engine import dry_run_text, run_fit
+from globalfit.engine import dry_run_text, run_checks, run_fit
 from globalfit.errors import GlobalfitError, InputError
-from globalfit.problem.evaluate import evaluate_point, format_table
+from globalfit.problem.evaluate import evaluate_point, format_table, violated_constraints
 from globalfit.inference.evidence import evidence, format_evidence, write_evidence
 from globalfit.physics.model import ModelOptions
 from globalfit.names import did_you_mean
@@ -28,6 +28,8 @@ from globalfit.outputs.plots import compare_plots, make_plots
 from globalfit.problem import FitProblem, load_problem
 from globalfit.inference.profile import profile_map
 from globalfit.outputs.profile_result import load_profile
+from globalfit.outputs.rundir import run_lock
+from globalfit.problem.config import SEED_MAX
 from globalfit.outputs.report import build_idata, summary_report
 from globalfit.physics.scenarios import SCENARIOS, get_scenario
 from likelihoods import build_likelihoods, describe_all, registry
@@ -59,6 +61,8 @@ def _parse_set(items: list[str]) -> dict[str, float]:
         if not math.isfinite(value):
             raise InputError(f"--set {item!r}: value of {name} must be a finite number")
         out[name] = value
+    if "r_H" in out and "cos_beta" in out:
+        raise InputError("--set r_H and --set cos_beta: give one of them (cos_beta = r_H M_Zp/(|g_Psi - g_l| v), Eq. 9)")
     return out
 
 
@@ -95,6 +99,9 @@ def _cmd_evaluate(args) -> int:
             result = evaluate_point(overrides, args.scenario, ModelOptions(), lks)
         except (KeyError, ValueError) as exc:
             raise InputError(str(exc).strip("'\"")) from None
+    violated = violated_constraints(result, problem.options if args.config else ModelOptions())
+    if violated:
+        _err(f"warning: the point lies outside the model's physical support (violates {', '.join(violated)}); its log L has no physical meaning")
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     return 0
 
@@ -112,7 +119,10 @@ def _cmd_likelihoods(args) -> int:
 
 def _cmd_run(args) -> int:
     if args.dry_run:
-        text, inside = dry_run_text(load_problem(args.config))
+        problem = load_problem(args.config)
+        for warning in run_checks(problem):  # an absent device or a run too large for this machine is an error here too
+            _err(f"warning: {warning}")
+        text, inside = dry_run_text(problem)
         print(text)
         if not inside:
             _err("warning: the start point lies outside the physical support; set ref values inside it")
@@ -127,13 +137,15 @@ def _cmd_profile(args) -> int:
     problem = load_problem(path)
     cfg = problem.cfg
     out = Path(args.out) if args.out else (Path(cfg.output.dir) / "profile" if cfg.output is not None else Path("out") / f"profile_{path.stem}")
+    if len(args.grid) > 2:
+        raise InputError(f"--grid {' '.join(map(str, args.grid))}: give N (N x N) or N_M N_g")
     grid = int(args.grid[0]) if len(args.grid) == 1 else (int(args.grid[0]), int(args.grid[1]))
     quantities = list(args.quantity)
     t0 = time.time()
     res = profile_map(problem, grid=grid, quantity=quantities, exclude=args.exclude, starts=args.starts, steps=args.steps)
     total = time.time() - t0
-    out.mkdir(parents=True, exist_ok=True)
-    files = [res.save(out / "profile.npz")] + save_profile_figures(res, cfg, out, quantities)
+    with run_lock(out, command=f"profile {path}"):  # two profiles into one directory never interleave their files
+        files = [res.save(out / "profile.npz")] + save_profile_figures(res, cfg, out, quantities)
     print(f"profile of {path} ({res.scenario}): grid {res.settings['grid']}, {args.starts} starts, {args.steps} Adam steps per rung; "
           f"{total:.1f} s ({res.seconds:.1f} s optimising, compilation included on the first call)")
     print(f"  included: {', '.join(res.included)}")
@@ -151,6 +163,10 @@ def _cmd_profile(args) -> int:
 
 
 def _cmd_evidence(args) -> int:
+    if args.live is not None and args.live < 10:
+        raise InputError(f"--live {args.live}: need at least 10 live points (evidence.live_points has the same floor)")
+    if args.seed is not None and not 0 <= args.seed <= SEED_MAX:
+        raise InputError(f"--seed {args.seed}: expected an integer in [0, 2^63 - 1] (JAX seeds are int64)")
     problems: list[FitProblem] = []
     for c in args.configs:
         p = load_problem(c)

@@ -10,9 +10,9 @@ import numpy as np
 from globalfit.physics.model import DERIVED_INFO, DERIVED_NAMES, ModelOptions, observables
 from globalfit.physics.parameters import PARAMETERS, check_point, complete
 from globalfit.physics.scenarios import FLAVOURS, get_scenario
-from globalfit.problem.support import complete_with_rh, physical_point
+from globalfit.problem.support import complete_with_rh, constraint_values, physical_point
 
-__all__ = ["evaluate_point", "format_table"]
+__all__ = ["evaluate_point", "violated_constraints", "format_table"]
 
 
 def _check_psi_flavours(values: Mapping[str, float], scenario, options: ModelOptions) -> ModelOptions:
@@ -42,6 +42,8 @@ def evaluate_point(values: Mapping[str, float], scenario_name: str, options: Mod
     Raises KeyError/ValueError with a one-line message for bad input.
     """
     scenario = get_scenario(scenario_name)
+    if "r_H" in values and "cos_beta" in values:
+        raise ValueError("r_H and cos_beta both given: give one of them (cos_beta = r_H M_Zp/(|g_Psi - g_l| v), Eq. 9)")
     config_only = {k: float(v) for k, v in values.items() if k == "r_H"}
     for k, v in config_only.items():
         if not (math.isfinite(v) and 0.0 < v <= 1.0):
@@ -56,6 +58,11 @@ def evaluate_point(values: Mapping[str, float], scenario_name: str, options: Mod
     loglike = {}
     for lk in likelihoods or []:
         loglike[lk.name] = float(np.asarray(lk.loglike(obs, p)))
+    bad = [k for k, v in {**der, **loglike}.items() if not math.isfinite(v)]
+    if bad:
+        violated = [name for name, (_, _, holds) in constraint_values(p, scenario, options).items() if not bool(holds)]
+        where = f"; the point violates {', '.join(violated)} (the model's physical support)" if violated else ""
+        raise ValueError(f"the point gives non-finite {', '.join(bad[:4])}{' ...' if len(bad) > 4 else ''}{where}")
     return {
         "scenario": scenario.name,
         "parameters": {k: float(np.asarray(v)) for k, v in p.items()},
@@ -63,6 +70,15 @@ def evaluate_point(values: Mapping[str, float], scenario_name: str, options: Mod
         "loglike": loglike,
         "total": float(sum(loglike.values())),
     }
+
+
+def violated_constraints(result: dict, options: ModelOptions = ModelOptions()) -> list[str]:
+    """The constraints of :mod:`globalfit.problem.support` that the point of an :func:`evaluate_point` result violates
+    (empty inside the physical support)."""
+    p = complete(result["parameters"])
+    scenario = get_scenario(result["scenario"])
+    options = _check_psi_flavours(result["parameters"], scenario, options)
+    return [name for name, (_, _, holds) in constraint_values(p, scenario, options).items() if not bool(holds)]
 
 
 def format_table(result: dict) -> str:
