@@ -15,6 +15,7 @@ from likelihoods.cosmology import DATASETS
 
 from globalfit.physics.model import DIFFERENCES
 from globalfit.outputs.profile_result import THRESHOLDS, ProfileResult
+from globalfit.outputs.rundir import atomic_path
 from globalfit.physics.scenarios import get_scenario
 from globalfit.outputs.style import label_of, pyplot
 
@@ -173,7 +174,8 @@ def save_profile_figures(result: ProfileResult, cfg, out, quantities: list[str],
         fig = profile_plot(result, cfg, q)
         for fmt in formats:
             f = out / f"profile_{q}.{fmt}"
-            fig.savefig(f, dpi=130 if fmt == "png" else None, bbox_inches="tight")
+            with atomic_path(f) as tmp:  # complete or absent after a kill
+                fig.savefig(tmp, format=fmt, dpi=130 if fmt == "png" else None, bbox_inches="tight")
             files.append(f)
         plt.close(fig)
     return files

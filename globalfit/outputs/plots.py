@@ -24,6 +24,7 @@ from globalfit.physics.parameters import DEFAULTS
 from globalfit.outputs.plane import abs_label, draw_reach_contours, draw_reference_lines, profile_plot, quantity_label
 from globalfit.outputs.profile_result import ProfileResult
 from globalfit.outputs.report import _az, load_run_config
+from globalfit.outputs.rundir import atomic_path
 from globalfit.physics.scenarios import get_scenario
 from globalfit.outputs.style import label_of, pyplot
 
@@ -71,7 +72,8 @@ def _save(fig, outdir: Path, stem: str, formats) -> list[Path]:
     paths = []
     for fmt in formats:
         p = outdir / "plots" / f"{stem}.{fmt}"
-        fig.savefig(p, dpi=120 if fmt == "png" else None, bbox_inches="tight")
+        with atomic_path(p) as tmp:  # complete or absent after a kill
+            fig.savefig(tmp, format=fmt, dpi=120 if fmt == "png" else None, bbox_inches="tight")
         paths.append(p)
     return paths
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from globalfit.errors import InputError
+from globalfit.outputs.rundir import atomic_path
 
 __all__ = ["THRESHOLDS", "ProfileResult", "load_profile"]
 
@@ -93,7 +94,8 @@ class ProfileResult:
             arrays.update({f"{prefix}:{k}": v for k, v in d.items()})
         meta = {"quantities": self.quantities, "lnL_ref": self.lnL_ref, "included": self.included, "excluded": self.excluded,
                     "scenario": self.scenario, "seconds": self.seconds, "settings": self.settings}
-        np.savez(path, meta=np.asarray(json.dumps(meta)), **arrays)
+        with atomic_path(Path(path)) as tmp, open(tmp, "wb") as fh:  # complete or absent after a kill
+            np.savez(fh, meta=np.asarray(json.dumps(meta)), **arrays)
         return path
 
 
