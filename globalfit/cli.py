@@ -18,7 +18,7 @@ import numpy as np
 from globalfit import _jax  # noqa: F401
 from globalfit.engine import dry_run_text, run_checks, run_fit
 from globalfit.errors import GlobalfitError, InputError
-from globalfit.problem.evaluate import evaluate_point, format_table, violated_constraints
+from globalfit.problem.evaluate import check_values, evaluate_point, format_table, violated_constraints
 from globalfit.inference.evidence import evidence, format_evidence, write_evidence
 from globalfit.physics.model import ModelOptions
 from globalfit.names import did_you_mean
@@ -94,6 +94,10 @@ def _cmd_evaluate(args) -> int:
             raise InputError("no scenario: give --scenario {" + ",".join(SCENARIOS) + "} or a CONFIG with model.scenario")
         if args.scenario not in SCENARIOS:
             raise InputError(f"--scenario {args.scenario!r}: unknown scenario{did_you_mean(args.scenario, SCENARIOS)}; expected one of {list(SCENARIOS)}")
+        try:
+            check_values(overrides, args.scenario)  # refuse bad values before the likelihoods are built
+        except (KeyError, ValueError) as exc:
+            raise InputError(str(exc).strip("'\"")) from None
         lks = build_likelihoods(_default_likelihoods(args.scenario), get_scenario(args.scenario), "default likelihoods")
         try:
             result = evaluate_point(overrides, args.scenario, ModelOptions(), lks)

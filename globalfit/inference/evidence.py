@@ -226,9 +226,9 @@ def apply_prior_overrides(cfg: RunConfig, overrides: list[str], where: str) -> R
                 raise InputError(f"--prior {item!r}: {raw!r} is not a number") from None
         data = spec.model_dump(exclude_none=True)
         data[fld] = value
-        if data.get("ref") is not None and not type(spec)(**{k: v for k, v in data.items() if k != "ref"}).contains(data["ref"]):
-            data.pop("ref")
         try:
+            if data.get("ref") is not None and not type(spec)(**{k: v for k, v in data.items() if k != "ref"}).contains(data["ref"]):
+                data.pop("ref")
             params[name] = type(spec)(**data)
         except ValueError as exc:
             errs = getattr(exc, "errors", None)

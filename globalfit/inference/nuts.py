@@ -18,7 +18,6 @@ inside the prior (``init_to_uniform``, radius 2).
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import time

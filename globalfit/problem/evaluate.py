@@ -8,11 +8,11 @@ from typing import Mapping
 import numpy as np
 
 from globalfit.physics.model import DERIVED_INFO, DERIVED_NAMES, ModelOptions, observables
-from globalfit.physics.parameters import PARAMETERS, check_point, complete
+from globalfit.physics.parameters import DEFAULTS, PARAMETERS, check_point, complete
 from globalfit.physics.scenarios import FLAVOURS, get_scenario
 from globalfit.problem.support import complete_with_rh, constraint_values, physical_point
 
-__all__ = ["evaluate_point", "violated_constraints", "format_table"]
+__all__ = ["check_values", "evaluate_point", "violated_constraints", "format_table"]
 
 
 def _check_psi_flavours(values: Mapping[str, float], scenario, options: ModelOptions) -> ModelOptions:
@@ -32,6 +32,30 @@ def _check_psi_flavours(values: Mapping[str, float], scenario, options: ModelOpt
     return options
 
 
+def check_values(values: Mapping[str, float], scenario_name: str, options: ModelOptions = ModelOptions()) -> ModelOptions:
+    """Every check of a point that needs no model evaluation (ValueError/KeyError, one line): known names, r_H in
+    (0, 1] and not together with cos_beta, each value finite and in its physical range
+    (:func:`globalfit.physics.parameters.check_point`), Psi mixing only with flavours of equal charge, and with r_H a
+    g_Psi different from g_l (Eq. 9 fixes cos_beta only then). Returns the options with the Psi flavours inferred."""
+    scenario = get_scenario(scenario_name)
+    unknown = sorted(k for k in values if k not in PARAMETERS and k != "r_H")
+    if unknown:
+        raise KeyError(f"unknown parameter(s) {unknown}; expected names from {list(PARAMETERS) + ['r_H']}")
+    if "r_H" in values and "cos_beta" in values:
+        raise ValueError("r_H and cos_beta both given: give one of them (cos_beta = r_H M_Zp/(|g_Psi - g_l| v), Eq. 9)")
+    if "r_H" in values:
+        r = float(values["r_H"])
+        if not (math.isfinite(r) and 0.0 < r <= 1.0):
+            raise ValueError(f"parameter r_H={r!r} must lie in (0, 1] (Eq. 9)")
+    check_point({k: v for k, v in values.items() if k != "r_H"})
+    options = _check_psi_flavours(values, scenario, options)
+    if "r_H" in values:
+        g_l = float(values.get("g_X", DEFAULTS["g_X"])) * scenario.mixing_lepton_charge(options.flavours(scenario))
+        if float(values.get("g_Psi", DEFAULTS["g_Psi"])) == g_l:
+            raise ValueError("r_H given but g_Psi equals the lepton charge of Psi's flavours: Eq. 9 fixes no cos_beta")
+    return options
+
+
 def evaluate_point(values: Mapping[str, float], scenario_name: str, options: ModelOptions = ModelOptions(), likelihoods=None) -> dict:
     """Return ``{"scenario", "parameters", "derived", "loglike", "total"}`` for one point.
 
@@ -39,20 +63,12 @@ def evaluate_point(values: Mapping[str, float], scenario_name: str, options: Mod
     defaults, and optionally ``r_H`` in (0, 1] in place of cos_beta (Eq. 9 of arXiv:1607.07616).
 
     ``likelihoods`` is a list of configured likelihood objects (see :mod:`likelihoods`); None = none.
-    Raises KeyError/ValueError with a one-line message for bad input.
+    Raises KeyError/ValueError with a one-line message for bad input (:func:`check_values`) and for a point whose
+    observables or log L are not finite (it then names the support constraints the point violates).
     """
     scenario = get_scenario(scenario_name)
-    if "r_H" in values and "cos_beta" in values:
-        raise ValueError("r_H and cos_beta both given: give one of them (cos_beta = r_H M_Zp/(|g_Psi - g_l| v), Eq. 9)")
-    config_only = {k: float(v) for k, v in values.items() if k == "r_H"}
-    for k, v in config_only.items():
-        if not (math.isfinite(v) and 0.0 < v <= 1.0):
-            raise ValueError(f"parameter r_H={v!r} must lie in (0, 1] (Eq. 9)")
-    check_point({k: v for k, v in values.items() if k not in config_only})
-    options = _check_psi_flavours(values, scenario, options)
+    options = check_values(values, scenario_name, options)
     p = complete(physical_point(complete_with_rh(values), scenario, options))
-    if not math.isfinite(float(p["cos_beta"])):
-        raise ValueError("r_H given but g_Psi equals the lepton charge of Psi's flavours: Eq. 9 fixes no cos_beta")
     obs = observables(p, scenario, options)
     der = {k: float(np.asarray(obs[k])) for k in DERIVED_NAMES}
     loglike = {}

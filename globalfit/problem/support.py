@@ -158,7 +158,7 @@ def check_support_reachable(cfg, where: str) -> None:
     def rng(name):
         return _range(specs[name]) if name in specs else (DEFAULTS[name], DEFAULTS[name])
 
-    (zp_lo, zp_hi), (psi_lo, psi_hi) = rng("M_Zp"), rng("M_Psi")
+    (zp_lo, zp_hi), psi_hi = rng("M_Zp"), rng("M_Psi")[1]
     if not psi_hi > zp_lo:
         raise ConfigError(f"{where}: params.M_Psi: every M_Psi (at most {psi_hi:g} GeV) lies below every M_Zp (at least {zp_lo:g} GeV), but "
                           "M_Psi > M_Zp is required (Psi -> nu Z', paper Sec. 2): the physical support is empty")
