@@ -145,10 +145,10 @@ def _cmd_profile(args) -> int:
         raise InputError(f"--grid {' '.join(map(str, args.grid))}: give N (N x N) or N_M N_g")
     grid = int(args.grid[0]) if len(args.grid) == 1 else (int(args.grid[0]), int(args.grid[1]))
     quantities = list(args.quantity)
-    t0 = time.time()
-    res = profile_map(problem, grid=grid, quantity=quantities, exclude=args.exclude, starts=args.starts, steps=args.steps)
-    total = time.time() - t0
-    with run_lock(out, command=f"profile {path}"):  # two profiles into one directory never interleave their files
+    with run_lock(out, command=f"profile {path}"):  # a second profile into the same directory is refused at once
+        t0 = time.time()
+        res = profile_map(problem, grid=grid, quantity=quantities, exclude=args.exclude, starts=args.starts, steps=args.steps)
+        total = time.time() - t0
         files = [res.save(out / "profile.npz")] + save_profile_figures(res, cfg, out, quantities)
     print(f"profile of {path} ({res.scenario}): grid {res.settings['grid']}, {args.starts} starts, {args.steps} Adam steps per rung; "
           f"{total:.1f} s ({res.seconds:.1f} s optimising, compilation included on the first call)")

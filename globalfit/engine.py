@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from globalfit import _jax  # noqa: F401
-from globalfit.errors import ConfigError
+from globalfit.errors import ConfigError, OutputError
 from globalfit.problem.config import config_hash
 from globalfit.outputs.plots import make_plots
 from globalfit.problem import FitProblem, load_problem
@@ -82,17 +82,22 @@ def run_fit(path: Path, resume: bool = False, force: bool = False, log: Callable
         raise ConfigError(f"{path}: output: required key is missing (output: {{dir: <directory>}})")
     for warning in run_checks(problem):
         log(f"warning: {warning}")
-    with run_lock(Path(problem.cfg.output.dir), command=f"run {path}"):
-        notes: list[str] = []
-        outdir, prog = prepare_run_dir(problem.cfg, path, resume, force, notes)
-        for note in notes:
-            log(f"{outdir}: {note}")
-        if prog.get("finished") and prog["draws_done"] >= prog["draws_target"]:
-            log(f"{outdir}: run already complete ({prog['draws_done']} draws per chain); rebuilding the outputs")
-        sample_run(problem, outdir, prog, log=log, progress_bar=progress_bar)
-        prog["finished"] = True
-        write_progress(outdir, prog)
-        idata = build_idata(outdir)
-        report = write_outputs(outdir, idata)
-        make_plots(outdir, idata)
+    outdir = Path(problem.cfg.output.dir)
+    with run_lock(outdir, command=f"run {path}"):
+        try:
+            notes: list[str] = []
+            outdir, prog = prepare_run_dir(problem.cfg, path, resume, force, notes)
+            for note in notes:
+                log(f"{outdir}: {note}")
+            if prog.get("finished") and prog["draws_done"] >= prog["draws_target"]:
+                log(f"{outdir}: run already complete ({prog['draws_done']} draws per chain); rebuilding the outputs")
+            sample_run(problem, outdir, prog, log=log, progress_bar=progress_bar)
+            prog["finished"] = True
+            write_progress(outdir, prog)
+            idata = build_idata(outdir)
+            report = write_outputs(outdir, idata)
+            make_plots(outdir, idata)
+        except OSError as exc:  # disk full, permissions, ...: every file on disk is complete (atomic writes)
+            raise OutputError(f"{outdir}: {exc.strerror or exc} writing {exc.filename or 'the run'}; what is on disk is complete: "
+                              "fix the cause and continue with --resume") from None
     return report

@@ -27,6 +27,14 @@ The hard physical constraints (:mod:`globalfit.problem.support`) are the model's
 * ``none``: no physical constraint (diagnostics only; the posterior may contain unphysical points).
 
 Relative paths in ``output.dir`` resolve against the current working directory.
+
+Validation (:func:`load_config`; every failure one :class:`~globalfit.errors.ConfigError` line ``FILE: KEY.PATH: what was
+expected, got what``): the file is read as UTF-8 with unique keys and bounded size; ``base:`` names a readable file;
+every block has its shape before blocks merge; every number is finite (booleans are not numbers) and every parameter
+lies in its physical range (:data:`globalfit.physics.parameters.PARAMETERS`, :func:`check_param_ranges`; an untruncated
+normal tail counts up to loc +- :data:`Z_TAIL` scale, where its mass underflows float64); a truncated normal keeps at
+least :data:`MIN_TRUNCATED_MASS` of its mass (else it cannot be normalised in float64); keys that a prior kind does not
+use are refused rather than ignored.
 """
 
 from __future__ import annotations

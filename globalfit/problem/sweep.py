@@ -30,11 +30,14 @@ import numpy as np
 import likelihoods
 from globalfit import _jax  # noqa: F401
 from globalfit.physics.constants import constants
-from globalfit.problem.config import Z_TAIL
-from globalfit.problem.fitproblem import FitProblem
+from globalfit.physics.parameters import M_MIN, M_PLANCK, M_ZP_MIN, PERTURBATIVE
+from globalfit.physics.scenarios import get_scenario
+from globalfit.problem.config import Z_TAIL, RunConfig
+from globalfit.problem.fitproblem import FitProblem, problem_from_config
 from globalfit.problem.parametrisation import site_bounds
+from globalfit.problem.support import M_H_CMS
 
-__all__ = ["TABLE_DIR", "table_masses", "site_box", "sweep_points", "SweepResult", "sweep"]
+__all__ = ["TABLE_DIR", "table_masses", "widest_problem", "site_box", "sweep_points", "SweepResult", "sweep_kernel", "sweep"]
 
 TABLE_DIR = Path(likelihoods.__file__).resolve().parent / "data"
 _SIDE = 1e-9  # relative offset either side of a table mass
@@ -52,6 +55,29 @@ def table_masses() -> np.ndarray:
     masses += [2 * c.m_e, 2 * c.m_mu, c.m_pi0, c.m_pi, c.m_eta, c.m_K, c.m_K - c.m_pi, c.m_mu - c.m_e, c.m_tau - c.m_mu,
                c.m_tau - c.m_e, c.m_omega]
     return np.unique(np.asarray(masses, dtype=np.float64))
+
+
+def widest_problem(scenario: str, likelihoods: dict) -> FitProblem:
+    """The fit problem whose prior box is everything a config may allow (each parameter over its whole physical range,
+    :data:`globalfit.physics.parameters.PARAMETERS`; M_H above the CMS bound, since the Yukawas reach non-zero values;
+    g_X log-uniform down to 1e-300), with the given likelihoods: the box the numerical ranges are verified on."""
+    sc = get_scenario(scenario)
+    yukawa = {"prior": "uniform", "min": 0.0, "max": PERTURBATIVE}
+    mixes = [f for f, l in zip(("e", "mu", "tau"), sc.l) if l == sc.l[0]]  # Psi mixes only with flavours of equal charge
+    params = {
+        "M_Zp": {"prior": "log-uniform", "min": M_ZP_MIN, "max": M_PLANCK},
+        "g_X": {"prior": "log-uniform", "min": 1e-300, "max": PERTURBATIVE},
+        "g_Psi": {"prior": "uniform", "min": -PERTURBATIVE, "max": PERTURBATIVE},
+        "M_Psi": {"prior": "log-uniform", "min": M_MIN, "max": M_PLANCK},
+        "M_H": {"prior": "log-uniform", "min": M_H_CMS, "max": M_PLANCK},
+        "r_H": {"prior": "uniform", "min": 0.0, "max": 1.0},
+        "phi_mu": {"prior": "uniform", "min": -math.pi, "max": math.pi},
+        "phi_tau": {"prior": "uniform", "min": -math.pi, "max": math.pi},
+        **{f"y_{f}": (yukawa if f in mixes else 0.0) for f in ("e", "mu", "tau")},
+    }
+    model = {"scenario": scenario, "psi_flavours": mixes}
+    cfg = RunConfig.model_validate({"model": model, "params": params, "likelihoods": likelihoods})
+    return problem_from_config(cfg, f"widest box of {scenario}")
 
 
 def site_box(problem: FitProblem) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +141,9 @@ class SweepResult:
         return self.nan_value == self.inf_value_inside == self.bad_gradient == 0
 
 
-def _kernel(problem: FitProblem):
+def sweep_kernel(problem: FitProblem):
+    """``jit(vmap(z -> (log-density, its gradient, inside the support)))``; build once, reuse across :func:`sweep` calls."""
+
     def one(z):
         value, grad = jax.value_and_grad(problem.log_density)(z)
         zs = problem.as_sites(z)
@@ -125,9 +153,10 @@ def _kernel(problem: FitProblem):
     return jax.jit(jax.vmap(one))
 
 
-def sweep(problem: FitProblem, z: np.ndarray, batch: int = 4096) -> SweepResult:
-    """Value and gradient of the log-density at every row of ``z`` (in batches), sorted as in the module docstring."""
-    f = _kernel(problem)
+def sweep(problem: FitProblem, z: np.ndarray, batch: int = 4096, kernel=None) -> SweepResult:
+    """Value and gradient of the log-density at every row of ``z`` (in batches of one compiled shape), sorted as in the
+    module docstring; ``kernel``: a :func:`sweep_kernel` of ``problem`` already compiled."""
+    f = sweep_kernel(problem) if kernel is None else kernel
     t0 = time.perf_counter()
     counts = dict(outside_support=0, nan_value=0, inf_value_inside=0, bad_gradient=0)
     defects: list[dict] = []
