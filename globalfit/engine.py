@@ -34,9 +34,14 @@ __all__ = ["run_fit", "dry_run_text", "run_checks"]
 def run_checks(problem: FitProblem) -> list[str]:
     """Refuse (ConfigError) a run whose device is absent or whose resources exceed this machine
     (:func:`globalfit.inference.nuts.check_resources`); returns warnings about large runs."""
-    select_device(problem)
+    devices = select_device(problem)
     outdir = Path(problem.cfg.output.dir) if problem.cfg.output is not None else None
-    return check_resources(problem, outdir)
+    warnings = check_resources(problem, outdir)
+    s = problem.cfg.sampler
+    if s.chain_method == "parallel" and s.chains > len(devices):
+        warnings.append(f"{problem.where}: sampler.chain_method: parallel needs one {s.device} device per chain ({s.chains} chains, "
+                        f"{len(devices)} device{'s' if len(devices) > 1 else ''}); the chains run vectorized on one device")
+    return warnings
 
 
 def dry_run_text(problem: FitProblem) -> tuple[str, bool]:

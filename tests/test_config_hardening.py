@@ -3,6 +3,7 @@
 cannot be normalised, supports that are provably empty, resources this machine does not have."""
 
 import math
+from pathlib import Path
 
 import jax
 import pytest
@@ -124,6 +125,16 @@ def test_a_directory_instead_of_a_file(tmp_path, capsys):
     d.mkdir()
     assert main(["run", str(d), "--dry-run"]) == 2
     assert f"globalfit: error: {d}: is a directory; expected a YAML run config file" in capsys.readouterr().err
+
+
+def test_not_a_small_regular_file(tmp_path, capsys):
+    big = tmp_path / "big.yaml"
+    big.write_text("# padding\n" * 120_000)
+    assert main(["run", str(big), "--dry-run"]) == 2
+    assert "MiB; a run config is a small text file (at most 1 MiB)" in capsys.readouterr().err
+    if Path("/dev/zero").exists():
+        assert main(["run", "/dev/zero", "--dry-run"]) == 2
+        assert "/dev/zero: not a regular file" in capsys.readouterr().err
 
 
 def test_base_must_name_a_readable_file(tmp_path, capsys):

@@ -93,6 +93,7 @@ _LN_MAX: float = math.log(sys.float_info.max)
 # A run config is small: deeper nesting or more values than these is a malformed file (or a YAML alias bomb).
 _MAX_DEPTH = 32
 _MAX_NODES = 100_000
+_MAX_BYTES = 2**20
 _PRIOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 
@@ -538,7 +539,12 @@ def _read_yaml(path: Path, what: str = "run config") -> dict:
         raise ConfigError(f"{path}: file not found")
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory; expected a YAML {what} file")
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a regular file (a device or a pipe?); expected a YAML {what} file")
     try:
+        size = path.stat().st_size
+        if size > _MAX_BYTES:
+            raise ConfigError(f"{path}: {size / 2**20:.1f} MiB; a {what} is a small text file (at most {_MAX_BYTES // 2**20} MiB)")
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
