@@ -84,6 +84,7 @@ CASES = [
     ("M_Zp below the verified domain", cfg(**{"params.M_Zp": 1e-13}), "from 1e-12 GeV (the domain where every likelihood"),
     ("g_X above perturbativity", cfg(**{"params.g_X": {"prior": "log-uniform", "min": 1e-3, "max": 10.0}}), "sqrt(4 pi) = 3.5449 (the perturbative region)"),
     ("y negative", cfg(**{"params.y_mu": -0.1}), "0 <= |y| <= sqrt(4 pi)"),
+    ("g_X below its smallest non-zero value", cfg(**{"params.g_X.min": 1e-60}), "a non-zero g_X at least 1e-50"),
     ("g_Psi = g_l with r_H", cfg(**{"params.g_Psi": 0}), "H' then carries no U(1)' charge"),
     ("cos beta above 1 everywhere", cfg(**{"params.g_Psi": -1e-6, "params.r_H": 1.0, "params.M_Zp": 1.0}), "cos(beta) = r_H M_Zp/(|g_Psi - g_l| v) exceeds 1 everywhere"),
     ("kappa above 1 everywhere", cfg(**{"params.g_Psi": -1e-3, "params.M_Psi": 0.02, "params.M_Zp": 0.01, "params.r_H": 1.0, "params.y_e": 3.0}), "|kappa_e| = |y_e| v cos(beta)/(sqrt2 M_Psi) >= 1 everywhere"),

@@ -162,7 +162,7 @@ def test_fuzzed_evaluate_set(items, scenario):
     for k, v in values.items():
         assert math.isfinite(v)
         if k in PARAMETERS:
-            assert PARAMETERS[k].lower <= v <= PARAMETERS[k].upper
+            assert PARAMETERS[k].lower <= v <= PARAMETERS[k].upper and not 0 < abs(v) < PARAMETERS[k].smallest_nonzero
 
 
 @pytest.mark.parametrize("argv,needle", [
@@ -172,6 +172,7 @@ def test_fuzzed_evaluate_set(items, scenario):
     (["--set", "r_H=0.5", "--set", "cos_beta=0.1"], "give one of them"),
     (["--set", "M_Zp=1e-13"], "M_Zp=1e-13 outside its physical range"),
     (["--set", "M_H=1e20"], "outside its physical range"),
+    (["--set", "g_X=1e-60"], "a non-zero g_X at least 1e-50"),
     (["--set", "g_Psi=0", "--set", "r_H=0.5"], "Eq. 9 fixes no cos_beta"),
 ])
 def test_evaluate_set_refusals(capsys, argv, needle):

@@ -15,7 +15,11 @@ Physical ranges (``Parameter.lower``/``upper``; every config value and ``--set``
   gradients of lfv_two_body, meson_decays and zp_baryonic_pi0 (Z' emission rates growing as 1/M_Zp^2) overflow float64
   (NaN) at some points of the widest box, so the floor keeps four decades of margin;
 * couplings |g_X|, |g_Psi|, |y_alpha| <= sqrt(4 pi) (perturbativity, the range of the physics spec's Sec. 1),
-  g_X >= 0 and |y_alpha| >= 0 by convention (signs and phases sit in g_Psi and phi_alpha);
+  g_X >= 0 and |y_alpha| >= 0 by convention (signs and phases sit in g_Psi and phi_alpha). A non-zero g_X is at
+  least :data:`G_X_MIN` = 1e-50 (``Parameter.smallest_nonzero``; g_X = 0 itself is allowed): where Psi does not mix
+  (r_H -> 0) the Z' width is ~ g_X^2 M_Zp, and for g_X between ~1e-130 and ~1e-80 its square underflows float64 in
+  the gradient of the Z' search likelihoods' branching ratios (NaN; below ~1e-140 the width is exactly 0 and guarded),
+  verified finite from 1e-70 up by the same sweeps, so the floor keeps twenty decades of margin;
 * cos(beta) in [0, 1]; phases any finite angle.
 """
 
@@ -31,11 +35,12 @@ from scipy.constants import physical_constants
 
 from globalfit import _jax  # noqa: F401
 
-__all__ = ["Parameter", "PARAMETERS", "PARAM_NAMES", "DEFAULTS", "M_MIN", "M_ZP_MIN", "M_PLANCK", "PERTURBATIVE", "complete", "check_point"]
+__all__ = ["Parameter", "PARAMETERS", "PARAM_NAMES", "DEFAULTS", "M_MIN", "M_ZP_MIN", "G_X_MIN", "M_PLANCK", "PERTURBATIVE", "complete", "check_point"]
 
 M_PLANCK: float = physical_constants["Planck mass energy equivalent in GeV"][0]  # GeV, CODATA via scipy.constants
 M_MIN: float = sys.float_info.min ** 0.25  # GeV: M^4 stays a normal float64 number (module docstring)
 M_ZP_MIN: float = 1e-12  # GeV: lower end of the verified numerical domain of M_Zp (module docstring)
+G_X_MIN: float = 1e-50  # smallest non-zero g_X of the verified numerical domain (module docstring)
 PERTURBATIVE: float = math.sqrt(4.0 * math.pi)  # perturbativity of a gauge or Yukawa coupling, |g| <= sqrt(4 pi)
 _MASS = f"M > 0, from {M_MIN:.3g} GeV (below, M^4 underflows float64) to the Planck mass {M_PLANCK:.4g} GeV (CODATA)"
 _MASS_ZP = (f"M_Zp > 0, from {M_ZP_MIN:g} GeV (the domain where every likelihood and its gradient are verified finite; below "
@@ -54,6 +59,7 @@ class Parameter:
     upper: float  # physical upper bound (inclusive)
     strictly_positive: bool = False
     range_source: str = ""  # where lower and upper come from (for error messages)
+    smallest_nonzero: float = 0.0  # |x| in (0, smallest_nonzero) is outside the verified numerical domain (0 itself is not)
 
 
 PARAMETERS: dict[str, Parameter] = {
@@ -61,7 +67,8 @@ PARAMETERS: dict[str, Parameter] = {
     for p in [
         Parameter("M_Zp", 0.01, "GeV", r"M_{Z'}\,[\mathrm{GeV}]", "Z' mass", M_ZP_MIN, M_PLANCK, True, _MASS_ZP),
         Parameter("g_X", 1e-5, "", r"g_X", "U(1)' gauge coupling (>= 0; sign conventions sit in g_Psi)", 0.0, PERTURBATIVE, False,
-                  f"0 <= g_X <= {_PERT}; signs sit in g_Psi"),
+                  f"0 <= g_X <= {_PERT}; signs sit in g_Psi; a non-zero g_X at least {G_X_MIN:g} (below, the Z' width "
+                  "squared underflows float64 in likelihood gradients)", G_X_MIN),
         Parameter("g_Psi", 0.1, "", r"g_\Psi", "Z' coupling of the Dirac fermion Psi (signed)", -PERTURBATIVE, PERTURBATIVE, False, f"|g_Psi| <= {_PERT}"),
         Parameter("M_Psi", 1.0, "GeV", r"M_\Psi\,[\mathrm{GeV}]", "Psi mass", M_MIN, M_PLANCK, True, _MASS),
         Parameter("M_H", 400.0, "GeV", r"M_{H^-}\,[\mathrm{GeV}]", "charged-scalar (H^-) mass", M_MIN, M_PLANCK, True, _MASS),
@@ -99,5 +106,5 @@ def check_point(values: Mapping[str, float]) -> None:
             raise ValueError(f"parameter {name}={value!r} is not a finite number")
         if p.strictly_positive and v <= 0:
             raise ValueError(f"parameter {name}={v:g} must be > 0 ({p.description}, in {p.unit})")
-        if not (p.lower <= v <= p.upper):
+        if not (p.lower <= v <= p.upper) or 0.0 < abs(v) < p.smallest_nonzero:
             raise ValueError(f"parameter {name}={v:g} outside its physical range [{p.lower:g}, {p.upper:g}] ({p.description}: {p.range_source})")

@@ -270,12 +270,13 @@ def check_param_ranges(specs: dict[str, ParamSpec]) -> None:
             continue
         p = PARAMETERS[name]
         unit = f" {p.unit}" if p.unit and p.unit != "rad" else ""
-        bad = lo < p.lower or hi > p.upper or (p.strictly_positive and lo <= 0.0)
+        tiny = 0.0 < abs(lo) < p.smallest_nonzero or 0.0 < abs(hi) < p.smallest_nonzero  # a prior end in (0, smallest_nonzero)
+        bad = lo < p.lower or hi > p.upper or (p.strictly_positive and lo <= 0.0) or tiny
         if not bad:
             continue
         if spec.fixed:
             raise ValueError(f"params.{name}: {lo:g}{unit} is outside the physical range of the {p.description}: {p.range_source}")
-        edge = lo if (lo < p.lower or (p.strictly_positive and lo <= 0.0)) else hi
+        edge = lo if (lo < p.lower or (p.strictly_positive and lo <= 0.0) or 0.0 < abs(lo) < p.smallest_nonzero) else hi
         tail = ""
         if spec.prior in ("normal", "half-normal", "log-normal") and (spec.min is None or spec.max is None):
             tail = f" (an untruncated normal tail reaches loc +- {Z_TAIL:.1f} scale: bound it with min/max)"

@@ -30,7 +30,7 @@ import numpy as np
 import likelihoods
 from globalfit import _jax  # noqa: F401
 from globalfit.physics.constants import constants
-from globalfit.physics.parameters import M_MIN, M_PLANCK, M_ZP_MIN, PERTURBATIVE
+from globalfit.physics.parameters import G_X_MIN, M_MIN, M_PLANCK, M_ZP_MIN, PERTURBATIVE
 from globalfit.physics.scenarios import get_scenario
 from globalfit.problem.config import Z_TAIL, RunConfig
 from globalfit.problem.fitproblem import FitProblem, problem_from_config
@@ -60,13 +60,14 @@ def table_masses() -> np.ndarray:
 def widest_problem(scenario: str, likelihoods: dict) -> FitProblem:
     """The fit problem whose prior box is everything a config may allow (each parameter over its whole physical range,
     :data:`globalfit.physics.parameters.PARAMETERS`; M_H above the CMS bound, since the Yukawas reach non-zero values;
-    g_X log-uniform down to 1e-300), with the given likelihoods: the box the numerical ranges are verified on."""
+    g_X log-uniform from its smallest non-zero value), with the given likelihoods: the box the numerical ranges are
+    verified on."""
     sc = get_scenario(scenario)
     yukawa = {"prior": "uniform", "min": 0.0, "max": PERTURBATIVE}
     mixes = [f for f, l in zip(("e", "mu", "tau"), sc.l) if l == sc.l[0]]  # Psi mixes only with flavours of equal charge
     params = {
         "M_Zp": {"prior": "log-uniform", "min": M_ZP_MIN, "max": M_PLANCK},
-        "g_X": {"prior": "log-uniform", "min": 1e-300, "max": PERTURBATIVE},
+        "g_X": {"prior": "log-uniform", "min": G_X_MIN, "max": PERTURBATIVE},
         "g_Psi": {"prior": "uniform", "min": -PERTURBATIVE, "max": PERTURBATIVE},
         "M_Psi": {"prior": "log-uniform", "min": M_MIN, "max": M_PLANCK},
         "M_H": {"prior": "log-uniform", "min": M_H_CMS, "max": M_PLANCK},
