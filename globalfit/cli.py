@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from globalfit import _jax  # noqa: F401
-from globalfit.engine import dry_run_text, run_fit
+from globalfit.engine import dry_run_text, run_checks, run_fit
 from globalfit.errors import GlobalfitError, InputError
-from globalfit.problem.evaluate import evaluate_point, format_table
+from globalfit.problem.evaluate import check_values, evaluate_point, format_table, violated_constraints
 from globalfit.inference.evidence import evidence, format_evidence, write_evidence
 from globalfit.physics.model import ModelOptions
 from globalfit.names import did_you_mean
@@ -31,7 +31,7 @@ from globalfit.inference.cobaya_interop import cobaya_yaml
 from globalfit.problem import FitProblem, load_problem
 from globalfit.inference.sweep import JOBQUEUE, dask_client, dask_scheduler_address, local_workers, make_job, run_sweep
 from globalfit.outputs.profile_result import load_profile
-from globalfit.problem.config import load_config
+from globalfit.problem.config import SEED_MAX, load_config
 from globalfit.problem.sweep_config import ConfigRef, JobSpec, sweep_jobs
 from globalfit.outputs.report import build_idata, load_run_config, summary_report
 from globalfit.physics.scenarios import SCENARIOS, get_scenario
@@ -64,6 +64,8 @@ def _parse_set(items: list[str]) -> dict[str, float]:
         if not math.isfinite(value):
             raise InputError(f"--set {item!r}: value of {name} must be a finite number")
         out[name] = value
+    if "r_H" in out and "cos_beta" in out:
+        raise InputError("--set r_H and --set cos_beta: give one of them (cos_beta = r_H M_Zp/(|g_Psi - g_l| v), Eq. 9)")
     return out
 
 
@@ -95,11 +97,18 @@ def _cmd_evaluate(args) -> int:
             raise InputError("no scenario: give --scenario {" + ",".join(SCENARIOS) + "} or a CONFIG with model.scenario")
         if args.scenario not in SCENARIOS:
             raise InputError(f"--scenario {args.scenario!r}: unknown scenario{did_you_mean(args.scenario, SCENARIOS)}; expected one of {list(SCENARIOS)}")
+        try:
+            check_values(overrides, args.scenario)  # refuse bad values before the likelihoods are built
+        except (KeyError, ValueError) as exc:
+            raise InputError(str(exc).strip("'\"")) from None
         lks = build_likelihoods(_default_likelihoods(args.scenario), get_scenario(args.scenario), "default likelihoods")
         try:
             result = evaluate_point(overrides, args.scenario, ModelOptions(), lks)
         except (KeyError, ValueError) as exc:
             raise InputError(str(exc).strip("'\"")) from None
+    violated = violated_constraints(result, problem.options if args.config else ModelOptions())
+    if violated:
+        _err(f"warning: the point lies outside the model's physical support (violates {', '.join(violated)}); its log L has no physical meaning")
     print(json.dumps(result, indent=2) if args.json else format_table(result))
     return 0
 
@@ -119,7 +128,10 @@ def _cmd_likelihoods(args) -> int:
 
 def _cmd_run(args) -> int:
     if args.dry_run:
-        text, inside = dry_run_text(load_problem(args.config))
+        problem = load_problem(args.config)
+        for warning in run_checks(problem):  # an absent device or a run too large for this machine is an error here too
+            _err(f"warning: {warning}")
+        text, inside = dry_run_text(problem)
         print(text)
         if not inside:
             _err("warning: the start point lies outside the physical support; set ref values inside it")
@@ -190,6 +202,8 @@ def _cmd_profile(args) -> int:
     path = Path(args.config)
     cfg = load_config(path)
     out = Path(args.out) if args.out else (Path(cfg.output.dir) / "profile" if cfg.output is not None else Path("out") / f"profile_{path.stem}")
+    if len(args.grid) > 2:
+        raise InputError(f"--grid {' '.join(map(str, args.grid))}: give N (N x N) or N_M N_g")
     grid = int(args.grid[0]) if len(args.grid) == 1 else [int(args.grid[0]), int(args.grid[1])]
     quantities = list(args.quantity)
     spec = JobSpec(kind="profile", name=f"profile/{path.stem}", configs=(ConfigRef(str(path), cfg),), seed=args.seed,
@@ -244,6 +258,10 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_evidence(args) -> int:
+    if args.live is not None and args.live < 10:
+        raise InputError(f"--live {args.live}: need at least 10 live points (evidence.live_points has the same floor)")
+    if args.seed is not None and not 0 <= args.seed <= SEED_MAX:
+        raise InputError(f"--seed {args.seed}: expected an integer in [0, 2^63 - 1] (JAX seeds are int64)")
     problems: list[FitProblem] = []
     for c in args.configs:
         p = load_problem(c)

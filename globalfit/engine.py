@@ -6,6 +6,11 @@ the run directory (:mod:`globalfit.outputs.rundir`: layout, resume, atomic write
 
 ``--resume`` reloads the chain state and continues, only if :func:`globalfit.problem.config.config_hash` is unchanged
 (``sampler.draws`` may grow); an existing directory is never overwritten without ``--force``.
+
+Before anything is compiled :func:`run_checks` refuses what cannot run (an absent device, more memory, disk or time
+than there is) and warns about large runs; a run holds the output directory's lock
+(:func:`globalfit.outputs.rundir.run_lock`) from the first file it writes to the last, so two runs on one directory
+never interleave.
 """
 
 from __future__ import annotations
@@ -14,21 +19,37 @@ from pathlib import Path
 from typing import Callable
 
 from globalfit import _jax  # noqa: F401
+from globalfit.errors import ConfigError
 from globalfit.problem.config import config_hash
 from globalfit.problem import FitProblem, load_problem
 from globalfit.outputs.rundir import resolved_yaml
-from globalfit.inference.nuts import run_problem
+from globalfit.inference.nuts import check_resources, estimate_run, run_problem, select_device
 from globalfit.problem.evaluate import SM_OVERRIDES
 from globalfit.problem.support import constraint_values
 
-__all__ = ["run_fit", "dry_run_text"]
+__all__ = ["run_fit", "dry_run_text", "run_checks"]
+
+
+def run_checks(problem: FitProblem) -> list[str]:
+    """Refuse (ConfigError) a run whose device is absent or whose resources exceed this machine
+    (:func:`globalfit.inference.nuts.check_resources`); returns warnings about large runs."""
+    devices = select_device(problem)
+    outdir = Path(problem.cfg.output.dir) if problem.cfg.output is not None else None
+    warnings = check_resources(problem, outdir)
+    s = problem.cfg.sampler
+    if s.chain_method == "parallel" and s.chains > len(devices):
+        warnings.append(f"{problem.where}: sampler.chain_method: parallel needs one {s.device} device per chain ({s.chains} chains, "
+                        f"{len(devices)} device{'s' if len(devices) > 1 else ''}); the chains run vectorized on one device")
+    return warnings
 
 
 def dry_run_text(problem: FitProblem) -> tuple[str, bool]:
     """(text, inside): the resolved config, the likelihoods with references, the start point, the constraints and
     ln L there; ``inside`` says whether the start point lies in the physical support."""
     cfg = problem.cfg
-    lines = [f"# resolved config ({problem.where}; hash {config_hash(cfg)})", resolved_yaml(cfg).rstrip(), "", "likelihoods:"]
+    lines = [f"# resolved config ({problem.where}; hash {config_hash(cfg)})", resolved_yaml(cfg).rstrip(), "", "resources:"]
+    lines += [f"  {line}" for line in estimate_run(problem).lines()]
+    lines += ["", "likelihoods:"]
     if not problem.likelihoods:
         lines.append("  (none: the run samples the prior)")
     for lk in problem.likelihoods:
@@ -60,6 +81,12 @@ def dry_run_text(problem: FitProblem) -> tuple[str, bool]:
 
 def run_fit(path: Path, resume: bool = False, force: bool = False, log: Callable[[str], None] = lambda line: None,
             progress_bar: bool = False) -> str:
-    """Run (or resume) the fit of a config file; returns the diagnostics report. ``log`` receives progress lines."""
+    """Run (or resume) the fit of a config file; returns the diagnostics report. ``log`` receives progress lines and
+    warnings."""
     path = Path(path)
-    return run_problem(load_problem(path), path.read_text(), resume=resume, force=force, log=log, progress_bar=progress_bar)
+    problem = load_problem(path)
+    if problem.cfg.output is None:
+        raise ConfigError(f"{path}: output: required key is missing (output: {{dir: <directory>}})")
+    for warning in run_checks(problem):
+        log(f"warning: {warning}")
+    return run_problem(problem, path.read_text(), resume=resume, force=force, log=log, progress_bar=progress_bar)

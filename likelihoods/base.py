@@ -36,7 +36,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 import jax.numpy as jnp
 
 from globalfit.physics.rates import RateTable, cevns_rate_table, nue_rate_table, stack_rate_tables
-from globalfit.physics.scattering import sin2w
 from globalfit.physics.scenarios import Scenario
 
 from .stats import upper_limit

@@ -81,7 +81,7 @@ import csv
 import functools
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ClassVar, Literal
 
@@ -91,7 +91,6 @@ from pydantic import field_validator, model_validator
 from scipy.constants import electron_volt
 from scipy.optimize import brentq
 from scipy.signal import fftconvolve
-from scipy.special import erf
 from scipy.stats import gamma as gamma_dist
 
 from globalfit.physics.constants import constants
@@ -103,7 +102,6 @@ from globalfit.physics.scattering import (
     grid,
     p_ee_adiabatic,
     pdg_mixing,
-    rate_cevns,
     reactor_component,
     sin2w,
     sns_components,

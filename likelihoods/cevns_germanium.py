@@ -70,7 +70,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from typing import ClassVar, Literal
+from typing import Literal
 
 import jax
 import jax.numpy as jnp
@@ -94,7 +94,7 @@ from globalfit.physics.scattering import (
 )
 
 from . import register
-from .cevns import Cevns, CevnsOptions, _targets, column, gauss_count, lookup, nucleon_couplings, read_rows, targets_per_kg
+from .cevns import Cevns, CevnsOptions, _targets, column, gauss_count, lookup, nucleon_couplings, targets_per_kg
 
 GE = NUCLEI["Ge"]
 QUENCHING_MODELS = ("lindhard", "fef", "ybe")

@@ -44,6 +44,7 @@ import numpy as np
 from numpyro.contrib.nested_sampling import NestedSampler, UniformReparam
 from numpyro.handlers import reparam
 from numpyro.infer.util import log_density
+from pydantic import ValidationError
 
 from likelihoods import build_likelihoods, registry
 
@@ -53,6 +54,7 @@ from globalfit.errors import ConfigError, InputError
 from globalfit.physics.model import ModelOptions, observables
 from globalfit.physics.parameters import DEFAULTS, complete
 from globalfit.problem import FitProblem
+from globalfit.outputs.rundir import atomic_write
 from globalfit.physics.scenarios import SCENARIOS, get_scenario
 
 __all__ = [
@@ -226,15 +228,20 @@ def apply_prior_overrides(cfg: RunConfig, overrides: list[str], where: str) -> R
                 raise InputError(f"--prior {item!r}: {raw!r} is not a number") from None
         data = spec.model_dump(exclude_none=True)
         data[fld] = value
-        if data.get("ref") is not None and not type(spec)(**{k: v for k, v in data.items() if k != "ref"}).contains(data["ref"]):
-            data.pop("ref")
         try:
+            if data.get("ref") is not None and not type(spec)(**{k: v for k, v in data.items() if k != "ref"}).contains(data["ref"]):
+                data.pop("ref")
             params[name] = type(spec)(**data)
         except ValueError as exc:
             errs = getattr(exc, "errors", None)
             msg = errs()[0]["msg"].removeprefix("Value error, ") if errs else str(exc)
             raise InputError(f"--prior {item!r}: {msg}") from None
-    return cfg.model_copy(update={"params": params})
+    try:  # the whole config again: physical ranges and cross-checks see the new prior
+        return RunConfig.model_validate({**cfg.model_dump(exclude={"params"}), "params": {k: v.model_dump(exclude_none=True) for k, v in params.items()}})
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        key = ".".join(str(x) for x in e["loc"])
+        raise InputError(f"--prior {', '.join(overrides)}: {key + ': ' if key else ''}{e['msg'].removeprefix('Value error, ')}") from None
 
 
 def format_evidence(results: list[EvidenceResult]) -> str:
@@ -295,6 +302,10 @@ def write_evidence(out: Path, results: list[EvidenceResult], prior: list[str] | 
     out = Path(out)
     if out.exists():
         raise InputError(f"--out {out}: exists; give a new file name (nothing is overwritten)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"prior_overrides": prior or [], "excluded": exclude or [], "results": [asdict(r) for r in results]}, indent=2))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot create {out.parent}: {exc.strerror or exc}") from None
+    atomic_write(out, json.dumps({"prior_overrides": prior or [], "excluded": exclude or [], "results": [asdict(r) for r in results]},
+                                 indent=2).encode())
     return out

@@ -17,6 +17,10 @@ directory must be one that every process sees. Each chain has the key it has on 
 and runs the same operations, so the draws do not depend on how the chains are spread (tested: 4 CPU devices, and
 two processes, against one device).
 
+Before anything is compiled, :func:`check_resources` estimates what the sampler settings imply (memory to assemble
+``posterior.nc``, disk for the chunks and the NetCDF, NUTS transitions) and refuses what this machine cannot hold or
+finish, warning with the estimate where a run is merely large.
+
 The posterior is the problem's numpyro model (:meth:`~globalfit.problem.FitProblem.numpyro_model`); NUTS starts at
 the ``ref`` values of the config (:meth:`~globalfit.problem.FitProblem.start_sites`), the other sites at random
 inside the prior (``init_to_uniform``, radius 2).
@@ -24,7 +28,12 @@ inside the prior (``init_to_uniform``, radius 2).
 
 from __future__ import annotations
 
+import contextlib
+
+import os
+import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -36,17 +45,141 @@ from jax.experimental import multihost_utils
 from numpyro.infer import MCMC, NUTS, init_to_uniform, init_to_value
 
 from globalfit import _jax  # noqa: F401
-from globalfit.errors import ConfigError
+from globalfit.errors import ConfigError, OutputError
 from globalfit.problem import FitProblem
 from globalfit.outputs.chains import mcsamples
 from globalfit.outputs.htmlreport import write_html_report
 from globalfit.outputs.plots import make_plots
 from globalfit.outputs.report import build_idata, write_outputs
-from globalfit.outputs.rundir import load_state, prepare_run_dir, read_progress, save_chunk, save_state, write_progress
+from globalfit.outputs.rundir import load_state, prepare_run_dir, read_progress, run_lock, save_chunk, save_state, write_progress
 
-__all__ = ["EXTRA_FIELDS", "select_device", "nuts_kernel", "spread_layout", "sample_run", "run_problem"]
+__all__ = ["EXTRA_FIELDS", "RunEstimate", "estimate_run", "recorded_quantities", "check_resources", "select_device", "nuts_kernel",
+           "spread_layout", "sample_run", "run_problem", "MEASURED_RATE"]
 
 EXTRA_FIELDS = ("diverging", "num_steps", "energy", "potential_energy", "accept_prob", "adapt_state.step_size")
+
+# Value-and-gradient evaluations per second of the full U(1)_B posterior on 2 CPU cores (docs/performance.md,
+# "The fit problem's log-density"); one NUTS transition takes at least one. Used only for the time estimates below.
+MEASURED_RATE = 1073.0
+_DAY, _YEAR = 86_400.0, 365.25 * 86_400.0
+# memory to assemble posterior.nc: the chunk arrays, their concatenation and ArviZ's copy (report.build_idata)
+_ASSEMBLY_COPIES = 3
+_GIB = 2.0**30
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    """What a run's sampler settings imply (bytes, float64 values)."""
+
+    quantities: int  # values recorded per chain and draw (sites, derived quantities, ln L terms, sampler statistics)
+    chunk_bytes: int  # one chunk of draws in memory
+    draws_bytes: int  # every draw of every chain (the chunks on disk; posterior.nc holds as much again)
+    assemble_bytes: int  # peak memory while posterior.nc is built
+    disk_bytes: int  # chunks + posterior.nc
+    transitions_per_chain: int  # warm-up + draws
+
+    def hours_at_measured_rate(self) -> float:
+        """Lower bound on the wall time (one gradient evaluation per transition, :data:`MEASURED_RATE`), in hours."""
+        return self.transitions_per_chain / MEASURED_RATE / 3600.0
+
+    def lines(self) -> list[str]:
+        return [
+            f"recorded per draw: {self.quantities} values; one chunk {_fmt_bytes(self.chunk_bytes)} in memory",
+            f"all draws: {_fmt_bytes(self.draws_bytes)}; disk (chunks + posterior.nc) {_fmt_bytes(self.disk_bytes)}; "
+            f"memory to assemble posterior.nc ~{_fmt_bytes(self.assemble_bytes)}",
+            f"NUTS transitions per chain: {_n(self.transitions_per_chain)} (>= {self.hours_at_measured_rate():.3g} h at one gradient "
+            f"evaluation each and the {MEASURED_RATE:.0f}/s measured for full_B on 2 CPU cores)",
+        ]
+
+
+def _n(n: int) -> str:
+    """A count as a person reads it (1,500 or 1e+30)."""
+    return f"{n:,}" if n < 10**12 else f"{float(n):.3g}"
+
+
+def _fmt_bytes(n: float) -> str:
+    return f"{n / _GIB:.3g} GiB" if n >= 0.1 * _GIB else f"{n / 2.0**20:.3g} MiB"
+
+
+def recorded_quantities(problem: FitProblem) -> int:
+    """Values one draw of one chain records: sample sites, parameters behind transformed sites, cos_beta (when r_H is
+    sampled or fixed), derived quantities, one ln L per likelihood and the sampler statistics (:data:`EXTRA_FIELDS`)."""
+    transformed = sum(1 for name, info in problem.sites.items() if info.site != name)
+    return (len(problem.sites) + transformed + int(problem.r_h_parametrised) + len(problem.derived_names) + len(problem.likelihoods)
+            + len(EXTRA_FIELDS))
+
+
+def estimate_run(problem: FitProblem) -> RunEstimate:
+    """The resources of the run that ``problem.cfg.sampler`` asks for (no JAX: counts and sizes only)."""
+    s = problem.cfg.sampler
+    q = recorded_quantities(problem)
+    per_draw = s.chains * q * 8
+    draws = s.draws * per_draw
+    return RunEstimate(quantities=q, chunk_bytes=min(s.chunk_size, s.draws) * per_draw, draws_bytes=draws,
+                       assemble_bytes=_ASSEMBLY_COPIES * draws, disk_bytes=2 * draws, transitions_per_chain=s.warmup + s.draws)
+
+
+def _memory() -> tuple[float, float]:
+    """(total, available) physical memory in bytes (Linux /proc/meminfo; sysconf elsewhere)."""
+    try:
+        info = {}
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                k, _, v = line.partition(":")
+                info[k] = float(v.split()[0]) * 1024.0
+        return info["MemTotal"], info.get("MemAvailable", info.get("MemFree", info["MemTotal"]))
+    except (OSError, KeyError, ValueError, IndexError):
+        page = os.sysconf("SC_PAGE_SIZE")
+        return float(page * os.sysconf("SC_PHYS_PAGES")), float(page * os.sysconf("SC_AVPHYS_PAGES"))
+
+
+def _free_disk(path: Path) -> float:
+    """Free bytes on the file system that holds ``path`` (its nearest existing ancestor)."""
+    p = Path(os.path.abspath(path))
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return float(shutil.disk_usage(p).free)
+
+
+def check_resources(problem: FitProblem, outdir: Path | None = None) -> list[str]:
+    """Refuse (ConfigError) a run this machine cannot hold or finish; return warnings (with the estimate) for large ones.
+
+    Refused: assembling posterior.nc needs more than the physical memory, or one chunk does; chunks + posterior.nc
+    exceed the free disk under ``outdir``; the transitions per chain take more than a year even at 1000 times the
+    measured rate. Warned: more than half the available memory or free disk; more than a day at the measured rate.
+    """
+    where, s = problem.where, problem.cfg.sampler
+    est = estimate_run(problem)
+    total, available = _memory()
+    size = f"{_n(s.chains)} chains x {_n(s.draws)} draws x {est.quantities} recorded values"
+    if est.assemble_bytes > total:
+        raise ConfigError(f"{where}: sampler.chains, sampler.draws: {size} need ~{_fmt_bytes(est.assemble_bytes)} of memory to assemble posterior.nc, "
+                          f"more than this machine's {_fmt_bytes(total)}; lower sampler.draws or sampler.chains")
+    if 2 * est.chunk_bytes > total:
+        raise ConfigError(f"{where}: sampler.chunk_size: one chunk of {_n(s.chains)} chains x {_n(min(s.chunk_size, s.draws))} draws needs "
+                          f"~{_fmt_bytes(2 * est.chunk_bytes)}, more than this machine's {_fmt_bytes(total)} of memory; lower it")
+    seconds_optimistic = est.transitions_per_chain / (1000.0 * MEASURED_RATE)
+    if seconds_optimistic > _YEAR:
+        raise ConfigError(f"{where}: sampler.warmup, sampler.draws: {_n(est.transitions_per_chain)} NUTS transitions per chain: more than "
+                          f"{seconds_optimistic / _YEAR:.3g} years even at 1000 times the {MEASURED_RATE:.0f} gradient evaluations/s measured "
+                          "for full_B (docs/performance.md); lower them")
+    warnings = []
+    if outdir is not None:
+        free = _free_disk(Path(outdir))
+        if est.disk_bytes > free:
+            raise ConfigError(f"{where}: sampler.chains, sampler.draws: {size} need ~{_fmt_bytes(est.disk_bytes)} on disk (chunks + posterior.nc), more "
+                              f"than the {_fmt_bytes(free)} free under {outdir}; lower sampler.draws or sampler.chains")
+        if est.disk_bytes > 0.5 * free:
+            warnings.append(f"{where}: sampler.chains, sampler.draws: the run will write ~{_fmt_bytes(est.disk_bytes)}, over half the {_fmt_bytes(free)} "
+                            f"free under {outdir}")
+    if est.assemble_bytes > 0.5 * available:
+        warnings.append(f"{where}: sampler.chains, sampler.draws: {size} need ~{_fmt_bytes(est.assemble_bytes)} of memory to assemble posterior.nc, over "
+                        f"half the {_fmt_bytes(available)} available now")
+    if est.transitions_per_chain / MEASURED_RATE > _DAY:
+        warnings.append(f"{where}: sampler.warmup, sampler.draws: {_n(est.transitions_per_chain)} transitions per chain: at least "
+                        f"{est.hours_at_measured_rate() / 24:.3g} days at the {MEASURED_RATE:.0f} gradient evaluations/s measured for full_B "
+                        "on 2 CPU cores (docs/performance.md)")
+    return warnings
 
 
 def _quiet(_: str) -> None:
@@ -54,13 +187,17 @@ def _quiet(_: str) -> None:
 
 
 def select_device(problem: FitProblem):
-    """The JAX devices of ``sampler.device``; ConfigError when JAX sees none of that platform."""
+    """The JAX devices of ``sampler.device``; ConfigError when JAX sees none of that platform (never a silent fallback)."""
     cfg = problem.cfg
     try:
-        return jax.devices(cfg.sampler.device)
+        devs = jax.devices(cfg.sampler.device)
     except RuntimeError:
+        devs = []
+    if not devs:
         raise ConfigError(f"{problem.where}: sampler.device: {cfg.sampler.device!r} requested but JAX sees no such device "
-                          f"({jax.devices()[0].platform} only)") from None
+                          f"({', '.join(sorted({d.platform for d in jax.devices()}))} only); set sampler.device: cpu or install a JAX "
+                          "build for that device") from None
+    return devs
 
 
 def nuts_kernel(problem: FitProblem) -> NUTS:
@@ -243,7 +380,7 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
                     raise ConfigError(f"{where}: no valid start point inside the physical support: move the ref values (see `globalfit run --dry-run`)") from None
                 raise
             state = mcmc.post_warmup_state
-            save_state(outdir, state)
+            save_state(outdir, state, chunks=0, draws_done=0)
             prog["warmup_done"] = True
             prog["warmup_seconds"] = round(time.time() - t0, 2)
             write_progress(outdir, prog)
@@ -256,8 +393,9 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
             n = min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
             t0 = time.time()
             state, samples, stats = runner(state, n)
+            # order matters for a kill at any moment (globalfit.outputs.rundir.reconcile): chunk, state, progress
             save_chunk(outdir, prog["chunks"], jax.device_get(samples), jax.device_get(stats))
-            save_state(outdir, state)
+            save_state(outdir, state, chunks=prog["chunks"] + 1, draws_done=prog["draws_done"] + n)
             prog["chunks"] += 1
             prog["draws_done"] += n
             prog["sampling_seconds"] = round(prog.get("sampling_seconds", 0.0) + time.time() - t0, 2)
@@ -271,23 +409,32 @@ def run_problem(problem: FitProblem, source: str, resume: bool = False, force: b
     ``source``: the config text kept as ``config.input.yaml``), NUTS draws (:func:`sample_run`), then the ArviZ outputs,
     report and plots; returns the diagnostics report. ``globalfit run`` and the run jobs of a sweep call it."""
     writer = jax.process_index() == 0  # in a multi-process runtime only process 0 writes
-    if writer:
-        outdir, prog = prepare_run_dir(problem.cfg, Path(problem.where), resume, force, source=source)
-    _barrier("run directory prepared")
-    if not writer:
-        outdir = Path(problem.cfg.output.dir)
-        prog = read_progress(outdir)
-        prog["draws_target"] = problem.cfg.sampler.draws
-    if prog.get("finished") and prog["draws_done"] >= prog["draws_target"]:
-        log(f"{outdir}: run already complete ({prog['draws_done']} draws per chain); rebuilding the outputs")
-    sample_run(problem, outdir, prog, log=log, progress_bar=progress_bar)
-    prog["finished"] = True
-    if not writer:
-        return f"process {jax.process_index()} of {jax.process_count()}: chains done; process 0 writes {outdir}"
-    write_progress(outdir, prog)
-    idata = build_idata(outdir)
-    report = write_outputs(outdir, idata)
-    samples = mcsamples(idata, problem.cfg)
-    make_plots(outdir, idata, samples=samples)
-    write_html_report(outdir, idata, samples=samples, problem=problem.exact(), reuse_plots=True)
+    outdir = Path(problem.cfg.output.dir)
+    lock = run_lock(outdir, command=f"run {problem.where}") if writer else contextlib.nullcontext(outdir)
+    with lock:
+        try:
+            if writer:
+                notes: list[str] = []
+                outdir, prog = prepare_run_dir(problem.cfg, Path(problem.where), resume, force, notes, source=source)
+                for note in notes:
+                    log(f"{outdir}: {note}")
+            _barrier("run directory prepared")
+            if not writer:
+                prog = read_progress(outdir)
+                prog["draws_target"] = problem.cfg.sampler.draws
+            if prog.get("finished") and prog["draws_done"] >= prog["draws_target"]:
+                log(f"{outdir}: run already complete ({prog['draws_done']} draws per chain); rebuilding the outputs")
+            sample_run(problem, outdir, prog, log=log, progress_bar=progress_bar)
+            prog["finished"] = True
+            if not writer:
+                return f"process {jax.process_index()} of {jax.process_count()}: chains done; process 0 writes {outdir}"
+            write_progress(outdir, prog)
+            idata = build_idata(outdir)
+            report = write_outputs(outdir, idata)
+            samples = mcsamples(idata, problem.cfg)
+            make_plots(outdir, idata, samples=samples)
+            write_html_report(outdir, idata, samples=samples, problem=problem.exact(), reuse_plots=True)
+        except OSError as exc:  # disk full, permissions, ...: every file on disk is complete (atomic writes)
+            raise OutputError(f"{outdir}: {exc.strerror or exc} writing {exc.filename or 'the run'}; what is on disk is complete: "
+                              "fix the cause and continue with --resume") from None
     return report

@@ -59,7 +59,7 @@ from globalfit.inference.profile import (
     profile_stage2,
 )
 from globalfit.outputs.plane import save_profile_figures
-from globalfit.outputs.rundir import atomic_write, resolved_yaml
+from globalfit.outputs.rundir import atomic_write, resolved_yaml, run_lock
 from globalfit.outputs.sweepdir import load_result, log_event, prepare_sweep_dir, save_result, write_failures
 from globalfit.problem import FitProblem, problem_from_config
 from globalfit.problem.config import RunConfig
@@ -370,7 +370,14 @@ def run_sweep(jobs: list[SweepJob], outdir: Path, client=None, retries: int = 2,
               log: Callable[[str], None] = lambda line: None) -> SweepReport:
     """Run every task of ``jobs`` (on the Dask ``client``, else in this process), write each result under ``outdir``
     as it finishes, assemble each job whose tasks all finished; see the module docstring. ``progress(done, total)``
-    after every task; ``log`` gets a line per failed attempt and per failed task."""
+    after every task; ``log`` gets a line per failed attempt and per failed task. The client holds the directory's
+    lock (:func:`globalfit.outputs.rundir.run_lock`) throughout: a second sweep into it is refused at once."""
+    with run_lock(Path(outdir), command="sweep"):
+        return _run_sweep(jobs, Path(outdir), client, retries, resume, force, source, progress, log)
+
+
+def _run_sweep(jobs: list[SweepJob], outdir: Path, client, retries: int, resume: bool, force: bool, source: Path | None,
+               progress: Callable[[int, int], None] | None, log: Callable[[str], None]) -> SweepReport:
     t_wall = time.time()
     digests = {j.spec.name: j.spec.digest() for j in jobs}
     outdir = prepare_sweep_dir(Path(outdir), digests, resume=resume, force=force, source=source)

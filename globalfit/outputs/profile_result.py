@@ -11,6 +11,7 @@ import numpy as np
 
 from globalfit.errors import InputError
 from likelihoods.stats import ALLOWED_DELTA_CHI2, delta_chi2
+from globalfit.outputs.rundir import atomic_path
 
 __all__ = ["THRESHOLDS", "ProfileResult", "load_profile"]
 
@@ -96,7 +97,8 @@ class ProfileResult:
             arrays.update({f"{prefix}:{k}": v for k, v in d.items()})
         meta = {"quantities": self.quantities, "lnL_ref": self.lnL_ref, "included": self.included, "excluded": self.excluded,
                     "scenario": self.scenario, "seconds": self.seconds, "settings": self.settings}
-        np.savez(path, meta=np.asarray(json.dumps(meta)), **arrays)
+        with atomic_path(Path(path)) as tmp, open(tmp, "wb") as fh:  # complete or absent after a kill
+            np.savez(fh, meta=np.asarray(json.dumps(meta)), **arrays)
         return path
 
 

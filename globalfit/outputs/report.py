@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from pydantic import ValidationError
 
 from globalfit import _jax  # noqa: F401
 from globalfit.problem.config import RunConfig, config_hash
@@ -22,7 +23,7 @@ from globalfit.physics.constants import constants
 from globalfit.errors import OutputError
 from globalfit.problem.parametrisation import sites_for
 from globalfit.problem import LL_PREFIX
-from globalfit.outputs.rundir import load_chunks, read_progress, resolved_yaml, versions
+from globalfit.outputs.rundir import atomic_path, atomic_write, load_chunks, read_progress, resolved_yaml, versions
 
 __all__ = ["load_run_config", "build_idata", "summarise", "format_report", "write_outputs", "summary_report", "RHAT_MAX", "ESS_MIN", "HDI_PROB"]
 
@@ -45,7 +46,11 @@ def load_run_config(outdir: Path):
         raise OutputError(f"{outdir}: no such run directory")
     if not f.exists():
         raise OutputError(f"{outdir}: not a globalfit run directory (no config.resolved.yaml)")
-    return RunConfig.model_validate(yaml.safe_load(f.read_text()))
+    try:
+        return RunConfig.model_validate(yaml.safe_load(f.read_text()))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValidationError, RecursionError) as exc:
+        raise OutputError(f"{f}: unreadable or not a valid resolved config ({type(exc).__name__}); it is written by globalfit, so it "
+                          "was edited outside it") from None
 
 
 def sampled_names(cfg) -> list[str]:
@@ -58,7 +63,7 @@ def build_idata(outdir: Path):
     outdir = Path(outdir)
     cfg = load_run_config(outdir)
     prog = read_progress(outdir)
-    post, stat = load_chunks(outdir)
+    post, stat = load_chunks(outdir, int(prog["chunks"]))  # the chunks progress.json counts (a later one is uncommitted)
     posterior = {k: v for k, v in post.items() if not k.startswith(LL_PREFIX)}
     loglike = {k[len(LL_PREFIX):]: v for k, v in post.items() if k.startswith(LL_PREFIX)}
     n_steps = stat["num_steps"].astype(np.int64)
@@ -169,14 +174,13 @@ def format_report(outdir: Path, idata, summary, cfg) -> str:
 def write_outputs(outdir: Path, idata, netcdf: bool = True) -> str:
     """posterior.nc (optional), summary.csv, report.txt; returns the report."""
     cfg = load_run_config(outdir)
-    if netcdf:
-        tmp = outdir / "posterior.nc.tmp"
-        idata.to_netcdf(str(tmp))
-        tmp.replace(outdir / "posterior.nc")
+    if netcdf:  # every file complete or absent after a kill at any moment
+        with atomic_path(outdir / "posterior.nc") as tmp:
+            idata.to_netcdf(str(tmp))
     summary = summarise(idata, cfg)
-    summary.to_csv(outdir / "summary.csv")
+    atomic_write(outdir / "summary.csv", summary.to_csv().encode())
     report = format_report(outdir, idata, summary, cfg)
-    (outdir / "report.txt").write_text(report + "\n")
+    atomic_write(outdir / "report.txt", (report + "\n").encode())
     return report
 
 

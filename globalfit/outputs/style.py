@@ -5,8 +5,10 @@ of every quantity."""
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import Iterator
 
+from globalfit.outputs.rundir import atomic_path
 from globalfit.physics.model import DERIVED_INFO
 from globalfit.physics.parameters import PARAMETERS
 
@@ -81,9 +83,15 @@ def publication_style() -> Iterator[None]:
 
 def save_figure(fig, target, fmt: str | None = None, dpi: int = 200) -> None:
     """Save a figure (a path, or a file object with ``fmt``) in the publication style: fonts are resolved when the
-    figure is drawn, so the style must be in force then too. PNG at ``dpi``; PDF as vector graphics."""
+    figure is drawn, so the style must be in force then too. PNG at ``dpi``; PDF as vector graphics. A path is
+    written atomically (complete or absent after a kill)."""
     with publication_style():
-        fig.savefig(target, format=fmt, dpi=dpi, bbox_inches="tight")
+        if isinstance(target, (str, Path)):
+            target = Path(target)
+            with atomic_path(target) as tmp:
+                fig.savefig(tmp, format=fmt or target.suffix.lstrip("."), dpi=dpi, bbox_inches="tight")
+        else:
+            fig.savefig(target, format=fmt, dpi=dpi, bbox_inches="tight")
 
 
 def symbol_and_unit(name: str, cfg=None) -> tuple[str, str]:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from globalfit.errors import OutputError
-from globalfit.outputs.rundir import atomic_write
+from globalfit.outputs.rundir import LOCK, atomic_write
 
 __all__ = ["MANIFEST", "TASKS", "EVENTS", "FAILED", "prepare_sweep_dir", "result_path", "save_result", "load_result", "log_event",
            "read_events", "write_failures"]
@@ -38,9 +38,10 @@ def prepare_sweep_dir(outdir: Path, jobs: dict[str, str], resume: bool, force: b
     """Create (or check, to resume) the sweep directory for ``jobs`` (name -> digest); returns it.
 
     New: the directory must be missing or empty (``force``: an existing sweep directory is deleted first).
-    ``resume``: the jobs already in the manifest must have the same digests; new jobs are added."""
+    ``resume``: the jobs already in the manifest must have the same digests; new jobs are added. Call it inside
+    :func:`globalfit.outputs.rundir.run_lock` of the same directory."""
     outdir = Path(outdir)
-    exists = outdir.exists() and any(outdir.iterdir())
+    exists = outdir.is_dir() and any(p.name != LOCK for p in outdir.iterdir())
     if resume and force:
         raise OutputError("give --resume or --force, not both")
     manifest = outdir / MANIFEST
@@ -60,7 +61,9 @@ def prepare_sweep_dir(outdir: Path, jobs: dict[str, str], resume: bool, force: b
             raise OutputError(f"{outdir}: output directory exists; use --resume to continue it or --force to overwrite it")
         if not manifest.is_file():
             raise OutputError(f"{outdir}: exists and is not a sweep directory; refusing to delete it even with --force")
-        shutil.rmtree(outdir)
+        for p in outdir.iterdir():  # everything but the lock this sweep holds
+            if p.name != LOCK:
+                shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
     (outdir / TASKS).mkdir(parents=True, exist_ok=True)
     if source is not None:
         atomic_write(outdir / "sweep.input.yaml", Path(source).read_bytes())

@@ -27,6 +27,14 @@ The hard physical constraints (:mod:`globalfit.problem.support`) are the model's
 * ``none``: no physical constraint (diagnostics only; the posterior may contain unphysical points).
 
 Relative paths in ``output.dir`` resolve against the current working directory.
+
+Validation (:func:`load_config`; every failure one :class:`~globalfit.errors.ConfigError` line ``FILE: KEY.PATH: what was
+expected, got what``): the file is read as UTF-8 with unique keys and bounded size; ``base:`` names a readable file;
+every block has its shape before blocks merge; every number is finite (booleans are not numbers) and every parameter
+lies in its physical range (:data:`globalfit.physics.parameters.PARAMETERS`, :func:`check_param_ranges`; an untruncated
+normal tail counts up to loc +- :data:`Z_TAIL` scale, where its mass underflows float64); a truncated normal keeps at
+least :data:`MIN_TRUNCATED_MASS` of its mass (else it cannot be normalised in float64); keys that a prior kind does not
+use are refused rather than ignored.
 """
 
 from __future__ import annotations
@@ -35,20 +43,23 @@ import copy
 import hashlib
 import json
 import math
+import re
+import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from scipy.special import ndtr, ndtri
 
 from globalfit.errors import ConfigError
 from globalfit.names import did_you_mean
-from globalfit.physics.parameters import PARAM_NAMES
+from globalfit.physics.parameters import PARAM_NAMES, PARAMETERS
+from globalfit.physics.scenarios import FLAVOURS, SCENARIOS
 
 # Config-only sampling parameters that are not model parameters (see the module docstring).
 EXTRA_PARAM_NAMES: tuple[str, ...] = ("r_H",)
 CONFIG_PARAM_NAMES: tuple[str, ...] = PARAM_NAMES + EXTRA_PARAM_NAMES
-from globalfit.physics.scenarios import FLAVOURS, SCENARIOS
 
 __all__ = [
     "PRIOR_KINDS",
@@ -62,28 +73,85 @@ __all__ = [
     "load_config",
     "apply_overrides",
     "config_hash",
+    "check_param_ranges",
     "PRIORS_DIR",
+    "Z_TAIL",
+    "MIN_TRUNCATED_MASS",
 ]
 
 PRIOR_KINDS = ("uniform", "log-uniform", "normal", "half-normal", "log-normal")
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 PRIORS_DIR = REPO_ROOT / "priors"
 
+# Numerical limits of the priors (float64):
+# a normal tail beyond Z_TAIL standard deviations holds less than the smallest normal float64 (Phi(-37.5) < 2.2e-308):
+# an untruncated normal prior reaches loc +- Z_TAIL scale and no further, so that is its range for the physical checks;
+Z_TAIL: float = float(-ndtri(sys.float_info.min))
+# a truncated normal is normalised by P = Phi(b) - Phi(a), which numpyro computes as a difference: below 10^6 float64
+# epsilons (2.2e-10, an interval ~6.2 sigma out in the upper tail) it keeps fewer than six digits (ln p off by > 1e-6);
+MIN_TRUNCATED_MASS: float = 1e6 * sys.float_info.epsilon
+# exp(loc) of a log-normal prior must be a float64 number.
+_LN_MAX: float = math.log(sys.float_info.max)
+# A run config is small: deeper nesting or more values than these is a malformed file (or a YAML alias bomb).
+_MAX_DEPTH = 32
+_MAX_NODES = 100_000
+_MAX_BYTES = 2**20
+_PRIOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
+def _no_bool(v: Any) -> Any:
+    """YAML reads true/false as booleans, which pydantic would silently take as 1/0."""
+    if isinstance(v, bool):
+        raise ValueError(f"expected a number, got {str(v).lower()}")
+    return v
+
+
+def _whole(v: Any) -> Any:
+    """A count: an integer, also written as a float or a string such as 1e4 (PyYAML reads 1e4 as a string)."""
+    v = _no_bool(v)
+    if isinstance(v, (float, str)) and not isinstance(v, bool):
+        try:
+            x = float(v)
+        except ValueError:
+            return v  # pydantic's own message
+        if not math.isfinite(x):
+            raise ValueError(f"expected a whole number, got {v}")
+        if x.is_integer():
+            return int(x)
+    return v
+
+
+Number = Annotated[float, BeforeValidator(_no_bool)]
+Count = Annotated[int, BeforeValidator(_whole)]
+
+
+def _exp(x: float) -> float:
+    """exp(x), inf when it overflows."""
+    return math.exp(x) if x < _LN_MAX else math.inf
+
+
+def _normal_mass(loc: float, scale: float, lo: float, hi: float) -> float:
+    """Phi((hi - loc)/scale) - Phi((lo - loc)/scale), accurate in both tails (scipy's ndtr, reflected above loc)."""
+    a, b = (lo - loc) / scale, (hi - loc) / scale
+    if a > 0:  # both in the upper tail: reflect so that the difference is of two small numbers
+        return float(ndtr(-a) - ndtr(-b))
+    return float(ndtr(b) - ndtr(a))
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ParamSpec(_Strict):
-    """A sampled or fixed parameter."""
+    """A sampled or fixed parameter (see the module docstring); every number finite."""
 
-    value: float | None = None
+    value: Number | None = None
     prior: Literal["uniform", "log-uniform", "normal", "half-normal", "log-normal"] | None = None
-    min: float | None = None
-    max: float | None = None
-    loc: float | None = None
-    scale: float | None = None
-    ref: float | None = None
+    min: Number | None = None
+    max: Number | None = None
+    loc: Number | None = None
+    scale: Number | None = None
+    ref: Number | None = None
     negative: bool = False
     latex: str | None = None
 
@@ -92,6 +160,9 @@ class ParamSpec(_Strict):
         if self.value is not None:
             if self.prior is not None:
                 raise ValueError("give either 'value' (fixed) or 'prior' (sampled), not both")
+            extra = [k for k in ("min", "max", "loc", "scale", "ref") if getattr(self, k) is not None] + (["negative"] if self.negative else [])
+            if extra:
+                raise ValueError(f"a fixed parameter takes only 'value' (and 'latex'); {extra[0]!r} belongs to a sampled one (give a 'prior')")
             return self
         if self.prior is None:
             raise ValueError("expected 'value: <number>' or 'prior: <one of " + ", ".join(PRIOR_KINDS) + ">'")
@@ -100,20 +171,45 @@ class ParamSpec(_Strict):
         if self.prior in ("uniform", "log-uniform"):
             if self.min is None or self.max is None:
                 raise ValueError(f"prior {self.prior} needs 'min' and 'max'")
+            unused = [k for k in ("loc", "scale") if getattr(self, k) is not None]
+            if unused:
+                raise ValueError(f"{unused[0]!r} does not apply to a {self.prior} prior (it is set by 'min' and 'max')")
             if not self.min < self.max:
                 raise ValueError(f"prior bounds reversed or empty: min={self.min} must be < max={self.max}")
             if self.prior == "log-uniform" and self.min <= 0:
                 raise ValueError(f"log-uniform prior needs min > 0, got min={self.min}")
+            if self.prior == "uniform" and not math.isfinite(self.max - self.min):
+                raise ValueError(f"uniform prior width max - min = {self.max:g} - ({self.min:g}) overflows float64; narrow it or use log-uniform")
         else:
             if self.scale is None or not self.scale > 0:
                 raise ValueError(f"prior {self.prior} needs 'scale' > 0")
             if self.prior in ("normal", "log-normal") and self.loc is None:
                 raise ValueError(f"prior {self.prior} needs 'loc'")
+            if self.prior == "half-normal" and self.loc is not None:
+                raise ValueError("'loc' does not apply to a half-normal prior (|N(0, scale)|, centred at 0)")
             if self.min is not None and self.max is not None and not self.min < self.max:
                 raise ValueError(f"prior bounds reversed or empty: min={self.min} must be < max={self.max}")
+            if self.prior == "log-normal":
+                if abs(self.loc) >= _LN_MAX:
+                    raise ValueError(f"log-normal loc={self.loc:g} is ln(x): exp(loc) overflows float64 (|loc| must be below {_LN_MAX:.1f})")
+                if self.max is not None and self.max <= 0:
+                    raise ValueError(f"log-normal prior needs max > 0 (x > 0), got max={self.max}")
+            self._check_normalisable()
         if self.ref is not None and not self.contains(self.ref):
             raise ValueError(f"ref={self.ref} lies outside the prior support")
         return self
+
+    def _check_normalisable(self) -> None:
+        """The truncated normal keeps enough mass inside [min, max] to be normalised in float64."""
+        loc, scale = self.normal_site()
+        lo, hi = self.site_bounds()
+        mass = _normal_mass(loc, scale, lo, hi)
+        if not mass >= MIN_TRUNCATED_MASS:
+            raise ValueError(
+                f"prior {self.prior}: a fraction of only {mass:.2g} of it lies between min and max (loc={loc:g}, scale={scale:g}"
+                f"{', in ln units' if self.prior == 'log-normal' else ''}): below {MIN_TRUNCATED_MASS:.2g} (10^6 float64 epsilons) the "
+                "truncated prior cannot be normalised accurately; move loc towards [min, max] or widen scale"
+            )
 
     @property
     def fixed(self) -> bool:
@@ -127,15 +223,73 @@ class ParamSpec(_Strict):
             lo = max(lo, 0.0)
         return lo, hi
 
+    def normal_site(self) -> tuple[float, float]:
+        """(loc, scale) of the normal its sample site follows (ln units for log-normal; half-normal: loc 0)."""
+        return (0.0 if self.prior == "half-normal" else float(self.loc)), float(self.scale)
+
+    def site_bounds(self) -> tuple[float, float]:
+        """Truncation of the sample site of a normal-family prior (ln x for log-normal)."""
+        lo, hi = self.bounds()
+        if self.prior == "log-normal":
+            return (math.log(lo) if lo > 0 else -math.inf), (math.log(hi) if math.isfinite(hi) else math.inf)
+        return lo, hi
+
+    def reach(self) -> tuple[float, float]:
+        """The range of |x| the prior can produce in float64: its support, an untruncated normal tail ending at
+        loc +- :data:`Z_TAIL` scale (beyond, its mass underflows float64). Unsigned (see :meth:`value_range`)."""
+        if self.fixed:
+            return float(self.value), float(self.value)  # type: ignore[arg-type]
+        lo, hi = self.bounds()
+        if self.prior in ("normal", "half-normal", "log-normal"):
+            loc, scale = self.normal_site()
+            slo, shi = self.site_bounds()
+            tlo, thi = max(slo, loc - Z_TAIL * scale), min(shi, loc + Z_TAIL * scale)
+            if self.prior == "log-normal":
+                return max(lo, _exp(tlo) if math.isfinite(tlo) else 0.0), min(hi, _exp(thi))
+            return max(lo, tlo), min(hi, thi)
+        return lo, hi
+
+    def value_range(self) -> tuple[float, float]:
+        """Smallest and largest signed value the parameter takes (``negative: true`` flips the sign)."""
+        lo, hi = self.reach()
+        return (-hi, -lo) if self.negative else (lo, hi)
+
     def contains(self, x: float) -> bool:
         """Whether the (signed) value x lies in the support."""
         lo, hi = self.bounds()
         return lo <= (-x if self.negative else x) <= hi
 
 
+def check_param_ranges(specs: dict[str, ParamSpec]) -> None:
+    """Every parameter within its physical range (:data:`globalfit.physics.parameters.PARAMETERS`: masses > 0 and below
+    the Planck mass, couplings perturbative, ...), r_H in (0, 1] (Eq. 9); ValueError naming ``params.<name>``."""
+    for name, spec in specs.items():
+        lo, hi = spec.value_range()
+        what = "value" if spec.fixed else f"{spec.prior} prior"
+        if name == "r_H":
+            if not (lo >= 0.0 and hi <= 1.0) or (spec.fixed and lo <= 0.0):
+                raise ValueError(f"params.r_H: must lie in (0, 1] (Eq. 9: the H' vev cannot give more than M_Zp), got range [{lo:g}, {hi:g}]")
+            continue
+        p = PARAMETERS[name]
+        unit = f" {p.unit}" if p.unit and p.unit != "rad" else ""
+        tiny = 0.0 < abs(lo) < p.smallest_nonzero or 0.0 < abs(hi) < p.smallest_nonzero  # a prior end in (0, smallest_nonzero)
+        bad = lo < p.lower or hi > p.upper or (p.strictly_positive and lo <= 0.0) or tiny
+        if not bad:
+            continue
+        if spec.fixed:
+            raise ValueError(f"params.{name}: {lo:g}{unit} is outside the physical range of the {p.description}: {p.range_source}")
+        edge = lo if (lo < p.lower or (p.strictly_positive and lo <= 0.0) or 0.0 < abs(lo) < p.smallest_nonzero) else hi
+        tail = ""
+        if spec.prior in ("normal", "half-normal", "log-normal") and (spec.min is None or spec.max is None):
+            tail = f" (an untruncated normal tail reaches loc +- {Z_TAIL:.1f} scale: bound it with min/max)"
+        raise ValueError(f"params.{name}: the {what} reaches {name} = {edge:.4g}{unit}{tail}, outside the physical range of the "
+                         f"{p.description}: {p.range_source}")
+
+
 class ModelBlock(_Strict):
     scenario: str
-    Y_n: float = Field(1.0, ge=0.0)
+    # Y_n = n_n / n_e of the matter the oscillation likelihoods see (a ratio of densities: finite, >= 0)
+    Y_n: Number = Field(1.0, ge=0.0)
     eps_convention: Literal["oscillation", "paper2016"] = "oscillation"
     psi_flavours: list[Literal["e", "mu", "tau"]] | None = None
     constraints: Literal["parametrised", "cut", "none"] = "parametrised"
@@ -148,44 +302,66 @@ class ModelBlock(_Strict):
             raise ValueError(f"unknown scenario {v!r}; expected one of {sorted(SCENARIOS)}{extra}")
         return v
 
+    @field_validator("psi_flavours")
+    @classmethod
+    def _flavours(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and len(set(v)) != len(v):
+            raise ValueError(f"flavour listed twice in {v}")
+        if v is not None and not v:
+            raise ValueError("empty list: name the flavours Psi mixes with (e, mu, tau), or leave the key out")
+        return v
+
     def psi_flavour_mask(self) -> tuple[bool, bool, bool] | None:
         if self.psi_flavours is None:
             return None
         return tuple(f in self.psi_flavours for f in FLAVOURS)
 
 
+# JAX seeds its generator with an int64 (jax.random.PRNGKey); larger seeds overflow
+SEED_MAX = 2**63 - 1
+
+
 class SamplerBlock(_Strict):
-    chains: int = Field(4, ge=1)
-    warmup: int = Field(500, ge=1)
-    draws: int = Field(1000, ge=1)
-    target_accept: float = Field(0.85, gt=0.0, lt=1.0)
-    max_tree_depth: int = Field(10, ge=1, le=20)
+    chains: Count = Field(4, ge=1)
+    warmup: Count = Field(500, ge=1)
+    draws: Count = Field(1000, ge=1)
+    target_accept: Number = Field(0.85, gt=0.0, lt=1.0)
+    max_tree_depth: Count = Field(10, ge=1, le=20)
     chain_method: Literal["vectorized", "parallel", "sequential"] = "vectorized"
-    seed: int = 0
+    seed: Count = Field(0, ge=0, le=SEED_MAX)
     device: Literal["cpu", "gpu"] = "cpu"
-    chunk_size: int = Field(250, ge=1)
+    chunk_size: Count = Field(250, ge=1)
     progress_bar: bool = True
     # -2 Delta ln L beyond which each likelihood grows only logarithmically while sampling
     # (likelihoods.stats.soften_tail); null = exact everywhere
-    soften_chi2: float | None = Field(25.0, gt=0.0)
+    soften_chi2: Number | None = Field(25.0, gt=0.0)
 
 
 class EvidenceBlock(_Strict):
     """Nested sampling for the Bayesian evidence (``globalfit evidence``; :mod:`globalfit.inference.evidence`)."""
 
     # live points; null = 25 per sampled dimension (numpyro's default)
-    live_points: int | None = Field(None, ge=10)
+    live_points: Count | None = Field(None, ge=10)
     # hard cap on nested-sampling draws (dead + live)
-    max_samples: int = Field(200_000, ge=1000)
+    max_samples: Count = Field(200_000, ge=1000)
     # stop when the live points can change ln Z by less than this
-    dlogZ: float = Field(0.1, gt=0.0)
-    seed: int = 0
+    dlogZ: Number = Field(0.1, gt=0.0)
+    seed: Count = Field(0, ge=0, le=SEED_MAX)
     # prior draws for the probability of the physical support (normalises the truncated prior)
-    support_draws: int = Field(200_000, ge=1000)
+    support_draws: Count = Field(200_000, ge=1000)
 
 
 class OutputBlock(_Strict):
     dir: str
+
+    @field_validator("dir")
+    @classmethod
+    def _dir(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("empty: name the directory the run writes (relative to the current directory)")
+        if "\x00" in v:
+            raise ValueError("contains a NUL character")
+        return v
 
 
 class PlotsBlock(_Strict):
@@ -194,9 +370,25 @@ class PlotsBlock(_Strict):
     formats: list[Literal["pdf", "png"]] = ["pdf", "png"]
 
 
+def _param_entry(name: Any, spec: Any) -> Any:
+    """A ``params`` entry as ParamSpec input: a number (or numeric string) is a fixed value."""
+    if isinstance(spec, bool):
+        raise ValueError(f"params.{name}: expected a number (fixed) or a mapping {{prior: ...}}, got {str(spec).lower()}")
+    if isinstance(spec, (int, float)):
+        return {"value": spec}
+    if isinstance(spec, str):
+        try:
+            return {"value": float(spec)}
+        except ValueError:
+            raise ValueError(f"params.{name}: expected a number (fixed) or a mapping {{prior: ...}}, got {_short(spec)}") from None
+    if spec is None:
+        raise ValueError(f"params.{name}: empty entry; give a number (fixed) or a mapping {{prior: ..., min: ..., max: ...}}")
+    return spec
+
+
 class RunConfig(_Strict):
     model: ModelBlock
-    params: dict[str, ParamSpec | float] = Field(default_factory=dict)
+    params: dict[str, ParamSpec] = Field(default_factory=dict)
     priors: str | None = None
     likelihoods: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
     sampler: SamplerBlock = SamplerBlock()
@@ -204,17 +396,19 @@ class RunConfig(_Strict):
     output: OutputBlock | None = None
     plots: PlotsBlock = PlotsBlock()
 
-    @field_validator("params")
+    @field_validator("params", mode="before")
     @classmethod
-    def _param_names(cls, v: dict) -> dict:
+    def _param_names(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v  # pydantic: "Input should be a valid dictionary"
         for name in v:
             if name not in CONFIG_PARAM_NAMES:
-                extra = did_you_mean(name, CONFIG_PARAM_NAMES)
-                raise ValueError(f"unknown parameter {name!r}{extra}; expected names from {list(CONFIG_PARAM_NAMES)}")
-        return {k: (ParamSpec(value=float(s)) if isinstance(s, (int, float)) else s) for k, s in v.items()}
+                extra = did_you_mean(str(name), CONFIG_PARAM_NAMES)
+                raise ValueError(f"params.{name}: unknown parameter {name!r}{extra}; expected names from {list(CONFIG_PARAM_NAMES)}")
+        return {k: _param_entry(k, s) for k, s in v.items()}
 
     def param_specs(self) -> dict[str, ParamSpec]:
-        return dict(self.params)  # type: ignore[arg-type]
+        return dict(self.params)
 
     def sampled(self) -> dict[str, ParamSpec]:
         return {k: s for k, s in self.param_specs().items() if not s.fixed}
@@ -226,7 +420,7 @@ class RunConfig(_Strict):
     def _constraints_vs_params(self):
         specs = self.param_specs()
         if self.model.constraints != "parametrised" and "r_H" in specs:
-            raise ValueError(f"params.r_H is only used with model.constraints: parametrised (got {self.model.constraints!r}); sample cos_beta instead")
+            raise ValueError(f"params.r_H: only used with model.constraints: parametrised (got {self.model.constraints!r}); sample cos_beta instead")
         if self.model.constraints == "parametrised" and "cos_beta" in specs and not specs["cos_beta"].fixed:
             raise ValueError(
                 "params.cos_beta: with model.constraints: parametrised cos_beta is derived, cos_beta = r_H M_Zp/(|g_Psi - g_l| v) "
@@ -234,53 +428,23 @@ class RunConfig(_Strict):
             )
         if "r_H" in specs and "cos_beta" in specs:
             raise ValueError("params: give r_H or cos_beta, not both (cos_beta = r_H M_Zp/(|g_Psi - g_l| v))")
-        if "r_H" in specs:
-            lo, hi = (specs["r_H"].value, specs["r_H"].value) if specs["r_H"].fixed else specs["r_H"].bounds()
-            if not (lo >= 0.0 and hi <= 1.0) or (specs["r_H"].fixed and specs["r_H"].value <= 0.0):
-                raise ValueError(f"params.r_H: must lie in (0, 1] (Eq. 9: the H' vev cannot give more than M_Zp), got range [{lo:g}, {hi:g}]")
+        check_param_ranges(specs)
         return self
 
 
 _TOP_KEYS = list(RunConfig.model_fields)
+_MAPPING_BLOCKS = ("model", "params", "likelihoods", "sampler", "evidence", "output", "plots")
 
 
-def _format_loc(loc: tuple) -> str:
-    return ".".join(str(x) for x in loc if not (isinstance(x, str) and ("[" in x or x in {"float", "ParamSpec"})))
-
-
-def _suggest(bad: str, section_keys: list[str]) -> str:
-    return did_you_mean(bad, section_keys)
-
-
-def _explain(err: ValidationError, path: str) -> str:
-    lines = []
-    for e in err.errors():
-        loc = tuple(e["loc"])
-        # drop pydantic's union-branch labels
-        clean = tuple(x for x in loc if not (isinstance(x, str) and (x.startswith("function-") or x in ("ParamSpec", "float"))))
-        key = ".".join(str(x) for x in clean)
-        msg = e["msg"].removeprefix("Value error, ")
-        if not key:  # whole-config checks name their key path in the message
-            lines.append(f"{path}: {msg}")
-            continue
-        if e["type"] == "extra_forbidden":
-            parent_keys = _keys_at(clean[:-1])
-            msg = f"unknown key{_suggest(str(clean[-1]), parent_keys)}"
-        elif e["type"] == "missing":
-            msg = "required key is missing"
-        lines.append(f"{path}: {key}: {msg}")
-    # pydantic reports every branch of a union; keep unique lines, most specific first
-    seen, out = set(), []
-    for line in lines:
-        if line not in seen:
-            seen.add(line)
-            out.append(line)
-    return out[0] if len(out) == 1 else out[0] + "".join(f"\n  also: {l}" for l in out[1:3])
+def _short(x: Any, n: int = 60) -> str:
+    """repr of a user's value, cut to n characters (a message stays one line)."""
+    r = repr(x).replace("\n", " ")
+    return r if len(r) <= n else r[: n - 3] + "..."
 
 
 def _keys_at(loc: tuple) -> list[str]:
     blocks = {
-        (): _TOP_KEYS,
+        (): _TOP_KEYS + ["base"],
         ("model",): list(ModelBlock.model_fields),
         ("sampler",): list(SamplerBlock.model_fields),
         ("evidence",): list(EvidenceBlock.model_fields),
@@ -292,37 +456,154 @@ def _keys_at(loc: tuple) -> list[str]:
     return blocks.get(tuple(loc), [])
 
 
-def _read_yaml(path: Path) -> dict:
+_QUOTED = re.compile(r"'([^']*)'")
+_ECHO_INPUT = {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "float_parsing", "float_type", "int_parsing",
+               "int_type", "int_from_float", "int_parsing_size", "string_type", "dict_type", "list_type", "bool_parsing", "bool_type",
+               "model_type", "model_attributes_type"}
+
+
+def _explain_one(e: dict) -> tuple[str, str]:
+    """(key path, message) of one pydantic error; a validator may name a deeper key path itself (``params.g_X: ...``)."""
+    loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+    key = ".".join(str(x) for x in loc)
+    msg = e["msg"].removeprefix("Value error, ")
+    kind = e["type"]
+    if kind == "extra_forbidden":
+        msg = f"unknown key{did_you_mean(str(loc[-1]), _keys_at(loc[:-1]))}; expected one of {_keys_at(loc[:-1])}"
+    elif kind == "missing":
+        msg = "required key is missing"
+    elif kind == "finite_number":
+        msg = f"expected a finite number, got {_short(e.get('input'))}"
+    elif kind == "literal_error":
+        options = _QUOTED.findall(str(e.get("ctx", {}).get("expected", "")))
+        msg = f"{msg}, got {_short(e.get('input'))}{did_you_mean(str(e.get('input')), options)}"
+    elif kind in _ECHO_INPUT:
+        msg = f"{msg}, got {_short(e.get('input'))}"
+    head, sep, rest = msg.partition(": ")
+    if sep and " " not in head and head.split(".")[0] in _TOP_KEYS:
+        return head, rest
+    return key, msg
+
+
+def _explain(err: ValidationError, path: str) -> str:
+    """One line: ``FILE: KEY.PATH: what was expected, got what`` (and how many more problems there are)."""
+    lines: list[str] = []
+    for e in err.errors():
+        key, msg = _explain_one(e)
+        line = f"{path}: {key}: {msg}" if key else f"{path}: {msg}"
+        if line not in lines:
+            lines.append(line)
+    more = len(lines) - 1
+    return lines[0] + (f" (and {more} more problem{'s' if more > 1 else ''} in this file)" if more else "")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader, except that a key repeated in one mapping is an error (YAML requires unique keys; PyYAML
+    would silently keep the last). Keys merged in with ``<<:`` may be overridden, as YAML's merge key allows."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:
+                    continue  # unhashable: SafeLoader's own error follows
+                if first is not None:
+                    raise yaml.constructor.ConstructorError(None, None, f"duplicated key {_short(key)} (first given at line {first + 1}); "
+                                                            "each key may appear once per block", key_node.start_mark)
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
+def _check_structure(data: Any, path: Path) -> None:
+    """Bounded depth and size (a config is small; a deeper or larger document is malformed or an alias bomb)."""
+    stack, nodes = [(data, 0)], 0
+    while stack:
+        obj, depth = stack.pop()
+        nodes += 1
+        if depth > _MAX_DEPTH:
+            raise ConfigError(f"{path}: nested more than {_MAX_DEPTH} levels deep; a run config has blocks of key: value entries")
+        if nodes > _MAX_NODES:
+            raise ConfigError(f"{path}: more than {_MAX_NODES} values (YAML aliases expanded); a run config is small")
+        if isinstance(obj, dict):
+            stack.extend((v, depth + 1) for v in obj.values())
+            stack.extend((k, depth + 1) for k in obj if isinstance(k, (tuple, frozenset)))
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            stack.extend((v, depth + 1) for v in obj)
+
+
+def _read_yaml(path: Path, what: str = "run config") -> dict:
+    """The mapping in a YAML file, read as UTF-8; every failure is one ConfigError line naming the file."""
     if not path.exists():
         raise ConfigError(f"{path}: file not found")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory; expected a YAML {what} file")
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a regular file (a device or a pipe?); expected a YAML {what} file")
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        size = path.stat().st_size
+        if size > _MAX_BYTES:
+            raise ConfigError(f"{path}: {size / 2**20:.1f} MiB; a {what} is a small text file (at most {_MAX_BYTES // 2**20} MiB)")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(f"{path}: not valid UTF-8: byte 0x{raw[exc.start]:02x} at line {line}, column {col}; save the file as UTF-8") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        problem = " ".join(str(exc.problem or exc.context or "malformed").split())
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise ConfigError(f"{path}: not valid YAML at line {line}: character {exc.character!r} is not allowed in a YAML file") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read; a run config has blocks of key: value entries") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of blocks ({', '.join(_TOP_KEYS)}), got {type(data).__name__}")
+    _check_structure(data, path)
     return data
+
+
+def _check_blocks(data: dict, path: Path) -> None:
+    """Each block has the right shape before blocks are merged (``base:``, prior sets)."""
+    for key in _MAPPING_BLOCKS:
+        value = data.get(key)
+        if value is not None and not isinstance(value, dict):
+            raise ConfigError(f"{path}: {key}: expected a mapping (indented key: value lines), got {type(value).__name__} {_short(value)}")
+    if "priors" in data and data["priors"] is not None:
+        name = data["priors"]
+        if not isinstance(name, str) or not _PRIOR_NAME.match(name):
+            raise ConfigError(f"{path}: priors: expected the name of a prior set in priors/ (e.g. B), got {_short(name)}")
 
 
 def resolve_prior_set(name: str, config_path: Path) -> tuple[Path, dict]:
     """Find priors/<name>.yaml (next to the config's runs/ folder first, then the repository's)."""
     candidates = [config_path.parent.parent / "priors" / f"{name}.yaml", config_path.parent / "priors" / f"{name}.yaml", PRIORS_DIR / f"{name}.yaml"]
     for c in candidates:
-        if c.exists():
-            data = _read_yaml(c)
+        if c.is_file():
+            data = _read_yaml(c, "prior set")
             params = data.get("params", data)
             if not isinstance(params, dict):
-                raise ConfigError(f"{c}: params: expected a mapping of parameter -> prior")
+                raise ConfigError(f"{c}: params: expected a mapping of parameter -> prior, got {type(params).__name__}")
             return c, params
     available = sorted(p.stem for p in PRIORS_DIR.glob("*.yaml"))
     extra = did_you_mean(name, available)
     raise ConfigError(f"{config_path}: priors: no prior set named {name!r}{extra}; available: {available}")
-
-
 
 
 def _with_base(data: dict, path: Path, chain: tuple[Path, ...] = ()) -> dict:
@@ -330,18 +611,21 @@ def _with_base(data: dict, path: Path, chain: tuple[Path, ...] = ()) -> dict:
 
     ``params`` and ``likelihoods`` merge entry by entry (an entry replaces the base's entry; ``NAME: false`` under
     ``likelihoods`` drops it); ``model``, ``sampler``, ``evidence``, ``output`` and ``plots`` merge key by key;
-    ``priors`` is replaced. Bases may chain; a cycle is an error.
+    ``priors`` is replaced. Bases may chain; a cycle is an error. ``base`` must name a readable file.
     """
-    base = data.get("base")
-    if base is None:
-        return {k: v for k, v in data.items() if k != "base"}
-    if not isinstance(base, str):
-        raise ConfigError(f"{path}: base: expected the file name of another run config, got {base!r}")
+    _check_blocks(data, path)
+    if "base" not in data:
+        return dict(data)
+    base = data["base"]
+    if not isinstance(base, str) or not base.strip() or "\x00" in base:
+        raise ConfigError(f"{path}: base: expected the file name of another run config (relative to this file), got {_short(base)}")
     base_path = (path.parent / base).resolve()
     if base_path in chain or base_path == path.resolve():
         raise ConfigError(f"{path}: base: {base} includes itself (cycle {' -> '.join(str(c.name) for c in chain + (base_path,))})")
     if not base_path.exists():
         raise ConfigError(f"{path}: base: {base}: file not found (looked for {base_path})")
+    if not base_path.is_file():
+        raise ConfigError(f"{path}: base: {base}: is a directory ({base_path}); expected a run config file")
     merged = _with_base(_read_yaml(base_path), base_path, chain + (path.resolve(),))
     for key, value in data.items():
         if key == "base":
@@ -382,13 +666,12 @@ def apply_overrides(data: dict, overrides: dict[str, Any], where: str) -> dict:
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None, where: str | None = None) -> RunConfig:
     """Read and validate a run config: ``base:`` resolved (:func:`_with_base`), prior sets named in ``priors:``
     merged under ``params``, ``overrides`` applied (:func:`apply_overrides`; ``where`` names their origin),
-    ``NAME: false`` likelihood entries dropped."""
+    ``NAME: false`` likelihood entries dropped. Every problem is one ConfigError line naming the file and the key
+    path; every number of the result is finite and within its physical range."""
     path = Path(path)
     data = _with_base(_read_yaml(path), path)
     prior_name = data.get("priors")
     if prior_name is not None:
-        if not isinstance(prior_name, str):
-            raise ConfigError(f"{path}: priors: expected the name of a prior set in priors/, got {prior_name!r}")
         prior_file, prior_params = resolve_prior_set(prior_name, path)
         merged = dict(prior_params)
         merged.update(data.get("params") or {})
@@ -397,15 +680,19 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None, where
         data = apply_overrides(data, overrides, where or f"{path}: overrides")
     lks = data.get("likelihoods")
     if isinstance(lks, dict):
+        lks = dict(lks)
         for name, opts in list(lks.items()):
             if opts is False:
                 del lks[name]
             elif opts is True:
                 lks[name] = None
+        data = dict(data, likelihoods=lks)
     try:
         return RunConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError(_explain(err, str(path) if not overrides else f"{path} (with {where or 'overrides'})")) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to validate") from None
 
 
 def config_hash(cfg: RunConfig) -> str:

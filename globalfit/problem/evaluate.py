@@ -10,11 +10,11 @@ from typing import Mapping
 import numpy as np
 
 from globalfit.physics.model import DERIVED_INFO, DERIVED_NAMES, ModelOptions, observables
-from globalfit.physics.parameters import PARAMETERS, check_point, complete
+from globalfit.physics.parameters import DEFAULTS, PARAMETERS, check_point, complete
 from globalfit.physics.scenarios import FLAVOURS, get_scenario
-from globalfit.problem.support import complete_with_rh, physical_point
+from globalfit.problem.support import complete_with_rh, constraint_values, physical_point
 
-__all__ = ["evaluate_point", "format_table", "SM_OVERRIDES"]
+__all__ = ["check_values", "evaluate_point", "violated_constraints", "format_table", "SM_OVERRIDES"]
 
 # the Standard-Model point: no Z' coupling to SM fermions, no Psi-neutrino mixing (every NSI and LFV rate vanishes)
 SM_OVERRIDES = {"g_X": 0.0, "y_e": 0.0, "y_mu": 0.0, "y_tau": 0.0}
@@ -37,6 +37,30 @@ def _check_psi_flavours(values: Mapping[str, float], scenario, options: ModelOpt
     return options
 
 
+def check_values(values: Mapping[str, float], scenario_name: str, options: ModelOptions = ModelOptions()) -> ModelOptions:
+    """Every check of a point that needs no model evaluation (ValueError/KeyError, one line): known names, r_H in
+    (0, 1] and not together with cos_beta, each value finite and in its physical range
+    (:func:`globalfit.physics.parameters.check_point`), Psi mixing only with flavours of equal charge, and with r_H a
+    g_Psi different from g_l (Eq. 9 fixes cos_beta only then). Returns the options with the Psi flavours inferred."""
+    scenario = get_scenario(scenario_name)
+    unknown = sorted(k for k in values if k not in PARAMETERS and k != "r_H")
+    if unknown:
+        raise KeyError(f"unknown parameter(s) {unknown}; expected names from {list(PARAMETERS) + ['r_H']}")
+    if "r_H" in values and "cos_beta" in values:
+        raise ValueError("r_H and cos_beta both given: give one of them (cos_beta = r_H M_Zp/(|g_Psi - g_l| v), Eq. 9)")
+    if "r_H" in values:
+        r = float(values["r_H"])
+        if not (math.isfinite(r) and 0.0 < r <= 1.0):
+            raise ValueError(f"parameter r_H={r!r} must lie in (0, 1] (Eq. 9)")
+    check_point({k: v for k, v in values.items() if k != "r_H"})
+    options = _check_psi_flavours(values, scenario, options)
+    if "r_H" in values:
+        g_l = float(values.get("g_X", DEFAULTS["g_X"])) * scenario.mixing_lepton_charge(options.flavours(scenario))
+        if float(values.get("g_Psi", DEFAULTS["g_Psi"])) == g_l:
+            raise ValueError("r_H given but g_Psi equals the lepton charge of Psi's flavours: Eq. 9 fixes no cos_beta")
+    return options
+
+
 def evaluate_point(values: Mapping[str, float], scenario_name: str, options: ModelOptions = ModelOptions(), likelihoods=None) -> dict:
     """Return ``{"scenario", "parameters", "derived", "loglike", "total"}`` for one point.
 
@@ -44,23 +68,22 @@ def evaluate_point(values: Mapping[str, float], scenario_name: str, options: Mod
     defaults, and optionally ``r_H`` in (0, 1] in place of cos_beta (Eq. 9 of arXiv:1607.07616).
 
     ``likelihoods`` is a list of configured likelihood objects (see :mod:`likelihoods`); None = none.
-    Raises KeyError/ValueError with a one-line message for bad input.
+    Raises KeyError/ValueError with a one-line message for bad input (:func:`check_values`) and for a point whose
+    observables or log L are not finite (it then names the support constraints the point violates).
     """
     scenario = get_scenario(scenario_name)
-    config_only = {k: float(v) for k, v in values.items() if k == "r_H"}
-    for k, v in config_only.items():
-        if not (math.isfinite(v) and 0.0 < v <= 1.0):
-            raise ValueError(f"parameter r_H={v!r} must lie in (0, 1] (Eq. 9)")
-    check_point({k: v for k, v in values.items() if k not in config_only})
-    options = _check_psi_flavours(values, scenario, options)
+    options = check_values(values, scenario_name, options)
     p = complete(physical_point(complete_with_rh(values), scenario, options))
-    if not math.isfinite(float(p["cos_beta"])):
-        raise ValueError("r_H given but g_Psi equals the lepton charge of Psi's flavours: Eq. 9 fixes no cos_beta")
     obs = observables(p, scenario, options)
     der = {k: float(np.asarray(obs[k])) for k in DERIVED_NAMES}
     loglike = {}
     for lk in likelihoods or []:
         loglike[lk.name] = float(np.asarray(lk.loglike(obs)))
+    bad = [k for k, v in {**der, **loglike}.items() if not math.isfinite(v)]
+    if bad:
+        violated = [name for name, c in constraint_values(p, scenario, options).items() if not bool(c.holds)]
+        where = f"; the point violates {', '.join(violated)} (the model's physical support)" if violated else ""
+        raise ValueError(f"the point gives non-finite {', '.join(bad[:4])}{' ...' if len(bad) > 4 else ''}{where}")
     p_sm = complete({**{k: v for k, v in p.items()}, **SM_OVERRIDES})
     obs_sm = observables(p_sm, scenario, options)
     total_sm = sum(float(np.asarray(lk.loglike(obs_sm))) for lk in likelihoods or [])
@@ -74,6 +97,15 @@ def evaluate_point(values: Mapping[str, float], scenario_name: str, options: Mod
         "total_sm": total_sm,
         "delta_chi2_vs_sm": -2.0 * (total - total_sm),
     }
+
+
+def violated_constraints(result: dict, options: ModelOptions = ModelOptions()) -> list[str]:
+    """The constraints of :mod:`globalfit.problem.support` that the point of an :func:`evaluate_point` result violates
+    (empty inside the physical support)."""
+    p = complete(result["parameters"])
+    scenario = get_scenario(result["scenario"])
+    options = _check_psi_flavours(result["parameters"], scenario, options)
+    return [name for name, c in constraint_values(p, scenario, options).items() if not bool(c.holds)]
 
 
 def format_table(result: dict) -> str:

@@ -12,6 +12,9 @@ in that order. The log-density on site space is
 
     ln p(z) = sum_sites ln pi_site(z_site) + ln f_Psi(z) + ln 1_support(x(z)) + sum_likelihoods ln L_i(x(z)),
 
+the likelihoods evaluated only inside the support (outside, where ln 1_support = -inf, at the start point instead:
+:meth:`FitProblem.likelihood_point`, so that neither the value nor the gradient is ever NaN)
+
 with f_Psi the M_Psi > M_Zp prior factor (:func:`globalfit.problem.parametrisation.psi_above_zp`) and x(z) the complete
 physical point (:meth:`FitProblem.point`: r_H -> cos beta by Eq. 9 of arXiv:1607.07616, defaults filled). While
 sampling each ln L_i passes through :func:`likelihoods.stats.soften_tail` (``sampler.soften_chi2``); the terms
@@ -214,12 +217,24 @@ class FitProblem:
     def soften_term(self, ll):
         return ll if self.soften is None else soften_tail(ll, self.soften)
 
+    def likelihood_point(self, p: Mapping[str, Any]) -> tuple[dict[str, jnp.ndarray], jnp.ndarray]:
+        """(point the likelihoods are evaluated at, inside): ``p`` inside the physical support; outside it (where the
+        density is -inf anyway) the start point, so that no likelihood sees a point where the model does not exist (and
+        may overflow) and no NaN reaches the value or the gradient (the "double where": the gradient of
+        ``where(inside, f(p_safe), -inf)`` is 0, not NaN, outside). Without constraints every point is used as it is."""
+        if not self.constrained:
+            return dict(p), jnp.asarray(True)
+        inside = jnp.isfinite(self.log_support(p))
+        ref = self.physical(self.start())
+        return {k: jnp.where(inside, v, ref[k]) for k, v in p.items()}, inside
+
     def _log_density_one(self, z):
         p = self.point(z)
-        lp = self.log_prior(z) + self.log_support(p)
-        for ll in self.loglike_terms(p).values():
+        q, inside = self.likelihood_point(p)
+        lp = jnp.asarray(0.0)
+        for ll in self.loglike_terms(q).values():
             lp = lp + self.soften_term(ll)
-        return lp
+        return self.log_prior(z) + jnp.where(inside, lp, -jnp.inf)
 
     def log_density(self, z) -> jnp.ndarray:
         """ln p(z) of the module docstring; pure, jit/grad-able; batched over any leading axes of an array ``z``."""
@@ -251,14 +266,15 @@ class FitProblem:
             p = self.physical(values)
             if self.r_h_parametrised:
                 numpyro.deterministic("cos_beta", p["cos_beta"])
-            obs = self.observables(p)
+            q, inside = self.likelihood_point(p)  # p inside the support, the start point outside (no NaN there)
+            obs = self.observables(q)
             for d in derived:
                 numpyro.deterministic(d, obs[d])
             if self.constrained:
                 numpyro.factor("support", self.log_support(p))
-            for name, ll in self.loglike_terms(p, obs).items():
+            for name, ll in self.loglike_terms(q, obs).items():
                 numpyro.deterministic(LL_PREFIX + name, ll)
-                numpyro.factor(f"loglike_{name}", self.soften_term(ll))
+                numpyro.factor(f"loglike_{name}", jnp.where(inside, self.soften_term(ll), 0.0))
 
         return model
 

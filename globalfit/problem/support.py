@@ -32,7 +32,7 @@ from globalfit.physics.couplings import kappa, psi_lepton_charge
 from globalfit.errors import ConfigError
 from globalfit.names import did_you_mean
 from globalfit.physics.model import DERIVED_NAMES, DIFFERENCES, ModelOptions
-from globalfit.physics.parameters import DEFAULTS, PARAM_NAMES
+from globalfit.physics.parameters import DEFAULTS, PARAM_NAMES, PERTURBATIVE
 from globalfit.physics.scenarios import FLAVOURS, Scenario, get_scenario
 
 __all__ = [
@@ -47,10 +47,10 @@ __all__ = [
     "in_support",
     "log_support",
     "check_config",
+    "check_support_reachable",
     "model_options",
 ]
 
-PERTURBATIVE = math.sqrt(4.0 * math.pi)
 M_H_LEP = 90.0  # GeV, LEP charged-scalar bound, paper Ref. [85]
 M_H_CMS = 275.0  # GeV, CMS arXiv:1405.7570 Fig. 14 (paper Ref. [86]) when y_e or y_mu != 0
 _TINY = 1e-300
@@ -142,19 +142,84 @@ def log_support(p, scenario, options: ModelOptions = ModelOptions(), include_r_H
 
 
 def _range(spec) -> tuple[float, float]:
-    if spec.fixed:
-        return spec.value, spec.value
-    lo, hi = spec.bounds()
-    if spec.negative:
-        lo, hi = -hi, -lo
-    return lo, hi
+    """Smallest and largest signed value of a parameter (fixed or sampled; a normal tail ends at loc +- 37.5 scale)."""
+    return spec.value_range()
+
+
+def _abs_range(lo: float, hi: float) -> tuple[float, float]:
+    """(min |x|, max |x|) over x in [lo, hi]."""
+    return (0.0 if lo <= 0.0 <= hi else min(abs(lo), abs(hi))), max(abs(lo), abs(hi))
+
+
+def _ratio_min(num: float, den: float) -> float:
+    """num/den with x/0 = inf (x > 0) and 0/0 = 0: the smallest value of a ratio of non-negative interval ends."""
+    if den > 0.0:
+        return num / den
+    return 0.0 if num == 0.0 else math.inf
+
+
+def check_support_reachable(cfg, where: str) -> None:
+    """ConfigError when the prior ranges leave no physical point: a constraint of the module docstring fails over the
+    whole box (interval bounds, so only a provably empty support is refused; fixed values are checked exactly).
+
+    With r_H (Eq. 9) cos(beta) = r_H M_Zp / (|g_Psi - g_l| v): g_Psi = g_l everywhere leaves H' without U(1)' charge,
+    so it cannot give any share of M_Zp and no cos(beta) exists.
+    """
+    if cfg.model.constraints == "none":
+        return
+    specs = cfg.param_specs()
+    sc = get_scenario(cfg.model.scenario)
+
+    def rng(name):
+        return _range(specs[name]) if name in specs else (DEFAULTS[name], DEFAULTS[name])
+
+    (zp_lo, zp_hi), psi_hi = rng("M_Zp"), rng("M_Psi")[1]
+    if not psi_hi > zp_lo:
+        raise ConfigError(f"{where}: params.M_Psi: every M_Psi (at most {psi_hi:g} GeV) lies below every M_Zp (at least {zp_lo:g} GeV), but "
+                          "M_Psi > M_Zp is required (Psi -> nu Z', paper Sec. 2): the physical support is empty")
+    flav = model_options(cfg).flavours(sc)
+    try:
+        l = sc.mixing_lepton_charge(flav)
+    except ValueError:
+        return  # check_config names the flavour problem
+    gx_lo, gx_hi = rng("g_X")
+    gl_lo, gl_hi = min(l * gx_lo, l * gx_hi), max(l * gx_lo, l * gx_hi)
+    gp_lo, gp_hi = rng("g_Psi")
+    d_min, d_max = _abs_range(gp_lo - gl_hi, gp_hi - gl_lo)  # |g_Psi - g_l|
+    v = constants().vev
+    if "r_H" in specs:
+        if d_max == 0.0:
+            raise ConfigError(f"{where}: params.g_Psi: g_Psi = g_l = {gl_lo:g} (g_X l of the flavours Psi mixes with) everywhere: H' then "
+                              "carries no U(1)' charge and cannot give the share r_H > 0 of M_Zp (Eq. 9); choose g_Psi != g_l or "
+                              "model.constraints: cut with a cos_beta")
+        r_lo = _range(specs["r_H"])[0]
+        cb_min = _ratio_min(r_lo * zp_lo, d_max * v)
+        if cb_min > 1.0:
+            raise ConfigError(f"{where}: params.r_H: cos(beta) = r_H M_Zp/(|g_Psi - g_l| v) exceeds 1 everywhere (at least {cb_min:.3g}; Eq. 9): "
+                              "lower r_H or M_Zp, or raise |g_Psi - g_l|")
+        kappa_num = r_lo * zp_lo / d_max if d_max > 0 else math.inf
+    else:
+        cb_lo = rng("cos_beta")[0]
+        rh_min = _ratio_min(d_min * v * cb_lo, zp_hi)
+        if rh_min > 1.0:
+            raise ConfigError(f"{where}: params.cos_beta: r_H = |g_Psi - g_l| v cos(beta)/M_Zp exceeds 1 everywhere (at least {rh_min:.3g}; "
+                              "Eq. 9 of arXiv:1607.07616): lower cos_beta or |g_Psi - g_l|, or raise M_Zp")
+        kappa_num = cb_lo * v
+    for f, used in zip(FLAVOURS, flav):
+        y_lo = _abs_range(*rng(f"y_{f}"))[0]
+        k_min = _ratio_min(y_lo * kappa_num, math.sqrt(2.0) * psi_hi)
+        if used and k_min >= 1.0:
+            raise ConfigError(f"{where}: params.y_{f}: |kappa_{f}| = |y_{f}| v cos(beta)/(sqrt2 M_Psi) >= 1 everywhere (at least {k_min:.3g}); "
+                              "Eq. (8) needs |kappa| < 1: lower y or cos(beta), or raise M_Psi")
 
 
 def check_config(cfg, where: str) -> None:
     """Static checks of a run config against the constraints that prior ranges can guarantee.
 
-    Raises ConfigError naming the key and the bound: perturbativity of g_X, g_Psi, y_alpha; M_H above LEP
-    (90 GeV) or CMS (275 GeV, when y_e or y_mu can be non-zero); Psi mixing only with flavours of equal charge.
+    Raises ConfigError naming the key and the bound: M_H above LEP (90 GeV) or CMS (275 GeV, when y_e or y_mu can be
+    non-zero); Psi mixing only with flavours of equal charge; a support that is not provably empty
+    (:func:`check_support_reachable`). Finiteness, perturbativity and the physical range of each parameter are
+    checked when the config is read (:func:`globalfit.problem.config.check_param_ranges`).
     """
 
     specs = cfg.param_specs()
@@ -165,15 +230,6 @@ def check_config(cfg, where: str) -> None:
             return _range(specs[name])
         return DEFAULTS[name], DEFAULTS[name]
 
-    for name in ("g_X", "g_Psi", "y_e", "y_mu", "y_tau"):
-        lo, hi = rng(name)
-        if max(abs(lo), abs(hi)) > PERTURBATIVE:
-            raise ConfigError(
-                f"{where}: params.{name}: range [{lo:g}, {hi:g}] leaves the perturbative region |{name}| <= sqrt(4 pi) = {PERTURBATIVE:.4f}"
-            )
-    for name in ("y_e", "y_mu", "y_tau"):
-        if rng(name)[0] < 0:
-            raise ConfigError(f"{where}: params.{name}: |y| is a modulus (phases are phi_mu, phi_tau); its range must be >= 0")
     nonzero = tuple(max(abs(v) for v in rng(f"y_{f}")) > 0 for f in FLAVOURS)
     m_lo, _ = rng("M_H")
     if nonzero[0] or nonzero[1]:
@@ -201,6 +257,7 @@ def check_config(cfg, where: str) -> None:
             f"{where}: model.psi_flavours: scenario {sc.name} mixes Psi with {[f for f, d in zip(FLAVOURS, default) if d]} by default; "
             f"set model.psi_flavours to {[f for f, nz in zip(FLAVOURS, nonzero) if nz]} to use those Yukawas"
         )
+    check_support_reachable(cfg, where)
 
 
 def check_plots(cfg, where: str) -> None:
