@@ -9,7 +9,7 @@ from likelihoods import stats
 
 def test_upper_limit_at_limit():
     assert -2 * float(stats.upper_limit(3.3e-8, 3.3e-8, 0.9)) == pytest.approx(2.7055, rel=1e-4)
-    assert -2 * float(stats.upper_limit(1.0, 1.0, 0.95)) == pytest.approx(2.7055, rel=1e-4)
+    assert -2 * float(stats.upper_limit(1.0, 1.0, 0.95)) == pytest.approx(3.8415, rel=1e-4)
     assert float(stats.upper_limit(0.0, 1.0)) == 0.0
 
 
@@ -22,6 +22,14 @@ def test_interval_ends_and_best_fit(best):
     assert float(stats.interval(peak, lo, hi, 0.9, best)) == 0.0
     g = jax.grad(lambda x: stats.interval(x, lo, hi, 0.9, best))
     assert float(g(peak)) == 0.0 and np.isfinite(float(g(peak + 1e-9)))
+
+
+def test_one_convention_for_limits_intervals_and_maps():
+    """A 90 % CL limit, a 90 % CL interval end and the profile maps' allowed threshold are the same number, and
+    "2 sigma" is Delta chi^2 = 4."""
+    assert stats.delta_chi2(0.9) == pytest.approx(2.7055, rel=1e-4) == stats.ALLOWED_DELTA_CHI2
+    assert -2 * float(stats.upper_limit(2.0, 2.0, 0.9)) == pytest.approx(-2 * float(stats.interval(0.6, -0.11, 0.6, 0.9)))
+    assert stats.delta_chi2(stats.cl_of_sigma(2.0)) == pytest.approx(4.0, rel=1e-12)
 
 
 def test_interval_best_outside_is_an_error():
