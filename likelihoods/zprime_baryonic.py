@@ -66,7 +66,10 @@ constant 3, sqrt(4 pi) = 3.5 and the erratum's rate factor 4 by a constant 2, wh
 across the overlap and the FORESEE B, Z lines have another mass dependence: flat-in-g lines are what a transverse
 (not anomaly-enhanced) emission gives. FORESEE's lines encode a different physics assumption or source and are not
 used. The DLP curves name their source and have the M-linear shape of a longitudinal rate ~ g^2/M^2; they are the
-option offered here, flagged digitised. The Z' must escape: R = (g_B/g_lim(M))^2 f_esc
+option offered here, flagged digitised. A weak check of their per-nucleon reading: the same repository's "Anomalon"
+curve (g/M = 0.046 /GeV at 2 MeV) and the "Anomalon" curve of arXiv:2205.12414 on an alpha_B axis (noctildon/lightDM
+digitisation, alpha_B = 2.6e-10 at 2 MeV, g = 5.7e-5, g/M = 0.029 /GeV) differ by 1.6, not by 3 (per quark) or
+3.5 (sqrt(4 pi)); anomalon bounds depend on the assumed anomalon masses, so this is consistency, not proof. The Z' must escape: R = (g_B/g_lim(M))^2 f_esc
 (:func:`likelihoods.zprime_searches.escaping_fraction`), since all three searches are of missing energy.
 
 **The paper's Eq. (30)** [zp_anomaly_fermion_mass] (optional theory constraint). The anomaly-cancelling fermions of

@@ -110,6 +110,12 @@ def test_kinetic_mixing_from_the_config(tmp_path):
 # --------------------------------------------------------------------------------------------------- eta, eta'
 
 
+@pytest.mark.parametrize("name", ["zp_baryonic_eta", "zp_baryonic_anomaly", "zp_anomaly_fermion_mass"])
+def test_sm_point_is_the_maximum(name):
+    for M in (3e-3, 0.03, 0.3):
+        assert abs(_chi2(name, M_Zp=M, g_X=1e-12)) < 1e-9, (name, M)
+
+
 def test_eta_production_at_zero_mass():
     """Gamma(eta -> gamma Z')/Gamma(eta -> gamma gamma) -> alpha_B/(2 alpha) = (g_B/e)^2/2, eta': (2/49)(g_B/e)^2."""
     c = constants()

@@ -34,7 +34,7 @@ Outside the tabulated range (0.14-2 GeV) R is 0 below the first row (thresholds)
 flavours of charge 1/3, N_c sum_q (1/3)^2 = 1).
 
 **Check of the pi0 gamma normalisation against DarkCast** (Gamma_this/Gamma_DarkCast, DarkCast = g_B^2 M/(12 pi)
-4 R_omega^{pi0 gamma}; :func:`darkcast_width`; tests/test_hadrons.py): 14.4, 4.1, 2.4, 1.7 at M = 0.15, 0.2, 0.3,
+4 R_omega^{pi0 gamma}; :func:`darkcast_width`; tests/test_baryonic.py): 14.4, 4.1, 2.4, 1.7 at M = 0.15, 0.2, 0.3,
 0.4 GeV; 1.37, 1.13, 0.96, 0.81 (omega peak, 0.78 GeV), 0.76, 0.69 at 0.5, 0.6, 0.7, 0.78, 0.9, 1.0 GeV. Around the
 omega, where Z' -> pi0 gamma matters for the branching ratios, the two agree to 20-40 %, the size of the difference
 between the anomaly-normalised F_omega(s) and DarkCast's fit to e+e- -> pi0 gamma data. Towards threshold DarkCast's

@@ -66,7 +66,8 @@ visible-decay and beam-dump search of a U(1)_B boson rests on (DarkCast's B-boso
 
 
 def kinetic_lepton_charge(scenario: Scenario, options: "ModelOptions") -> float:
-    """x_l per unit g_X b: the charged-lepton vector charge (per unit g_X) that kinetic mixing adds (all three flavours)."""
+    """The charged-lepton vector charge per unit g_X that kinetic mixing adds (all three flavours): x_l b with
+    x_l = -e^2/(16 pi^2) under "loop" where it applies (:data:`KINETIC_MIXING`), else 0."""
     if options.kinetic_mixing == "none" or scenario.has_charged_lepton_charge or scenario.b == 0.0:
         return 0.0
     return -constants().e_charge ** 2 / (16 * math.pi**2) * scenario.b
