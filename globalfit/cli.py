@@ -1,4 +1,4 @@
-"""Command-line interface: ``globalfit evaluate|likelihoods|run|profile|sweep|evidence|summary|plot|report|export|cobaya``.
+"""Command-line interface: ``globalfit evaluate|likelihoods|run|profile|sweep|evidence|summary|plot|report|export|cobaya|constraints``.
 
 User errors (bad config, bad value, unknown name) print one line ``globalfit: error: ...`` and exit 2;
 no traceback.
@@ -12,6 +12,7 @@ import json
 import math
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ from globalfit.outputs.chains import export_getdist
 from globalfit.outputs.htmlreport import write_html_report
 from globalfit.outputs.plots import compare_plots, compare_runs, make_plots
 from globalfit.inference.cobaya_interop import cobaya_yaml
+from globalfit.outputs.constraints_map import constraints_map, output_paths, save_constraints_map
 from globalfit.problem import FitProblem, load_problem
 from globalfit.inference.sweep import JOBQUEUE, dask_client, dask_scheduler_address, local_workers, make_job, run_sweep
 from globalfit.outputs.profile_result import load_profile
@@ -339,6 +341,30 @@ def _cmd_cobaya(args) -> int:
     return 0
 
 
+def _cmd_constraints(args) -> int:
+    if args.scenario not in SCENARIOS:
+        raise InputError(f"scenario {args.scenario!r}: unknown{did_you_mean(args.scenario, SCENARIOS)}; expected one of {list(SCENARIOS)}")
+    grid = (int(args.grid[0]), int(args.grid[-1]))
+    output_paths(Path(args.out), args.scenario, args.kinetic_mixing, args.force)  # fail before computing
+    t0 = time.time()
+    cmap = constraints_map(args.scenario, grid=grid, M_range=tuple(args.mass_range), g_range=tuple(args.coupling_range),
+                           names=args.only, options=ModelOptions(kinetic_mixing=args.kinetic_mixing),
+                           include_optional=not args.no_optional)
+    files = save_constraints_map(cmap, Path(args.out), force=args.force)
+    print(f"constraints of {args.scenario} (g_Psi = 0, no mixing, kinetic mixing: {args.kinetic_mixing}), each alone, "
+          f"excluded where -2 Delta ln L > {cmap.threshold:.2f}; grid {grid[0]} x {grid[1]}, {time.time() - t0:.1f} s")
+    for r in cmap.summary():
+        tag = " (optional)" if r["optional"] else ""
+        if r["excludes"]:
+            print(f"  {r['name']:<26s}{tag} M_Zp {r['M_min']:.3g}-{r['M_max']:.3g} GeV, down to g_X = {r['g_min']:.2g} "
+                  f"(at {r['M_at_g_min']:.3g} GeV)")
+        else:
+            print(f"  {r['name']:<26s}{tag} excludes nothing on the grid")
+    for f in files:
+        print(f)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="globalfit", description="Global fit of light-Z' neutrino NSI models (Farzan & Heeck, arXiv:1607.07616)")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -422,6 +448,18 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("--chains", help="Cobaya output prefix (default <output.dir>/cobaya/chain)")
     cb.add_argument("--force", action="store_true", help="overwrite --out")
     cb.set_defaults(func=_cmd_cobaya)
+
+    co = sub.add_parser("constraints", help="every Z' constraint alone in the (M_Zp, g_X) plane, from the likelihood code (paper Fig. 1)")
+    co.add_argument("scenario", help="U(1)' scenario: B, B-L, L or B-3Ltau")
+    co.add_argument("--out", default="out/constraints", help="output directory (default out/constraints)")
+    co.add_argument("--grid", type=int, nargs="+", default=[64, 56], help="points per axis: N or N_M N_g")
+    co.add_argument("--mass-range", type=float, nargs=2, default=[1e-3, 1.0], metavar=("MIN", "MAX"), help="M_Zp range [GeV]")
+    co.add_argument("--coupling-range", type=float, nargs=2, default=[1e-9, 1e-1], metavar=("MIN", "MAX"), help="g_X range")
+    co.add_argument("--kinetic-mixing", choices=["loop", "none"], default="loop", help="model.kinetic_mixing (default loop)")
+    co.add_argument("--only", nargs="+", metavar="NAME", help="draw only these likelihoods")
+    co.add_argument("--no-optional", action="store_true", help="leave out the optional (model-dependent, theory) constraints")
+    co.add_argument("--force", action="store_true", help="overwrite existing files")
+    co.set_defaults(func=_cmd_constraints)
     return ap
 
 

@@ -7,9 +7,9 @@ import warnings
 
 from globalfit.physics.constants import pdg_api
 
-from .base import Limit
+from .base import Limit, Measurement
 
-__all__ = ["pdg_limit", "limit_from_options"]
+__all__ = ["pdg_limit", "pdg_measurement", "limit_from_options"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -24,6 +24,20 @@ def pdg_limit(pdgid: str) -> Limit:
             raise ValueError(f"PDG {pdgid} ({item.description}) is a measurement, not a limit")
         cl = float(s.confidence_level) / 100.0 if s.confidence_level else 0.9
         return Limit(float(s.value), cl, f"PDG {api.edition} {pdgid} ({item.description})")
+
+
+@functools.lru_cache(maxsize=None)
+def pdg_measurement(pdgid: str) -> Measurement:
+    """The PDG best-summary value of a measured quantity with its errors (e.g. 'S014.7', Br(eta -> pi0 gamma gamma))."""
+    api = pdg_api()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        item = api.get(pdgid)
+        s = item.best_summary()
+        if s.is_limit:
+            raise ValueError(f"PDG {pdgid} ({item.description}) is a limit, not a measurement")
+        return Measurement(float(s.value), float(s.error_positive), float(s.error_negative),
+                           f"PDG {api.edition} {pdgid} ({item.description})")
 
 
 def limit_from_options(pdgid: str, limit: float | None, cl: float | None) -> Limit:

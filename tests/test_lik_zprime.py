@@ -2,6 +2,7 @@
 mass ranges, zero at the SM point, -2 Delta ln L = 2.71 on a digitised curve, pi0 -> gamma Z' rate checks."""
 
 import functools
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -16,6 +17,7 @@ from globalfit.physics.parameters import PARAM_NAMES
 from globalfit.physics.scenarios import get_scenario
 from likelihoods import build_likelihoods, registry
 from likelihoods.stats import delta_chi2
+from likelihoods import zprime_searches
 from likelihoods.zprime_searches import BARYONIC, LEPTONIC, br_pi0_gamma_zp, read_curve
 from tests.helpers import point
 from tests.helpers import box_points as _points
@@ -73,6 +75,7 @@ def test_zero_outside_mass_range():
     assert _chi2("zp_beam_dump", "B-L", M_Zp=0.6, g_X=1e-7) == 0.0
     assert _chi2("zp_neutron_lead", "B", M_Zp=0.2, g_X=1.0) == 0.0
     assert _chi2("zp_baryonic_pi0", "B", M_Zp=0.14, g_X=1.0) == 0.0
+    assert _chi2("zp_baryonic_pi0", "B", {"dataset": "pdg_gamma_nunubar"}, M_Zp=0.14, g_X=1.0) == 0.0
 
 
 @pytest.mark.parametrize("name,key", [("zp_babar_invisible", "babar_invisible"), ("zp_na64_invisible", "na64_invisible"),
@@ -124,16 +127,36 @@ def test_baryonic_visible_curves(exp):
             assert _chi2("zp_baryonic_visible", "B", {"experiments": [exp]}, M_Zp=mass[i], g_X=g) == pytest.approx(CHI2_90, rel=1e-6)
 
 
-def test_pi0_rate_and_limit():
+def test_pi0_rate_and_limit_pdg_dataset():
     c = constants()
     M = 0.05
-    lk = build_likelihoods({"zp_baryonic_pi0": None}, "B")[0]
+    lk = build_likelihoods({"zp_baryonic_pi0": {"dataset": "pdg_gamma_nunubar"}}, "B")[0]
     lim = lk.limit
     assert lim.value == pytest.approx(1.9e-7) and "gamma nu nubar" in lim.source
     x = (M / c.m_pi0) ** 2
     g = c.e_charge * np.sqrt(lim.value / (2 * (1 - x) ** 3 * float(omega_form_factor_sq(M**2)) * c.br_pi0_gg))
-    assert _chi2("zp_baryonic_pi0", "B", M_Zp=M, g_X=g) == pytest.approx(CHI2_90, rel=1e-9)
-    assert _chi2("zp_baryonic_pi0", "B-3Ltau", M_Zp=M, g_X=g) == pytest.approx(CHI2_90, rel=1e-9)
+    opts = {"dataset": "pdg_gamma_nunubar"}
+    assert _chi2("zp_baryonic_pi0", "B", opts, M_Zp=M, g_X=g) == pytest.approx(CHI2_90, rel=1e-9)
+    assert _chi2("zp_baryonic_pi0", "B-3Ltau", opts, M_Zp=M, g_X=g) == pytest.approx(CHI2_90, rel=1e-9)
+
+
+def test_pi0_na62_curve_is_the_default_and_reproduced():
+    """The DarkCast B-boson recast of NA62 (g_B = e eps): 2.71 on the curve, nothing outside 35-120 MeV, and its Br
+    limit is 1.5e-7 at best, near the PDG 1.9e-7 (the same paper), and much weaker elsewhere."""
+    mass, g_lim, _, header = read_curve("b_na62_pi0_invisible")
+    assert "1903.08767" in header
+    inner = (mass > mass[0] * np.exp(0.1)) & (mass < mass[-1] * np.exp(-0.1))  # away from the taper
+    assert inner.sum() > 20
+    for M, g in zip(mass[inner], g_lim[inner]):
+        assert _chi2("zp_baryonic_pi0", "B", M_Zp=M, g_X=g) == pytest.approx(CHI2_90, rel=1e-6)
+    assert _chi2("zp_baryonic_pi0", "B", M_Zp=0.02, g_X=1e-2) == 0.0
+    br = np.array([float(br_pi0_gamma_zp(g, M)) for M, g in zip(mass, g_lim)])
+    assert 0.5 < br.min() / 1.9e-7 < 1.0 and br.max() > 10 * br.min()
+    # kinetic-mixing decays count as escaping (B: f_esc = 1); tree-level e+e- decays do not (B-L: f_esc = Br(nu nubar))
+    pure_b = _chi2("zp_baryonic_pi0", "B", M_Zp=0.06, g_X=3e-4)
+    obs = observables(point(M_Zp=0.06, g_X=3e-4, g_Psi=0.0), "B-L")
+    assert float(obs["br_Zp_invisible"]) == pytest.approx(0.6, rel=1e-3)
+    assert _chi2("zp_baryonic_pi0", "B-L", M_Zp=0.06, g_X=3e-4) == pytest.approx(pure_b * 0.6**2, rel=1e-3)
 
 
 def test_pi0_rate_is_the_crossing_of_zp_to_pi0_gamma():
@@ -147,9 +170,20 @@ def test_pi0_rate_is_the_crossing_of_zp_to_pi0_gamma():
     assert float(br_pi0_gamma_zp(c.e_charge * 1e-3, 1e-6)) == pytest.approx(2e-6 * c.br_pi0_gg, rel=3e-4)
 
 
-def test_neutron_lead_is_flagged_and_at_limit():
-    info = registry()["zp_neutron_lead"]
-    assert "UNVERIFIED" in info.data_edition
-    M = 0.01
-    g = np.sqrt(4 * np.pi * 3.4e-11 * (M / 1e-3) ** 4)
-    assert _chi2("zp_neutron_lead", "B", M_Zp=M, g_X=g) == pytest.approx(CHI2_90, rel=1e-9)
+def test_neutron_lead_is_the_digitised_curve():
+    """alpha_B = g^2/4pi on the 2205.12414 n-Pb curve gets 2.71 at its interior points; no constraint outside it."""
+    lk = build_likelihoods({"zp_neutron_lead": None}, "B")[0]
+    assert "2205.12414" in lk.reference and "UNVERIFIED" not in lk.data_edition
+    path = Path(zprime_searches.__file__).parent / "data" / "zprime_b_neutron_lead.csv"
+    rows = [ln.split(",") for ln in path.read_text().splitlines() if ln and not ln.startswith("#")][1:]
+    for m_MeV, alpha in [(float(a), float(b)) for a, b in rows][1:-1]:  # interior points lie outside the taper
+        assert _chi2("zp_neutron_lead", "B", M_Zp=m_MeV * 1e-3, g_X=np.sqrt(4 * np.pi * alpha)) == pytest.approx(CHI2_90, rel=1e-9)
+    assert _chi2("zp_neutron_lead", "B", M_Zp=1.5e-3, g_X=1e-2) == 0.0
+    assert _chi2("zp_neutron_lead", "B", M_Zp=8e-3, g_X=1e-2) == 0.0
+
+
+def test_curves_exact_inside_and_softened_only_in_the_taper():
+    """Review L10: inside a curve's range a deep exclusion is the exact -2 Delta ln L (no 25-softening)."""
+    mass, g_lim, _, _ = read_curve("b_na62_pi0_invisible")
+    M, g = mass[20], 100 * g_lim[20]
+    assert _chi2("zp_baryonic_pi0", "B", M_Zp=M, g_X=g) == pytest.approx(CHI2_90 * 1e8, rel=1e-9)

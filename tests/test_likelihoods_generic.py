@@ -2,6 +2,7 @@
 (random points and extreme corners), and the registry contract (names, references, option errors)."""
 
 import importlib
+import re
 
 import numpy as np
 import pytest
@@ -15,6 +16,8 @@ from tests.helpers import _value_and_grad as value_and_grad
 from tests.helpers import box_points, point
 
 SCENARIOS = ["B", "B-L", "L", "B-3Ltau"]
+# an arXiv id (new or old style), a DOI, or a PDG identifier (e.g. S009.15, M002R72, S035.102)
+SOURCE_ID = re.compile(r"arXiv:(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})|\bdoi:\s*10\.|\b10\.\d{4,9}/\S+|\bPDG\b[^;]*?\b[A-Z]\d{3}[.R]\d+")
 
 _points = box_points
 
@@ -49,6 +52,7 @@ def test_registry_entries_are_documented():
     assert rows, "no likelihood registered"
     for r in rows:
         assert r["reference"] and r["constrains"] and r["data_edition"]
+        assert SOURCE_ID.search(r["reference"]), f"{r['name']}: reference {r['reference']!r} names no arXiv id, DOI or PDG identifier"
     for cls in registry().values():
         mod = importlib.import_module(cls.__module__)
         assert mod.__doc__ and len(mod.__doc__) > 200, f"{mod.__name__} needs a docstring saying how it is built"

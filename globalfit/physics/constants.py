@@ -50,6 +50,9 @@ class Constants:
     br_pi0_gg: float
     m_omega: float
     width_omega: float
+    m_eta_prime: float
+    m_phi: float
+    width_phi: float
 
     @property
     def vev(self) -> float:
@@ -161,4 +164,7 @@ def constants() -> Constants:
         br_pi0_gg=pdg_value("S009.1"),
         m_omega=q("omega(782)"),
         width_omega=q("omega(782)", "width"),
+        m_eta_prime=q("eta^'(958)"),
+        m_phi=q("phi(1020)"),
+        width_phi=q("phi(1020)", "width"),
     )

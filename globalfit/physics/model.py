@@ -8,7 +8,10 @@
   leptons and left-handed neutrinos, g_X l_alpha);
 * the complex couplings and NSI matrices (``yukawa``, ``kappa``, ``G``, ``eps_u``, ``eps_d``, ``eps_e``,
   ``eps_earth``);
-* every scalar of :data:`DERIVED_NAMES`, the quantities recorded in each fit and printed by ``globalfit evaluate``.
+* every scalar of :data:`DERIVED_NAMES`, the quantities recorded in each fit and printed by ``globalfit evaluate``;
+* the Z' branching ratios searches need beyond those: ``br_Zp_tautau``, ``br_Zp_hadrons``, ``br_Zp_pi0_gamma``,
+  ``br_Zp_3pi`` and ``br_Zp_leptons_kinetic`` (the part of Br(Z' -> charged leptons) due to kinetic mixing,
+  :data:`KINETIC_MIXING`).
 
 It is a pure function: ``jax.jit``, ``jax.vmap`` and ``jax.grad`` apply directly. :class:`ModelOptions` holds the
 static (hashable) choices; :func:`observable_names` lists the keys (what a likelihood may declare in ``requires``).
@@ -17,6 +20,7 @@ static (hashable) choices; :func:`observable_names` lists the keys (what a likel
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -24,21 +28,49 @@ import jax
 import jax.numpy as jnp
 
 from globalfit import _jax  # noqa: F401
+from globalfit.physics.constants import constants
 from globalfit.physics.couplings import h_prime_share, kappa, nu_coupling_matrix, psi_lepton_charge, yukawas
-from globalfit.physics.hadrons import width_baryonic_hadrons
+from globalfit.physics.hadrons import width_baryonic_hadrons, width_to_pi0_gamma, width_to_three_pions
 from globalfit.physics.lfv import PAIR_A, PAIR_B, PAIRS, br_l_to_l_gamma, br_l_to_l_Zp
 from globalfit.physics.nsi import EPS_CONVENTIONS, eps_all, eps_matter, fermion_couplings
 from globalfit.physics.parameters import DEFAULTS, PARAM_NAMES, complete
 from globalfit.physics.scenarios import FLAVOURS, Scenario, get_scenario
 from globalfit.physics.widths import width_to_leptons, width_to_neutrinos, width_to_psi_nu, width_vector_to_fermions
 
-__all__ = ["ModelOptions", "DERIVED_NAMES", "DERIVED_INFO", "COUPLING_NAMES", "EPS_EARTH_NAMES", "observables", "observable_names", "derived",
+__all__ = ["ModelOptions", "KINETIC_MIXING", "kinetic_lepton_charge", "DERIVED_NAMES", "DERIVED_INFO", "COUPLING_NAMES", "EPS_EARTH_NAMES", "observables", "observable_names", "derived",
            "default_psi_flavours", "DIFFERENCES"]
 
 COUPLING_NAMES = ("g_quark", "g_nucleon", "g_electron", "g_lepton")
 
 _DIAG = ("ee", "mumu", "tautau")
 _OFF = {"emu": (0, 1), "etau": (0, 2), "mutau": (1, 2)}
+
+
+KINETIC_MIXING: dict[str, str] = {
+    "loop": "the loop-induced mixing of DarkCast's B_boson model (arXiv:1801.04847; micha-a-schmidt/darkcast@db9a0f6 "
+            "models/B_boson.py): charged leptons couple with x_l g_B, x_l = -e^2/(16 pi^2) (eps = e g_B/(16 pi^2) = "
+            "1.92e-3 g_B), for a Z' whose charged leptons carry no tree-level charge (U(1)_B)",
+    "none": "no kinetic mixing, the paper's assumption (arXiv:1607.07616 Sec. 4: 'We continue to ignore the kinetic "
+            "mixing angle'): a U(1)_B Z' then has no coupling to charged leptons",
+}
+"""Choices of the Z'-photon kinetic mixing (ModelOptions.kinetic_mixing).
+
+Kinetic mixing is technically unavoidable: the quarks (and, where charged, the leptons) in the loop mix the Z' with the
+photon. Its size is UV-dependent (a log of heavy-fermion masses plus a free tree-level term that can cancel it), so
+the paper neglects it and notes it "could either strengthen or weaken the bounds of Fig. 1, without affecting the NSI
+parameters" (it couples to electric charge, which neutral matter does not have). It matters only where the Z' has no
+tree-level coupling to charged leptons: there it is the Z''s only way to decay to e+e- and mu+mu-, which every
+visible-decay and beam-dump search of a U(1)_B boson rests on (DarkCast's B-boson recasts,
+``zp_baryonic_visible``). With "none" those searches see nothing. Where charged leptons have a tree-level charge
+(B-L, L, B-3L_tau) the loop term is a small correction of unsourced size and is not added under either choice."""
+
+
+def kinetic_lepton_charge(scenario: Scenario, options: "ModelOptions") -> float:
+    """The charged-lepton vector charge per unit g_X that kinetic mixing adds (all three flavours): x_l b with
+    x_l = -e^2/(16 pi^2) under "loop" where it applies (:data:`KINETIC_MIXING`), else 0."""
+    if options.kinetic_mixing == "none" or scenario.has_charged_lepton_charge or scenario.b == 0.0:
+        return 0.0
+    return -constants().e_charge ** 2 / (16 * math.pi**2) * scenario.b
 
 
 def default_psi_flavours(scenario: Scenario) -> tuple[bool, bool, bool]:
@@ -56,15 +88,20 @@ class ModelOptions:
     eps_convention: "oscillation" (eps^f = eps^{fL} + eps^{fR}, default) or "paper2016" (factor 1/2,
         reproduces the printed Eqs. 11, 15, 33 of arXiv:1607.07616).
     psi_flavours: which y_alpha may be non-zero (fixes g_l, the H' charge); None = scenario default.
+    kinetic_mixing: the Z'-photon kinetic mixing of a Z' without tree-level charged-lepton charge
+        (:data:`KINETIC_MIXING`): "loop" (default) or "none" (the paper's assumption).
     """
 
     Y_n: float = 1.0
     eps_convention: str = "oscillation"
     psi_flavours: tuple[bool, bool, bool] | None = None
+    kinetic_mixing: str = "loop"
 
     def __post_init__(self):
         if self.eps_convention not in EPS_CONVENTIONS:
             raise ValueError(f"eps_convention must be one of {sorted(EPS_CONVENTIONS)}, got {self.eps_convention!r}")
+        if self.kinetic_mixing not in KINETIC_MIXING:
+            raise ValueError(f"kinetic_mixing must be one of {sorted(KINETIC_MIXING)}, got {self.kinetic_mixing!r}")
 
     def flavours(self, scenario: Scenario) -> tuple[bool, bool, bool]:
         return self.psi_flavours if self.psi_flavours is not None else default_psi_flavours(scenario)
@@ -145,10 +182,14 @@ def observables(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options:
 
     M = p["M_Zp"]
     w_lep = width_to_leptons(p["g_X"], scenario.l, M)
+    x_kin = kinetic_lepton_charge(scenario, options)
+    w_kin = width_to_leptons(p["g_X"], (x_kin, x_kin, x_kin), M)  # zeros unless kinetic mixing applies
+    w_lep = w_lep + w_kin
     w_nu = width_to_neutrinos(G, M)
     w_psi = width_vector_to_fermions(p["g_Psi"], M, p["M_Psi"])
     w_psinu = width_to_psi_nu(k, g_l, p["g_Psi"], M, p["M_Psi"])
-    w_had = width_baryonic_hadrons(p["g_X"] * scenario.b, M)
+    g_B = p["g_X"] * scenario.b
+    w_had = width_baryonic_hadrons(g_B, M)
     width_total = jnp.sum(w_lep) + w_nu + w_psi + w_psinu + w_had
     out["width_Zp"] = width_total
     width = jnp.where(width_total > 0, width_total, 1.0)  # Br = 0 when nothing couples
@@ -157,6 +198,9 @@ def observables(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options:
     out["br_Zp_tautau"] = w_lep[2] / width
     out["br_Zp_hadrons"] = w_had / width
     out["br_Zp_invisible"] = (w_nu + w_psi + w_psinu) / width
+    out["br_Zp_leptons_kinetic"] = jnp.sum(w_kin) / width
+    out["br_Zp_pi0_gamma"] = width_to_pi0_gamma(g_B, M) / width
+    out["br_Zp_3pi"] = width_to_three_pions(g_B, M) / width
     out["r_H"] = h_prime_share(p, scenario, flav)
     out["g_l"] = g_l * jnp.ones_like(M)
     return out

@@ -293,6 +293,8 @@ class ModelBlock(_Strict):
     eps_convention: Literal["oscillation", "paper2016"] = "oscillation"
     psi_flavours: list[Literal["e", "mu", "tau"]] | None = None
     constraints: Literal["parametrised", "cut", "none"] = "parametrised"
+    # Z'-photon kinetic mixing of a Z' without tree-level lepton charge (globalfit.physics.model.KINETIC_MIXING)
+    kinetic_mixing: Literal["loop", "none"] = "loop"
 
     @field_validator("scenario")
     @classmethod

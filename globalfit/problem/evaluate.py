@@ -4,6 +4,7 @@ Standard-Model point (the same parameters with g_X = 0 and no Psi-neutrino mixin
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Mapping
 
@@ -33,7 +34,7 @@ def _check_psi_flavours(values: Mapping[str, float], scenario, options: ModelOpt
     if any(nonzero):
         scenario.mixing_lepton_charge(nonzero)  # raises if charges differ
         if len(set(scenario.l)) > 1:
-            return ModelOptions(Y_n=options.Y_n, eps_convention=options.eps_convention, psi_flavours=nonzero)
+            return dataclasses.replace(options, psi_flavours=nonzero)
     return options
 
 

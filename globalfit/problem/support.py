@@ -64,8 +64,9 @@ def cos_beta_from_r_H(r_H, M_Zp, g_Psi, g_l):
 
 
 def model_options(cfg) -> ModelOptions:
-    """ModelOptions of a run config (Y_n, eps convention, flavours Psi mixes with)."""
-    return ModelOptions(Y_n=cfg.model.Y_n, eps_convention=cfg.model.eps_convention, psi_flavours=cfg.model.psi_flavour_mask())
+    """ModelOptions of a run config (Y_n, eps convention, flavours Psi mixes with, kinetic mixing)."""
+    return ModelOptions(Y_n=cfg.model.Y_n, eps_convention=cfg.model.eps_convention, psi_flavours=cfg.model.psi_flavour_mask(),
+                        kinetic_mixing=cfg.model.kinetic_mixing)
 
 
 def complete_with_rh(values: Mapping[str, object]) -> dict:

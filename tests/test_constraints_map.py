@@ -1,0 +1,46 @@
+"""globalfit/outputs/constraints_map.py and `globalfit constraints`: each constraint alone from the likelihood code,
+its 2.71 contour where the likelihood says so, files written once (no overwrite without --force)."""
+
+import numpy as np
+import pytest
+
+from globalfit.cli import main
+from globalfit.errors import InputError
+from globalfit.outputs.constraints_map import NOT_CONSTRAINTS, constraint_names, constraints_map
+from likelihoods.stats import ALLOWED_DELTA_CHI2
+
+
+def test_map_is_the_likelihood():
+    """Eq. (30) alone: -2 Delta ln L = 2.71 (g <S_B>/M)^2 at every grid point; n-Pb nothing outside 2-7.4 MeV."""
+    cmap = constraints_map("B", grid=(5, 4), M_range=(1e-3, 3e-2), g_range=(1e-7, 1e-3),
+                           names=["zp_anomaly_fermion_mass", "zp_neutron_lead"])
+    M, g = np.meshgrid(10**cmap.log10_M, 10**cmap.log10_g)
+    assert np.allclose(cmap.chi2["zp_anomaly_fermion_mass"], ALLOWED_DELTA_CHI2 * (g * 1e3 / M) ** 2, rtol=1e-9)
+    outside = (M < 2e-3) | (M > 7.4e-3)
+    assert np.all(cmap.chi2["zp_neutron_lead"][outside] == 0.0)
+    assert cmap.optional == ("zp_anomaly_fermion_mass",)
+    assert cmap.drawn() == ["zp_anomaly_fermion_mass", "zp_neutron_lead"]
+    assert {r["name"] for r in cmap.summary() if r["excludes"]} == set(cmap.drawn())
+
+
+def test_names_and_errors():
+    names = constraint_names("B")
+    assert "zp_neutron_lead" in names and not set(NOT_CONSTRAINTS) & set(names)
+    assert "zp_baryonic_anomaly" not in constraint_names("B", include_optional=False)
+    assert "zp_baryonic_pi0" not in constraint_names("L")
+    with pytest.raises(InputError, match="zp_neutron_led.*did you mean 'zp_neutron_lead'"):
+        constraints_map("B", names=["zp_neutron_led"])
+    with pytest.raises(InputError, match="grid"):
+        constraints_map("B", grid=(1, 5), names=["zp_neutron_lead"])
+
+
+def test_cli_writes_once(tmp_path, capsys):
+    args = ["constraints", "B", "--only", "zp_anomaly_fermion_mass", "--grid", "4", "3", "--out", str(tmp_path)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "zp_anomaly_fermion_mass" in out and "(optional)" in out
+    assert (tmp_path / "constraints_B.png").stat().st_size > 0 and (tmp_path / "constraints_B.npz").exists()
+    assert main(args) == 2
+    assert "exists; give --force" in capsys.readouterr().err
+    assert main(["constraints", "Q", "--out", str(tmp_path)]) == 2
+    assert "unknown" in capsys.readouterr().err
