@@ -12,6 +12,7 @@ the commands of docs/validation.md and docs/gallery.md).
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
 from globalfit.cli import main
@@ -39,6 +40,7 @@ def _col(idata, name):
     return np.asarray(idata.posterior[name]).ravel()
 
 
+@pytest.mark.slow
 def test_rank_one_on_every_posterior_draw(tmp_path):
     params = {
         "M_Zp": LOG(3e-3, 0.1, 0.01), "g_X": LOG(1e-7, 1e-4, 1e-6), "g_Psi": LOG(1e-3, 3.5, 0.1),
@@ -59,6 +61,7 @@ def test_rank_one_on_every_posterior_draw(tmp_path):
     assert (tmp_path / "rank1" / "plots" / "corner_eps.png").stat().st_size > 10_000  # all six entries vary
 
 
+@pytest.mark.slow
 def test_lma_dark_reachable_in_b_on_posterior(tmp_path):
     params = {
         "M_Zp": 0.01, "g_X": LOG(1e-6, 1e-4, 1e-5), "g_Psi": LOG(1e-2, 3.5, -0.1, negative=True),

@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
 from globalfit.cli import main
@@ -64,6 +65,7 @@ def _env() -> dict:
     return dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
+@pytest.mark.slow
 def test_kill_at_a_random_moment_then_resume(tmp_path, capsys):
     """The uninterrupted reference (sampler only) runs in a second process beside the one that is killed."""
     ref_path = small_config(tmp_path, "reference")

@@ -109,8 +109,8 @@ def test_dask_sweep_survives_a_killed_worker_and_equals_serial(tmp_path, dask_cl
 
     def kill_busy_worker(done, total):  # at the first result: SIGKILL a worker that is running a task
         if done == 1 and not killed:
-            busy = [w for w, tasks in client.processing().items() if tasks]
-            killed.append(pids[busy[0]])
+            busy = [w for w, tasks in client.processing().items() if tasks]  # empty if the other worker has not started one yet
+            killed.append(pids[(busy or sorted(pids))[0]])
             os.kill(killed[0], signal.SIGKILL)
 
     sweep, specs = sweep_jobs(path)
