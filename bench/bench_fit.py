@@ -1,14 +1,23 @@
-"""Benchmark of the full U(1)_B posterior (runs/full_B.yaml): one log-density + gradient (jit, after warm-up),
-batched throughput with vmap, NUTS min-ESS/s over all sampled parameters, and emcee on the same posterior.
+"""Samplers side by side on one posterior (runs/full_B.yaml by default), in one run: one log-density + gradient (jit,
+after warm-up) and its batched throughput (vmap 1024), then min-ESS per second of
 
-    /work/venv/bin/python bench/bench_fit.py [--config runs/full_B.yaml] [--warmup 300] [--draws 300]
+* NUTS as ``globalfit run`` builds it (tabulated rates, :func:`globalfit.inference.nuts.nuts_kernel`),
+* the same NUTS with direct integration of every rate (each rate likelihood's ``exact: true``),
+* emcee (affine-invariant ensemble) on the same density, run until its chain is >= 50 integrated autocorrelation
+  times long (or ``--emcee-max`` steps, reported as such),
+* nested sampling (jaxns, :func:`globalfit.inference.evidence.nested_sampling`: ESS of its weighted posterior).
 
-Not part of the test suite (needs `pip install emcee`). Results: docs/performance.md.
+    PYTHONPATH=. python bench/bench_fit.py [--config runs/full_B.yaml] [--chains 8] [--warmup 300] [--draws 300]
+        [--only nuts,nuts_exact,emcee,jaxns] [--json bench_fit.json]
+
+min-ESS is the smallest bulk ESS over the sampled parameters (ArviZ); wall times include compilation. Not part of the
+test suite (emcee: ``pip install -e .[bench]``). Results: docs/performance.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 import warnings
@@ -21,8 +30,12 @@ import numpy as np
 from numpyro.infer import MCMC, init_to_value
 from numpyro.infer.util import initialize_model
 
-from globalfit.problem import load_problem
+from globalfit.inference.evidence import nested_sampling
 from globalfit.inference.nuts import nuts_kernel
+from globalfit.problem import load_problem
+from globalfit.problem.config import load_config
+from globalfit.problem.fitproblem import problem_from_config
+from likelihoods import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,18 +51,65 @@ def min_ess(samples: dict, names) -> tuple[float, str]:
     return vals[worst], worst
 
 
+def exact_rates(config: str):
+    """The problem of ``config`` with ``exact: true`` for every likelihood that has the option (direct integration)."""
+    cfg = load_config(config)
+    names = [n for n in cfg.likelihoods if "exact" in registry()[n].Options.model_fields]
+    return problem_from_config(load_config(config, {f"likelihoods.{n}.exact": True for n in names}, "bench: exact rates"), config), names
+
+
+def run_nuts(problem, chains: int, warmup: int, draws: int, seed: int = 2) -> dict:
+    mcmc = MCMC(nuts_kernel(problem), num_warmup=warmup, num_samples=draws, num_chains=chains, chain_method="vectorized",
+                progress_bar=False)
+    t = time.perf_counter()
+    mcmc.run(jax.random.PRNGKey(seed), extra_fields=("diverging", "num_steps"))
+    wall = time.perf_counter() - t
+    ess, worst = min_ess(mcmc.get_samples(group_by_chain=True), problem.site_names)
+    ex = mcmc.get_extra_fields()
+    return {"wall_s": wall, "min_ess": ess, "worst": worst, "ess_per_s": ess / wall, "divergences": int(np.asarray(ex["diverging"]).sum()),
+            "draws": chains * draws, "steps_per_draw": float(np.mean(np.asarray(ex["num_steps"])))}
+
+
+def run_emcee(logp_batch, x0: np.ndarray, max_steps: int, check_every: int = 1000) -> dict:
+    """emcee until the chain is >= 50 tau long (tau: the largest integrated autocorrelation time over parameters)."""
+    import emcee  # noqa: PLC0415  (benchmark extra)
+
+    nwalk = max(2 * x0.size + 2, 32)
+    p0 = x0 + 1e-3 * np.random.default_rng(0).standard_normal((nwalk, x0.size))
+    sampler = emcee.EnsembleSampler(nwalk, x0.size, logp_batch, vectorize=True)
+    t = time.perf_counter()
+    tau, steps = float("nan"), 0
+    for _ in sampler.sample(p0, iterations=max_steps, progress=False):
+        steps = sampler.iteration
+        if steps % check_every == 0:
+            tau = float(np.max(sampler.get_autocorr_time(tol=0)))
+            if steps >= 50 * tau:
+                break
+    wall = time.perf_counter() - t
+    tau = float(np.max(sampler.get_autocorr_time(tol=0)))
+    burn = int(min(steps // 2, 5 * tau))
+    n_eff = (steps - burn) * nwalk / tau
+    return {"wall_s": wall, "steps": steps, "walkers": nwalk, "tau": tau, "converged_50tau": steps >= 50 * tau, "min_ess": n_eff,
+            "ess_per_s": n_eff / wall, "acceptance": float(np.mean(sampler.acceptance_fraction))}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default=str(ROOT / "runs" / "full_B.yaml"))
     ap.add_argument("--warmup", type=int, default=300)
     ap.add_argument("--draws", type=int, default=300)
-    ap.add_argument("--chains", type=int, default=2)
-    ap.add_argument("--emcee-steps", type=int, default=3000)
+    ap.add_argument("--chains", type=int, default=8)
+    ap.add_argument("--emcee-max", type=int, default=200_000, help="emcee step cap (stops earlier at 50 tau)")
+    ap.add_argument("--live", type=int, help="jaxns live points (default: the config's evidence block)")
+    ap.add_argument("--only", default="nuts,nuts_exact,emcee,jaxns")
+    ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
+    which = args.only.split(",")
     problem = load_problem(args.config)
+    res: dict = {"config": args.config, "sites": len(problem.sites), "likelihoods": len(problem.likelihoods), "device": str(jax.devices()[0]),
+                 "cpu_count": os.cpu_count(), "load_before": os.getloadavg()}
     print(f"config {args.config}: {len(problem.sites)} sampled parameters, {len(problem.likelihoods)} likelihoods; device {jax.devices()[0]}; "
-          f"{os.cpu_count()} CPU cores visible")
-
+          f"{os.cpu_count()} CPU cores visible; load average {os.getloadavg()[0]:.1f}")
     info = initialize_model(jax.random.PRNGKey(0), problem.numpyro_model(), init_strategy=init_to_value(values=problem.start_sites(refs_only=True)))
     pot = info.potential_fn
     z0 = info.param_info.z
@@ -75,45 +135,39 @@ def main():
     thr = 5 * batch / (time.perf_counter() - t)
     print(f"vmap batch {batch}: {thr:,.0f} log-density+gradient evaluations/s ({1e3 / thr * batch / batch:.4f} ms each)")
 
-    sites = problem.site_names
-    mcmc = MCMC(nuts_kernel(problem),
-                num_warmup=args.warmup, num_samples=args.draws, num_chains=args.chains, chain_method="vectorized", progress_bar=False)
-    t = time.perf_counter()
-    mcmc.run(jax.random.PRNGKey(2))
-    nuts_s = time.perf_counter() - t
-    s = mcmc.get_samples(group_by_chain=True)
-    ess, worst = min_ess(s, sites)
-    ndiv = int(np.asarray(mcmc.get_extra_fields()["diverging"]).sum())
-    print(f"NUTS: {args.chains} chains x ({args.warmup} warm-up + {args.draws} draws) in {nuts_s:.1f} s (incl. compile); "
-          f"min bulk-ESS {ess:.0f} ({worst}) -> {ess / nuts_s:.2f} min-ESS/s; {ndiv} divergences")
+    res["single_ms"], res["batched_per_s"], res["compile_s"] = per * 1e3, thr, compile_s
+    if "nuts" in which:
+        r = res["nuts"] = run_nuts(problem, args.chains, args.warmup, args.draws)
+        print(f"NUTS (tables): {args.chains} chains x ({args.warmup} + {args.draws}) in {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} "
+              f"({r['worst']}) -> {r['ess_per_s']:.2f} min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
+    if "nuts_exact" in which:
+        exact, names = exact_rates(args.config)
+        r = res["nuts_exact"] = run_nuts(exact, args.chains, args.warmup, args.draws)
+        print(f"NUTS (direct integration: {', '.join(names)}): {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} -> {r['ess_per_s']:.2f} "
+              f"min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
+    if "emcee" in which:
+        blogp = jax.jit(jax.vmap(logp))
 
-    try:
-        import emcee
-    except ImportError:
-        print("emcee not installed: skipped (pip install emcee)")
-        return
-    nwalk = max(2 * flat0.size + 2, 32)
-    p0 = np.asarray(flat0) + 1e-3 * np.random.default_rng(0).standard_normal((nwalk, flat0.size))
-    blogp = jax.jit(jax.vmap(logp))
+        def lp(x):
+            v = np.asarray(blogp(jnp.asarray(x)))
+            return np.where(np.isfinite(v), v, -np.inf)
 
-    def lp(x):
-        v = np.asarray(blogp(jnp.asarray(x)))
-        return np.where(np.isfinite(v), v, -np.inf)
-
-    lp(p0)
-    sampler = emcee.EnsembleSampler(nwalk, flat0.size, lp, vectorize=True)
-    t = time.perf_counter()
-    sampler.run_mcmc(p0, args.emcee_steps, progress=False)
-    em_s = time.perf_counter() - t
-    chain = sampler.get_chain(discard=args.emcee_steps // 2)  # (steps, walkers, dim)
-    try:
-        tau = float(np.max(sampler.get_autocorr_time(discard=args.emcee_steps // 2, quiet=True)))
-    except Exception:
-        tau = float("nan")
-    n_eff = chain.shape[0] * chain.shape[1] / tau if np.isfinite(tau) and tau > 0 else float("nan")
-    print(f"emcee: {nwalk} walkers x {args.emcee_steps} steps in {em_s:.1f} s; max integrated autocorrelation time {tau:.0f} steps "
-          f"(unreliable if > steps/50) -> min-ESS ~{n_eff:.0f} over the second half -> {n_eff / em_s:.2f} min-ESS/s; "
-          f"acceptance {np.mean(sampler.acceptance_fraction):.2f}")
+        lp(np.asarray(flat0)[None])
+        r = res["emcee"] = run_emcee(lp, np.asarray(flat0), args.emcee_max)
+        print(f"emcee: {r['walkers']} walkers x {r['steps']} steps in {r['wall_s']:.1f} s; tau {r['tau']:.0f} "
+              f"({'>= 50 tau' if r['converged_50tau'] else 'stopped at the cap, < 50 tau'}) -> min-ESS ~{r['min_ess']:.0f} -> "
+              f"{r['ess_per_s']:.2f} min-ESS/s; acceptance {r['acceptance']:.2f}")
+    if "jaxns" in which:
+        ns = nested_sampling(problem, live_points=args.live)
+        r = res["jaxns"] = {"wall_s": ns["seconds"], "min_ess": ns["ess"], "ess_per_s": ns["ess"] / ns["seconds"], "evals": ns["n_likelihood_evals"],
+                            "converged": ns["converged"]}
+        print(f"jaxns: {ns['live_points']} live points, {ns['n_likelihood_evals']} likelihood evaluations in {ns['seconds']:.1f} s; "
+              f"ESS {ns['ess']:.0f} -> {r['ess_per_s']:.2f} ESS/s{'' if ns['converged'] else ' (stopped at max_samples)'}")
+    if "nuts" in which and "emcee" in which:
+        print(f"NUTS / emcee min-ESS/s: {res['nuts']['ess_per_s'] / res['emcee']['ess_per_s']:.2f}")
+    res["load_after"] = os.getloadavg()
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2, default=str))
 
 
 if __name__ == "__main__":

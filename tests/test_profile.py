@@ -76,8 +76,8 @@ def test_fig5_benchmark_allowed_with_observable_nsi():
 def test_fig6_b_minus_l_only_eps_tautau_large():
     """U(1)_{B-L} (Fig. 6; the paper: "only eps_tautau can be large"): at an allowed point with observable NSI
     (M_Zp = 100 MeV, g = 1e-5) the reachable eps_ee is at most two thirds of the reachable eps_tautau. Physical reason, checked
-    at the optimum points: nu-e scattering (TEXONO, Borexino, CHARM-II: nu_e and nu_mu beams only) is what stops eps_ee,
-    while eps_tautau runs until PMNS unitarity (|kappa_tau|^2) stops it."""
+    at the optimum points: nu-e scattering (TEXONO, Borexino, CHARM-II: nu_e and nu_mu beams only) and PMNS unitarity
+    (|kappa_e|^2) stop eps_ee, while eps_tautau runs until unitarity (|kappa_tau|^2) alone stops it."""
     cfg, lks, r = _BmL()
     i, j = r.index(0.1, 1e-5)
     assert 10 ** r.log10_M[j] == pytest.approx(0.1) and 10 ** r.log10_g[i] == pytest.approx(1e-5)
@@ -88,7 +88,11 @@ def test_fig6_b_minus_l_only_eps_tautau_large():
     chi2_ee, _, _ = _chi2_at(cfg, lks, r.point(i, j, "max", "eps_earth_ee"))
     chi2_tt, _, _ = _chi2_at(cfg, lks, r.point(i, j, "max", "eps_earth_tautau"))
     nu_e = lambda c: sum(v for k, v in c.items() if k.startswith("nu_e_"))
-    assert nu_e(chi2_ee) > chi2_ee["unitarity"]
+    # eps_ee is stopped by PMNS unitarity (|kappa_e|^2) together with nu-e scattering (measured 2.29 and 0.39 at this
+    # point with the one statistical convention; before it, nu-e scattering dominated): both bite, nothing else does
+    assert nu_e(chi2_ee) > 0.1 and chi2_ee["unitarity"] > 0.1
+    rest = sum(v for k, v in chi2_ee.items() if k not in ("osc_lma", "unitarity") and not k.startswith("nu_e_"))
+    assert rest < 0.1 * (nu_e(chi2_ee) + chi2_ee["unitarity"]), chi2_ee
     others = {k: v for k, v in chi2_tt.items() if k != "osc_lma"}
     assert max(others, key=others.get) == "unitarity"
 
