@@ -1,6 +1,8 @@
 """Our Standard-Model CEvNS predictions against the published ones (docs/validation.md, "CEvNS and reactor
 experiments"); ``python -m globalfit.validation cevns`` prints the table. Each row says whether we predict an absolute
-number (from the detector response and exposure) or take the normalisation from the experiment."""
+number (from the detector response and exposure) or take the normalisation from the experiment. Published SM
+predictions: COHERENT CsI arXiv:2110.07730, LAr arXiv:2003.10630, Ge arXiv:2603.17951; CONUS+ arXiv:2501.05206;
+XENONnT arXiv:2408.02877; PandaX-4T arXiv:2407.10892 (the records of the likelihood modules)."""
 
 from __future__ import annotations
 

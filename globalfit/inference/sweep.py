@@ -29,6 +29,8 @@ worker processes sized to the machine, started and stopped around the sweep.
 
 from __future__ import annotations
 
+import abc
+
 import hashlib
 import json
 import logging
@@ -168,7 +170,7 @@ class Task:
     args: tuple
 
 
-class SweepJob:
+class SweepJob(abc.ABC):
     """A job of a sweep: its tasks (some ready only once others are done) and how its output is assembled."""
 
     def __init__(self, spec: JobSpec, folder: str | None = None):
@@ -176,19 +178,21 @@ class SweepJob:
         self.folder = spec.name if folder is None else folder  # its outputs, relative to the sweep directory
 
     @property
+    @abc.abstractmethod
     def total(self) -> int:
-        raise NotImplementedError
+        """Number of tasks of the job."""
 
+    @abc.abstractmethod
     def ready(self, done: dict[str, dict]) -> list[Task]:
         """Tasks whose inputs are available and that are not in ``done``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def task_names(self) -> list[str]:
-        raise NotImplementedError
+        """Names of every task of the job."""
 
+    @abc.abstractmethod
     def finish(self, done: dict[str, dict], outdir: Path) -> tuple[list[Path], str]:
         """Write the job's outputs from its task results: (files, a line on the result)."""
-        raise NotImplementedError
 
 
 class ProfileSweepJob(SweepJob):
