@@ -4,15 +4,23 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+import yaml
+
+from test_engine import tiny_config
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # two NUTS compilations (warm-up, draws): ~55 CPU s
 def test_gpu_script_runs_small_on_cpu(tmp_path):
     spec = importlib.util.spec_from_file_location("gpu_nuts", ROOT / "bench" / "gpu_nuts.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     out = tmp_path / "gpu.json"
-    res = mod.main(["--config", str(ROOT / "runs" / "quickstart.yaml"), "--chains", "3", "--warmup", "15", "--draws", "15",
+    config = tmp_path / "tiny.yaml"  # two sampled parameters, two likelihoods: the script's path at the least compile cost
+    config.write_text(yaml.safe_dump(tiny_config(tmp_path / "out")))
+    res = mod.main(["--config", str(config), "--chains", "3", "--warmup", "15", "--draws", "15",
                     "--device", "cpu", "--json", str(out)])
     assert res["platform"] == "cpu" and res["chains"] == 3 and res["sampled"] >= 1
     assert res["min_ess_bulk"] > 0 and res["ess_per_s"] > 0 and res["steps_per_draw"] >= 1
