@@ -215,11 +215,11 @@ def apply_prior_overrides(cfg: RunConfig, overrides: list[str], where: str) -> R
         spec = params.get(name)
         if spec is None or spec.fixed:
             raise InputError(f"--prior {item!r}: {name!r} is not a sampled parameter of {where}; sampled: {list(cfg.sampled())}")
-        if fld not in ("min", "max", "loc", "scale", "prior", "negative"):
-            raise InputError(f"--prior {item!r}: field {fld!r}; expected one of min, max, loc, scale, prior, negative")
-        if fld == "negative":
+        if fld not in ("min", "max", "loc", "scale", "prior", "negative", "signed"):
+            raise InputError(f"--prior {item!r}: field {fld!r}; expected one of min, max, loc, scale, prior, negative, signed")
+        if fld in ("negative", "signed"):
             if raw.strip().lower() not in ("true", "false"):
-                raise InputError(f"--prior {item!r}: negative takes true or false")
+                raise InputError(f"--prior {item!r}: {fld} takes true or false")
             value = raw.strip().lower() == "true"
         else:
             try:

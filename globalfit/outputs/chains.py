@@ -131,9 +131,7 @@ def chain_table(idata, cfg, label: str = "") -> ChainTable:
     for pname, info in problem.sites.items():
         if info.site == pname or pname not in post:
             continue
-        lo, hi = specs[pname].bounds()
-        if info.sign < 0:
-            lo, hi = -hi, -lo
+        lo, hi = specs[pname].signed_bounds()
         if info.site == "u_M_Psi":
             lo = max(lo, 0.0)
         add(pname, np.asarray(post[pname]), tex_label(pname, cfg), True, (_bound(lo), _bound(hi)))

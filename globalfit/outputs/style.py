@@ -122,6 +122,9 @@ def tex_label(name: str, cfg=None) -> str:
         if name.startswith(prefix):
             sym, unit = symbol_and_unit(name[len(prefix):], cfg)
             return rf"{fn}({sym}/{unit})" if unit else rf"{fn} {sym}"
+    if name.startswith("slog10_"):  # the signed log scale of a ``signed: true`` parameter
+        sym, _ = symbol_and_unit(name[len("slog10_"):], cfg)
+        return rf"\mathrm{{sign}}({sym})\,\log_{{10}}(|{sym}|/{sym}_{{\min}})"
     if name == "u_M_Psi":
         return r"u_{M_\Psi}"
     if name.startswith("chi2__"):

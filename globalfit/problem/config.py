@@ -2,7 +2,7 @@
 
 A config has the blocks ``model``, ``params``, ``priors`` (a named prior set from ``priors/``),
 ``likelihoods``, ``sampler``, ``output`` and ``plots``. Each entry of ``params`` is either a number
-(fixed) or a mapping ``{prior: <dist>, min, max, loc, scale, ref, negative, latex}`` with ``<dist>`` one of
+(fixed) or a mapping ``{prior: <dist>, min, max, loc, scale, ref, negative, signed, latex}`` with ``<dist>`` one of
 uniform, log-uniform, normal, half-normal, log-normal; or ``{value: x}`` (fixed). Parameters that a
 config does not mention take the documented defaults of :mod:`globalfit.physics.parameters`.
 
@@ -14,6 +14,9 @@ Priors (how :mod:`globalfit.problem.parametrisation` samples them; ``min``/``max
 * ``log-normal``: ln(x) ~ N(loc, scale) (site ``ln_<name>``; loc, scale in ln units).
 * ``negative: true`` (log-uniform / log-normal / half-normal only): the parameter is -x, x drawn as above
   (e.g. a negative g_Psi spanning decades); ``min``/``max`` bound |x|, ``ref`` is the signed value.
+* ``signed: true`` (log-uniform only): both signs in one fit, each with prior probability 1/2 and |x| log-uniform in
+  [min, max]; drawn as one site ``slog10_<name>`` ~ U(-L, L), L = log10(max/min), x = sign(s) min 10^|s|
+  (:mod:`globalfit.problem.parametrisation`), so that NUTS crosses between the signs through |x| = min.
 
 The hard physical constraints (:mod:`globalfit.problem.support`) are the model's support. ``model.constraints``:
 
@@ -153,6 +156,7 @@ class ParamSpec(_Strict):
     scale: Number | None = None
     ref: Number | None = None
     negative: bool = False
+    signed: bool = False
     latex: str | None = None
 
     @model_validator(mode="after")
@@ -160,7 +164,8 @@ class ParamSpec(_Strict):
         if self.value is not None:
             if self.prior is not None:
                 raise ValueError("give either 'value' (fixed) or 'prior' (sampled), not both")
-            extra = [k for k in ("min", "max", "loc", "scale", "ref") if getattr(self, k) is not None] + (["negative"] if self.negative else [])
+            extra = ([k for k in ("min", "max", "loc", "scale", "ref") if getattr(self, k) is not None] + (["negative"] if self.negative else [])
+                     + (["signed"] if self.signed else []))
             if extra:
                 raise ValueError(f"a fixed parameter takes only 'value' (and 'latex'); {extra[0]!r} belongs to a sampled one (give a 'prior')")
             return self
@@ -168,6 +173,10 @@ class ParamSpec(_Strict):
             raise ValueError("expected 'value: <number>' or 'prior: <one of " + ", ".join(PRIOR_KINDS) + ">'")
         if self.negative and self.prior not in ("log-uniform", "log-normal", "half-normal"):
             raise ValueError(f"'negative: true' applies to log-uniform, log-normal and half-normal priors, not {self.prior}")
+        if self.signed and self.prior != "log-uniform":
+            raise ValueError(f"'signed: true' applies to a log-uniform prior, not {self.prior}")
+        if self.signed and self.negative:
+            raise ValueError("give 'signed: true' (both signs) or 'negative: true' (the negative one), not both")
         if self.prior in ("uniform", "log-uniform"):
             if self.min is None or self.max is None:
                 raise ValueError(f"prior {self.prior} needs 'min' and 'max'")
@@ -250,13 +259,24 @@ class ParamSpec(_Strict):
         return lo, hi
 
     def value_range(self) -> tuple[float, float]:
-        """Smallest and largest signed value the parameter takes (``negative: true`` flips the sign)."""
-        lo, hi = self.reach()
+        """Smallest and largest signed value the parameter takes (``negative: true`` flips the sign, ``signed: true``
+        takes both)."""
+        return self._signed(*self.reach())
+
+    def signed_bounds(self) -> tuple[float, float]:
+        """Support of the signed value: :meth:`bounds` with the sign of ``negative`` or ``signed`` applied."""
+        return self._signed(*self.bounds())
+
+    def _signed(self, lo: float, hi: float) -> tuple[float, float]:
+        if self.signed:
+            return -hi, hi
         return (-hi, -lo) if self.negative else (lo, hi)
 
     def contains(self, x: float) -> bool:
         """Whether the (signed) value x lies in the support."""
         lo, hi = self.bounds()
+        if self.signed:
+            return lo <= abs(x) <= hi
         return lo <= (-x if self.negative else x) <= hi
 
 

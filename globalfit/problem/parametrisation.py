@@ -2,6 +2,9 @@
 
 * A uniform x is drawn as the site ``x``; a log-uniform x as ``log10_x`` ~ U(log10 min, log10 max); a log-normal x as
   ``ln_x``; normal and half-normal priors (optionally truncated by min/max) as ``x``. ``negative: true`` flips the sign.
+  ``signed: true`` (log-uniform): ``slog10_x`` ~ U(-L, L), L = log10(max/min), x = sign(s) min 10^|s|: both signs with
+  prior probability 1/2 each, |x| log-uniform, and one connected site on which NUTS moves from one sign to the other
+  through |x| = min (where, for a coupling such as g_Psi with a small min, the physics of the two signs coincides).
 * ``M_Psi > M_Zp`` is built in (:func:`psi_above_zp`) by drawing ``u_M_Psi`` in (0, 1) on the allowed part of the
   M_Psi prior, with the exact prior factor.
 * ``r_H`` in (0, 1] replaces cos(beta) under ``model.constraints: parametrised`` (Eq. 9 of arXiv:1607.07616;
@@ -29,15 +32,20 @@ class SiteInfo:
 
     name: str
     site: str
-    transform: str  # "id", "pow10", "exp"
+    transform: str  # "id", "pow10", "exp", "slog10" (signed log scale)
     sign: float
     distribution: object = field(repr=False, compare=False)
+    scale: float = 1.0  # "slog10": the smallest |x|
 
     def to_value(self, z):
+        if self.transform == "slog10":
+            return jnp.where(z < 0, -1.0, 1.0) * self.scale * 10.0 ** jnp.abs(z)  # s = 0 is +min, never 0
         v = {"id": lambda t: t, "pow10": lambda t: 10.0**t, "exp": jnp.exp}[self.transform](z)
         return self.sign * v
 
     def to_site(self, value: float) -> float:
+        if self.transform == "slog10":
+            return math.copysign(math.log10(abs(value) / self.scale), value)
         v = self.sign * value
         return {"id": lambda t: t, "pow10": math.log10, "exp": math.log}[self.transform](v)
 
@@ -56,6 +64,9 @@ def site_of(name: str, spec) -> SiteInfo:
     lo, hi = spec.bounds()
     if spec.prior == "uniform":
         return SiteInfo(name, name, "id", sign, dist.Uniform(spec.min, spec.max))
+    if spec.prior == "log-uniform" and spec.signed:
+        span = math.log10(spec.max / spec.min)
+        return SiteInfo(name, f"slog10_{name}", "slog10", 1.0, dist.Uniform(-span, span), scale=float(spec.min))
     if spec.prior == "log-uniform":
         return SiteInfo(name, f"log10_{name}", "pow10", sign, dist.Uniform(math.log10(spec.min), math.log10(spec.max)))
     if spec.prior == "normal":
@@ -82,7 +93,7 @@ def psi_above_zp(cfg: RunConfig) -> bool:
         return False
     specs = cfg.param_specs()
     psi = specs.get("M_Psi")
-    if psi is None or psi.fixed or psi.negative or psi.prior not in ("uniform", "log-uniform"):
+    if psi is None or psi.fixed or psi.negative or psi.signed or psi.prior not in ("uniform", "log-uniform"):
         return False
     zp = specs.get("M_Zp")
     if zp is None:
