@@ -42,7 +42,7 @@ modelling (pi0 gamma only, no 3 pi) cancels in the ratios.
   shape the interior.
 
 **Likelihood.** -2 Delta ln L = z(CL)^2 R^2 (:func:`likelihoods.stats.upper_limit` on R with limit 1; beyond
--2 Delta ln L = 25, deep in the excluded region, it grows logarithmically, :func:`likelihoods.stats.soften_tail`), times
+-2 Delta ln L = 25, deep in the excluded region, with bounded curvature, :func:`likelihoods.stats.exclusion_edge`), times
 a taper w(M): w = 1 inside the tabulated mass range, smoothstep to exactly 0 over the outermost ``taper``
 (default 0.1) in ln M, and 0 outside (no constraint). **A point on a curve at an interior tabulated mass gets
 -2 Delta ln L = 2.71** (90 % CL); inside a beam-dump band more.
@@ -89,12 +89,9 @@ from globalfit.physics.widths import width_to_leptons
 from . import register
 from ._pdg import limit_from_options
 from .base import Fraction, Likelihood, Options, PositiveNumber
-from .stats import soften_tail, upper_limit
+from .stats import EDGE_CHI2, exclusion_edge, upper_limit
 
 DATA = Path(__file__).parent / "data"
-# -2 Delta ln L above which a curve's term grows logarithmically (likelihoods.stats.soften_tail) before the mass
-# window multiplies it: exact wherever it matters (a point at a limit has 2.71), finite slopes in the taper
-TAPER_CHI2 = 25.0
 
 
 @dataclass(frozen=True)
@@ -215,9 +212,9 @@ def build_curve(curve: Curve, reference: str, cl: float, taper: float, n_grid: i
         inside = (M > m_lo) & (M < m_hi)
         R = ratio(M, prod, g2, br_model, width_model)
         R = jnp.where(inside, R, 0.0)
-        # the window multiplies the tail-softened term: w -> 0 then never meets a huge -2 ln L (whose
+        # the window multiplies the bounded exclusion edge (likelihoods.stats.exclusion_edge): w -> 0 then never meets a huge -2 ln L (whose
         # logarithm would otherwise put an arbitrarily steep wall at the outer end of the taper)
-        return mass_window(M, m_lo, m_hi, taper) * soften_tail(upper_limit(R, 1.0, cl), TAPER_CHI2)
+        return mass_window(M, m_lo, m_hi, taper) * exclusion_edge(upper_limit(R, 1.0, cl), EDGE_CHI2)
 
     loglike_at.header = header
     loglike_at.mass_range = (m_lo, m_hi)

@@ -160,13 +160,15 @@ class SamplerBlock(_Strict):
     draws: int = Field(1000, ge=1)
     target_accept: float = Field(0.85, gt=0.0, lt=1.0)
     max_tree_depth: int = Field(10, ge=1, le=20)
+    # adapt a dense (full) inverse mass matrix in warm-up instead of a diagonal one (numpyro NUTS dense_mass)
+    dense_mass: bool = False
     chain_method: Literal["vectorized", "parallel", "sequential"] = "vectorized"
     seed: int = 0
     device: Literal["cpu", "gpu"] = "cpu"
     chunk_size: int = Field(250, ge=1)
     progress_bar: bool = True
-    # -2 Delta ln L beyond which each likelihood grows only logarithmically while sampling
-    # (likelihoods.stats.soften_tail); null = exact everywhere
+    # -2 Delta ln L beyond which each likelihood's exclusion edge has bounded curvature while sampling
+    # (likelihoods.stats.exclusion_edge); null = exact everywhere
     soften_chi2: float | None = Field(25.0, gt=0.0)
 
 
