@@ -8,6 +8,7 @@
 * at divergent draws vs typical draws: each likelihood's gradient norm.
 
     python bench/diagnose_geometry.py runs/full_B.yaml --chains 4 --warmup 150 --draws 150 [--dense] [--depth 10]
+        [--seed 0] [--no-curvature]
 
 Keys of the config's ``sampler`` block are honoured (``target_accept``, ``soften_chi2``, ``dense_mass``), the command
 line overrides chains, warm-up, draws, ``--dense`` and ``--depth``.
@@ -72,6 +73,7 @@ def main() -> None:
     ap.add_argument("--dense", action="store_true")
     ap.add_argument("--depth", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-curvature", action="store_true", help="skip the per-likelihood Hessians (compile: minutes)")
     a = ap.parse_args()
     pr = load_problem(a.config)
     dense = a.dense or bool(getattr(pr.cfg.sampler, "dense_mass", False))
@@ -100,6 +102,8 @@ def main() -> None:
               if abs(R[i, j]) > 0.5]
     print("correlations |r| > 0.5:", strong or "none", "; largest |r|: %.2f" % np.max(np.abs(R - np.eye(len(sites)))))
 
+    if a.no_curvature:
+        return
     # what sets the step size: Hessian of each -ln L_i (as sampled: softened) in the leapfrog's coordinates
     names = pr.likelihood_names
     root = mass_root(m, sites)
