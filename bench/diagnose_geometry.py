@@ -17,6 +17,7 @@ line overrides chains, warm-up, draws, ``--dense`` and ``--depth``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 import jax
@@ -64,6 +65,21 @@ def mass_root(m, sites):
     return np.stack([np.linalg.cholesky(r[np.ix_(perm, perm)]) for r in x])
 
 
+def without_support(problem):
+    """DIAGNOSTIC ONLY: the problem without its support cuts (cos beta <= 1, |kappa| < 1, ...; not the model's
+    posterior), to count the divergences the hard walls of the support cause."""
+    cls = type("NoSupport", (type(problem),), {"constrained": property(lambda self: False)})
+    return cls(**{f.name: getattr(problem, f.name) for f in dataclasses.fields(problem)})
+
+
+def prior_outside_support(problem, n: int = 20000, seed: int = 0) -> float:
+    """Share of prior draws (site space) outside the physical support: hard walls NUTS's trajectories can hit."""
+    keys = jax.random.split(jax.random.PRNGKey(seed), len(problem.site_names))
+    z = jnp.stack([problem.sites[name].distribution.sample(k, (n,)) for k, name in zip(keys, problem._site_order)], -1)
+    lp = jax.jit(jax.vmap(lambda zz: problem.log_support(problem.point(zz))))(z)
+    return float(np.mean(~np.isfinite(np.asarray(lp))))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("config", nargs="?", default="runs/full_B.yaml")
@@ -73,9 +89,15 @@ def main() -> None:
     ap.add_argument("--dense", action="store_true")
     ap.add_argument("--depth", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-support", action="store_true",
+                    help="diagnostic only: drop the support cuts (cos beta <= 1, |kappa| < 1): not the model's posterior")
     ap.add_argument("--no-curvature", action="store_true", help="skip the per-likelihood Hessians (compile: minutes)")
     a = ap.parse_args()
     pr = load_problem(a.config)
+    print("prior draws outside the physical support (hard walls): %.1f %%" % (100 * prior_outside_support(pr)))
+    if a.no_support:
+        pr = without_support(pr)
+        print("DIAGNOSTIC: support cuts dropped")
     dense = a.dense or bool(getattr(pr.cfg.sampler, "dense_mass", False))
     m, wall = run(pr, a.chains, a.warmup, a.draws, dense, a.depth, a.seed)
     ex = m.get_extra_fields(group_by_chain=True)
