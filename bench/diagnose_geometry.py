@@ -8,7 +8,7 @@
 * at divergent draws vs typical draws: each likelihood's gradient norm.
 
     python bench/diagnose_geometry.py runs/full_B.yaml --chains 4 --warmup 150 --draws 150 [--dense] [--depth 10]
-        [--seed 0] [--no-curvature]
+        [--seed 0] [--no-curvature] [--no-support] [--without LIKELIHOOD ...]
 
 Keys of the config's ``sampler`` block are honoured (``target_accept``, ``soften_chi2``, ``dense_mass``), the command
 line overrides chains, warm-up, draws, ``--dense`` and ``--depth``.
@@ -91,10 +91,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-support", action="store_true",
                     help="diagnostic only: drop the support cuts (cos beta <= 1, |kappa| < 1): not the model's posterior")
+    ap.add_argument("--without", nargs="+", default=[], metavar="LIKELIHOOD",
+                    help="diagnostic: drop these likelihoods (names or fnmatch patterns) to localise a cause")
     ap.add_argument("--no-curvature", action="store_true", help="skip the per-likelihood Hessians (compile: minutes)")
     a = ap.parse_args()
     pr = load_problem(a.config)
     print("prior draws outside the physical support (hard walls): %.1f %%" % (100 * prior_outside_support(pr)))
+    if a.without:
+        pr = pr.without(a.without)
+        print("DIAGNOSTIC: without", a.without)
     if a.no_support:
         pr = without_support(pr)
         print("DIAGNOSTIC: support cuts dropped")
