@@ -47,8 +47,7 @@ channels (option ``channels``) "K_e" (S010.33, K+ -> e+ nu nu nubar) and "pi_mu"
 Approximation: those searches assumed three-neutrino (SM-like or phase-space) spectra, not the l+ spectrum of M ->
 l nu Z'; their efficiency is taken as equal. Overrides ``limit_K_mu``, ``limit_pi_e`` (90 % CL).
 
-**Likelihood:** h_M(M_Psi) times :func:`likelihoods.stats.upper_limit` per channel, summed; each limit passes through
-:func:`likelihoods.stats.exclusion_edge` before the switch h_M multiplies it (identical up to -2 Delta ln L = 25). **A point at a quoted
+**Likelihood:** h_M(M_Psi) times :func:`likelihoods.stats.upper_limit` per channel, summed. **A point at a quoted
 limit (M_Psi >= m_M e^w) gets -2 Delta ln L = 2.71.**
 """
 
@@ -70,7 +69,7 @@ from . import register
 from ._pdg import limit_from_options
 from ._psi import PsiGateOptions, heavy_psi_gate
 from .base import PositiveNumber, UpperLimits
-from .stats import exclusion_edge, upper_limit
+from .stats import upper_limit
 
 # channel: (meson mass attr, lepton mass attr, flavour index, PDG id of Br(M -> l nu), PDG id of the limit)
 CHANNELS = {
@@ -182,5 +181,4 @@ class MesonDecays(UpperLimits):
 
     def loglike(self, obs):
         pred = self.predictions(obs)
-        return sum(self.gate(ch, obs["M_Psi"]) * exclusion_edge(upper_limit(pred[ch], lim.value, lim.cl))
-                   for ch, lim in self.limits.items())
+        return sum(self.gate(ch, obs["M_Psi"]) * upper_limit(pred[ch], lim.value, lim.cl) for ch, lim in self.limits.items())

@@ -24,17 +24,17 @@ maximum.
   positive value far on the short side. **At mu + s_plus and mu - s_minus: -2 Delta ln L = 1.**
 * **Exclusion edges: bounded curvature beyond -2 Delta ln L = 25** (:func:`exclusion_edge`, :data:`EDGE_CHI2`). Deep
   in an excluded region a limit's -2 Delta ln L = chi2_1(CL) (x/L)^2 grows like exp(2 d ln 10 u) in the sampler's
-  log-coupling coordinates u (x a monomial of total degree d, e.g. g^4 y^4 / M^4): a wall whose slope and curvature
-  have no bound, which NUTS can only enter with tiny steps. Every limit (and every measurement whose -2 Delta ln L
-  is formed from a rate) therefore passes through :func:`exclusion_edge`: **identical for -2 Delta ln L <= 25**
-  (the 5 sigma-equivalent: every quoted CL, the allowed region and the profile maps' 2.71 line are untouched; the
-  posterior weight beyond is below e^-12.5 either way); beyond, with l = ln(chi2 / 25),
-  chi2 -> 25 (2 sqrt(1 + l) - 1): the same value and slope at 25 (C^1), monotonic, growing like sqrt(ln chi2),
-  and with curvature in l bounded by 25/2, so for a limit (l = 2 ln(x/x_25)) the slope in ln x is bounded by 50
-  and the curvature by 100 everywhere (attained at the cap from inside). Applied while sampling to each
-  likelihood's ln L (:class:`globalfit.problem.FitProblem`, ``sampler.soften_chi2`` = the cap; evidence and
-  reported values use the exact ln L), and inside a likelihood to each limit that a smooth switch (heavy-Psi gate,
-  mass window) multiplies, before the switch, so that a switch never meets an unbounded -2 ln L.
+  log-coupling coordinates u (x a monomial of total degree d, e.g. g^4 y^4 / M^4): exact, a wall whose slope and
+  curvature have no bound. While sampling, each likelihood's ln L therefore passes through :func:`exclusion_edge`:
+  **identical for -2 Delta ln L <= 25** (the 5 sigma-equivalent: every quoted CL, the allowed region and the profile
+  maps' 2.71 line are untouched; the posterior weight beyond is below e^-12.5 either way); beyond, with
+  l = ln(chi2 / 25), chi2 -> 25 (1 + l): the same value and slope at 25 (C^1), monotonic, linear in l. For a limit
+  (l = 2 ln(x / x_25)) the slope of -2 ln L in ln x is then bounded by 50 and its curvature by 100 everywhere
+  (4 chi2 inside, attained at the cap; 0 beyond): linear in ln x, so linear in the log-couplings. Where it applies:
+  the fit problem (:class:`globalfit.problem.FitProblem`, ``sampler.soften_chi2`` = the cap; evidence and reported
+  values use the exact ln L) to each likelihood's total, and a likelihood to a limit that a smooth switch (a
+  search's mass window) multiplies, before the switch, so that the switch never meets an unbounded -2 ln L.
+  (A continuation growing like sqrt(l) was measured too and gave NUTS larger trees: docs/performance.md.)
 * **Poisson count** n observed, mu expected: the saturated Poisson log-likelihood
   ln L = n ln mu - mu - (n ln n - n);  -2 Delta ln L is the Poisson deviance (0 at mu = n).
 * **Poisson count with a Gaussian-uncertain expectation** (relative uncertainty s on the signal or total): the
@@ -132,10 +132,10 @@ EDGE_CHI2 = 25.0  # -2 Delta ln L beyond which an exclusion edge has bounded cur
 def exclusion_edge(loglike, cap: float = EDGE_CHI2):
     """ln L of an exclusion with bounded curvature beyond -2 Delta ln L = ``cap`` (module doc).
 
-    chi2 = -2 ``loglike`` unchanged for chi2 <= cap; beyond, cap (2 sqrt(1 + ln(chi2/cap)) - 1): continuous with
-    continuous first derivative at the cap, monotonic, finite for every finite input.
+    chi2 = -2 ``loglike`` unchanged for chi2 <= cap; beyond, cap (1 + ln(chi2/cap)): continuous with continuous first
+    derivative at the cap, monotonic, finite for every finite input.
     """
     t = -0.5 * cap
     far = loglike < t
     l = jnp.log(jnp.where(far, loglike / t, 1.0))
-    return jnp.where(far, t * (2.0 * jnp.sqrt(1.0 + l) - 1.0), loglike)
+    return jnp.where(far, t * (1.0 + l), loglike)

@@ -33,9 +33,7 @@ unconstrained (no invisible-N peak search bounds it there).
 Approximations: flavours are independent one-sided limits (no correlations). Any limit can be overridden
 (``limit_e``, ``limit_mu``, ``limit_tau``, with ``cl``).
 
-**Likelihood:** h(M_Psi) times the sum over flavours of :func:`likelihoods.stats.upper_limit` on |kappa_alpha|^2, each
-through :func:`likelihoods.stats.exclusion_edge` before the switch h multiplies it (identical up to -2 Delta ln L = 25;
-beyond, bounded curvature, so that h never switches on an unbounded -2 ln L).
+**Likelihood:** h(M_Psi) times the sum over flavours of :func:`likelihoods.stats.upper_limit` on |kappa_alpha|^2.
 **A point at a quoted limit (M_Psi >= 0.60 GeV) gets -2 Delta ln L = chi2_1(CL): 4.00 at 2 sigma (paper2016), 2.71 at
 90 % CL (blennow2023).**
 """
@@ -51,7 +49,7 @@ from globalfit.physics.numerics import abs2
 from . import register
 from ._psi import PsiGateOptions, heavy_psi_gate
 from .base import Fraction, Likelihood, PositiveNumber
-from .stats import cl_of_sigma, exclusion_edge, upper_limit
+from .stats import cl_of_sigma, upper_limit
 
 TWO_SIGMA = cl_of_sigma(2.0)  # 0.9545: the CL of a 2 sigma result (Delta chi^2 = 4)
 FLAVOURS = ("e", "mu", "tau")
@@ -101,5 +99,4 @@ class Unitarity(Likelihood):
 
     def loglike(self, obs):
         k2 = abs2(obs["kappa"])
-        return self.gate(obs["M_Psi"]) * sum(exclusion_edge(upper_limit(k2[i], self.limits[f], self.cl))
-                                             for i, f in enumerate(FLAVOURS))
+        return self.gate(obs["M_Psi"]) * sum(upper_limit(k2[i], self.limits[f], self.cl) for i, f in enumerate(FLAVOURS))
