@@ -58,9 +58,9 @@ linearly in ln M_Psi (1e-6 means a limit of 1e3, i.e. nothing, where no curve ap
 
 **Likelihood** (:mod:`likelihoods.stats`, one-sided 90 % CL limits): -2 Delta ln L = chi2_1(0.9) sum_{a=e,mu}
 x_a^2 s_a(M_Psi), x_a = |kappa_a|^2 [Br(Z' -> inv)], i.e. :func:`likelihoods.stats.upper_limit` with L = s^{-1/2}.
-**A point at a quoted limit (away from the curves' ends) gets 2.71.** 0 at kappa = 0. Beyond -2 Delta ln L = 25 the
-tail grows only logarithmically (:func:`likelihoods.stats.soften_tail`, as for the Z' search curves): the signal
-grows as |kappa|^4 ~ y^8, and an exact wall of -2 ln L ~ 1e19 would stall NUTS; weights there are below e^-12.5.
+**A point at a quoted limit (away from the curves' ends) gets 2.71.** 0 at kappa = 0. The signal grows as
+|kappa|^4 ~ y^8: while sampling, beyond -2 Delta ln L = 25 the exclusion edge has bounded curvature
+(:func:`likelihoods.stats.exclusion_edge`, applied by the fit problem to every likelihood).
 """
 
 from __future__ import annotations
@@ -79,12 +79,11 @@ from globalfit.physics.numerics import abs2
 
 from . import register
 from .base import Likelihood, Options
-from .stats import delta_chi2, soften_tail
+from .stats import delta_chi2
 
 DATA = Path(__file__).parent / "data"
 CL = 0.9
 N_GRID = 3000
-SOFT_CHI2 = 25.0  # -2 Delta ln L beyond which the tail grows logarithmically (likelihoods.stats.soften_tail)
 S_FLOOR = 1e-6  # strength where no curve applies: a limit of 1e3 on |kappa|^2 (nothing)
 
 # curve: (flavour index, file, paper)
@@ -199,4 +198,4 @@ class PsiPeakSearches(Likelihood):
         for i, f in enumerate(FLAVOURS):
             lns = interp_sorted(lnM, self._lnm, self._lns[f], left=math.log(S_FLOOR), right=math.log(S_FLOOR))
             total = total - 0.5 * self.z2 * (k2[i] * frac) ** 2 * jnp.exp(lns)
-        return soften_tail(total, SOFT_CHI2)
+        return total

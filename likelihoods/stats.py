@@ -22,10 +22,19 @@ maximum.
 * **Asymmetric errors** mu +s_plus -s_minus: the variable-width Gaussian of Barlow (arXiv:physics/0406120, Eq. 18),
   V(x) = s_plus s_minus + (s_plus - s_minus)(x - mu), -2 Delta ln L = (x - mu)^2 / V(x), V floored at a small
   positive value far on the short side. **At mu + s_plus and mu - s_minus: -2 Delta ln L = 1.**
-* **Far tails (sampling only)**: :func:`soften_tail` keeps log L exact while -2 Delta ln L <= chi2_max and lets it
-  grow only logarithmically beyond, so that excluded regions (where a power-law signal makes -2 Delta ln L reach
-  1e10 in log-coupling space) are walls of finite slope for NUTS rather than sources of divergences. Posterior
-  weight beyond the threshold is below exp(-chi2_max/2) either way.
+* **Exclusion edges: bounded curvature beyond -2 Delta ln L = 25** (:func:`exclusion_edge`, :data:`EDGE_CHI2`). Deep
+  in an excluded region a limit's -2 Delta ln L = chi2_1(CL) (x/L)^2 grows like exp(2 d ln 10 u) in the sampler's
+  log-coupling coordinates u (x a monomial of total degree d, e.g. g^4 y^4 / M^4): exact, a wall whose slope and
+  curvature have no bound. While sampling, each likelihood's ln L therefore passes through :func:`exclusion_edge`:
+  **identical for -2 Delta ln L <= 25** (the 5 sigma-equivalent: every quoted CL, the allowed region and the profile
+  maps' 2.71 line are untouched; the posterior weight beyond is below e^-12.5 either way); beyond, with
+  l = ln(chi2 / 25), chi2 -> 25 (1 + l): the same value and slope at 25 (C^1), monotonic, linear in l. For a limit
+  (l = 2 ln(x / x_25)) the slope of -2 ln L in ln x is then bounded by 50 and its curvature by 100 everywhere
+  (4 chi2 inside, attained at the cap; 0 beyond): linear in ln x, so linear in the log-couplings. Where it applies:
+  the fit problem (:class:`globalfit.problem.FitProblem`, ``sampler.soften_chi2`` = the cap; evidence and reported
+  values use the exact ln L) to each likelihood's total, and a likelihood to a limit that a smooth switch (a
+  search's mass window) multiplies, before the switch, so that the switch never meets an unbounded -2 ln L.
+  (A continuation growing like sqrt(l) was measured too and gave NUTS larger trees: docs/performance.md.)
 * **Poisson count** n observed, mu expected: the saturated Poisson log-likelihood
   ln L = n ln mu - mu - (n ln n - n);  -2 Delta ln L is the Poisson deviance (0 at mu = n).
 * **Poisson count with a Gaussian-uncertain expectation** (relative uncertainty s on the signal or total): the
@@ -52,7 +61,8 @@ __all__ = [
     "asymmetric_gaussian",
     "poisson",
     "poisson_gaussian",
-    "soften_tail",
+    "EDGE_CHI2",
+    "exclusion_edge",
 ]
 
 
@@ -116,10 +126,16 @@ def poisson_gaussian(n: float, mu, rel_sigma: float):
     return -0.5 * (n - mu) ** 2 / (mu + (rel_sigma * mu) ** 2)
 
 
-def soften_tail(loglike, chi2_max: float = 25.0):
-    """log L unchanged for -2 log L <= chi2_max; beyond, t (1 + ln(log L / t)) with t = -chi2_max/2 (continuous,
-    with continuous first derivative, monotonic, logarithmic growth)."""
-    t = -0.5 * chi2_max
+EDGE_CHI2 = 25.0  # -2 Delta ln L beyond which an exclusion edge has bounded curvature (module doc): 5 sigma-equivalent
+
+
+def exclusion_edge(loglike, cap: float = EDGE_CHI2):
+    """ln L of an exclusion with bounded curvature beyond -2 Delta ln L = ``cap`` (module doc).
+
+    chi2 = -2 ``loglike`` unchanged for chi2 <= cap; beyond, cap (1 + ln(chi2/cap)): continuous with continuous first
+    derivative at the cap, monotonic, finite for every finite input.
+    """
+    t = -0.5 * cap
     far = loglike < t
-    ratio = jnp.where(far, loglike / t, 1.0)
-    return jnp.where(far, t * (1.0 + jnp.log(ratio)), loglike)
+    l = jnp.log(jnp.where(far, loglike / t, 1.0))
+    return jnp.where(far, t * (1.0 + l), loglike)

@@ -47,7 +47,8 @@ modelling (:mod:`globalfit.physics.hadrons`) cancels in the ratios.
 w(M): w = 1 inside the tabulated mass range, smoothstep to exactly 0 over the outermost ``taper`` (default 0.1) in
 ln M, and 0 outside (no constraint). **A point on a curve at an interior tabulated mass gets -2 Delta ln L = 2.71**
 (90 % CL); inside a beam-dump band more. Where w = 1 the term is exact (also in evidence runs); only inside the taper
-it grows logarithmically beyond -2 Delta ln L = 25/(1 - w) (:func:`windowed_limit`), so that the product with w
+it follows the bounded-curvature exclusion edge (:func:`likelihoods.stats.exclusion_edge`) beyond -2 Delta ln L =
+25/(1 - w) (:func:`windowed_limit`), so that the product with w
 never becomes an arbitrarily steep wall at the outer end of the taper.
 
 **U(1)_B: pi0 -> gamma Z', Z' escaping** [zp_baryonic_pi0]. Br(pi0 -> gamma Z') = 2 (g_B^2/e^2) (1 - M^2/m_pi0^2)^3
@@ -106,12 +107,9 @@ from globalfit.physics.widths import width_to_leptons
 from . import register
 from ._pdg import limit_from_options
 from .base import Fraction, Likelihood, Options, PositiveNumber
-from .stats import soften_tail, upper_limit
+from .stats import EDGE_CHI2, exclusion_edge, upper_limit
 
 DATA = Path(__file__).parent / "data"
-# -2 Delta ln L above which a curve's term grows logarithmically (likelihoods.stats.soften_tail) before the mass
-# window multiplies it: exact wherever it matters (a point at a limit has 2.71), finite slopes in the taper
-TAPER_CHI2 = 25.0
 
 
 @dataclass(frozen=True)
@@ -184,12 +182,12 @@ def mass_window(M, m_lo: float, m_hi: float, taper: float):
 def windowed_limit(R, M, m_lo: float, m_hi: float, taper: float, cl: float):
     """w(M) x ln L of a signal strength R against its limit 1 (:func:`likelihoods.stats.upper_limit`), w the mass
     window of :func:`mass_window`. Exact where w = 1 (the tabulated range away from its ends); inside the taper the
-    term is tail-softened (:func:`likelihoods.stats.soften_tail`) above -2 Delta ln L = TAPER_CHI2 / (1 - w), so that
+    term follows the exclusion edge (:func:`likelihoods.stats.exclusion_edge`) above -2 Delta ln L = EDGE_CHI2 / (1 - w), so that
     as w -> 0 it never meets a huge -2 ln L (whose product with w would put an arbitrarily steep wall at the outer
     end of the taper), while the softening threshold goes to infinity as w -> 1."""
     w = mass_window(M, m_lo, m_hi, taper)
-    chi2_max = TAPER_CHI2 / jnp.maximum(1.0 - w, 1e-12)
-    return w * soften_tail(upper_limit(R, 1.0, cl), chi2_max)
+    chi2_max = EDGE_CHI2 / jnp.maximum(1.0 - w, 1e-12)
+    return w * exclusion_edge(upper_limit(R, 1.0, cl), chi2_max)
 
 
 def coupling_limit(mass: np.ndarray, g_lim: np.ndarray, cl: float, taper: float):
@@ -202,7 +200,7 @@ def coupling_limit(mass: np.ndarray, g_lim: np.ndarray, cl: float, taper: float)
     def loglike_at(M, R_scale, g):
         inside = (M > m_lo) & (M < m_hi)
         Ms = jnp.where(inside, M, np.sqrt(m_lo * m_hi))
-        R = R_scale * (g / jnp.exp(jnp.interp(jnp.log(Ms), lnm, lng))) ** 2
+        R = R_scale * (g / jnp.exp(interp_sorted(jnp.log(Ms), lnm, lng))) ** 2
         return windowed_limit(jnp.where(inside, R, 0.0), M, m_lo, m_hi, taper, cl)
 
     loglike_at.mass_range = (m_lo, m_hi)

@@ -6,6 +6,8 @@ import pytest
 import yaml
 
 from globalfit.cli import main
+from globalfit.inference.nuts import nuts_kernel
+from globalfit.problem import load_problem
 from globalfit.problem.config import config_hash, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +39,7 @@ BROKEN = [
     ("missing block", _with(("model",), _DELETE), "model: required key is missing"),
     ("unknown key", _with(("sampler", "chians"), 2), "sampler.chians: unknown key (did you mean 'chains'?)"),
     ("wrong type", _with(("sampler", "chains"), "four"), "sampler.chains"),
+    ("dense_mass not a flag", _with(("sampler", "dense_mass"), [1]), "sampler.dense_mass"),
     ("bounds reversed", _with(("params", "g_X"), {"prior": "log-uniform", "min": 1e-2, "max": 1e-8}), "prior bounds reversed"),
     ("unknown likelihood", _with(("likelihoods",), {"zp_baryonic_pio": None}), "likelihoods.zp_baryonic_pio: unknown likelihood (did you mean 'zp_baryonic_pi0'?)"),
     ("unknown scenario", _with(("model", "scenario"), "B-L_tau"), "unknown scenario 'B-L_tau'"),
@@ -81,6 +84,17 @@ def test_hash_ignores_draws_and_output(tmp_path):
     c = tmp_path / "c.yaml"
     c.write_text(yaml.safe_dump(_with(("sampler", "seed"), 7)))
     assert config_hash(load_config(a)) == config_hash(load_config(b)) != config_hash(load_config(c))
+
+
+def test_sampler_keys_reach_the_kernel(tmp_path):
+    """`sampler.max_tree_depth` and `sampler.dense_mass` configure the NUTS kernel (diagonal mass matrix by default)."""
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(GOOD))
+    kernel = nuts_kernel(load_problem(path))
+    assert kernel._dense_mass is False and kernel._max_tree_depth == 10
+    path.write_text(yaml.safe_dump(_with(("sampler",), {**GOOD["sampler"], "dense_mass": True, "max_tree_depth": 7})))
+    kernel = nuts_kernel(load_problem(path))
+    assert kernel._dense_mass is True and kernel._max_tree_depth == 7
 
 
 @pytest.mark.parametrize("name", sorted(str(p.relative_to(ROOT / "runs")) for p in (ROOT / "runs").rglob("*.yaml")))

@@ -12,7 +12,7 @@ from globalfit.physics.constants import constants
 from globalfit.physics.model import observables
 from likelihoods import build_likelihood
 from likelihoods.psi_peak_searches import CURVES, DEFAULT_CURVES, read_curve
-from likelihoods.stats import delta_chi2
+from likelihoods.stats import delta_chi2, exclusion_edge
 from tests.helpers import check_finite, point
 
 UPPER90 = delta_chi2(0.9)
@@ -89,11 +89,14 @@ def test_invisible_fraction_and_gaps():
     assert max(read_curve(n)[0][-1] for n in DEFAULT_CURVES if CURVES[n][0] == 1) < c.m_K - c.m_mu
 
 
-def test_tail_is_softened():
-    """Beyond -2 Delta ln L = 25 the tail grows logarithmically (likelihoods.stats.soften_tail)."""
+def test_far_tail_is_exact_and_edge_bounded():
+    """The likelihood is exact deep in the excluded region (-2 ln L grows as |kappa|^4); the sampler's exclusion edge
+    (likelihoods.stats.exclusion_edge, applied by the fit problem) keeps it finite and slowly growing."""
     fn = _build(invisible="all")
-    v = -2 * float(fn.loglike(_obs(0.3, k2e=1e-2)))
-    assert 25.0 < v < 2000.0
+    ll = fn.loglike(_obs(0.3, k2e=1e-2))
+    ll2 = fn.loglike(_obs(0.3, k2e=2e-2))
+    assert float(ll2) == pytest.approx(4 * float(ll), rel=1e-9) and -2 * float(ll) > 25.0
+    assert 25.0 < -2 * float(exclusion_edge(ll)) < 1000.0  # exact: 8.5e14
 
 
 @pytest.mark.parametrize(

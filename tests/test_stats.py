@@ -1,6 +1,7 @@
 """The statistical conventions of likelihoods/stats.py give the -2 Delta ln L their docstring promises."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -52,13 +53,45 @@ def test_poisson_and_gaussian_poisson():
     assert -2 * float(stats.poisson_gaussian(10.0, 20.0, 0.0)) == pytest.approx(100 / 20)
 
 
-def test_soften_tail_exact_below_threshold_and_smooth_beyond():
-    for ll in (0.0, -1.0, -12.5):
-        assert float(stats.soften_tail(ll, 25.0)) == ll
-    far = float(stats.soften_tail(-1e10, 25.0))
-    assert -400 < far < -12.5  # logarithmic growth
-    g = jax.grad(lambda x: stats.soften_tail(x, 25.0))
+def _edge_chi2(ln_x, cap=25.0):
+    """-2 ln L through the exclusion edge of a 90 % CL upper limit at 1, as a function of ln x."""
+    return -2.0 * stats.exclusion_edge(stats.upper_limit(jnp.exp(ln_x), 1.0, 0.9), cap)
+
+
+def test_exclusion_edge_identical_below_the_cap():
+    for ll in (0.0, -1.0, -1.353, -12.0, -12.5):
+        assert float(stats.exclusion_edge(ll, 25.0)) == ll
+    assert stats.EDGE_CHI2 == 25.0
+    x_cap = (25.0 / stats.delta_chi2(0.9)) ** 0.5  # the limit's x where -2 Delta ln L = 25
+    xs = np.linspace(0.0, x_cap, 101)
+    np.testing.assert_array_equal(np.asarray(stats.exclusion_edge(stats.upper_limit(xs, 1.0), 25.0)),
+                                  np.asarray(stats.upper_limit(xs, 1.0)))
+
+
+def test_exclusion_edge_c1_at_the_cap():
+    g = jax.grad(lambda x: stats.exclusion_edge(x, 25.0))
     assert float(g(-12.5 - 1e-9)) == pytest.approx(1.0, rel=1e-6) and float(g(-12.5 + 1e-9)) == 1.0
-    xs = np.linspace(-1e4, 0, 1001)
-    ys = np.asarray(jax.vmap(lambda x: stats.soften_tail(x, 25.0))(xs))
-    assert np.all(np.diff(ys) > 0)  # monotonic
+    below, above = float(stats.exclusion_edge(-12.5 + 1e-9)), float(stats.exclusion_edge(-12.5 - 1e-9))
+    assert abs(above - below) < 1e-8
+
+
+def test_exclusion_edge_bounded_curvature_in_ln_x():
+    """For a limit, slope of -2 ln L in ln x <= 2 cap and |curvature| <= 4 cap everywhere (module doc), monotonic."""
+    ln_x = jnp.linspace(-5.0, 60.0, 4001)  # x up to e^60: exact chi2 ~ 1e52
+    d1 = np.asarray(jax.vmap(jax.grad(_edge_chi2))(ln_x))
+    d2 = np.asarray(jax.vmap(jax.grad(jax.grad(_edge_chi2)))(ln_x))
+    assert np.all(np.isfinite(d1)) and np.all(np.isfinite(d2))
+    assert np.all(d1 >= 0) and d1.max() <= 50.0 * (1 + 1e-9)
+    assert np.abs(d2).max() <= 100.0 * (1 + 1e-9)
+    assert np.all(np.abs(d2[np.asarray(ln_x) > 2.0]) < 1e-6)  # linear in ln x beyond the cap
+    exact_d2 = np.asarray(jax.vmap(jax.grad(jax.grad(lambda t: -2.0 * stats.upper_limit(jnp.exp(t), 1.0))))(ln_x))
+    assert exact_d2.max() > 1e50  # what the edge removes
+
+
+def test_exclusion_edge_finite_everywhere():
+    lls = jnp.asarray([0.0, -12.5, -13.0, -1e3, -1e10, -1e300, -np.finfo(float).max])
+    v = np.asarray(jax.vmap(lambda x: stats.exclusion_edge(x))(lls))
+    g = np.asarray(jax.vmap(jax.grad(lambda x: stats.exclusion_edge(x)))(lls))
+    assert np.all(np.isfinite(v)) and np.all(np.isfinite(g))
+    assert np.all(np.diff(v) < 0)  # monotonic
+    assert -2 * v[-1] < 25.0 * (1 + np.log(np.finfo(float).max))  # ~17,800: logarithmic growth

@@ -202,11 +202,13 @@ def select_device(problem: FitProblem):
 
 
 def nuts_kernel(problem: FitProblem) -> NUTS:
-    """The NUTS kernel of the problem (target acceptance and tree depth from ``sampler``; start at the refs)."""
+    """The NUTS kernel of the problem (target acceptance, tree depth and dense or diagonal mass matrix from ``sampler``;
+    start at the refs)."""
     s = problem.cfg.sampler
     init = {k: np.float64(v) for k, v in problem.start_sites(refs_only=True).items()}
     strategy = init_to_value(values=init) if init else init_to_uniform(radius=2)
-    return NUTS(problem.numpyro_model(), target_accept_prob=s.target_accept, max_tree_depth=s.max_tree_depth, init_strategy=strategy)
+    return NUTS(problem.numpyro_model(), target_accept_prob=s.target_accept, max_tree_depth=s.max_tree_depth,
+                dense_mass=s.dense_mass, init_strategy=strategy)
 
 
 def _chunk_runner(kernel, chains: int, chain_method: str):

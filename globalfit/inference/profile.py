@@ -23,7 +23,7 @@ built in through r_H (``model.constraints: parametrised``). The other support cu
 cos beta <= 1; r_H <= 1 with ``constraints: cut``) enter the optimisation as a penalty
 -K sum max(0, ln(value/bound) + m)^2 (K = 100, margin m = 0.01); every candidate is checked with the exact
 :func:`globalfit.problem.support.in_support` and dropped if outside. While optimising, each likelihood passes through
-:func:`likelihoods.stats.soften_tail` with ``sampler.soften_chi2`` (exact for -2 Delta ln L <= 25, finite slopes
+:func:`likelihoods.stats.exclusion_edge` with ``sampler.soften_chi2`` (exact for -2 Delta ln L <= 25, finite slopes
 beyond); every reported lnL and q is the exact value at an actual parameter point.
 
 **Method.** One jitted, vmapped function runs a *chain* per (grid point, start): a sequence of rungs, each

@@ -55,6 +55,7 @@ import numpy as np
 
 from globalfit import _jax  # noqa: F401
 from globalfit.physics.constants import constants
+from globalfit.physics.interp import interp_sorted
 
 __all__ = [
     "width_to_pi0_gamma",
@@ -91,7 +92,7 @@ def vmd_ratio(channel: str, M):
     total = 0.0
     for key, c in DARKCAST_CHANNELS[channel]:
         m, r = _grid(key)
-        total = total + c * jnp.interp(M, m, r)
+        total = total + c * interp_sorted(M, m, r)  # no search loop in compiled code (globalfit.physics.interp)
     return total
 
 

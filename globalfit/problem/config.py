@@ -349,13 +349,15 @@ class SamplerBlock(_Strict):
     draws: Count = Field(1000, ge=1)
     target_accept: Number = Field(0.85, gt=0.0, lt=1.0)
     max_tree_depth: Count = Field(10, ge=1, le=20)
+    # adapt a dense (full) inverse mass matrix in warm-up instead of a diagonal one (numpyro NUTS dense_mass)
+    dense_mass: bool = False
     chain_method: Literal["vectorized", "parallel", "sequential"] = "vectorized"
     seed: Count = Field(0, ge=0, le=SEED_MAX)
     device: Literal["cpu", "gpu"] = "cpu"
     chunk_size: Count = Field(250, ge=1)
     progress_bar: bool = True
-    # -2 Delta ln L beyond which each likelihood grows only logarithmically while sampling
-    # (likelihoods.stats.soften_tail); null = exact everywhere
+    # -2 Delta ln L beyond which each likelihood has bounded curvature while sampling
+    # (likelihoods.stats.exclusion_edge); null = exact everywhere
     soften_chi2: Number | None = Field(25.0, gt=0.0)
 
 

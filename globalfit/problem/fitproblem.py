@@ -17,7 +17,7 @@ the likelihoods evaluated only inside the support (outside, where ln 1_support =
 
 with f_Psi the M_Psi > M_Zp prior factor (:func:`globalfit.problem.parametrisation.psi_above_zp`) and x(z) the complete
 physical point (:meth:`FitProblem.point`: r_H -> cos beta by Eq. 9 of arXiv:1607.07616, defaults filled). While
-sampling each ln L_i passes through :func:`likelihoods.stats.soften_tail` (``sampler.soften_chi2``); the terms
+sampling each ln L_i passes through :func:`likelihoods.stats.exclusion_edge` (``sampler.soften_chi2``); the terms
 recorded (:meth:`FitProblem.loglike_terms`) are exact.
 """
 
@@ -44,7 +44,7 @@ from globalfit.physics.scenarios import Scenario, get_scenario
 from globalfit.problem.support import check_config, check_plots, complete_with_rh, log_support, model_options, physical_point
 from likelihoods import Likelihood, build_likelihoods, check_requirements
 from likelihoods.base import RateProvider, rate_provider
-from likelihoods.stats import soften_tail
+from likelihoods.stats import exclusion_edge
 
 numpyro.enable_x64()
 
@@ -215,7 +215,7 @@ class FitProblem:
         return total
 
     def soften_term(self, ll):
-        return ll if self.soften is None else soften_tail(ll, self.soften)
+        return ll if self.soften is None else exclusion_edge(ll, self.soften)
 
     def likelihood_point(self, p: Mapping[str, Any]) -> tuple[dict[str, jnp.ndarray], jnp.ndarray]:
         """(point the likelihoods are evaluated at, inside): ``p`` inside the physical support; outside it (where the
