@@ -17,7 +17,6 @@ from pathlib import Path
 
 import globalfit  # noqa: F401  (float64)
 import jax
-import numpy as np
 
 from globalfit.physics.parameters import complete
 from globalfit.problem import load_problem
