@@ -92,6 +92,7 @@ sample_run(problem, outdir, prog, log=lambda line: print(line, file=sys.stderr))
 """
 
 
+@pytest.mark.slow
 def test_chains_on_four_devices_equal_one_device(tmp_path, one_device):
     path = _config(tmp_path, "four")
     r = subprocess.run([sys.executable, "-c", SAMPLE_ONLY, str(path)], env=_env(XLA_FLAGS="--xla_force_host_platform_device_count=4"),

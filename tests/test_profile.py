@@ -73,6 +73,7 @@ def test_fig5_benchmark_allowed_with_observable_nsi():
     assert chi2["osc_lma"] > 2.71  # ... and the current oscillation data exclude that much eps_ee
 
 
+@pytest.mark.slow  # a B-L profile map with every constraint: ~35 s
 def test_fig6_b_minus_l_only_eps_tautau_large():
     """U(1)_{B-L} (Fig. 6; the paper: "only eps_tautau can be large"): at an allowed point with observable NSI
     (M_Zp = 100 MeV, g = 1e-5) the reachable eps_ee is at most two thirds of the reachable eps_tautau. Physical reason, checked
