@@ -55,7 +55,7 @@ import numpy as np
 
 from globalfit import _jax  # noqa: F401
 from globalfit.physics.constants import constants
-from globalfit.physics.interp import interp_sorted
+from globalfit.physics.interp import interp_uniform
 
 __all__ = [
     "width_to_pi0_gamma",
@@ -84,7 +84,11 @@ def _grid(key: str) -> tuple[np.ndarray, np.ndarray]:
     """(mass [GeV], R) of ``data/darkcast_rf_<key>.csv`` (header lines start with '#')."""
     path = DATA / f"darkcast_rf_{key}.csv"
     arr = np.loadtxt(path, delimiter=",", comments="#", skiprows=1 + sum(1 for ln in path.open() if ln.startswith("#")))
-    return arr[:, 0], arr[:, 1]
+    m = arr[:, 0]
+    step = np.diff(m)
+    if not np.allclose(step, step[0], rtol=1e-6, atol=0.0):
+        raise ValueError(f"{path}: mass grid not uniform (vmd_ratio interpolates on a uniform grid)")
+    return m, arr[:, 1]
 
 
 def vmd_ratio(channel: str, M):
@@ -92,7 +96,8 @@ def vmd_ratio(channel: str, M):
     total = 0.0
     for key, c in DARKCAST_CHANNELS[channel]:
         m, r = _grid(key)
-        total = total + c * interp_sorted(M, m, r)  # no search loop in compiled code (globalfit.physics.interp)
+        dm = (m[-1] - m[0]) / (len(m) - 1)  # DarkCast's grids are uniform in M (0.5 MeV steps): O(1) per point, no search
+        total = total + c * interp_uniform(M, float(m[0]), float(dm), r)
     return total
 
 
