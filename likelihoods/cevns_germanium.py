@@ -70,12 +70,12 @@ from __future__ import annotations
 import functools
 import math
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from pydantic import field_validator, model_validator
+from pydantic import AfterValidator, field_validator, model_validator
 from scipy.optimize import minimize
 from scipy.special import erf
 
@@ -134,20 +134,22 @@ def ge_recoil_threshold(E_ee_keV: float, quenching: str, k: float = 0.162) -> fl
     return recoil_of_ionisation(E_ee_keV, ge_yield(quenching, k), T_max)
 
 
+
+def _lindhard_k_in_range(v: float) -> float:
+    if not 0.05 < v < 0.4:
+        raise ValueError(f"expected 0.05 < lindhard_k < 0.4, got {v}")
+    return v
+
+
+LindhardK = Annotated[float, AfterValidator(_lindhard_k_in_range)]  # Lindhard k of Ge, one check for every option
+
 class GeOptions(CevnsOptions):
     """The Ge quenching model (module doc)."""
 
     quenching: Literal["lindhard", "fef", "ybe"] = "lindhard"
     """Ge quenching model: Lindhard with lindhard_k (default), or the Dresden-II Fef / YBe tables."""
-    lindhard_k: float = 0.162
+    lindhard_k: LindhardK = 0.162
     """Lindhard k (0.05 < k < 0.4); CONUS+ uses 0.162 +- 0.004."""
-
-    @field_validator("lindhard_k")
-    @classmethod
-    def _k_range(cls, v):
-        if not 0.05 < v < 0.4:
-            raise ValueError(f"expected 0.05 < lindhard_k < 0.4, got {v}")
-        return v
 
     @model_validator(mode="after")
     def _k_needs_lindhard(self):
@@ -218,7 +220,7 @@ class CoherentGe(Cevns):
     class Options(CevnsOptions):
         threshold_keVee: float = 1.5
         """Ionisation threshold [keVee] (2024 analysis: 1.5), in (0.1, 10)."""
-        lindhard_k: float = 0.162
+        lindhard_k: LindhardK = 0.162
         """Lindhard k of Ge (0.05 < k < 0.4); the Fef/YBe tables end at 4.5 keVnr, below COHERENT's recoils."""
 
         @field_validator("threshold_keVee")
@@ -226,13 +228,6 @@ class CoherentGe(Cevns):
         def _thr(cls, v):
             if not 0.1 < v < 10.0:
                 raise ValueError(f"expected a threshold in (0.1, 10) keVee, got {v}")
-            return v
-
-        @field_validator("lindhard_k")
-        @classmethod
-        def _k_range(cls, v):
-            if not 0.05 < v < 0.4:
-                raise ValueError(f"expected 0.05 < lindhard_k < 0.4, got {v}")
             return v
 
     def setup(self):
