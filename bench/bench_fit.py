@@ -3,15 +3,15 @@ after warm-up) and its batched throughput (vmap 1024), then min-ESS per second o
 
 * NUTS as ``globalfit run`` builds it (tabulated rates, :func:`globalfit.inference.nuts.nuts_kernel`),
 * the same NUTS with direct integration of every rate (each rate likelihood's ``exact: true``),
-* emcee (affine-invariant ensemble) on the same density, run until its chain is >= 50 integrated autocorrelation
-  times long (or ``--emcee-max`` steps, reported as such),
+* emcee (affine-invariant ensemble) as ``sampler.method: ensemble`` builds it (:mod:`globalfit.inference.ensemble`), run
+  until its chain is >= 50 integrated autocorrelation times long (or ``--emcee-max`` steps, reported as such),
 * nested sampling (jaxns, :func:`globalfit.inference.evidence.nested_sampling`: ESS of its weighted posterior).
 
     PYTHONPATH=. python bench/bench_fit.py [--config runs/full_B.yaml] [--chains 8] [--warmup 300] [--draws 300]
         [--only nuts,nuts_exact,emcee,jaxns] [--json bench_fit.json]
 
 min-ESS is the smallest bulk ESS over the sampled parameters (ArviZ); wall times include compilation. Not part of the
-test suite (emcee: ``pip install -e .[bench]``). Results: docs/performance.md.
+test suite. Results: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from pathlib import Path
 
 import globalfit  # noqa: F401  (float64)
 import jax
-import jax.numpy as jnp
+import emcee
 import numpy as np
 from numpyro.infer import MCMC, init_to_value
 from numpyro.infer.util import initialize_model
 
+from globalfit.inference.ensemble import ensemble_density, initial_walkers
 from globalfit.inference.evidence import nested_sampling
 from globalfit.inference.nuts import nuts_kernel
 from globalfit.problem import load_problem
@@ -70,14 +71,15 @@ def run_nuts(problem, chains: int, warmup: int, draws: int, seed: int = 2) -> di
             "draws": chains * draws, "steps_per_draw": float(np.mean(np.asarray(ex["num_steps"])))}
 
 
-def run_emcee(logp_batch, x0: np.ndarray, max_steps: int, check_every: int = 1000) -> dict:
-    """emcee until the chain is >= 50 tau long (tau: the largest integrated autocorrelation time over parameters)."""
-    import emcee  # noqa: PLC0415  (benchmark extra)
-
-    nwalk = max(2 * x0.size + 2, 32)
-    p0 = x0 + 1e-3 * np.random.default_rng(0).standard_normal((nwalk, x0.size))
-    sampler = emcee.EnsembleSampler(nwalk, x0.size, logp_batch, vectorize=True)
+def run_emcee(problem, walkers: int, max_steps: int, check_every: int = 1000) -> dict:
+    """emcee as ``sampler.method: ensemble`` builds it (:mod:`globalfit.inference.ensemble`: the same density, walkers
+    started inside the prior), until the chain is >= 50 tau long (tau: the largest integrated autocorrelation time
+    over parameters) or ``max_steps``; compilation included in the wall time."""
     t = time.perf_counter()
+    density = ensemble_density(problem)
+    cfg = problem.cfg.model_copy(update={"sampler": problem.cfg.sampler.model_copy(update={"chains": walkers})})
+    p0 = initial_walkers(problem.with_config(cfg), density)
+    sampler = emcee.EnsembleSampler(walkers, density.ndim, density.log_prob, vectorize=True)
     tau, steps = float("nan"), 0
     for _ in sampler.sample(p0, iterations=max_steps, progress=False):
         steps = sampler.iteration
@@ -88,8 +90,8 @@ def run_emcee(logp_batch, x0: np.ndarray, max_steps: int, check_every: int = 100
     wall = time.perf_counter() - t
     tau = float(np.max(sampler.get_autocorr_time(tol=0)))
     burn = int(min(steps // 2, 5 * tau))
-    n_eff = (steps - burn) * nwalk / tau
-    return {"wall_s": wall, "steps": steps, "walkers": nwalk, "tau": tau, "converged_50tau": steps >= 50 * tau, "min_ess": n_eff,
+    n_eff = (steps - burn) * walkers / tau
+    return {"wall_s": wall, "steps": steps, "walkers": walkers, "tau": tau, "converged_50tau": steps >= 50 * tau, "min_ess": n_eff,
             "ess_per_s": n_eff / wall, "acceptance": float(np.mean(sampler.acceptance_fraction))}
 
 
@@ -100,6 +102,7 @@ def main():
     ap.add_argument("--draws", type=int, default=300)
     ap.add_argument("--chains", type=int, default=8)
     ap.add_argument("--emcee-max", type=int, default=200_000, help="emcee step cap (stops earlier at 50 tau)")
+    ap.add_argument("--walkers", type=int, default=64, help="emcee walkers (the full configs' sampler.chains)")
     ap.add_argument("--live", type=int, help="jaxns live points (default: the config's evidence block)")
     ap.add_argument("--only", default="nuts,nuts_exact,emcee,jaxns")
     ap.add_argument("--json", help="write the figures to this file")
@@ -114,7 +117,6 @@ def main():
     pot = info.potential_fn
     z0 = info.param_info.z
     flat0, unravel = jax.flatten_util.ravel_pytree(z0)
-    logp = jax.jit(lambda x: -pot(unravel(x)))
     vg = jax.jit(jax.value_and_grad(lambda x: -pot(unravel(x))))
     t = time.perf_counter(); vg(flat0)[0].block_until_ready(); compile_s = time.perf_counter() - t
     n = 200
@@ -146,14 +148,7 @@ def main():
         print(f"NUTS (direct integration: {', '.join(names)}): {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} -> {r['ess_per_s']:.2f} "
               f"min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
     if "emcee" in which:
-        blogp = jax.jit(jax.vmap(logp))
-
-        def lp(x):
-            v = np.asarray(blogp(jnp.asarray(x)))
-            return np.where(np.isfinite(v), v, -np.inf)
-
-        lp(np.asarray(flat0)[None])
-        r = res["emcee"] = run_emcee(lp, np.asarray(flat0), args.emcee_max)
+        r = res["emcee"] = run_emcee(problem, args.walkers, args.emcee_max)
         print(f"emcee: {r['walkers']} walkers x {r['steps']} steps in {r['wall_s']:.1f} s; tau {r['tau']:.0f} "
               f"({'>= 50 tau' if r['converged_50tau'] else 'stopped at the cap, < 50 tau'}) -> min-ESS ~{r['min_ess']:.0f} -> "
               f"{r['ess_per_s']:.2f} min-ESS/s; acceptance {r['acceptance']:.2f}")

@@ -48,6 +48,7 @@ from numpyro.infer import MCMC, NUTS, init_to_uniform, init_to_value
 from globalfit import _jax  # noqa: F401
 from globalfit.errors import ConfigError, OutputError
 from globalfit.problem import FitProblem
+from globalfit.inference.ensemble import sample_ensemble
 from globalfit.outputs.chains import mcsamples
 from globalfit.outputs.htmlreport import write_html_report
 from globalfit.outputs.plots import make_plots
@@ -77,7 +78,8 @@ class RunEstimate:
     draws_bytes: int  # every draw of every chain (the chunks on disk; posterior.nc holds as much again)
     assemble_bytes: int  # peak memory while posterior.nc is built
     disk_bytes: int  # chunks + posterior.nc
-    transitions_per_chain: int  # warm-up + draws
+    transitions_per_chain: int  # warm-up + draws (NUTS transitions; ensemble: steps per walker, x thin)
+    kind: str = "NUTS transitions per chain"
 
     def hours_at_measured_rate(self) -> float:
         """Lower bound on the wall time (one gradient evaluation per transition, :data:`MEASURED_RATE`), in hours."""
@@ -88,7 +90,7 @@ class RunEstimate:
             f"recorded per draw: {self.quantities} values; one chunk {_fmt_bytes(self.chunk_bytes)} in memory",
             f"all draws: {_fmt_bytes(self.draws_bytes)}; disk (chunks + posterior.nc) {_fmt_bytes(self.disk_bytes)}; "
             f"memory to assemble posterior.nc ~{_fmt_bytes(self.assemble_bytes)}",
-            f"NUTS transitions per chain: {_n(self.transitions_per_chain)} (>= {self.hours_at_measured_rate():.3g} h at one gradient "
+            f"{self.kind}: {_n(self.transitions_per_chain)} (>= {self.hours_at_measured_rate():.3g} h at one "
             f"evaluation each and the {MEASURED_RATE:.0f}/s measured for full_B on 2 CPU cores)",
         ]
 
@@ -116,8 +118,11 @@ def estimate_run(problem: FitProblem) -> RunEstimate:
     q = recorded_quantities(problem)
     per_draw = s.chains * q * 8
     draws = s.draws * per_draw
+    ensemble = s.method == "ensemble"
     return RunEstimate(quantities=q, chunk_bytes=min(s.chunk_size, s.draws) * per_draw, draws_bytes=draws,
-                       assemble_bytes=_ASSEMBLY_COPIES * draws, disk_bytes=2 * draws, transitions_per_chain=s.warmup + s.draws)
+                       assemble_bytes=_ASSEMBLY_COPIES * draws, disk_bytes=2 * draws,
+                       transitions_per_chain=(s.warmup + s.draws) * (s.thin if ensemble else 1),
+                       kind="ensemble steps per walker" if ensemble else "NUTS transitions per chain")
 
 
 def _memory() -> tuple[float, float]:
@@ -409,7 +414,8 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
 def run_problem(problem: FitProblem, source: str, resume: bool = False, force: bool = False, log: Callable[[str], None] = _quiet,
                 progress_bar: bool = False) -> str:
     """A whole run: the run directory of ``output.dir`` (new, or resumed: :func:`globalfit.outputs.rundir.prepare_run_dir`;
-    ``source``: the config text kept as ``config.input.yaml``), NUTS draws (:func:`sample_run`), then the ArviZ outputs,
+    ``source``: the config text kept as ``config.input.yaml``), NUTS draws (:func:`sample_run`) or ensemble states
+    (``sampler.method: ensemble``, :func:`globalfit.inference.ensemble.sample_ensemble`), then the ArviZ outputs,
     report and plots; returns the diagnostics report. ``globalfit run`` and the run jobs of a sweep call it."""
     writer = jax.process_index() == 0  # in a multi-process runtime only process 0 writes
     outdir = Path(problem.cfg.output.dir)
@@ -427,7 +433,10 @@ def run_problem(problem: FitProblem, source: str, resume: bool = False, force: b
                 prog["draws_target"] = problem.cfg.sampler.draws
             if prog.get("finished") and prog["draws_done"] >= prog["draws_target"]:
                 log(f"{outdir}: run already complete ({prog['draws_done']} draws per chain); rebuilding the outputs")
-            sample_run(problem, outdir, prog, log=log, progress_bar=progress_bar)
+            if problem.cfg.sampler.method == "ensemble":
+                sample_ensemble(problem, outdir, prog, log=log)
+            else:
+                sample_run(problem, outdir, prog, log=log, progress_bar=progress_bar)
             prog["finished"] = True
             if not writer:
                 return f"process {jax.process_index()} of {jax.process_count()}: chains done; process 0 writes {outdir}"

@@ -39,7 +39,7 @@ from globalfit.problem.parametrisation import sites_for
 from globalfit.physics.scenarios import get_scenario
 from globalfit.outputs.chains import mcsamples
 from globalfit.outputs.plots import _bounds, corner_plot, default_corner, plane_density, plane_plot
-from globalfit.outputs.report import HDI_PROB, diagnostics_line, load_run_config, summarise
+from globalfit.outputs.report import HDI_PROB, diagnostics_line, load_run_config, sampler_line, summarise
 from globalfit.outputs.rundir import read_progress
 from globalfit.outputs.plane import place_legend
 from globalfit.outputs.style import FILL_68, LINE_COLOUR, PALETTE, RUN_COLOURS, publication_style, pyplot, save_figure
@@ -259,7 +259,6 @@ def html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = 
     state = "finished" if finished else f"partial ({prog['draws_done']}/{prog['draws_target']} draws per chain on disk)"
     sc = get_scenario(cfg.model.scenario)
     versions = json.loads(post.attrs.get("package_versions", "{}"))
-    n_div = int(np.asarray(idata.sample_stats["diverging"]).sum())
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>globalfit run {html.escape(outdir.name)}</title>",
              f"<style>{_CSS}</style></head><body>",
              f"<h1>Run <code>{html.escape(outdir.name)}</code>: U(1)<sub>{html.escape(sc.name)}</sub></h1>",
@@ -270,8 +269,7 @@ def html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = 
     # diagnostics
     parts.append("<h2>Diagnostics</h2>")
     parts.append(f"<p class='{'ok' if ok else 'warn'}'>{html.escape(line)}</p>")
-    parts.append(f"<p>divergent transitions: {n_div} of {chains * draws}; max tree depth reached "
-                 f"{int(np.asarray(idata.sample_stats['tree_depth']).max())} (limit {cfg.sampler.max_tree_depth}).</p>")
+    parts.append(f"<p>{html.escape(sampler_line(idata, cfg))} ({chains * draws} draws).</p>")
     rows = [info.site for info in sites_for(cfg).values()]
     parts.append("<table><tr><th>sample site</th><th>mean</th><th>sd</th><th>ESS bulk</th><th>ESS tail</th><th>R-hat</th></tr>")
     for r in rows:

@@ -3,7 +3,8 @@
 ``globalfit summary OUTDIR`` works on a finished or a partial run (it reads whatever chunks are on disk).
 Convergence rule of the report: ONE warning line when any sampled parameter has rank-normalised
 split R-hat > 1.01 or bulk/tail ESS < 400 (Vehtari et al. 2021, arXiv:1903.08008), or when any
-post-warm-up transition diverged.
+post-warm-up transition diverged; for the ensemble sampler (walkers as chains) also when the kept chain is shorter
+than 50 integrated autocorrelation times (emcee's estimator and rule).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 import warnings
 from pathlib import Path
 
+import emcee
 import numpy as np
 import yaml
 from pydantic import ValidationError
@@ -25,10 +27,11 @@ from globalfit.problem.parametrisation import sites_for
 from globalfit.problem import LL_PREFIX
 from globalfit.outputs.rundir import atomic_path, atomic_write, load_chunks, read_progress, resolved_yaml, versions
 
-__all__ = ["load_run_config", "build_idata", "summarise", "format_report", "write_outputs", "summary_report", "RHAT_MAX", "ESS_MIN", "HDI_PROB"]
+__all__ = ["load_run_config", "build_idata", "summarise", "divergences", "sampler_line", "autocorrelation_time", "format_report", "write_outputs", "summary_report", "RHAT_MAX", "ESS_MIN", "HDI_PROB"]
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
+TAU_LENGTHS = 50  # an ensemble chain shorter than this many autocorrelation times has an unreliable tau (emcee docs)
 HDI_PROB = 0.95
 
 
@@ -66,16 +69,20 @@ def build_idata(outdir: Path):
     post, stat = load_chunks(outdir, int(prog["chunks"]))  # the chunks progress.json counts (a later one is uncommitted)
     posterior = {k: v for k, v in post.items() if not k.startswith(LL_PREFIX)}
     loglike = {k[len(LL_PREFIX):]: v for k, v in post.items() if k.startswith(LL_PREFIX)}
-    n_steps = stat["num_steps"].astype(np.int64)
-    stats = {
-        "diverging": stat["diverging"].astype(bool),
-        "n_steps": n_steps,
-        "tree_depth": np.ceil(np.log2(n_steps + 1.0)).astype(np.int64),
-        "energy": stat["energy"],
-        "lp": -stat["potential_energy"],
-        "acceptance_rate": stat["accept_prob"],
-        "step_size": stat["adapt_state.step_size"],
-    }
+    ensemble = cfg.sampler.method == "ensemble"
+    if ensemble:
+        stats = {"lp": stat["lp"], "acceptance_rate": stat["moved"].astype(np.float64)}
+    else:
+        n_steps = stat["num_steps"].astype(np.int64)
+        stats = {
+            "diverging": stat["diverging"].astype(bool),
+            "n_steps": n_steps,
+            "tree_depth": np.ceil(np.log2(n_steps + 1.0)).astype(np.int64),
+            "energy": stat["energy"],
+            "lp": -stat["potential_energy"],
+            "acceptance_rate": stat["accept_prob"],
+            "step_size": stat["adapt_state.step_size"],
+        }
     attrs = {
         "config_yaml": resolved_yaml(cfg),
         "config_hash": config_hash(cfg),
@@ -86,7 +93,7 @@ def build_idata(outdir: Path):
         "likelihoods": json.dumps(sorted(loglike)),
         "draws_per_chain": int(next(iter(posterior.values())).shape[1]),
         "finished": int(bool(prog.get("finished")) and prog["draws_done"] >= prog["draws_target"]),
-        "inference_library": "numpyro NUTS",
+        "inference_library": f"emcee {versions().get('emcee', '')} ensemble (stretch move), thin {cfg.sampler.thin}" if ensemble else "numpyro NUTS",
     }
     idata = az.from_dict(posterior=posterior, sample_stats=stats, log_likelihood=loglike or None)
     for group in idata.groups():
@@ -104,12 +111,46 @@ def summarise(idata, cfg):
         return az.summary(idata, var_names=names, hdi_prob=HDI_PROB, round_to="none")
 
 
+def divergences(idata) -> int:
+    """Divergent NUTS transitions in ``idata`` (0 for the ensemble sampler, which has none)."""
+    st = idata.sample_stats
+    return int(np.asarray(st["diverging"]).sum()) if "diverging" in st else 0
+
+
+def autocorrelation_time(idata, cfg) -> tuple[float, str, float]:
+    """(tau, worst site, kept chain length in units of tau) of an ensemble run: emcee's integrated autocorrelation time
+    of every sample site over the walkers (in ensemble steps, i.e. kept states x ``thin``), the largest."""
+    post = idata.posterior
+    names = [info.site for info in sites_for(cfg).values() if info.site in post]
+    x = np.stack([np.asarray(post[n]).T for n in names], axis=-1)  # (states, walkers, sites)
+    tau = emcee.autocorr.integrated_time(x, tol=0)
+    worst = int(np.argmax(tau))
+    return float(tau[worst]) * cfg.sampler.thin, names[worst], x.shape[0] / float(tau[worst])
+
+
+def sampler_line(idata, cfg) -> str:
+    """What the sampler did, one line: divergences and tree depth (NUTS), or walkers, acceptance and the chain length in
+    autocorrelation times (ensemble)."""
+    st = idata.sample_stats
+    if cfg.sampler.method == "ensemble":
+        tau, worst, length = autocorrelation_time(idata, cfg)
+        return (f"ensemble: {int(idata.posterior.sizes['chain'])} walkers, thinned by {cfg.sampler.thin}; share of kept states that moved "
+                f"{float(np.asarray(st['acceptance_rate']).mean()):.2f}; autocorrelation time {tau:.0f} steps ({worst}): the kept chain "
+                f"is {length:.0f} tau long")
+    return (f"divergences: {divergences(idata)}   max tree depth reached: {int(np.asarray(st['tree_depth']).max())} "
+            f"(limit {cfg.sampler.max_tree_depth})")
+
+
 def diagnostics_line(summary, idata, cfg) -> tuple[str, bool]:
     """One line: all clear, or a single WARNING naming the worst offenders."""
     names = [info.site for info in sites_for(cfg).values()]
     names = [n for n in names if n in summary.index]
-    n_div = int(np.asarray(idata.sample_stats["diverging"]).sum())
+    n_div = divergences(idata)
     problems = []
+    if cfg.sampler.method == "ensemble" and names:
+        _, worst, length = autocorrelation_time(idata, cfg)
+        if length < TAU_LENGTHS:
+            problems.append(f"kept chain {length:.0f} < {TAU_LENGTHS} autocorrelation times ({worst})")
     if names:
         sub = summary.loc[names]
         rh = sub["r_hat"].astype(float)
@@ -122,6 +163,10 @@ def diagnostics_line(summary, idata, cfg) -> tuple[str, bool]:
             problems.append(f"ESS {ess[worst]:.0f} < {ESS_MIN} ({worst})")
     if n_div:
         problems.append(f"{n_div} divergent transitions")
+    if cfg.sampler.method == "ensemble":
+        if problems:
+            return "WARNING: not converged / unreliable: " + "; ".join(problems) + " -- run longer (sampler.draws, sampler.thin)", False
+        return f"diagnostics ok: r_hat <= {RHAT_MAX}, ESS >= {ESS_MIN}, chain >= {TAU_LENGTHS} autocorrelation times", True
     if problems:
         return "WARNING: not converged / unreliable: " + "; ".join(problems) + " -- run longer, raise target_accept or reparametrise", False
     return f"diagnostics ok: r_hat <= {RHAT_MAX}, ESS >= {ESS_MIN}, no divergences", True
@@ -164,9 +209,8 @@ def format_report(outdir: Path, idata, summary, cfg) -> str:
         for name in ll.data_vars:
             a = np.asarray(ll[name])
             lines.append(f"  {name:<24s} {a.mean():>11.4g} {a.max():>11.4g}")
-    n_div = int(np.asarray(idata.sample_stats["diverging"]).sum())
     lines.append("")
-    lines.append(f"divergences: {n_div}   max tree depth reached: {int(np.asarray(idata.sample_stats['tree_depth']).max())} (limit {cfg.sampler.max_tree_depth})")
+    lines.append(sampler_line(idata, cfg))
     lines.append(diagnostics_line(summary, idata, cfg)[0])
     return "\n".join(lines)
 

@@ -239,7 +239,7 @@ def reconcile(outdir: Path, prog: dict) -> tuple[dict, list[str]]:
             prog["warmup_done"] = True
             notes.append("warm-up had finished (its state was saved); not repeated")
         if record["chunks"] == done + 1 and _chunk_file(outdir, done).exists():
-            n = int(_read_chunk(_chunk_file(outdir, done))["stat:diverging"].shape[1])
+            n = int(next(v for k, v in _read_chunk(_chunk_file(outdir, done)).items() if k.startswith("stat:")).shape[1])
             prog["chunks"], prog["draws_done"] = done + 1, int(prog["draws_done"]) + n
             notes.append(f"chunk {done} was complete (state saved) when the run stopped; adopted")
             done += 1

@@ -344,6 +344,10 @@ SEED_MAX = 2**63 - 1
 
 
 class SamplerBlock(_Strict):
+    # nuts: numpyro NUTS (globalfit.inference.nuts); ensemble: emcee's affine-invariant ensemble
+    # (globalfit.inference.ensemble), for posteriors whose hard mass edges keep NUTS's step small (docs/performance.md)
+    method: Literal["nuts", "ensemble"] = "nuts"
+    # NUTS: chains; ensemble: walkers (even, >= 2 x the sampled parameters)
     chains: Count = Field(4, ge=1)
     warmup: Count = Field(500, ge=1)
     draws: Count = Field(1000, ge=1)
@@ -355,6 +359,8 @@ class SamplerBlock(_Strict):
     seed: Count = Field(0, ge=0, le=SEED_MAX)
     device: Literal["cpu", "gpu"] = "cpu"
     chunk_size: Count = Field(250, ge=1)
+    # ensemble only: keep every thin-th ensemble step (warmup and draws count kept steps)
+    thin: Count = Field(1, ge=1)
     progress_bar: bool = True
     # -2 Delta ln L beyond which each likelihood has bounded curvature while sampling
     # (likelihoods.stats.exclusion_edge); null = exact everywhere

@@ -1,0 +1,64 @@
+"""The ensemble sampler (``sampler.method: ensemble``, globalfit/inference/ensemble.py): a run directory a NUTS run's
+outputs can read, the identical chain after a resume, and the clear error for too few walkers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from globalfit.errors import ConfigError
+from globalfit.inference.ensemble import check_walkers, ensemble_density, sample_ensemble
+from globalfit.outputs.report import build_idata, write_outputs
+from globalfit.outputs.rundir import load_chunks, prepare_run_dir, write_progress
+from globalfit.problem import load_problem
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _config(tmp_path: Path, name: str, draws: int, walkers: int = 8) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"base: {ROOT / 'runs' / 'quickstart.yaml'}\n"
+                    f"sampler: {{method: ensemble, chains: {walkers}, warmup: 10, draws: {draws}, thin: 2, chunk_size: 15, seed: 3}}\n"
+                    f"output: {{dir: {tmp_path / name}}}\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def density():
+    return ensemble_density(load_problem(ROOT / "runs" / "quickstart.yaml"))
+
+
+def _run(path: Path, density, resume: bool = False) -> Path:
+    problem = load_problem(path)
+    outdir, prog = prepare_run_dir(problem.cfg, path, resume=resume, force=False)
+    sample_ensemble(problem, outdir, prog, density=density)
+    prog["finished"] = True
+    write_progress(outdir, prog)
+    return outdir
+
+
+def test_ensemble_run_has_the_outputs_of_a_run_and_resumes_to_the_same_chain(tmp_path, density):
+    whole = _run(_config(tmp_path, "whole", draws=30), density)
+    idata = build_idata(whole)
+    assert idata.posterior.sizes["chain"] == 8 and idata.posterior.sizes["draw"] == 30
+    assert "emcee" in idata.posterior.attrs["inference_library"]
+    post, stat = load_chunks(whole)
+    assert set(stat) == {"lp", "moved"} and np.all(np.isfinite(stat["lp"]))
+    assert {"log10_M_Zp", "M_Zp", "eps_earth_ee", "lnL__osc_lma"} <= set(post)  # the quantities a NUTS run records
+    report = write_outputs(whole, idata, netcdf=False)
+    assert "ensemble: 8 walkers, thinned by 2" in report and "autocorrelation time" in report
+
+    part = _run(_config(tmp_path, "part", draws=15), density)  # one chunk, then extended and resumed
+    _run(_config(tmp_path, "part", draws=30), density, resume=True)
+    a, b = load_chunks(whole)[0], load_chunks(part)[0]
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_too_few_or_odd_walkers_is_a_config_error(tmp_path, density):
+    for walkers in (4, 7):
+        problem = load_problem(_config(tmp_path, f"w{walkers}", draws=10, walkers=walkers))
+        with pytest.raises(ConfigError, match=r"sampler.chains: .* walkers; the ensemble sampler needs an even number of at least 2 x 3"):
+            check_walkers(problem, density.ndim)
