@@ -124,6 +124,17 @@ def test_labels_carry_units():
     assert tex_label("chi2__osc_lma") == r"\chi^2_{\mathrm{osc\_lma}}"
 
 
+def test_every_site_label_is_valid_mathtext():
+    """Each sample site's axis label renders (a signed site once produced a double subscript and crashed the plots)."""
+    from matplotlib.mathtext import MathTextParser
+
+    parser = MathTextParser("path")
+    for config in ("full_B", "full_BmL", "full_L", "lma_dark_B", "quickstart"):
+        problem = load_problem(ROOT / "runs" / f"{config}.yaml")
+        for site in problem.site_names:
+            parser.parse(f"${tex_label(site, problem.cfg)}$")
+
+
 # --- the report in a headless browser ----------------------------------------------------------------------------
 
 def _browser() -> str | None:

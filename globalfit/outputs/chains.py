@@ -191,10 +191,10 @@ def mcsamples(idata, cfg, label: str = "", settings: dict | None = None):
 
 def plot_column(samples, name: str) -> str | None:
     """The GetDist column a figure shows for quantity ``name``: the site of a parameter sampled on a log scale
-    (``log10_M_Zp``), ``log10_<q>`` / ``log10_minus_<q>`` of a quantity spanning decades, else ``name``; None when the
+    (``log10_M_Zp``; ``slog10_g_Psi`` for a ``signed`` one, both signs on one axis), ``log10_<q>`` / ``log10_minus_<q>`` of a quantity spanning decades, else ``name``; None when the
     run has no such varying column."""
     have = {p.name for p in samples.paramNames.names}
-    for key in (f"log10_{name}", f"ln_{name}", f"log10_minus_{name}", name):
+    for key in (f"slog10_{name}", f"log10_{name}", f"ln_{name}", f"log10_minus_{name}", name):
         if key in have:
             return key
     if name == "M_Psi" and "u_M_Psi" in have:

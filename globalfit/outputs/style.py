@@ -124,7 +124,7 @@ def tex_label(name: str, cfg=None) -> str:
             return rf"{fn}({sym}/{unit})" if unit else rf"{fn} {sym}"
     if name.startswith("slog10_"):  # the signed log scale of a ``signed: true`` parameter
         sym, _ = symbol_and_unit(name[len("slog10_"):], cfg)
-        return rf"\mathrm{{sign}}({sym})\,\log_{{10}}(|{sym}|/{sym}_{{\min}})"
+        return rf"\mathrm{{sign}}({sym})\,\log_{{10}}(|{sym}|/\min|{sym}|)"
     if name == "u_M_Psi":
         return r"u_{M_\Psi}"
     if name.startswith("chi2__"):
