@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import math
 import os
 import sys
@@ -463,7 +464,17 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _quiet_getdist(record: logging.LogRecord) -> bool:
+    """GetDist warns on the root logger about every heavy-tailed quantity whose kernel bandwidth it had to fall back
+    on (hundreds of lines per run for the derived branching ratios); the figures are right, the lines are noise."""
+    return record.levelno >= logging.ERROR or f"{os.sep}getdist{os.sep}" not in record.pathname
+
+
 def main(argv: list[str] | None = None) -> int:
+    # jaxns calls logging.basicConfig(level=INFO) on import, which makes every library's INFO records (font subsetting,
+    # Dask, the JAX backend search) print; the CLI owns the terminal: warnings and errors only
+    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger().addFilter(_quiet_getdist)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
