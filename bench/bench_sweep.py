@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from globalfit.inference.sweep import dask_client, make_job, run_sweep  # noqa: E402
+from globalfit.inference.sweep import dask_client, local_cores, make_job, pin_threads, run_sweep  # noqa: E402
 from globalfit.outputs.profile_result import load_profile  # noqa: E402
 from globalfit.outputs.sweepdir import read_events  # noqa: E402
 from globalfit.problem.config import load_config  # noqa: E402
@@ -58,7 +58,7 @@ def _stats(outdir: Path) -> dict:
             "gap_mean_s": float(np.mean(gaps)) if gaps else 0.0, "receive_mean_s": float(np.mean(recv))}
 
 
-def _path(config, grid, starts, steps, workers: int, tmp: Path) -> dict:
+def _path(config, grid, starts, steps, workers: int, tmp: Path, tag: str = "") -> dict:
     """Cold and warm runs of one map on ``workers`` local Dask workers (0: in this process)."""
     out = {}
     ctx = contextlib.nullcontext(None) if workers == 0 else dask_client(None, workers)
@@ -66,7 +66,7 @@ def _path(config, grid, starts, steps, workers: int, tmp: Path) -> dict:
     with ctx as client:
         started = time.time() - t0
         for phase in ("cold", "warm"):
-            d = tmp / f"w{workers}_{phase}"
+            d = tmp / f"w{workers}{tag}_{phase}"
             t = time.time()
             rep = run_sweep([_job(config, grid, starts, steps)], d, client=client)
             assert not rep.failed, rep.failed
@@ -100,6 +100,10 @@ def main() -> None:
     res: dict = {"config": args.config, "grid": args.grid, "starts": args.starts, "steps": args.steps, "cores": os.cpu_count(), "load_before": load0}
     if not args.rows_only:
         res["serial"] = _path(Path(args.config), args.grid, args.starts, args.steps, 0, tmp)
+        cores = local_cores()
+        if len(cores) > 1 and pin_threads({min(cores)}):  # the same process on one core: what XLA's threads give
+            res["serial_1core"] = _path(Path(args.config), args.grid, args.starts, args.steps, 0, tmp, tag="_1core")
+            pin_threads(cores)
         for w in args.workers:
             res[f"workers_{w}"] = _path(Path(args.config), args.grid, args.starts, args.steps, w, tmp)
         ref = res["serial"]["warm"]["profile"]
@@ -108,7 +112,7 @@ def main() -> None:
         print(f"profile map {Path(args.config).name} {args.grid}x{args.grid}, {args.starts} starts, {args.steps} steps; load before {load0}")
         print(f"{'path':<12s} {'cold wall':>10s} {'warm wall':>10s} {'tasks':>6s} {'task mean':>10s} {'gap/task':>9s} {'recv/task':>10s} {'overhead':>9s}")
         for k, v in res.items():
-            if k == "serial" or k.startswith("workers_"):
+            if k.startswith("serial") or k.startswith("workers_"):
                 w = v["warm"]
                 over = (w["gap_mean_s"] + w["receive_mean_s"]) / w["task_mean_s"]
                 v["overhead_fraction"] = over
@@ -117,6 +121,13 @@ def main() -> None:
         for w in args.workers[1:]:
             res[f"speedup_1_to_{w}"] = res["workers_1"]["warm"]["wall_s"] / res[f"workers_{w}"]["warm"]["wall_s"]
             print(f"speed-up 1 -> {w} workers (warm): {res[f'speedup_1_to_{w}']:.2f}x")
+        if "serial_1core" in res:
+            res["threads_speedup"] = res["serial_1core"]["warm"]["wall_s"] / res["serial"]["warm"]["wall_s"]
+            print(f"in-process map, all {len(cores)} cores (XLA's intra-op threads) vs one core: {res['threads_speedup']:.2f}x")
+            for w in args.workers[1:]:
+                if w <= len(cores):  # each of w workers has one core (globalfit.inference.sweep.core_share)
+                    res[f"core_scaling_1_to_{w}"] = res["serial_1core"]["warm"]["wall_s"] / res[f"workers_{w}"]["warm"]["wall_s"]
+                    print(f"one core in-process -> {w} one-core workers: {res[f'core_scaling_1_to_{w}']:.2f}x")
         print(f"identical to the in-process map: {res['identical_to_serial']}")
 
     if args.row_config:

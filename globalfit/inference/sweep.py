@@ -23,8 +23,10 @@ then reported by name in :class:`SweepReport` and ``failed.json`` - never droppe
 still finish. Every task computes exactly what the in-process path computes (same blocks, same inputs, same
 compiled code), so the assembled result is identical on 1 worker, N workers or without Dask (``client=None``).
 
-**Cluster.** :func:`dask_client`: an existing scheduler (``address``), else a ``LocalCluster`` of single-threaded
-worker processes sized to the machine, started and stopped around the sweep.
+**Cluster.** :func:`dask_client`: an existing scheduler (``address``), else a ``LocalCluster`` of worker processes
+sized to the machine, each pinned to its share of the cores (:func:`core_share`), started and stopped around the
+sweep. XLA's CPU kernels use every core a process may use, so on one machine the in-process path is as fast as local
+workers (docs/performance.md); workers add cores on other hosts.
 """
 
 from __future__ import annotations
@@ -38,10 +40,10 @@ import os
 import socket
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import dask
 import jax
@@ -67,7 +69,7 @@ from globalfit.problem import FitProblem, problem_from_config
 from globalfit.problem.config import RunConfig
 from globalfit.problem.sweep_config import JobSpec
 
-__all__ = ["CACHE_ENV", "Task", "SweepJob", "SweepReport", "make_job", "run_sweep", "dask_client", "dask_scheduler_address", "jobqueue_cluster", "local_workers",
+__all__ = ["CACHE_ENV", "Task", "SweepJob", "SweepReport", "make_job", "run_sweep", "dask_client", "dask_scheduler_address", "jobqueue_cluster", "local_workers", "local_cores", "core_share", "pin_threads",
            "compilation_cache_dir", "enable_compilation_cache", "seed_scatter"]
 
 CACHE_ENV = "GLOBALFIT_JAX_CACHE"  # a directory for JAX's persistent compilation cache, or "off"
@@ -494,12 +496,53 @@ def dask_scheduler_address() -> str | None:
     return dask.config.get("scheduler-address", None)
 
 
+def local_cores() -> set[int]:
+    """The cores this process may use."""
+    try:
+        return set(os.sched_getaffinity(0))
+    except AttributeError:
+        return set(range(os.cpu_count() or 1))
+
+
 def local_workers() -> int:
     """Cores this process may use (the size of the default LocalCluster)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+    return len(local_cores())
+
+
+def core_share(cores: Iterable[int], index: int, n: int) -> set[int]:
+    """The cores of local worker ``index`` of ``n``: every n-th of ``cores`` from the index-th on (all of them for one
+    worker; one each, shared round-robin, when there are more workers than cores)."""
+    cores = sorted(cores)
+    if n >= len(cores):
+        return {cores[index % len(cores)]}
+    return set(cores[index % n::n])
+
+
+def pin_threads(cores: set[int]) -> bool:
+    """Restrict every thread of this process, and the threads they start later (XLA's pool among them), to ``cores``;
+    False where the platform has no thread affinity (then nothing changes)."""
+    if not hasattr(os, "sched_setaffinity") or not os.path.isdir("/proc/self/task"):
+        return False
+    for tid in os.listdir("/proc/self/task"):
+        with suppress(OSError, ValueError):  # a thread that ended meanwhile
+            os.sched_setaffinity(int(tid), cores)
+    return True
+
+
+def _core_share_plugin(n: int):
+    """A Dask worker plugin giving local worker i of n its :func:`core_share` of this machine's cores (also after a
+    restart: the plugin runs at every worker start). XLA's CPU backend runs one process's kernels on every core it
+    may use (measured: 1.85x on 2 cores), so n unpinned workers would oversubscribe the machine n-fold."""
+    from distributed.diagnostics.plugin import WorkerPlugin  # noqa: PLC0415  (only when a sweep uses Dask)
+
+    class CoreShare(WorkerPlugin):
+        name = "globalfit-core-share"
+
+        def setup(self, worker):
+            with suppress(TypeError, ValueError):
+                pin_threads(core_share(local_cores(), int(worker.name), n))
+
+    return CoreShare()
 
 
 JOBQUEUE = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster", "htcondor": "HTCondorCluster",
@@ -529,9 +572,8 @@ def jobqueue_cluster(kind: str, workers: int, **settings):
 def dask_client(address: str | None = None, workers: int | None = None, jobqueue: str | None = None) -> Iterator[Any]:
     """A Dask client: connected to the scheduler at ``address``; else to a dask-jobqueue cluster (``jobqueue``: slurm,
     pbs, ...; ``workers`` batch jobs); else to a LocalCluster of ``workers`` (default: one per core) single-threaded
-    worker processes on 127.0.0.1. A cluster started here is stopped on exit. (XLA runs the vmapped profile and
-    sampling kernels on one thread per process on CPU, measured: one worker per core is the right size, with the same
-    compile options as the in-process path.)"""
+    worker processes on 127.0.0.1, each pinned to its share of the cores (:func:`core_share`: XLA's CPU kernels use
+    every core a process may use, so unpinned workers would oversubscribe). A cluster started here is stopped on exit."""
     from distributed import Client, LocalCluster  # noqa: PLC0415  (imported only when a sweep uses Dask)
 
     if address is not None:
@@ -551,6 +593,8 @@ def dask_client(address: str | None = None, workers: int | None = None, jobqueue
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
                                silence_logs=logging.ERROR)
     client = Client(cluster)
+    if jobqueue is None:
+        client.register_plugin(_core_share_plugin(n))
     try:
         yield client
     finally:
