@@ -133,6 +133,7 @@ def test_every_site_label_is_valid_mathtext():
         problem = load_problem(ROOT / "runs" / f"{config}.yaml")
         for site in problem.site_names:
             parser.parse(f"${tex_label(site, problem.cfg)}$")
+            parser.parse(f"${tex_label(site)}$")  # without the config (no prior range at hand)
 
 
 # --- the report in a headless browser ----------------------------------------------------------------------------

@@ -4,6 +4,8 @@ of every quantity."""
 
 from __future__ import annotations
 
+import math
+
 import contextlib
 from pathlib import Path
 from typing import Iterator
@@ -122,9 +124,13 @@ def tex_label(name: str, cfg=None) -> str:
         if name.startswith(prefix):
             sym, unit = symbol_and_unit(name[len(prefix):], cfg)
             return rf"{fn}({sym}/{unit})" if unit else rf"{fn} {sym}"
-    if name.startswith("slog10_"):  # the signed log scale of a ``signed: true`` parameter
-        sym, _ = symbol_and_unit(name[len("slog10_"):], cfg)
-        return rf"\mathrm{{sign}}({sym})\,\log_{{10}}(|{sym}|/\min|{sym}|)"
+    if name.startswith("slog10_"):  # the signed log scale of a ``signed: true`` parameter: sign(x) log10(|x|/min)
+        base = name[len("slog10_"):]
+        sym, _ = symbol_and_unit(base, cfg)
+        spec = cfg.param_specs().get(base) if cfg is not None else None
+        lo = getattr(spec, "min", None)
+        ref = rf"10^{{{round(math.log10(lo))}}}" if lo and math.isclose(math.log10(lo), round(math.log10(lo))) else rf"\min|{sym}|"
+        return rf"\pm\log_{{10}}(|{sym}|/{ref})"
     if name == "u_M_Psi":
         return r"u_{M_\Psi}"
     if name.startswith("chi2__"):
