@@ -72,7 +72,7 @@ def test_lma_dark_reachable_in_B():
 
 
 def test_lma_dark_excluded_in_B_minus_L_by_nu_e_scattering():
-    """The same eps^q in U(1)_{B-L} comes with eps^e_ee = -3 eps^u_ee ~ +1: nu-e scattering excludes it."""
+    """The same eps^q in U(1)_{B-L} comes with eps^e_ee = -3 eps^u_ee (+3 at this point): nu-e scattering excludes it."""
     p = _lma_dark_point("B-L")
     o = observables(p, "B-L")
     assert float(o["eps_e_ee"]) > 0.9

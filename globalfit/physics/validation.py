@@ -71,6 +71,10 @@ def paper_rows() -> list[Row]:
             1.0 / float(eps_fermion(1.0, 1e-5 / 3, 0.01, convention="paper2016"))),
         Row("33", "the same, oscillation normalisation", 1e-3, 1.0 / float(eps_fermion(1.0, 1e-5 / 3, 0.01)),
             "half of the paper's value (docs/physics.md §3)"),
+        Row("33", "|kappa_e|^2 at LMA-Dark as the fits quote it: eps^u_ee = eps^d_ee = -0.5 (eps^u + eps^d = -1, what "
+            "osc_lma_dark targets), oscillation normalisation", 1e-3, 0.5 / float(eps_fermion(1.0, 1e-5 / 3, 0.01)),
+            "a quarter of the paper's: x 1/2 from eps^L + eps^R, x 1/2 because the paper sets eps^u = eps^d = -1 at once "
+            "where the fits quote eps^u or eps^d alone = -1 (review M10; docs/physics.md §4)"),
     ]
     return rows
 
