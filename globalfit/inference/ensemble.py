@@ -42,7 +42,7 @@ from numpyro.infer.util import initialize_model
 
 from globalfit import _jax  # noqa: F401
 from globalfit.errors import ConfigError
-from globalfit.outputs.rundir import load_state, save_chunk, save_state, write_progress
+from globalfit.outputs.rundir import commit_chunk, commit_warmup, load_state
 from globalfit.problem import FitProblem
 
 __all__ = ["ENSEMBLE_STATS", "EnsembleDensity", "ensemble_density", "check_walkers", "initial_walkers", "sample_ensemble"]
@@ -124,10 +124,7 @@ def sample_ensemble(problem: FitProblem, outdir: Path, prog: dict, log: Callable
         log(f"burn-in: {s.warmup} x {s.thin} ensemble steps of {s.chains} walkers (emcee stretch move)")
         start = emcee.State(initial_walkers(problem, density), random_state=np.random.RandomState(s.seed % 2**32).get_state())
         state = _sampler(problem, density).run_mcmc(start, s.warmup, thin_by=s.thin, store=False, progress=False)
-        save_state(outdir, state, chunks=0, draws_done=0)
-        prog["warmup_done"] = True
-        prog["warmup_seconds"] = round(time.time() - t0, 2)
-        write_progress(outdir, prog)
+        commit_warmup(outdir, prog, state, time.time() - t0)
     else:
         state = load_state(outdir)
     while prog["draws_done"] < prog["draws_target"]:
@@ -139,10 +136,5 @@ def sample_ensemble(problem: FitProblem, outdir: Path, prog: dict, log: Callable
         chain = sampler.get_chain()  # (n, walkers, ndim)
         moved = np.any(np.diff(np.concatenate([before[None], chain]), axis=0) != 0.0, axis=-1)
         stats = {"lp": sampler.get_log_prob().T, "moved": moved.T}
-        save_chunk(outdir, prog["chunks"], density.record(chain), stats)
-        save_state(outdir, state, chunks=prog["chunks"] + 1, draws_done=prog["draws_done"] + n)
-        prog["chunks"] += 1
-        prog["draws_done"] += n
-        prog["sampling_seconds"] = round(prog.get("sampling_seconds", 0.0) + time.time() - t0, 2)
-        write_progress(outdir, prog)
+        commit_chunk(outdir, prog, density.record(chain), stats, state, n, time.time() - t0)
         log(f"chunk {prog['chunks']}: {prog['draws_done']}/{prog['draws_target']} states per walker on disk ({time.time() - t0:.1f} s)")

@@ -53,7 +53,8 @@ from globalfit.outputs.chains import mcsamples
 from globalfit.outputs.htmlreport import write_html_report
 from globalfit.outputs.plots import make_plots
 from globalfit.outputs.report import build_idata, write_outputs
-from globalfit.outputs.rundir import load_state, prepare_run_dir, read_progress, run_lock, save_chunk, save_state, write_progress
+from globalfit.outputs.rundir import (commit_chunk, commit_warmup, load_state, prepare_run_dir, read_progress, run_lock, save_chunk,
+                                      save_state, write_progress)
 
 __all__ = ["EXTRA_FIELDS", "RunEstimate", "estimate_run", "recorded_quantities", "check_resources", "select_device", "nuts_kernel",
            "spread_layout", "sample_run", "run_problem", "MEASURED_RATE"]
@@ -388,10 +389,7 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
                     raise ConfigError(f"{where}: no valid start point inside the physical support: move the ref values (see `globalfit run --dry-run`)") from None
                 raise
             state = mcmc.post_warmup_state
-            save_state(outdir, state, chunks=0, draws_done=0)
-            prog["warmup_done"] = True
-            prog["warmup_seconds"] = round(time.time() - t0, 2)
-            write_progress(outdir, prog)
+            commit_warmup(outdir, prog, state, time.time() - t0)
         else:
             state = load_state(outdir)
             keys = jax.random.split(key, s.chains) if (s.chains > 1 and chain_method == "vectorized") else key
@@ -401,13 +399,7 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
             n = min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
             t0 = time.time()
             state, samples, stats = runner(state, n)
-            # order matters for a kill at any moment (globalfit.outputs.rundir.reconcile): chunk, state, progress
-            save_chunk(outdir, prog["chunks"], jax.device_get(samples), jax.device_get(stats))
-            save_state(outdir, state, chunks=prog["chunks"] + 1, draws_done=prog["draws_done"] + n)
-            prog["chunks"] += 1
-            prog["draws_done"] += n
-            prog["sampling_seconds"] = round(prog.get("sampling_seconds", 0.0) + time.time() - t0, 2)
-            write_progress(outdir, prog)
+            commit_chunk(outdir, prog, jax.device_get(samples), jax.device_get(stats), state, n, time.time() - t0)
             log(f"chunk {prog['chunks']}: {prog['draws_done']}/{prog['draws_target']} draws per chain on disk ({time.time() - t0:.1f} s)")
 
 

@@ -49,6 +49,7 @@ except ImportError:  # not POSIX: the O_EXCL lock of _exclusive_file below
     fcntl = None  # type: ignore[assignment]
 
 __all__ = ["PROGRESS", "STATE", "CHUNKS", "LOCK", "read_progress", "write_progress", "versions", "resolved_yaml", "save_state",
+           "commit_warmup", "commit_chunk",
            "load_state", "state_record", "save_chunk", "load_chunks", "chunk_indices", "atomic_write", "atomic_path",
            "prepare_run_dir", "reconcile", "run_lock"]
 
@@ -182,6 +183,26 @@ def save_chunk(outdir: Path, index: int, samples: dict, extra: dict) -> None:
     with atomic_path(Path(outdir) / CHUNKS / f"chunk_{index:04d}.npz") as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
+
+
+def commit_warmup(outdir: Path, prog: dict, state, seconds: float) -> None:
+    """Record a finished warm-up (or burn-in): its chain state first, then the progress (the order :func:`reconcile`
+    relies on after a kill at any moment)."""
+    save_state(outdir, state, chunks=0, draws_done=0)
+    prog["warmup_done"] = True
+    prog["warmup_seconds"] = round(seconds, 2)
+    write_progress(outdir, prog)
+
+
+def commit_chunk(outdir: Path, prog: dict, samples: dict, stats: dict, state, n: int, seconds: float) -> None:
+    """Record a chunk of ``n`` draws per chain: the chunk, the chain state after it, then the progress (in this order,
+    :func:`reconcile`)."""
+    save_chunk(outdir, prog["chunks"], samples, stats)
+    save_state(outdir, state, chunks=prog["chunks"] + 1, draws_done=prog["draws_done"] + n)
+    prog["chunks"] += 1
+    prog["draws_done"] += n
+    prog["sampling_seconds"] = round(prog.get("sampling_seconds", 0.0) + seconds, 2)
+    write_progress(outdir, prog)
 
 
 def chunk_indices(outdir: Path) -> list[int]:
