@@ -5,7 +5,7 @@ published search curves, kinematic thresholds, beam-dump bands, thermalisation s
 geometry"). Those edges are physics, and NUTS's step size is set by their curvature, so its trajectories run long and
 diverge. An ensemble of walkers moving by Goodman & Weare's stretch move (Commun. Appl. Math. Comput. Sci. 5, 65
 (2010); emcee, Foreman-Mackey et al., arXiv:1202.3665) needs no gradient and does not feel curvature: on runs/full_B.yaml
-it reaches a given effective sample size ~300x sooner than NUTS (docs/performance.md, measured side by side).
+it reaches a given effective sample size ~275-300x sooner than NUTS (docs/performance.md, measured side by side).
 
 **The density** is NUTS's: numpyro's potential of :meth:`~globalfit.problem.FitProblem.numpyro_model` in its
 unconstrained coordinates (prior, Jacobians, support, softened likelihoods), vmapped over the half-ensemble that each
