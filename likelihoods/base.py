@@ -42,6 +42,7 @@ from .stats import upper_limit
 
 __all__ = [
     "COUPLINGS",
+    "at_least_one",
     "Options",
     "Likelihood",
     "Limit",
@@ -77,6 +78,13 @@ def _ordered(w: tuple[float, float]) -> tuple[float, float]:
 
 Window = Annotated[tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(gt=0)]], AfterValidator(_ordered)]
 """A (lo, hi) window of non-negative numbers with lo < hi."""
+def at_least_one(v: tuple) -> tuple:
+    """A selection option (channels, curves) must name at least one entry."""
+    if not v:
+        raise ValueError("expected at least one entry")
+    return v
+
+
 Fraction = Annotated[float, Field(gt=0, lt=1)]
 """A number in (0, 1): a confidence level, a probability."""
 PositiveNumber = Annotated[float, Field(gt=0)]

@@ -87,17 +87,17 @@ model by the prior mass it removes, which is the intended reading ("the UV compl
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import jax.numpy as jnp
 import numpy as np
-from pydantic import field_validator
+from pydantic import AfterValidator
 
 from globalfit.physics.constants import constants, pdg_value
 
 from . import register
 from ._pdg import pdg_limit, pdg_measurement
-from .base import Fraction, Likelihood, Limit, Measurement, Options, PositiveNumber
+from .base import Fraction, Likelihood, Limit, Measurement, Options, PositiveNumber, at_least_one
 from .stats import gaussian, upper_limit
 from .zprime_searches import DATA, CurveOptions, coupling_limit, escaping_fraction, read_table
 
@@ -161,15 +161,8 @@ class ZpBaryonicEta(Likelihood):
     requires: ClassVar[tuple[str, ...]] = ("g_nucleon", "M_Zp", "br_Zp_pi0_gamma", "br_Zp_3pi")
 
     class Options(Options):
-        channels: tuple[Literal["eta_pi0gamma", "etaprime_pi0gamma", "eta_3pi"], ...] = tuple(ETA_CHANNELS)
+        channels: Annotated[tuple[Literal["eta_pi0gamma", "etaprime_pi0gamma", "eta_3pi"], ...], AfterValidator(at_least_one)] = tuple(ETA_CHANNELS)
         """Channels used (default: all three)."""
-
-        @field_validator("channels")
-        @classmethod
-        def _nonempty(cls, v):
-            if not v:
-                raise ValueError("expected at least one channel")
-            return v
 
     def setup(self):
         self.data: dict[str, Measurement | Limit] = {}
@@ -223,15 +216,8 @@ class ZpBaryonicAnomaly(Likelihood):
     optional: ClassVar[bool] = True
 
     class Options(CurveOptions):
-        channels: tuple[Literal["K_piX", "B_KX", "Z_gammaX"], ...] = tuple(ANOMALY_CURVES)
+        channels: Annotated[tuple[Literal["K_piX", "B_KX", "Z_gammaX"], ...], AfterValidator(at_least_one)] = tuple(ANOMALY_CURVES)
         """Processes used (default: all three)."""
-
-        @field_validator("channels")
-        @classmethod
-        def _nonempty(cls, v):
-            if not v:
-                raise ValueError("expected at least one channel")
-            return v
 
     def setup(self):
         self.curves = {}
