@@ -23,6 +23,7 @@ from globalfit.engine import dry_run_text, run_checks, run_fit
 from globalfit.errors import GlobalfitError, InputError
 from globalfit.problem.evaluate import check_values, evaluate_point, format_table, violated_constraints
 from globalfit.inference.evidence import evidence, format_evidence, write_evidence
+from globalfit.inference.profile import ProfileSettings
 from globalfit.physics.model import ModelOptions
 from globalfit.names import did_you_mean
 from globalfit.physics.parameters import PARAMETERS
@@ -211,13 +212,14 @@ def _cmd_profile(args) -> int:
     quantities = list(args.quantity)
     spec = JobSpec(kind="profile", name=f"profile/{path.stem}", configs=(ConfigRef(str(path), cfg),), seed=args.seed,
                    settings={"grid": grid, "quantity": quantities, "exclude": args.exclude, "starts": args.starts, "steps": args.steps,
-                             "M_range": None, "g_range": None, "rows_per_task": args.rows_per_task})
+                             "M_range": None, "g_range": None, "rows_per_task": args.rows_per_task, "polish": args.polish})
     job = make_job(spec, folder="")
     report = _on_engine([job], out, args)
     if report.failed:
         return _report_sweep(report)
     res = load_profile(out / "profile.npz")
-    print(f"profile of {path} ({res.scenario}): grid {res.settings['grid']}, {args.starts} starts, {args.steps} Adam steps per rung; "
+    print(f"profile of {path} ({res.scenario}): grid {res.settings['grid']}, {res.settings['starts']} starts, {res.settings['steps']} Adam steps per rung, "
+          f"{res.settings['polish']} neighbour passes; "
           f"{report.wall_seconds:.1f} s ({res.seconds:.1f} s optimising in {report.total} tasks, compilation included; "
           f"{report.loaded} tasks from disk; {report.workers or 'no'} Dask workers)")
     print(f"  included: {', '.join(res.included)}")
@@ -394,10 +396,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--grid", type=int, nargs="+", default=[12], help="points per axis: N or N_M N_g")
     pr.add_argument("--quantity", nargs="+", default=["eps_earth_ee"], help="derived quantities or differences, e.g. eps_earth_tautau-mumu")
     pr.add_argument("--exclude", nargs="*", default=None, help="likelihoods (fnmatch patterns) left out; default osc_*")
-    pr.add_argument("--starts", type=int, default=4)
-    pr.add_argument("--steps", type=int, default=200, help="Adam steps per optimisation stage")
+    pr.add_argument("--starts", type=int, help=f"starts per grid point (default {ProfileSettings.starts})")
+    pr.add_argument("--steps", type=int, help=f"Adam steps per rung (default {ProfileSettings.steps})")
     pr.add_argument("--seed", type=int, default=0, help="seed of the random starts")
     pr.add_argument("--rows-per-task", type=int, default=1, help="g_X rows of the grid per task")
+    pr.add_argument("--polish", type=int, help="neighbour passes after stage 2: each cell's reach is re-optimised from the best "
+                    f"optima of its 8 neighbours (default {ProfileSettings.polish})")
     _add_engine_options(pr)
     pr.set_defaults(func=_cmd_profile)
 

@@ -18,7 +18,7 @@ from globalfit.problem import load_problem
 from globalfit.inference.profile import FEAS_TOL, THRESHOLDS, profile_map
 
 REPO = Path(__file__).resolve().parent.parent
-FAST = {"grid": 3, "starts": 2, "steps": 60, "g_range": (1e-7, 1e-3)}
+FAST = {"grid": 3, "starts": 2, "steps": 60, "polish": 0, "g_range": (1e-7, 1e-3)}
 ALLOWED = THRESHOLDS[0]  # 2.71
 
 
@@ -71,6 +71,22 @@ def test_fig5_benchmark_allowed_with_observable_nsi():
     non_osc = sum(v for k, v in chi2.items() if k != "osc_lma")
     assert non_osc + 2.0 * r.lnL_ref <= ALLOWED + FEAS_TOL
     assert chi2["osc_lma"] > 2.71  # ... and the current oscillation data exclude that much eps_ee
+
+
+def test_neighbour_pass_only_improves_the_reach():
+    """A neighbour pass (``polish=1``) keeps the profile and can only widen the reach: q_max up, q_min down, defined
+    wherever it was; every reach it reports is reached at a genuine support point within the threshold."""
+    cfg, problem, base = _B()
+    pol = profile_map(problem, quantity=("eps_earth_ee",), M_range=(1e-3, 0.1), **{**FAST, "polish": 1})
+    assert pol.settings["polish"] == 1 and pol.lnL_ref == base.lnL_ref
+    np.testing.assert_array_equal(pol.lnL, base.lnL)
+    had = np.isfinite(base.q_max)
+    assert np.all(np.isfinite(pol.q_max[had])) and np.all(pol.q_max[had] >= base.q_max[had])
+    assert np.all(pol.q_min[had] <= base.q_min[had])
+    for i, j in zip(*np.nonzero(np.isfinite(pol.q_max[0, 0]))):
+        chi2, obs, inside = _chi2_at(cfg, problem, pol.point(i, j, "max", "eps_earth_ee"))
+        assert inside and float(obs["eps_earth_ee"]) == pytest.approx(pol.q_max[0, 0, i, j], rel=1e-6)
+        assert sum(v for k, v in chi2.items() if k != "osc_lma") + 2.0 * pol.lnL_ref <= ALLOWED + FEAS_TOL + 1e-9
 
 
 @pytest.mark.slow  # a B-L profile map with every constraint: ~35 s

@@ -80,7 +80,7 @@ from globalfit.outputs.profile_result import THRESHOLDS, ProfileResult
 from globalfit.problem.support import constraint_values
 
 __all__ = ["DEFAULT_EXCLUDE", "FEAS_TOL", "LADDER", "THRESHOLDS", "ProfilePlan", "ProfileResult", "ProfileSettings", "assemble_profile",
-           "profile_map", "profile_plan", "profile_reference", "profile_stage1", "profile_stage2"]
+           "neighbours", "profile_map", "profile_plan", "profile_polish", "profile_reference", "profile_stage1", "profile_stage2"]
 
 DEFAULT_EXCLUDE = ("osc_*",)
 GRID_PARAMS = ("M_Zp", "g_X")
@@ -237,17 +237,22 @@ class ProfileSettings:
     exclude: tuple[str, ...] | None = None
     thresholds: tuple[float, ...] = THRESHOLDS
     starts: int = 4
-    steps: int = 200
+    steps: int = 200  # Adam steps per rung
     seed: int = 0
     M_range: tuple[float, float] | None = None
     g_range: tuple[float, float] | None = None
     rows_per_task: int = 1
+    polish: int = 1  # neighbour passes (profile_polish)
 
     @classmethod
     def make(cls, grid: int | tuple[int, int] | list[int] = 12, quantity: str | list[str] | tuple[str, ...] = "eps_earth_ee",
-             exclude=None, thresholds=THRESHOLDS, starts: int = 4, steps: int = 200, seed: int = 0,
-             M_range=None, g_range=None, rows_per_task: int = 1) -> "ProfileSettings":
-        """Settings from the arguments of :func:`profile_map`, checked (InputError on a bad value)."""
+             exclude=None, thresholds=THRESHOLDS, starts: int | None = None, steps: int | None = None, seed: int = 0,
+             M_range=None, g_range=None, rows_per_task: int = 1, polish: int | None = None) -> "ProfileSettings":
+        """Settings from the arguments of :func:`profile_map`, checked (InputError on a bad value); ``None``: the
+        class default (the one place the defaults of the CLI, sweep files and :func:`profile_map` are set)."""
+        starts = cls.starts if starts is None else starts
+        steps = cls.steps if steps is None else steps
+        polish = cls.polish if polish is None else polish
         quantities = (quantity,) if isinstance(quantity, str) else tuple(quantity)
         if not quantities:
             raise InputError("give at least one quantity")
@@ -256,13 +261,13 @@ class ProfileSettings:
                 hint = did_you_mean(q, list(DERIVED_NAMES) + list(DIFFERENCES))
                 raise InputError(f"quantity {q!r}: unknown derived quantity{hint}; `globalfit evaluate` lists them")
         n_M, n_g = (grid, grid) if isinstance(grid, int) else tuple(int(x) for x in grid)
-        if n_M < 2 or n_g < 2 or starts < 1 or steps < 1 or rows_per_task < 1:
-            raise InputError(f"need grid >= 2 per axis, starts >= 1, steps >= 1, rows per task >= 1 (got grid {grid}, starts {starts}, "
-                             f"steps {steps}, rows per task {rows_per_task})")
+        if n_M < 2 or n_g < 2 or starts < 1 or steps < 1 or rows_per_task < 1 or polish < 0:
+            raise InputError(f"need grid >= 2 per axis, starts >= 1, steps >= 1, rows per task >= 1, polish >= 0 (got grid {grid}, "
+                             f"starts {starts}, steps {steps}, rows per task {rows_per_task}, polish {polish})")
         rng_ = lambda r: None if r is None else (float(r[0]), float(r[1]))  # noqa: E731
         return cls(grid=(n_M, n_g), quantities=quantities, exclude=None if exclude is None else tuple(exclude),
                    thresholds=tuple(sorted(float(t) for t in thresholds)), starts=int(starts), steps=int(steps), seed=int(seed),
-                   M_range=rng_(M_range), g_range=rng_(g_range), rows_per_task=int(rows_per_task))
+                   M_range=rng_(M_range), g_range=rng_(g_range), rows_per_task=int(rows_per_task), polish=int(polish))
 
 
 @dataclass
@@ -367,6 +372,54 @@ def profile_reference(stage1: list[dict]) -> float:
     return float(np.max(best))
 
 
+def _extremes(thresholds, ref: float, shared: list[tuple], per: list[tuple]) -> tuple[np.ndarray, ...]:
+    """(q_max, q_min, u_max, u_min), shapes (Q, T, P) and (Q, T, P, n): per quantity q and threshold t, the largest
+    and smallest q over every candidate rung with chi2 = -2 (lnL - ref) <= t + FEAS_TOL (NaN where none) and where
+    it is reached. ``shared``: (lnL (P, K), every quantity (P, K, Q), points (P, K, n)) candidates for every q and
+    sign; ``per``: for each (q, sign) in the order q0+, q0-, q1+, ... its own (lnL (P, K'), that q (P, K'), points)."""
+    P, n = per[0][2].shape[0], per[0][2].shape[2]
+    Q, T = len(per) // 2, len(thresholds)
+    lnl_s = np.concatenate([c[0] for c in shared] or [np.zeros((P, 0))], axis=1)
+    q_s = np.concatenate([c[1] for c in shared] or [np.zeros((P, 0, Q))], axis=1)
+    u_s = np.concatenate([c[2] for c in shared] or [np.zeros((P, 0, n))], axis=1)
+    q_max, q_min = np.full((Q, T, P), np.nan), np.full((Q, T, P), np.nan)
+    u_max, u_min = np.zeros((Q, T, P, n)), np.zeros((Q, T, P, n))
+    rows = np.arange(P)
+    chi_s = -2.0 * (lnl_s - ref)
+    for iq in range(Q):
+        for it, t in enumerate(thresholds):
+            for sgn, qa, ua, fill in ((0, q_max, u_max, -np.inf), (1, q_min, u_min, np.inf)):
+                lnl_p, q_p, u_p = per[2 * iq + sgn]
+                vals = np.concatenate([np.where(chi_s <= t + FEAS_TOL, q_s[..., iq], fill),
+                                       np.where(-2.0 * (lnl_p - ref) <= t + FEAS_TOL, q_p, fill)], axis=1)
+                vals = np.where(np.isnan(vals), fill, vals)
+                pts = np.concatenate([u_s, u_p], axis=1)
+                k = np.argmax(vals, axis=1) if sgn == 0 else np.argmin(vals, axis=1)
+                v = vals[rows, k]
+                qa[iq, it] = np.where(np.isfinite(v), v, np.nan)
+                ua[iq, it] = pts[rows, k]
+    return q_max, q_min, u_max, u_min
+
+
+def _tilt_ladders(plan: ProfilePlan, block: tuple[int, int], u0: np.ndarray, ref: float) -> list[tuple]:
+    """Run the tilt ladders of stage 2 for the points of a block from ``u0`` (P, Q, 2, S, n): per quantity q, sign
+    (+ maximises q, - minimises it) and start. Returns, for each (q, sign) in the order q0+, q0-, q1+, ..., every
+    rung's (exact lnL (P, S R), that q (P, S R), unconstrained point (P, S R, n)), as :func:`_extremes` reads them."""
+    P, Q, _, S, n = u0.shape
+    N1 = plan.n_chains
+    signs = np.broadcast_to(np.array([1.0, -1.0])[None, None, :, None], (P, Q, 2, S)).reshape(P, N1)
+    qidx = np.broadcast_to(np.arange(Q)[None, :, None, None], (P, Q, 2, S)).reshape(P, N1).astype(np.int32)
+    lm, lg = plan._grid_of(block)
+    B = len(lm)
+    us2, lnl2, q2 = plan.chains(jnp.asarray(lm), jnp.asarray(lg), jnp.asarray(plan._pad(np.reshape(u0, (P, N1, n))).reshape(B, n)),
+                                jnp.asarray(plan._pad(signs).ravel()), jnp.asarray(plan._pad(qidx).ravel()), jnp.asarray(LADDER), ref)
+    R = lnl2.shape[1]
+    lnl2 = np.asarray(lnl2)[: P * N1].reshape(P, Q, 2, S * R)
+    q2 = np.asarray(q2)[: P * N1].reshape(P, Q, 2, S * R, Q)
+    us2 = np.asarray(us2)[: P * N1].reshape(P, Q, 2, S * R, n)
+    return [(lnl2[:, iq, sgn], q2[:, iq, sgn, :, iq], us2[:, iq, sgn]) for iq in range(Q) for sgn in (0, 1)]
+
+
 def profile_stage2(plan: ProfilePlan, block: tuple[int, int], s1: dict, ref: float) -> dict[str, np.ndarray]:
     """Stage 2 for a row block: tilt ladders from the ``starts`` best stage-1 optima of each point (one per stage-1
     chain), each quantity, both signs; then lnL_prof, its optimum and, per quantity and threshold, q_max / q_min over
@@ -386,39 +439,57 @@ def profile_stage2(plan: ProfilePlan, block: tuple[int, int], s1: dict, ref: flo
     chain_u = np.take_along_axis(us1.reshape(P, N1, R, n), kbest[..., None, None], axis=2)[:, :, 0]
     top = np.argsort(-np.where(np.isfinite(chain_best), chain_best, -np.inf), axis=1)[:, :S]
     u2 = np.take_along_axis(chain_u, top[..., None], axis=1)  # (P, S, n)
-    u2 = np.broadcast_to(u2[:, None, None], (P, Q, 2, S, n)).reshape(P, N1, n)
-    signs = np.broadcast_to(np.array([1.0, -1.0])[None, None, :, None], (P, Q, 2, S)).reshape(P, N1)
-    qidx = np.broadcast_to(np.arange(Q)[None, :, None, None], (P, Q, 2, S)).reshape(P, N1).astype(np.int32)
-    lm, lg = plan._grid_of(block)
-    B = len(lm)
-    us2, lnl2, q2 = plan.chains(jnp.asarray(lm), jnp.asarray(lg), jnp.asarray(plan._pad(u2).reshape(B, n)),
-                                jnp.asarray(plan._pad(signs).ravel()), jnp.asarray(plan._pad(qidx).ravel()), jnp.asarray(LADDER), ref)
-    lnl2 = np.asarray(lnl2)[: P * N1].reshape(P, Q, 2, S * R)
-    q2 = np.asarray(q2)[: P * N1].reshape(P, Q, 2, S * R, Q)
-    us2 = np.asarray(us2)[: P * N1].reshape(P, Q, 2, S * R, n)
-
-    chi1 = -2.0 * (lnl1 - ref)  # (P, N1 R)
-    chi2_2 = -2.0 * (lnl2 - ref)  # (P, Q, 2, S R)
-    T = len(st.thresholds)
-    q_max = np.full((Q, T, P), np.nan)
-    q_min = np.full((Q, T, P), np.nan)
-    u_max = np.zeros((Q, T, P, n))
-    u_min = np.zeros((Q, T, P, n))
-    rows = np.arange(P)
-    for iq in range(Q):
-        for it, t in enumerate(st.thresholds):
-            f1 = chi1 <= t + FEAS_TOL
-            for sgn, qa, ua, fill in ((0, q_max, u_max, -np.inf), (1, q_min, u_min, np.inf)):
-                f2 = chi2_2[:, iq, sgn] <= t + FEAS_TOL
-                vals = np.concatenate([np.where(f1, q1[..., iq], fill), np.where(f2, q2[:, iq, sgn, :, iq], fill)], axis=1)
-                vals = np.where(np.isnan(vals), fill, vals)
-                pts = np.concatenate([us1, us2[:, iq, sgn]], axis=1)
-                k = np.argmax(vals, axis=1) if sgn == 0 else np.argmin(vals, axis=1)
-                v = vals[rows, k]
-                qa[iq, it] = np.where(np.isfinite(v), v, np.nan)
-                ua[iq, it] = pts[rows, k]
+    per = _tilt_ladders(plan, block, np.broadcast_to(u2[:, None, None], (P, Q, 2, S, n)), ref)
+    q_max, q_min, u_max, u_min = _extremes(st.thresholds, ref, [(lnl1, q1, us1)], per)
     return {"lnl": lnl, "u_best": u_best, "q_max": q_max, "q_min": q_min, "u_max": u_max, "u_min": u_min,
             "seconds": np.float64(time.perf_counter() - t0)}
+
+
+def profile_polish(plan: ProfilePlan, block: tuple[int, int], s2: dict, before: dict | None, after: dict | None,
+                   ref: float) -> dict[str, np.ndarray]:
+    """One neighbour pass for a row block: per point, quantity and sign, tilt ladders (as in stage 2) from the
+    ``starts`` best reach optima among the point and its 8 grid neighbours (ranked by their q_max, or -q_min, at the
+    first threshold); q_max / q_min and their points are replaced where the pass finds a larger (smaller) q with
+    chi2 <= t + FEAS_TOL. ``s2``: the block's stage-2 (or previous pass) result; ``before`` / ``after``: those of the
+    blocks below and above it (None at the grid's edge). A reach optimum found in one cell thus seeds its neighbours:
+    the multi-start optimum of each cell is at least as good as before and the map loses isolated misses."""
+    t0 = time.perf_counter()
+    st = plan.settings
+    n_M, Q, S, n = len(plan.log10_M), len(st.quantities), st.starts, len(plan.nuisance)
+    parts = [x for x in (before, s2, after) if x is not None]
+    off = 0 if before is None else len(before["lnl"]) // n_M
+    P = len(s2["lnl"])
+    rows = P // n_M
+
+    def window(key):  # (Q, rows in the window, n_M[, n]) at the first threshold
+        a = np.concatenate([x[key] for x in parts], axis=2)[:, 0]
+        return a.reshape((Q, -1, n_M) + a.shape[2:])
+
+    q_w = (window("q_max"), -window("q_min"))  # scores: larger is better for both signs
+    u_w = (window("u_max"), window("u_min"))
+    rows_w = q_w[0].shape[1]
+    r, c = np.arange(rows)[:, None] + off, np.arange(n_M)[None, :]
+    score = np.full((Q, 2, rows, n_M, 9), -np.inf)
+    cand = np.zeros((Q, 2, rows, n_M, 9, n))
+    for k, (dr, dc) in enumerate((a, b) for a in (-1, 0, 1) for b in (-1, 0, 1)):
+        rr, cc = r + dr, c + dc
+        inside = (rr >= 0) & (rr < rows_w) & (cc >= 0) & (cc < n_M)
+        rr, cc = rr.clip(0, rows_w - 1), cc.clip(0, n_M - 1)
+        for sgn in (0, 1):
+            v = q_w[sgn][:, rr, cc]
+            score[:, sgn, ..., k] = np.where(inside & np.isfinite(v), v, -np.inf)
+            cand[:, sgn, :, :, k] = u_w[sgn][:, rr, cc]
+    top = np.argsort(-score, axis=-1, kind="stable")[..., :S]  # (Q, 2, rows, n_M, S)
+    u0 = np.take_along_axis(cand, top[..., None], axis=-2)
+    found = np.take_along_axis(score, top, axis=-1) > -np.inf
+    u0 = np.where(found[..., None], u0, s2["u_best"].reshape(rows, n_M, n)[None, None, :, :, None])
+    u0 = np.moveaxis(u0.reshape(Q, 2, P, S, n), 2, 0)  # (P, Q, 2, S, n)
+    q_max, q_min, u_max, u_min = _extremes(st.thresholds, ref, [], _tilt_ladders(plan, block, u0, ref))
+    better_max = np.isfinite(q_max) & ~(q_max <= s2["q_max"])
+    better_min = np.isfinite(q_min) & ~(q_min >= s2["q_min"])
+    return dict(s2, q_max=np.where(better_max, q_max, s2["q_max"]), q_min=np.where(better_min, q_min, s2["q_min"]),
+                u_max=np.where(better_max[..., None], u_max, s2["u_max"]), u_min=np.where(better_min[..., None], u_min, s2["u_min"]),
+                seconds=np.float64(time.perf_counter() - t0))
 
 
 def assemble_profile(plan: ProfilePlan, stage2: list[dict], ref: float, seconds: float) -> ProfileResult:
@@ -454,26 +525,36 @@ def assemble_profile(plan: ProfilePlan, stage2: list[dict], ref: float, seconds:
         at_max=phys(u_max, (Q, T) + shape),
         at_min=phys(u_min, (Q, T) + shape),
         seconds=seconds,
-        settings={"grid": [n_M, n_g], "starts": st.starts, "steps": st.steps, "seed": st.seed, "ladder": list(LADDER), "sign_M": plan.sign_M,
+        settings={"grid": [n_M, n_g], "starts": st.starts, "steps": st.steps, "polish": st.polish, "seed": st.seed, "ladder": list(LADDER), "sign_M": plan.sign_M,
                   "sign_g": plan.sign_g, "fixed": plan.problem.fixed},
     )
 
 
 def profile_map(problem: FitProblem | str | Path, grid: int | tuple[int, int] = 12,
                 quantity: str | list[str] | tuple[str, ...] = "eps_earth_ee", exclude=None, thresholds: tuple[float, ...] = THRESHOLDS,
-                starts: int = 4, steps: int = 200, seed: int = 0, M_range: tuple[float, float] | None = None,
-                g_range: tuple[float, float] | None = None, rows_per_task: int = 1) -> ProfileResult:
+                starts: int | None = None, steps: int | None = None, seed: int = 0, M_range: tuple[float, float] | None = None,
+                g_range: tuple[float, float] | None = None, rows_per_task: int = 1, polish: int | None = None) -> ProfileResult:
     """Profile map of a fit problem (or the path of a run config), in this process; see the module docstring.
 
     ``grid``: points per axis (n or (n_M, n_g)); ``quantity``: one derived name or several; ``exclude``: likelihood
     names or fnmatch patterns left out of the profile (default ``("osc_*",)``; ``()`` keeps all); ``steps``: Adam
-    steps per rung; ``M_range``/``g_range``: GeV / coupling ranges (default: the priors of M_Zp and g_X);
-    ``rows_per_task``: g_X rows per block (:class:`ProfilePlan`; the Dask sweep runs the same blocks as tasks)."""
+    steps per rung (``starts``, ``steps``, ``polish``: None = :class:`ProfileSettings`' defaults); ``M_range``/``g_range``: GeV / coupling ranges (default: the priors of M_Zp and g_X);
+    ``rows_per_task``: g_X rows per block (:class:`ProfilePlan`; the Dask sweep runs the same blocks as tasks);
+    ``polish``: neighbour passes after stage 2 (:func:`profile_polish`)."""
     if not isinstance(problem, FitProblem):
         problem = load_problem(problem)
-    settings = ProfileSettings.make(grid, quantity, exclude, thresholds, starts, steps, seed, M_range, g_range, rows_per_task)
+    settings = ProfileSettings.make(grid, quantity, exclude, thresholds, starts, steps, seed, M_range, g_range, rows_per_task, polish)
     plan = profile_plan(problem, settings)
     s1 = [profile_stage1(plan, b) for b in plan.blocks]
     ref = profile_reference(s1)
-    s2 = [profile_stage2(plan, b, s, ref) for b, s in zip(plan.blocks, s1)]
-    return assemble_profile(plan, s2, ref, float(sum(s["seconds"] for s in s1 + s2)))
+    passes = [[profile_stage2(plan, b, s, ref) for b, s in zip(plan.blocks, s1)]]
+    for _ in range(settings.polish):
+        prev = passes[-1]
+        passes.append([profile_polish(plan, b, prev[i], neighbours(prev, i)[0], neighbours(prev, i)[1], ref) for i, b in enumerate(plan.blocks)])
+    seconds = float(sum(s["seconds"] for s in s1 + [r for p in passes for r in p]))
+    return assemble_profile(plan, passes[-1], ref, seconds)
+
+
+def neighbours(results: list, i: int) -> tuple:
+    """(result of the block below block i, of the block above it), None at the grid's edges."""
+    return (results[i - 1] if i > 0 else None, results[i + 1] if i + 1 < len(results) else None)

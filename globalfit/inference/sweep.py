@@ -57,7 +57,9 @@ from globalfit.inference.profile import (
     ProfilePlan,
     ProfileSettings,
     assemble_profile,
+    neighbours,
     profile_plan,
+    profile_polish,
     profile_reference,
     profile_stage1,
     profile_stage2,
@@ -141,6 +143,11 @@ def task_profile_stage2(where: str, data: dict, settings: ProfileSettings, block
     return profile_stage2(_plan(where, data, settings), block, s1, ref)
 
 
+def task_profile_polish(where: str, data: dict, settings: ProfileSettings, block: tuple[int, int], s2: dict, before: dict | None,
+                        after: dict | None, ref: float) -> dict:
+    return profile_polish(_plan(where, data, settings), block, s2, before, after, ref)
+
+
 def task_evidence(where: str, data: dict, exclude: list[str] | None, live_points: int | None) -> dict:
     problem = _problem(where, data)
     return log_evidence_parts(problem.without(exclude) if exclude else problem, live_points=live_points)
@@ -204,34 +211,44 @@ class ProfileSweepJob(SweepJob):
         self.where, self.data = ref.where, ref.data()
         s = spec.settings
         self.settings = ProfileSettings.make(s["grid"], s["quantity"], s["exclude"], starts=s["starts"], steps=s["steps"], seed=spec.seed,
-                                             M_range=s["M_range"], g_range=s["g_range"], rows_per_task=s["rows_per_task"])
+                                             M_range=s["M_range"], g_range=s["g_range"], rows_per_task=s["rows_per_task"],
+                                             polish=s.get("polish"))
         self.plan = _plan(self.where, self.data, self.settings)  # checks the grid ranges and exclude patterns now
         self.blocks = self.plan.blocks
 
     @property
     def total(self) -> int:
-        return 2 * len(self.blocks)
+        return (2 + self.settings.polish) * len(self.blocks)
 
     def _name(self, stage: int, b: tuple[int, int]) -> str:
-        return f"{self.spec.name}/stage{stage}_rows{b[0]:04d}-{b[1] - 1:04d}"
+        """Stage 1, stage 2, then the neighbour passes as stages 3, 4, ..."""
+        kind = f"stage{stage}" if stage <= 2 else f"polish{stage - 2}"
+        return f"{self.spec.name}/{kind}_rows{b[0]:04d}-{b[1] - 1:04d}"
 
     def task_names(self) -> list[str]:
-        return [self._name(st, b) for st in (1, 2) for b in self.blocks]
+        return [self._name(st, b) for st in range(1, 3 + self.settings.polish) for b in self.blocks]
 
     def ready(self, done):
         s1 = [self._name(1, b) for b in self.blocks]
         out = [Task(n, task_profile_stage1, (self.where, self.data, self.settings, b)) for n, b in zip(s1, self.blocks) if n not in done]
-        if not out:
-            ref = profile_reference([done[n] for n in s1])
-            out = [Task(self._name(2, b), task_profile_stage2, (self.where, self.data, self.settings, b, done[n], ref))
-                   for n, b in zip(s1, self.blocks) if self._name(2, b) not in done]
+        if out:
+            return out
+        ref = profile_reference([done[n] for n in s1])
+        out = [Task(self._name(2, b), task_profile_stage2, (self.where, self.data, self.settings, b, done[n], ref))
+               for n, b in zip(s1, self.blocks) if self._name(2, b) not in done]
+        for stage in range(3, 3 + self.settings.polish):  # each pass needs the whole previous one (neighbouring blocks)
+            if out:
+                return out
+            prev = [done[self._name(stage - 1, b)] for b in self.blocks]
+            out = [Task(self._name(stage, b), task_profile_polish, (self.where, self.data, self.settings, b, prev[i], *neighbours(prev, i), ref))
+                   for i, b in enumerate(self.blocks) if self._name(stage, b) not in done]
         return out
 
     def result(self, done):
         s1 = [done[self._name(1, b)] for b in self.blocks]
-        s2 = [done[self._name(2, b)] for b in self.blocks]
-        seconds = float(sum(float(r["seconds"]) for r in s1 + s2))
-        return assemble_profile(self.plan, s2, profile_reference(s1), seconds)
+        last = [done[self._name(2 + self.settings.polish, b)] for b in self.blocks]
+        seconds = float(sum(float(done[n]["seconds"]) for n in self.task_names()))
+        return assemble_profile(self.plan, last, profile_reference(s1), seconds)
 
     def finish(self, done, outdir):
         res = self.result(done)

@@ -14,6 +14,7 @@ A sweep names run configs, overrides and seeds; ``globalfit sweep SWEEP.yaml`` r
         exclude: []                         # default [osc_*]
         starts: 4
         steps: 200
+        polish: 1                           # neighbour passes (default 1)
         seeds: [0]                          # random starts of the optimiser
     evidence:                               # ln Z and Bayes factors (globalfit evidence), one comparison per
       - configs: [../runs/full_B.yaml, ../runs/full_BmL.yaml]   # variant and seed
@@ -102,11 +103,12 @@ class ProfileJob(_Job):
     grid: int | list[int] = 12
     quantity: str | list[str] = "eps_earth_ee"
     exclude: list[str] | None = None
-    starts: int = Field(4, ge=1)
-    steps: int = Field(200, ge=1)
+    starts: int | None = Field(None, ge=1)  # None: the profile's defaults (ProfileSettings)
+    steps: int | None = Field(None, ge=1)
     M_range: list[float] | None = None
     g_range: list[float] | None = None
     rows_per_task: int = Field(1, ge=1)
+    polish: int | None = Field(None, ge=0)
 
     @field_validator("grid")
     @classmethod
@@ -258,7 +260,8 @@ def expand_sweep(sweep: SweepFile, path: str | Path) -> list[JobSpec]:
                     refs = [ConfigRef(str(f), _with_seed(cfg, kind, seed, out_dir / job_name)) for f, cfg in zip(files, loaded)]
                     settings: dict = {}
                     if kind == "profile":
-                        settings = {k: getattr(entry, k) for k in ("grid", "quantity", "exclude", "starts", "steps", "M_range", "g_range", "rows_per_task")}
+                        settings = {k: getattr(entry, k) for k in ("grid", "quantity", "exclude", "starts", "steps", "M_range", "g_range", "rows_per_task",
+                                                                      "polish")}
                     elif kind == "evidence":
                         settings = {"exclude": entry.exclude, "live_points": entry.live_points}
                     first = refs[0].config
