@@ -1,15 +1,16 @@
-"""Neighbour passes of the profile map (``polish``): how much do they widen the reach, and can fewer starts and steps
-plus passes replace the old default? (docs/performance.md, "Neighbour passes")
+"""Neighbour passes of the profile map (``polish``): can fewer starts and steps plus passes replace the old default?
+(docs/performance.md, "Neighbour passes")
 
-    PYTHONPATH=. python bench/profile_polish.py [--config runs/full_B.yaml] [--grid 32] [--rows-per-task 4]
+    PYTHONPATH=. python bench/profile_polish.py [--config runs/full_B.yaml] [--grid 24] [--rows-per-task 4]
         [--cheap 2 100] [--json F]
 
-In one process: the map at ``--cheap`` (starts, steps) with 0, 1 and 2 neighbour passes and at 4 starts x 200 steps with
-0 and 1 (each pass continues from the previous one, as ``profile_map(..., polish=k)`` does), then every pair compared
-cell by cell: the share of cells whose verdict at -2 Delta ln L = 2.71 agrees, and for the reach q_max (log10, threshold
-2.71, where both maps define it) the median difference, the median |difference|, and the shares of cells where the
-second map reaches > 0.1 decades further or less far. Each reach is an exact value at a point within the threshold, so
-a larger reach is a better (multi-start) optimum. Wall times include one compilation per (steps, block size).
+In one process: the map at ``--cheap`` (starts, steps) without and with one neighbour pass (``polish`` 0 and 1: a
+profile pass before lnL_ref and a reach pass after stage 2), and at the old default, 4 starts x 200 steps without a
+pass; every map against the old default, cell by cell: the share of cells whose verdict at -2 Delta ln L = 2.71
+agrees, the profile chi2 (cells lower or higher by > 0.1), and for the reach q_max (log10, threshold 2.71, where both
+define it) the median |difference| and the shares of cells reaching > 0.1 decades further or less far. Each chi2 and
+reach is an exact value at an actual point, so a lower chi2 and a larger reach are better (multi-start) optima. Wall
+times include one compilation per (steps, block size).
 """
 
 from __future__ import annotations
@@ -26,25 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from globalfit.inference.profile import (ProfileSettings, assemble_profile, neighbours, profile_plan, profile_polish,  # noqa: E402
-                                         profile_reference, profile_stage1, profile_stage2)
+from globalfit.inference.profile import profile_map  # noqa: E402
 from globalfit.problem import load_problem  # noqa: E402
-
-
-def passes(problem, grid: int, starts: int, steps: int, n_passes: int, rows_per_task: int) -> tuple[dict, dict]:
-    """The maps after stage 2 and after each neighbour pass, and the wall time of each."""
-    plan = profile_plan(problem, ProfileSettings.make(grid, starts=starts, steps=steps, rows_per_task=rows_per_task))
-    maps, secs = {}, {}
-    t = time.time()
-    s1 = [profile_stage1(plan, b) for b in plan.blocks]
-    ref = profile_reference(s1)
-    res = [profile_stage2(plan, b, s, ref) for b, s in zip(plan.blocks, s1)]
-    secs[0], maps[0] = time.time() - t, assemble_profile(plan, res, ref, 0.0)
-    for k in range(1, n_passes + 1):
-        t = time.time()
-        res = [profile_polish(plan, b, res[i], *neighbours(res, i), ref) for i, b in enumerate(plan.blocks)]
-        secs[k], maps[k] = time.time() - t, assemble_profile(plan, res, ref, 0.0)
-    return maps, secs
 
 
 def compare(a, b) -> dict:
@@ -52,7 +36,10 @@ def compare(a, b) -> dict:
     qa, qb = a.q_max[0, 0], b.q_max[0, 0]
     both = np.isfinite(qa) & np.isfinite(qb) & (qa > 0) & (qb > 0)
     d = np.log10(qb[both]) - np.log10(qa[both])
-    return {"verdict_agrees": float(np.mean(a.allowed() == b.allowed())), "median_dlog10_q": float(np.median(d)),
+    ref = max(a.lnL_ref, b.lnL_ref)
+    dchi = -2.0 * (b.lnL - ref) + 2.0 * (a.lnL - ref)
+    return {"verdict_agrees": float(np.mean(a.allowed() == b.allowed())), "chi2_lower": float(np.mean(dchi < -0.1)),
+            "chi2_higher": float(np.mean(dchi > 0.1)), "median_dlog10_q": float(np.median(d)),
             "median_abs_dlog10_q": float(np.median(np.abs(d))), "share_further": float(np.mean(d > 0.1)), "share_shorter": float(np.mean(d < -0.1)),
             "defined_in_a_only": int(np.sum(np.isfinite(qa) & ~np.isfinite(qb))), "defined_in_b_only": int(np.sum(~np.isfinite(qa) & np.isfinite(qb)))}
 
@@ -60,28 +47,28 @@ def compare(a, b) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default=str(ROOT / "runs" / "full_B.yaml"))
-    ap.add_argument("--grid", type=int, default=32)
+    ap.add_argument("--grid", type=int, default=24)
     ap.add_argument("--rows-per-task", type=int, default=4)
     ap.add_argument("--cheap", type=int, nargs=2, default=[2, 100], metavar=("STARTS", "STEPS"))
     ap.add_argument("--json")
     args = ap.parse_args()
     problem = load_problem(args.config)
     res: dict = {"config": args.config, "grid": args.grid, "load_before": os.getloadavg()}
-    cheap, t_cheap = passes(problem, args.grid, *args.cheap, 2, args.rows_per_task)
-    full, t_full = passes(problem, args.grid, 4, 200, 1, args.rows_per_task)
-    label = lambda s, k: f"{s} +{k} pass{'es' if k != 1 else ''}"  # noqa: E731
     c = f"{args.cheap[0]}x{args.cheap[1]}"
-    maps = {label(c, k): m for k, m in cheap.items()} | {label("4x200", k): m for k, m in full.items()}
-    res["wall_s"] = {label(c, k): s for k, s in t_cheap.items()} | {label("4x200", k): s for k, s in t_full.items()}
-    for k, s in res["wall_s"].items():
-        print(f"{k}: {s:.0f} s", flush=True)
-    pairs = [("4x200 +0 passes", "4x200 +1 pass")] + [("4x200 +0 passes", label(c, k)) for k in (0, 1, 2)] + [("4x200 +1 pass", label(c, k)) for k in (1, 2)]
+    runs = {f"{c} + 0 passes": (*args.cheap, 0), f"{c} + 1 pass": (*args.cheap, 1), "4x200 + 0 passes": (4, 200, 0)}
+    maps, res["wall_s"] = {}, {}
+    for label, (starts, steps, polish) in runs.items():
+        t = time.time()
+        maps[label] = profile_map(problem, args.grid, starts=starts, steps=steps, polish=polish, rows_per_task=args.rows_per_task)
+        res["wall_s"][label] = time.time() - t
+        print(f"{label}: {res['wall_s'][label]:.0f} s", flush=True)
     res["compare"] = {}
-    for a, b in pairs:
-        r = res["compare"][f"{b} vs {a}"] = compare(maps[a], maps[b])
-        print(f"{b} vs {a}: verdict agrees {100 * r['verdict_agrees']:.1f} %; reach: median {r['median_dlog10_q']:+.3f} dec, median |d| "
+    for label in list(runs)[:2]:
+        r = res["compare"][f"{label} vs 4x200 + 0 passes"] = compare(maps["4x200 + 0 passes"], maps[label])
+        print(f"{label} vs 4x200 + 0 passes: verdict agrees {100 * r['verdict_agrees']:.1f} %; profile chi2 lower in {100 * r['chi2_lower']:.1f} %, "
+              f"higher in {100 * r['chi2_higher']:.1f} % of cells (> 0.1); reach: median {r['median_dlog10_q']:+.3f} dec, median |d| "
               f"{r['median_abs_dlog10_q']:.3f} dec, further in {100 * r['share_further']:.1f} %, shorter in {100 * r['share_shorter']:.1f} % of cells "
-              f"(> 0.1 dec); defined only in the first {r['defined_in_a_only']}, only in the second {r['defined_in_b_only']}", flush=True)
+              f"(> 0.1 dec); defined only in the old default {r['defined_in_a_only']}, only in this map {r['defined_in_b_only']}", flush=True)
     res["load_after"] = os.getloadavg()
     print(f"load {res['load_before'][0]:.1f} -> {res['load_after'][0]:.1f}")
     if args.json:

@@ -476,7 +476,9 @@ def _quiet_getdist(record: logging.LogRecord) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     # jaxns calls logging.basicConfig(level=INFO) on import, which makes every library's INFO records (font subsetting,
-    # Dask, the JAX backend search) print; the CLI owns the terminal: warnings and errors only
+    # Dask, the JAX backend search) print; the CLI owns the terminal: warnings and errors only. basicConfig here first
+    # gives the root logger its handler, so that a later basicConfig (jaxns imported lazily) changes nothing
+    logging.basicConfig(level=logging.WARNING)
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger().addFilter(_quiet_getdist)
     args = build_parser().parse_args(argv)

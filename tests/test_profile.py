@@ -15,7 +15,8 @@ from globalfit.errors import InputError
 from globalfit.cli import main
 from globalfit.outputs.plane import oscillation_bounds
 from globalfit.problem import load_problem
-from globalfit.inference.profile import FEAS_TOL, THRESHOLDS, profile_map
+from globalfit.inference.profile import (FEAS_TOL, THRESHOLDS, ProfileSettings, assemble_profile, neighbours, profile_map, profile_plan,
+                                         profile_polish, profile_reference, profile_stage1, profile_stage1_polish, profile_stage2)
 
 REPO = Path(__file__).resolve().parent.parent
 FAST = {"grid": 3, "starts": 2, "steps": 60, "polish": 0, "g_range": (1e-7, 1e-3)}
@@ -73,20 +74,36 @@ def test_fig5_benchmark_allowed_with_observable_nsi():
     assert chi2["osc_lma"] > 2.71  # ... and the current oscillation data exclude that much eps_ee
 
 
-def test_neighbour_pass_only_improves_the_reach():
-    """A neighbour pass (``polish=1``) keeps the profile and can only widen the reach: q_max up, q_min down, defined
-    wherever it was; every reach it reports is reached at a genuine support point within the threshold."""
-    cfg, problem, base = _B()
-    pol = profile_map(problem, quantity=("eps_earth_ee",), M_range=(1e-3, 0.1), **{**FAST, "polish": 1})
-    assert pol.settings["polish"] == 1 and pol.lnL_ref == base.lnL_ref
-    np.testing.assert_array_equal(pol.lnL, base.lnL)
-    had = np.isfinite(base.q_max)
-    assert np.all(np.isfinite(pol.q_max[had])) and np.all(pol.q_max[had] >= base.q_max[had])
-    assert np.all(pol.q_min[had] <= base.q_min[had])
-    for i, j in zip(*np.nonzero(np.isfinite(pol.q_max[0, 0]))):
-        chi2, obs, inside = _chi2_at(cfg, problem, pol.point(i, j, "max", "eps_earth_ee"))
-        assert inside and float(obs["eps_earth_ee"]) == pytest.approx(pol.q_max[0, 0, i, j], rel=1e-6)
-        assert sum(v for k, v in chi2.items() if k != "osc_lma") + 2.0 * pol.lnL_ref <= ALLOWED + FEAS_TOL + 1e-9
+def test_neighbour_passes_only_improve_the_map():
+    """The profile pass (lambda = 0 chains from the neighbours' optima) keeps every stage-1 rung and can only raise
+    lnL_prof; the reach pass keeps lnL_prof and can only widen the reach (q_max up, q_min down); every reach is reached
+    at a genuine support point within the threshold; profile_map(polish=1) is exactly this pipeline."""
+    cfg, problem, _ = _B()
+    quantity, M_range = ("eps_earth_ee",), (1e-3, 0.1)
+    plan = profile_plan(problem, ProfileSettings.make(quantity=quantity, M_range=M_range, **{**FAST, "polish": 1}))
+    s1 = [profile_stage1(plan, b) for b in plan.blocks]
+    p1 = [profile_stage1_polish(plan, b, s1[i], *neighbours(s1, i)) for i, b in enumerate(plan.blocks)]
+    for a, b in zip(s1, p1):
+        np.testing.assert_array_equal(b["lnl1"][:, : a["lnl1"].shape[1]], a["lnl1"])
+        assert b["lnl1"].shape[1] == 2 * a["lnl1"].shape[1]
+        assert np.all(np.nanmax(b["lnl1"], axis=1) >= np.nanmax(a["lnl1"], axis=1))
+    ref = profile_reference(p1)
+    assert ref >= profile_reference(s1)
+    s2 = [profile_stage2(plan, b, s, ref) for b, s in zip(plan.blocks, p1)]
+    r1 = [profile_polish(plan, b, s2[i], *neighbours(s2, i), ref) for i, b in enumerate(plan.blocks)]
+    for a, b in zip(s2, r1):
+        np.testing.assert_array_equal(b["lnl"], a["lnl"])
+        had = np.isfinite(a["q_max"])
+        assert np.all(b["q_max"][had] >= a["q_max"][had]) and np.all(b["q_min"][had] <= a["q_min"][had])
+    res = assemble_profile(plan, r1, ref, 0.0)
+    for i, j in zip(*np.nonzero(np.isfinite(res.q_max[0, 0]))):
+        chi2, obs, inside = _chi2_at(cfg, problem, res.point(i, j, "max", "eps_earth_ee"))
+        assert inside and float(obs["eps_earth_ee"]) == pytest.approx(res.q_max[0, 0, i, j], rel=1e-6)
+        assert sum(v for k, v in chi2.items() if k != "osc_lma") + 2.0 * ref <= ALLOWED + FEAS_TOL + 1e-9
+    pm = profile_map(problem, quantity=quantity, M_range=M_range, **{**FAST, "polish": 1})
+    assert pm.settings["polish"] == 1 and pm.lnL_ref == ref
+    for k in ("lnL", "q_max", "q_min"):
+        np.testing.assert_array_equal(getattr(pm, k), getattr(res, k))
 
 
 @pytest.mark.slow  # a B-L profile map with every constraint: ~35 s

@@ -34,7 +34,7 @@ TINY = {
     },
     "likelihoods": {"osc_lma": None, "cosmology": None, "unitarity": None},
 }
-MAP = {"grid": [4, 4], "starts": 1, "steps": 30, "polish": 1}  # 4 row blocks x (stage 1, stage 2, one neighbour pass)
+MAP = {"grid": [4, 4], "starts": 1, "steps": 30, "polish": 1}  # 4 row blocks x (stage 1, profile pass, stage 2, reach pass)
 
 
 def _files(tmp_path: Path, out: str = "out") -> Path:
@@ -116,7 +116,7 @@ def test_dask_sweep_survives_a_killed_worker_and_equals_serial(tmp_path, dask_cl
     sweep, specs = sweep_jobs(path)
     jobs = [make_job(s) for s in specs]
     report = run_sweep(jobs, Path(sweep.output.dir), client=client, retries=sweep.retries, source=path, progress=kill_busy_worker)
-    assert killed and not report.failed and report.computed == report.total == 12 and report.workers >= 1
+    assert killed and not report.failed and report.computed == report.total == 16 and report.workers >= 1
     events = read_events(report.outdir)
     done = [e["task"] for e in events if e["status"] == "done"]
     assert sorted(done) == sorted(jobs[0].task_names())  # each task once
@@ -156,11 +156,11 @@ def test_killed_sweep_resumes(tmp_path):
     finally:
         proc.wait()
     before = [e["task"] for e in read_events(out) if e["status"] == "done"]
-    assert 1 <= len(before) <= 12 and len(set(before)) == len(before)
+    assert 1 <= len(before) <= 16 and len(set(before)) == len(before)
     assert main(["sweep", str(path), "--serial", "--resume"]) == 0
     after = [e["task"] for e in read_events(out) if e["status"] == "done"]
     assert after[: len(before)] == before  # nothing that finished before the kill ran again
-    assert len(after) == 12 and set(after) == set(make_job(sweep_jobs(path)[1][0]).task_names())
+    assert len(after) == 16 and set(after) == set(make_job(sweep_jobs(path)[1][0]).task_names())
     _same(load_profile(out / "profile" / "tiny" / "profile.npz"), serial)
 
 

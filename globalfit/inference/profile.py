@@ -41,11 +41,19 @@ land just below t - 2 x 0.05, warm-started from the last rung below it. Stage 1:
 (SM-like), random points of the box) give lnL_prof and lnL_ref; stage 2: from the ``starts`` best stage-1
 optima of each point, chains for s = +1 and -1 and each quantity. q_max (q_min) is the largest (smallest) q over
 every stage-1 and stage-2 rung with exact chi2 <= t + 0.05 (``FEAS_TOL``), so it is defined wherever chi2 <= t.
-The result is a multi-start local optimum: a lower bound on the true reach (an upper bound on chi2). Both stages
-call the same compiled function (one compilation per config, quantities, exclude set, block size, starts, steps).
+Stage 3, ``polish`` neighbour passes (default 1, :func:`profile_polish`): per point, quantity and sign, tilt ladders
+from the ``starts`` best reach optima among the point and its 8 grid neighbours; a reach is replaced only where the
+pass finds a larger (smaller) q within the threshold, so a pass never shortens the reach and never changes lnL_prof.
+Why: the reach problem has many local optima, and a multi-start optimum misses the far ones in scattered cells
+(on a 32 x 32 full_B map, 2 x 100 and 4 x 200 starts x steps differ by a median 0.3 decades per cell); one pass
+raised the reach of the 4 x 200 map by > 0.1 decades in 38 % of cells, and 2 x 100 with one pass reaches further
+than 4 x 200 without (docs/performance.md, "Neighbour passes"). The result is a multi-start local optimum: a lower
+bound on the true reach (an upper bound on chi2). Every stage calls the same compiled function (one compilation per
+config, quantities, exclude set, block size, starts, steps).
 
 **Blocks.** The grid is computed in blocks of ``rows_per_task`` g_X rows (:class:`ProfilePlan`): stage 1 of every
-block, lnL_ref over the whole grid, stage 2 of every block, then the map is assembled. The blocks are the tasks of a
+block, lnL_ref over the whole grid, stage 2 of every block, each neighbour pass of every block (a block's pass reads
+the previous pass of the blocks below and above it), then the map is assembled. The blocks are the tasks of a
 Dask sweep (:mod:`globalfit.inference.sweep`); :func:`profile_map` runs them in this process. Each chain is computed
 independently of the others in its batch, so the map does not depend on the block size (checked: bit-identical to
 the former single-batch computation) and is the same on any number of workers.
@@ -54,7 +62,8 @@ the former single-batch computation) and is the same on any number of workers.
 12 x 12 grid, 4 starts, 200 steps per rung: 2 x 1152 chains of 13 rungs (6 M gradient evaluations), 17 s in all
 (about 7 s of tracing and compilation), 22 s with two quantities. runs/paper2016_BmL.yaml is about 20 x dearer per
 evaluation (the q^2-dependent nu-e scattering rates): 10 x 10, 3 starts, 150 steps, two quantities took 133 s. The
-running time is linear in grid points x starts x quantities x steps; the compilation is paid once per process.
+running time is linear in grid points x starts x quantities x steps x (2 + polish) stages (these figures: without
+neighbour passes, which add about half); the compilation is paid once per process.
 """
 
 from __future__ import annotations
@@ -80,7 +89,8 @@ from globalfit.outputs.profile_result import THRESHOLDS, ProfileResult
 from globalfit.problem.support import constraint_values
 
 __all__ = ["DEFAULT_EXCLUDE", "FEAS_TOL", "LADDER", "THRESHOLDS", "ProfilePlan", "ProfileResult", "ProfileSettings", "assemble_profile",
-           "neighbours", "profile_map", "profile_plan", "profile_polish", "profile_reference", "profile_stage1", "profile_stage2"]
+           "neighbours", "profile_map", "profile_plan", "profile_polish", "profile_reference", "profile_stage1", "profile_stage1_polish",
+           "profile_stage2"]
 
 DEFAULT_EXCLUDE = ("osc_*",)
 GRID_PARAMS = ("M_Zp", "g_X")
@@ -300,6 +310,11 @@ class ProfilePlan:
         return 2 * self.settings.starts * len(self.settings.quantities)
 
     @property
+    def rungs(self) -> int:
+        """Rungs per chain: the tilt ladder, then one refinement per threshold."""
+        return len(LADDER) + len(self.settings.thresholds)
+
+    @property
     def blocks(self) -> list[tuple[int, int]]:
         """Row blocks ``(first g_X row, one past the last)``."""
         n_g, k = len(self.log10_g), self.settings.rows_per_task
@@ -362,6 +377,66 @@ def profile_stage1(plan: ProfilePlan, block: tuple[int, int], u0: np.ndarray | N
     R = lnl.shape[1]
     return {"us1": np.asarray(us)[: P * N1].reshape(P, N1 * R, n), "lnl1": np.asarray(lnl)[: P * N1].reshape(P, N1 * R),
             "q1": np.asarray(q)[: P * N1].reshape(P, N1 * R, -1), "seconds": np.float64(time.perf_counter() - t0)}
+
+
+def _neighbourhood(n_M: int, rows: int, off: int, rows_w: int, values: np.ndarray, points: np.ndarray,
+                   self_too: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates of every point of a block from its grid neighbourhood: ``values`` (..., rows_w, n_M, C) and
+    ``points`` (..., rows_w, n_M, C, n) over a window of rows (the block's rows start at window row ``off``) ->
+    (scores (..., rows, n_M, 9 C or 8 C), points (..., rows, n_M, 9 C or 8 C, n)); -inf outside the grid or where a
+    value is not finite; the point itself is a candidate only with ``self_too``."""
+    r, c = np.arange(rows)[:, None] + off, np.arange(n_M)[None, :]
+    scores, cands = [], []
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            if (dr, dc) == (0, 0) and not self_too:
+                continue
+            rr, cc = r + dr, c + dc
+            inside = (rr >= 0) & (rr < rows_w) & (cc >= 0) & (cc < n_M)
+            rr, cc = rr.clip(0, rows_w - 1), cc.clip(0, n_M - 1)
+            v = values[..., rr, cc, :]
+            scores.append(np.where(inside[..., None] & np.isfinite(v), v, -np.inf))
+            cands.append(points[..., rr, cc, :, :])
+    return np.concatenate(scores, axis=-1), np.concatenate(cands, axis=-2)
+
+
+def _window(parts: list[dict], key: str, n_M: int, axis: int) -> np.ndarray:
+    """``key`` of consecutive row blocks joined along their point axis ``axis`` and split into (rows, n_M)."""
+    a = np.concatenate([x[key] for x in parts], axis=axis)
+    return a.reshape(a.shape[:axis] + (-1, n_M) + a.shape[axis + 1:])
+
+
+def _chain_bests(s1: dict, R: int) -> tuple[np.ndarray, np.ndarray]:
+    """Best rung of every stage-1 chain: (lnL (P, chains), point (P, chains, n))."""
+    P, n = s1["us1"].shape[0], s1["us1"].shape[2]
+    lr = s1["lnl1"].reshape(P, -1, R)
+    k = np.argmax(np.where(np.isfinite(lr), lr, -np.inf), axis=2)
+    best = np.take_along_axis(lr, k[..., None], axis=2)[..., 0]
+    return best, np.take_along_axis(s1["us1"].reshape(P, -1, R, n), k[..., None, None], axis=2)[:, :, 0]
+
+
+def profile_stage1_polish(plan: ProfilePlan, block: tuple[int, int], s1: dict, before: dict | None, after: dict | None) -> dict:
+    """One neighbour pass of the profile (lambda = 0, before lnL_ref) for a row block: per point, stage-1 chains from the
+    ``n_chains`` best stage-1 optima of its 8 grid neighbours (its own best where it has no finite neighbour),
+    appended to the block's stage-1 chains (so lnL_prof can only rise, and every earlier rung stays a reach
+    candidate). ``before`` / ``after``: the blocks below and above (None at the grid's edge)."""
+    t0 = time.perf_counter()
+    n_M, R, N1, n = len(plan.log10_M), plan.rungs, plan.n_chains, len(plan.nuisance)
+    parts = [x for x in (before, s1, after) if x is not None]
+    bests = [_chain_bests(x, R) for x in parts]
+    lnl_w = _window([{"v": b[0]} for b in bests], "v", n_M, 0)  # (rows_w, n_M, chains)
+    u_w = _window([{"v": b[1]} for b in bests], "v", n_M, 0)
+    P = len(s1["lnl1"])
+    rows, off = P // n_M, (0 if before is None else len(before["lnl1"]) // n_M)
+    score, cand = _neighbourhood(n_M, rows, off, lnl_w.shape[0], lnl_w, u_w, self_too=False)
+    top = np.argsort(-score, axis=-1, kind="stable")[..., :N1]  # (rows, n_M, N1)
+    u0 = np.take_along_axis(cand, top[..., None], axis=-2)
+    own = _chain_bests(s1, R)
+    own_best = np.take_along_axis(own[1], np.argmax(np.where(np.isfinite(own[0]), own[0], -np.inf), axis=1)[:, None, None], axis=1)
+    found = np.take_along_axis(score, top, axis=-1) > -np.inf
+    u0 = np.where(found.reshape(P, N1)[..., None], u0.reshape(P, N1, n), own_best)
+    new = profile_stage1(plan, block, u0)
+    return {k: np.concatenate([s1[k], new[k]], axis=1) for k in ("us1", "lnl1", "q1")} | {"seconds": np.float64(time.perf_counter() - t0)}
 
 
 def profile_reference(stage1: list[dict]) -> float:
@@ -427,8 +502,9 @@ def profile_stage2(plan: ProfilePlan, block: tuple[int, int], s1: dict, ref: flo
     t0 = time.perf_counter()
     st = plan.settings
     us1, lnl1, q1 = s1["us1"], s1["lnl1"], s1["q1"]
-    P, Q, S, n, N1 = len(lnl1), len(st.quantities), st.starts, len(plan.nuisance), plan.n_chains
-    R = lnl1.shape[1] // N1
+    P, Q, S, n = len(lnl1), len(st.quantities), st.starts, len(plan.nuisance)
+    R = plan.rungs
+    N1 = lnl1.shape[1] // R  # stage-1 chains per point: n_chains, plus n_chains per profile neighbour pass
     order = np.argsort(-np.where(np.isfinite(lnl1), lnl1, -np.inf), axis=1)
     lnl = np.take_along_axis(lnl1, order[:, :1], axis=1)[:, 0]
     u_best = us1[np.arange(P), order[:, 0]]
@@ -460,25 +536,10 @@ def profile_polish(plan: ProfilePlan, block: tuple[int, int], s2: dict, before: 
     off = 0 if before is None else len(before["lnl"]) // n_M
     P = len(s2["lnl"])
     rows = P // n_M
-
-    def window(key):  # (Q, rows in the window, n_M[, n]) at the first threshold
-        a = np.concatenate([x[key] for x in parts], axis=2)[:, 0]
-        return a.reshape((Q, -1, n_M) + a.shape[2:])
-
-    q_w = (window("q_max"), -window("q_min"))  # scores: larger is better for both signs
-    u_w = (window("u_max"), window("u_min"))
-    rows_w = q_w[0].shape[1]
-    r, c = np.arange(rows)[:, None] + off, np.arange(n_M)[None, :]
-    score = np.full((Q, 2, rows, n_M, 9), -np.inf)
-    cand = np.zeros((Q, 2, rows, n_M, 9, n))
-    for k, (dr, dc) in enumerate((a, b) for a in (-1, 0, 1) for b in (-1, 0, 1)):
-        rr, cc = r + dr, c + dc
-        inside = (rr >= 0) & (rr < rows_w) & (cc >= 0) & (cc < n_M)
-        rr, cc = rr.clip(0, rows_w - 1), cc.clip(0, n_M - 1)
-        for sgn in (0, 1):
-            v = q_w[sgn][:, rr, cc]
-            score[:, sgn, ..., k] = np.where(inside & np.isfinite(v), v, -np.inf)
-            cand[:, sgn, :, :, k] = u_w[sgn][:, rr, cc]
+    # scores (larger is better for both signs) and points at the first threshold, (Q, 2, rows_w, n_M, 1[, n])
+    values = np.stack([_window(parts, "q_max", n_M, 2)[:, 0], -_window(parts, "q_min", n_M, 2)[:, 0]], axis=1)[..., None]
+    points = np.stack([_window(parts, "u_max", n_M, 2)[:, 0], _window(parts, "u_min", n_M, 2)[:, 0]], axis=1)[..., None, :]
+    score, cand = _neighbourhood(n_M, rows, off, values.shape[2], values, points, self_too=True)
     top = np.argsort(-score, axis=-1, kind="stable")[..., :S]  # (Q, 2, rows, n_M, S)
     u0 = np.take_along_axis(cand, top[..., None], axis=-2)
     found = np.take_along_axis(score, top, axis=-1) > -np.inf
@@ -545,14 +606,18 @@ def profile_map(problem: FitProblem | str | Path, grid: int | tuple[int, int] = 
         problem = load_problem(problem)
     settings = ProfileSettings.make(grid, quantity, exclude, thresholds, starts, steps, seed, M_range, g_range, rows_per_task, polish)
     plan = profile_plan(problem, settings)
-    s1 = [profile_stage1(plan, b) for b in plan.blocks]
-    ref = profile_reference(s1)
-    passes = [[profile_stage2(plan, b, s, ref) for b, s in zip(plan.blocks, s1)]]
+    stages = [[profile_stage1(plan, b) for b in plan.blocks]]
     for _ in range(settings.polish):
-        prev = passes[-1]
-        passes.append([profile_polish(plan, b, prev[i], neighbours(prev, i)[0], neighbours(prev, i)[1], ref) for i, b in enumerate(plan.blocks)])
-    seconds = float(sum(s["seconds"] for s in s1 + [r for p in passes for r in p]))
-    return assemble_profile(plan, passes[-1], ref, seconds)
+        prev = stages[-1]
+        stages.append([profile_stage1_polish(plan, b, prev[i], *neighbours(prev, i)) for i, b in enumerate(plan.blocks)])
+    s1 = stages[-1]
+    ref = profile_reference(s1)
+    stages.append([profile_stage2(plan, b, s, ref) for b, s in zip(plan.blocks, s1)])
+    for _ in range(settings.polish):
+        prev = stages[-1]
+        stages.append([profile_polish(plan, b, prev[i], *neighbours(prev, i), ref) for i, b in enumerate(plan.blocks)])
+    seconds = float(sum(r["seconds"] for stage in stages for r in stage))
+    return assemble_profile(plan, stages[-1], ref, seconds)
 
 
 def neighbours(results: list, i: int) -> tuple:

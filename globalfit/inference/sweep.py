@@ -62,6 +62,7 @@ from globalfit.inference.profile import (
     profile_polish,
     profile_reference,
     profile_stage1,
+    profile_stage1_polish,
     profile_stage2,
 )
 from globalfit.outputs.plane import save_profile_figures
@@ -143,6 +144,11 @@ def task_profile_stage2(where: str, data: dict, settings: ProfileSettings, block
     return profile_stage2(_plan(where, data, settings), block, s1, ref)
 
 
+def task_profile_stage1_polish(where: str, data: dict, settings: ProfileSettings, block: tuple[int, int], s1: dict, before: dict | None,
+                               after: dict | None) -> dict:
+    return profile_stage1_polish(_plan(where, data, settings), block, s1, before, after)
+
+
 def task_profile_polish(where: str, data: dict, settings: ProfileSettings, block: tuple[int, int], s2: dict, before: dict | None,
                         after: dict | None, ref: float) -> dict:
     return profile_polish(_plan(where, data, settings), block, s2, before, after, ref)
@@ -217,38 +223,46 @@ class ProfileSweepJob(SweepJob):
         self.blocks = self.plan.blocks
 
     @property
-    def total(self) -> int:
-        return (2 + self.settings.polish) * len(self.blocks)
+    def stages(self) -> list[str]:
+        """Stage 1, its neighbour passes (profile1, ...), stage 2, its neighbour passes (reach1, ...); each stage one task per
+        row block, run once the whole previous stage is done (a pass reads the blocks beside its own)."""
+        k = self.settings.polish
+        return ["stage1"] + [f"profile{i}" for i in range(1, k + 1)] + ["stage2"] + [f"reach{i}" for i in range(1, k + 1)]
 
-    def _name(self, stage: int, b: tuple[int, int]) -> str:
-        """Stage 1, stage 2, then the neighbour passes as stages 3, 4, ..."""
-        kind = f"stage{stage}" if stage <= 2 else f"polish{stage - 2}"
-        return f"{self.spec.name}/{kind}_rows{b[0]:04d}-{b[1] - 1:04d}"
+    @property
+    def total(self) -> int:
+        return len(self.stages) * len(self.blocks)
+
+    def _name(self, stage: str, b: tuple[int, int]) -> str:
+        return f"{self.spec.name}/{stage}_rows{b[0]:04d}-{b[1] - 1:04d}"
 
     def task_names(self) -> list[str]:
-        return [self._name(st, b) for st in range(1, 3 + self.settings.polish) for b in self.blocks]
+        return [self._name(st, b) for st in self.stages for b in self.blocks]
+
+    def _reference(self, done) -> float:
+        return profile_reference([done[self._name(self.stages[self.settings.polish], b)] for b in self.blocks])
 
     def ready(self, done):
-        s1 = [self._name(1, b) for b in self.blocks]
-        out = [Task(n, task_profile_stage1, (self.where, self.data, self.settings, b)) for n, b in zip(s1, self.blocks) if n not in done]
-        if out:
-            return out
-        ref = profile_reference([done[n] for n in s1])
-        out = [Task(self._name(2, b), task_profile_stage2, (self.where, self.data, self.settings, b, done[n], ref))
-               for n, b in zip(s1, self.blocks) if self._name(2, b) not in done]
-        for stage in range(3, 3 + self.settings.polish):  # each pass needs the whole previous one (neighbouring blocks)
-            if out:
-                return out
-            prev = [done[self._name(stage - 1, b)] for b in self.blocks]
-            out = [Task(self._name(stage, b), task_profile_polish, (self.where, self.data, self.settings, b, prev[i], *neighbours(prev, i), ref))
-                   for i, b in enumerate(self.blocks) if self._name(stage, b) not in done]
-        return out
+        args = (self.where, self.data, self.settings)
+        for i, stage in enumerate(self.stages):
+            todo = [(j, b) for j, b in enumerate(self.blocks) if self._name(stage, b) not in done]
+            if not todo:
+                continue
+            if i == 0:
+                return [Task(self._name(stage, b), task_profile_stage1, args + (b,)) for _, b in todo]
+            prev = [done[self._name(self.stages[i - 1], b)] for b in self.blocks]
+            if stage.startswith("profile"):
+                return [Task(self._name(stage, b), task_profile_stage1_polish, args + (b, prev[j], *neighbours(prev, j))) for j, b in todo]
+            ref = self._reference(done)
+            if stage == "stage2":
+                return [Task(self._name(stage, b), task_profile_stage2, args + (b, prev[j], ref)) for j, b in todo]
+            return [Task(self._name(stage, b), task_profile_polish, args + (b, prev[j], *neighbours(prev, j), ref)) for j, b in todo]
+        return []
 
     def result(self, done):
-        s1 = [done[self._name(1, b)] for b in self.blocks]
-        last = [done[self._name(2 + self.settings.polish, b)] for b in self.blocks]
+        last = [done[self._name(self.stages[-1], b)] for b in self.blocks]
         seconds = float(sum(float(done[n]["seconds"]) for n in self.task_names()))
-        return assemble_profile(self.plan, last, profile_reference(s1), seconds)
+        return assemble_profile(self.plan, last, self._reference(done), seconds)
 
     def finish(self, done, outdir):
         res = self.result(done)
