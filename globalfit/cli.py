@@ -224,12 +224,12 @@ def _cmd_profile(args) -> int:
           f"{report.loaded} tasks from disk; {report.workers or 'no'} Dask workers)")
     print(f"  included: {', '.join(res.included)}")
     print(f"  excluded: {', '.join(res.excluded) or '(none)'}")
-    print(f"  lnL_ref = {res.lnL_ref:.4g}; share of the grid allowed: " + ", ".join(f"{float(np.mean(res.allowed(t))):.2f} at {t:g}" for t in res.thresholds))
+    print(f"  lnL_ref = {res.lnL_ref:.4g}; share of the grid allowed: " + ", ".join(f"{float(np.mean(res.allowed(t))):.2f} at {t:.3g}" for t in res.thresholds))
     for q in quantities:
         r = res.reach(q)
         if np.isfinite(r).any():
             i, j = np.unravel_index(np.nanargmax(r), r.shape)
-            print(f"  largest reachable |{q}| (chi2 <= {res.thresholds[0]:g}) = {r[i, j]:.3g} at M_Zp = {10**res.log10_M[j]:.3g} GeV, "
+            print(f"  largest reachable |{q}| (chi2 <= {res.thresholds[0]:.3g}) = {r[i, j]:.3g} at M_Zp = {10**res.log10_M[j]:.3g} GeV, "
                   f"g_X = {10**res.log10_g[i]:.3g}")
     for f in report.outputs[job.spec.name]:
         print(f)
@@ -475,12 +475,17 @@ def _quiet_getdist(record: logging.LogRecord) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # jaxns calls logging.basicConfig(level=INFO) on import, which makes every library's INFO records (font subsetting,
-    # Dask, the JAX backend search) print; the CLI owns the terminal: warnings and errors only. basicConfig here first
-    # gives the root logger its handler, so that a later basicConfig (jaxns imported lazily) changes nothing
-    logging.basicConfig(level=logging.WARNING)
-    logging.getLogger().setLevel(logging.WARNING)
-    logging.getLogger().addFilter(_quiet_getdist)
+    # The CLI owns the terminal: warnings and errors only. Dask and JAX set their own loggers to INFO, whose records
+    # reach the root handler whatever the root's level, so the root handler is ours, with level WARNING (jaxns'
+    # basicConfig on import is undone in globalfit.inference.evidence; a later one changes nothing)
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
+        root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    root.addFilter(_quiet_getdist)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

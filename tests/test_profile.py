@@ -132,7 +132,7 @@ def test_fig6_b_minus_l_only_eps_tautau_large():
 
 
 def test_profile_command_writes_map_and_figure(tmp_path, capsys):
-    args = ["profile", str(REPO / "runs" / "paper2016_B.yaml"), "--out", str(tmp_path), "--grid", "3", "--starts", "2", "--steps", "60",
+    args = ["profile", str(REPO / "runs" / "paper2016_B.yaml"), "--out", str(tmp_path), "--grid", "3", "--starts", "2", "--steps", "60", "--polish", "0",
             "--serial"]  # in this process: the Dask path is tested in test_sweep.py
     assert main(args) == 0
     for name in ("profile.npz", "profile_eps_earth_ee.pdf", "profile_eps_earth_ee.png"):

@@ -41,7 +41,17 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from numpyro.contrib.nested_sampling import NestedSampler, UniformReparam
+import logging
+
+# jaxns calls logging.basicConfig(level=INFO) on import, which would make every process importing globalfit print
+# JAX's and Dask's INFO records; a library must not configure logging, so the root logger gets a placeholder handler
+# for the import (basicConfig then does nothing) and is left as it was
+_root, _guard = logging.getLogger(), logging.NullHandler()
+_root.addHandler(_guard)
+try:
+    from numpyro.contrib.nested_sampling import NestedSampler, UniformReparam  # noqa: E402
+finally:
+    _root.removeHandler(_guard)
 from numpyro.handlers import reparam
 from numpyro.infer.util import log_density
 from pydantic import ValidationError

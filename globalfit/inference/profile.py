@@ -41,20 +41,21 @@ land just below t - 2 x 0.05, warm-started from the last rung below it. Stage 1:
 (SM-like), random points of the box) give lnL_prof and lnL_ref; stage 2: from the ``starts`` best stage-1
 optima of each point, chains for s = +1 and -1 and each quantity. q_max (q_min) is the largest (smallest) q over
 every stage-1 and stage-2 rung with exact chi2 <= t + 0.05 (``FEAS_TOL``), so it is defined wherever chi2 <= t.
-Stage 3, ``polish`` neighbour passes (default 1, :func:`profile_polish`): per point, quantity and sign, tilt ladders
-from the ``starts`` best reach optima among the point and its 8 grid neighbours; a reach is replaced only where the
-pass finds a larger (smaller) q within the threshold, so a pass never shortens the reach and never changes lnL_prof.
-Why: the reach problem has many local optima, and a multi-start optimum misses the far ones in scattered cells
-(on a 32 x 32 full_B map, 2 x 100 and 4 x 200 starts x steps differ by a median 0.3 decades per cell); one pass
-raised the reach of the 4 x 200 map by > 0.1 decades in 38 % of cells, and 2 x 100 with one pass reaches further
-than 4 x 200 without (docs/performance.md, "Neighbour passes"). The result is a multi-start local optimum: a lower
-bound on the true reach (an upper bound on chi2). Every stage calls the same compiled function (one compilation per
+**Neighbour passes** (``polish``, default 1). Each pass is a profile pass after stage 1
+(:func:`profile_stage1_polish`: per point, lambda = 0 chains from the best stage-1 optima of its 8 grid neighbours,
+appended to its own, so lnL_prof can only rise; lnL_ref is taken after it) and a reach pass after stage 2
+(:func:`profile_polish`: per point, quantity and sign, tilt ladders from the ``starts`` best reach optima among the
+point and its neighbours; a reach is replaced only where the pass finds a larger (smaller) q within the threshold).
+Why: both problems have many local optima, and a multi-start optimum misses the better ones in scattered cells (on a
+32 x 32 full_B map, 2 x 100 and 4 x 200 starts x steps differ in reach by a median 0.3 decades per cell); an optimum
+found in one cell is a good start in the next (docs/performance.md, "Neighbour passes"). The result is a multi-start
+local optimum: a lower bound on the true reach (an upper bound on chi2). Every stage calls the same compiled function (one compilation per
 config, quantities, exclude set, block size, starts, steps).
 
 **Blocks.** The grid is computed in blocks of ``rows_per_task`` g_X rows (:class:`ProfilePlan`): stage 1 of every
-block, lnL_ref over the whole grid, stage 2 of every block, each neighbour pass of every block (a block's pass reads
-the previous pass of the blocks below and above it), then the map is assembled. The blocks are the tasks of a
-Dask sweep (:mod:`globalfit.inference.sweep`); :func:`profile_map` runs them in this process. Each chain is computed
+block, the profile passes of every block, lnL_ref over the whole grid, stage 2 of every block, the reach passes of
+every block (a block's pass reads the previous stage of the blocks below and above it), then the map is assembled.
+The blocks are the tasks of a Dask sweep (:mod:`globalfit.inference.sweep`); :func:`profile_map` runs them in this process. Each chain is computed
 independently of the others in its batch, so the map does not depend on the block size (checked: bit-identical to
 the former single-batch computation) and is the same on any number of workers.
 
@@ -62,8 +63,8 @@ the former single-batch computation) and is the same on any number of workers.
 12 x 12 grid, 4 starts, 200 steps per rung: 2 x 1152 chains of 13 rungs (6 M gradient evaluations), 17 s in all
 (about 7 s of tracing and compilation), 22 s with two quantities. runs/paper2016_BmL.yaml is about 20 x dearer per
 evaluation (the q^2-dependent nu-e scattering rates): 10 x 10, 3 starts, 150 steps, two quantities took 133 s. The
-running time is linear in grid points x starts x quantities x steps x (2 + polish) stages (these figures: without
-neighbour passes, which add about half); the compilation is paid once per process.
+running time is linear in grid points x starts x quantities x steps x (2 + 2 polish) stages (these figures: without
+neighbour passes; one pass doubles the time); the compilation is paid once per process.
 """
 
 from __future__ import annotations
@@ -400,9 +401,9 @@ def _neighbourhood(n_M: int, rows: int, off: int, rows_w: int, values: np.ndarra
     return np.concatenate(scores, axis=-1), np.concatenate(cands, axis=-2)
 
 
-def _window(parts: list[dict], key: str, n_M: int, axis: int) -> np.ndarray:
-    """``key`` of consecutive row blocks joined along their point axis ``axis`` and split into (rows, n_M)."""
-    a = np.concatenate([x[key] for x in parts], axis=axis)
+def _window(arrays: list[np.ndarray], n_M: int, axis: int) -> np.ndarray:
+    """Arrays of consecutive row blocks joined along their point axis ``axis``, which is split into (rows, n_M)."""
+    a = np.concatenate(arrays, axis=axis)
     return a.reshape(a.shape[:axis] + (-1, n_M) + a.shape[axis + 1:])
 
 
@@ -424,8 +425,8 @@ def profile_stage1_polish(plan: ProfilePlan, block: tuple[int, int], s1: dict, b
     n_M, R, N1, n = len(plan.log10_M), plan.rungs, plan.n_chains, len(plan.nuisance)
     parts = [x for x in (before, s1, after) if x is not None]
     bests = [_chain_bests(x, R) for x in parts]
-    lnl_w = _window([{"v": b[0]} for b in bests], "v", n_M, 0)  # (rows_w, n_M, chains)
-    u_w = _window([{"v": b[1]} for b in bests], "v", n_M, 0)
+    lnl_w = _window([b[0] for b in bests], n_M, 0)  # (rows_w, n_M, chains)
+    u_w = _window([b[1] for b in bests], n_M, 0)
     P = len(s1["lnl1"])
     rows, off = P // n_M, (0 if before is None else len(before["lnl1"]) // n_M)
     score, cand = _neighbourhood(n_M, rows, off, lnl_w.shape[0], lnl_w, u_w, self_too=False)
@@ -513,7 +514,13 @@ def profile_stage2(plan: ProfilePlan, block: tuple[int, int], s1: dict, ref: flo
     kbest = np.argmax(np.where(np.isfinite(lr), lr, -np.inf), axis=2)
     chain_best = np.take_along_axis(lr, kbest[..., None], axis=2)[..., 0]
     chain_u = np.take_along_axis(us1.reshape(P, N1, R, n), kbest[..., None, None], axis=2)[:, :, 0]
-    top = np.argsort(-np.where(np.isfinite(chain_best), chain_best, -np.inf), axis=1)[:, :S]
+    score = np.where(np.isfinite(chain_best), chain_best, -np.inf)
+    # the best chain of all, then the best S - 1 of the point's own stage-1 chains (without a profile pass: the S best);
+    # the own chains keep stage 2's starts as diverse as without the pass, whose chains often share one optimum
+    best = np.argmax(score, axis=1)
+    own = score[:, : plan.n_chains].copy()
+    own[np.arange(P), np.minimum(best, plan.n_chains - 1)] = np.where(best < plan.n_chains, -np.inf, own[np.arange(P), np.minimum(best, plan.n_chains - 1)])
+    top = np.concatenate([best[:, None], np.argsort(-own, axis=1, kind="stable")[:, : S - 1]], axis=1)
     u2 = np.take_along_axis(chain_u, top[..., None], axis=1)  # (P, S, n)
     per = _tilt_ladders(plan, block, np.broadcast_to(u2[:, None, None], (P, Q, 2, S, n)), ref)
     q_max, q_min, u_max, u_min = _extremes(st.thresholds, ref, [(lnl1, q1, us1)], per)
@@ -537,8 +544,9 @@ def profile_polish(plan: ProfilePlan, block: tuple[int, int], s2: dict, before: 
     P = len(s2["lnl"])
     rows = P // n_M
     # scores (larger is better for both signs) and points at the first threshold, (Q, 2, rows_w, n_M, 1[, n])
-    values = np.stack([_window(parts, "q_max", n_M, 2)[:, 0], -_window(parts, "q_min", n_M, 2)[:, 0]], axis=1)[..., None]
-    points = np.stack([_window(parts, "u_max", n_M, 2)[:, 0], _window(parts, "u_min", n_M, 2)[:, 0]], axis=1)[..., None, :]
+    win = {k: _window([x[k] for x in parts], n_M, 2)[:, 0] for k in ("q_max", "q_min", "u_max", "u_min")}
+    values = np.stack([win["q_max"], -win["q_min"]], axis=1)[..., None]
+    points = np.stack([win["u_max"], win["u_min"]], axis=1)[..., None, :]
     score, cand = _neighbourhood(n_M, rows, off, values.shape[2], values, points, self_too=True)
     top = np.argsort(-score, axis=-1, kind="stable")[..., :S]  # (Q, 2, rows, n_M, S)
     u0 = np.take_along_axis(cand, top[..., None], axis=-2)

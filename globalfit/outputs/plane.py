@@ -164,9 +164,9 @@ def profile_plot(result: ProfileResult, cfg=None, quantity: str | None = None, t
             ax.contourf(X, Y, chi2, levels=[-1e9, looser[0]], colors=[FILL_95])
         ax.contourf(X, Y, chi2, levels=[-1e9, threshold], colors=[FILL_68])
         ax.contour(X, Y, chi2, levels=[threshold] + looser[:1], colors=LINE_COLOUR, linewidths=0.8)
-        handles.append(Patch(facecolor=FILL_68, edgecolor=LINE_COLOUR, lw=0.8, label=rf"allowed{what}: $-2\Delta\ln L \leq {threshold:g}$"))
+        handles.append(Patch(facecolor=FILL_68, edgecolor=LINE_COLOUR, lw=0.8, label=rf"allowed{what}: $-2\Delta\ln L \leq {threshold:.3g}$"))
         if looser:
-            handles.append(Patch(facecolor=FILL_95, edgecolor=LINE_COLOUR, lw=0.8, label=rf"$-2\Delta\ln L \leq {looser[0]:g}$"))
+            handles.append(Patch(facecolor=FILL_95, edgecolor=LINE_COLOUR, lw=0.8, label=rf"$-2\Delta\ln L \leq {looser[0]:.3g}$"))
         R = np.ma.masked_invalid(result.reach(quantity, threshold))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
