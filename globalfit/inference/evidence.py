@@ -44,8 +44,8 @@ import numpy as np
 import logging
 
 # jaxns calls logging.basicConfig(level=INFO) on import, which would make every process importing globalfit print
-# JAX's and Dask's INFO records; a library must not configure logging, so the root logger gets a placeholder handler
-# for the import (basicConfig then does nothing) and is left as it was
+# JAX's and Dask's INFO records; a library must not configure logging, so the root logger holds a do-nothing handler
+# during the import (basicConfig then does nothing) and is left as it was
 _root, _guard = logging.getLogger(), logging.NullHandler()
 _root.addHandler(_guard)
 try:
