@@ -2,17 +2,18 @@
 (docs/performance.md, "Neighbour passes")
 
     PYTHONPATH=. python bench/profile_polish.py [--config runs/full_B.yaml] [--grid 24] [--rows-per-task 4]
-        [--cheap 2 100] [--json F]
+        [--maps 4x200+0/r13 2x100+0/r13 2x100+1/r13 ...] [--warm] [--json F]
 
-In one process: the map at ``--cheap`` (starts, steps) without and with one neighbour pass (``polish`` 0 and 1: a
-profile pass before lnL_ref and a reach pass after stage 2), and at the old default, 4 starts x 200 steps without a
-pass; every map against the old default, cell by cell: the share of cells whose verdict at -2 Delta ln L = 2.71
+In one process: one map per ``--maps`` spec, STARTSxSTEPS+PASSES/rRUNGS (starts, Adam steps per rung, neighbour
+passes ``polish``: a profile pass before lnL_ref and a reach pass after stage 2, and ``profile_rungs``: rungs of each
+lambda = 0 chain); the default compares 2 starts x 100 steps without and with one pass against the old default, 4 x 200
+without a pass and 13 lambda = 0 rungs. Every map against the first, cell by cell: the share of cells whose verdict at -2 Delta ln L = 2.71
 agrees, the profile chi2 (cells lower or higher by > 0.1; the median |difference| where either map is below 25), and
 for the reach q_max (log10, threshold 2.71, where both define it) the median and largest |difference| and the shares
 of cells reaching > 0.1 decades further or less far (``--json`` writes them all). It replaces bench/profile_settings.py
 (4 x 200 against 2 x 100, both without a pass: the first comparison here). Each chi2 and
 reach is an exact value at an actual point, so a lower chi2 and a larger reach are better (multi-start) optima. Wall
-times include one compilation per (steps, block size).
+times include one compilation per (steps, rungs, block size), except with ``--warm``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from globalfit.inference.profile import profile_map  # noqa: E402
+from globalfit.inference.profile import (ProfileSettings, profile_map, profile_plan, profile_reference, profile_stage1,  # noqa: E402
+                                         profile_stage2)
 from globalfit.problem import load_problem  # noqa: E402
 
 
@@ -48,31 +50,47 @@ def compare(a, b) -> dict:
             "defined_in_a_only": int(np.sum(np.isfinite(qa) & ~np.isfinite(qb))), "defined_in_b_only": int(np.sum(~np.isfinite(qa) & np.isfinite(qb)))}
 
 
+def parse_spec(spec: str) -> dict:
+    """``"2x100+1/r4"`` -> starts 2, steps 100, polish 1, profile_rungs 4 (``/rN`` optional: the default)."""
+    head, _, rungs = spec.partition("/r")
+    sizes, _, passes = head.partition("+")
+    starts, _, steps = sizes.partition("x")
+    return {"starts": int(starts), "steps": int(steps), "polish": int(passes or 0), "profile_rungs": int(rungs) if rungs else None}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default=str(ROOT / "runs" / "full_B.yaml"))
     ap.add_argument("--grid", type=int, default=24)
     ap.add_argument("--rows-per-task", type=int, default=4)
-    ap.add_argument("--cheap", type=int, nargs=2, default=[2, 100], metavar=("STARTS", "STEPS"))
+    ap.add_argument("--maps", nargs="+", default=["4x200+0/r13", "2x100+0/r13", "2x100+1/r13"], metavar="SPEC",
+                    help="maps as STARTSxSTEPS+PASSES/rRUNGS (RUNGS: profile_rungs); the first is the reference")
+    ap.add_argument("--warm", action="store_true", help="compile every map's chains before timing (walls without compilation)")
     ap.add_argument("--json")
     args = ap.parse_args()
     problem = load_problem(args.config)
     res: dict = {"config": args.config, "grid": args.grid, "load_before": os.getloadavg()}
-    c = f"{args.cheap[0]}x{args.cheap[1]}"
-    runs = {f"{c} + 0 passes": (*args.cheap, 0), f"{c} + 1 pass": (*args.cheap, 1), "4x200 + 0 passes": (4, 200, 0)}
     maps, res["wall_s"] = {}, {}
-    for label, (starts, steps, polish) in runs.items():
+    if args.warm:  # compile every map's chains first (one block of stage 1 and stage 2 each), so that the walls compare work only
+        for spec in args.maps:
+            kw = parse_spec(spec)
+            plan = profile_plan(problem, ProfileSettings.make(args.grid, rows_per_task=args.rows_per_task, **kw))
+            s1 = profile_stage1(plan, plan.blocks[0])
+            profile_stage2(plan, plan.blocks[0], s1, profile_reference([s1]))
+    for spec in args.maps:
         t = time.time()
-        maps[label] = profile_map(problem, args.grid, starts=starts, steps=steps, polish=polish, rows_per_task=args.rows_per_task)
-        res["wall_s"][label] = time.time() - t
-        print(f"{label}: {res['wall_s'][label]:.0f} s", flush=True)
+        maps[spec] = profile_map(problem, args.grid, rows_per_task=args.rows_per_task, **parse_spec(spec))
+        res["wall_s"][spec] = time.time() - t
+        print(f"{spec}: {res['wall_s'][spec]:.0f} s", flush=True)
     res["compare"] = {}
-    for label in list(runs)[:2]:
-        r = res["compare"][f"{label} vs 4x200 + 0 passes"] = compare(maps["4x200 + 0 passes"], maps[label])
-        print(f"{label} vs 4x200 + 0 passes: verdict agrees {100 * r['verdict_agrees']:.1f} %; profile chi2 lower in {100 * r['chi2_lower']:.1f} %, "
-              f"higher in {100 * r['chi2_higher']:.1f} % of cells (> 0.1); reach: median {r['median_dlog10_q']:+.3f} dec, median |d| "
-              f"{r['median_abs_dlog10_q']:.3f} dec, further in {100 * r['share_further']:.1f} %, shorter in {100 * r['share_shorter']:.1f} % of cells "
-              f"(> 0.1 dec); defined only in the old default {r['defined_in_a_only']}, only in this map {r['defined_in_b_only']}", flush=True)
+    ref = args.maps[0]
+    for spec in args.maps[1:]:
+        r = res["compare"][f"{spec} vs {ref}"] = compare(maps[ref], maps[spec])
+        print(f"{spec} vs {ref}: verdict agrees {100 * r['verdict_agrees']:.1f} %; profile chi2 lower in {100 * r['chi2_lower']:.1f} %, "
+              f"higher in {100 * r['chi2_higher']:.1f} % of cells (> 0.1), median |d chi2| {r['median_abs_dchi2_below_25']:.3f}; reach: median "
+              f"{r['median_dlog10_q']:+.3f} dec, median |d| {r['median_abs_dlog10_q']:.3f} dec, further in {100 * r['share_further']:.1f} %, "
+              f"shorter in {100 * r['share_shorter']:.1f} % of cells (> 0.1 dec); defined only in the reference {r['defined_in_a_only']}, "
+              f"only in this map {r['defined_in_b_only']}", flush=True)
     res["load_after"] = os.getloadavg()
     print(f"load {res['load_before'][0]:.1f} -> {res['load_after'][0]:.1f}")
     if args.json:

@@ -212,14 +212,15 @@ def _cmd_profile(args) -> int:
     quantities = list(args.quantity)
     spec = JobSpec(kind="profile", name=f"profile/{path.stem}", configs=(ConfigRef(str(path), cfg),), seed=args.seed,
                    settings={"grid": grid, "quantity": quantities, "exclude": args.exclude, "starts": args.starts, "steps": args.steps,
-                             "M_range": None, "g_range": None, "rows_per_task": args.rows_per_task, "polish": args.polish})
+                             "M_range": None, "g_range": None, "rows_per_task": args.rows_per_task, "polish": args.polish,
+                             "profile_rungs": args.profile_rungs})
     job = make_job(spec, folder="")
     report = _on_engine([job], out, args)
     if report.failed:
         return _report_sweep(report)
     res = load_profile(out / "profile.npz")
     print(f"profile of {path} ({res.scenario}): grid {res.settings['grid']}, {res.settings['starts']} starts, {res.settings['steps']} Adam steps per rung, "
-          f"{res.settings['polish']} neighbour passes; "
+          f"{res.settings['profile_rungs']} rungs per profile chain, {res.settings['polish']} neighbour passes; "
           f"{report.wall_seconds:.1f} s ({res.seconds:.1f} s optimising in {report.total} tasks, compilation included; "
           f"{report.loaded} tasks from disk; {report.workers or 'no'} Dask workers)")
     print(f"  included: {', '.join(res.included)}")
@@ -402,6 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--rows-per-task", type=int, default=1, help="g_X rows of the grid per task")
     pr.add_argument("--polish", type=int, help="neighbour passes after stage 2: each cell's reach is re-optimised from the best "
                     f"optima of its 8 neighbours (default {ProfileSettings.polish})")
+    pr.add_argument("--profile-rungs", type=int, help="rungs (restarts of the Adam schedule) of each lambda = 0 chain of stage 1 and the "
+                    f"profile passes (default {ProfileSettings.profile_rungs})")
     _add_engine_options(pr)
     pr.set_defaults(func=_cmd_profile)
 

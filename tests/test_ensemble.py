@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from globalfit.errors import ConfigError
-from globalfit.inference.ensemble import check_walkers, ensemble_density, sample_ensemble
+from globalfit.inference.ensemble import check_walkers, ensemble_density, ensemble_moves, sample_ensemble
 from globalfit.outputs.report import build_idata, write_outputs
 from globalfit.outputs.rundir import load_chunks, prepare_run_dir, write_progress
 from globalfit.problem import load_problem
@@ -17,10 +17,11 @@ from globalfit.problem import load_problem
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _config(tmp_path: Path, name: str, draws: int, walkers: int = 8) -> Path:
+def _config(tmp_path: Path, name: str, draws: int, walkers: int = 8, moves: str = "{stretch: 1}") -> Path:
     path = tmp_path / f"{name}.yaml"
     path.write_text(f"base: {ROOT / 'runs' / 'quickstart.yaml'}\n"
-                    f"sampler: {{method: ensemble, chains: {walkers}, warmup: 10, draws: {draws}, thin: 2, chunk_size: 15, seed: 3}}\n"
+                    f"sampler: {{method: ensemble, chains: {walkers}, warmup: 10, draws: {draws}, thin: 2, chunk_size: 15, seed: 3, "
+                    f"moves: {moves}}}\n"
                     f"output: {{dir: {tmp_path / name}}}\n")
     return path
 
@@ -62,3 +63,18 @@ def test_too_few_or_odd_walkers_is_a_config_error(tmp_path, density):
         problem = load_problem(_config(tmp_path, f"w{walkers}", draws=10, walkers=walkers))
         with pytest.raises(ConfigError, match=r"sampler.chains: .* walkers; the ensemble sampler needs an even number of at least 2 x 3"):
             check_walkers(problem, density.ndim)
+
+
+def test_moves_are_configurable_resume_identically_and_bad_names_are_one_line_errors(tmp_path, density):
+    mix = "{de: 0.8, de_snooker: 0.2}"
+    assert [(type(m).__name__, w) for m, w in ensemble_moves({"de": 4.0, "de_snooker": 1.0})] == [("DEMove", 0.8), ("DESnookerMove", 0.2)]
+    whole = _run(_config(tmp_path, "de_whole", draws=30, moves=mix), density)
+    part = _run(_config(tmp_path, "de_part", draws=15, moves=mix), density)
+    _run(_config(tmp_path, "de_part", draws=30, moves=mix), density, resume=True)
+    stretch = _run(_config(tmp_path, "stretch", draws=30), density)
+    a, b, c = load_chunks(whole)[0], load_chunks(part)[0], load_chunks(stretch)[0]
+    np.testing.assert_array_equal(a["log10_M_Zp"], b["log10_M_Zp"])
+    assert not np.array_equal(a["log10_M_Zp"], c["log10_M_Zp"])  # another move, another chain from the same seed
+    with pytest.raises(ConfigError, match=r"sampler\.moves.*'stretch', 'de', 'de_snooker' or 'walk'") as err:
+        load_problem(_config(tmp_path, "bad", draws=10, moves="{snooker: 1}"))
+    assert "\n" not in str(err.value)

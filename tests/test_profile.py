@@ -82,6 +82,7 @@ def test_neighbour_passes_only_improve_the_map():
     quantity, M_range = ("eps_earth_ee",), (1e-3, 0.1)
     plan = profile_plan(problem, ProfileSettings.make(quantity=quantity, M_range=M_range, **{**FAST, "polish": 1}))
     s1 = [profile_stage1(plan, b) for b in plan.blocks]
+    assert s1[0]["lnl1"].shape == (3, plan.n_chains * plan.profile_rungs)  # stage 1: chains of profile_rungs lambda = 0 rungs
     p1 = [profile_stage1_polish(plan, b, s1[i], *neighbours(s1, i)) for i, b in enumerate(plan.blocks)]
     for a, b in zip(s1, p1):
         np.testing.assert_array_equal(b["lnl1"][:, : a["lnl1"].shape[1]], a["lnl1"])
@@ -133,13 +134,14 @@ def test_fig6_b_minus_l_only_eps_tautau_large():
 
 def test_profile_command_writes_map_and_figure(tmp_path, capsys):
     args = ["profile", str(REPO / "runs" / "paper2016_B.yaml"), "--out", str(tmp_path), "--grid", "3", "--starts", "2", "--steps", "60", "--polish", "0",
-            "--serial"]  # in this process: the Dask path is tested in test_sweep.py
+            "--profile-rungs", "2", "--serial"]  # in this process: the Dask path is tested in test_sweep.py
     assert main(args) == 0
     for name in ("profile.npz", "profile_eps_earth_ee.pdf", "profile_eps_earth_ee.png"):
         assert (tmp_path / name).stat().st_size > 0
     with np.load(tmp_path / "profile.npz") as z:
         assert z["chi2"].shape == (3, 3) and z["q_max"].shape == (1, 2, 3, 3)
-    assert "largest reachable |eps_earth_ee|" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "largest reachable |eps_earth_ee|" in out and "2 rungs per profile chain" in out
 
 
 def test_oscillation_bounds_and_errors():
@@ -153,6 +155,8 @@ def test_oscillation_bounds_and_errors():
     assert oscillation_bounds("eps_u_ee", lma) is None
     with pytest.raises(InputError, match="unknown derived quantity"):
         profile_map(REPO / "runs" / "paper2016_B.yaml", quantity="eps_earth_xx")
+    with pytest.raises(InputError, match="profile rungs >= 1"):
+        profile_map(REPO / "runs" / "paper2016_B.yaml", profile_rungs=0)
     with pytest.raises(InputError, match="matches no likelihood"):
         profile_map(REPO / "runs" / "paper2016_B.yaml", exclude=["osc_nonexistent"])
 

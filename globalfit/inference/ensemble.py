@@ -13,7 +13,8 @@ stretch move updates; every kept state is passed through the model's ``postproce
 quantities (parameters, derived quantities, exact ln L per likelihood) as a NUTS run, and every output (NetCDF,
 GetDist chains, plots, report) reads it the same way, with ``chain`` = walker.
 
-**Settings** (``sampler`` block): ``chains`` walkers (even, at least twice the sampled parameters); ``warmup`` kept
+**Settings** (``sampler`` block): ``chains`` walkers (even, at least twice the sampled parameters); ``moves``
+(default ``{stretch: 1}``; :func:`ensemble_moves`); ``warmup`` kept
 states discarded as burn-in and ``draws`` kept, each ``thin`` ensemble steps apart, so a walker makes
 (warmup + draws) x thin steps; ``seed``; ``chunk_size`` kept states per chunk on disk. The walkers start at random
 inside the prior (uniform in (-2, 2) of the unconstrained coordinates, as numpyro's ``init_to_uniform``; redrawn until
@@ -45,7 +46,8 @@ from globalfit.errors import ConfigError
 from globalfit.outputs.rundir import commit_chunk, commit_warmup, load_state
 from globalfit.problem import FitProblem
 
-__all__ = ["ENSEMBLE_STATS", "EnsembleDensity", "ensemble_density", "check_walkers", "initial_walkers", "sample_ensemble"]
+__all__ = ["ENSEMBLE_STATS", "MOVES", "EnsembleDensity", "ensemble_density", "ensemble_moves", "check_walkers", "initial_walkers",
+           "sample_ensemble"]
 
 ENSEMBLE_STATS = ("lp", "moved")  # per walker and kept state: ln p (unconstrained), moved since the previous kept state
 
@@ -107,8 +109,21 @@ def initial_walkers(problem: FitProblem, density: EnsembleDensity, radius: float
                       "is the physical support empty? (`globalfit run --dry-run`)")
 
 
+MOVES = {"stretch": emcee.moves.StretchMove, "de": emcee.moves.DEMove, "de_snooker": emcee.moves.DESnookerMove,
+         "walk": emcee.moves.WalkMove}  # sampler.moves names -> emcee's moves, each with emcee's default settings
+
+
+def ensemble_moves(weights: dict[str, float]) -> list[tuple[emcee.moves.Move, float]]:
+    """emcee's ``moves`` argument from ``sampler.moves`` (name -> weight; emcee draws one move per step with these
+    probabilities): stretch (Goodman & Weare 2010), de (differential evolution, ter Braak 2006; Nelson et al.,
+    arXiv:1311.5229), de_snooker (ter Braak & Vrugt 2008), walk (Goodman & Weare's walk move)."""
+    total = sum(weights.values())
+    return [(MOVES[name](), w / total) for name, w in weights.items()]
+
+
 def _sampler(problem: FitProblem, density: EnsembleDensity) -> emcee.EnsembleSampler:
-    return emcee.EnsembleSampler(problem.cfg.sampler.chains, density.ndim, density.log_prob, vectorize=True)
+    s = problem.cfg.sampler
+    return emcee.EnsembleSampler(s.chains, density.ndim, density.log_prob, moves=ensemble_moves(s.moves), vectorize=True)
 
 
 def sample_ensemble(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str], None] = lambda line: None,
@@ -121,7 +136,8 @@ def sample_ensemble(problem: FitProblem, outdir: Path, prog: dict, log: Callable
     check_walkers(problem, density.ndim)
     if not prog["warmup_done"]:
         t0 = time.time()
-        log(f"burn-in: {s.warmup} x {s.thin} ensemble steps of {s.chains} walkers (emcee stretch move)")
+        log(f"burn-in: {s.warmup} x {s.thin} ensemble steps of {s.chains} walkers (emcee moves: "
+            f"{', '.join(f'{k} {v:g}' for k, v in s.moves.items())})")
         start = emcee.State(initial_walkers(problem, density), random_state=np.random.RandomState(s.seed % 2**32).get_state())
         state = _sampler(problem, density).run_mcmc(start, s.warmup, thin_by=s.thin, store=False, progress=False)
         commit_warmup(outdir, prog, state, time.time() - t0)

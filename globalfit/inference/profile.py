@@ -26,7 +26,7 @@ cos beta <= 1; r_H <= 1 with ``constraints: cut``) enter the optimisation as a p
 :func:`likelihoods.stats.exclusion_edge` with ``sampler.soften_chi2`` (exact for -2 Delta ln L <= 25, finite slopes
 beyond); every reported lnL and q is the exact value at an actual parameter point.
 
-**Method.** One jitted, vmapped function runs a *chain* per (grid point, start): a sequence of rungs, each
+**Method.** A jitted, vmapped function runs a *chain* per (grid point, start): a sequence of rungs, each
 ``steps`` Adam steps (beta 0.9/0.99, learning rate decaying exponentially 0.3 -> 0.003, non-finite gradients
 zeroed; ``jax.lax.scan``) maximising the tilted log-likelihood
 
@@ -36,9 +36,10 @@ each rung warm-started from the previous one (asinh: log-like over the many deca
 lambda = 0 is the profile; a ladder lambda = 0.1 ... 12 traces the Pareto frontier (chi2, q) of the reach problem
 (the Lagrangian form of "max q subject to chi2 <= t": each rung's optimum is the constrained maximum for the
 chi2 it lands on); one final rung per threshold uses the lambda interpolated (log chi2 linear in log lambda) to
-land just below t - 2 x 0.05, warm-started from the last rung below it. Stage 1: chains with lambda = 0 from
-2 x ``starts`` x n_q starts per point (the config's ref point, the same with every Yukawa at its lower end
-(SM-like), random points of the box) give lnL_prof and lnL_ref; stage 2: from the ``starts`` best stage-1
+land just below t - 2 x 0.05, warm-started from the last rung below it. Stage 1: chains of ``profile_rungs``
+rungs (default 6; each rung restarts the learning-rate schedule) with lambda = 0 from 2 x ``starts`` x n_q starts
+per point (the config's ref point, the same with every Yukawa at its lower end (SM-like), random points of the box)
+give lnL_prof and lnL_ref; stage 2: from the ``starts`` best stage-1
 optima of each point, chains for s = +1 and -1 and each quantity. q_max (q_min) is the largest (smallest) q over
 every stage-1 and stage-2 rung with exact chi2 <= t + 0.05 (``FEAS_TOL``), so it is defined wherever chi2 <= t.
 **Neighbour passes** (``polish``, default 1). Each pass is a profile pass after stage 1
@@ -49,8 +50,9 @@ point and its neighbours; a reach is replaced only where the pass finds a larger
 Why: both problems have many local optima, and a multi-start optimum misses the better ones in scattered cells (on a
 32 x 32 full_B map, 2 x 100 and 4 x 200 starts x steps differ in reach by a median 0.3 decades per cell); an optimum
 found in one cell is a good start in the next (docs/performance.md, "Neighbour passes"). The result is a multi-start
-local optimum: a lower bound on the true reach (an upper bound on chi2). Every stage calls the same compiled function (one compilation per
-config, quantities, exclude set, block size, starts, steps).
+local optimum: a lower bound on the true reach (an upper bound on chi2). Two compiled functions serve every stage:
+the lambda = 0 chain (stage 1, profile passes) and the tilt ladder (stage 2, reach passes); one compilation each per
+config, quantities, exclude set, block size, starts, steps and profile rungs.
 
 **Blocks.** The grid is computed in blocks of ``rows_per_task`` g_X rows (:class:`ProfilePlan`): stage 1 of every
 block, the profile passes of every block, lnL_ref over the whole grid, stage 2 of every block, the reach passes of
@@ -96,6 +98,7 @@ __all__ = ["DEFAULT_EXCLUDE", "FEAS_TOL", "LADDER", "THRESHOLDS", "ProfilePlan",
 DEFAULT_EXCLUDE = ("osc_*",)
 GRID_PARAMS = ("M_Zp", "g_X")
 LADDER = (0.1, 0.2, 0.4, 0.7, 1.0, 1.5, 2.0, 3.0, 4.5, 7.0, 12.0)  # tilts lambda of stage 2
+PROFILE_RUNGS = 6  # rungs of a lambda = 0 chain
 PENALTY_SUPPORT = 100.0  # K of the support penalty
 SUPPORT_MARGIN = 0.01  # m, in ln units
 Q0 = 1.0e-12
@@ -125,11 +128,13 @@ def _grid_range(problem: FitProblem, name: str, given) -> tuple[float, float, fl
 _SOLVERS: dict = {}
 
 
-def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: tuple[float, ...], steps: int, sign_M: float, sign_g: float):
-    """``(chains, nuisance names, physical(u, lm, lg), ref-point start, SM-like start)``; ``chains(lm, lg, u0, s, qi,
-    lams, ref)`` is the jitted chain of the module docstring, vmapped over its first five arguments (one row per chain),
-    returning the unconstrained point, exact lnL_inc and every quantity after each rung: ``(B, R, n)``, ``(B, R)``,
-    ``(B, R, n_q)``. ``problem`` holds the included likelihoods only."""
+def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: tuple[float, ...], steps: int, sign_M: float, sign_g: float,
+                 profile_rungs: int):
+    """``(chains, profile_chains, nuisance names, physical(u, lm, lg), ref-point start, SM-like start)``; ``chains(lm,
+    lg, u0, s, qi, lams, ref)`` is the jitted chain of the module docstring, vmapped over its first five arguments (one
+    row per chain), returning the unconstrained point, exact lnL_inc and every quantity after each rung: ``(B, R, n)``,
+    ``(B, R)``, ``(B, R, n_q)``; ``profile_chains(lm, lg, u0)`` the same for a chain of ``profile_rungs`` rungs at
+    lambda = 0 (stage 1 and the profile passes). ``problem`` holds the included likelihoods only."""
     nuis = [k for k in problem.sites if k not in GRID_PARAMS]
     infos = [problem.sites[k] for k in nuis]
     bij = [biject_to(i.distribution.support) for i in infos]
@@ -190,6 +195,24 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
         (u, _, _), _ = jax.lax.scan(body, (u0, z, z), jnp.arange(steps, dtype=jnp.float64))
         return u
 
+    def exact_at(lm, lg, u):
+        """(exact lnL_inc, -inf outside the physical support; every quantity) at u."""
+        _, exact, q, _, inside = pieces(lm, lg, u)
+        return jnp.where(inside & jnp.isfinite(exact), exact, -jnp.inf), q
+
+    def profile_chain(lm, lg, u0):
+        def objective(w):
+            soft, _, _, pen, _ = pieces(lm, lg, w)
+            return soft + pen
+
+        def body(u, _):
+            u_new = adam(objective, u)
+            lnl, q = exact_at(lm, lg, u_new)
+            return u_new, (u_new, lnl, q)
+
+        _, out = jax.lax.scan(body, u0, None, length=profile_rungs)
+        return out
+
     def chain(lm, lg, u0, s, qi, lams, ref):
         def tilted(w, lam):
             soft, _, q, pen, _ = pieces(lm, lg, w)
@@ -211,8 +234,7 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
             lam = jnp.where(ladder_rung, lams[rl], jnp.clip(lam_ref, l0, l1))
             start = jnp.where(ladder_rung, u, hu[k])
             u_new = adam(lambda w: tilted(w, lam), start)
-            _, exact, q, _, inside = pieces(lm, lg, u_new)
-            lnl = jnp.where(inside & jnp.isfinite(exact), exact, -jnp.inf)
+            lnl, q = exact_at(lm, lg, u_new)
             c = jnp.where(jnp.isfinite(lnl), jnp.maximum(-2.0 * (lnl - ref), 1e-6), jnp.inf)
             hu = jnp.where(ladder_rung, hu.at[rl].set(u_new), hu)
             hc = jnp.where(ladder_rung, hc.at[rl].set(c), hc)
@@ -223,6 +245,7 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
         return out
 
     chains = jax.jit(jax.vmap(chain, in_axes=(0, 0, 0, 0, 0, None, None)))
+    profile_chains = jax.jit(jax.vmap(profile_chain))
 
     start = problem.start_sites()
     ref_start, sm_start = [], []
@@ -235,7 +258,7 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
         ref_start.append(float(b.inv(jnp.asarray(z))))
         sm = k.startswith("y_") and bounded  # |Yukawa| at its lower end: no mixing, no NSI
         sm_start.append(float(b.inv(jnp.asarray(lo + START_MARGIN * (hi - lo)))) if sm else ref_start[-1])
-    return chains, nuis, values, np.asarray(ref_start), np.asarray(sm_start)
+    return chains, profile_chains, nuis, values, np.asarray(ref_start), np.asarray(sm_start)
 
 
 @dataclass(frozen=True)
@@ -254,16 +277,19 @@ class ProfileSettings:
     g_range: tuple[float, float] | None = None
     rows_per_task: int = 1
     polish: int = 1  # neighbour passes (profile_polish)
+    profile_rungs: int = PROFILE_RUNGS  # rungs of each lambda = 0 chain (stage 1 and the profile passes)
 
     @classmethod
     def make(cls, grid: int | tuple[int, int] | list[int] = 12, quantity: str | list[str] | tuple[str, ...] = "eps_earth_ee",
              exclude=None, thresholds=THRESHOLDS, starts: int | None = None, steps: int | None = None, seed: int = 0,
-             M_range=None, g_range=None, rows_per_task: int = 1, polish: int | None = None) -> "ProfileSettings":
+             M_range=None, g_range=None, rows_per_task: int = 1, polish: int | None = None,
+             profile_rungs: int | None = None) -> "ProfileSettings":
         """Settings from the arguments of :func:`profile_map`, checked (InputError on a bad value); ``None``: the
         class default (the one place the defaults of the CLI, sweep files and :func:`profile_map` are set)."""
         starts = cls.starts if starts is None else starts
         steps = cls.steps if steps is None else steps
         polish = cls.polish if polish is None else polish
+        profile_rungs = cls.profile_rungs if profile_rungs is None else profile_rungs
         quantities = (quantity,) if isinstance(quantity, str) else tuple(quantity)
         if not quantities:
             raise InputError("give at least one quantity")
@@ -272,13 +298,15 @@ class ProfileSettings:
                 hint = did_you_mean(q, list(DERIVED_NAMES) + list(DIFFERENCES))
                 raise InputError(f"quantity {q!r}: unknown derived quantity{hint}; `globalfit evaluate` lists them")
         n_M, n_g = (grid, grid) if isinstance(grid, int) else tuple(int(x) for x in grid)
-        if n_M < 2 or n_g < 2 or starts < 1 or steps < 1 or rows_per_task < 1 or polish < 0:
-            raise InputError(f"need grid >= 2 per axis, starts >= 1, steps >= 1, rows per task >= 1, polish >= 0 (got grid {grid}, "
-                             f"starts {starts}, steps {steps}, rows per task {rows_per_task}, polish {polish})")
+        if n_M < 2 or n_g < 2 or starts < 1 or steps < 1 or rows_per_task < 1 or polish < 0 or profile_rungs < 1:
+            raise InputError(f"need grid >= 2 per axis, starts >= 1, steps >= 1, rows per task >= 1, polish >= 0, profile rungs >= 1 "
+                             f"(got grid {grid}, starts {starts}, steps {steps}, rows per task {rows_per_task}, polish {polish}, "
+                             f"profile rungs {profile_rungs})")
         rng_ = lambda r: None if r is None else (float(r[0]), float(r[1]))  # noqa: E731
         return cls(grid=(n_M, n_g), quantities=quantities, exclude=None if exclude is None else tuple(exclude),
                    thresholds=tuple(sorted(float(t) for t in thresholds)), starts=int(starts), steps=int(steps), seed=int(seed),
-                   M_range=rng_(M_range), g_range=rng_(g_range), rows_per_task=int(rows_per_task), polish=int(polish))
+                   M_range=rng_(M_range), g_range=rng_(g_range), rows_per_task=int(rows_per_task), polish=int(polish),
+                   profile_rungs=int(profile_rungs))
 
 
 @dataclass
@@ -300,6 +328,7 @@ class ProfilePlan:
     sign_M: float
     sign_g: float
     chains: object = field(repr=False)
+    profile_chains: object = field(repr=False)
     nuisance: list[str] = field(repr=False)
     values: object = field(repr=False)
     ref_start: np.ndarray = field(repr=False)
@@ -312,8 +341,13 @@ class ProfilePlan:
 
     @property
     def rungs(self) -> int:
-        """Rungs per chain: the tilt ladder, then one refinement per threshold."""
+        """Rungs per reach chain (stage 2, reach passes): the tilt ladder, then one refinement per threshold."""
         return len(LADDER) + len(self.settings.thresholds)
+
+    @property
+    def profile_rungs(self) -> int:
+        """Rungs per lambda = 0 chain (stage 1, profile passes)."""
+        return self.settings.profile_rungs
 
     @property
     def blocks(self) -> list[tuple[int, int]]:
@@ -354,14 +388,15 @@ def profile_plan(problem: FitProblem, settings: ProfileSettings) -> ProfilePlan:
     exclude = DEFAULT_EXCLUDE if settings.exclude is None else settings.exclude
     included = problem.without(exclude, optional=DEFAULT_EXCLUDE)
     excluded = [n for n in problem.likelihood_names if n not in included.likelihood_names]
-    key = (config_hash(included.cfg), tuple(included.likelihood_names), settings.quantities, settings.thresholds, settings.steps, sign_M, sign_g)
+    key = (config_hash(included.cfg), tuple(included.likelihood_names), settings.quantities, settings.thresholds, settings.steps, sign_M, sign_g,
+           settings.profile_rungs)
     if key not in _SOLVERS:
-        _SOLVERS[key] = _build_chain(included, settings.quantities, settings.thresholds, settings.steps, sign_M, sign_g)
-    chains, nuis, values, ref_start, sm_start = _SOLVERS[key]
+        _SOLVERS[key] = _build_chain(included, settings.quantities, settings.thresholds, settings.steps, sign_M, sign_g, settings.profile_rungs)
+    chains, profile_chains, nuis, values, ref_start, sm_start = _SOLVERS[key]
     n_M, n_g = settings.grid
     return ProfilePlan(problem=problem, settings=settings, included=included, excluded=excluded,
                        log10_M=np.linspace(lm_lo, lm_hi, n_M), log10_g=np.linspace(lg_lo, lg_hi, n_g), sign_M=sign_M, sign_g=sign_g,
-                       chains=chains, nuisance=nuis, values=values, ref_start=ref_start, sm_start=sm_start)
+                       chains=chains, profile_chains=profile_chains, nuisance=nuis, values=values, ref_start=ref_start, sm_start=sm_start)
 
 
 def profile_stage1(plan: ProfilePlan, block: tuple[int, int], u0: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -373,8 +408,7 @@ def profile_stage1(plan: ProfilePlan, block: tuple[int, int], u0: np.ndarray | N
     P, N1, n = u0.shape
     lm, lg = plan._grid_of(block)
     B = len(lm)
-    us, lnl, q = plan.chains(jnp.asarray(lm), jnp.asarray(lg), jnp.asarray(plan._pad(u0).reshape(B, n)), jnp.ones(B),
-                             jnp.zeros(B, dtype=jnp.int32), jnp.zeros(len(LADDER)), 0.0)
+    us, lnl, q = plan.profile_chains(jnp.asarray(lm), jnp.asarray(lg), jnp.asarray(plan._pad(u0).reshape(B, n)))
     R = lnl.shape[1]
     return {"us1": np.asarray(us)[: P * N1].reshape(P, N1 * R, n), "lnl1": np.asarray(lnl)[: P * N1].reshape(P, N1 * R),
             "q1": np.asarray(q)[: P * N1].reshape(P, N1 * R, -1), "seconds": np.float64(time.perf_counter() - t0)}
@@ -422,7 +456,7 @@ def profile_stage1_polish(plan: ProfilePlan, block: tuple[int, int], s1: dict, b
     appended to the block's stage-1 chains (so lnL_prof can only rise, and every earlier rung stays a reach
     candidate). ``before`` / ``after``: the blocks below and above (None at the grid's edge)."""
     t0 = time.perf_counter()
-    n_M, R, N1, n = len(plan.log10_M), plan.rungs, plan.n_chains, len(plan.nuisance)
+    n_M, R, N1, n = len(plan.log10_M), plan.profile_rungs, plan.n_chains, len(plan.nuisance)
     parts = [x for x in (before, s1, after) if x is not None]
     bests = [_chain_bests(x, R) for x in parts]
     lnl_w = _window([b[0] for b in bests], n_M, 0)  # (rows_w, n_M, chains)
@@ -504,7 +538,7 @@ def profile_stage2(plan: ProfilePlan, block: tuple[int, int], s1: dict, ref: flo
     st = plan.settings
     us1, lnl1, q1 = s1["us1"], s1["lnl1"], s1["q1"]
     P, Q, S, n = len(lnl1), len(st.quantities), st.starts, len(plan.nuisance)
-    R = plan.rungs
+    R = plan.profile_rungs
     N1 = lnl1.shape[1] // R  # stage-1 chains per point: n_chains, plus n_chains per profile neighbour pass
     order = np.argsort(-np.where(np.isfinite(lnl1), lnl1, -np.inf), axis=1)
     lnl = np.take_along_axis(lnl1, order[:, :1], axis=1)[:, 0]
@@ -594,7 +628,7 @@ def assemble_profile(plan: ProfilePlan, stage2: list[dict], ref: float, seconds:
         at_max=phys(u_max, (Q, T) + shape),
         at_min=phys(u_min, (Q, T) + shape),
         seconds=seconds,
-        settings={"grid": [n_M, n_g], "starts": st.starts, "steps": st.steps, "polish": st.polish, "seed": st.seed, "ladder": list(LADDER), "sign_M": plan.sign_M,
+        settings={"grid": [n_M, n_g], "starts": st.starts, "steps": st.steps, "polish": st.polish, "profile_rungs": st.profile_rungs, "seed": st.seed, "ladder": list(LADDER), "sign_M": plan.sign_M,
                   "sign_g": plan.sign_g, "fixed": plan.problem.fixed},
     )
 
@@ -602,7 +636,8 @@ def assemble_profile(plan: ProfilePlan, stage2: list[dict], ref: float, seconds:
 def profile_map(problem: FitProblem | str | Path, grid: int | tuple[int, int] = 12,
                 quantity: str | list[str] | tuple[str, ...] = "eps_earth_ee", exclude=None, thresholds: tuple[float, ...] = THRESHOLDS,
                 starts: int | None = None, steps: int | None = None, seed: int = 0, M_range: tuple[float, float] | None = None,
-                g_range: tuple[float, float] | None = None, rows_per_task: int = 1, polish: int | None = None) -> ProfileResult:
+                g_range: tuple[float, float] | None = None, rows_per_task: int = 1, polish: int | None = None,
+                profile_rungs: int | None = None) -> ProfileResult:
     """Profile map of a fit problem (or the path of a run config), in this process; see the module docstring.
 
     ``grid``: points per axis (n or (n_M, n_g)); ``quantity``: one derived name or several; ``exclude``: likelihood
@@ -612,7 +647,8 @@ def profile_map(problem: FitProblem | str | Path, grid: int | tuple[int, int] = 
     ``polish``: neighbour passes after stage 2 (:func:`profile_polish`)."""
     if not isinstance(problem, FitProblem):
         problem = load_problem(problem)
-    settings = ProfileSettings.make(grid, quantity, exclude, thresholds, starts, steps, seed, M_range, g_range, rows_per_task, polish)
+    settings = ProfileSettings.make(grid, quantity, exclude, thresholds, starts, steps, seed, M_range, g_range, rows_per_task, polish,
+                                    profile_rungs)
     plan = profile_plan(problem, settings)
     stages = [[profile_stage1(plan, b) for b in plan.blocks]]
     for _ in range(settings.polish):

@@ -361,6 +361,9 @@ class SamplerBlock(_Strict):
     chunk_size: Count = Field(250, ge=1)
     # ensemble only: keep every thin-th ensemble step (warmup and draws count kept steps)
     thin: Count = Field(1, ge=1)
+    # ensemble only: emcee's moves and their weights (stretch, de, de_snooker, walk; globalfit.inference.ensemble)
+    moves: dict[Literal["stretch", "de", "de_snooker", "walk"], Annotated[Number, Field(gt=0.0)]] = Field(
+        default_factory=lambda: {"stretch": 1.0}, min_length=1)
     progress_bar: bool = True
     # -2 Delta ln L beyond which each likelihood has bounded curvature while sampling
     # (likelihoods.stats.exclusion_edge); null = exact everywhere

@@ -15,6 +15,7 @@ A sweep names run configs, overrides and seeds; ``globalfit sweep SWEEP.yaml`` r
         starts: 4
         steps: 200
         polish: 1                           # neighbour passes (default 1)
+        profile_rungs: 4                    # rungs of each lambda = 0 chain (default 6)
         seeds: [0]                          # random starts of the optimiser
     evidence:                               # ln Z and Bayes factors (globalfit evidence), one comparison per
       - configs: [../runs/full_B.yaml, ../runs/full_BmL.yaml]   # variant and seed
@@ -109,6 +110,7 @@ class ProfileJob(_Job):
     g_range: list[float] | None = None
     rows_per_task: int = Field(1, ge=1)
     polish: int | None = Field(None, ge=0)
+    profile_rungs: int | None = Field(None, ge=1)
 
     @field_validator("grid")
     @classmethod
@@ -261,7 +263,7 @@ def expand_sweep(sweep: SweepFile, path: str | Path) -> list[JobSpec]:
                     settings: dict = {}
                     if kind == "profile":
                         settings = {k: getattr(entry, k) for k in ("grid", "quantity", "exclude", "starts", "steps", "M_range", "g_range", "rows_per_task",
-                                                                      "polish")}
+                                                                      "polish", "profile_rungs")}
                     elif kind == "evidence":
                         settings = {"exclude": entry.exclude, "live_points": entry.live_points}
                     first = refs[0].config
