@@ -30,6 +30,10 @@ FIGURES = {
     "full_B_eps.png": "full_B/plots/corner_eps.png",
     "full_BmL_eps.png": "full_BmL/plots/corner_eps.png",
     "full_L_eps.png": "full_L/plots/corner_eps.png",
+    # U(1)_B at LMA-Dark (runs/lma_dark_B.yaml)
+    "lma_dark_B_corner.png": "lma_dark_B/plots/corner.png",
+    "lma_dark_B_plane.png": "lma_dark_B/plots/plane.png",
+    "lma_dark_B_likelihoods.png": "lma_dark_B/plots/likelihoods.png",
     # where each likelihood bites (globalfit report)
     "full_B_dominance.png": "full_B/plots/dominance.png",
     "full_BmL_dominance.png": "full_BmL/plots/dominance.png",
