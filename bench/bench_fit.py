@@ -17,7 +17,6 @@ test suite. Results: docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 import warnings
@@ -37,6 +36,7 @@ from globalfit.problem import load_problem
 from globalfit.problem.config import load_config
 from globalfit.problem.fitproblem import problem_from_config
 from likelihoods import registry
+from benchio import finish  # bench/ is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -160,9 +160,7 @@ def main():
               f"ESS {ns['ess']:.0f} -> {r['ess_per_s']:.2f} ESS/s{'' if ns['converged'] else ' (stopped at max_samples)'}")
     if "nuts" in which and "emcee" in which:
         print(f"NUTS / emcee min-ESS/s: {res['nuts']['ess_per_s'] / res['emcee']['ess_per_s']:.2f}")
-    res["load_after"] = os.getloadavg()
-    if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2, default=str))
+    finish(res, args.json)
 
 
 if __name__ == "__main__":

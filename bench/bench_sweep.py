@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from globalfit.outputs.profile_result import load_profile  # noqa: E402
 from globalfit.outputs.sweepdir import read_events  # noqa: E402
 from globalfit.problem.config import load_config  # noqa: E402
 from globalfit.problem.sweep_config import ConfigRef, JobSpec  # noqa: E402
+from benchio import finish  # noqa: E402  (bench/ is on sys.path)
 
 
 def _job(config: Path, grid, starts: int, steps: int):
@@ -144,10 +144,7 @@ def main() -> None:
               f"stage 1 + 2 of one row {w['task_cpu_sum_s'] / 2:.1f} s CPU, {w['task_sum_s'] / 2:.1f} s wall (warm; cold run {row['cold']['wall_s']:.0f} s)")
         print(f"  -> one 100-point row at {args.steps} steps {per_row:.0f} CPU s; 100 x 100 map on 2 idle cores ~ {est / 3600:.1f} h "
               f"(+ start-up and compilation)")
-    res["load_after"] = os.getloadavg()
-    print(f"load after {res['load_after']}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2))
+    finish(res, args.json)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ compare move sets at equal length, and trust a ranking only where the gap is lar
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from globalfit.inference.ensemble import ensemble_density, ensemble_moves, initial_walkers  # noqa: E402
 from globalfit.problem import load_problem  # noqa: E402
+from benchio import finish  # noqa: E402  (bench/ is on sys.path)
 
 
 def parse_moves(spec: str) -> dict[str, float]:
@@ -77,10 +77,7 @@ def main() -> None:
         print(f"{spec}: burn-in {r['burn_s']:.0f} s, sampling {r['sample_s']:.0f} s; acceptance {r['acceptance']:.3f}; worst tau "
               f"{r['tau_max']:.0f} steps (chain = {r['length_over_tau']:.1f} tau{'' if r['length_over_tau'] >= 50 else ': < 50 tau, tau underestimated'}); "
               f"min bulk ESS {ess:.0f}, max R-hat {rhat:.3f}; {r['min_ess_per_s']:.2f} min-ESS/s", flush=True)
-    res["load_after"] = os.getloadavg()
-    print(f"load {res['load_before'][0]:.1f} -> {res['load_after'][0]:.1f}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2))
+    finish(res, args.json)
 
 
 if __name__ == "__main__":

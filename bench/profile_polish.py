@@ -19,7 +19,6 @@ times include one compilation per (steps, rungs, block size), except with ``--wa
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -33,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from globalfit.inference.profile import (ProfileSettings, profile_map, profile_plan, profile_reference, profile_stage1,  # noqa: E402
                                          profile_stage2)
 from globalfit.problem import load_problem  # noqa: E402
+from benchio import finish  # noqa: E402  (bench/ is on sys.path)
 
 
 def compare(a, b) -> dict:
@@ -91,10 +91,7 @@ def main() -> None:
               f"{r['median_dlog10_q']:+.3f} dec, median |d| {r['median_abs_dlog10_q']:.3f} dec, further in {100 * r['share_further']:.1f} %, "
               f"shorter in {100 * r['share_shorter']:.1f} % of cells (> 0.1 dec); defined only in the reference {r['defined_in_a_only']}, "
               f"only in this map {r['defined_in_b_only']}", flush=True)
-    res["load_after"] = os.getloadavg()
-    print(f"load {res['load_before'][0]:.1f} -> {res['load_after'][0]:.1f}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2))
+    finish(res, args.json)
 
 
 if __name__ == "__main__":
