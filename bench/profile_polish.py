@@ -2,11 +2,12 @@
 (docs/performance.md, "Neighbour passes")
 
     PYTHONPATH=. python bench/profile_polish.py [--config runs/full_B.yaml] [--grid 24] [--rows-per-task 4]
-        [--maps 4x200+0/r13 2x100+0/r13 2x100+1/r13 ...] [--warm] [--json F]
+        [--maps 4x200+0/r13 2x100+0/r13 2x100+1/r13 2x100+1/s100/l0.3 ...] [--warm] [--json F]
 
 In one process: one map per ``--maps`` spec, STARTSxSTEPS+PASSES/rRUNGS (starts, Adam steps per rung, neighbour
-passes ``polish``: a profile pass before lnL_ref and a reach pass after stage 2, and ``profile_rungs``: rungs of each
-lambda = 0 chain); the default compares 2 starts x 100 steps without and with one pass against the old default, 4 x 200
+passes ``polish``: a profile pass before lnL_ref and a reach pass after stage 2; options: ``/rN`` ``profile_rungs``, rungs of
+each lambda = 0 chain; ``/sN`` ``reach_steps``, Adam steps per tilt rung; ``/lX`` ``tilt_lr``, the first learning rate of a tilt rung;
+``/dN`` the seed of the starts); the default compares 2 starts x 100 steps without and with one pass against the old default, 4 x 200
 without a pass and 13 lambda = 0 rungs. Every map against the first, cell by cell: the share of cells whose verdict at -2 Delta ln L = 2.71
 agrees, the profile chi2 (cells lower or higher by > 0.1; the median |difference| where either map is below 25), and
 for the reach q_max (log10, threshold 2.71, where both define it) the median and largest |difference| and the shares
@@ -50,12 +51,30 @@ def compare(a, b) -> dict:
             "defined_in_a_only": int(np.sum(np.isfinite(qa) & ~np.isfinite(qb))), "defined_in_b_only": int(np.sum(~np.isfinite(qa) & np.isfinite(qb)))}
 
 
+OPTIONS = {"r": ("profile_rungs", int), "s": ("reach_steps", int), "l": ("tilt_lr", float), "d": ("seed", int)}
+
+
 def parse_spec(spec: str) -> dict:
-    """``"2x100+1/r4"`` -> starts 2, steps 100, polish 1, profile_rungs 4 (``/rN`` optional: the default)."""
-    head, _, rungs = spec.partition("/r")
+    """``"2x100+1/r4/s50/l0.05/d1"`` -> starts 2, steps 100, polish 1, then optionally profile_rungs 4, reach_steps 50,
+    tilt_lr 0.05 (the first learning rate of a tilt rung) and seed 1 (omitted: the defaults)."""
+    head, *opts = spec.split("/")
     sizes, _, passes = head.partition("+")
     starts, _, steps = sizes.partition("x")
-    return {"starts": int(starts), "steps": int(steps), "polish": int(passes or 0), "profile_rungs": int(rungs) if rungs else None}
+    kw = {"starts": int(starts), "steps": int(steps), "polish": int(passes or 0)}
+    for o in opts:
+        name, cast = OPTIONS[o[0]]
+        kw[name] = cast(o[1:])
+    return kw
+
+
+def run_map(problem, grid: int, rows_per_task: int, spec: str, warm_only: bool = False):
+    """The map of one spec (``warm_only``: compile its chains on one block instead)."""
+    kw = parse_spec(spec)
+    if not warm_only:
+        return profile_map(problem, grid, rows_per_task=rows_per_task, **kw)
+    plan = profile_plan(problem, ProfileSettings.make(grid, rows_per_task=rows_per_task, **kw))
+    s1 = profile_stage1(plan, plan.blocks[0])
+    profile_stage2(plan, plan.blocks[0], s1, profile_reference([s1]))
 
 
 def main() -> None:
@@ -64,7 +83,7 @@ def main() -> None:
     ap.add_argument("--grid", type=int, default=24)
     ap.add_argument("--rows-per-task", type=int, default=4)
     ap.add_argument("--maps", nargs="+", default=["4x200+0/r13", "2x100+0/r13", "2x100+1/r13"], metavar="SPEC",
-                    help="maps as STARTSxSTEPS+PASSES/rRUNGS (RUNGS: profile_rungs); the first is the reference")
+                    help="maps as STARTSxSTEPS+PASSES[/rRUNGS][/sREACH_STEPS][/lTILT_LR][/dSEED]; the first is the reference")
     ap.add_argument("--warm", action="store_true", help="compile every map's chains before timing (walls without compilation)")
     ap.add_argument("--json")
     args = ap.parse_args()
@@ -73,13 +92,10 @@ def main() -> None:
     maps, res["wall_s"] = {}, {}
     if args.warm:  # compile every map's chains first (one block of stage 1 and stage 2 each), so that the walls compare work only
         for spec in args.maps:
-            kw = parse_spec(spec)
-            plan = profile_plan(problem, ProfileSettings.make(args.grid, rows_per_task=args.rows_per_task, **kw))
-            s1 = profile_stage1(plan, plan.blocks[0])
-            profile_stage2(plan, plan.blocks[0], s1, profile_reference([s1]))
+            run_map(problem, args.grid, args.rows_per_task, spec, warm_only=True)
     for spec in args.maps:
         t = time.time()
-        maps[spec] = profile_map(problem, args.grid, rows_per_task=args.rows_per_task, **parse_spec(spec))
+        maps[spec] = run_map(problem, args.grid, args.rows_per_task, spec)
         res["wall_s"][spec] = time.time() - t
         print(f"{spec}: {res['wall_s'][spec]:.0f} s", flush=True)
     res["compare"] = {}

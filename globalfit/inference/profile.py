@@ -26,9 +26,10 @@ cos beta <= 1; r_H <= 1 with ``constraints: cut``) enter the optimisation as a p
 :func:`likelihoods.stats.exclusion_edge` with ``sampler.soften_chi2`` (exact for -2 Delta ln L <= 25, finite slopes
 beyond); every reported lnL and q is the exact value at an actual parameter point.
 
-**Method.** A jitted, vmapped function runs a *chain* per (grid point, start): a sequence of rungs, each
-``steps`` Adam steps (beta 0.9/0.99, learning rate decaying exponentially 0.3 -> 0.003, non-finite gradients
-zeroed; ``jax.lax.scan``) maximising the tilted log-likelihood
+**Method.** A jitted, vmapped function runs a *chain* per (grid point, start): a sequence of rungs, each a run of
+Adam steps (beta 0.9/0.99, learning rate decaying exponentially to 0.003, non-finite gradients zeroed;
+``jax.lax.scan``): ``steps`` steps from 0.3 at lambda = 0, ``reach_steps`` (default ``steps``) from ``tilt_lr``
+(default 0.3) on a tilt rung, maximising the tilted log-likelihood
 
     F_lambda(theta) = lnL_inc(theta) + lambda s asinh(q(theta)/q0),   s = +-1, q0 = 1e-12,
 
@@ -52,7 +53,11 @@ Why: both problems have many local optima, and a multi-start optimum misses the 
 found in one cell is a good start in the next (docs/performance.md, "Neighbour passes"). The result is a multi-start
 local optimum: a lower bound on the true reach (an upper bound on chi2). Two compiled functions serve every stage:
 the lambda = 0 chain (stage 1, profile passes) and the tilt ladder (stage 2, reach passes); one compilation each per
-config, quantities, exclude set, block size, starts, steps and profile rungs.
+config, quantities, exclude set, block size, starts, steps, profile rungs, reach steps and tilt learning rate.
+**Dense maps** (``reach_steps`` = steps / 2, ``tilt_lr`` = 0.05): a tilt rung is warm-started near its optimum and
+a neighbour pass supplies good starts, so short, gentle rungs find further reach in less time (24 x 24 full_B map: half
+the time of stage 2, reach further in more cells than shorter); on coarse maps without close neighbours the large
+first steps are what finds the far optima (docs/performance.md, "Tilt rungs").
 
 **Blocks.** The grid is computed in blocks of ``rows_per_task`` g_X rows (:class:`ProfilePlan`): stage 1 of every
 block, the profile passes of every block, lnL_ref over the whole grid, stage 2 of every block, the reach passes of
@@ -103,7 +108,7 @@ PENALTY_SUPPORT = 100.0  # K of the support penalty
 SUPPORT_MARGIN = 0.01  # m, in ln units
 Q0 = 1.0e-12
 FEAS_TOL = 0.05
-LR_START, LR_END = 0.3, 0.003
+LR_START, LR_END = 0.3, 0.003  # Adam learning rate over a rung: LR_START -> LR_END (a tilt rung: tilt_lr -> LR_END)
 B1, B2 = 0.9, 0.99
 START_MARGIN = 1e-3  # starts on bounded sites lie this fraction of the range inside the edges
 _TINY = 1e-300
@@ -129,12 +134,13 @@ _SOLVERS: dict = {}
 
 
 def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: tuple[float, ...], steps: int, sign_M: float, sign_g: float,
-                 profile_rungs: int):
+                 profile_rungs: int, reach_steps: int, tilt_lr: float):
     """``(chains, profile_chains, nuisance names, physical(u, lm, lg), ref-point start, SM-like start)``; ``chains(lm,
     lg, u0, s, qi, lams, ref)`` is the jitted chain of the module docstring, vmapped over its first five arguments (one
     row per chain), returning the unconstrained point, exact lnL_inc and every quantity after each rung: ``(B, R, n)``,
     ``(B, R)``, ``(B, R, n_q)``; ``profile_chains(lm, lg, u0)`` the same for a chain of ``profile_rungs`` rungs at
-    lambda = 0 (stage 1 and the profile passes). ``problem`` holds the included likelihoods only."""
+    lambda = 0 (stage 1 and the profile passes). A lambda = 0 rung is ``steps`` Adam steps from learning rate LR_START,
+    a tilt-ladder rung ``reach_steps`` steps from ``tilt_lr``. ``problem`` holds the included likelihoods only."""
     nuis = [k for k in problem.sites if k not in GRID_PARAMS]
     infos = [problem.sites[k] for k in nuis]
     bij = [biject_to(i.distribution.support) for i in infos]
@@ -176,10 +182,10 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
         q = jnp.stack([jnp.asarray(value(n), dtype=jnp.float64) for n in quantities])
         return soft, exact, q, support_penalty(p), ok
 
-    def adam(objective, u0):
-        """Maximise objective(u) from u0: ``steps`` Adam steps, learning rate LR_START -> LR_END."""
+    def adam(objective, u0, steps=steps, lr=LR_START):
+        """Maximise objective(u) from u0: ``steps`` Adam steps, learning rate lr -> LR_END (exponential decay)."""
         grad = jax.grad(objective)
-        decay = (LR_END / LR_START) ** (1.0 / max(steps - 1, 1))
+        decay = (LR_END / lr) ** (1.0 / max(steps - 1, 1))
 
         def body(carry, t):
             u, m, v = carry
@@ -189,7 +195,7 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
             v = B2 * v + (1.0 - B2) * g * g
             mh = m / (1.0 - B1 ** (t + 1.0))
             vh = v / (1.0 - B2 ** (t + 1.0))
-            return (u - LR_START * decay**t * mh / (jnp.sqrt(vh) + 1e-8), m, v), None
+            return (u - lr * decay**t * mh / (jnp.sqrt(vh) + 1e-8), m, v), None
 
         z = jnp.zeros_like(u0)
         (u, _, _), _ = jax.lax.scan(body, (u0, z, z), jnp.arange(steps, dtype=jnp.float64))
@@ -233,7 +239,7 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
             lam_ref = jnp.where(ok, l0 * jnp.exp(jnp.log(ratio_l) / jnp.log(ratio_c) * jnp.log(jnp.where(ok, target / c0, 1.0))), l0)
             lam = jnp.where(ladder_rung, lams[rl], jnp.clip(lam_ref, l0, l1))
             start = jnp.where(ladder_rung, u, hu[k])
-            u_new = adam(lambda w: tilted(w, lam), start)
+            u_new = adam(lambda w: tilted(w, lam), start, reach_steps, tilt_lr)
             lnl, q = exact_at(lm, lg, u_new)
             c = jnp.where(jnp.isfinite(lnl), jnp.maximum(-2.0 * (lnl - ref), 1e-6), jnp.inf)
             hu = jnp.where(ladder_rung, hu.at[rl].set(u_new), hu)
@@ -278,18 +284,26 @@ class ProfileSettings:
     rows_per_task: int = 1
     polish: int = 1  # neighbour passes (profile_polish)
     profile_rungs: int = PROFILE_RUNGS  # rungs of each lambda = 0 chain (stage 1 and the profile passes)
+    reach_steps: int | None = None  # Adam steps per tilt-ladder rung (stage 2 and the reach passes); None: steps
+    tilt_lr: float = LR_START  # first Adam learning rate of a tilt-ladder rung
+
+    @property
+    def ladder_steps(self) -> int:
+        """Adam steps per rung of a tilt ladder: ``reach_steps``, by default ``steps``."""
+        return self.steps if self.reach_steps is None else self.reach_steps
 
     @classmethod
     def make(cls, grid: int | tuple[int, int] | list[int] = 12, quantity: str | list[str] | tuple[str, ...] = "eps_earth_ee",
              exclude=None, thresholds=THRESHOLDS, starts: int | None = None, steps: int | None = None, seed: int = 0,
              M_range=None, g_range=None, rows_per_task: int = 1, polish: int | None = None,
-             profile_rungs: int | None = None) -> "ProfileSettings":
+             profile_rungs: int | None = None, reach_steps: int | None = None, tilt_lr: float | None = None) -> "ProfileSettings":
         """Settings from the arguments of :func:`profile_map`, checked (InputError on a bad value); ``None``: the
         class default (the one place the defaults of the CLI, sweep files and :func:`profile_map` are set)."""
         starts = cls.starts if starts is None else starts
         steps = cls.steps if steps is None else steps
         polish = cls.polish if polish is None else polish
         profile_rungs = cls.profile_rungs if profile_rungs is None else profile_rungs
+        tilt_lr = cls.tilt_lr if tilt_lr is None else tilt_lr
         quantities = (quantity,) if isinstance(quantity, str) else tuple(quantity)
         if not quantities:
             raise InputError("give at least one quantity")
@@ -298,15 +312,17 @@ class ProfileSettings:
                 hint = did_you_mean(q, list(DERIVED_NAMES) + list(DIFFERENCES))
                 raise InputError(f"quantity {q!r}: unknown derived quantity{hint}; `globalfit evaluate` lists them")
         n_M, n_g = (grid, grid) if isinstance(grid, int) else tuple(int(x) for x in grid)
-        if n_M < 2 or n_g < 2 or starts < 1 or steps < 1 or rows_per_task < 1 or polish < 0 or profile_rungs < 1:
-            raise InputError(f"need grid >= 2 per axis, starts >= 1, steps >= 1, rows per task >= 1, polish >= 0, profile rungs >= 1 "
-                             f"(got grid {grid}, starts {starts}, steps {steps}, rows per task {rows_per_task}, polish {polish}, "
-                             f"profile rungs {profile_rungs})")
+        if (n_M < 2 or n_g < 2 or starts < 1 or steps < 1 or rows_per_task < 1 or polish < 0 or profile_rungs < 1
+                or (reach_steps is not None and reach_steps < 1) or not 0 < tilt_lr <= 1):
+            raise InputError(f"need grid >= 2 per axis, starts >= 1, steps >= 1, rows per task >= 1, polish >= 0, profile rungs >= 1, "
+                             f"reach steps >= 1, 0 < tilt lr <= 1 (got grid {grid}, starts {starts}, steps {steps}, rows per task "
+                             f"{rows_per_task}, polish {polish}, profile rungs {profile_rungs}, reach steps {reach_steps}, tilt lr {tilt_lr})")
         rng_ = lambda r: None if r is None else (float(r[0]), float(r[1]))  # noqa: E731
         return cls(grid=(n_M, n_g), quantities=quantities, exclude=None if exclude is None else tuple(exclude),
                    thresholds=tuple(sorted(float(t) for t in thresholds)), starts=int(starts), steps=int(steps), seed=int(seed),
                    M_range=rng_(M_range), g_range=rng_(g_range), rows_per_task=int(rows_per_task), polish=int(polish),
-                   profile_rungs=int(profile_rungs))
+                   profile_rungs=int(profile_rungs), reach_steps=None if reach_steps is None else int(reach_steps),
+                   tilt_lr=float(tilt_lr))
 
 
 @dataclass
@@ -389,9 +405,10 @@ def profile_plan(problem: FitProblem, settings: ProfileSettings) -> ProfilePlan:
     included = problem.without(exclude, optional=DEFAULT_EXCLUDE)
     excluded = [n for n in problem.likelihood_names if n not in included.likelihood_names]
     key = (config_hash(included.cfg), tuple(included.likelihood_names), settings.quantities, settings.thresholds, settings.steps, sign_M, sign_g,
-           settings.profile_rungs)
+           settings.profile_rungs, settings.ladder_steps, settings.tilt_lr)
     if key not in _SOLVERS:
-        _SOLVERS[key] = _build_chain(included, settings.quantities, settings.thresholds, settings.steps, sign_M, sign_g, settings.profile_rungs)
+        _SOLVERS[key] = _build_chain(included, settings.quantities, settings.thresholds, settings.steps, sign_M, sign_g, settings.profile_rungs,
+                                     settings.ladder_steps, settings.tilt_lr)
     chains, profile_chains, nuis, values, ref_start, sm_start = _SOLVERS[key]
     n_M, n_g = settings.grid
     return ProfilePlan(problem=problem, settings=settings, included=included, excluded=excluded,
@@ -628,7 +645,7 @@ def assemble_profile(plan: ProfilePlan, stage2: list[dict], ref: float, seconds:
         at_max=phys(u_max, (Q, T) + shape),
         at_min=phys(u_min, (Q, T) + shape),
         seconds=seconds,
-        settings={"grid": [n_M, n_g], "starts": st.starts, "steps": st.steps, "polish": st.polish, "profile_rungs": st.profile_rungs, "seed": st.seed, "ladder": list(LADDER), "sign_M": plan.sign_M,
+        settings={"grid": [n_M, n_g], "starts": st.starts, "steps": st.steps, "polish": st.polish, "profile_rungs": st.profile_rungs, "reach_steps": st.ladder_steps, "tilt_lr": st.tilt_lr, "seed": st.seed, "ladder": list(LADDER), "sign_M": plan.sign_M,
                   "sign_g": plan.sign_g, "fixed": plan.problem.fixed},
     )
 
@@ -637,18 +654,19 @@ def profile_map(problem: FitProblem | str | Path, grid: int | tuple[int, int] = 
                 quantity: str | list[str] | tuple[str, ...] = "eps_earth_ee", exclude=None, thresholds: tuple[float, ...] = THRESHOLDS,
                 starts: int | None = None, steps: int | None = None, seed: int = 0, M_range: tuple[float, float] | None = None,
                 g_range: tuple[float, float] | None = None, rows_per_task: int = 1, polish: int | None = None,
-                profile_rungs: int | None = None) -> ProfileResult:
+                profile_rungs: int | None = None, reach_steps: int | None = None, tilt_lr: float | None = None) -> ProfileResult:
     """Profile map of a fit problem (or the path of a run config), in this process; see the module docstring.
 
     ``grid``: points per axis (n or (n_M, n_g)); ``quantity``: one derived name or several; ``exclude``: likelihood
     names or fnmatch patterns left out of the profile (default ``("osc_*",)``; ``()`` keeps all); ``steps``: Adam
     steps per rung (``starts``, ``steps``, ``polish``: None = :class:`ProfileSettings`' defaults); ``M_range``/``g_range``: GeV / coupling ranges (default: the priors of M_Zp and g_X);
     ``rows_per_task``: g_X rows per block (:class:`ProfilePlan`; the Dask sweep runs the same blocks as tasks);
-    ``polish``: neighbour passes after stage 2 (:func:`profile_polish`)."""
+    ``polish``: neighbour passes after stage 2 (:func:`profile_polish`); ``profile_rungs``: rungs of each lambda = 0 chain;
+    ``reach_steps``, ``tilt_lr``: Adam steps and first learning rate of a tilt-ladder rung (None: ``steps`` and 0.3)."""
     if not isinstance(problem, FitProblem):
         problem = load_problem(problem)
     settings = ProfileSettings.make(grid, quantity, exclude, thresholds, starts, steps, seed, M_range, g_range, rows_per_task, polish,
-                                    profile_rungs)
+                                    profile_rungs, reach_steps, tilt_lr)
     plan = profile_plan(problem, settings)
     stages = [[profile_stage1(plan, b) for b in plan.blocks]]
     for _ in range(settings.polish):
