@@ -34,6 +34,8 @@ FIGURES = {
     "lma_dark_B_corner.png": "lma_dark_B/plots/corner.png",
     "lma_dark_B_plane.png": "lma_dark_B/plots/plane.png",
     "lma_dark_B_likelihoods.png": "lma_dark_B/plots/likelihoods.png",
+    # the 100 x 100 profile map of full_B (globalfit profile ... --out out/full_B/profile100, docs/gallery.md)
+    "full_B_profile_100.png": "full_B/profile100/profile_eps_earth_ee.png",
     # where each likelihood bites (globalfit report)
     "full_B_dominance.png": "full_B/plots/dominance.png",
     "full_BmL_dominance.png": "full_BmL/plots/dominance.png",
