@@ -6,7 +6,7 @@
 
 In one process: one map per ``--maps`` spec, STARTSxSTEPS+PASSES/rRUNGS (starts, Adam steps per rung, neighbour
 passes ``polish``: a profile pass before lnL_ref and a reach pass after stage 2; options: ``/rN`` ``profile_rungs``, rungs of
-each lambda = 0 chain; ``/sN`` ``reach_steps``, Adam steps per tilt rung; ``/lX`` ``tilt_lr``, the first learning rate of a tilt rung;
+each lambda = 0 chain; ``/sN`` ``warm_steps`` and ``/lX`` ``warm_lr``, Adam steps and first learning rate of a warm-started rung;
 ``/dN`` the seed of the starts); the default compares 2 starts x 100 steps without and with one pass against the old default, 4 x 200
 without a pass and 13 lambda = 0 rungs. Every map against the first, cell by cell: the share of cells whose verdict at -2 Delta ln L = 2.71
 agrees, the profile chi2 (cells lower or higher by > 0.1; the median |difference| where either map is below 25), and
@@ -51,12 +51,12 @@ def compare(a, b) -> dict:
             "defined_in_a_only": int(np.sum(np.isfinite(qa) & ~np.isfinite(qb))), "defined_in_b_only": int(np.sum(~np.isfinite(qa) & np.isfinite(qb)))}
 
 
-OPTIONS = {"r": ("profile_rungs", int), "s": ("reach_steps", int), "l": ("tilt_lr", float), "d": ("seed", int)}
+OPTIONS = {"r": ("profile_rungs", int), "s": ("warm_steps", int), "l": ("warm_lr", float), "d": ("seed", int)}
 
 
 def parse_spec(spec: str) -> dict:
-    """``"2x100+1/r4/s50/l0.05/d1"`` -> starts 2, steps 100, polish 1, then optionally profile_rungs 4, reach_steps 50,
-    tilt_lr 0.05 (the first learning rate of a tilt rung) and seed 1 (omitted: the defaults)."""
+    """``"2x100+1/r4/s50/l0.05/d1"`` -> starts 2, steps 100, polish 1, then optionally profile_rungs 4, warm_steps 50,
+    warm_lr 0.05 (Adam steps and first learning rate of a warm-started rung) and seed 1 (omitted: the defaults)."""
     head, *opts = spec.split("/")
     sizes, _, passes = head.partition("+")
     starts, _, steps = sizes.partition("x")
@@ -74,6 +74,7 @@ def run_map(problem, grid: int, rows_per_task: int, spec: str, warm_only: bool =
         return profile_map(problem, grid, rows_per_task=rows_per_task, **kw)
     plan = profile_plan(problem, ProfileSettings.make(grid, rows_per_task=rows_per_task, **kw))
     s1 = profile_stage1(plan, plan.blocks[0])
+    profile_stage1(plan, plan.blocks[0], warm=True)  # the chains of the profile passes (their own with warm_steps / warm_lr)
     profile_stage2(plan, plan.blocks[0], s1, profile_reference([s1]))
 
 

@@ -213,14 +213,14 @@ def _cmd_profile(args) -> int:
     spec = JobSpec(kind="profile", name=f"profile/{path.stem}", configs=(ConfigRef(str(path), cfg),), seed=args.seed,
                    settings={"grid": grid, "quantity": quantities, "exclude": args.exclude, "starts": args.starts, "steps": args.steps,
                              "M_range": None, "g_range": None, "rows_per_task": args.rows_per_task, "polish": args.polish,
-                             "profile_rungs": args.profile_rungs, "reach_steps": args.reach_steps, "tilt_lr": args.tilt_lr})
+                             "profile_rungs": args.profile_rungs, "warm_steps": args.warm_steps, "warm_lr": args.warm_lr})
     job = make_job(spec, folder="")
     report = _on_engine([job], out, args)
     if report.failed:
         return _report_sweep(report)
     res = load_profile(out / "profile.npz")
     print(f"profile of {path} ({res.scenario}): grid {res.settings['grid']}, {res.settings['starts']} starts, {res.settings['steps']} Adam steps per rung, "
-          f"{res.settings['profile_rungs']} rungs per profile chain, {res.settings['reach_steps']} steps per tilt rung from learning rate {res.settings['tilt_lr']:g}, "
+          f"{res.settings['profile_rungs']} rungs per profile chain, {res.settings['warm_steps']} steps from learning rate {res.settings['warm_lr']:g} per warm-started rung, "
           f"{res.settings['polish']} neighbour passes; "
           f"{report.wall_seconds:.1f} s ({res.seconds:.1f} s optimising in {report.total} tasks, compilation included; "
           f"{report.loaded} tasks from disk; {report.workers or 'no'} Dask workers)")
@@ -406,10 +406,10 @@ def build_parser() -> argparse.ArgumentParser:
                     f"optima of its 8 neighbours (default {ProfileSettings.polish})")
     pr.add_argument("--profile-rungs", type=int, help="rungs (restarts of the Adam schedule) of each lambda = 0 chain of stage 1 and the "
                     f"profile passes (default {ProfileSettings.profile_rungs})")
-    pr.add_argument("--reach-steps", type=int, help="Adam steps per rung of the tilt ladders of stage 2 and the reach passes "
-                    "(default: --steps)")
-    pr.add_argument("--tilt-lr", type=float, help=f"first Adam learning rate of a tilt-ladder rung (default {ProfileSettings.tilt_lr}; "
-                    "dense maps: 0.05 with --reach-steps half of --steps, docs/performance.md)")
+    pr.add_argument("--warm-steps", type=int, help="Adam steps per warm-started rung: every rung of the tilt ladders and of the "
+                    "neighbour passes (default: --steps)")
+    pr.add_argument("--warm-lr", type=float, help=f"first Adam learning rate of a warm-started rung (default {ProfileSettings.warm_lr}; "
+                    "dense maps: 0.05 with --warm-steps half of --steps, docs/performance.md)")
     _add_engine_options(pr)
     pr.set_defaults(func=_cmd_profile)
 

@@ -134,16 +134,16 @@ def test_fig6_b_minus_l_only_eps_tautau_large():
 
 
 def test_profile_command_writes_map_and_figure(tmp_path, capsys):
-    args = ["profile", str(REPO / "runs" / "paper2016_B.yaml"), "--out", str(tmp_path), "--grid", "3", "--starts", "2", "--steps", "60", "--polish", "0",
-            "--profile-rungs", "2", "--reach-steps", "20", "--tilt-lr", "0.1", "--serial"]  # in this process: the Dask path is tested in test_sweep.py
+    args = ["profile", str(REPO / "runs" / "paper2016_B.yaml"), "--out", str(tmp_path), "--grid", "3", "--starts", "2", "--steps", "60", "--polish", "1",
+            "--profile-rungs", "2", "--warm-steps", "20", "--warm-lr", "0.1", "--serial"]  # in this process: the Dask path is tested in test_sweep.py
     assert main(args) == 0
     for name in ("profile.npz", "profile_eps_earth_ee.pdf", "profile_eps_earth_ee.png"):
         assert (tmp_path / name).stat().st_size > 0
     with np.load(tmp_path / "profile.npz") as z:
         assert z["chi2"].shape == (3, 3) and z["q_max"].shape == (1, 2, 3, 3)
     out = capsys.readouterr().out
-    assert "largest reachable |eps_earth_ee|" in out and "2 rungs per profile chain" in out and "20 steps per tilt rung from learning rate 0.1" in out
-    assert load_profile(tmp_path / "profile.npz").settings["reach_steps"] == 20
+    assert "largest reachable |eps_earth_ee|" in out and "2 rungs per profile chain" in out and "20 steps from learning rate 0.1 per warm-started rung" in out
+    assert load_profile(tmp_path / "profile.npz").settings["warm_steps"] == 20
 
 
 def test_oscillation_bounds_and_errors():
@@ -159,11 +159,16 @@ def test_oscillation_bounds_and_errors():
         profile_map(REPO / "runs" / "paper2016_B.yaml", quantity="eps_earth_xx")
     with pytest.raises(InputError, match="profile rungs >= 1"):
         profile_map(REPO / "runs" / "paper2016_B.yaml", profile_rungs=0)
-    with pytest.raises(InputError, match="reach steps >= 1"):
-        profile_map(REPO / "runs" / "paper2016_B.yaml", reach_steps=0)
-    with pytest.raises(InputError, match="0 < tilt lr <= 1"):
-        profile_map(REPO / "runs" / "paper2016_B.yaml", tilt_lr=0.0)
-    assert ProfileSettings.make(steps=60).ladder_steps == 60 and ProfileSettings.make(steps=60, reach_steps=30).ladder_steps == 30
+    with pytest.raises(InputError, match="warm steps >= 1"):
+        profile_map(REPO / "runs" / "paper2016_B.yaml", warm_steps=0)
+    with pytest.raises(InputError, match="0 < warm lr <= 1"):
+        profile_map(REPO / "runs" / "paper2016_B.yaml", warm_lr=0.0)
+    assert ProfileSettings.make(steps=60).warm_rung_steps == 60 and ProfileSettings.make(steps=60, warm_steps=30).warm_rung_steps == 30
+    problem = load_problem(REPO / "runs" / "paper2016_B.yaml")
+    same = profile_plan(problem, ProfileSettings.make(grid=3, steps=60))
+    assert same.pass_chains is same.profile_chains  # default warm rungs: the passes reuse stage 1's compiled chain
+    warm = profile_plan(problem, ProfileSettings.make(grid=3, steps=60, warm_steps=30, warm_lr=0.05))
+    assert warm.pass_chains is not warm.profile_chains
     with pytest.raises(InputError, match="matches no likelihood"):
         profile_map(REPO / "runs" / "paper2016_B.yaml", exclude=["osc_nonexistent"])
 

@@ -28,8 +28,8 @@ beyond); every reported lnL and q is the exact value at an actual parameter poin
 
 **Method.** A jitted, vmapped function runs a *chain* per (grid point, start): a sequence of rungs, each a run of
 Adam steps (beta 0.9/0.99, learning rate decaying exponentially to 0.003, non-finite gradients zeroed;
-``jax.lax.scan``): ``steps`` steps from 0.3 at lambda = 0, ``reach_steps`` (default ``steps``) from ``tilt_lr``
-(default 0.3) on a tilt rung, maximising the tilted log-likelihood
+``jax.lax.scan``): ``steps`` steps from 0.3 on a stage-1 rung, ``warm_steps`` (default ``steps``) from ``warm_lr``
+(default 0.3) on a warm-started rung (tilt ladders, neighbour passes), maximising the tilted log-likelihood
 
     F_lambda(theta) = lnL_inc(theta) + lambda s asinh(q(theta)/q0),   s = +-1, q0 = 1e-12,
 
@@ -53,12 +53,14 @@ Why: both problems have many local optima, and a multi-start optimum misses the 
 found in one cell is a good start in the next (docs/performance.md, "Neighbour passes"). The result is a multi-start
 local optimum: a lower bound on the true reach (an upper bound on chi2). Two compiled functions serve every stage:
 the lambda = 0 chain (stage 1, profile passes) and the tilt ladder (stage 2, reach passes); one compilation each per
-config, quantities, exclude set, block size, starts, steps, profile rungs, reach steps and tilt learning rate.
-**Dense maps** (``reach_steps`` = steps / 2, ``tilt_lr`` = 0.05): a tilt rung is warm-started near its optimum and
-a neighbour pass supplies good starts, so short, gentle rungs do as well in less time (24 x 24 full_B map, 2 x 100
-with a pass: a third less time; against a 4 x 200 map the reach is further about as often as shorter, where 100-step
-rungs from 0.3 fall short 7-10 times as often); on coarse maps without close neighbours the large first steps are
-what finds the far optima (docs/performance.md, "Tilt rungs").
+config, quantities, exclude set, block size, starts, steps, profile rungs, warm steps and warm learning rate (the
+profile passes get a third compiled function when their rungs differ from stage 1's).
+**Dense maps** (``warm_steps`` = steps / 2, ``warm_lr`` = 0.05): a tilt rung starts near its optimum, and the chains of
+a neighbour pass start from the neighbours' optima, so short, gentle rungs do as well in less time (24 x 24 full_B
+map, 2 x 100 with a pass, against a 4 x 200 map: the reach further about as often as shorter, where 100-step rungs
+from 0.3 fall short 7-10 times as often, and the profile lower about as often as higher; less than half the time). On coarse
+maps without close neighbours the large first steps are what finds the far optima (docs/performance.md, "Warm-started
+rungs").
 
 **Blocks.** The grid is computed in blocks of ``rows_per_task`` g_X rows (:class:`ProfilePlan`): stage 1 of every
 block, the profile passes of every block, lnL_ref over the whole grid, stage 2 of every block, the reach passes of
@@ -109,7 +111,7 @@ PENALTY_SUPPORT = 100.0  # K of the support penalty
 SUPPORT_MARGIN = 0.01  # m, in ln units
 Q0 = 1.0e-12
 FEAS_TOL = 0.05
-LR_START, LR_END = 0.3, 0.003  # Adam learning rate over a rung: LR_START -> LR_END (a tilt rung: tilt_lr -> LR_END)
+LR_START, LR_END = 0.3, 0.003  # Adam learning rate over a rung: LR_START -> LR_END (a warm-started rung: warm_lr -> LR_END)
 B1, B2 = 0.9, 0.99
 START_MARGIN = 1e-3  # starts on bounded sites lie this fraction of the range inside the edges
 _TINY = 1e-300
@@ -135,13 +137,14 @@ _SOLVERS: dict = {}
 
 
 def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: tuple[float, ...], steps: int, sign_M: float, sign_g: float,
-                 profile_rungs: int, reach_steps: int, tilt_lr: float):
-    """``(chains, profile_chains, nuisance names, physical(u, lm, lg), ref-point start, SM-like start)``; ``chains(lm,
+                 profile_rungs: int, warm_steps: int, warm_lr: float):
+    """``(chains, profile_chains, pass_chains, nuisance names, physical(u, lm, lg), ref-point start, SM-like start)``; ``chains(lm,
     lg, u0, s, qi, lams, ref)`` is the jitted chain of the module docstring, vmapped over its first five arguments (one
     row per chain), returning the unconstrained point, exact lnL_inc and every quantity after each rung: ``(B, R, n)``,
     ``(B, R)``, ``(B, R, n_q)``; ``profile_chains(lm, lg, u0)`` the same for a chain of ``profile_rungs`` rungs at
-    lambda = 0 (stage 1 and the profile passes). A lambda = 0 rung is ``steps`` Adam steps from learning rate LR_START,
-    a tilt-ladder rung ``reach_steps`` steps from ``tilt_lr``. ``problem`` holds the included likelihoods only."""
+    lambda = 0 (stage 1), ``pass_chains`` for the profile passes. A stage-1 rung is ``steps`` Adam steps from learning
+    rate LR_START; a warm-started rung (tilt ladder, profile pass) ``warm_steps`` steps from ``warm_lr``
+    (``pass_chains`` is ``profile_chains`` when the two agree). ``problem`` holds the included likelihoods only."""
     nuis = [k for k in problem.sites if k not in GRID_PARAMS]
     infos = [problem.sites[k] for k in nuis]
     bij = [biject_to(i.distribution.support) for i in infos]
@@ -207,18 +210,21 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
         _, exact, q, _, inside = pieces(lm, lg, u)
         return jnp.where(inside & jnp.isfinite(exact), exact, -jnp.inf), q
 
-    def profile_chain(lm, lg, u0):
-        def objective(w):
-            soft, _, _, pen, _ = pieces(lm, lg, w)
-            return soft + pen
+    def profile_chain(n_steps, lr):
+        """A chain of ``profile_rungs`` lambda = 0 rungs of ``n_steps`` Adam steps from learning rate ``lr``."""
+        def run(lm, lg, u0):
+            def objective(w):
+                soft, _, _, pen, _ = pieces(lm, lg, w)
+                return soft + pen
 
-        def body(u, _):
-            u_new = adam(objective, u)
-            lnl, q = exact_at(lm, lg, u_new)
-            return u_new, (u_new, lnl, q)
+            def body(u, _):
+                u_new = adam(objective, u, n_steps, lr)
+                lnl, q = exact_at(lm, lg, u_new)
+                return u_new, (u_new, lnl, q)
 
-        _, out = jax.lax.scan(body, u0, None, length=profile_rungs)
-        return out
+            _, out = jax.lax.scan(body, u0, None, length=profile_rungs)
+            return out
+        return run
 
     def chain(lm, lg, u0, s, qi, lams, ref):
         def tilted(w, lam):
@@ -240,7 +246,7 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
             lam_ref = jnp.where(ok, l0 * jnp.exp(jnp.log(ratio_l) / jnp.log(ratio_c) * jnp.log(jnp.where(ok, target / c0, 1.0))), l0)
             lam = jnp.where(ladder_rung, lams[rl], jnp.clip(lam_ref, l0, l1))
             start = jnp.where(ladder_rung, u, hu[k])
-            u_new = adam(lambda w: tilted(w, lam), start, reach_steps, tilt_lr)
+            u_new = adam(lambda w: tilted(w, lam), start, warm_steps, warm_lr)
             lnl, q = exact_at(lm, lg, u_new)
             c = jnp.where(jnp.isfinite(lnl), jnp.maximum(-2.0 * (lnl - ref), 1e-6), jnp.inf)
             hu = jnp.where(ladder_rung, hu.at[rl].set(u_new), hu)
@@ -252,7 +258,8 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
         return out
 
     chains = jax.jit(jax.vmap(chain, in_axes=(0, 0, 0, 0, 0, None, None)))
-    profile_chains = jax.jit(jax.vmap(profile_chain))
+    profile_chains = jax.jit(jax.vmap(profile_chain(steps, LR_START)))
+    pass_chains = profile_chains if (warm_steps, warm_lr) == (steps, LR_START) else jax.jit(jax.vmap(profile_chain(warm_steps, warm_lr)))
 
     start = problem.start_sites()
     ref_start, sm_start = [], []
@@ -265,7 +272,7 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
         ref_start.append(float(b.inv(jnp.asarray(z))))
         sm = k.startswith("y_") and bounded  # |Yukawa| at its lower end: no mixing, no NSI
         sm_start.append(float(b.inv(jnp.asarray(lo + START_MARGIN * (hi - lo)))) if sm else ref_start[-1])
-    return chains, profile_chains, nuis, values, np.asarray(ref_start), np.asarray(sm_start)
+    return chains, profile_chains, pass_chains, nuis, values, np.asarray(ref_start), np.asarray(sm_start)
 
 
 @dataclass(frozen=True)
@@ -285,26 +292,27 @@ class ProfileSettings:
     rows_per_task: int = 1
     polish: int = 1  # neighbour passes (profile_polish)
     profile_rungs: int = PROFILE_RUNGS  # rungs of each lambda = 0 chain (stage 1 and the profile passes)
-    reach_steps: int | None = None  # Adam steps per tilt-ladder rung (stage 2 and the reach passes); None: steps
-    tilt_lr: float = LR_START  # first Adam learning rate of a tilt-ladder rung
+    warm_steps: int | None = None  # Adam steps per warm-started rung (tilt ladders, neighbour passes); None: steps
+    warm_lr: float = LR_START  # first Adam learning rate of a warm-started rung
 
     @property
-    def ladder_steps(self) -> int:
-        """Adam steps per rung of a tilt ladder: ``reach_steps``, by default ``steps``."""
-        return self.steps if self.reach_steps is None else self.reach_steps
+    def warm_rung_steps(self) -> int:
+        """Adam steps per warm-started rung (every tilt-ladder rung, every rung of a profile pass): ``warm_steps``,
+        by default ``steps``."""
+        return self.steps if self.warm_steps is None else self.warm_steps
 
     @classmethod
     def make(cls, grid: int | tuple[int, int] | list[int] = 12, quantity: str | list[str] | tuple[str, ...] = "eps_earth_ee",
              exclude=None, thresholds=THRESHOLDS, starts: int | None = None, steps: int | None = None, seed: int = 0,
              M_range=None, g_range=None, rows_per_task: int = 1, polish: int | None = None,
-             profile_rungs: int | None = None, reach_steps: int | None = None, tilt_lr: float | None = None) -> "ProfileSettings":
+             profile_rungs: int | None = None, warm_steps: int | None = None, warm_lr: float | None = None) -> "ProfileSettings":
         """Settings from the arguments of :func:`profile_map`, checked (InputError on a bad value); ``None``: the
         class default (the one place the defaults of the CLI, sweep files and :func:`profile_map` are set)."""
         starts = cls.starts if starts is None else starts
         steps = cls.steps if steps is None else steps
         polish = cls.polish if polish is None else polish
         profile_rungs = cls.profile_rungs if profile_rungs is None else profile_rungs
-        tilt_lr = cls.tilt_lr if tilt_lr is None else tilt_lr
+        warm_lr = cls.warm_lr if warm_lr is None else warm_lr
         quantities = (quantity,) if isinstance(quantity, str) else tuple(quantity)
         if not quantities:
             raise InputError("give at least one quantity")
@@ -314,16 +322,16 @@ class ProfileSettings:
                 raise InputError(f"quantity {q!r}: unknown derived quantity{hint}; `globalfit evaluate` lists them")
         n_M, n_g = (grid, grid) if isinstance(grid, int) else tuple(int(x) for x in grid)
         if (n_M < 2 or n_g < 2 or starts < 1 or steps < 1 or rows_per_task < 1 or polish < 0 or profile_rungs < 1
-                or (reach_steps is not None and reach_steps < 1) or not 0 < tilt_lr <= 1):
+                or (warm_steps is not None and warm_steps < 1) or not 0 < warm_lr <= 1):
             raise InputError(f"need grid >= 2 per axis, starts >= 1, steps >= 1, rows per task >= 1, polish >= 0, profile rungs >= 1, "
-                             f"reach steps >= 1, 0 < tilt lr <= 1 (got grid {grid}, starts {starts}, steps {steps}, rows per task "
-                             f"{rows_per_task}, polish {polish}, profile rungs {profile_rungs}, reach steps {reach_steps}, tilt lr {tilt_lr})")
+                             f"warm steps >= 1, 0 < warm lr <= 1 (got grid {grid}, starts {starts}, steps {steps}, rows per task "
+                             f"{rows_per_task}, polish {polish}, profile rungs {profile_rungs}, warm steps {warm_steps}, warm lr {warm_lr})")
         rng_ = lambda r: None if r is None else (float(r[0]), float(r[1]))  # noqa: E731
         return cls(grid=(n_M, n_g), quantities=quantities, exclude=None if exclude is None else tuple(exclude),
                    thresholds=tuple(sorted(float(t) for t in thresholds)), starts=int(starts), steps=int(steps), seed=int(seed),
                    M_range=rng_(M_range), g_range=rng_(g_range), rows_per_task=int(rows_per_task), polish=int(polish),
-                   profile_rungs=int(profile_rungs), reach_steps=None if reach_steps is None else int(reach_steps),
-                   tilt_lr=float(tilt_lr))
+                   profile_rungs=int(profile_rungs), warm_steps=None if warm_steps is None else int(warm_steps),
+                   warm_lr=float(warm_lr))
 
 
 @dataclass
@@ -346,6 +354,7 @@ class ProfilePlan:
     sign_g: float
     chains: object = field(repr=False)
     profile_chains: object = field(repr=False)
+    pass_chains: object = field(repr=False)
     nuisance: list[str] = field(repr=False)
     values: object = field(repr=False)
     ref_start: np.ndarray = field(repr=False)
@@ -406,27 +415,29 @@ def profile_plan(problem: FitProblem, settings: ProfileSettings) -> ProfilePlan:
     included = problem.without(exclude, optional=DEFAULT_EXCLUDE)
     excluded = [n for n in problem.likelihood_names if n not in included.likelihood_names]
     key = (config_hash(included.cfg), tuple(included.likelihood_names), settings.quantities, settings.thresholds, settings.steps, sign_M, sign_g,
-           settings.profile_rungs, settings.ladder_steps, settings.tilt_lr)
+           settings.profile_rungs, settings.warm_rung_steps, settings.warm_lr)
     if key not in _SOLVERS:
         _SOLVERS[key] = _build_chain(included, settings.quantities, settings.thresholds, settings.steps, sign_M, sign_g, settings.profile_rungs,
-                                     settings.ladder_steps, settings.tilt_lr)
-    chains, profile_chains, nuis, values, ref_start, sm_start = _SOLVERS[key]
+                                     settings.warm_rung_steps, settings.warm_lr)
+    chains, profile_chains, pass_chains, nuis, values, ref_start, sm_start = _SOLVERS[key]
     n_M, n_g = settings.grid
     return ProfilePlan(problem=problem, settings=settings, included=included, excluded=excluded,
                        log10_M=np.linspace(lm_lo, lm_hi, n_M), log10_g=np.linspace(lg_lo, lg_hi, n_g), sign_M=sign_M, sign_g=sign_g,
-                       chains=chains, profile_chains=profile_chains, nuisance=nuis, values=values, ref_start=ref_start, sm_start=sm_start)
+                       chains=chains, profile_chains=profile_chains, pass_chains=pass_chains, nuisance=nuis, values=values, ref_start=ref_start, sm_start=sm_start)
 
 
-def profile_stage1(plan: ProfilePlan, block: tuple[int, int], u0: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def profile_stage1(plan: ProfilePlan, block: tuple[int, int], u0: np.ndarray | None = None, warm: bool = False) -> dict[str, np.ndarray]:
     """Stage 1 (lambda = 0 on every rung) for the points of a row block, from ``u0`` (default
-    :meth:`ProfilePlan.starts_of`): every rung's unconstrained point ``us1`` (points, N1 R, n), exact lnL_inc ``lnl1``
-    (points, N1 R) and quantities ``q1`` (points, N1 R, n_q)."""
+    :meth:`ProfilePlan.starts_of`; ``warm``: the starts are optima, so the chains of the profile passes run): every
+    rung's unconstrained point ``us1`` (points, N1 R, n), exact lnL_inc ``lnl1`` (points, N1 R) and quantities ``q1``
+    (points, N1 R, n_q)."""
     t0 = time.perf_counter()
     u0 = plan.starts_of(block) if u0 is None else np.asarray(u0)
     P, N1, n = u0.shape
     lm, lg = plan._grid_of(block)
     B = len(lm)
-    us, lnl, q = plan.profile_chains(jnp.asarray(lm), jnp.asarray(lg), jnp.asarray(plan._pad(u0).reshape(B, n)))
+    run = plan.pass_chains if warm else plan.profile_chains
+    us, lnl, q = run(jnp.asarray(lm), jnp.asarray(lg), jnp.asarray(plan._pad(u0).reshape(B, n)))
     R = lnl.shape[1]
     return {"us1": np.asarray(us)[: P * N1].reshape(P, N1 * R, n), "lnl1": np.asarray(lnl)[: P * N1].reshape(P, N1 * R),
             "q1": np.asarray(q)[: P * N1].reshape(P, N1 * R, -1), "seconds": np.float64(time.perf_counter() - t0)}
@@ -488,7 +499,7 @@ def profile_stage1_polish(plan: ProfilePlan, block: tuple[int, int], s1: dict, b
     own_best = np.take_along_axis(own[1], np.argmax(np.where(np.isfinite(own[0]), own[0], -np.inf), axis=1)[:, None, None], axis=1)
     found = np.take_along_axis(score, top, axis=-1) > -np.inf
     u0 = np.where(found.reshape(P, N1)[..., None], u0.reshape(P, N1, n), own_best)
-    new = profile_stage1(plan, block, u0)
+    new = profile_stage1(plan, block, u0, warm=True)
     return {k: np.concatenate([s1[k], new[k]], axis=1) for k in ("us1", "lnl1", "q1")} | {"seconds": np.float64(time.perf_counter() - t0)}
 
 
@@ -646,7 +657,7 @@ def assemble_profile(plan: ProfilePlan, stage2: list[dict], ref: float, seconds:
         at_max=phys(u_max, (Q, T) + shape),
         at_min=phys(u_min, (Q, T) + shape),
         seconds=seconds,
-        settings={"grid": [n_M, n_g], "starts": st.starts, "steps": st.steps, "polish": st.polish, "profile_rungs": st.profile_rungs, "reach_steps": st.ladder_steps, "tilt_lr": st.tilt_lr, "seed": st.seed, "ladder": list(LADDER), "sign_M": plan.sign_M,
+        settings={"grid": [n_M, n_g], "starts": st.starts, "steps": st.steps, "polish": st.polish, "profile_rungs": st.profile_rungs, "warm_steps": st.warm_rung_steps, "warm_lr": st.warm_lr, "seed": st.seed, "ladder": list(LADDER), "sign_M": plan.sign_M,
                   "sign_g": plan.sign_g, "fixed": plan.problem.fixed},
     )
 
@@ -655,7 +666,7 @@ def profile_map(problem: FitProblem | str | Path, grid: int | tuple[int, int] = 
                 quantity: str | list[str] | tuple[str, ...] = "eps_earth_ee", exclude=None, thresholds: tuple[float, ...] = THRESHOLDS,
                 starts: int | None = None, steps: int | None = None, seed: int = 0, M_range: tuple[float, float] | None = None,
                 g_range: tuple[float, float] | None = None, rows_per_task: int = 1, polish: int | None = None,
-                profile_rungs: int | None = None, reach_steps: int | None = None, tilt_lr: float | None = None) -> ProfileResult:
+                profile_rungs: int | None = None, warm_steps: int | None = None, warm_lr: float | None = None) -> ProfileResult:
     """Profile map of a fit problem (or the path of a run config), in this process; see the module docstring.
 
     ``grid``: points per axis (n or (n_M, n_g)); ``quantity``: one derived name or several; ``exclude``: likelihood
@@ -663,11 +674,12 @@ def profile_map(problem: FitProblem | str | Path, grid: int | tuple[int, int] = 
     steps per rung (``starts``, ``steps``, ``polish``: None = :class:`ProfileSettings`' defaults); ``M_range``/``g_range``: GeV / coupling ranges (default: the priors of M_Zp and g_X);
     ``rows_per_task``: g_X rows per block (:class:`ProfilePlan`; the Dask sweep runs the same blocks as tasks);
     ``polish``: neighbour passes after stage 2 (:func:`profile_polish`); ``profile_rungs``: rungs of each lambda = 0 chain;
-    ``reach_steps``, ``tilt_lr``: Adam steps and first learning rate of a tilt-ladder rung (None: ``steps`` and 0.3)."""
+    ``warm_steps``, ``warm_lr``: Adam steps and first learning rate of a warm-started rung (tilt ladders, profile passes;
+    None: ``steps`` and 0.3)."""
     if not isinstance(problem, FitProblem):
         problem = load_problem(problem)
     settings = ProfileSettings.make(grid, quantity, exclude, thresholds, starts, steps, seed, M_range, g_range, rows_per_task, polish,
-                                    profile_rungs, reach_steps, tilt_lr)
+                                    profile_rungs, warm_steps, warm_lr)
     plan = profile_plan(problem, settings)
     stages = [[profile_stage1(plan, b) for b in plan.blocks]]
     for _ in range(settings.polish):

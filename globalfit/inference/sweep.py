@@ -219,7 +219,7 @@ class ProfileSweepJob(SweepJob):
         self.settings = ProfileSettings.make(s["grid"], s["quantity"], s["exclude"], starts=s["starts"], steps=s["steps"], seed=spec.seed,
                                              M_range=s["M_range"], g_range=s["g_range"], rows_per_task=s["rows_per_task"],
                                              polish=s.get("polish"), profile_rungs=s.get("profile_rungs"),
-                                             reach_steps=s.get("reach_steps"), tilt_lr=s.get("tilt_lr"))
+                                             warm_steps=s.get("warm_steps"), warm_lr=s.get("warm_lr"))
         self.plan = _plan(self.where, self.data, self.settings)  # checks the grid ranges and exclude patterns now
         self.blocks = self.plan.blocks
 

@@ -16,8 +16,8 @@ A sweep names run configs, overrides and seeds; ``globalfit sweep SWEEP.yaml`` r
         steps: 200
         polish: 1                           # neighbour passes (default 1)
         profile_rungs: 4                    # rungs of each lambda = 0 chain (default 6)
-        reach_steps: 100                    # Adam steps per tilt-ladder rung (default: steps)
-        tilt_lr: 0.3                        # first learning rate of a tilt-ladder rung (default 0.3)
+        warm_steps: 100                     # Adam steps per warm-started rung: tilt ladders, neighbour passes (default: steps)
+        warm_lr: 0.3                        # first learning rate of a warm-started rung (default 0.3)
         seeds: [0]                          # random starts of the optimiser
     evidence:                               # ln Z and Bayes factors (globalfit evidence), one comparison per
       - configs: [../runs/full_B.yaml, ../runs/full_BmL.yaml]   # variant and seed
@@ -113,8 +113,8 @@ class ProfileJob(_Job):
     rows_per_task: int = Field(1, ge=1)
     polish: int | None = Field(None, ge=0)
     profile_rungs: int | None = Field(None, ge=1)
-    reach_steps: int | None = Field(None, ge=1)
-    tilt_lr: float | None = Field(None, gt=0, le=1)
+    warm_steps: int | None = Field(None, ge=1)
+    warm_lr: float | None = Field(None, gt=0, le=1)
 
     @field_validator("grid")
     @classmethod
@@ -267,7 +267,7 @@ def expand_sweep(sweep: SweepFile, path: str | Path) -> list[JobSpec]:
                     settings: dict = {}
                     if kind == "profile":
                         settings = {k: getattr(entry, k) for k in ("grid", "quantity", "exclude", "starts", "steps", "M_range", "g_range", "rows_per_task",
-                                                                      "polish", "profile_rungs", "reach_steps", "tilt_lr")}
+                                                                      "polish", "profile_rungs", "warm_steps", "warm_lr")}
                     elif kind == "evidence":
                         settings = {"exclude": entry.exclude, "live_points": entry.live_points}
                     first = refs[0].config
