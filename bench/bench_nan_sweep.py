@@ -22,7 +22,7 @@ from pathlib import Path
 import globalfit  # noqa: F401  (float64)
 import jax
 
-from globalfit.physics.scenarios import SCENARIOS
+from globalfit.physics.scenarios import SCENARIOS, get_scenario
 from globalfit.problem import load_problem
 from globalfit.problem.box_scan import sweep, sweep_kernel, sweep_points, widest_problem
 from likelihoods import registry
@@ -36,7 +36,7 @@ def boxes() -> dict:
     for path in sorted((ROOT / "runs").glob("full_*.yaml")):
         out[path.stem] = lambda path=path: load_problem(path)
     for sc in SCENARIOS:
-        lks = {n: None for n, i in registry().items() if (i.scenarios is None or sc in i.scenarios)}
+        lks = {n: None for n, i in registry().items() if i.applies(get_scenario(sc))}
         out[f"widest_{sc}"] = lambda sc=sc, lks=lks: widest_problem(sc, lks)
     return out
 

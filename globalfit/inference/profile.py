@@ -181,7 +181,7 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
         for ll in problem.loglike_terms(p, obs).values():
             exact = exact + ll
             soft = soft + problem.soften_term(ll)
-        ok = jnp.isfinite(problem.log_support(p))
+        ok = problem.inside_support(p)
         value = lambda n: obs[DIFFERENCES[n][0]] - obs[DIFFERENCES[n][1]] if n in DIFFERENCES else obs[n]
         q = jnp.stack([jnp.asarray(value(n), dtype=jnp.float64) for n in quantities])
         return soft, exact, q, support_penalty(p), ok

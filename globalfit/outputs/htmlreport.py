@@ -70,7 +70,7 @@ def _grid_function(problem: FitProblem):
         values, _ = problem.values(z, override={"M_Zp": m, "g_X": g})
         p = problem.physical(values)
         terms = problem.loglike_terms(p)
-        return jnp.stack([terms[n] for n in problem.likelihood_names]), problem.log_support(p) == 0.0
+        return jnp.stack([terms[n] for n in problem.likelihood_names]), problem.inside_support(p)
 
     return jax.jit(jax.vmap(one))
 

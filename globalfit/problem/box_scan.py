@@ -148,7 +148,7 @@ def sweep_kernel(problem: FitProblem):
     def one(z):
         value, grad = jax.value_and_grad(problem.log_density)(z)
         zs = problem.as_sites(z)
-        inside = jnp.isfinite(problem.log_support(problem.point(zs)) + problem.log_prior(zs))
+        inside = problem.inside_support(problem.point(zs)) & jnp.isfinite(problem.log_prior(zs))
         return value, grad, inside
 
     return jax.jit(jax.vmap(one))

@@ -41,7 +41,7 @@ from globalfit.physics.model import DERIVED_NAMES, ModelOptions, observable_name
 from globalfit.physics.parameters import DEFAULTS, complete
 from globalfit.problem.parametrisation import SiteInfo, m_psi_from_u, prior_centre, psi_above_zp, site_bounds, sites_for, u_from_m_psi
 from globalfit.physics.scenarios import Scenario, get_scenario
-from globalfit.problem.support import check_config, check_plots, complete_with_rh, log_support, model_options, physical_point
+from globalfit.problem.support import check_config, check_plots, complete_with_rh, in_support, model_options, physical_point
 from likelihoods import Likelihood, build_likelihoods, check_requirements
 from likelihoods.base import RateProvider, rate_provider
 from likelihoods.stats import exclusion_edge
@@ -196,11 +196,19 @@ class FitProblem:
         obs = self.observables(p) if obs is None else obs
         return {lk.name: lk.loglike(obs) for lk in self.likelihoods}
 
+    def inside_support(self, p: Mapping[str, Any]) -> jnp.ndarray:
+        """True inside the physical support (Eq. 9 skipped where r_H builds it in); always True without constraints.
+
+        Masks are built from this boolean, not from ``isfinite(log_support)``: the two are equal, but XLA compiles a
+        mask read through ``isfinite`` of a -inf/0 select into a log-density ~1.8x slower per batched point
+        (docs/performance.md, "The support mask")."""
+        if not self.constrained:
+            return jnp.asarray(True)
+        return in_support(p, self.scenario, self.options, include_r_H=not self.r_h_parametrised)
+
     def log_support(self, p: Mapping[str, Any]) -> jnp.ndarray:
         """0 inside the physical support, -inf outside (Eq. 9 skipped where r_H builds it in); 0 without constraints."""
-        if not self.constrained:
-            return jnp.asarray(0.0)
-        return log_support(p, self.scenario, self.options, include_r_H=not self.r_h_parametrised)
+        return jnp.where(self.inside_support(p), 0.0, -jnp.inf)
 
     def log_prior(self, z) -> jnp.ndarray:
         """ln of the prior density on site space, including the M_Psi > M_Zp factor (-inf outside the prior box)."""
@@ -224,7 +232,7 @@ class FitProblem:
         ``where(inside, f(p_safe), -inf)`` is 0, not NaN, outside). Without constraints every point is used as it is."""
         if not self.constrained:
             return dict(p), jnp.asarray(True)
-        inside = jnp.isfinite(self.log_support(p))
+        inside = self.inside_support(p)
         ref = self.physical(self.start())
         return {k: jnp.where(inside, v, ref[k]) for k, v in p.items()}, inside
 
