@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from globalfit.physics import loops
-from globalfit.physics.interp import hermite_uniform, horner, interp_sorted, interp_uniform
+from globalfit.physics.interp import _count_not_above, hermite_uniform, horner, interp_sorted, interp_uniform
 
 
 def _no_while(fn, *args):
@@ -57,6 +57,25 @@ def test_interp_sorted_equals_jnp_interp(rng):
     assert _no_while(jax.grad(lambda x: interp_sorted(x, xp, fp)), 0.3)
     with pytest.raises(ValueError):
         interp_sorted(0.0, xp, fp[:-1])
+
+
+@pytest.mark.parametrize("kind", ["uniform", "clustered", "repeated", "decades"])
+def test_bucketed_search_counts_exactly(rng, kind):
+    """The bucketed search of a constant grid gives searchsorted(xp, x, side="right") exactly: random points, every
+    node and its floating-point neighbours, +-inf; clustered nodes (1e-9 apart), repeated nodes, 33 decades."""
+    n = 257
+    xp = {"uniform": lambda: rng.uniform(-2, 3, n),
+          "clustered": lambda: np.concatenate([rng.uniform(-2, 3, n // 2), 1.0 + 1e-9 * rng.uniform(size=n - n // 2)]),
+          "repeated": lambda: np.round(rng.uniform(-2, 3, n), 1),
+          "decades": lambda: np.exp(rng.uniform(-30, 3, n))}[kind]()
+    xp = np.sort(xp)
+    x = np.concatenate([rng.uniform(xp[0] - 1, xp[-1] + 1, 500), xp, np.nextafter(xp, np.inf), np.nextafter(xp, -np.inf),
+                        [np.inf, -np.inf]])
+    x = x[~((np.abs(x) < 1e-300) & (x != 0))]  # XLA flushes denormals to zero
+    got = np.asarray(jax.jit(lambda x: _count_not_above(x, xp))(x))
+    np.testing.assert_array_equal(got, np.searchsorted(xp, x, side="right"))
+    traced = np.asarray(jax.jit(_count_not_above)(x, xp))  # a traced grid: the compare-all path
+    np.testing.assert_array_equal(traced, got)
 
 
 def test_hermite_uniform_exact_for_cubics_and_accurate_for_smooth_functions(rng):

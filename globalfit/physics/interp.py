@@ -7,9 +7,13 @@ poorly. The functions here compile to straight-line code (gathers, compares, ari
 * :func:`interp_uniform` -- linear interpolation on a uniform grid x_j = x0 + j dx: the interval index is
   floor((x - x0)/dx), clipped.
 * :func:`interp_sorted` -- linear interpolation on a sorted, non-uniform grid, the same values as ``jnp.interp``
-  (same formula, same ``left``/``right`` handling): the interval index is ``jnp.searchsorted(...,
-  method="compare_all")``, one comparison of x with every node (cost O(len(xp)) per point: meant for the tables of
-  tens to a few thousand nodes in this package).
+  (same formula, same ``left``/``right`` handling). The interval index is found exactly by a bucketed search when the
+  grid is a constant (every table of this package): the range [xp_0, xp_-1] is cut into B uniform buckets, and for
+  each a window of K consecutive nodes is tabulated once (numpy) that contains every node x of that bucket (or a
+  neighbouring one, against rounding of the bucket index) can lie between; the index is the window's start plus the
+  number of window nodes <= x. K is a few to a few tens for the tables here, against len(xp) comparisons for
+  ``jnp.searchsorted(..., method="compare_all")``, which remains the path for a traced grid (docs/performance.md,
+  "The support mask and the interpolation searches").
 * :func:`hermite_uniform` -- cubic Hermite interpolation on a uniform grid from values f_j and derivatives f'_j
   (C^1, error <= h^4 max|f^(4)| / 384 per interval; e.g. de Boor, *A Practical Guide to Splines*, Ch. IV), as
   per-interval cubic coefficients (:func:`hermite_coefficients`, built once) read by :func:`piecewise_cubic` (one
@@ -81,12 +85,47 @@ def interp_sorted(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, left: ArrayLike | 
         raise ValueError(f"interp_sorted needs 1-d xp and fp of equal length >= 2, got {xp.shape} and {fp.shape}")
     x = jnp.asarray(x, dtype=jnp.float64)
     n = xp.shape[0]
-    i = jnp.clip(jnp.searchsorted(xp, x, side="right", method="compare_all"), 1, n - 1)
+    i = jnp.clip(_count_not_above(x, xp), 1, n - 1)
     dx = xp[i] - xp[i - 1]
     flat = dx <= 0.0
     f = jnp.where(flat, fp[i - 1], fp[i - 1] + (x - xp[i - 1]) / jnp.where(flat, 1.0, dx) * (fp[i] - fp[i - 1]))
     f = jnp.where(x < xp[0], fp[0] if left is None else left, f)
     return jnp.where(x > xp[-1], fp[-1] if right is None else right, f)
+
+
+def _search_buckets(xp: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray] | None:
+    """(x0, bucket width, window start per bucket, nodes padded with NaN) of the bucketed search, or None for a
+    grid without extent. Bucket b covers [x0 + b w, x0 + (b + 1) w); its window starts at the number of nodes <= the
+    start of bucket b - 1 and reaches past every node <= the end of bucket b + 1 (one bucket of margin each side)."""
+    n = xp.size
+    lo, hi = float(xp[0]), float(xp[-1])
+    if not hi > lo:
+        return None
+    n_buckets = 2 * n
+    width = (hi - lo) / n_buckets
+    edges = lo + width * np.arange(n_buckets + 1)
+    below = np.concatenate([[-np.inf], edges[:-1]])  # start of bucket b - 1 (everything below bucket 0)
+    above = np.concatenate([edges[2:-1], [np.inf, np.inf]])  # end of bucket b + 1; the last two reach past xp_-1
+    start = np.searchsorted(xp, below, side="right")[:n_buckets]
+    stop = np.searchsorted(xp, above, side="right")[:n_buckets]
+    k = max(int(np.max(stop - start)), 1)
+    return lo, width, start.astype(np.int32), np.concatenate([xp, np.full(k, np.nan)])  # NaN: never <= x
+
+
+def _count_not_above(x, xp):
+    """The number of nodes xp_j <= x (``searchsorted(xp, x, side="right")``), exact; bucketed for a constant grid."""
+    if isinstance(xp, jax.core.Tracer):
+        return jnp.searchsorted(xp, x, side="right", method="compare_all")
+    xp_np = np.asarray(xp)
+    buckets = _search_buckets(xp_np)
+    if buckets is None:
+        return jnp.searchsorted(xp, x, side="right", method="compare_all")
+    lo, width, start, padded = buckets
+    k = padded.size - xp_np.size
+    b = jnp.clip(jnp.floor((x - lo) / width), 0, start.size - 1).astype(jnp.int32)
+    first = jnp.asarray(start)[b]
+    window = jnp.asarray(padded)[first[..., None] + jnp.arange(k)]
+    return first + jnp.sum(window <= x[..., None], axis=-1, dtype=jnp.int32)
 
 
 def hermite_coefficients(f: ArrayLike, dfdx: ArrayLike, dx: float) -> np.ndarray | jax.Array:

@@ -201,7 +201,7 @@ class FitProblem:
 
         Masks are built from this boolean, not from ``isfinite(log_support)``: the two are equal, but XLA compiles a
         mask read through ``isfinite`` of a -inf/0 select into a log-density ~1.8x slower per batched point
-        (docs/performance.md, "The support mask")."""
+        (docs/performance.md, "The support mask and the interpolation searches")."""
         if not self.constrained:
             return jnp.asarray(True)
         return in_support(p, self.scenario, self.options, include_r_H=not self.r_h_parametrised)
