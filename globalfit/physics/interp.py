@@ -7,13 +7,13 @@ poorly. The functions here compile to straight-line code (gathers, compares, ari
 * :func:`interp_uniform` -- linear interpolation on a uniform grid x_j = x0 + j dx: the interval index is
   floor((x - x0)/dx), clipped.
 * :func:`interp_sorted` -- linear interpolation on a sorted, non-uniform grid, the same values as ``jnp.interp``
-  (same formula, same ``left``/``right`` handling). The interval index is found exactly by a bucketed search when the
-  grid is a constant (every table of this package): the range [xp_0, xp_-1] is cut into B uniform buckets, and for
-  each a window of K consecutive nodes is tabulated once (numpy) that contains every node x of that bucket (or a
-  neighbouring one, against rounding of the bucket index) can lie between; the index is the window's start plus the
-  number of window nodes <= x. K is a few to a few tens for the tables here, against len(xp) comparisons for
-  ``jnp.searchsorted(..., method="compare_all")``, which remains the path for a traced grid (docs/performance.md,
-  "The support mask and the interpolation searches").
+  (same formula, same ``left``/``right`` handling). When the grid is a constant (every table of this package) the
+  interval index comes from an exact bucketed search: [xp_0, xp_-1] is cut into 2 len(xp) uniform buckets, and for
+  each bucket a window of K consecutive nodes is chosen (numpy, at trace time) between which every point of that
+  bucket lies, with one bucket of margin on each side against rounding of the bucket index; the index is the
+  window's start plus the number of window nodes <= x. K is a few nodes for the tables here, against len(xp)
+  comparisons for ``jnp.searchsorted(..., method="compare_all")``, which remains the path for a traced grid
+  (docs/performance.md, "The support mask and the interpolation searches").
 * :func:`hermite_uniform` -- cubic Hermite interpolation on a uniform grid from values f_j and derivatives f'_j
   (C^1, error <= h^4 max|f^(4)| / 384 per interval; e.g. de Boor, *A Practical Guide to Splines*, Ch. IV), as
   per-interval cubic coefficients (:func:`hermite_coefficients`, built once) read by :func:`piecewise_cubic` (one
