@@ -1,11 +1,22 @@
 """Direct Z' searches of the paper's Fig. 1 (arXiv:1607.07616; docs/physics.md §8).
 
 **Data.** Digitised limits on the coupling g vs M_Z' in ``likelihoods/data/zprime_*.csv``, each file headed by
-its experiment, paper and digitisation source. All curves are DarkCast (Ilten et al.) recasts of the
-published dark-photon limits, tag [D] (derived by running public code on published
-digitised data, log-interpolated at the listed masses; not published numbers): §D1 to DarkCast's
-``B-L_boson`` model for B-L and L, §C5 to DarkCast's ``B_boson`` model for B. Each curve is treated as a
-90 % CL limit (option ``cl``). Between tabulated masses ln g is interpolated linearly in ln M.
+its experiment, paper and digitisation source. All curves are DarkCast (Ilten et al.; arXiv:1801.04847) recasts of
+the published dark-photon limits, tag [D] (derived by running public code on published digitised data; not
+published numbers):
+
+* U(1)_B (``zprime_b_*.csv``): DarkCast's ``B_boson`` recasts at full resolution, every row of
+  ``recast/limits/B_boson/<name>.lmt`` (github.com/micha-a-schmidt/darkcast at db9a0f6): NA48/2 402 rows at 9-119 MeV,
+  BaBar 5653 rows at 0.02-10.3 GeV, CHARM 100 rows at 2-466 MeV, nu-Cal I 150 rows at 1.06-143 MeV. (Until 2026-12-04
+  these files held 4-5 masses sampled from the same recasts, from 10 MeV up, so no visible search reached below 10 MeV.)
+* U(1)_{B-L} and L (``zprime_bl_*.csv``): 4-9 masses of DarkCast's ``B-L_boson`` recast, log-interpolated at the
+  listed masses (research memo §D1). They are not replaced by the recast files of the repository above: those differ
+  from these samples by up to 30 % on the upper (lifetime) edges and 25 % on BaBar visible (lower edges agree), and
+  the cause was not traced; a B-L width convention other than the reference model below would explain it, and the
+  recast must share the reference model's widths.
+
+Each curve is treated as a 90 % CL limit (option ``cl``). Between tabulated masses ln g is interpolated linearly in
+ln M.
 
 **Recast to the Farzan–Heeck model.** A search counts S = (production) x Br(Z' -> observed channel) x
 (decay probability). Production is by electrons (BaBar, NA64, E137: ∝ (g_X l_e)^2) or by hadrons (nu-Cal,
@@ -390,8 +401,9 @@ class ZpBeamDump(_Leptonic):
 class ZpBaryonicVisible(_Curves):
     name = "zp_baryonic_visible"
     constrains = "g_B vs M_Zp from Z' -> e+e- (NA48/2, BaBar) and beam dumps (CHARM, nu-Cal I)"
-    reference = "DarkCast recast [D] of NA48/2 arXiv:1504.00607, BaBar arXiv:1406.2980, CHARM, nu-Cal I"
-    data_edition = "DarkCast B recast [D], data/zprime_b_*.csv"
+    reference = ("DarkCast recast [D] (arXiv:1801.04847) of NA48/2 arXiv:1504.00607, BaBar arXiv:1406.2980, CHARM "
+                 "Phys. Lett. 157B 458 (1985), nu-Cal I Z. Phys. C51 341 (1991)")
+    data_edition = "DarkCast B_boson recasts [D] at full resolution (micha-a-schmidt/darkcast@db9a0f6), data/zprime_b_*.csv"
     # the recast rests on the lepton coupling a Z' without tree-level lepton charge has only through kinetic mixing,
     # which the model adds under model.kinetic_mixing: loop (the default) and omits under none (module doc)
     needs: ClassVar[tuple[str, ...]] = ("quarks", "no_charged_leptons")
