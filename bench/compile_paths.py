@@ -1,0 +1,74 @@
+"""Compile time of the log-densities a fit compiles, side by side (docs/performance.md, "Compile time: which density").
+
+A NUTS fit compiles numpyro's potential (the unconstrained-space density of ``FitProblem.numpyro_model``: one factor
+per likelihood); the ensemble sampler, the profile maps and the evidence compile ``FitProblem.log_density`` (the same
+posterior on the sample sites), single point or vmapped. They hold the same likelihood code, yet XLA compiles them
+differently. For each: tracing + lowering time, XLA compile time, the number of fusions of the compiled module and
+the size (instructions) of its largest fusion, in the order given (``--order``, to check that the order does not
+matter).
+
+    PYTHONPATH=. python bench/compile_paths.py [runs/full_B.yaml] [--order potential,density,batched]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
+from numpyro.infer import init_to_value
+from numpyro.infer.util import initialize_model
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from globalfit.problem import load_problem  # noqa: E402
+
+
+def fusion_sizes(hlo_text: str) -> list[int]:
+    """Instruction counts of the fused computations of a compiled HLO module, largest first."""
+    sizes = [len(block.strip().splitlines()) for block in re.split(r"\n\n", hlo_text)
+             if block.strip().startswith("%fused_computation")]
+    return sorted(sizes, reverse=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("config", nargs="?", default=str(ROOT / "runs" / "full_B.yaml"))
+    ap.add_argument("--order", default="potential,density,batched")
+    ap.add_argument("--batch", type=int, default=1024)
+    args = ap.parse_args()
+    problem = load_problem(args.config)
+    z0 = problem.start_sites()
+    x0 = jnp.asarray([z0[s] for s in problem.site_names])
+    info = initialize_model(jax.random.PRNGKey(0), problem.numpyro_model(),
+                            init_strategy=init_to_value(values=problem.start_sites(refs_only=True)))
+    flat0, unravel = ravel_pytree(info.param_info.z)
+    paths = {
+        "potential": (jax.value_and_grad(lambda u: -info.potential_fn(unravel(u))), flat0),
+        "density": (jax.value_and_grad(problem.log_density), x0),
+        "batched": (jax.vmap(jax.value_and_grad(problem.log_density)), jnp.broadcast_to(x0, (args.batch, x0.size))),
+    }
+    print(f"# {args.config}: {len(problem.site_names)} sites, {len(problem.likelihoods)} likelihoods; "
+          f"{jax.default_backend()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print("| density | trace + lower (s) | XLA compile (s) | fusions | largest fusion (instructions) |")
+    print("| --- | --- | --- | --- | --- |")
+    for name in args.order.split(","):
+        fn, arg = paths[name]
+        t0 = time.perf_counter()
+        lowered = jax.jit(fn).lower(arg)
+        t1 = time.perf_counter()
+        compiled = lowered.compile()
+        t2 = time.perf_counter()
+        sizes = fusion_sizes(compiled.as_text())
+        print(f"| {name} | {t1 - t0:.1f} | {t2 - t1:.1f} | {len(sizes)} | {sizes[0] if sizes else 0} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
