@@ -11,9 +11,10 @@ published numbers):
   these files held 4-5 masses sampled from the same recasts, from 10 MeV up, so no visible search reached below 10 MeV.)
 * U(1)_{B-L} and L (``zprime_bl_*.csv``): 4-9 masses of DarkCast's ``B-L_boson`` recast, log-interpolated at the
   listed masses (research memo §D1). They are not replaced by the recast files of the repository above: those differ
-  from these samples by up to 30 % on the upper (lifetime) edges and 25 % on BaBar visible (lower edges agree), and
-  the cause was not traced; a B-L width convention other than the reference model below would explain it, and the
-  recast must share the reference model's widths.
+  from these samples by up to 30 % on the upper (lifetime) edges and 25 % on BaBar visible (the lower edges agree),
+  and the recast below must share the widths the curves were made with. The cause was not traced: DarkCast's neutrino
+  width at the commit that wrote those files (daba3bc, pars.py: colour factor 1/2 per neutrino flavour) is the one of
+  the reference model below.
 
 Each curve is treated as a 90 % CL limit (option ``cl``). Between tabulated masses ln g is interpolated linearly in
 ln M.
