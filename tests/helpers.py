@@ -1,6 +1,8 @@
 """Shared helpers for the tests."""
 
 import functools
+import importlib.util
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -106,3 +108,11 @@ SEARCHES_2016 = {
     "B": {"zp_baryonic_pi0": None, "zp_baryonic_eta": None, "zp_neutron_lead": None},
     "B-L": {"zp_babar_visible": None, "zp_beam_dump": None, "tau_three_body": None},
 }
+
+
+def load_bench(name: str):
+    """The module of bench/<name>.py (the benchmark scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent.parent / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

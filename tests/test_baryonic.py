@@ -1,7 +1,6 @@
 """U(1)_B: hadronic widths (globalfit/physics/hadrons.py), the kinetic-mixing model option, and the likelihoods of
 likelihoods/zprime_baryonic.py (eta, eta' -> gamma Z', the digitised anomaly bounds, the paper's Eq. 30)."""
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from likelihoods import build_likelihoods, registry
 from likelihoods.stats import delta_chi2
 from likelihoods.zprime_baryonic import br_eta_gamma_zp, br_etaprime_gamma_zp, read_anomaly_curve
 from likelihoods.zprime_searches import escaping_fraction
-from tests.helpers import point
+from tests.helpers import load_bench, point
 
 CHI2_90 = delta_chi2(0.9)
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,19 +93,12 @@ def test_visible_b_searches_follow_the_kinetic_mixing():
     assert _chi2("zp_baryonic_visible", opts=opts, options=ModelOptions(kinetic_mixing="none"), **kw) == 0.0
 
 
-def _bench(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_beam_dumps_at_the_lma_dark_window():
     """docs/results.md §0 and §6: at the LMA-Dark point (3.5 MeV, g_B = 1e-5) of bench/lma_dark_window.py the nu-Cal I
     and CHARM beam dumps (DarkCast's B-boson curves at full resolution, from 1.1 and 2 MeV) give -2 Delta ln L = 83.6
     against the SM point with the loop kinetic mixing, and nothing without it; at g_B = 3e-6 (larger kappa_e at the same
     eps) the Z' decays to nu nubar before the decay volume and they see nothing."""
-    window = _bench("lma_dark_window")
+    window = load_bench("lma_dark_window")
     lk = build_likelihoods({"zp_baryonic_visible": None}, "B")[0]
     for km in ("loop", "none"):
         opts = ModelOptions(kinetic_mixing=km)

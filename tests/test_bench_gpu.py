@@ -1,22 +1,17 @@
 """The GPU benchmark script (bench/gpu_nuts.py) runs on CPU with small settings and reports sane figures."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 import yaml
 
 from test_engine import tiny_config
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import load_bench
 
 
 @pytest.mark.slow  # two NUTS compilations (warm-up, draws): ~55 CPU s
 def test_gpu_script_runs_small_on_cpu(tmp_path):
-    spec = importlib.util.spec_from_file_location("gpu_nuts", ROOT / "bench" / "gpu_nuts.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_bench("gpu_nuts")
     out = tmp_path / "gpu.json"
     config = tmp_path / "tiny.yaml"  # two sampled parameters, two likelihoods: the script's path at the least compile cost
     config.write_text(yaml.safe_dump(tiny_config(tmp_path / "out")))
