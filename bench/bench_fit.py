@@ -26,12 +26,10 @@ import globalfit  # noqa: F401  (float64)
 import jax
 import emcee
 import numpy as np
-from numpyro.infer import MCMC, init_to_value
-from numpyro.infer.util import initialize_model
 
 from globalfit.inference.ensemble import ensemble_density, initial_walkers
 from globalfit.inference.evidence import nested_sampling
-from globalfit.inference.nuts import nuts_kernel
+from globalfit.inference.nuts import nuts_mcmc, nuts_start
 from globalfit.problem import load_problem
 from globalfit.problem.config import load_config
 from globalfit.problem.fitproblem import problem_from_config
@@ -60,10 +58,10 @@ def exact_rates(config: str):
 
 
 def run_nuts(problem, chains: int, warmup: int, draws: int, seed: int = 2) -> dict:
-    mcmc = MCMC(nuts_kernel(problem), num_warmup=warmup, num_samples=draws, num_chains=chains, chain_method="vectorized",
-                progress_bar=False)
     t = time.perf_counter()
-    mcmc.run(jax.random.PRNGKey(seed), extra_fields=("diverging", "num_steps"))
+    density = problem.unconstrained()
+    mcmc = nuts_mcmc(problem, density, warmup, draws, chains)
+    mcmc.run(jax.random.PRNGKey(seed), extra_fields=("diverging", "num_steps"), init_params=nuts_start(problem, density, chains))
     wall = time.perf_counter() - t
     ess, worst = min_ess(mcmc.get_samples(group_by_chain=True), problem.site_names)
     ex = mcmc.get_extra_fields()
@@ -113,11 +111,9 @@ def main():
                  "cpu_count": os.cpu_count(), "load_before": os.getloadavg()}
     print(f"config {args.config}: {len(problem.sites)} sampled parameters, {len(problem.likelihoods)} likelihoods; device {jax.devices()[0]}; "
           f"{os.cpu_count()} CPU cores visible; load average {os.getloadavg()[0]:.1f}")
-    info = initialize_model(jax.random.PRNGKey(0), problem.numpyro_model(), init_strategy=init_to_value(values=problem.start_sites(refs_only=True)))
-    pot = info.potential_fn
-    z0 = info.param_info.z
-    flat0, unravel = jax.flatten_util.ravel_pytree(z0)
-    vg = jax.jit(jax.value_and_grad(lambda x: -pot(unravel(x))))
+    density = problem.unconstrained()
+    flat0, unravel = jax.flatten_util.ravel_pytree(density.unconstrain(problem.start_sites(refs_only=True)))
+    vg = jax.jit(jax.value_and_grad(lambda x: -density.potential(unravel(x))))
     t = time.perf_counter(); vg(flat0)[0].block_until_ready(); compile_s = time.perf_counter() - t
     n = 200
     t = time.perf_counter()
@@ -128,7 +124,7 @@ def main():
     print(f"log-density + gradient: {per * 1e3:.3f} ms per evaluation (jit compile {compile_s:.1f} s)")
     batch = 1024
     xs = flat0 + 0.01 * jax.random.normal(jax.random.PRNGKey(1), (batch, flat0.size))
-    bvg = jax.jit(jax.vmap(jax.value_and_grad(lambda x: -pot(unravel(x)))))
+    bvg = jax.jit(jax.vmap(jax.value_and_grad(lambda x: -density.potential(unravel(x)))))
     bvg(xs)[0].block_until_ready()
     t = time.perf_counter()
     for _ in range(5):

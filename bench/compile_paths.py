@@ -1,8 +1,9 @@
 """Compile time of the log-densities a fit compiles, side by side (docs/performance.md, "Compile time: which density").
 
-A NUTS fit compiles numpyro's potential (the unconstrained-space density of ``FitProblem.numpyro_model``: one factor
-per likelihood); the ensemble sampler, the profile maps and the evidence compile ``FitProblem.log_density`` (the same
-posterior on the sample sites), single point or vmapped. They hold the same likelihood code, yet XLA compiles them
+A NUTS fit compiles numpyro's potential (the unconstrained-space density of ``FitProblem.numpyro_model``, built by
+``FitProblem.unconstrained``: one factor per likelihood), value and gradient; the profile maps compile the value and
+gradient of ``FitProblem.log_density`` (the same posterior on the sample sites), single point or vmapped. (The
+ensemble sampler compiles the potential's value only: bench/setup_paths.py.) They hold the same likelihood code, yet XLA compiles them
 differently. For each: tracing + lowering time, XLA compile time, the number of fusions of the compiled module and
 the size (instructions) of its largest fusion, in the order given (``--order``, to check that the order does not
 matter).
@@ -22,8 +23,6 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
-from numpyro.infer import init_to_value
-from numpyro.infer.util import initialize_model
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,11 +46,10 @@ def main() -> None:
     problem = load_problem(args.config)
     z0 = problem.start_sites()
     x0 = jnp.asarray([z0[s] for s in problem.site_names])
-    info = initialize_model(jax.random.PRNGKey(0), problem.numpyro_model(),
-                            init_strategy=init_to_value(values=problem.start_sites(refs_only=True)))
-    flat0, unravel = ravel_pytree(info.param_info.z)
+    density = problem.unconstrained()
+    flat0, unravel = ravel_pytree(density.unconstrain(problem.start_sites(refs_only=True)))
     paths = {
-        "potential": (jax.value_and_grad(lambda u: -info.potential_fn(unravel(u))), flat0),
+        "potential": (jax.value_and_grad(lambda u: -density.potential(unravel(u))), flat0),
         "density": (jax.value_and_grad(problem.log_density), x0),
         "batched": (jax.vmap(jax.value_and_grad(problem.log_density)), jnp.broadcast_to(x0, (args.batch, x0.size))),
     }

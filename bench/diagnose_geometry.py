@@ -24,19 +24,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from numpyro.distributions import biject_to
-from numpyro.infer import MCMC, NUTS, init_to_value
 
+from globalfit.inference.nuts import nuts_mcmc, nuts_start
 from globalfit.problem import load_problem
 
 
 def run(problem, chains: int, warmup: int, draws: int, dense: bool, depth: int, seed: int = 0):
-    """Vectorised NUTS chains; returns (mcmc, wall seconds)."""
-    init = {k: np.float64(v) for k, v in problem.start_sites(refs_only=True).items()}
-    kern = NUTS(problem.numpyro_model(), target_accept_prob=problem.cfg.sampler.target_accept, max_tree_depth=depth,
-                dense_mass=dense, init_strategy=init_to_value(values=init))
-    m = MCMC(kern, num_warmup=warmup, num_samples=draws, num_chains=chains, chain_method="vectorized", progress_bar=False)
+    """Vectorised NUTS chains as ``globalfit run`` builds them, with ``dense_mass`` and ``max_tree_depth`` set;
+    returns (mcmc, wall seconds)."""
+    sampler = problem.cfg.sampler.model_copy(update={"dense_mass": dense, "max_tree_depth": depth})
+    problem = problem.with_config(problem.cfg.model_copy(update={"sampler": sampler}))
     t = time.time()
-    m.run(jax.random.PRNGKey(seed), extra_fields=("diverging", "num_steps", "adapt_state.step_size"))
+    density = problem.unconstrained()
+    m = nuts_mcmc(problem, density, warmup, draws, chains)
+    m.run(jax.random.PRNGKey(seed), extra_fields=("diverging", "num_steps", "adapt_state.step_size"),
+          init_params=nuts_start(problem, density, chains))
     return m, time.time() - t
 
 

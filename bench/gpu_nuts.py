@@ -23,9 +23,8 @@ from pathlib import Path
 import globalfit  # noqa: F401  (float64)
 import jax
 import numpy as np
-from numpyro.infer import MCMC
 
-from globalfit.inference.nuts import nuts_kernel
+from globalfit.inference.nuts import nuts_mcmc, nuts_start
 from globalfit.problem import load_problem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,11 +47,11 @@ def run(config: str, chains: int, warmup: int, draws: int, device: str | None = 
     problem = load_problem(config)
     platform = device or problem.cfg.sampler.device
     dev = jax.devices(platform)[0]
-    mcmc = MCMC(nuts_kernel(problem), num_warmup=warmup, num_samples=draws, num_chains=chains, chain_method="vectorized",
-                progress_bar=False)
+    density = problem.unconstrained()
+    mcmc = nuts_mcmc(problem, density, warmup, draws, chains)
     with jax.default_device(dev):
         t0 = time.perf_counter()
-        mcmc.warmup(jax.random.PRNGKey(seed), extra_fields=("num_steps",))
+        mcmc.warmup(jax.random.PRNGKey(seed), extra_fields=("num_steps",), init_params=nuts_start(problem, density, chains))
         jax.block_until_ready(mcmc.post_warmup_state)
         t_warm = time.perf_counter() - t0
         t1 = time.perf_counter()

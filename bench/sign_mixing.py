@@ -12,9 +12,8 @@ import time
 import globalfit  # noqa: F401  (float64)
 import jax
 import numpy as np
-from numpyro.infer import MCMC
 
-from globalfit.inference.nuts import nuts_kernel
+from globalfit.inference.nuts import nuts_mcmc, nuts_start
 from globalfit.problem import load_problem
 
 
@@ -29,10 +28,10 @@ def main(argv: list[str] | None = None) -> dict:
     a = ap.parse_args(argv)
     problem = load_problem(a.config)
     site = problem.sites[a.param].site
-    mcmc = MCMC(nuts_kernel(problem), num_warmup=a.warmup, num_samples=a.draws, num_chains=a.chains, chain_method="vectorized",
-                progress_bar=False)
     t = time.perf_counter()
-    mcmc.run(jax.random.PRNGKey(a.seed), extra_fields=("diverging", "num_steps"))
+    density = problem.unconstrained()
+    mcmc = nuts_mcmc(problem, density, a.warmup, a.draws, a.chains)
+    mcmc.run(jax.random.PRNGKey(a.seed), extra_fields=("diverging", "num_steps"), init_params=nuts_start(problem, density, a.chains))
     wall = time.perf_counter() - t
     s = np.asarray(mcmc.get_samples(group_by_chain=True)[site])
     ex = mcmc.get_extra_fields(group_by_chain=True)

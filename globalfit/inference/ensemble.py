@@ -8,8 +8,8 @@ diverge. An ensemble of walkers moving by Goodman & Weare's stretch move (Commun
 it reaches a given effective sample size ~275-300x sooner than NUTS (docs/performance.md, measured side by side).
 
 **The density** is NUTS's: numpyro's potential of :meth:`~globalfit.problem.FitProblem.numpyro_model` in its
-unconstrained coordinates (prior, Jacobians, support, softened likelihoods), vmapped over the half-ensemble that each
-stretch move updates; every kept state is passed through the model's ``postprocess_fn``, so a run records the same
+unconstrained coordinates (:meth:`~globalfit.problem.FitProblem.unconstrained`) (prior, Jacobians, support, softened likelihoods), vmapped over the half-ensemble that each
+stretch move updates; every kept state is passed through its ``postprocess``, so a run records the same
 quantities (parameters, derived quantities, exact ln L per likelihood) as a NUTS run, and every output (NetCDF,
 GetDist chains, plots, report) reads it the same way, with ``chain`` = walker.
 
@@ -37,14 +37,12 @@ import emcee
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
-from numpyro.infer import init_to_uniform
-from numpyro.infer.util import initialize_model
 
 from globalfit import _jax  # noqa: F401
 from globalfit.errors import ConfigError
 from globalfit.outputs.rundir import commit_chunk, commit_warmup, load_state
 from globalfit.problem import FitProblem
+from globalfit.inference.starts import uniform_starts
 
 __all__ = ["ENSEMBLE_STATS", "MOVES", "EnsembleDensity", "ensemble_density", "ensemble_moves", "check_walkers", "initial_walkers",
            "sample_ensemble"]
@@ -60,17 +58,13 @@ class EnsembleDensity:
     log_prob: Callable[[np.ndarray], np.ndarray]  # (walkers, ndim) -> (walkers,), -inf outside the support
     record: Callable[[np.ndarray], dict]  # (states, walkers, ndim) -> {quantity: (walkers, states, ...)}
     unravel: Callable
-    model: Callable
 
 
 def ensemble_density(problem: FitProblem) -> EnsembleDensity:
     """Log-density and recorder of ``problem`` in numpyro's unconstrained coordinates (module doc)."""
-    model = problem.numpyro_model()
-    info = initialize_model(jax.random.PRNGKey(0), model, init_strategy=init_to_uniform(radius=2))
-    flat0, unravel = ravel_pytree(info.param_info.z)
-    pot, post = info.potential_fn, info.postprocess_fn
-    batched = jax.jit(jax.vmap(lambda x: -pot(unravel(x))))
-    recorded = jax.jit(jax.vmap(jax.vmap(lambda x: post(unravel(x)))))
+    u = problem.unconstrained()
+    batched = jax.jit(jax.vmap(lambda x: -u.potential(u.unravel(x))))
+    recorded = jax.jit(jax.vmap(jax.vmap(lambda x: u.postprocess(u.unravel(x)))))
 
     def log_prob(x: np.ndarray) -> np.ndarray:
         v = np.asarray(batched(jnp.asarray(x, dtype=jnp.float64)))
@@ -80,7 +74,7 @@ def ensemble_density(problem: FitProblem) -> EnsembleDensity:
         out = recorded(jnp.asarray(np.swapaxes(chain, 0, 1)))  # (walkers, states, ndim)
         return {k: np.asarray(v) for k, v in out.items()}
 
-    return EnsembleDensity(ndim=int(flat0.size), log_prob=log_prob, record=record, unravel=unravel, model=model)
+    return EnsembleDensity(ndim=u.ndim, log_prob=log_prob, record=record, unravel=u.unravel)
 
 
 def check_walkers(problem: FitProblem, ndim: int) -> None:
@@ -98,15 +92,12 @@ def initial_walkers(problem: FitProblem, density: EnsembleDensity, radius: float
     """(walkers, ndim) start points drawn uniformly in (-radius, radius) of the unconstrained coordinates (numpyro's
     ``init_to_uniform``), each redrawn until its density is finite; ConfigError when ``tries`` rounds leave any."""
     s = problem.cfg.sampler
-    rng = np.random.default_rng(s.seed)
-    x = rng.uniform(-radius, radius, size=(s.chains, density.ndim))
-    for _ in range(tries):
-        bad = ~np.isfinite(density.log_prob(x))
-        if not bad.any():
-            return x
-        x[bad] = rng.uniform(-radius, radius, size=(int(bad.sum()), density.ndim))
-    raise ConfigError(f"{problem.where}: no start points of finite density for the walkers in {tries} rounds of prior draws: "
-                      "is the physical support empty? (`globalfit run --dry-run`)")
+    x = uniform_starts(s.chains, density.ndim, np.random.default_rng(s.seed), lambda x: np.isfinite(density.log_prob(x)),
+                       radius=radius, tries=tries)
+    if x is None:
+        raise ConfigError(f"{problem.where}: no start points of finite density for the walkers in {tries} rounds of prior draws: "
+                          "is the physical support empty? (`globalfit run --dry-run`)")
+    return x
 
 
 MOVES = {"stretch": emcee.moves.StretchMove, "de": emcee.moves.DEMove, "de_snooker": emcee.moves.DESnookerMove,

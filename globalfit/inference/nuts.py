@@ -22,9 +22,10 @@ Before anything is compiled, :func:`check_resources` estimates what the sampler 
 ``posterior.nc``, disk for the chunks and the NetCDF, NUTS transitions) and refuses what this machine cannot hold or
 finish, warning with the estimate where a run is merely large.
 
-The posterior is the problem's numpyro model (:meth:`~globalfit.problem.FitProblem.numpyro_model`); NUTS starts at
-the ``ref`` values of the config (:meth:`~globalfit.problem.FitProblem.start_sites`), the other sites at random
-inside the prior (``init_to_uniform``, radius 2).
+The posterior is the problem's numpyro model (:meth:`~globalfit.problem.FitProblem.numpyro_model`) in unconstrained
+coordinates (:meth:`~globalfit.problem.FitProblem.unconstrained`); NUTS starts at the ``ref`` values of the config
+(:meth:`~globalfit.problem.FitProblem.start_sites`), the other sites at random inside the prior (uniform in (-2, 2)
+unconstrained, as numpyro's ``init_to_uniform``): :func:`nuts_start`.
 """
 
 from __future__ import annotations
@@ -43,11 +44,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 from jax.experimental import multihost_utils
-from numpyro.infer import MCMC, NUTS, init_to_uniform, init_to_value
+from numpyro.infer import MCMC, NUTS
+from numpyro.infer.util import ParamInfo
 
 from globalfit import _jax  # noqa: F401
 from globalfit.errors import ConfigError, OutputError
-from globalfit.problem import FitProblem
+from globalfit.problem import FitProblem, UnconstrainedDensity
+from globalfit.inference.starts import uniform_starts
 from globalfit.inference.ensemble import sample_ensemble
 from globalfit.outputs.chains import mcsamples
 from globalfit.outputs.htmlreport import write_html_report
@@ -56,7 +59,7 @@ from globalfit.outputs.report import build_idata, write_outputs
 from globalfit.outputs.rundir import (commit_chunk, commit_warmup, load_state, prepare_run_dir, read_progress, run_lock, save_chunk,
                                       save_state, write_progress)
 
-__all__ = ["EXTRA_FIELDS", "RunEstimate", "estimate_run", "recorded_quantities", "check_resources", "select_device", "nuts_kernel",
+__all__ = ["EXTRA_FIELDS", "RunEstimate", "estimate_run", "recorded_quantities", "check_resources", "select_device", "nuts_kernel", "nuts_start", "nuts_mcmc",
            "spread_layout", "sample_run", "run_problem", "MEASURED_RATE"]
 
 EXTRA_FIELDS = ("diverging", "num_steps", "energy", "potential_energy", "accept_prob", "adapt_state.step_size")
@@ -207,21 +210,59 @@ def select_device(problem: FitProblem):
     return devs
 
 
-def nuts_kernel(problem: FitProblem) -> NUTS:
-    """The NUTS kernel of the problem (target acceptance, tree depth and dense or diagonal mass matrix from ``sampler``;
-    start at the refs)."""
+def nuts_kernel(problem: FitProblem, density: UnconstrainedDensity | None = None) -> NUTS:
+    """The NUTS kernel of the problem on its unconstrained density (target acceptance, tree depth and dense or diagonal
+    mass matrix from ``sampler``); it starts from :func:`nuts_start`. The mass matrix is laid out by site as numpyro
+    lays out a model's (one block of every site), so saved warm-up states keep their structure."""
     s = problem.cfg.sampler
-    init = {k: np.float64(v) for k, v in problem.start_sites(refs_only=True).items()}
-    strategy = init_to_value(values=init) if init else init_to_uniform(radius=2)
-    return NUTS(problem.numpyro_model(), target_accept_prob=s.target_accept, max_tree_depth=s.max_tree_depth,
-                dense_mass=s.dense_mass, init_strategy=strategy)
+    density = problem.unconstrained() if density is None else density
+    blocks = [tuple(sorted(density.transforms))] if s.dense_mass else []
+    return NUTS(potential_fn=density.potential, target_accept_prob=s.target_accept, max_tree_depth=s.max_tree_depth,
+                dense_mass=blocks)
 
 
-def _chunk_runner(kernel, chains: int, chain_method: str):
+def nuts_start(problem: FitProblem, density: UnconstrainedDensity, chains: int, batched: bool = True) -> ParamInfo:
+    """Where the chains start (``ParamInfo``: unconstrained sites, potential energy and its gradient, leading axis
+    ``chains`` when ``batched``): every chain at the ``ref`` values (:meth:`~globalfit.problem.FitProblem.start_sites`),
+    the sites without a ``ref`` uniform in (-2, 2) (numpyro's ``init_to_uniform``), redrawn until value and gradient
+    are finite. ConfigError when no such start is found (refs outside the physical support)."""
+    order = sorted(density.transforms)
+    refs = density.unconstrain(problem.start_sites(refs_only=True))
+    fixed = {order.index(k): float(v) for k, v in refs.items()}
+    value_and_grad = jax.jit(jax.vmap(jax.value_and_grad(density.potential)))
+    found: dict = {}
+
+    def finite(x: np.ndarray) -> np.ndarray:
+        z = jax.vmap(density.unravel)(jnp.asarray(x))
+        pe, grad = value_and_grad(z)
+        found.update(z=z, pe=pe, grad=grad)
+        ok = np.isfinite(np.asarray(pe))
+        for g in jax.tree.leaves(grad):
+            ok &= np.isfinite(np.asarray(g))
+        return ok
+
+    rng = np.random.default_rng(problem.cfg.sampler.seed)
+    if uniform_starts(chains, density.ndim, rng, finite, fixed=fixed) is None:
+        raise ConfigError(f"{problem.where}: no valid start point inside the physical support: move the ref values "
+                          "(see `globalfit run --dry-run`)")
+    info = ParamInfo(found["z"], found["pe"], found["grad"])
+    return info if batched else jax.tree.map(lambda a: a[0], info)
+
+
+def nuts_mcmc(problem: FitProblem, density: UnconstrainedDensity, warmup: int, draws: int, chains: int,
+              chain_method: str = "vectorized", progress_bar: bool = False) -> MCMC:
+    """numpyro's MCMC driver of the problem's NUTS kernel on ``density`` (``problem.unconstrained()``); its samples are
+    what a run records (sites, parameters, derived quantities, exact ln L). Start it with
+    ``init_params=nuts_start(problem, density, chains)``."""
+    return MCMC(nuts_kernel(problem, density), num_warmup=warmup, num_samples=draws, num_chains=chains,
+                chain_method=chain_method, progress_bar=progress_bar, postprocess_fn=density.postprocess)
+
+
+def _chunk_runner(kernel, post: Callable, chains: int, chain_method: str):
     """A function ``(state, n) -> (last_state, samples, stats)`` (arrays ``(chain, draw, ...)``) running n NUTS
-    transitions per chain, compiled once per n (``MCMC.run`` would recompile at every chunk). For
-    ``vectorized`` chains the kernel's sample function is already batched over chains (numpyro vmaps it)."""
-    post = kernel.postprocess_fn((), {})
+    transitions per chain, compiled once per n (``MCMC.run`` would recompile at every chunk); ``post`` maps a state's
+    unconstrained sites to the recorded quantities. For ``vectorized`` chains the kernel's sample function is already
+    batched over chains (numpyro vmaps it)."""
 
     def scan(state, n):
         def body(st, _):
@@ -282,11 +323,10 @@ def _gather(tree):
     return jax.device_get(multihost_utils.process_allgather(tree, tiled=True))
 
 
-def _spread_runner(kernel, devices: list):
+def _spread_runner(kernel, post: Callable, devices: list):
     """``(state, n, collect) -> (last state, samples, stats)`` for the batched state of this process's chains
     (leading axis k): a pmap over ``devices`` of n vectorized NUTS transitions of k / len(devices) chains each;
-    samples and stats ``(chain, draw, ...)`` when ``collect`` (warm-up: None)."""
-    post = kernel.postprocess_fn((), {})
+    samples and stats ``(chain, draw, ...)`` when ``collect`` (warm-up: None); ``post`` as for :func:`_chunk_runner`."""
     nd = len(devices)
 
     def scan(state, n, collect):
@@ -322,17 +362,13 @@ def _sample_spread(problem: FitProblem, devs: list, outdir: Path, prog: dict, lo
     k, local = spread_layout(s.chains, devs, problem.where)
     me, n_proc = jax.process_index(), jax.process_count()
     writer = me == 0
-    kernel = nuts_kernel(problem)
+    density = problem.unconstrained()
+    kernel = nuts_kernel(problem, density)
     keys = jax.random.split(jax.random.PRNGKey(s.seed), s.chains)[me * k:(me + 1) * k]
     with jax.default_device(local[0]):
-        try:
-            state = kernel.init(keys, s.warmup, None, model_args=(), model_kwargs={})
-        except RuntimeError as exc:
-            if "valid initial" in str(exc) or "Cannot find" in str(exc):
-                raise ConfigError(f"{problem.where}: no valid start point inside the physical support: move the ref values "
-                                  "(see `globalfit run --dry-run`)") from None
-            raise
-        run = _spread_runner(kernel, local)
+        start = jax.tree.map(lambda a: a[me * k:(me + 1) * k], nuts_start(problem, density, s.chains))
+        state = kernel.init(keys, s.warmup, start, model_args=(), model_kwargs={})
+        run = _spread_runner(kernel, density.postprocess, local)
         layout = f"{s.chains} chains over {n_proc} process{'es' if n_proc > 1 else ''} x {len(local)} {local[0].platform} devices"
         if not prog["warmup_done"]:
             t0 = time.time()
@@ -369,32 +405,30 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
     ``prog["draws_target"]`` draws per chain are on disk; ``prog`` is updated and written after every step.
     ``log`` receives one line per stage (the CLI prints them)."""
     devs = select_device(problem)
-    where = problem.where
     s = problem.cfg.sampler
     if s.chain_method != "sequential" and s.chains > 1 and len(devs) > 1:
         return _sample_spread(problem, devs, outdir, prog, log)
     chain_method = "vectorized" if s.chain_method == "parallel" else s.chain_method  # one device here
-    kernel = nuts_kernel(problem)
-    progress = bool(s.progress_bar and progress_bar)
-    mcmc = MCMC(kernel, num_warmup=s.warmup, num_samples=1, num_chains=s.chains, chain_method=chain_method, progress_bar=progress)
+    density = problem.unconstrained()
+    mcmc = nuts_mcmc(problem, density, s.warmup, 1, s.chains, chain_method, bool(s.progress_bar and progress_bar))
+    kernel = mcmc.sampler
+    batched = s.chains > 1 and chain_method == "vectorized"
     with jax.default_device(devs[0]):
         key = jax.random.PRNGKey(s.seed)
         if not prog["warmup_done"]:
             t0 = time.time()
             log(f"warm-up: {s.warmup} steps x {s.chains} chains ({chain_method}, {devs[0].platform})")
-            try:
-                mcmc.warmup(key, collect_warmup=False)
-            except RuntimeError as exc:
-                if "valid initial" in str(exc) or "Cannot find" in str(exc):
-                    raise ConfigError(f"{where}: no valid start point inside the physical support: move the ref values (see `globalfit run --dry-run`)") from None
-                raise
+            mcmc.warmup(key, collect_warmup=False, init_params=nuts_start(problem, density, s.chains, batched=s.chains > 1))
             state = mcmc.post_warmup_state
             commit_warmup(outdir, prog, state, time.time() - t0)
         else:
             state = load_state(outdir)
-            keys = jax.random.split(key, s.chains) if (s.chains > 1 and chain_method == "vectorized") else key
-            kernel.init(keys, s.warmup, None, model_args=(), model_kwargs={})  # sets up the kernel; the saved state is kept
-        runner = _chunk_runner(kernel, s.chains, chain_method)
+            keys = jax.random.split(key, s.chains) if batched else key
+            saved = ParamInfo(state.z, state.potential_energy, state.z_grad)
+            if s.chains > 1 and not batched:  # sequential chains: a kernel of one chain
+                saved = jax.tree.map(lambda a: a[0], saved)
+            kernel.init(keys, s.warmup, saved, model_args=(), model_kwargs={})  # sets up the kernel; the saved state is kept
+        runner = _chunk_runner(kernel, density.postprocess, s.chains, chain_method)
         while prog["draws_done"] < prog["draws_target"]:
             n = min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
             t0 = time.time()

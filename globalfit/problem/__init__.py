@@ -6,6 +6,7 @@ parametrisation (:mod:`.parametrisation`: sample sites) and turned once into a :
 each likelihood's ln L.
 """
 
-from globalfit.problem.fitproblem import LL_PREFIX, FitProblem, load_problem, problem_from_config, split_likelihoods
+from globalfit.problem.fitproblem import (LL_PREFIX, FitProblem, UnconstrainedDensity, load_problem, problem_from_config,
+                                          split_likelihoods)
 
-__all__ = ["LL_PREFIX", "FitProblem", "load_problem", "problem_from_config", "split_likelihoods"]
+__all__ = ["LL_PREFIX", "FitProblem", "UnconstrainedDensity", "load_problem", "problem_from_config", "split_likelihoods"]

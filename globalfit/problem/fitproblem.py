@@ -32,6 +32,9 @@ from typing import Any, Callable, Iterable, Mapping
 import jax
 import jax.numpy as jnp
 import numpyro
+from jax.flatten_util import ravel_pytree
+from numpyro.distributions.transforms import biject_to
+from numpyro.infer.util import get_potential_fn, transform_fn
 
 from globalfit import _jax  # noqa: F401
 from globalfit.problem.config import ParamSpec, RunConfig, load_config
@@ -48,7 +51,7 @@ from likelihoods.stats import exclusion_edge
 
 numpyro.enable_x64()
 
-__all__ = ["LL_PREFIX", "FitProblem", "load_problem", "problem_from_config", "split_likelihoods"]
+__all__ = ["LL_PREFIX", "FitProblem", "UnconstrainedDensity", "load_problem", "problem_from_config", "split_likelihoods"]
 
 LL_PREFIX = "lnL__"
 _START_MARGIN = 1e-6  # a start on a bounded site's edge is moved this fraction of the range inside
@@ -65,6 +68,23 @@ def split_likelihoods(lks: Iterable[Likelihood], patterns: Iterable[str], where:
             raise InputError(f"--exclude {pat!r}: matches no likelihood of {where} ({', '.join(names)})")
     out = [lk for lk in lks if any(fnmatch.fnmatchcase(lk.name, p) for p in patterns)]
     return [lk for lk in lks if lk not in out], out
+
+
+@dataclass(frozen=True)
+class UnconstrainedDensity:
+    """The numpyro model of a problem in unconstrained coordinates: site value z = T(u) with T = ``biject_to`` of the
+    site's support (numpyro's transforms), what NUTS and the ensemble sampler move in
+    (:meth:`FitProblem.unconstrained`)."""
+
+    potential: Callable[[Mapping[str, Any]], jnp.ndarray]  # {site: u} -> -ln p(u): prior with |dT/du|, support, likelihoods
+    postprocess: Callable[[Mapping[str, Any]], dict]  # {site: u} -> sites, parameters, derived quantities, exact ln L
+    transforms: dict  # site -> T
+    unravel: Callable[[jnp.ndarray], dict]  # flat u (sites in sorted order, as ravel_pytree) -> {site: u}
+    ndim: int
+
+    def unconstrain(self, z: Mapping[str, Any]) -> dict[str, jnp.ndarray]:
+        """{site: u} of site values ``z`` (T^-1)."""
+        return transform_fn(self.transforms, {k: jnp.asarray(v, dtype=jnp.float64) for k, v in z.items()}, invert=True)
 
 
 @dataclass(frozen=True)
@@ -285,6 +305,16 @@ class FitProblem:
                 numpyro.factor(f"loglike_{name}", jnp.where(inside, self.soften_term(ll), 0.0))
 
         return model
+
+    def unconstrained(self) -> UnconstrainedDensity:
+        """:meth:`numpyro_model` in unconstrained coordinates, built from the sites' supports with numpyro's
+        ``get_potential_fn``. Not with ``initialize_model``, which also searches for a valid start by evaluating the
+        value and gradient at a draw (op by op for one chain, a compiled loop for several): 9-23 s of set-up that the
+        samplers do not need, since they choose their own starts (docs/performance.md, "Set-up before sampling")."""
+        transforms = {info.site: biject_to(info.distribution.support) for info in self.sites.values()}
+        potential, postprocess = get_potential_fn(self.numpyro_model(), transforms, replay_model=True)
+        _, unravel = ravel_pytree({s: jnp.zeros(()) for s in transforms})
+        return UnconstrainedDensity(potential, postprocess, transforms, unravel, len(transforms))
 
     # --- variants -------------------------------------------------------------------------------------------
     def without(self, patterns: Iterable[str], optional: Iterable[str] = ()) -> "FitProblem":
