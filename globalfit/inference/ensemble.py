@@ -8,10 +8,11 @@ diverge. An ensemble of walkers moving by Goodman & Weare's stretch move (Commun
 it reaches a given effective sample size ~275-300x sooner than NUTS (docs/performance.md, measured side by side).
 
 **The density** is NUTS's: numpyro's potential of :meth:`~globalfit.problem.FitProblem.numpyro_model` in its
-unconstrained coordinates (:meth:`~globalfit.problem.FitProblem.unconstrained`) (prior, Jacobians, support, softened likelihoods), vmapped over the half-ensemble that each
-stretch move updates; every kept state is passed through its ``postprocess``, so a run records the same
-quantities (parameters, derived quantities, exact ln L per likelihood) as a NUTS run, and every output (NetCDF,
-GetDist chains, plots, report) reads it the same way, with ``chain`` = walker.
+unconstrained coordinates (prior, Jacobians, support, softened likelihoods;
+:meth:`~globalfit.problem.FitProblem.unconstrained`), vmapped over the half-ensemble that each stretch move updates;
+every kept state is passed through its ``postprocess``, so a run records the same quantities (parameters, derived
+quantities, exact ln L per likelihood) as a NUTS run, and every output (NetCDF, GetDist chains, plots, report) reads it
+the same way, with ``chain`` = walker.
 
 **Settings** (``sampler`` block): ``chains`` walkers (even, at least twice the sampled parameters); ``moves``
 (default ``{stretch: 1}``; :func:`ensemble_moves`); ``warmup`` kept

@@ -1,9 +1,11 @@
 """NUTS (numpyro) on a :class:`~globalfit.problem.FitProblem`: warm-up once, then chunks of draws written to the run
 directory as they come (:mod:`globalfit.outputs.rundir`).
 
-Long runs: warm-up once (``mcmc.warmup``), then chunks of ``chunk_size`` NUTS transitions from
-``mcmc.post_warmup_state`` (a ``lax.scan`` over ``kernel.sample``, compiled once; ``MCMC.run`` would recompile at every
-chunk). A resumed run reloads the saved chain state and continues. ``sampler.device`` picks the JAX platform (cpu / gpu); a
+Long runs: the chains start at :func:`nuts_start` (``kernel.init``), then every ``chunk_size`` NUTS transitions are one
+call of a ``lax.scan`` over ``kernel.sample``, compiled once per length (``MCMC.run`` would recompile at every chunk):
+first the ``warmup`` transitions (numpyro adapts step size and mass matrix in them, as ``MCMC.warmup`` does; running
+them through the same compiled function saves the separate compile of the warm-up loop), then the draws, each chunk
+written as it comes. A resumed run reloads the saved chain state and continues. ``sampler.device`` picks the JAX platform (cpu / gpu); a
 requested platform that is absent is an error.
 
 **Chains across devices and hosts.** On one device the chains are ``vectorized`` (vmap; ``sequential``: lax.map).
@@ -31,6 +33,7 @@ unconstrained, as numpyro's ``init_to_uniform``): :func:`nuts_start`.
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import os
 import shutil
@@ -258,6 +261,11 @@ def nuts_mcmc(problem: FitProblem, density: UnconstrainedDensity, warmup: int, d
                 chain_method=chain_method, progress_bar=progress_bar, postprocess_fn=density.postprocess)
 
 
+def _transition_stats(st) -> dict:
+    """The per-transition statistics a run records (:data:`EXTRA_FIELDS`) of a NUTS state."""
+    return {f: functools.reduce(getattr, f.split("."), st) for f in EXTRA_FIELDS}
+
+
 def _chunk_runner(kernel, post: Callable, chains: int, chain_method: str):
     """A function ``(state, n) -> (last_state, samples, stats)`` (arrays ``(chain, draw, ...)``) running n NUTS
     transitions per chain, compiled once per n (``MCMC.run`` would recompile at every chunk); ``post`` maps a state's
@@ -267,8 +275,7 @@ def _chunk_runner(kernel, post: Callable, chains: int, chain_method: str):
     def scan(state, n):
         def body(st, _):
             st = kernel.sample(st, (), {})
-            stats = {"diverging": st.diverging, "num_steps": st.num_steps, "energy": st.energy, "potential_energy": st.potential_energy, "accept_prob": st.accept_prob, "adapt_state.step_size": st.adapt_state.step_size}
-            return st, (st.z, stats)
+            return st, (st.z, _transition_stats(st))
 
         return lax.scan(body, state, None, length=n)
 
@@ -324,34 +331,26 @@ def _gather(tree):
 
 
 def _spread_runner(kernel, post: Callable, devices: list):
-    """``(state, n, collect) -> (last state, samples, stats)`` for the batched state of this process's chains
-    (leading axis k): a pmap over ``devices`` of n vectorized NUTS transitions of k / len(devices) chains each;
-    samples and stats ``(chain, draw, ...)`` when ``collect`` (warm-up: None); ``post`` as for :func:`_chunk_runner`."""
+    """``(state, n) -> (last state, samples, stats)`` for the batched state of this process's chains (leading axis k):
+    a pmap over ``devices`` of n vectorized NUTS transitions of k / len(devices) chains each; samples and stats
+    ``(chain, draw, ...)``; ``post`` as for :func:`_chunk_runner`."""
     nd = len(devices)
 
-    def scan(state, n, collect):
+    def scan(state, n):
         def body(st, _):
             st = kernel.sample(st, (), {})
-            if not collect:
-                return st, None
-            stats = {"diverging": st.diverging, "num_steps": st.num_steps, "energy": st.energy, "potential_energy": st.potential_energy,
-                     "accept_prob": st.accept_prob, "adapt_state.step_size": st.adapt_state.step_size}
-            return st, (st.z, stats)
+            return st, (st.z, _transition_stats(st))
 
-        last, out = lax.scan(body, state, None, length=n)
-        if not collect:
-            return last, None, None
-        zs, stats = out
+        last, (zs, stats) = lax.scan(body, state, None, length=n)
         swap = lambda t: jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), t)  # noqa: E731
         return last, swap(jax.vmap(jax.vmap(post))(zs)), swap(stats)
 
-    mapped = jax.pmap(scan, in_axes=(0, None, None), static_broadcasted_argnums=(1, 2), devices=devices)
+    mapped = jax.pmap(scan, in_axes=(0, None), static_broadcasted_argnums=1, devices=devices)
     split = lambda t: jax.tree.map(lambda x: x.reshape((nd, -1) + x.shape[1:]), t)  # noqa: E731
     join = lambda t: jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), t)  # noqa: E731
 
-    def run(state, n, collect):
-        last, samples, stats = mapped(split(state), n, collect)
-        return join(last), (join(samples) if collect else None), (join(stats) if collect else None)
+    def run(state, n):
+        return tuple(join(t) for t in mapped(split(state), n))
 
     return run
 
@@ -373,7 +372,7 @@ def _sample_spread(problem: FitProblem, devs: list, outdir: Path, prog: dict, lo
         if not prog["warmup_done"]:
             t0 = time.time()
             log(f"warm-up: {s.warmup} steps x {layout}")
-            state, _, _ = run(state, s.warmup, False)
+            state = _warm_up(lambda st, n: run(st, n)[0], state, s.warmup, s.chunk_size)
             full = _gather(state)
             prog["warmup_done"] = True
             prog["warmup_seconds"] = round(time.time() - t0, 2)
@@ -386,7 +385,7 @@ def _sample_spread(problem: FitProblem, devs: list, outdir: Path, prog: dict, lo
         while prog["draws_done"] < prog["draws_target"]:
             n = min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
             t0 = time.time()
-            state, samples, stats = run(state, n, True)
+            state, samples, stats = run(state, n)
             samples, stats, full = _gather(samples), _gather(stats), _gather(state)
             if writer:
                 save_chunk(outdir, prog["chunks"], samples, stats)
@@ -410,31 +409,64 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
         return _sample_spread(problem, devs, outdir, prog, log)
     chain_method = "vectorized" if s.chain_method == "parallel" else s.chain_method  # one device here
     density = problem.unconstrained()
-    mcmc = nuts_mcmc(problem, density, s.warmup, 1, s.chains, chain_method, bool(s.progress_bar and progress_bar))
-    kernel = mcmc.sampler
+    kernel = nuts_kernel(problem, density)
     batched = s.chains > 1 and chain_method == "vectorized"
+    runner = _chunk_runner(kernel, density.postprocess, s.chains, chain_method)
+    bar = _warmup_bar(s.warmup, bool(s.progress_bar and progress_bar))
     with jax.default_device(devs[0]):
         key = jax.random.PRNGKey(s.seed)
+        keys = jax.random.split(key, s.chains) if s.chains > 1 else key
         if not prog["warmup_done"]:
             t0 = time.time()
             log(f"warm-up: {s.warmup} steps x {s.chains} chains ({chain_method}, {devs[0].platform})")
-            mcmc.warmup(key, collect_warmup=False, init_params=nuts_start(problem, density, s.chains, batched=s.chains > 1))
-            state = mcmc.post_warmup_state
+            state = _init_chains(kernel, keys, s.warmup, nuts_start(problem, density, s.chains, batched=s.chains > 1), batched)
+            state = _warm_up(lambda st, n: runner(st, n)[0], state, s.warmup, s.chunk_size, bar)
             commit_warmup(outdir, prog, state, time.time() - t0)
         else:
             state = load_state(outdir)
-            keys = jax.random.split(key, s.chains) if batched else key
             saved = ParamInfo(state.z, state.potential_energy, state.z_grad)
-            if s.chains > 1 and not batched:  # sequential chains: a kernel of one chain
-                saved = jax.tree.map(lambda a: a[0], saved)
-            kernel.init(keys, s.warmup, saved, model_args=(), model_kwargs={})  # sets up the kernel; the saved state is kept
-        runner = _chunk_runner(kernel, density.postprocess, s.chains, chain_method)
+            _init_chains(kernel, keys, s.warmup, saved, batched)  # sets up the kernel; the saved state is kept
+        bar.close()
         while prog["draws_done"] < prog["draws_target"]:
             n = min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
             t0 = time.time()
             state, samples, stats = runner(state, n)
             commit_chunk(outdir, prog, jax.device_get(samples), jax.device_get(stats), state, n, time.time() - t0)
             log(f"chunk {prog['chunks']}: {prog['draws_done']}/{prog['draws_target']} draws per chain on disk ({time.time() - t0:.1f} s)")
+
+
+def _warm_up(advance: Callable, state, warmup: int, chunk: int, bar=None):
+    """``warmup`` NUTS transitions as calls ``advance(state, n)`` of at most ``chunk`` each: the compiled function of the
+    draws' chunks, so that the warm-up compiles nothing of its own (module docstring)."""
+    done = 0
+    while done < warmup:
+        n = min(chunk, warmup - done)
+        state = advance(state, n)
+        done += n
+        if bar is not None:
+            bar.update(n)
+    return state
+
+
+def _warmup_bar(total: int, enabled: bool):
+    """numpyro's warm-up progress bar, which MCMC.warmup drew, now advanced per warm-up chunk (``update``/``close``);
+    a no-op object when disabled (not a terminal, ``sampler.progress_bar: false``)."""
+    if enabled:
+        from tqdm.auto import tqdm  # noqa: PLC0415  (numpyro's dependency; only on a terminal)
+
+        return tqdm(total=total, desc="warm-up", unit="step")
+    return type("NoBar", (), {"update": lambda self, n: None, "close": lambda self: None})()
+
+
+def _init_chains(kernel: NUTS, keys, warmup: int, start: ParamInfo, batched: bool):
+    """The kernel's initial states (numpyro's ``kernel.init``) of the chains starting at ``start``: one batched call for
+    vectorized chains (which also batches the kernel's sample function), one call per chain for sequential ones
+    (stacked), one call for a single chain."""
+    if batched or jnp.ndim(keys) == 1:
+        return kernel.init(keys, warmup, start, model_args=(), model_kwargs={})
+    states = [kernel.init(k, warmup, jax.tree.map(lambda a, i=i: a[i], start), model_args=(), model_kwargs={})
+              for i, k in enumerate(keys)]
+    return jax.tree.map(lambda *a: jnp.stack(a), *states)
 
 
 def run_problem(problem: FitProblem, source: str, resume: bool = False, force: bool = False, log: Callable[[str], None] = _quiet,
