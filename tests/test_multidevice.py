@@ -123,3 +123,20 @@ def test_chains_on_two_processes_equal_one_device(tmp_path, one_device):
     assert "process 1 of 2: chains done" in outs[1][0]
     _same_draws(_draws(tmp_path / "two"), one_device)
     assert (tmp_path / "two" / "posterior.nc").is_file()
+
+
+@pytest.mark.slow
+def test_resume_on_four_devices_equals_one_device(tmp_path, one_device):
+    """A spread run stopped after its first chunk (draws: 15) and resumed with draws: 30 gives the uninterrupted
+    chains: the saved state records the chunk it follows, as on one device (rundir.reconcile)."""
+    path = _config(tmp_path, "four")
+    cfg = yaml.safe_load(path.read_text())
+    env = _env(XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    for draws, extra in ((15, []), (30, ["--resume"])):
+        cfg["sampler"]["draws"] = draws
+        path.write_text(yaml.safe_dump(cfg))
+        r = subprocess.run([sys.executable, "-m", "globalfit", "run", str(path), *extra], env=env, capture_output=True, text=True,
+                           timeout=900)
+        assert r.returncode == 0, r.stderr[-2000:]
+    assert "4 chains over 1 process x 4 cpu devices" in r.stderr
+    _same_draws(_draws(tmp_path / "four"), one_device)

@@ -59,8 +59,8 @@ from globalfit.outputs.chains import mcsamples
 from globalfit.outputs.htmlreport import write_html_report
 from globalfit.outputs.plots import make_plots
 from globalfit.outputs.report import build_idata, write_outputs
-from globalfit.outputs.rundir import (commit_chunk, commit_warmup, load_state, prepare_run_dir, read_progress, run_lock, save_chunk,
-                                      save_state, write_progress)
+from globalfit.outputs.rundir import (commit_chunk, commit_warmup, load_state, prepare_run_dir, read_progress, run_lock,
+                                      write_progress)
 
 __all__ = ["EXTRA_FIELDS", "RunEstimate", "estimate_run", "recorded_quantities", "check_resources", "select_device", "nuts_kernel", "nuts_start", "nuts_mcmc",
            "spread_layout", "sample_run", "run_problem", "MEASURED_RATE"]
@@ -364,9 +364,13 @@ def _sample_spread(problem: FitProblem, devs: list, outdir: Path, prog: dict, lo
     density = problem.unconstrained()
     kernel = nuts_kernel(problem, density)
     keys = jax.random.split(jax.random.PRNGKey(s.seed), s.chains)[me * k:(me + 1) * k]
+    mine = lambda t: jax.tree.map(lambda x: jnp.asarray(x[me * k:(me + 1) * k]), t)  # noqa: E731  (this process's chains)
     with jax.default_device(local[0]):
-        start = jax.tree.map(lambda a: a[me * k:(me + 1) * k], nuts_start(problem, density, s.chains))
-        state = kernel.init(keys, s.warmup, start, model_args=(), model_kwargs={})
+        if not prog["warmup_done"]:
+            state = kernel.init(keys, s.warmup, mine(nuts_start(problem, density, s.chains)), model_args=(), model_kwargs={})
+        else:  # the saved state is kept; init sets up the kernel
+            state = mine(load_state(outdir))
+            kernel.init(keys, s.warmup, ParamInfo(state.z, state.potential_energy, state.z_grad), model_args=(), model_kwargs={})
         run = _spread_runner(kernel, density.postprocess, local)
         layout = f"{s.chains} chains over {n_proc} process{'es' if n_proc > 1 else ''} x {len(local)} {local[0].platform} devices"
         if not prog["warmup_done"]:
@@ -374,27 +378,19 @@ def _sample_spread(problem: FitProblem, devs: list, outdir: Path, prog: dict, lo
             log(f"warm-up: {s.warmup} steps x {layout}")
             state = _warm_up(lambda st, n: run(st, n)[0], state, s.warmup, s.chunk_size)
             full = _gather(state)
+            if writer:  # the same commits as one device: the saved state records the chunk it follows (rundir.reconcile)
+                commit_warmup(outdir, prog, full, time.time() - t0)
             prog["warmup_done"] = True
-            prog["warmup_seconds"] = round(time.time() - t0, 2)
-            if writer:
-                save_state(outdir, full)
-                write_progress(outdir, prog)
-        else:
-            full = load_state(outdir)
-            state = jax.tree.map(lambda x: jnp.asarray(x[me * k:(me + 1) * k]), full)
         while prog["draws_done"] < prog["draws_target"]:
             n = min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
             t0 = time.time()
             state, samples, stats = run(state, n)
             samples, stats, full = _gather(samples), _gather(stats), _gather(state)
             if writer:
-                save_chunk(outdir, prog["chunks"], samples, stats)
-                save_state(outdir, full)
-            prog["chunks"] += 1
-            prog["draws_done"] += n
-            prog["sampling_seconds"] = round(prog.get("sampling_seconds", 0.0) + time.time() - t0, 2)
-            if writer:
-                write_progress(outdir, prog)
+                commit_chunk(outdir, prog, samples, stats, full, n, time.time() - t0)
+            else:
+                prog["chunks"] += 1
+                prog["draws_done"] += n
             log(f"chunk {prog['chunks']}: {prog['draws_done']}/{prog['draws_target']} draws per chain on disk ({time.time() - t0:.1f} s; {layout})")
     _barrier("chains done")
 
