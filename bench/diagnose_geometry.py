@@ -23,7 +23,6 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-from numpyro.distributions import biject_to
 
 from globalfit.inference.nuts import nuts_mcmc, nuts_start
 from globalfit.problem import load_problem
@@ -44,8 +43,8 @@ def run(problem, chains: int, warmup: int, draws: int, dense: bool, depth: int, 
 
 def unconstrained_maps(problem):
     """(to_sites, to_unconstrained): site values <-> numpyro's unconstrained coordinates, arrays over sites."""
-    infos = [problem.sites[n] for n in problem._site_order]
-    bij = [biject_to(i.distribution.support) for i in infos]
+    transforms = problem.site_transforms()
+    bij = [transforms[s] for s in problem.site_names]
 
     def to_sites(v):
         return jnp.stack([b(v[..., k]) for k, b in enumerate(bij)], -1)

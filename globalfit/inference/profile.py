@@ -87,7 +87,6 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from numpyro.distributions.transforms import biject_to
 
 from globalfit import _jax  # noqa: F401
 from globalfit.problem.config import config_hash
@@ -147,7 +146,8 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
     (``pass_chains`` is ``profile_chains`` when the two agree). ``problem`` holds the included likelihoods only."""
     nuis = [k for k in problem.sites if k not in GRID_PARAMS]
     infos = [problem.sites[k] for k in nuis]
-    bij = [biject_to(i.distribution.support) for i in infos]
+    transforms = problem.site_transforms()
+    bij = [transforms[i.site] for i in infos]
     K, T = len(LADDER), len(thresholds)
     thr = jnp.asarray(thresholds, dtype=jnp.float64)
 

@@ -306,12 +306,17 @@ class FitProblem:
 
         return model
 
+    def site_transforms(self) -> dict[str, Any]:
+        """site -> T = numpyro's ``biject_to`` of the site's support: the site value z = T(u) of an unconstrained u
+        (the samplers' and the profile maps' coordinates)."""
+        return {info.site: biject_to(info.distribution.support) for info in self.sites.values()}
+
     def unconstrained(self) -> UnconstrainedDensity:
         """:meth:`numpyro_model` in unconstrained coordinates, built from the sites' supports with numpyro's
         ``get_potential_fn``. Not with ``initialize_model``, which also searches for a valid start by evaluating the
         value and gradient at a draw (op by op for one chain, a compiled loop for several): 9-23 s of set-up that the
         samplers do not need, since they choose their own starts (docs/performance.md, "Set-up before sampling")."""
-        transforms = {info.site: biject_to(info.distribution.support) for info in self.sites.values()}
+        transforms = self.site_transforms()
         potential, postprocess = get_potential_fn(self.numpyro_model(), transforms, replay_model=True)
         _, unravel = ravel_pytree({s: jnp.zeros(()) for s in transforms})
         return UnconstrainedDensity(potential, postprocess, transforms, unravel, len(transforms))
