@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from globalfit import _jax  # noqa: F401
+from globalfit._jax import enable_compilation_cache
 from globalfit.engine import dry_run_text, run_checks, run_fit
 from globalfit.errors import GlobalfitError, InputError
 from globalfit.problem.evaluate import check_values, evaluate_point, format_table, violated_constraints
@@ -495,6 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     root.setLevel(logging.WARNING)
     root.addFilter(_quiet_getdist)
     args = build_parser().parse_args(argv)
+    enable_compilation_cache()  # compiled code kept between runs ($GLOBALFIT_JAX_CACHE; "off" turns it off)
     try:
         return int(args.func(args) or 0)
     except GlobalfitError as exc:

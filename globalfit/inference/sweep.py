@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import abc
 
-import hashlib
 import json
 import logging
 import os
@@ -49,7 +48,7 @@ import dask
 import jax
 import numpy as np
 
-from globalfit import _jax  # noqa: F401
+from globalfit._jax import CACHE_ENV, compilation_cache_dir, enable_compilation_cache
 from globalfit.errors import GlobalfitError, InputError
 from globalfit.inference.evidence import evidence_line, evidence_result, format_evidence, log_evidence_parts, same_data_constants
 from globalfit.inference.nuts import run_problem
@@ -75,47 +74,10 @@ from globalfit.problem.sweep_config import JobSpec
 __all__ = ["CACHE_ENV", "Task", "SweepJob", "SweepReport", "make_job", "run_sweep", "dask_client", "dask_scheduler_address", "jobqueue_cluster", "local_workers", "local_cores", "core_share", "pin_threads",
            "compilation_cache_dir", "enable_compilation_cache", "seed_scatter"]
 
-CACHE_ENV = "GLOBALFIT_JAX_CACHE"  # a directory for JAX's persistent compilation cache, or "off"
 _log = logging.getLogger(__name__)
 
 
 # --- per-process state of a worker ----------------------------------------------------------------------------------
-def compilation_cache_dir() -> Path | None:
-    """Where compiled XLA executables are kept between processes: ``$GLOBALFIT_JAX_CACHE`` (``off``: nowhere), else
-    ``~/.cache/globalfit/jax-<cpu>``, one folder per CPU model and instruction set (an executable compiled for one CPU
-    must not run on another)."""
-    env = os.environ.get(CACHE_ENV)
-    if env is not None:
-        return None if env.strip().lower() in ("", "off", "none", "0") else Path(env)
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-        flags = next((ln for ln in info.splitlines() if ln.startswith(("flags", "Features"))), "")
-        model = next((ln for ln in info.splitlines() if ln.startswith("model name")), "")
-    except OSError:
-        flags, model = os.uname().machine, ""
-    tag = hashlib.sha256((model + flags + jax.__version__).encode()).hexdigest()[:12]
-    return Path.home() / ".cache" / "globalfit" / f"jax-{tag}"
-
-
-_CACHE_SET: list[Path | None] = []
-
-
-def enable_compilation_cache(path: Path | None = None) -> None:
-    """Turn on JAX's persistent compilation cache in this process (once; ``path`` default :func:`compilation_cache_dir`)."""
-    if _CACHE_SET:
-        return
-    path = compilation_cache_dir() if path is None else path
-    _CACHE_SET.append(path)
-    if path is None:
-        return
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return  # a cache only saves compilation time: without a writable folder, compile
-    jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
-
-
 _PROBLEMS: dict[str, FitProblem] = {}
 _PLANS: dict[tuple, ProfilePlan] = {}
 
