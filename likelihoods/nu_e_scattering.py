@@ -34,6 +34,10 @@ angles and Delta m^2_21 (pdg database), at the 7Be production density n_e = 90 N
 **UNVERIFIED**; option ``n_e_NA_cm3``, or ``p_ee`` to override). Likelihood: Barlow's asymmetric Gaussian with
 stat, syst and the 6 % flux error (at the SM prediction) in quadrature. A predicted rate one (combined) sigma from the
 measured value gets -2 Delta ln L = 1.
+The measured rate is that of the 862 keV line: Phase I's abstract calls it the "interaction rate from 862 keV 7Be
+solar neutrinos" and converts it into a nu_e-equivalent flux of the whole 7Be source, (3.10 +- 0.15)e9 cm^-2 s^-1,
+with a survival probability 0.51 +- 0.07 at 862 keV [P]; this module's prediction reproduces both (2.97e9 and 0.50 at
+tree level; tests/test_lik_nu_e.py), which also fixes the reading Phi(7Be) Br(862) above.
 """
 
 from __future__ import annotations
