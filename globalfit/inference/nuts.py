@@ -331,9 +331,11 @@ def _gather(tree):
 
 
 def _spread_runner(kernel, post: Callable, devices: list):
-    """``(state, n) -> (last state, samples, stats)`` for the batched state of this process's chains (leading axis k):
-    a pmap over ``devices`` of n vectorized NUTS transitions of k / len(devices) chains each; samples and stats
-    ``(chain, draw, ...)``; ``post`` as for :func:`_chunk_runner`."""
+    """``(run, place, join)``: ``run(state, n) -> (last state, samples, stats)``, a pmap over ``devices`` of n
+    vectorized NUTS transitions of k / len(devices) chains each, samples and stats ``(chain, draw, ...)``, ``post`` as for
+    :func:`_chunk_runner`. ``run`` takes and returns the state as laid out on the devices: ``place`` lays out the
+    batched state of this process's chains (leading axis k) as pmap lays out its outputs, so that the first chunk and
+    every later one see the same input layout and compile once; ``join`` gives back the batched state."""
     nd = len(devices)
 
     def scan(state, n):
@@ -346,13 +348,15 @@ def _spread_runner(kernel, post: Callable, devices: list):
         return last, swap(jax.vmap(jax.vmap(post))(zs)), swap(stats)
 
     mapped = jax.pmap(scan, in_axes=(0, None), static_broadcasted_argnums=1, devices=devices)
+    identity = jax.pmap(lambda t: t, devices=devices)
     split = lambda t: jax.tree.map(lambda x: x.reshape((nd, -1) + x.shape[1:]), t)  # noqa: E731
     join = lambda t: jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), t)  # noqa: E731
 
     def run(state, n):
-        return tuple(join(t) for t in mapped(split(state), n))
+        last, samples, stats = mapped(state, n)
+        return last, join(samples), join(stats)
 
-    return run
+    return run, lambda t: identity(split(t)), join
 
 
 def _sample_spread(problem: FitProblem, devs: list, outdir: Path, prog: dict, log: Callable[[str], None]) -> None:
@@ -371,13 +375,14 @@ def _sample_spread(problem: FitProblem, devs: list, outdir: Path, prog: dict, lo
         else:  # the saved state is kept; init sets up the kernel
             state = mine(load_state(outdir))
             kernel.init(keys, s.warmup, ParamInfo(state.z, state.potential_energy, state.z_grad), model_args=(), model_kwargs={})
-        run = _spread_runner(kernel, density.postprocess, local)
+        run, place, join = _spread_runner(kernel, density.postprocess, local)
+        state = place(state)
         layout = f"{s.chains} chains over {n_proc} process{'es' if n_proc > 1 else ''} x {len(local)} {local[0].platform} devices"
         if not prog["warmup_done"]:
             t0 = time.time()
             log(f"warm-up: {s.warmup} steps x {layout}")
             state = _warm_up(lambda st, n: run(st, n)[0], state, s.warmup, s.chunk_size)
-            full = _gather(state)
+            full = _gather(join(state))
             if writer:  # the same commits as one device: the saved state records the chunk it follows (rundir.reconcile)
                 commit_warmup(outdir, prog, full, time.time() - t0)
             prog["warmup_done"] = True
@@ -385,7 +390,7 @@ def _sample_spread(problem: FitProblem, devs: list, outdir: Path, prog: dict, lo
             n = min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
             t0 = time.time()
             state, samples, stats = run(state, n)
-            samples, stats, full = _gather(samples), _gather(stats), _gather(state)
+            samples, stats, full = _gather(samples), _gather(stats), _gather(join(state))
             if writer:
                 commit_chunk(outdir, prog, samples, stats, full, n, time.time() - t0)
             else:
