@@ -15,7 +15,6 @@ import os
 from pathlib import Path
 
 import jax
-from jax.experimental.compilation_cache import compilation_cache
 
 jax.config.update("jax_enable_x64", True)
 
@@ -75,7 +74,6 @@ def enable_compilation_cache(path: Path | None = None) -> Path | None:
         path = None  # a cache only saves compilation time: without a writable folder, compile
     _CACHE_SET.append(path)
     if path is not None:
+        jax.config.update("jax_compilation_cache_dir", str(path))
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-        compilation_cache.set_cache_dir(str(path))
-        compilation_cache.reset_cache()  # JAX decides at its first compilation whether a cache is used: imports compile
     return path
