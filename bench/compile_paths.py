@@ -8,7 +8,7 @@ differently. For each: tracing + lowering time, XLA compile time, the number of 
 the size (instructions) of its largest fusion, in the order given (``--order``, to check that the order does not
 matter).
 
-    PYTHONPATH=. python bench/compile_paths.py [runs/full_B.yaml] [--order potential,density,batched]
+    PYTHONPATH=. python bench/compile_paths.py [runs/full_B.yaml] [--order potential,density,batched,potential_batched]
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ def main() -> None:
         "potential": (jax.value_and_grad(lambda u: -density.potential(unravel(u))), flat0),
         "density": (jax.value_and_grad(problem.log_density), x0),
         "batched": (jax.vmap(jax.value_and_grad(problem.log_density)), jnp.broadcast_to(x0, (args.batch, x0.size))),
+        "potential_batched": (jax.vmap(jax.value_and_grad(lambda u: -density.potential(unravel(u)))),
+                              jnp.broadcast_to(flat0, (args.batch, flat0.size))),
     }
     print(f"# {args.config}: {len(problem.site_names)} sites, {len(problem.likelihoods)} likelihoods; "
           f"{jax.default_backend()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
