@@ -10,11 +10,15 @@ published numbers):
   BaBar 5653 rows at 0.02-10.3 GeV, CHARM 100 rows at 2-466 MeV, nu-Cal I 150 rows at 1.06-143 MeV. (Until 2026-12-04
   these files held 4-5 masses sampled from the same recasts, from 10 MeV up, so no visible search reached below 10 MeV.)
 * U(1)_{B-L} and L (``zprime_bl_*.csv``): 4-9 masses of DarkCast's ``B-L_boson`` recast, log-interpolated at the
-  listed masses (research memo §D1). They are not replaced by the recast files of the repository above: those differ
-  from these samples by up to 30 % on the upper (lifetime) edges and 25 % on BaBar visible (the lower edges agree),
-  and the recast below must share the widths the curves were made with. The cause was not traced: DarkCast's neutrino
-  width at the commit that wrote those files (daba3bc, pars.py: colour factor 1/2 per neutrino flavour) is the one of
-  the reference model below.
+  listed masses (research memo §D1), made with the DarkCast copy of github.com/Noah-Everett/DS-Decay-Scripts at
+  2a86698. That DarkCast gives each neutrino flavour the colour factor 1 (``darkcast/pars.py``, ``cfs``) with the
+  vector coupling -1 (``models/B-L_boson.py``): Gamma(Z' -> nu nubar) = g^2 M/(12 pi) per flavour, a Dirac neutrino
+  whose right-handed partner the Z' also produces. The recast files of the repository above (db9a0f6) use 1/2 per
+  flavour (left-handed neutrinos only, as this package's widths do), which is why they differ from these samples by
+  up to 30 % on the upper (lifetime) edges and 25 % on BaBar visible while the lower edges, set by Gamma(ee) alone,
+  agree (traced 2026-12-04). The B-L reference below therefore carries the Dirac neutrino width the curves were
+  made with; the recast then moves them to the model's left-handed width, and reproduces the db9a0f6 files
+  (tests/test_lik_zprime.py).
 
 Each curve is treated as a 90 % CL limit (option ``cl``). Between tabulated masses ln g is interpolated linearly in
 ln M.
@@ -25,8 +29,8 @@ CHARM, NA48/2 pi0 -> gamma Z': ∝ (g_X b)^2; the reference models have |l_e| = 
 branching ratios and width are those of DarkCast's model, computed here with this package's widths
 (:mod:`globalfit.physics.widths`, :mod:`globalfit.physics.hadrons`) at g = 1:
 
-* B-L reference: leptons with charge -1, three nu nubar (|G|^2 = 3 g^2, no Psi, i.e. g_Psi = 0), hadrons of
-  b = 1 (Z' -> pi0 gamma);
+* B-L reference: leptons with charge -1, three Dirac nu nubar (Gamma = 3 g^2 M/(12 pi), twice the left-handed width
+  of :func:`globalfit.physics.widths.width_to_neutrinos`; see Data), hadrons of b = 1 (Z' -> pi0 gamma);
 * B reference: quark charge 1/3, charged leptons through the loop kinetic mixing of DarkCast's ``B_boson``,
   x_l = -e^2/(16 pi^2) per unit g (github.com/micha-a-schmidt/darkcast, models/B_boson.py), no neutrinos.
   The model's own charged-lepton width of a U(1)_B Z' follows ``model.kinetic_mixing``
@@ -34,7 +38,8 @@ branching ratios and width are those of DarkCast's model, computed here with thi
   reproduces DarkCast's curves at g_Psi = 0; "none" (the paper's assumption) leaves the Z' no charged-lepton decay,
   and ``zp_baryonic_visible`` (which rests entirely on that coupling) then constrains nothing.
 
-In the B-L scenario with g_Psi = 0 the ratios below are 1 and every curve is reproduced exactly; the hadronic
+In the U(1)_B scenario with g_Psi = 0 the ratios below are 1 and every curve is reproduced exactly; in B-L with
+g_Psi = 0 they carry only the neutrino width (Dirac in the reference, left-handed in the model). The hadronic
 modelling (:mod:`globalfit.physics.hadrons`) cancels in the ratios.
 
 * **Prompt searches** (invisible: BaBar 1702.03327, NA64 1906.00176; visible ee+mumu: BaBar 1406.2980,
@@ -171,7 +176,7 @@ def reference_widths(model: str, M):
     """(Gamma_invisible, Gamma_ee+mumu, Gamma_total) of DarkCast's reference model at g = 1 [GeV]."""
     if model == "B-L":
         lep = width_to_leptons(1.0, (-1.0, -1.0, -1.0), M)
-        inv = 3.0 * M / (24 * jnp.pi)
+        inv = 3.0 * M / (12 * jnp.pi)  # three Dirac neutrinos, as the B-L curves were made (module doc, Data)
     else:
         x = loop_lepton_coupling()
         lep = width_to_leptons(x, (1.0, 1.0, 1.0), M)
