@@ -5,10 +5,12 @@ A NUTS fit compiles numpyro's potential (the unconstrained-space density of ``Fi
 gradient of ``FitProblem.log_density`` (the same posterior on the sample sites), single point or vmapped. (The
 ensemble sampler compiles the potential's value only: bench/setup_paths.py.) They hold the same likelihood code, yet XLA compiles them
 differently. For each: tracing + lowering time, XLA compile time, the number of fusions of the compiled module and
-the size (instructions) of its largest fusion, in the order given (``--order``, to check that the order does not
-matter).
+the size (instructions) of its largest fusion, and the time per point of the compiled function (best of 5 rounds), in
+the order given (``--order``, to check that the order does not matter). The header names the XLA flags in force:
+``GLOBALFIT_XLA_FLAGS=off`` runs without the package's CPU compile flags (``globalfit._jax.CPU_COMPILE_FLAGS``).
 
     PYTHONPATH=. python bench/compile_paths.py [runs/full_B.yaml] [--order potential,density,batched,potential_batched]
+    GLOBALFIT_XLA_FLAGS=off PYTHONPATH=. python bench/compile_paths.py ...      # XLA's default CPU emitters
 """
 
 from __future__ import annotations
@@ -37,6 +39,22 @@ def fusion_sizes(hlo_text: str) -> list[int]:
     return sorted(sizes, reverse=True)
 
 
+def per_call(compiled, arg, rounds: int = 5, target_s: float = 0.3) -> float:
+    """Seconds per call of ``compiled(arg)``, best of ``rounds`` rounds of ~``target_s`` each."""
+    jax.block_until_ready(compiled(arg))
+    t = time.perf_counter()
+    jax.block_until_ready(compiled(arg))
+    n = max(1, int(target_s / max(time.perf_counter() - t, 1e-6)))
+    best = float("inf")
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for _ in range(n):
+            out = compiled(arg)
+        jax.block_until_ready(out)
+        best = min(best, (time.perf_counter() - t) / n)
+    return best
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("config", nargs="?", default=str(ROOT / "runs" / "full_B.yaml"))
@@ -56,9 +74,9 @@ def main() -> None:
                               jnp.broadcast_to(flat0, (args.batch, flat0.size))),
     }
     print(f"# {args.config}: {len(problem.site_names)} sites, {len(problem.likelihoods)} likelihoods; "
-          f"{jax.default_backend()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
-    print("| density | trace + lower (s) | XLA compile (s) | fusions | largest fusion (instructions) |")
-    print("| --- | --- | --- | --- | --- |")
+          f"{jax.default_backend()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}")
+    print("| density | trace + lower (s) | XLA compile (s) | fusions | largest fusion (instructions) | µs per point |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for name in args.order.split(","):
         fn, arg = paths[name]
         t0 = time.perf_counter()
@@ -67,7 +85,8 @@ def main() -> None:
         compiled = lowered.compile()
         t2 = time.perf_counter()
         sizes = fusion_sizes(compiled.as_text())
-        print(f"| {name} | {t1 - t0:.1f} | {t2 - t1:.1f} | {len(sizes)} | {sizes[0] if sizes else 0} |", flush=True)
+        print(f"| {name} | {t1 - t0:.1f} | {t2 - t1:.1f} | {len(sizes)} | {sizes[0] if sizes else 0} | "
+              f"{1e6 * per_call(compiled, arg) / (arg.shape[0] if arg.ndim > 1 else 1):.1f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Enable float64 in JAX before any array is created, and join a multi-process JAX runtime when asked. Imported by
 every physics module (and first by ``globalfit/__init__.py``). Also where a process turns on JAX's persistent
-compilation cache (:func:`enable_compilation_cache`; the CLI and the sweep workers do).
+compilation cache (:func:`enable_compilation_cache`; the CLI and the sweep workers do), and where XLA's CPU compiler
+gets the flags that shorten its compilation (:data:`CPU_COMPILE_FLAGS`; ``GLOBALFIT_XLA_FLAGS=off`` leaves
+``XLA_FLAGS`` alone).
 
 ``GLOBALFIT_DISTRIBUTED=1``: :func:`jax.distributed.initialize` is called here, before anything can initialise the
 XLA backend (which is why it is an environment variable and not a command-line option): coordinator, number of
@@ -14,12 +16,49 @@ import hashlib
 import os
 from pathlib import Path
 
-import jax
-
-jax.config.update("jax_enable_x64", True)
+from importlib.metadata import PackageNotFoundError, version
 
 DISTRIBUTED_ENV = "GLOBALFIT_DISTRIBUTED"
 CACHE_ENV = "GLOBALFIT_JAX_CACHE"  # a directory for JAX's persistent compilation cache, or "off"
+XLA_FLAGS_ENV = "GLOBALFIT_XLA_FLAGS"  # "off": leave XLA_FLAGS as they are
+
+# XLA CPU flags that shorten compilation, by the jaxlib release series they were measured with (an unknown flag in
+# XLA_FLAGS aborts the process, so a series not listed gets none). XLA's newer CPU fusion emitters take about twice as
+# long to compile the likelihoods as its older elemental emitters, for the same run time and the same values (the
+# gradient to 1e-9): docs/performance.md, "XLA's CPU fusion emitters".
+CPU_COMPILE_FLAGS: dict[str, tuple[str, ...]] = {
+    "0.10": ("--xla_cpu_use_fusion_emitters=false",),
+}
+
+
+def cpu_compile_flags(xla_flags: str, jaxlib_version: str) -> str:
+    """``xla_flags`` with the flags of :data:`CPU_COMPILE_FLAGS` for ``jaxlib_version`` added, except those it sets
+    already (the user's choice wins)."""
+    series = ".".join(jaxlib_version.split(".")[:2])
+    have = {f.split("=")[0] for f in xla_flags.split()}
+    extra = [f for f in CPU_COMPILE_FLAGS.get(series, ()) if f.split("=")[0] not in have]
+    return " ".join([xla_flags.strip(), *extra]).strip()
+
+
+def _set_xla_flags() -> None:
+    """Add :func:`cpu_compile_flags` to ``$XLA_FLAGS`` before XLA starts (it reads them once, when JAX first creates
+    its backend; child processes, such as the sweep workers, inherit them), unless ``$GLOBALFIT_XLA_FLAGS`` is off."""
+    if os.environ.get(XLA_FLAGS_ENV, "").strip().lower() in ("off", "0", "no", "false"):
+        return
+    try:
+        jaxlib_version = version("jaxlib")
+    except PackageNotFoundError:
+        return
+    flags = cpu_compile_flags(os.environ.get("XLA_FLAGS", ""), jaxlib_version)
+    if flags:
+        os.environ["XLA_FLAGS"] = flags
+
+
+_set_xla_flags()
+
+import jax  # noqa: E402  (after XLA_FLAGS)
+
+jax.config.update("jax_enable_x64", True)
 
 
 def _join_processes() -> None:
