@@ -49,3 +49,28 @@ def test_posterior_column_differences_and_errors():
     np.testing.assert_allclose(posterior_column(idata, CFG, "y_e"), 0.3)
     with pytest.raises(InputError, match="unknown quantity 'eps_nope'"):
         posterior_column(idata, CFG, "eps_nope")
+
+
+def test_triangle_figure_shows_the_draws_when_getdist_cannot_place_contours(monkeypatch):
+    """A short run can leave GetDist unable to place a 95 % contour (DensitiesError, seen on a 4 x 20-draw full_B run):
+    the figure is still drawn, with the draws in the 2-D panels and a title that says so, never a traceback."""
+    from getdist import MCSamples, plots as gdplots
+    from getdist.densities import DensitiesError
+
+    from globalfit.outputs.plots import triangle_figure
+
+    real = gdplots.GetDistPlotter.triangle_plot
+    calls = []
+
+    def contours_fail(self, *args, **kwargs):
+        calls.append(kwargs.get("plot_3d_with_param"))
+        if kwargs.get("filled"):
+            raise DensitiesError("Contour level outside plotted ranges")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(gdplots.GetDistPlotter, "triangle_plot", contours_fail)
+    rng = np.random.default_rng(2)
+    s = MCSamples(samples=rng.normal(size=(80, 2)), names=["a", "b"], labels=["a", "b"], settings={"ignore_rows": 0})
+    fig = triangle_figure([s], ["a", "b"])
+    assert calls == [None, "a"]
+    assert "too few for 2-D credible regions" in fig._suptitle.get_text()

@@ -69,6 +69,7 @@ def triangle_figure(samples_list: list, params: list[str], legend_labels: list[s
     """GetDist triangle plot of one or several runs (filled 68/95 % regions; with one run the 68 % interval of each
     parameter above its 1-D panel; with several a legend in the empty upper triangle)."""
     from getdist import plots as gdplots
+    from getdist.densities import DensitiesError
 
     n = len(params)
     single = len(samples_list) == 1
@@ -89,9 +90,17 @@ def triangle_figure(samples_list: list, params: list[str], legend_labels: list[s
         s.solid_colors = list(RUN_COLOURS)
         s.line_styles = [c for c in RUN_COLOURS]
         colours = [LINE_COLOUR] if single else list(RUN_COLOURS[: len(samples_list)])
-        g.triangle_plot(samples_list, params, filled=True, contour_colors=colours, legend_labels=legend_labels if not single else None,
-                        title_limit=1 if single and n <= 8 else None, legend_loc="upper right",
-                        diag1d_kwargs={"colors": colours}, line_args=[{"color": c, "lw": 1.2} for c in colours])
+        kwargs = dict(contour_colors=colours, legend_labels=legend_labels if not single else None,
+                      title_limit=1 if single and n <= 8 else None, legend_loc="upper right",
+                      diag1d_kwargs={"colors": colours}, line_args=[{"color": c, "lw": 1.2} for c in colours])
+        try:
+            g.triangle_plot(samples_list, params, filled=True, **kwargs)
+        except DensitiesError:
+            # too few (or too concentrated) draws for GetDist to place a 95 % contour, e.g. a short test run: show the
+            # draws themselves in the 2-D panels (coloured by the first parameter) and say so in the title
+            g = gdplots.get_subplot_plotter(width_inch=width, settings=s)
+            g.triangle_plot(samples_list, params, filled=False, plot_3d_with_param=params[0], **kwargs)
+            title = (title + "\n" if title else "") + "draws shown: too few for 2-D credible regions"
         if title:
             top = g.subplots[0, 0].get_position().y1
             g.fig.suptitle(title, fontsize=9.5, y=min(top + 0.06, 1.0), va="bottom")
