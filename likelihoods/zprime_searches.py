@@ -9,16 +9,18 @@ published numbers):
   ``recast/limits/B_boson/<name>.lmt`` (github.com/micha-a-schmidt/darkcast at db9a0f6): NA48/2 402 rows at 9-119 MeV,
   BaBar 5653 rows at 0.02-10.3 GeV, CHARM 100 rows at 2-466 MeV, nu-Cal I 150 rows at 1.06-143 MeV. (Until 2026-12-04
   these files held 4-5 masses sampled from the same recasts, from 10 MeV up, so no visible search reached below 10 MeV.)
-* U(1)_{B-L} and L (``zprime_bl_*.csv``): 4-9 masses of DarkCast's ``B-L_boson`` recast, log-interpolated at the
-  listed masses (research memo §D1), made with the DarkCast copy of github.com/Noah-Everett/DS-Decay-Scripts at
-  2a86698. That DarkCast gives each neutrino flavour the colour factor 1 (``darkcast/pars.py``, ``cfs``) with the
-  vector coupling -1 (``models/B-L_boson.py``): Gamma(Z' -> nu nubar) = g^2 M/(12 pi) per flavour, a Dirac neutrino
-  whose right-handed partner the Z' also produces. The recast files of the repository above (db9a0f6) use 1/2 per
-  flavour (left-handed neutrinos only, as this package's widths do), which is why they differ from these samples by
-  up to 30 % on the upper (lifetime) edges and 25 % on BaBar visible while the lower edges, set by Gamma(ee) alone,
-  agree (traced 2026-12-04). The B-L reference below therefore carries the Dirac neutrino width the curves were
-  made with; the recast then moves them to the model's left-handed width, and reproduces the db9a0f6 files
-  (tests/test_lik_zprime.py).
+* U(1)_{B-L} and L (``zprime_bl_*.csv``): DarkCast's ``B-L_boson`` recasts at full resolution, every row of
+  ``recast/limits/B-L_boson/<name>.lmt`` of the same repository and commit (written by ``tools/import_darkcast_bl.py``):
+  BaBar visible 5,653 rows at 0.02-10.3 GeV, BaBar invisible 167 at 1 MeV-8 GeV, NA64 invisible 89 at 1 MeV-1 GeV,
+  E137 154 (of 166; the last 12 lie beyond the band's tip: :func:`curve_rows`) at 1-270 MeV, nu-Cal I 279 at
+  1-623 MeV (p bremsstrahlung), CHARM 85 (of 100) at 2-336 MeV. That DarkCast gives each neutrino flavour the
+  colour factor 1/2 (``pars.py``): left-handed neutrinos only, Gamma(Z' -> nu nubar) = g^2 M/(24 pi) per flavour, as
+  this package's widths. Until 2026-12-05 these files held 4-9 masses sampled (research memo §D1) from the recasts
+  of another DarkCast copy (github.com/Noah-Everett/DS-Decay-Scripts at 2a86698), whose colour factor 1 makes the
+  neutrinos Dirac (twice the invisible width); the reference below carried that Dirac width so that the recast moved
+  them to the model's, and reproduced these files within 5 %. The NA64 file's header named the wrong DarkCast limit
+  (NA64_Banerjee2019hmi, the visible X17 search); its numbers were those of NA64_NA642019imj, the invisible search
+  it cites (arXiv:1906.00176), which it now holds.
 
 Each curve is treated as a 90 % CL limit (option ``cl``). Between tabulated masses ln g is interpolated linearly in
 ln M.
@@ -29,8 +31,8 @@ CHARM, NA48/2 pi0 -> gamma Z': ∝ (g_X b)^2; the reference models have |l_e| = 
 branching ratios and width are those of DarkCast's model, computed here with this package's widths
 (:mod:`globalfit.physics.widths`, :mod:`globalfit.physics.hadrons`) at g = 1:
 
-* B-L reference: leptons with charge -1, three Dirac nu nubar (Gamma = 3 g^2 M/(12 pi), twice the left-handed width
-  of :func:`globalfit.physics.widths.width_to_neutrinos`; see Data), hadrons of b = 1 (Z' -> pi0 gamma);
+* B-L reference: leptons with charge -1, three left-handed nu nubar (Gamma = 3 g^2 M/(24 pi),
+  :func:`globalfit.physics.widths.width_to_neutrinos`), hadrons of b = 1 (Z' -> pi0 gamma);
 * B reference: quark charge 1/3, charged leptons through the loop kinetic mixing of DarkCast's ``B_boson``,
   x_l = -e^2/(16 pi^2) per unit g (github.com/micha-a-schmidt/darkcast, models/B_boson.py), no neutrinos.
   The model's own charged-lepton width of a U(1)_B Z' follows ``model.kinetic_mixing``
@@ -39,7 +41,7 @@ branching ratios and width are those of DarkCast's model, computed here with thi
   and ``zp_baryonic_visible`` (which rests entirely on that coupling) then constrains nothing.
 
 In the U(1)_B scenario with g_Psi = 0 the ratios below are 1 and every curve is reproduced exactly; in B-L with
-g_Psi = 0 they carry only the neutrino width (Dirac in the reference, left-handed in the model). The hadronic
+g_Psi = 0 they are 1 up to the neutrinos' mixing with Psi (the kappa_a of the Z' Psi nu current). The hadronic
 modelling (:mod:`globalfit.physics.hadrons`) cancels in the ratios.
 
 * **Prompt searches** (invisible: BaBar 1702.03327, NA64 1906.00176; visible ee+mumu: BaBar 1406.2980,
@@ -56,9 +58,10 @@ modelling (:mod:`globalfit.physics.hadrons`) cancels in the ratios.
   edges (the lower edge is the long-lived regime S ∝ g^4, the upper the exponential lifetime cut). The model's
   own total width (extra invisible channels) and Br then move both edges. Approximation: one effective boost
   per mass instead of the experiment's spectrum, so only the edges are data; the band interior and the
-  response to a changed lifetime are modelled. Geometry ratios r (recalled, not read: E137 204 m decay region
-  after 179 m shield, Bjorken et al. arXiv:0906.0580; nu-Cal I 23 m after 64 m; CHARM 35 m after 480 m) only
-  shape the interior.
+  response to a changed lifetime are modelled. Geometry ratios r = (decay-volume length)/(shielding length) as
+  DarkCast's own limits use them (``efficiency = Efficiency(lratio = ...)`` in ``limits/<name>.py`` at db9a0f6):
+  E137 204/179, nu-Cal I 23/64, CHARM 10/480 (35/480 until 2026-12-05, a recalled number); they only shape the
+  interior and the response to a changed lifetime.
 
 **Likelihood.** -2 Delta ln L = z(CL)^2 R^2 (:func:`likelihoods.stats.upper_limit` on R with limit 1) times a taper
 w(M): w = 1 inside the tabulated mass range, smoothstep to exactly 0 over the outermost ``taper`` (default 0.1) in
@@ -119,7 +122,7 @@ from globalfit.physics.constants import constants
 from globalfit.physics.interp import interp_sorted
 from globalfit.physics.hadrons import omega_form_factor_sq, width_baryonic_hadrons
 from globalfit.physics.scenarios import Scenario
-from globalfit.physics.widths import width_to_leptons
+from globalfit.physics.widths import width_to_leptons, width_to_neutrinos
 
 from . import register
 from ._pdg import limit_from_options
@@ -147,12 +150,12 @@ LEPTONIC = {
     "babar_visible": Curve("bl_babar_visible", "BaBar visible", "electron", "leptons"),
     "E137": Curve("bl_e137", "E137", "electron", "leptons", 204.0 / 179.0),
     "nuCal": Curve("bl_nucal", "nu-Cal I", "hadron", "leptons", 23.0 / 64.0),
-    "CHARM": Curve("bl_charm", "CHARM", "hadron", "leptons", 35.0 / 480.0),
+    "CHARM": Curve("bl_charm", "CHARM", "hadron", "leptons", 10.0 / 480.0),
 }
 BARYONIC = {
     "NA48/2": Curve("b_na48_visible", "NA48/2", "hadron", "leptons"),
     "BaBar": Curve("b_babar_visible", "BaBar visible", "hadron", "leptons"),
-    "CHARM": Curve("b_charm", "CHARM", "hadron", "leptons", 35.0 / 480.0),
+    "CHARM": Curve("b_charm", "CHARM", "hadron", "leptons", 10.0 / 480.0),
     "nuCal": Curve("b_nucal", "nu-Cal I", "hadron", "leptons", 23.0 / 64.0),
 }
 
@@ -176,7 +179,7 @@ def reference_widths(model: str, M):
     """(Gamma_invisible, Gamma_ee+mumu, Gamma_total) of DarkCast's reference model at g = 1 [GeV]."""
     if model == "B-L":
         lep = width_to_leptons(1.0, (-1.0, -1.0, -1.0), M)
-        inv = 3.0 * M / (12 * jnp.pi)  # three Dirac neutrinos, as the B-L curves were made (module doc, Data)
+        inv = width_to_neutrinos(jnp.eye(3), M)  # three left-handed neutrinos of charge -1 (|G|^2 = 1), as DarkCast's B-L_boson
     else:
         x = loop_lepton_coupling()
         lep = width_to_leptons(x, (1.0, 1.0, 1.0), M)
@@ -251,9 +254,27 @@ def _solve_band(lnM_grid, lo, hi, br_ref, gamma_ref, r):
     return np.array(ln_a), np.array(ln_c)
 
 
+NO_LIMIT = 1e4  # DarkCast writes g = 1e5 where the original limit excludes nothing at that mass
+
+
+def curve_rows(key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str]:
+    """:func:`read_curve` without the rows at the ends of a beam-dump band where DarkCast marks that nothing is
+    excluded (both edges 1e5: masses beyond the band's tip); the taper then closes the band at its last real row
+    instead of an interpolation towards g = 1e5. (In a prompt limit such rows stay: there they are gaps, vetoed
+    resonances, where the interpolated limit rises steeply and excludes nothing.)"""
+    mass, lo, hi, header = read_curve(key)
+    if hi is None:
+        return mass, lo, hi, header
+    real = np.flatnonzero(lo < NO_LIMIT)
+    keep = slice(real[0], real[-1] + 1)
+    if np.any(lo[keep] >= NO_LIMIT):
+        raise ValueError(f"zprime_{key}.csv: a beam-dump band with a gap inside its mass range")
+    return mass[keep], lo[keep], hi[keep], header
+
+
 def build_curve(curve: Curve, reference: str, cl: float, taper: float, n_grid: int = 200):
     """R(M, P, g_X^2, Br_model, Gamma_model) for one curve, and its mass window; pure JAX."""
-    mass, lo, hi, header = read_curve(curve.key)
+    mass, lo, hi, header = curve_rows(curve.key)
     m_lo, m_hi = float(mass[0]), float(mass[-1])
     lnm, lnlo = np.log(mass), np.log(lo)
     if curve.r is None:
