@@ -5,7 +5,8 @@ Long runs: the chains start at :func:`nuts_start` (``kernel.init``), then every 
 call of a ``lax.scan`` over ``kernel.sample``, compiled once per length (``MCMC.run`` would recompile at every chunk):
 first the ``warmup`` transitions (numpyro adapts step size and mass matrix in them, as ``MCMC.warmup`` does; running
 them through the same compiled function saves the separate compile of the warm-up loop), then the draws, each chunk
-written as it comes. A resumed run reloads the saved chain state and continues. ``sampler.device`` picks the JAX platform (cpu / gpu); a
+written as it comes. The chunk function is compiled while the start's value and gradient compile
+(:func:`compile_ahead`). A resumed run reloads the saved chain state and continues. ``sampler.device`` picks the JAX platform (cpu / gpu); a
 requested platform that is absent is an error.
 
 **Chains across devices and hosts.** On one device the chains are ``vectorized`` (vmap; ``sequential``: lax.map).
@@ -37,6 +38,7 @@ import functools
 
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -420,7 +422,11 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
         if not prog["warmup_done"]:
             t0 = time.time()
             log(f"warm-up: {s.warmup} steps x {s.chains} chains ({chain_method}, {devs[0].platform})")
-            state = _init_chains(kernel, keys, s.warmup, nuts_start(problem, density, s.chains, batched=s.chains > 1), batched)
+            first = min(s.chunk_size, s.warmup) if s.warmup else min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
+            compiling = compile_ahead(runner, _init_chains(kernel, keys, s.warmup, start_shaped(density, s.chains), batched), first)
+            start = nuts_start(problem, density, s.chains, batched=s.chains > 1)  # compiles while the chunk compiles
+            compiling.join()
+            state = _init_chains(kernel, keys, s.warmup, start, batched)
             state = _warm_up(lambda st, n: runner(st, n)[0], state, s.warmup, s.chunk_size, bar)
             commit_warmup(outdir, prog, state, time.time() - t0)
         else:
@@ -434,6 +440,36 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
             state, samples, stats = runner(state, n)
             commit_chunk(outdir, prog, jax.device_get(samples), jax.device_get(stats), state, n, time.time() - t0)
             log(f"chunk {prog['chunks']}: {prog['draws_done']}/{prog['draws_target']} draws per chain on disk ({time.time() - t0:.1f} s)")
+
+
+def start_shaped(density: UnconstrainedDensity, chains: int) -> ParamInfo:
+    """A start of the right shapes and types, all zeros (``chains`` > 1: leading axis ``chains``): what
+    :func:`compile_ahead` needs to lay out the chain state before the real start (:func:`nuts_start`) is known."""
+    z = density.unravel(jnp.zeros(density.ndim))
+    info = ParamInfo(z, jnp.zeros(()), jax.tree.map(jnp.zeros_like, z))
+    return info if chains == 1 else jax.tree.map(lambda a: jnp.broadcast_to(a, (chains, *jnp.shape(a))), info)
+
+
+def compile_ahead(runner: Callable, state, n: int) -> threading.Thread:
+    """Trace ``runner`` for chunks of ``n`` transitions from states shaped as ``state`` here, then let XLA compile it in a
+    thread (it releases the interpreter while it compiles), so that the compilation overlaps that of the start's value
+    and gradient (:func:`nuts_start`); the later call ``runner(state, n)`` finds it compiled. Only XLA's part runs in
+    the thread: numpyro's effect handlers are one global stack, so two threads must not trace a model at once. Join
+    the thread before that call. Any error is left to that call (which compiles again and raises it); a runner that
+    cannot be lowered (one chain) is compiled at its first call as before. docs/performance.md, "Two compilations at
+    once"."""
+    try:
+        lowered = runner.lower(state, n)
+    except Exception:  # noqa: BLE001  (the real call raises it with its context)
+        lowered = None
+
+    def compile_quietly() -> None:
+        with contextlib.suppress(Exception):
+            lowered.compile()
+
+    thread = threading.Thread(target=compile_quietly if lowered is not None else (lambda: None), daemon=True)
+    thread.start()
+    return thread
 
 
 def _warm_up(advance: Callable, state, warmup: int, chunk: int, bar=None):

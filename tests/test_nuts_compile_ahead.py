@@ -1,0 +1,61 @@
+"""The chunk function of a NUTS run is compiled ahead, in a thread, while the start's value and gradient compile
+(globalfit.inference.nuts.compile_ahead): the placeholder start has the real start's layout, so the later call
+compiles nothing, and the chains are those of a run without it."""
+
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from globalfit.inference.nuts import (_chunk_runner, _init_chains, compile_ahead, nuts_kernel, nuts_start,
+                                      start_shaped)
+from globalfit.problem import load_problem
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKEND_COMPILE = "/jax/core/compile/backend_compile_duration"
+
+
+def _layout(tree):
+    return jax.tree.structure(tree), [(jnp.shape(a), jnp.asarray(a).dtype) for a in jax.tree.leaves(tree)]
+
+
+@pytest.mark.parametrize("chains", [1, 3])
+def test_placeholder_start_has_the_layout_of_the_real_one(chains):
+    problem = load_problem(ROOT / "runs" / "quickstart.yaml")
+    density = problem.unconstrained()
+    assert _layout(start_shaped(density, chains)) == _layout(nuts_start(problem, density, chains, batched=chains > 1))
+
+
+def test_chunk_compiled_ahead_is_not_compiled_again_and_draws_the_same():
+    problem = load_problem(ROOT / "runs" / "quickstart.yaml")
+    density = problem.unconstrained()
+    keys = jax.random.split(jax.random.PRNGKey(3), 2)
+    start = nuts_start(problem, density, 2)
+
+    def compiles_during(fn):
+        seen = []
+        listener = lambda event, duration, **kw: seen.append(duration) if event == BACKEND_COMPILE else None  # noqa: E731
+        jax.monitoring.register_event_duration_secs_listener(listener)
+        try:
+            out = jax.block_until_ready(fn())
+        finally:
+            jax.monitoring.unregister_event_duration_listener(listener)
+        return out, seen
+
+    def first_chunk(ahead: bool):
+        kernel = nuts_kernel(problem, density)
+        runner = _chunk_runner(kernel, density.postprocess, 2, "vectorized")
+        if ahead:
+            compile_ahead(runner, _init_chains(kernel, keys, 10, start_shaped(density, 2), True), 5).join()
+        state = _init_chains(kernel, keys, 10, start, True)
+        return compiles_during(lambda: runner(state, 5))
+
+    # the listener sees a compilation (a function no test has compiled)
+    assert len(compiles_during(lambda: jax.jit(lambda x: jnp.sin(x) * 0.731)(jnp.ones(41)))[1]) >= 1
+    (_, samples, _), compiles = first_chunk(ahead=True)
+    assert compiles == []
+    (_, samples_plain, _), _ = first_chunk(ahead=False)
+    for a, b in zip(jax.tree.leaves(samples), jax.tree.leaves(samples_plain)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
