@@ -47,15 +47,19 @@ def test_chunk_compiled_ahead_is_not_compiled_again_and_draws_the_same():
     def first_chunk(ahead: bool):
         kernel = nuts_kernel(problem, density)
         runner = _chunk_runner(kernel, density.postprocess, 2, "vectorized")
-        if ahead:
+        if ahead:  # as sample_run does: the runner's kernel set up by the placeholder, the state from a fresh kernel
             compile_ahead(runner, _init_chains(kernel, keys, 10, start_shaped(density, 2), True), 5).join()
-        state = _init_chains(kernel, keys, 10, start, True)
-        return compiles_during(lambda: runner(state, 5))
+            state = _init_chains(nuts_kernel(problem, density), keys, 10, start, True)
+        else:
+            state = _init_chains(kernel, keys, 10, start, True)
+        out = compiles_during(lambda: runner(state, 5))
+        # a chunk of another length is traced anew (the warm-up's last chunk, the draws' chunks): it must run too
+        return out, runner(out[0][0], 3)
 
     # the listener sees a compilation (a function no test has compiled)
     assert len(compiles_during(lambda: jax.jit(lambda x: jnp.sin(x) * 0.731)(jnp.ones(41)))[1]) >= 1
-    (_, samples, _), compiles = first_chunk(ahead=True)
+    ((_, samples, _), compiles), (_, more, _) = first_chunk(ahead=True)
     assert compiles == []
-    (_, samples_plain, _), _ = first_chunk(ahead=False)
-    for a, b in zip(jax.tree.leaves(samples), jax.tree.leaves(samples_plain)):
+    ((_, samples_plain, _), _), (_, more_plain, _) = first_chunk(ahead=False)
+    for a, b in zip(jax.tree.leaves((samples, more)), jax.tree.leaves((samples_plain, more_plain))):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

@@ -426,7 +426,8 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
             compiling = compile_ahead(runner, _init_chains(kernel, keys, s.warmup, start_shaped(density, s.chains), batched), first)
             start = nuts_start(problem, density, s.chains, batched=s.chains > 1)  # compiles while the chunk compiles
             compiling.join()
-            state = _init_chains(kernel, keys, s.warmup, start, batched)
+            # the chains' state from a fresh kernel: a second init of `kernel` would vmap its sample function again
+            state = _init_chains(nuts_kernel(problem, density), keys, s.warmup, start, batched)
             state = _warm_up(lambda st, n: runner(st, n)[0], state, s.warmup, s.chunk_size, bar)
             commit_warmup(outdir, prog, state, time.time() - t0)
         else:
@@ -451,7 +452,9 @@ def start_shaped(density: UnconstrainedDensity, chains: int) -> ParamInfo:
 
 
 def compile_ahead(runner: Callable, state, n: int) -> threading.Thread:
-    """Trace ``runner`` for chunks of ``n`` transitions from states shaped as ``state`` here, then let XLA compile it in a
+    """Trace ``runner`` for chunks of ``n`` transitions from states shaped as ``state`` (from ``kernel.init`` of the
+    runner's kernel with :func:`start_shaped`; the real state then comes from a fresh kernel's init, since numpyro's
+    init vmaps the kernel's sample function each time it is called) here, then let XLA compile it in a
     thread (it releases the interpreter while it compiles), so that the compilation overlaps that of the start's value
     and gradient (:func:`nuts_start`); the later call ``runner(state, n)`` finds it compiled. Only XLA's part runs in
     the thread: numpyro's effect handlers are one global stack, so two threads must not trace a model at once. Join
