@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from globalfit.problem import load_problem  # noqa: E402
+from benchio import best_time  # noqa: E402
 
 
 def fusion_sizes(hlo_text: str) -> list[int]:
@@ -44,15 +45,7 @@ def per_call(compiled, arg, rounds: int = 5, target_s: float = 0.3) -> float:
     jax.block_until_ready(compiled(arg))
     t = time.perf_counter()
     jax.block_until_ready(compiled(arg))
-    n = max(1, int(target_s / max(time.perf_counter() - t, 1e-6)))
-    best = float("inf")
-    for _ in range(rounds):
-        t = time.perf_counter()
-        for _ in range(n):
-            out = compiled(arg)
-        jax.block_until_ready(out)
-        best = min(best, (time.perf_counter() - t) / n)
-    return best
+    return best_time(compiled, arg, rounds, max(1, int(target_s / max(time.perf_counter() - t, 1e-6))))
 
 
 def main() -> None:

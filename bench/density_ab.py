@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from globalfit.problem import load_problem  # noqa: E402
+from benchio import best_time  # noqa: E402
 
 
 def density_before(problem):
@@ -50,18 +51,6 @@ def density_before(problem):
 def compare_all(x, xp):
     """The search as it was: every point against every node."""
     return jnp.searchsorted(xp, x, side="right", method="compare_all")
-
-
-def best_time(fn, arg, rounds: int, n: int) -> float:
-    """Best (over ``rounds``) mean seconds per call of ``fn(arg)`` over ``n`` calls."""
-    best = float("inf")
-    for _ in range(rounds):
-        t = time.perf_counter()
-        for _ in range(n):
-            out = fn(arg)
-        jax.block_until_ready(out)
-        best = min(best, (time.perf_counter() - t) / n)
-    return best
 
 
 def main() -> None:
