@@ -452,15 +452,15 @@ def start_shaped(density: UnconstrainedDensity, chains: int) -> ParamInfo:
 
 
 def compile_ahead(runner: Callable, state, n: int) -> threading.Thread:
-    """Trace ``runner`` for chunks of ``n`` transitions from states shaped as ``state`` (from ``kernel.init`` of the
-    runner's kernel with :func:`start_shaped`; the real state then comes from a fresh kernel's init, since numpyro's
-    init vmaps the kernel's sample function each time it is called) here, then let XLA compile it in a
-    thread (it releases the interpreter while it compiles), so that the compilation overlaps that of the start's value
-    and gradient (:func:`nuts_start`); the later call ``runner(state, n)`` finds it compiled. Only XLA's part runs in
-    the thread: numpyro's effect handlers are one global stack, so two threads must not trace a model at once. Join
-    the thread before that call. Any error is left to that call (which compiles again and raises it); a runner that
-    cannot be lowered (one chain) is compiled at its first call as before. docs/performance.md, "Two compilations at
-    once"."""
+    """Trace ``runner`` here for chunks of ``n`` transitions from states shaped as ``state``, then let XLA compile it in
+    a thread (XLA releases the interpreter while it compiles), overlapping the compilation of the start's value and
+    gradient (:func:`nuts_start`); the later call ``runner(state, n)`` finds it compiled. Join the thread before that call.
+
+    ``state``: ``kernel.init`` of the runner's kernel at :func:`start_shaped`. The real state must then come from a
+    fresh kernel's init: numpyro's init vmaps the kernel's sample function each time it is called. Only XLA's part runs
+    in the thread: numpyro's effect handlers are one global stack, so two threads must not trace a model at once. Any
+    error is left to the real call (which compiles again and raises it); a runner that cannot be lowered (one chain) is
+    compiled at its first call as before. docs/performance.md, "Two compilations at once"."""
     try:
         lowered = runner.lower(state, n)
     except Exception:  # noqa: BLE001  (the real call raises it with its context)
