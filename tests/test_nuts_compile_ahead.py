@@ -9,8 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from globalfit.inference.nuts import (_chunk_runner, _init_chains, compile_ahead, nuts_kernel, nuts_start,
-                                      start_shaped)
+from globalfit.inference.nuts import (_chunk_runner, _init_chains, _recorder, compile_ahead, draws_shaped, nuts_kernel,
+                                      nuts_start, start_shaped)
 from globalfit.problem import load_problem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,9 +46,9 @@ def test_chunk_compiled_ahead_is_not_compiled_again_and_draws_the_same():
 
     def first_chunk(ahead: bool):
         kernel = nuts_kernel(problem, density)
-        runner = _chunk_runner(kernel, density.postprocess, 2, "vectorized")
+        runner = _chunk_runner(kernel, 2, "vectorized")
         if ahead:  # as sample_run does: the runner's kernel set up by the placeholder, the state from a fresh kernel
-            compile_ahead(runner, _init_chains(kernel, keys, 10, start_shaped(density, 2), True), 5).join()
+            compile_ahead((runner, (_init_chains(kernel, keys, 10, start_shaped(density, 2), True), 5))).join()
             state = _init_chains(nuts_kernel(problem, density), keys, 10, start, True)
         else:
             state = _init_chains(kernel, keys, 10, start, True)
@@ -63,3 +63,26 @@ def test_chunk_compiled_ahead_is_not_compiled_again_and_draws_the_same():
     ((_, samples_plain, _), _), (_, more_plain, _) = first_chunk(ahead=False)
     for a, b in zip(jax.tree.leaves((samples, more)), jax.tree.leaves((samples_plain, more_plain))):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_recorder_pads_to_one_compiled_shape_and_records_each_draw():
+    """The recorded quantities of a chunk are computed outside the NUTS scan (nuts._recorder), padded to the chunk size:
+    chunks of any length up to it give each draw's own values and compile once."""
+    problem = load_problem(ROOT / "runs" / "quickstart.yaml")
+    density = problem.unconstrained()
+    start = nuts_start(problem, density, 3)
+    rng = np.random.default_rng(0)
+    zs = jax.tree.map(lambda a: np.asarray(a)[:, None] + 0.1 * rng.standard_normal((3, 7)), start.z)  # (chain, draw)
+    record = _recorder(density.postprocess, 7)
+    full = record(zs)
+    for c, d in [(0, 0), (2, 6), (1, 3)]:
+        one = density.postprocess(jax.tree.map(lambda a: a[c, d], zs))
+        for k, v in one.items():
+            np.testing.assert_allclose(full[k][c, d], np.asarray(v), rtol=1e-12, atol=1e-300)
+    first = record(jax.tree.map(lambda a: a[:, :4], zs))
+    assert all(first[k].shape[:2] == (3, 4) for k in first)
+    for k in first:
+        np.testing.assert_array_equal(first[k], full[k][:, :4])
+    assert record.compiled._cache_size() == 1
+    shaped = draws_shaped(start_shaped(density, 3), 3, 7)
+    assert _layout(shaped) == _layout(jax.tree.map(jnp.asarray, zs))

@@ -268,10 +268,10 @@ def _transition_stats(st) -> dict:
     return {f: functools.reduce(getattr, f.split("."), st) for f in EXTRA_FIELDS}
 
 
-def _chunk_runner(kernel, post: Callable, chains: int, chain_method: str):
-    """A function ``(state, n) -> (last_state, samples, stats)`` (arrays ``(chain, draw, ...)``) running n NUTS
-    transitions per chain, compiled once per n (``MCMC.run`` would recompile at every chunk); ``post`` maps a state's
-    unconstrained sites to the recorded quantities. For ``vectorized`` chains the kernel's sample function is already
+def _chunk_runner(kernel, chains: int, chain_method: str):
+    """A function ``(state, n) -> (last_state, zs, stats)`` (arrays ``(chain, draw, ...)``; ``zs`` the unconstrained
+    sites of the draws, recorded by :func:`_recorder`) running n NUTS transitions per chain, compiled once per n
+    (``MCMC.run`` would recompile at every chunk). For ``vectorized`` chains the kernel's sample function is already
     batched over chains (numpyro vmaps it)."""
 
     def scan(state, n):
@@ -281,19 +281,19 @@ def _chunk_runner(kernel, post: Callable, chains: int, chain_method: str):
 
         return lax.scan(body, state, None, length=n)
 
-    def one_chain(state, n):  # unbatched kernel: outputs (draw, ...)
-        last, (zs, stats) = scan(state, n)
-        return last, jax.vmap(post)(zs), stats
-
     add = lambda t: jax.tree.map(lambda x: x[None], t)  # noqa: E731
     if chains == 1:
-        single = jax.jit(one_chain, static_argnums=1)
+        single = jax.jit(scan, static_argnums=1)
 
         def run1(state, n):
-            last, samples, stats = single(state, n)
-            return last, add(samples), add(stats)
+            last, (zs, stats) = single(state, n)
+            return last, add(zs), add(stats)
 
         return run1
+    def one_chain(state, n):  # unbatched kernel: outputs (draw, ...)
+        last, (zs, stats) = scan(state, n)
+        return last, zs, stats
+
     if chain_method == "parallel":
         return jax.pmap(one_chain, in_axes=(0, None), static_broadcasted_argnums=1)
     if chain_method == "sequential":
@@ -301,11 +301,39 @@ def _chunk_runner(kernel, post: Callable, chains: int, chain_method: str):
 
     def vectorized(state, n):  # batched kernel: outputs (draw, chain, ...)
         last, (zs, stats) = scan(state, n)
-        samples = jax.vmap(jax.vmap(post))(zs)
         swap = lambda t: jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), t)  # noqa: E731
-        return last, swap(samples), swap(stats)
+        return last, swap(zs), swap(stats)
 
     return jax.jit(vectorized, static_argnums=1)
+
+
+def _recorder(post: Callable, draws: int) -> Callable:
+    """``record(zs) -> samples``: the recorded quantities of draws ``zs`` (unconstrained sites, arrays ``(chain, draw,
+    ...)``, at most ``draws`` per chain) as numpy arrays ``(chain, draw, ...)``; ``post`` maps one draw's sites to the
+    recorded quantities (parameters, derived quantities, exact ln L). One compiled function for every chunk: the draws
+    are padded to ``draws`` (the chunk size) with copies of the last and cut back after. ``record.compiled`` is that
+    function (for :func:`compile_ahead`). Kept out of the chunks' NUTS scan, which then compiles faster and does not
+    compute the recorded quantities of warm-up transitions (docs/performance.md, "Tracing the NUTS chunk")."""
+    compiled = jax.jit(jax.vmap(jax.vmap(post)))
+
+    def pad(a: np.ndarray) -> np.ndarray:
+        return np.concatenate([a, np.repeat(a[:, -1:], draws - a.shape[1], axis=1)], axis=1)
+
+    def record(zs) -> dict:
+        zs = jax.device_get(zs)
+        n = jax.tree.leaves(zs)[0].shape[1]
+        out = compiled(jax.tree.map(pad, zs))
+        return {k: np.asarray(v)[:, :n] for k, v in out.items()}
+
+    record.compiled = compiled
+    return record
+
+
+def draws_shaped(start: ParamInfo, chains: int, draws: int) -> dict:
+    """Zeros laid out as ``draws`` draws of ``chains`` chains (``(chain, draw, ...)``) of the sites of ``start`` (a
+    :func:`start_shaped` or :func:`nuts_start`, batched when ``chains`` > 1): what :func:`_recorder` takes."""
+    one = start.z if chains == 1 else jax.tree.map(lambda a: a[0], start.z)
+    return jax.tree.map(lambda a: jnp.zeros((chains, draws, *jnp.shape(a)), jnp.asarray(a).dtype), one)
 
 
 def spread_layout(chains: int, devices: list, where: str = "the config") -> tuple[int, list]:
@@ -332,9 +360,9 @@ def _gather(tree):
     return jax.device_get(multihost_utils.process_allgather(tree, tiled=True))
 
 
-def _spread_runner(kernel, post: Callable, devices: list):
-    """``(run, place, join)``: ``run(state, n) -> (last state, samples, stats)``, a pmap over ``devices`` of n
-    vectorized NUTS transitions of k / len(devices) chains each, samples and stats ``(chain, draw, ...)``, ``post`` as for
+def _spread_runner(kernel, devices: list):
+    """``(run, place, join)``: ``run(state, n) -> (last state, zs, stats)``, a pmap over ``devices`` of n
+    vectorized NUTS transitions of k / len(devices) chains each, zs and stats ``(chain, draw, ...)`` as for
     :func:`_chunk_runner`. ``run`` takes and returns the state as laid out on the devices: ``place`` lays out the
     batched state of this process's chains (leading axis k) as pmap lays out its outputs, so that the first chunk and
     every later one see the same input layout and compile once; ``join`` gives back the batched state."""
@@ -347,7 +375,7 @@ def _spread_runner(kernel, post: Callable, devices: list):
 
         last, (zs, stats) = lax.scan(body, state, None, length=n)
         swap = lambda t: jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), t)  # noqa: E731
-        return last, swap(jax.vmap(jax.vmap(post))(zs)), swap(stats)
+        return last, swap(zs), swap(stats)
 
     mapped = jax.pmap(scan, in_axes=(0, None), static_broadcasted_argnums=1, devices=devices)
     identity = jax.pmap(lambda t: t, devices=devices)
@@ -355,8 +383,8 @@ def _spread_runner(kernel, post: Callable, devices: list):
     join = lambda t: jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), t)  # noqa: E731
 
     def run(state, n):
-        last, samples, stats = mapped(state, n)
-        return last, join(samples), join(stats)
+        last, zs, stats = mapped(state, n)
+        return last, join(zs), join(stats)
 
     return run, lambda t: identity(split(t)), join
 
@@ -377,7 +405,8 @@ def _sample_spread(problem: FitProblem, devs: list, outdir: Path, prog: dict, lo
         else:  # the saved state is kept; init sets up the kernel
             state = mine(load_state(outdir))
             kernel.init(keys, s.warmup, ParamInfo(state.z, state.potential_energy, state.z_grad), model_args=(), model_kwargs={})
-        run, place, join = _spread_runner(kernel, density.postprocess, local)
+        run, place, join = _spread_runner(kernel, local)
+        record = _recorder(density.postprocess, s.chunk_size)
         state = place(state)
         layout = f"{s.chains} chains over {n_proc} process{'es' if n_proc > 1 else ''} x {len(local)} {local[0].platform} devices"
         if not prog["warmup_done"]:
@@ -391,10 +420,10 @@ def _sample_spread(problem: FitProblem, devs: list, outdir: Path, prog: dict, lo
         while prog["draws_done"] < prog["draws_target"]:
             n = min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
             t0 = time.time()
-            state, samples, stats = run(state, n)
-            samples, stats, full = _gather(samples), _gather(stats), _gather(join(state))
+            state, zs, stats = run(state, n)
+            zs, stats, full = _gather(zs), _gather(stats), _gather(join(state))
             if writer:
-                commit_chunk(outdir, prog, samples, stats, full, n, time.time() - t0)
+                commit_chunk(outdir, prog, record(zs), stats, full, n, time.time() - t0)
             else:
                 prog["chunks"] += 1
                 prog["draws_done"] += n
@@ -414,7 +443,8 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
     density = problem.unconstrained()
     kernel = nuts_kernel(problem, density)
     batched = s.chains > 1 and chain_method == "vectorized"
-    runner = _chunk_runner(kernel, density.postprocess, s.chains, chain_method)
+    runner = _chunk_runner(kernel, s.chains, chain_method)
+    record = _recorder(density.postprocess, s.chunk_size)
     bar = _warmup_bar(s.warmup, bool(s.progress_bar and progress_bar))
     with jax.default_device(devs[0]):
         key = jax.random.PRNGKey(s.seed)
@@ -423,7 +453,9 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
             t0 = time.time()
             log(f"warm-up: {s.warmup} steps x {s.chains} chains ({chain_method}, {devs[0].platform})")
             first = min(s.chunk_size, s.warmup) if s.warmup else min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
-            compiling = compile_ahead(runner, _init_chains(kernel, keys, s.warmup, start_shaped(density, s.chains), batched), first)
+            shaped = start_shaped(density, s.chains)
+            compiling = compile_ahead((runner, (_init_chains(kernel, keys, s.warmup, shaped, batched), first)),
+                                      (record.compiled, (draws_shaped(shaped, s.chains, s.chunk_size),)))
             start = nuts_start(problem, density, s.chains, batched=s.chains > 1)  # compiles while the chunk compiles
             compiling.join()
             # the chains' state from a fresh kernel: a second init of `kernel` would vmap its sample function again
@@ -438,8 +470,8 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
         while prog["draws_done"] < prog["draws_target"]:
             n = min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
             t0 = time.time()
-            state, samples, stats = runner(state, n)
-            commit_chunk(outdir, prog, jax.device_get(samples), jax.device_get(stats), state, n, time.time() - t0)
+            state, zs, stats = runner(state, n)
+            commit_chunk(outdir, prog, record(zs), jax.device_get(stats), state, n, time.time() - t0)
             log(f"chunk {prog['chunks']}: {prog['draws_done']}/{prog['draws_target']} draws per chain on disk ({time.time() - t0:.1f} s)")
 
 
@@ -451,26 +483,29 @@ def start_shaped(density: UnconstrainedDensity, chains: int) -> ParamInfo:
     return info if chains == 1 else jax.tree.map(lambda a: jnp.broadcast_to(a, (chains, *jnp.shape(a))), info)
 
 
-def compile_ahead(runner: Callable, state, n: int) -> threading.Thread:
-    """Trace ``runner`` here for chunks of ``n`` transitions from states shaped as ``state``, then let XLA compile it in
-    a thread (XLA releases the interpreter while it compiles), overlapping the compilation of the start's value and
-    gradient (:func:`nuts_start`); the later call ``runner(state, n)`` finds it compiled. Join the thread before that call.
+def compile_ahead(*calls: tuple[Callable, tuple]) -> threading.Thread:
+    """Trace each jitted ``fn`` of ``calls`` (``(fn, args)``) here for arguments shaped as ``args``, then let XLA
+    compile them in a thread (XLA releases the interpreter while it compiles), overlapping the compilation of the
+    start's value and gradient (:func:`nuts_start`); the later calls ``fn(*args)`` with arguments of those shapes find
+    them compiled. Join the thread before those calls.
 
-    ``state``: ``kernel.init`` of the runner's kernel at :func:`start_shaped`. The real state must then come from a
-    fresh kernel's init: numpyro's init vmaps the kernel's sample function each time it is called. Only XLA's part runs
-    in the thread: numpyro's effect handlers are one global stack, so two threads must not trace a model at once. Any
-    error is left to the real call (which compiles again and raises it); a runner that cannot be lowered (one chain) is
-    compiled at its first call as before. docs/performance.md, "Two compilations at once"."""
-    try:
-        lowered = runner.lower(state, n)
-    except Exception:  # noqa: BLE001  (the real call raises it with its context)
-        lowered = None
+    For the chunk runner, ``args`` = (``kernel.init`` of the runner's kernel at :func:`start_shaped`, n). The real state
+    must then come from a fresh kernel's init: numpyro's init vmaps the kernel's sample function each time it is called.
+    Only XLA's part runs in the thread: numpyro's effect handlers are one global stack, so two threads must not trace a
+    model at once. Any error is left to the real call (which compiles again and raises it); a function that cannot be
+    lowered (the runner of one chain) is compiled at its first call as before. docs/performance.md, "Two compilations
+    at once"."""
+    lowered = []
+    for fn, args in calls:
+        with contextlib.suppress(Exception):  # the real call raises it with its context
+            lowered.append(fn.lower(*args))
 
     def compile_quietly() -> None:
-        with contextlib.suppress(Exception):
-            lowered.compile()
+        for low in lowered:
+            with contextlib.suppress(Exception):
+                low.compile()
 
-    thread = threading.Thread(target=compile_quietly if lowered is not None else (lambda: None), daemon=True)
+    thread = threading.Thread(target=compile_quietly, daemon=True)
     thread.start()
     return thread
 

@@ -315,11 +315,16 @@ class FitProblem:
         """:meth:`numpyro_model` in unconstrained coordinates, built from the sites' supports with numpyro's
         ``get_potential_fn``. Not with ``initialize_model``, which also searches for a valid start by evaluating the
         value and gradient at a draw (op by op for one chain, a compiled loop for several): 9-23 s of set-up that the
-        samplers do not need, since they choose their own starts (docs/performance.md, "Set-up before sampling")."""
+        samplers do not need, since they choose their own starts (docs/performance.md, "Set-up before sampling").
+
+        The potential is a ``jax.jit`` function, so that its traces are kept: NUTS's chains batch the tree-building
+        while-loops around its value and gradient several times over (JAX batches a loop body until its batched
+        carries settle), and the start search traces the same value and gradient; a jitted potential is traced and
+        differentiated once and its batched forms are cached (docs/performance.md, "Tracing the NUTS chunk")."""
         transforms = self.site_transforms()
         potential, postprocess = get_potential_fn(self.numpyro_model(), transforms, replay_model=True)
         _, unravel = ravel_pytree({s: jnp.zeros(()) for s in transforms})
-        return UnconstrainedDensity(potential, postprocess, transforms, unravel, len(transforms))
+        return UnconstrainedDensity(jax.jit(potential), postprocess, transforms, unravel, len(transforms))
 
     # --- variants -------------------------------------------------------------------------------------------
     def without(self, patterns: Iterable[str], optional: Iterable[str] = ()) -> "FitProblem":
