@@ -74,3 +74,20 @@ def test_triangle_figure_shows_the_draws_when_getdist_cannot_place_contours(monk
     fig = triangle_figure([s], ["a", "b"])
     assert calls == [None, "a"]
     assert "too few for 2-D credible regions" in fig._suptitle.get_text()
+
+
+def test_diagnostic_plots_draw_at_most_eight_chains_evenly_spaced():
+    """An ensemble run's 64 walkers made unreadable trace and rank plots (and a 19 MB trace PDF): they draw 8 chains,
+    the first and the last among them, and say so; up to 8 chains every one is drawn."""
+    from globalfit.outputs.plots import DIAGNOSTIC_CHAINS, diagnostic_chains
+
+    rng = np.random.default_rng(1)
+    idata = az.from_dict(posterior={"x": rng.standard_normal((64, 50))}, sample_stats={"lp": rng.standard_normal((64, 50))})
+    shown, title = diagnostic_chains(idata)
+    chains = list(shown.posterior["chain"].values)
+    assert len(chains) == DIAGNOSTIC_CHAINS == 8 and chains[0] == 0 and chains[-1] == 63
+    assert shown.sample_stats.sizes["chain"] == 8
+    np.testing.assert_array_equal(shown.posterior["x"].values[3], idata.posterior["x"].values[chains[3]])
+    assert title.startswith("chains 0, ") and "of 64" in title
+    few = az.from_dict(posterior={"x": rng.standard_normal((4, 50))})
+    assert diagnostic_chains(few) == (few, None)

@@ -42,7 +42,7 @@ from globalfit.outputs.plots import _bounds, corner_plot, default_corner, plane_
 from globalfit.outputs.report import HDI_PROB, diagnostics_line, load_run_config, sampler_line, summarise
 from globalfit.outputs.rundir import read_progress
 from globalfit.outputs.plane import place_legend
-from globalfit.outputs.style import FILL_68, LINE_COLOUR, PALETTE, RUN_COLOURS, publication_style, pyplot, save_figure
+from globalfit.outputs.style import FILL_68, LINE_COLOUR, PALETTE, RUN_COLOURS, publication_style, pyplot, save_figure, tight_bbox
 
 __all__ = ["BITES", "likelihood_impact", "dominance_map", "impact_figure", "dominance_figure", "html_report", "write_html_report"]
 
@@ -203,12 +203,13 @@ def dominance_figure(dm: dict, cfg, samples=None):
 
 def _png(fig, keep: Path | None = None, formats=("pdf", "png")) -> str:
     """The figure as base64 PNG for the page; with ``keep`` (a path without suffix) also saved there as files."""
+    bbox = tight_bbox(fig)  # one layout for the files and the page
     if keep is not None:
         keep.parent.mkdir(parents=True, exist_ok=True)
         for fmt in formats:
-            save_figure(fig, keep.with_suffix("." + fmt))
+            save_figure(fig, keep.with_suffix("." + fmt), bbox=bbox)
     buf = io.BytesIO()
-    save_figure(fig, buf, fmt="png", dpi=_FIG_DPI)
+    save_figure(fig, buf, fmt="png", dpi=_FIG_DPI, bbox=bbox)
     pyplot().close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 

@@ -15,7 +15,7 @@ from likelihoods import build_likelihood, registry
 from globalfit.physics.model import DIFFERENCES
 from globalfit.outputs.profile_result import THRESHOLDS, ProfileResult
 from globalfit.physics.scenarios import get_scenario
-from globalfit.outputs.style import FILL_68, FILL_95, LINE_COLOUR, PALETTE, label_of, publication_style, pyplot, save_figure
+from globalfit.outputs.style import FILL_68, FILL_95, LINE_COLOUR, PALETTE, label_of, publication_style, pyplot, save_figures
 
 __all__ = ["oscillation_bounds", "quantity_label", "abs_label", "draw_reach_contours", "draw_reference_lines", "place_legend",
            "profile_plot", "save_profile_figures"]
@@ -189,9 +189,6 @@ def save_profile_figures(result: ProfileResult, cfg, out, quantities: list[str],
     files = []
     for q in quantities:
         fig = profile_plot(result, cfg, q)
-        for fmt in formats:
-            f = out / f"profile_{q}.{fmt}"
-            save_figure(fig, f)
-            files.append(f)
+        files += save_figures(fig, [out / f"profile_{q}.{fmt}" for fmt in formats])
         plt.close(fig)
     return files

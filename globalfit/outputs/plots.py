@@ -3,7 +3,9 @@
 * ``corner``: GetDist triangle plot (Lewis, arXiv:1910.13970) of ``plots.corner`` -- kernel-smoothed 1-D and 2-D
   marginals with boundary correction at the prior edges (:mod:`globalfit.outputs.chains` gives GetDist the ranges),
   filled 68/95 % credible regions, the 68 % interval above each 1-D panel, LaTeX labels with units;
-* ``trace`` and ``rank`` (ArviZ);
+* ``trace`` and ``rank`` (ArviZ): at most :data:`DIAGNOSTIC_CHAINS` chains, evenly spaced, when a run has more (the
+  ensemble sampler's 64 walkers drew 64 overlaid traces, a 19 MB PDF, and 64 rank rows per panel; R-hat and ESS in
+  the summary use every chain);
 * ``plane``: the paper-style (M_Zp, g_X) plane (both log) with the smoothed 68/95 % credible regions and the NSI
   coefficient ``plots.plane_eps`` reachable in each cell (95 % credible range of its draws) against the oscillation
   bounds, like Figs. 5/6 of Farzan & Heeck, arXiv:1607.07616; with ``--profile`` also that plane beside the
@@ -37,25 +39,21 @@ from globalfit.outputs.plane import abs_label, draw_reach_contours, draw_referen
 from globalfit.outputs.profile_result import ProfileResult
 from globalfit.outputs.report import _az, load_run_config
 from globalfit.physics.scenarios import get_scenario
-from globalfit.outputs.style import FILL_68, FILL_95, LINE_COLOUR, RUN_COLOURS, label_of, publication_style, pyplot, save_figure
+from globalfit.outputs.style import FILL_68, FILL_95, LINE_COLOUR, RUN_COLOURS, label_of, publication_style, pyplot, save_figures
 
 __all__ = ["make_plots", "compare_plots", "compare_runs", "corner_plot", "triangle_figure", "plane_plot", "plane_overlay",
            "posterior_plane", "posterior_column", "compare_plot", "label_of", "plane_density", "smooth_log_map"]
 
 
 PNG_DPI = 200
+DIAGNOSTIC_CHAINS = 8  # trace and rank plots draw at most this many chains (module docstring)
 EPS_SMOOTHING = {"smooth_scale_2D": 0.3, "smooth_scale_1D": 0.3}  # GetDist: kernel width in units of each parameter's sd
 
 
 def _save(fig, outdir: Path, stem: str, formats, folder: str | None = "plots") -> list[Path]:
     where = outdir / folder if folder else outdir
     where.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in formats:
-        p = where / f"{stem}.{fmt}"
-        save_figure(fig, p, dpi=PNG_DPI)
-        paths.append(p)
-    return paths
+    return save_figures(fig, [where / f"{stem}.{fmt}" for fmt in formats], dpi=PNG_DPI)
 
 
 def _columns(samples, names: list[str]) -> list[str]:
@@ -303,6 +301,27 @@ def compare_plot(idata, cfg, profile, quantity: str, bins: int = 16):
     return fig
 
 
+def diagnostic_chains(idata, most: int = DIAGNOSTIC_CHAINS):
+    """(``idata`` with at most ``most`` of its chains, evenly spaced from the first to the last; a title naming them, or
+    None when every chain is kept): what the trace and rank plots draw."""
+    n = idata.posterior.sizes["chain"]
+    if n <= most:
+        return idata, None
+    keep = np.unique(np.linspace(0, n - 1, most).round().astype(int))
+    chains = idata.posterior["chain"].values[keep]
+    return idata.isel(chain=keep), f"chains {', '.join(str(c) for c in chains)} of {n} (R-hat and ESS use all {n})"
+
+
+def _tight_with_title(fig, title: str | None) -> None:
+    """``tight_layout``, leaving room above the panels for ``title`` (one line, 0.45 inch) when there is one."""
+    if not title:
+        fig.tight_layout()
+        return
+    top = 1.0 - 0.45 / fig.get_figheight()
+    fig.tight_layout(rect=(0.0, 0.0, 1.0, top))
+    fig.suptitle(title, y=1.0 - 0.08 / fig.get_figheight(), va="top")
+
+
 def default_corner(cfg) -> list[str]:
     return list(cfg.plots.corner) if cfg.plots.corner else list(cfg.sampled())
 
@@ -324,15 +343,18 @@ def make_plots(outdir: Path, idata, variables: list[str] | None = None, samples=
     files += _save(fig, outdir, "corner", fmts)
     plt.close(fig)
     sampled = list(cfg.sampled())
+    shown, title = diagnostic_chains(idata)
     with warnings.catch_warnings(), publication_style():
         warnings.simplefilter("ignore")
-        axes = az.plot_trace(idata, var_names=sampled, compact=False, show=False)
+        axes = az.plot_trace(shown, var_names=sampled, compact=False, show=False)
         fig = np.asarray(axes).ravel()[0].figure
-        fig.tight_layout()
+        _tight_with_title(fig, title)
         files += _save(fig, outdir, "trace", fmts)
         plt.close(fig)
-        axes = az.plot_rank(idata, var_names=sampled, show=False)
+        axes = az.plot_rank(shown, var_names=sampled, show=False)
         fig = np.asarray(axes).ravel()[0].figure
+        if title:
+            _tight_with_title(fig, title)
         files += _save(fig, outdir, "rank", fmts)
         plt.close(fig)
     if "M_Zp" in idata.posterior or "g_X" in idata.posterior:

@@ -83,17 +83,45 @@ def publication_style() -> Iterator[None]:
         yield
 
 
-def save_figure(fig, target, fmt: str | None = None, dpi: int = 200) -> None:
+def tight_bbox(fig):
+    """The figure's tight bounding box in inches, padded by ``savefig.pad_inches``: what ``savefig(bbox_inches="tight")``
+    lays out the whole figure again to find at every save. Computed once for a figure saved several times
+    (:func:`save_figures`); ``None`` where the canvas has no renderer of its own (non-Agg backends: each save then
+    finds it)."""
+    import matplotlib as mpl
+
+    renderer = getattr(fig.canvas, "get_renderer", None)
+    if renderer is None:
+        return None
+    with publication_style():
+        fig.draw_without_rendering()
+        return fig.get_tightbbox(renderer()).padded(mpl.rcParams["savefig.pad_inches"])
+
+
+def save_figure(fig, target, fmt: str | None = None, dpi: int = 200, bbox=None) -> None:
     """Save a figure (a path, or a file object with ``fmt``) in the publication style: fonts are resolved when the
-    figure is drawn, so the style must be in force then too. PNG at ``dpi``; PDF as vector graphics. A path is
-    written atomically (complete or absent after a kill)."""
+    figure is drawn, so the style must be in force then too. PNG at ``dpi``; PDF as vector graphics. Cropped to
+    ``bbox`` (inches, :func:`tight_bbox`), else to the tight box found at this save. A path is written atomically
+    (complete or absent after a kill)."""
+    box = "tight" if bbox is None else bbox
     with publication_style():
         if isinstance(target, (str, Path)):
             target = Path(target)
             with atomic_path(target) as tmp:
-                fig.savefig(tmp, format=fmt or target.suffix.lstrip("."), dpi=dpi, bbox_inches="tight")
+                fig.savefig(tmp, format=fmt or target.suffix.lstrip("."), dpi=dpi, bbox_inches=box)
         else:
-            fig.savefig(target, format=fmt, dpi=dpi, bbox_inches="tight")
+            fig.savefig(target, format=fmt, dpi=dpi, bbox_inches=box)
+
+
+def save_figures(fig, targets, dpi: int = 200) -> list[Path]:
+    """Save ``fig`` to every path of ``targets`` (format from the suffix; :func:`save_figure`), the tight box laid out
+    once for all of them; returns the paths. (Each ``bbox_inches="tight"`` save lays the figure out twice; the box of
+    one layout differs from a format's own by at most a pixel: text extents differ slightly between renderers.)"""
+    targets = [Path(t) for t in targets]
+    bbox = tight_bbox(fig) if len(targets) > 1 else None
+    for t in targets:
+        save_figure(fig, t, dpi=dpi, bbox=bbox)
+    return targets
 
 
 def symbol_and_unit(name: str, cfg=None) -> tuple[str, str]:
