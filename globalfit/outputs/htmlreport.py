@@ -245,16 +245,17 @@ def _figure_b64(outdir: Path, stem: str, reuse: bool, make) -> str:
 
 
 def html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = None, dominance: bool = True,
-                reuse_plots: bool = False) -> str:
+                reuse_plots: bool = False, summary=None) -> str:
     """The report page of a run (module docstring) as one HTML string; ``reuse_plots``: embed the corner and plane
-    PNGs already in ``plots/`` (right after :func:`globalfit.outputs.plots.make_plots` of the same draws)."""
+    PNGs already in ``plots/`` (right after :func:`globalfit.outputs.plots.make_plots` of the same draws);
+    ``summary``: :func:`~globalfit.outputs.report.summarise` of these draws when the caller has it."""
     outdir = Path(outdir)
     cfg = load_run_config(outdir)
     prog = read_progress(outdir)
     post = idata.posterior
     chains, draws = post.sizes["chain"], post.sizes["draw"]
     samples = samples if samples is not None else mcsamples(idata, cfg)
-    summary = summarise(idata, cfg)
+    summary = summarise(idata, cfg) if summary is None else summary
     line, ok = diagnostics_line(summary, idata, cfg)
     finished = bool(prog.get("finished")) and prog["draws_done"] >= prog["draws_target"]
     state = "finished" if finished else f"partial ({prog['draws_done']}/{prog['draws_target']} draws per chain on disk)"
@@ -348,10 +349,11 @@ def html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = 
 
 
 def write_html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = None, dominance: bool = True,
-                      reuse_plots: bool = False) -> Path:
+                      reuse_plots: bool = False, summary=None) -> Path:
     """Write ``OUTDIR/report.html`` (:func:`html_report`); returns its path."""
     outdir = Path(outdir)
-    text = html_report(outdir, idata, samples=samples, problem=problem, dominance=dominance, reuse_plots=reuse_plots)
+    text = html_report(outdir, idata, samples=samples, problem=problem, dominance=dominance, reuse_plots=reuse_plots,
+                       summary=summary)
     tmp = outdir / (REPORT + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(outdir / REPORT)

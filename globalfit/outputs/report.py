@@ -215,13 +215,14 @@ def format_report(outdir: Path, idata, summary, cfg) -> str:
     return "\n".join(lines)
 
 
-def write_outputs(outdir: Path, idata, netcdf: bool = True) -> str:
-    """posterior.nc (optional), summary.csv, report.txt; returns the report."""
+def write_outputs(outdir: Path, idata, netcdf: bool = True, summary=None) -> str:
+    """posterior.nc (optional), summary.csv, report.txt; returns the report. ``summary``: :func:`summarise` of these
+    draws when the caller has it (it takes seconds for a production run; the HTML report uses it too)."""
     cfg = load_run_config(outdir)
     if netcdf:  # every file complete or absent after a kill at any moment
         with atomic_path(outdir / "posterior.nc") as tmp:
             idata.to_netcdf(str(tmp))
-    summary = summarise(idata, cfg)
+    summary = summarise(idata, cfg) if summary is None else summary
     atomic_write(outdir / "summary.csv", summary.to_csv().encode())
     report = format_report(outdir, idata, summary, cfg)
     atomic_write(outdir / "report.txt", (report + "\n").encode())
