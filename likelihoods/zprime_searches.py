@@ -6,9 +6,24 @@ the published dark-photon limits, tag [D] (derived by running public code on pub
 published numbers):
 
 * U(1)_B (``zprime_b_*.csv``): DarkCast's ``B_boson`` recasts at full resolution, every row of
-  ``recast/limits/B_boson/<name>.lmt`` (github.com/micha-a-schmidt/darkcast at db9a0f6): NA48/2 402 rows at 9-119 MeV,
-  BaBar 5653 rows at 0.02-10.3 GeV, CHARM 100 rows at 2-466 MeV, nu-Cal I 150 rows at 1.06-143 MeV. (Until 2026-12-04
-  these files held 4-5 masses sampled from the same recasts, from 10 MeV up, so no visible search reached below 10 MeV.)
+  ``recast/limits/B_boson/<name>.lmt`` (github.com/micha-a-schmidt/darkcast at db9a0f6, copied from the project's
+  shared ``darkcast_B_boson`` set). Prompt: NA48/2 (pi0 -> gamma Z', arXiv:1504.00607) 402 rows at 9-119 MeV, BaBar
+  (arXiv:1406.2980) 5653 rows at 0.02-10.3 GeV, KLOE phi -> eta Z' (arXiv:1210.3927) 455 rows, KLOE e+e- -> gamma Z',
+  Z' -> e+e- (arXiv:1509.00740) 250 rows, LHCb prompt mu+mu- (arXiv:1910.06926) 2103 rows. Beam dumps (bands): CHARM
+  (PLB 157B 458) 100 rows at 2-466 MeV, nu-Cal I (pi0 production, Z. Phys. C51 341) 150 rows at 1.06-143 MeV, NOMAD
+  (hep-ex/0101041), PS191 (Bernardi et al. PLB 166 (1986) 479), E137 (arXiv:1209.6083), E141 (PRL 59 755), E774
+  (PRL 67 2942), KEK (PRL 57 659), Orsay (Davier & Nguyen Ngoc, PLB 229 150) and NA64 visible (arXiv:1912.11389,
+  which includes the 2017 data of arXiv:1803.07748). Where DarkCast holds two analyses of the same data (E137:
+  Bjorken 2009 and Andreas 2012; CHARM and nu-Cal: the 2019 recasts of Tsai et al.; nu-Cal: proton bremsstrahlung
+  besides pi0 production; NA64: 2018 and 2019) one is used, so that no data set is counted twice. (Until 2026-12-04
+  these files held 4-5 masses sampled from the same recasts, from 10 MeV up; until 2026-12-05 only NA48/2, BaBar,
+  CHARM and nu-Cal were used.) **Default:** NA48/2, BaBar, CHARM and nu-Cal (``BARYONIC_DEFAULT``); the other eleven
+  are used when named in the option ``experiments`` (e.g. ``zp_baryonic_visible: {experiments: [NA48/2, BaBar, CHARM,
+  nuCal, KLOE phi->eta, LHCb, NOMAD]}``): they exclude more (KLOE's phi -> eta Z' at 6-450 MeV and LHCb above the
+  dimuon threshold most), but LHCb's curve alone made full_B's batched log-density 2.5x slower and the eight beam
+  dumps 2x, for reasons not found yet (docs/performance.md, "The added U(1)_B searches"). The electron-beam searches (E137, E141, E774, KEK, Orsay, NA64, KLOE e+e-, BaBar)
+  produce a U(1)_B boson through the loop lepton coupling only, so they constrain only with ``kinetic_mixing: loop``,
+  like every visible-decay search here.
 * U(1)_{B-L} and L (``zprime_bl_*.csv``): DarkCast's ``B-L_boson`` recasts at full resolution, every row of
   ``recast/limits/B-L_boson/<name>.lmt`` of the same repository and commit (written by ``tools/import_darkcast_bl.py``):
   BaBar visible 5,653 rows at 0.02-10.3 GeV, BaBar invisible 167 at 1 MeV-8 GeV, NA64 invisible 89 at 1 MeV-1 GeV,
@@ -152,12 +167,28 @@ LEPTONIC = {
     "nuCal": Curve("bl_nucal", "nu-Cal I", "hadron", "leptons", 23.0 / 64.0),
     "CHARM": Curve("bl_charm", "CHARM", "hadron", "leptons", 10.0 / 480.0),
 }
+# U(1)_B: every production is ∝ g_B^2 = (g_X b)^2, by hadrons or by the loop lepton coupling x_l g_B ("hadron" here)
 BARYONIC = {
     "NA48/2": Curve("b_na48_visible", "NA48/2", "hadron", "leptons"),
     "BaBar": Curve("b_babar_visible", "BaBar visible", "hadron", "leptons"),
+    "KLOE phi->eta": Curve("b_kloe_phi_eta", "KLOE phi -> eta Z'", "hadron", "leptons"),
+    "KLOE": Curve("b_kloe_visible", "KLOE e+e- -> gamma Z'", "hadron", "leptons"),
+    "LHCb": Curve("b_lhcb_prompt", "LHCb prompt", "hadron", "leptons"),
     "CHARM": Curve("b_charm", "CHARM", "hadron", "leptons", 10.0 / 480.0),
     "nuCal": Curve("b_nucal", "nu-Cal I", "hadron", "leptons", 23.0 / 64.0),
+    "NOMAD": Curve("b_nomad", "NOMAD", "hadron", "leptons", 7.5 / 835.0),
+    "PS191": Curve("b_ps191", "PS191", "hadron", "leptons", 7.0 / 128.0),
+    "E137": Curve("b_e137", "E137", "hadron", "leptons", 204.0 / 179.0),
+    "E141": Curve("b_e141", "E141", "hadron", "leptons", 35.0 / 0.12),
+    "E774": Curve("b_e774", "E774", "hadron", "leptons", 2.0 / 0.3),
+    "KEK": Curve("b_kek", "KEK", "hadron", "leptons", 2.2 / 2.4),
+    "Orsay": Curve("b_orsay", "Orsay", "hadron", "leptons", 2.0 / 1.0),
+    "NA64 visible": Curve("b_na64_visible", "NA64 visible", "hadron", "leptons", 4.0 / 1.0),
 }
+# zp_baryonic_visible without an ``experiments`` option: the four searches of the fits so far; the eleven added on
+# 2026-12-05 are opt-in until their cost is understood (LHCb's curve alone made full_B's batched density 2.5x slower,
+# the eight beam dumps 2x: docs/performance.md, "The added U(1)_B searches")
+BARYONIC_DEFAULT = ("NA48/2", "BaBar", "CHARM", "nuCal")
 
 
 @functools.lru_cache(maxsize=None)
@@ -427,9 +458,11 @@ class ZpBeamDump(_Leptonic):
 @register
 class ZpBaryonicVisible(_Curves):
     name = "zp_baryonic_visible"
-    constrains = "g_B vs M_Zp from Z' -> e+e- (NA48/2, BaBar) and beam dumps (CHARM, nu-Cal I)"
-    reference = ("DarkCast recast [D] (arXiv:1801.04847) of NA48/2 arXiv:1504.00607, BaBar arXiv:1406.2980, CHARM "
-                 "Phys. Lett. 157B 458 (1985), nu-Cal I Z. Phys. C51 341 (1991)")
+    constrains = ("g_B vs M_Zp from Z' -> e+e-, mu+mu- (NA48/2, BaBar; opt-in KLOE, LHCb) and beam dumps (CHARM, nu-Cal I; opt-in NOMAD, PS191, "
+                  "E137, E141, E774, KEK, Orsay, NA64)")
+    reference = ("DarkCast recast [D] (arXiv:1801.04847) of NA48/2 arXiv:1504.00607, BaBar arXiv:1406.2980, KLOE arXiv:1210.3927 "
+                 "and arXiv:1509.00740, LHCb arXiv:1910.06926, CHARM Phys. Lett. 157B 458 (1985), nu-Cal I Z. Phys. C51 341 (1991), "
+                 "NOMAD hep-ex/0101041, PS191, E137 arXiv:1209.6083, E141, E774, KEK, Orsay, NA64 arXiv:1912.11389 (module doc)")
     data_edition = "DarkCast B_boson recasts [D] at full resolution (micha-a-schmidt/darkcast@db9a0f6), data/zprime_b_*.csv"
     # the recast rests on the lepton coupling a Z' without tree-level lepton charge has only through kinetic mixing,
     # which the model adds under model.kinetic_mixing: loop (the default) and omits under none (module doc)
@@ -438,12 +471,13 @@ class ZpBaryonicVisible(_Curves):
     reference_model = "B"
 
     class Options(CurveOptions):
-        experiments: tuple[Literal["NA48/2", "BaBar", "CHARM", "nuCal"], ...] | None = None
-        """Searches used (default: all)."""
+        experiments: tuple[Literal["NA48/2", "BaBar", "KLOE phi->eta", "KLOE", "LHCb", "CHARM", "nuCal", "NOMAD", "PS191", "E137",
+                                   "E141", "E774", "KEK", "Orsay", "NA64 visible"], ...] | None = None
+        """Searches used (default: NA48/2, BaBar, CHARM, nuCal; the others opt-in, module doc)."""
         _check = field_validator("experiments")(classmethod(lambda cls, v: _nonempty(v)))
 
     def experiments(self):
-        return _pick(self.options.experiments, list(BARYONIC), self.scenario)
+        return _pick(self.options.experiments, list(BARYONIC), self.scenario) if self.options.experiments else list(BARYONIC_DEFAULT)
 
     def loglike(self, obs):
         br = obs["br_Zp_ee"] + obs["br_Zp_mumu"]
