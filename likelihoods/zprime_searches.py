@@ -75,7 +75,8 @@ modelling (:mod:`globalfit.physics.hadrons`) cancels in the ratios.
   per mass instead of the experiment's spectrum, so only the edges are data; the band interior and the
   response to a changed lifetime are modelled. Geometry ratios r = (decay-volume length)/(shielding length) as
   DarkCast's own limits use them (``efficiency = Efficiency(lratio = ...)`` in ``limits/<name>.py`` at db9a0f6):
-  E137 204/179, nu-Cal I 23/64, CHARM 10/480 (35/480 until 2026-12-05, a recalled number); they only shape the
+  E137 204/179, nu-Cal I 23/64, CHARM 10/480 (35/480 until 2026-12-05, a recalled number); for the opt-in U(1)_B
+  dumps NOMAD 7.5/835, PS191 7/128, E141 35/0.12, E774 2/0.3, KEK 2.2/2.4, Orsay 2/1, NA64 4/1; they only shape the
   interior and the response to a changed lifetime.
 
 **Likelihood.** -2 Delta ln L = z(CL)^2 R^2 (:func:`likelihoods.stats.upper_limit` on R with limit 1) times a taper
