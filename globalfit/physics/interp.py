@@ -79,13 +79,14 @@ def interp_sorted(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, left: ArrayLike | 
     """``jnp.interp(x, xp, fp, left, right)`` for sorted 1-d xp, without a search loop (``searchsorted`` with
     ``method="compare_all"``); same formula, so the same values up to rounding. Repeated nodes (a jump) take the
     right-hand value, as in ``jnp.interp``."""
+    grid = xp if isinstance(xp, jax.core.Tracer) else np.asarray(xp, dtype=np.float64)  # before jnp.asarray (below)
     xp = jnp.asarray(xp, dtype=jnp.float64)
     fp = jnp.asarray(fp, dtype=jnp.float64)
     if xp.ndim != 1 or xp.shape != fp.shape or xp.shape[0] < 2:
         raise ValueError(f"interp_sorted needs 1-d xp and fp of equal length >= 2, got {xp.shape} and {fp.shape}")
     x = jnp.asarray(x, dtype=jnp.float64)
     n = xp.shape[0]
-    i = jnp.clip(_count_not_above(x, xp), 1, n - 1)
+    i = jnp.clip(_count_not_above(x, grid), 1, n - 1)
     dx = xp[i] - xp[i - 1]
     flat = dx <= 0.0
     f = jnp.where(flat, fp[i - 1], fp[i - 1] + (x - xp[i - 1]) / jnp.where(flat, 1.0, dx) * (fp[i] - fp[i - 1]))
@@ -113,7 +114,9 @@ def _search_buckets(xp: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarra
 
 
 def _count_not_above(x, xp):
-    """The number of nodes xp_j <= x (``searchsorted(xp, x, side="right")``), exact; bucketed for a constant grid."""
+    """The number of nodes xp_j <= x (``searchsorted(xp, x, side="right")``), exact; bucketed for a constant grid.
+    A constant grid must arrive here as numpy (or a concrete array): inside ``jit``, ``jnp.asarray`` of a numpy array
+    is a tracer in current JAX, and a tracer takes the compare-all path."""
     if isinstance(xp, jax.core.Tracer):
         return jnp.searchsorted(xp, x, side="right", method="compare_all")
     xp_np = np.asarray(xp)
