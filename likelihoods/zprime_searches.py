@@ -17,11 +17,12 @@ published numbers):
   Bjorken 2009 and Andreas 2012; CHARM and nu-Cal: the 2019 recasts of Tsai et al.; nu-Cal: proton bremsstrahlung
   besides pi0 production; NA64: 2018 and 2019) one is used, so that no data set is counted twice. (Until 2026-12-04
   these files held 4-5 masses sampled from the same recasts, from 10 MeV up; until 2026-12-05 only NA48/2, BaBar,
-  CHARM and nu-Cal were used.) **Default:** NA48/2, BaBar, CHARM and nu-Cal (``BARYONIC_DEFAULT``); the other eleven
-  are used when named in the option ``experiments`` (e.g. ``zp_baryonic_visible: {experiments: [NA48/2, BaBar, CHARM,
-  nuCal, KLOE phi->eta, LHCb, NOMAD]}``): they exclude more (KLOE's phi -> eta Z' at 6-450 MeV and LHCb above the
-  dimuon threshold most), but LHCb's curve alone made full_B's batched log-density 2.5x slower and the eight beam
-  dumps 2x, for reasons not found yet (docs/performance.md, "The added U(1)_B searches"). The electron-beam searches (E137, E141, E774, KEK, Orsay, NA64, KLOE e+e-, BaBar)
+  CHARM and nu-Cal were used; the other eleven were opt-in for some hours, because they made the full_B
+  log-density 3x slower: every interpolation search of the package had fallen back to comparing with all nodes,
+  docs/performance.md, "The added U(1)_B searches".) **Default: all fifteen**; the option ``experiments`` picks a
+  subset (e.g. ``zp_baryonic_visible: {experiments: [NA48/2, BaBar, CHARM, nuCal]}``, the searches of the fits until
+  2026-12-05). Beyond those four, KLOE's phi -> eta Z' (6-456 MeV) and LHCb (above the dimuon threshold) exclude
+  g_B above ~1.5e-3 and NOMAD g_B = 0.9-6e-6 at 2-93 MeV, below nu-Cal's band. The electron-beam searches (E137, E141, E774, KEK, Orsay, NA64, KLOE e+e-, BaBar)
   produce a U(1)_B boson through the loop lepton coupling only, so they constrain only with ``kinetic_mixing: loop``,
   like every visible-decay search here.
 * U(1)_{B-L} and L (``zprime_bl_*.csv``): DarkCast's ``B-L_boson`` recasts at full resolution, every row of
@@ -75,7 +76,7 @@ modelling (:mod:`globalfit.physics.hadrons`) cancels in the ratios.
   per mass instead of the experiment's spectrum, so only the edges are data; the band interior and the
   response to a changed lifetime are modelled. Geometry ratios r = (decay-volume length)/(shielding length) as
   DarkCast's own limits use them (``efficiency = Efficiency(lratio = ...)`` in ``limits/<name>.py`` at db9a0f6):
-  E137 204/179, nu-Cal I 23/64, CHARM 10/480 (35/480 until 2026-12-05, a recalled number); for the opt-in U(1)_B
+  E137 204/179, nu-Cal I 23/64, CHARM 10/480 (35/480 until 2026-12-05, a recalled number); for the other U(1)_B
   dumps NOMAD 7.5/835, PS191 7/128, E141 35/0.12, E774 2/0.3, KEK 2.2/2.4, Orsay 2/1, NA64 4/1; they only shape the
   interior and the response to a changed lifetime.
 
@@ -186,10 +187,6 @@ BARYONIC = {
     "Orsay": Curve("b_orsay", "Orsay", "hadron", "leptons", 2.0 / 1.0),
     "NA64 visible": Curve("b_na64_visible", "NA64 visible", "hadron", "leptons", 4.0 / 1.0),
 }
-# zp_baryonic_visible without an ``experiments`` option: the four searches of the fits so far; the eleven added on
-# 2026-12-05 are opt-in until their cost is understood (LHCb's curve alone made full_B's batched density 2.5x slower,
-# the eight beam dumps 2x: docs/performance.md, "The added U(1)_B searches")
-BARYONIC_DEFAULT = ("NA48/2", "BaBar", "CHARM", "nuCal")
 
 
 @functools.lru_cache(maxsize=None)
@@ -304,44 +301,84 @@ def curve_rows(key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str
     return mass[keep], lo[keep], hi[keep], header
 
 
-def build_curve(curve: Curve, reference: str, cl: float, taper: float, n_grid: int = 200):
-    """R(M, P, g_X^2, Br_model, Gamma_model) for one curve, and its mass window; pure JAX."""
-    mass, lo, hi, header = curve_rows(curve.key)
-    m_lo, m_hi = float(mass[0]), float(mass[-1])
-    lnm, lnlo = np.log(mass), np.log(lo)
-    if curve.r is None:
-        ch = 0 if curve.channel == "invisible" else 1
+def reference_at(model: str, M, m_lo: float, m_hi: float):
+    """:func:`reference_widths` at M inside (m_lo, m_hi), at their geometric mean outside (where the widths of the
+    B reference, which has no channel below 2 m_e, could vanish)."""
+    inside = (M > m_lo) & (M < m_hi)
+    return reference_widths(model, jnp.where(inside, M, np.sqrt(m_lo * m_hi)))
 
-        def ratio(M, prod, g2, br_model, width_model):
-            inside = (M > m_lo) & (M < m_hi)
-            Ms = jnp.where(inside, M, np.sqrt(m_lo * m_hi))
-            w = reference_widths(reference, Ms)
-            br_ref = w[ch] / w[2]
-            g_lim = jnp.exp(interp_sorted(jnp.log(Ms), lnm, lnlo))
-            return prod * g2 * br_model / (g_lim**2 * br_ref)
 
-    else:
-        grid = np.unique(np.concatenate([lnm, np.linspace(lnm[0], lnm[-1], n_grid)]))
-        glo = np.exp(np.interp(grid, lnm, lnlo))
-        ghi = np.exp(np.interp(grid, lnm, np.log(hi)))
-        _, w_lep, w_tot = (np.asarray(x) for x in reference_widths(reference, jnp.asarray(np.exp(grid))))
-        ln_a, ln_c = _solve_band(grid, glo, ghi, w_lep / w_tot, w_tot, curve.r)
-        r = curve.r
+def union_table(grids: list[np.ndarray], values: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Piecewise-linear functions (grid_i, values_i) as columns of one table on the union of their nodes. A linear
+    interpolant is unchanged by extra nodes, so reading the table gives each function's own interpolation (up to
+    rounding) with one search for all; outside a function's own grid its column holds the end value."""
+    union = np.unique(np.concatenate(grids))
+    return union, np.stack([np.interp(union, g, v) for g, v in zip(grids, values)], axis=1)
 
-        def ratio(M, prod, g2, br_model, width_model):
-            lM = jnp.log(M)
-            u = width_model * jnp.exp(interp_sorted(lM, grid, ln_a))
-            pdec = jnp.exp(-u) * (-jnp.expm1(-r * u))
-            return prod * g2 * br_model * pdec / jnp.exp(interp_sorted(lM, grid, ln_c))
 
-    def loglike_at(M, prod, g2, br_model, width_model):
-        inside = (M > m_lo) & (M < m_hi)
-        R = ratio(M, prod, g2, br_model, width_model)
-        return windowed_limit(jnp.where(inside, R, 0.0), M, m_lo, m_hi, taper, cl)
+def beam_dump_table(curve: Curve, reference: str, n_grid: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ln M grid, ln a, ln C) of a beam-dump band (module doc): at each grid mass (the file's rows plus ``n_grid``
+    uniform in ln M) a and C such that the reference model has R = 1 at both edges."""
+    mass, lo, hi, _ = curve_rows(curve.key)
+    lnm = np.log(mass)
+    grid = np.unique(np.concatenate([lnm, np.linspace(lnm[0], lnm[-1], n_grid)]))
+    glo = np.exp(np.interp(grid, lnm, np.log(lo)))
+    ghi = np.exp(np.interp(grid, lnm, np.log(hi)))
+    _, w_lep, w_tot = (np.asarray(x) for x in reference_widths(reference, jnp.asarray(np.exp(grid))))
+    ln_a, ln_c = _solve_band(grid, glo, ghi, w_lep / w_tot, w_tot, curve.r)
+    return grid, ln_a, ln_c
 
-    loglike_at.header = header
-    loglike_at.mass_range = (m_lo, m_hi)
-    return loglike_at
+
+class CurveSet:
+    """Search curves recast to the model, evaluated together: R_i(M, P_i, g_X^2, Br_i, Gamma) of every curve and
+    their ln L_i (:func:`windowed_limit`; module doc). The prompt limits g_lim,i(M) share one table and one search
+    (:func:`union_table`), so do the beam dumps' ln a_i, ln C_i, and the prompt curves share one evaluation of the
+    reference widths; the same values as each curve read alone, in a program that grows little with the number of
+    curves."""
+
+    def __init__(self, curves: list[Curve], reference: str, cl: float, taper: float):
+        self.reference, self.cl, self.taper = reference, cl, taper
+        prompt = [c for c in curves if c.r is None]
+        dumps = [c for c in curves if c.r is not None]
+        self.order = prompt + dumps  # curves in the order of the vectors below
+        rows = [curve_rows(c.key) for c in self.order]
+        self.headers = [r[3] for r in rows]
+        self.m_lo = np.array([r[0][0] for r in rows], dtype=float)
+        self.m_hi = np.array([r[0][-1] for r in rows], dtype=float)
+        self.n_prompt = len(prompt)
+        if prompt:
+            self.prompt_grid, self.prompt_ln_g = union_table([np.log(r[0]) for r in rows[: len(prompt)]],
+                                                             [np.log(r[1]) for r in rows[: len(prompt)]])
+            self.prompt_channel = np.array([c.channel == "invisible" for c in prompt])
+            self.prompt_range = (float(self.m_lo[: len(prompt)].min()), float(self.m_hi[: len(prompt)].max()))
+        if dumps:
+            tables = [beam_dump_table(c, reference) for c in dumps]
+            self.dump_grid, tab = union_table([t[0] for t in tables] * 2, [t[1] for t in tables] + [t[2] for t in tables])
+            self.dump_ln_a, self.dump_ln_c = tab[:, : len(dumps)], tab[:, len(dumps):]
+            self.dump_r = np.array([c.r for c in dumps])
+
+    def ratios(self, M, production, g2, br_model, width_model):
+        """R_i per curve (vector in ``order``; 0 outside the curve's mass range). production, br_model: per curve
+        (vectors in ``order``) or common scalars."""
+        parts = []
+        lM = jnp.log(M)
+        if self.n_prompt:
+            inv, lep, tot = reference_at(self.reference, M, *self.prompt_range)
+            inside = (M > self.m_lo[: self.n_prompt]) & (M < self.m_hi[: self.n_prompt])
+            br_ref = jnp.where(inside, jnp.where(self.prompt_channel, inv, lep) / tot, 1.0)
+            g_lim2 = jnp.exp(2.0 * interp_sorted(lM, self.prompt_grid, self.prompt_ln_g))
+            parts.append(1.0 / (g_lim2 * br_ref))
+        if len(self.order) > self.n_prompt:
+            u = width_model * jnp.exp(interp_sorted(lM, self.dump_grid, self.dump_ln_a))
+            pdec = jnp.exp(-u) * (-jnp.expm1(-self.dump_r * u))
+            parts.append(pdec / jnp.exp(interp_sorted(lM, self.dump_grid, self.dump_ln_c)))
+        R = production * g2 * br_model * jnp.concatenate(parts, axis=-1)
+        return jnp.where((M > self.m_lo) & (M < self.m_hi), R, 0.0)
+
+    def loglikes(self, M, production, g2, br_model, width_model):
+        """ln L_i per curve (:func:`windowed_limit` of :meth:`ratios`)."""
+        return windowed_limit(self.ratios(M, production, g2, br_model, width_model), M, self.m_lo, self.m_hi,
+                              self.taper, self.cl)
 
 
 def _production(curve: Curve, scenario: Scenario) -> float:
@@ -366,10 +403,16 @@ class _Curves(Likelihood):
         return list(self.curve_table)
 
     def setup(self):
-        names = self.experiments()
-        self.parts = [(build_curve(self.curve_table[n], self.reference_model, self.options.cl, self.options.taper),
-                       self.curve_table[n], _production(self.curve_table[n], self.scenario)) for n in names]
-        self.curves = {n: fn.header for (fn, _, _), n in zip(self.parts, names)}
+        table = {n: self.curve_table[n] for n in self.experiments()}
+        self.curve_set = CurveSet(list(table.values()), self.reference_model, self.options.cl, self.options.taper)
+        names = {c: n for n, c in table.items()}
+        self.curve_names = [names[c] for c in self.curve_set.order]
+        self.curves = dict(zip(self.curve_names, self.curve_set.headers))  # name -> provenance header
+        self.production = np.array([_production(c, self.scenario) for c in self.curve_set.order])
+
+    def loglikes(self, obs, br_model):
+        """ln L of every curve (vector in ``curve_names`` order) at the model point ``obs``."""
+        return self.curve_set.loglikes(obs["M_Zp"], self.production, obs["g_X"] ** 2, br_model, obs["width_Zp"])
 
 
 class _Leptonic(_Curves):
@@ -380,11 +423,8 @@ class _Leptonic(_Curves):
     Options = CurveOptions
 
     def loglike(self, obs):
-        total = 0.0
-        for fn, c, prod in self.parts:
-            br = obs["br_Zp_invisible"] if c.channel == "invisible" else obs["br_Zp_ee"] + obs["br_Zp_mumu"]
-            total = total + fn(obs["M_Zp"], prod, obs["g_X"] ** 2, br, obs["width_Zp"])
-        return total
+        br = {"invisible": obs["br_Zp_invisible"], "leptons": obs["br_Zp_ee"] + obs["br_Zp_mumu"]}
+        return jnp.sum(self.loglikes(obs, jnp.stack([br[c.channel] for c in self.curve_set.order])))
 
 
 _LEP_REF = "DarkCast recast [D] of "
@@ -459,7 +499,7 @@ class ZpBeamDump(_Leptonic):
 @register
 class ZpBaryonicVisible(_Curves):
     name = "zp_baryonic_visible"
-    constrains = ("g_B vs M_Zp from Z' -> e+e-, mu+mu- (NA48/2, BaBar; opt-in KLOE, LHCb) and beam dumps (CHARM, nu-Cal I; opt-in NOMAD, PS191, "
+    constrains = ("g_B vs M_Zp from Z' -> e+e-, mu+mu- (NA48/2, BaBar, KLOE, LHCb) and beam dumps (CHARM, nu-Cal I, NOMAD, PS191, "
                   "E137, E141, E774, KEK, Orsay, NA64)")
     reference = ("DarkCast recast [D] (arXiv:1801.04847) of NA48/2 arXiv:1504.00607, BaBar arXiv:1406.2980, KLOE arXiv:1210.3927 "
                  "and arXiv:1509.00740, LHCb arXiv:1910.06926, CHARM Phys. Lett. 157B 458 (1985), nu-Cal I Z. Phys. C51 341 (1991), "
@@ -474,15 +514,14 @@ class ZpBaryonicVisible(_Curves):
     class Options(CurveOptions):
         experiments: tuple[Literal["NA48/2", "BaBar", "KLOE phi->eta", "KLOE", "LHCb", "CHARM", "nuCal", "NOMAD", "PS191", "E137",
                                    "E141", "E774", "KEK", "Orsay", "NA64 visible"], ...] | None = None
-        """Searches used (default: NA48/2, BaBar, CHARM, nuCal; the others opt-in, module doc)."""
+        """Searches used (default: all fifteen, module doc)."""
         _check = field_validator("experiments")(classmethod(lambda cls, v: _nonempty(v)))
 
     def experiments(self):
-        return _pick(self.options.experiments, list(BARYONIC), self.scenario) if self.options.experiments else list(BARYONIC_DEFAULT)
+        return _pick(self.options.experiments, list(BARYONIC), self.scenario)
 
     def loglike(self, obs):
-        br = obs["br_Zp_ee"] + obs["br_Zp_mumu"]
-        return sum(fn(obs["M_Zp"], prod, obs["g_X"] ** 2, br, obs["width_Zp"]) for fn, _, prod in self.parts)
+        return jnp.sum(self.loglikes(obs, obs["br_Zp_ee"] + obs["br_Zp_mumu"]))
 
 
 def br_pi0_gamma_zp(g_B, M):

@@ -92,6 +92,12 @@ def test_interp_sorted_of_a_constant_grid_uses_the_bucketed_search_under_jit(rng
     x = rng.uniform(-2.5, 3.5, 300)
     np.testing.assert_allclose(np.asarray(jax.jit(lambda x: interp_sorted(x, xp, fp))(x)), np.interp(x, xp, fp),
                                rtol=1e-13, atol=1e-13)
+    # several functions on one grid (trailing axis): each column as read alone, bit for bit
+    table = np.stack([fp, np.cos(xp), xp**2], axis=1)
+    both = np.asarray(jax.jit(lambda x: interp_sorted(x, xp, table))(x))
+    assert both.shape == (x.size, 3)
+    for j in range(3):
+        np.testing.assert_array_equal(both[:, j], np.asarray(jax.jit(lambda x: interp_sorted(x, xp, table[:, j]))(x)))
 
 
 def test_hermite_uniform_exact_for_cubics_and_accurate_for_smooth_functions(rng):

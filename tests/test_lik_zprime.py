@@ -105,7 +105,7 @@ def test_beam_dump_band_edges(exp):
     interior row get 2.71, deep inside the band more, above it nothing."""
     mass, lo, hi, _ = curve_rows(LEPTONIC[exp].key)
     lk = build_likelihoods({"zp_beam_dump": {"experiments": [exp]}}, "B-L")[0]
-    ((curve, _, _),) = lk.parts
+    curve = lambda *args: lk.curve_set.loglikes(*args)[0]  # noqa: E731  (the one curve of this likelihood)
     rows = np.flatnonzero(_interior(mass))
     for M, a, b in zip(mass[rows[::10]], lo[rows[::10]], hi[rows[::10]]):
         inv, lep, tot = (float(x) for x in zprime_searches.reference_widths("B-L", jnp.asarray(M)))
@@ -258,3 +258,21 @@ def test_curves_exact_inside_and_softened_only_in_the_taper():
     mass, g_lim, _, _ = read_curve("b_na62_pi0_invisible")
     M, g = mass[20], 100 * g_lim[20]
     assert _chi2("zp_baryonic_pi0", "B", M_Zp=M, g_X=g) == pytest.approx(CHI2_90 * 1e8, rel=1e-9)
+
+
+def test_curves_read_together_equal_each_curve_alone(rng):
+    """A CurveSet reads all curves from union tables with one search each; every curve's ln L equals that of a set
+    holding it alone, at masses over and beyond every range, with the model's Br and width moved away from the
+    reference (so that the beam dumps' lifetime response is exercised)."""
+    curves = list(BARYONIC.values())
+    together = zprime_searches.CurveSet(curves, "B", 0.9, 0.1)
+    alone = [zprime_searches.CurveSet([c], "B", 0.9, 0.1) for c in together.order]
+    M = np.exp(rng.uniform(np.log(5e-4), np.log(20.0), 400))
+    g2 = np.exp(rng.uniform(np.log(1e-14), np.log(1e-4), M.size))
+    br, width = rng.uniform(0.01, 1.0, M.size), np.exp(rng.uniform(np.log(1e-12), np.log(1e-2), M.size)) * g2
+    f = jax.jit(jax.vmap(lambda m, g, b, w: together.loglikes(m, 1.0, g, b, w)))
+    got = np.asarray(f(M, g2, br, width))
+    assert got.shape == (M.size, len(curves)) and np.all(np.isfinite(got)) and np.any(got < -1.0)
+    for j, one in enumerate(alone):
+        ref = np.asarray(jax.jit(jax.vmap(lambda m, g, b, w: one.loglikes(m, 1.0, g, b, w)[0]))(M, g2, br, width))
+        np.testing.assert_allclose(got[:, j], ref, rtol=1e-10, atol=1e-300)  # union-grid rounding, amplified by u in exp(-u)

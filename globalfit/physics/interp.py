@@ -78,20 +78,23 @@ def interp_sorted(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, left: ArrayLike | 
                   right: ArrayLike | None = None) -> jax.Array:
     """``jnp.interp(x, xp, fp, left, right)`` for sorted 1-d xp, without a search loop (``searchsorted`` with
     ``method="compare_all"``); same formula, so the same values up to rounding. Repeated nodes (a jump) take the
-    right-hand value, as in ``jnp.interp``."""
+    right-hand value, as in ``jnp.interp``. fp may carry trailing axes (shape (n, ...), result x.shape +
+    fp.shape[1:]): several functions tabulated on one grid are read with one search."""
     grid = xp if isinstance(xp, jax.core.Tracer) else np.asarray(xp, dtype=np.float64)  # before jnp.asarray (below)
     xp = jnp.asarray(xp, dtype=jnp.float64)
     fp = jnp.asarray(fp, dtype=jnp.float64)
-    if xp.ndim != 1 or xp.shape != fp.shape or xp.shape[0] < 2:
-        raise ValueError(f"interp_sorted needs 1-d xp and fp of equal length >= 2, got {xp.shape} and {fp.shape}")
+    if xp.ndim != 1 or fp.ndim < 1 or xp.shape[0] != fp.shape[0] or xp.shape[0] < 2:
+        raise ValueError(f"interp_sorted needs 1-d xp and fp of shape (len(xp), ...), len(xp) >= 2, got {xp.shape} and {fp.shape}")
     x = jnp.asarray(x, dtype=jnp.float64)
     n = xp.shape[0]
     i = jnp.clip(_count_not_above(x, grid), 1, n - 1)
+    ex = (...,) + (None,) * (fp.ndim - 1)
     dx = xp[i] - xp[i - 1]
-    flat = dx <= 0.0
-    f = jnp.where(flat, fp[i - 1], fp[i - 1] + (x - xp[i - 1]) / jnp.where(flat, 1.0, dx) * (fp[i] - fp[i - 1]))
-    f = jnp.where(x < xp[0], fp[0] if left is None else left, f)
-    return jnp.where(x > xp[-1], fp[-1] if right is None else right, f)
+    flat = (dx <= 0.0)[ex]
+    t = ((x - xp[i - 1]) / jnp.where(dx <= 0.0, 1.0, dx))[ex]
+    f = jnp.where(flat, fp[i - 1], fp[i - 1] + t * (fp[i] - fp[i - 1]))
+    f = jnp.where((x < xp[0])[ex], fp[0] if left is None else left, f)
+    return jnp.where((x > xp[-1])[ex], fp[-1] if right is None else right, f)
 
 
 def _search_buckets(xp: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray] | None:
