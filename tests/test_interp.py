@@ -2,6 +2,7 @@
 while loop in the compiled physics core functions that use it."""
 
 import re
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -10,6 +11,7 @@ import pytest
 
 from globalfit.physics import loops
 from globalfit.physics.interp import _count_not_above, hermite_uniform, horner, interp_sorted, interp_uniform
+from globalfit.problem import load_problem
 
 
 def _no_while(fn, *args):
@@ -137,3 +139,29 @@ def test_horner_equals_polyval(rng):
 @pytest.mark.parametrize("name", ["f_H", "delta_f_W", "f2_lead", "f2_sub", "f1_lead"])
 def test_loop_functions_compile_without_while(name):
     assert _no_while(jax.grad(getattr(loops, name)), 1.1)
+
+
+def _boolean_arrays(jaxpr, found: list, size: int) -> list:
+    """(primitive, shape) of every boolean array larger than ``size`` in a jaxpr and its sub-jaxprs."""
+    for eqn in jaxpr.eqns:
+        for v in eqn.outvars:
+            aval = getattr(v, "aval", None)
+            if getattr(aval, "dtype", None) == np.bool_ and np.prod(aval.shape) > size:
+                found.append((eqn.primitive.name, aval.shape))
+        for val in eqn.params.values():
+            for sub in val if isinstance(val, (list, tuple)) else (val,):
+                inner = getattr(sub, "jaxpr", sub)
+                if hasattr(inner, "eqns"):
+                    _boolean_arrays(inner, found, size)
+    return found
+
+
+def test_full_density_reads_every_table_without_a_compare_all_search():
+    """The value and gradient of runs/full_B.yaml's density at one point hold no boolean array of more than 64 entries:
+    no table (Z' search curves, peak searches, N_eff) is searched by comparing with all its nodes (what happened when
+    interp_sorted lost its constant grid to jnp.asarray; docs/performance.md, "Where their cost was")."""
+    problem = load_problem(Path(__file__).resolve().parent.parent / "runs" / "full_B.yaml")
+    z0 = problem.start_sites()
+    x0 = jnp.asarray([z0[s] for s in problem.site_names])
+    jaxpr = jax.make_jaxpr(jax.value_and_grad(problem.log_density))(x0).jaxpr
+    assert _boolean_arrays(jaxpr, [], 64) == []
