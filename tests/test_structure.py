@@ -101,3 +101,44 @@ def test_flavoured_scenario_rejects_mixed_charges():
         evaluate_point({"y_e": 1.0, "y_tau": 1.0}, "B-3Ltau")
     res = evaluate_point({"y_tau": 1.0}, "B-3Ltau")  # Psi mixes with tau only: g_l = -3 g_X
     assert res["derived"]["kappa_tau"] > 0
+
+
+def _light_block_coupling(m_alpha: np.ndarray, M_Psi: float, charges: np.ndarray, g_Psi: float) -> np.ndarray:
+    """The Z' coupling among the three massless states, found without expanding in kappa.
+
+    The left-handed fields (nu_e, nu_mu, nu_tau, Psi_L) meet Psi_R through the row (m_alpha, M_Psi), m_alpha =
+    y_alpha <H'> (Eq. 7 with M_nu = 0): the massive state is that row's direction, the three massless ones span its
+    orthogonal complement. Their flavour basis is the Loewdin one (the projections of nu_alpha, orthonormalised:
+    the light block of the mixing matrix is then Hermitian). The coupling there is V^dag diag(g_X l, g_Psi) V.
+    """
+    row = np.concatenate([m_alpha, [M_Psi]]).astype(complex)
+    heavy = row.conj() / np.linalg.norm(row)                    # Psi_R-bar (row . fields): the massive direction
+    projector = np.eye(4) - np.outer(heavy, heavy.conj())
+    flavours = projector[:, :3]                                 # the projections of nu_alpha
+    overlap = flavours.conj().T @ flavours
+    w, v = np.linalg.eigh(overlap)
+    light = flavours @ (v @ np.diag(w ** -0.5) @ v.conj().T)    # orthonormal, closest to the flavours
+    return light.conj().T @ np.diag(np.concatenate([charges, [g_Psi]]).astype(complex)) @ light
+
+
+@pytest.mark.parametrize("scenario", ["B", "B-L", "L"])
+def test_nu_coupling_matrix_is_the_light_block_to_order_kappa_squared(rng, scenario):
+    """G of Eq. (10), with the g_l term (physics review L4), equals the exact light-block coupling of the mixed
+    (nu, Psi) system to O(kappa^4), including where g_Psi ~ g_l; without the g_l term it misses by g_l |kappa|^2."""
+    sc = SCENARIOS[scenario]
+    for g_ratio in (1e3, 1.0, -2.0):
+        p = _random_point(rng, g_X=1e-3, cos_beta=2e-4, M_Psi=1.0, y_e=rng.uniform(0.5, 1.0),
+                          y_mu=rng.uniform(0.5, 1.0), y_tau=rng.uniform(0.5, 1.0))
+        g_l = float(p["g_X"]) * sc.l[0]
+        p["g_Psi"] = jnp.asarray(g_ratio * float(p["g_X"]) if g_l == 0 else g_ratio * g_l)
+        obs = observables(p, scenario)
+        k = np.asarray(obs["kappa"])
+        m_alpha = k * float(p["M_Psi"])               # Eq. (8): kappa_a = m_a / M_Psi
+        exact = _light_block_coupling(m_alpha, float(p["M_Psi"]), float(p["g_X"]) * np.asarray(sc.l), float(p["g_Psi"]))
+        G = np.asarray(obs["G"])
+        kk = np.sum(np.abs(k) ** 2)
+        scale = abs(float(p["g_Psi"])) + abs(g_l)
+        np.testing.assert_allclose(G, exact, rtol=0, atol=10 * scale * kk ** 2)
+        if g_l != 0:
+            dropped = G + g_l * np.outer(np.conj(k), k)      # back to the paper's Eq. (10): g_l + g_Psi kappa* kappa
+            assert np.max(np.abs(dropped - exact)) > 0.1 * abs(g_l) * np.max(np.abs(k)) ** 2

@@ -38,11 +38,18 @@ def kappa(p) -> jnp.ndarray:
     return yukawas(p) * (v * p["cos_beta"] / (jnp.sqrt(2.0) * p["M_Psi"]))
 
 
-def nu_coupling_matrix(p, scenario: Scenario) -> jnp.ndarray:
-    """Eq. (10): G_ab = g_X l_a delta_ab + g_Psi conj(kappa_a) kappa_b (3x3 complex Hermitian)."""
+def nu_coupling_matrix(p, scenario: Scenario, g_l) -> jnp.ndarray:
+    """Eq. (10) to O(kappa^2): G_ab = g_X l_a delta_ab + (g_Psi - g_l) conj(kappa_a) kappa_b (3x3 complex Hermitian).
+
+    g_l is the charge of the flavours Psi mixes with (:func:`psi_lepton_charge`). The light states are the active
+    flavours less their Psi component, so the flavour part of the current loses g_l conj(kappa_a) kappa_b while the
+    Psi part adds g_Psi conj(kappa_a) kappa_b: for the light block, U^dag U = 1 - W^dag W (physics review 2026-12,
+    finding L4). The paper's Eq. (10) drops the g_l term, which matters only where |g_Psi| ~ |g_l| (the paper's own
+    off-diagonal nu-Psi coupling carries the same g_l - g_Psi). Dropped: O(g kappa^4).
+    """
     k = kappa(p)
     gauge = p["g_X"] * jnp.diag(jnp.asarray(scenario.l, dtype=jnp.float64))
-    return gauge + p["g_Psi"] * jnp.conj(k)[:, None] * k[None, :]
+    return gauge + (p["g_Psi"] - g_l) * jnp.conj(k)[:, None] * k[None, :]
 
 
 def psi_lepton_charge(p, scenario: Scenario, psi_flavours: tuple[bool, bool, bool]) -> jnp.ndarray:

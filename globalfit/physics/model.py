@@ -143,7 +143,7 @@ def observables(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options:
     g_l = psi_lepton_charge(p, scenario, flav)
     y = yukawas(p)
     k = kappa(p)
-    G = nu_coupling_matrix(p, scenario)
+    G = nu_coupling_matrix(p, scenario, g_l)
     eps = eps_all(G, p["g_X"], p["M_Zp"], scenario, convention=options.eps_convention)
     eps_earth = eps_matter(eps["u"], eps["d"], eps["e"], options.Y_n)
 
