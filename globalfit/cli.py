@@ -74,8 +74,11 @@ def _parse_set(items: list[str]) -> dict[str, float]:
 
 
 def _default_likelihoods(scenario: str) -> dict:
-    """Every likelihood that applies to the scenario, with its default options (``evaluate`` without a config)."""
-    return {n: None for n, cls in registry().items() if cls.applies(get_scenario(scenario))}
+    """Every likelihood that applies to the scenario, with its default options (``evaluate`` without a config); a
+    joint likelihood stands for the ones it combines (:attr:`likelihoods.base.Likelihood.combines`)."""
+    applicable = {n: cls for n, cls in registry().items() if cls.applies(get_scenario(scenario))}
+    combined = {m for cls in applicable.values() for m in cls.combines}
+    return {n: None for n in applicable if n not in combined}
 
 
 def _cmd_evaluate(args) -> int:

@@ -102,7 +102,15 @@ def build_likelihood(name: str, scenario: str | Scenario, options: Mapping[str, 
 
 def build_likelihoods(config: Mapping[str, Mapping[str, Any] | None] | None, scenario: str | Scenario,
                       where: str = "config") -> list[Likelihood]:
-    """The likelihoods named in a config block ``{name: {option: value} | None}`` (see :func:`build_likelihood`)."""
+    """The likelihoods named in a config block ``{name: {option: value} | None}`` (see :func:`build_likelihood`);
+    a ConfigError where two of them hold the same data (:attr:`Likelihood.combines`)."""
+    names = list(config or {})
+    reg = registry()
+    for name in names:
+        twice = [n for n in getattr(reg.get(name), "combines", ()) if n in names]
+        if twice:
+            raise ConfigError(f"{where}: likelihoods.{name}: already contains {twice[0]}'s data; remove "
+                              f"likelihoods.{twice[0]} (both would count it)")
     return [build_likelihood(name, scenario, opts, where) for name, opts in (config or {}).items()]
 
 

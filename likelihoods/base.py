@@ -132,6 +132,9 @@ class Likelihood(ABC):
     Options: ClassVar[type[Options]] = Options
     requires: ClassVar[tuple[str, ...]] = ()
     needs: ClassVar[tuple[str, ...]] = ()
+    combines: ClassVar[tuple[str, ...]] = ()
+    """Likelihoods whose data this one already contains (a joint likelihood with correlated errors): a config may not
+    name both."""
 
     def __init__(self, scenario: Scenario, options: Options | None = None):
         self.scenario = scenario

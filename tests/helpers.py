@@ -10,7 +10,7 @@ import numpy as np
 
 from globalfit.physics.model import observables
 from globalfit.physics.parameters import complete
-from likelihoods import build_likelihoods
+from likelihoods import build_likelihood, build_likelihoods
 
 
 def point(**kw):
@@ -51,7 +51,8 @@ def box_points(rng, n, scenario):
 
 @functools.lru_cache(maxsize=None)
 def _value_and_grad(config: tuple, scenario: str):
-    lks = build_likelihoods({name: dict(opts) for name, opts in config}, scenario)
+    # one by one: the set may hold a joint likelihood beside the ones it combines (each is checked on its own)
+    lks = [build_likelihood(name, scenario, dict(opts)) for name, opts in config]
 
     def each(p):
         obs = observables(p, scenario)

@@ -166,3 +166,37 @@ def test_timing_acceptance_prompt_and_delayed():
     prompt and exp(-(5 - 0.44)/2.2) less of the delayed."""
     p, d = cevns.sns_timing_acceptance(lambda t: np.ones_like(t), (0.0, 5.0), 0.44, 0.15)
     assert p > 0.99 and d == pytest.approx(1 - math.exp(-(5.0 - 0.44) / 2.197), abs=0.01)
+
+
+def test_sns_joint_is_the_two_coherent_counts_with_a_shared_flux_error(rng):
+    """cevns_coherent_sns (review L8): with flux_correlation 0 it is cevns_coherent_csi + cevns_coherent_lar; with 1
+    it is the two Gaussian counts marginalised over one SNS flux scale (10 % for both analyses, read from the data
+    files), computed here by quadrature over the flux scale."""
+    assert cevns.sns_flux_uncertainties() == pytest.approx({"cevns_coherent_csi": 0.1, "cevns_coherent_lar": 0.1})
+    joint0 = build_likelihoods({"cevns_coherent_sns": {"flux_correlation": 0.0}}, "B")[0]
+    joint1 = build_likelihoods({"cevns_coherent_sns": None}, "B")[0]
+    apart = build_likelihoods({"cevns_coherent_csi": None, "cevns_coherent_lar": None}, "B")
+    members = joint1.members
+    delta = np.linspace(-0.8, 0.8, 4001)
+    for _ in range(6):
+        p = point(M_Zp=10 ** rng.uniform(-3, 0), g_X=10 ** rng.uniform(-6, -3.5), g_Psi=rng.choice([-1, 1]) * 0.3,
+                  cos_beta=1e-4, y_e=rng.uniform(0, 2), y_mu=rng.uniform(0, 2))
+        obs = observables(p, "B")
+        assert float(joint0.loglike(obs)) == pytest.approx(sum(float(lk.loglike(obs)) for lk in apart), rel=1e-12)
+        # the same linear-Gaussian model, marginalised numerically: n_i ~ N(N_i (1 + d), D_i), d ~ N(0, f^2), with
+        # D_i the SM-scaled variance less its flux part; ln L is relative to n = N (no ln det, as gauss_count)
+        N = np.array([m.record["sm"][0] * float(m.ratio(obs)) for m in members])
+        n = np.array([m.record["observed"][0] for m in members])
+        s_obs = np.array([m.record["observed"][1] for m in members])
+        u = np.array([m.record["sm"][1] / m.record["sm"][0] for m in members])
+        f = 0.1
+        D = s_obs**2 + (u**2 - f**2) * N**2
+
+        def marginal(x):
+            like = np.exp(-0.5 * ((x[:, None] - N[:, None] * (1 + delta)) ** 2 / D[:, None]).sum(0))
+            return np.trapezoid(like * np.exp(-0.5 * (delta / f) ** 2), delta)
+
+        expected = math.log(marginal(n) / marginal(N))
+        assert float(joint1.loglike(obs)) == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ConfigError, match=r"run\.yaml: likelihoods\.cevns_coherent_sns: already contains cevns_coherent_lar"):
+        build_likelihoods({"cevns_coherent_sns": None, "cevns_coherent_lar": None}, "B", where="run.yaml")
