@@ -49,10 +49,15 @@ same SNS neutrino flux, whose yield per proton each analysis takes with a 10 % e
 proton, release copy; CsI: 0.0848 with the prior Normal(0.0848, 0.00848) [S, Newtrinos]; read from the data files).
 That error is part of each SM error above (CsI 42 of 341, LAr 17 of 128: 12-13 %, so the rest of each stays
 independent); here it is shared: the two Gaussian counts marginalised over one flux scale, i.e. covariance
-C_ii = the variance of the single likelihood, C_12 = rho f_1 f_2 N_1 N_2 (:func:`correlated_gauss_counts`), with
-rho = ``flux_correlation`` (1 by default; 0 gives the two single likelihoods). The two cannot both be listed. Not
-correlated: COHERENT Ge (its 10 % systematic is not split into flux and the rest in the abstract), and the SNO 8B flux
-of XENONnT and PandaX-4T (3.8 %, against errors of about half the fitted signal: 10.6 +- 6.2 and 81 +- 37 events, from the counts and backgrounds above).
+C_ii = the variance of the single likelihood, C_12 = rho f_1 f_2 N_1 N_2 (:func:`likelihoods.stats.shared_scale_gaussian`), with
+rho = ``flux_correlation`` (1 by default; 0 gives the two single likelihoods). A config may not list the joint beside
+either. Not correlated: COHERENT Ge (its 10 % systematic is not split into flux and the rest in the abstract).
+
+[cevns_solar_8b] XENONnT and PandaX-4T together (review L8), the default of the full configs: the same SNO NC 8B flux
+error (3.8 %, above) normalises the XENONnT signal and both PandaX-4T channels; each count keeps its variance
+mu + sigma_b^2 + (0.038 s)^2 and the flux part is shared between the three (rho = ``flux_correlation``). This also
+replaces the per-channel flux nuisance of PandaX-4T alone. The effect is small (3.8 % against errors of about half
+the fitted signals: 10.6 +- 6.2 and 81 +- 37 events from the counts and backgrounds above).
 
 [cevns_xenonnt_8b] XENONnT solar 8B (Aprile et al., PRL 133, 191002 (2024), arXiv:2408.02877 [P]; official data release
 XENONnT/cevns_data_release): ``efficiency`` (default): our **absolute** signal s_SM = sum over science runs of
@@ -68,7 +73,8 @@ as (37 - 26.4) Phi_SNO/4.7e6).
 [cevns_pandax_8b] PandaX-4T solar 8B (Bo et al., PRL 133, 191001 (2024), arXiv:2407.10892 [P]): paired (threshold
 1.1 keVnr) 3 observed vs background 2.8 +- 0.5, best-fit signal 3.5; US2 (0.33 keVnr) 332 vs 251 +- 32, best-fit signal 75;
 best-fit flux 8.4e6 [P]. s_SM per channel = best-fit signal x Phi_SNO/8.4e6 (conversion), same count likelihood per channel,
-channels added (independent data; the common flux nuisance is treated per channel, an approximation). Only the
+channels added (independent data; the common flux nuisance is treated per channel, an approximation that
+cevns_solar_8b removes). Only the
 abstract is available (no efficiency curve): the **thresholds stay sharp** (efficiency 1 above them).
 
 The 8B spectrum is the Bahcall et al. (PRC 54, 411 (1996)) best-estimate table [S, two-copy check,
@@ -120,7 +126,7 @@ from globalfit.physics.scattering import (
 
 from . import register
 from .base import CountRate, RateOptions, RateTarget, Window
-from .stats import poisson_gaussian
+from .stats import poisson_gaussian, shared_scale_gaussian
 
 DATA = Path(__file__).parent / "data"
 
@@ -454,6 +460,13 @@ def solar_count(n: float, b: float, sigma_b: float, s):
     return poisson_gaussian(n, mu, rel)
 
 
+def solar_count_terms(n: float, b: float, sigma_b: float, s, flux_rel: float):
+    """(n - mu, the variance of :func:`solar_count` less the flux part, the flux part f s), mu = b + s floored as
+    there."""
+    mu = jnp.maximum(b + s, 1e-12)
+    return n - mu, mu + sigma_b**2 + (PHI_SNO_REL**2 - flux_rel**2) * s**2, flux_rel * s
+
+
 # ------------------------------------------------------------------------------------------------------ likelihoods
 
 
@@ -473,6 +486,12 @@ class _Coherent(Cevns):
 
     def loglike_ratio(self, r, channel):
         return gauss_count(self.record["sm"][0] * r, self.record["observed"], self.record["sm"])
+
+    def count_terms(self, r, channel, flux_rel: float):
+        """(n_obs - N, the variance of :func:`gauss_count` less the flux part, the flux part f N) at rate ratio r."""
+        N = self.record["sm"][0] * r
+        n, s_obs = self.record["observed"]
+        return n - N, s_obs**2 + ((self.record["sm"][1] / self.record["sm"][0]) ** 2 - flux_rel**2) * N**2, flux_rel * N
 
 
 class ResponseOptions(CevnsOptions):
@@ -571,64 +590,6 @@ def sns_flux_uncertainties() -> dict[str, float]:
     return {"cevns_coherent_csi": sd / mean, "cevns_coherent_lar": float(lar_row["uncertainty"]) / float(lar_row["value"])}
 
 
-def correlated_gauss_counts(N, observed, sm, flux_rel, rho):
-    """-0.5 d^T C^-1 d for two counts, d = n_obs - N, with C_ii = sigma_obs,i^2 + (sigma_SM,i/N_SM,i)^2 N_i^2 (as in
-    :func:`gauss_count`, whose SM error includes the flux) and C_12 = rho f_1 f_2 N_1 N_2: the shared flux error f_i
-    (relative) correlated between the two with coefficient rho. rho = 0 gives the sum of the two gauss_counts."""
-    d = [o[0] - n for o, n in zip(observed, N)]
-    c11, c22 = (o[1] ** 2 + (s[1] / s[0] * n) ** 2 for o, s, n in zip(observed, sm, N))
-    c12 = rho * flux_rel[0] * flux_rel[1] * N[0] * N[1]
-    return -0.5 * (c22 * d[0] ** 2 - 2 * c12 * d[0] * d[1] + c11 * d[1] ** 2) / (c11 * c22 - c12**2)
-
-
-@register
-class CoherentSNS(Cevns):
-    """cevns_coherent_csi and cevns_coherent_lar in one likelihood, with their common SNS flux error (review L8)."""
-
-    name = "cevns_coherent_sns"
-    constrains = ("CEvNS rates on CsI and argon at the SNS (COHERENT 2021 and CENNS-10) with their shared neutrino-flux "
-                  "uncertainty, light-Z' q^2 dependence")
-    reference = "COHERENT, PRL 129 (2022) 081801, arXiv:2110.07730; PRL 126 (2021) 012002, arXiv:2003.10630"
-    data_edition = ("as cevns_coherent_csi and cevns_coherent_lar; SNS nu/proton uncertainties 10 % (LAr release copy; "
-                    "CsI [S, Newtrinos]) correlated")
-    combines: ClassVar[tuple[str, ...]] = ("cevns_coherent_csi", "cevns_coherent_lar")
-
-    class Options(ResponseOptions):
-        pe_window: Window = (5.0, 60.0)
-        """CsI analysis window in photoelectrons (as cevns_coherent_csi)."""
-        threshold_keVnr: float = 20.0
-        """LAr threshold of the sharp response (as cevns_coherent_lar)."""
-        flux_correlation: float = Field(1.0, ge=0.0, le=1.0)
-        """Correlation coefficient of the two analyses' SNS flux errors: 1 (default) for one flux simulation, 0 for
-        the two likelihoods taken as independent."""
-
-    def setup(self):
-        o = self.options
-        shared = o.model_dump(include={"exact", "weak_couplings", "response"} | (
-            {"sin2w_scheme"} & o.model_fields_set))
-        lar = {"threshold_keVnr": o.threshold_keVnr} if "threshold_keVnr" in o.model_fields_set else {}
-        try:
-            self.members = (CoherentCsI(self.scenario, CoherentCsI.Options(pe_window=o.pe_window, **shared)),
-                            CoherentLAr(self.scenario, CoherentLAr.Options(**lar, **shared)))
-        except ValidationError as e:
-            raise ValueError(e.errors()[0]["msg"]) from None
-        self.channels = {m.name: m.channels[m.name] for m in self.members}
-        flux = sns_flux_uncertainties()
-        self.flux_rel = tuple(flux[m.name] for m in self.members)
-        for m, f in zip(self.members, self.flux_rel):
-            if f > m.record["sm"][1] / m.record["sm"][0]:
-                raise ValueError(f"{m.name}: the SNS flux error {f:.3f} exceeds the whole SM error")
-
-    def loglike_ratio(self, r, channel):
-        raise NotImplementedError("the two channels are correlated: use loglike")
-
-    def loglike(self, obs):
-        N = [m.record["sm"][0] * self.ratio(obs, m.name) for m in self.members]
-        return correlated_gauss_counts(N, [m.record["observed"] for m in self.members],
-                                       [m.record["sm"] for m in self.members], self.flux_rel,
-                                       self.options.flux_correlation)
-
-
 XENONNT_DATASETS = {"sr0-sr1": ("sr0", "sr1"), "sr0-sr2": ("sr0", "sr1", "sr2")}
 
 
@@ -692,6 +653,9 @@ class XenonNT8B(Cevns):
         n, b, sb = self.counts
         return solar_count(n, b, sb, self.s_sm * r)
 
+    def count_terms(self, r, channel, flux_rel: float):
+        return solar_count_terms(*self.counts, self.s_sm * r, flux_rel)
+
 
 @register
 class PandaX8B(Cevns):
@@ -722,6 +686,106 @@ class PandaX8B(Cevns):
     def loglike_ratio(self, r, channel):
         d = PANDAX[channel]
         return solar_count(d["n"], d["b"], d["sigma_b"], self.s_sm[channel] * r)
+
+    def count_terms(self, r, channel, flux_rel: float):
+        d = PANDAX[channel]
+        return solar_count_terms(d["n"], d["b"], d["sigma_b"], self.s_sm[channel] * r, flux_rel)
+
+
+class _SharedFlux(Cevns):
+    """Several CEvNS experiments fed by one neutrino flux, in one likelihood: their counts' Gaussian forms with the
+    flux error correlated between them (:func:`likelihoods.stats.shared_scale_gaussian`). A subclass builds
+    ``self.members`` (the single likelihoods, each with ``count_terms``) and ``self.flux_rel`` (member name ->
+    relative flux error) in ``setup``; ``flux_correlation: 0`` gives the sum of the members."""
+
+    members: tuple
+    flux_rel: dict[str, float]
+
+    @staticmethod
+    def build(cls, scenario, **options):
+        try:
+            return cls(scenario, cls.Options(**options))
+        except ValidationError as e:
+            raise ValueError(e.errors()[0]["msg"]) from None
+
+    def adopt(self, members: tuple, flux_rel: dict[str, float]) -> None:
+        self.members, self.flux_rel = members, flux_rel
+        self.channels = {f"{m.name}:{c}": ts for m in members for c, ts in m.channels.items()}
+
+    def loglike_ratio(self, r, channel):
+        raise NotImplementedError("the channels are correlated: use loglike")
+
+    def loglike(self, obs):
+        terms = [m.count_terms(self.ratio(obs, f"{m.name}:{c}"), c, self.flux_rel[m.name])
+                 for m in self.members for c in m.channels]
+        return shared_scale_gaussian(*zip(*terms), rho=self.options.flux_correlation)
+
+
+class SharedFluxOptions(ResponseOptions):
+    flux_correlation: float = Field(1.0, ge=0.0, le=1.0)
+    """Correlation of the experiments' flux errors: 1 (default) for one flux, 0 for the experiments taken apart."""
+
+
+def _passed_on(o, names: set[str]) -> dict:
+    """The options of a joint likelihood that a member takes (the ones set, and the shared CEvNS choices)."""
+    keep = {"exact", "weak_couplings"} | ({"sin2w_scheme"} & o.model_fields_set) | (names & o.model_fields_set)
+    return o.model_dump(include=keep)
+
+
+@register
+class CoherentSNS(_SharedFlux):
+    """cevns_coherent_csi and cevns_coherent_lar in one likelihood, with their common SNS flux error (review L8)."""
+
+    name = "cevns_coherent_sns"
+    constrains = ("CEvNS rates on CsI and argon at the SNS (COHERENT 2021 and CENNS-10) with their shared neutrino-flux "
+                  "uncertainty, light-Z' q^2 dependence")
+    reference = "COHERENT, PRL 129 (2022) 081801, arXiv:2110.07730; PRL 126 (2021) 012002, arXiv:2003.10630"
+    data_edition = ("as cevns_coherent_csi and cevns_coherent_lar; SNS nu/proton uncertainties 10 % (LAr release copy; "
+                    "CsI [S, Newtrinos]) correlated")
+    combines: ClassVar[tuple[str, ...]] = ("cevns_coherent_csi", "cevns_coherent_lar")
+
+    class Options(SharedFluxOptions):
+        pe_window: Window = (5.0, 60.0)
+        """CsI analysis window in photoelectrons (as cevns_coherent_csi)."""
+        threshold_keVnr: float = 20.0
+        """LAr threshold of the sharp response (as cevns_coherent_lar)."""
+
+    def setup(self):
+        o = self.options
+        csi = self.build(CoherentCsI, self.scenario, **_passed_on(o, {"response", "pe_window"}))
+        lar = self.build(CoherentLAr, self.scenario, **_passed_on(o, {"response", "threshold_keVnr"}))
+        flux = sns_flux_uncertainties()
+        for m in (csi, lar):
+            if flux[m.name] > m.record["sm"][1] / m.record["sm"][0]:
+                raise ValueError(f"{m.name}: the SNS flux error {flux[m.name]:.3f} exceeds the whole SM error")
+        self.adopt((csi, lar), flux)
+
+
+@register
+class Solar8B(_SharedFlux):
+    """cevns_xenonnt_8b and cevns_pandax_8b in one likelihood, with their common 8B flux error (review L8)."""
+
+    name = "cevns_solar_8b"
+    constrains = ("solar 8B CEvNS on xenon (XENONnT; PandaX-4T paired + US2) with their shared SNO flux uncertainty, "
+                  "light-Z' q^2 dependence")
+    reference = ("XENONnT, PRL 133 (2024) 191002, arXiv:2408.02877; PandaX-4T, PRL 133 (2024) 191001, arXiv:2407.10892; "
+                 "SNO arXiv:1109.0763")
+    data_edition = "as cevns_xenonnt_8b and cevns_pandax_8b; SNO NC 8B flux error 3.8 % correlated"
+    combines: ClassVar[tuple[str, ...]] = ("cevns_xenonnt_8b", "cevns_pandax_8b")
+
+    class Options(SharedFluxOptions):
+        threshold_keVnr: float = 0.5
+        """XENONnT threshold of the sharp response (as cevns_xenonnt_8b)."""
+        dataset: Literal["sr0-sr1", "sr0-sr2"] = "sr0-sr1"
+        """XENONnT science runs (as cevns_xenonnt_8b)."""
+        channels: tuple[Literal["paired", "US2"], ...] = ("paired", "US2")
+        """PandaX-4T channels (as cevns_pandax_8b)."""
+
+    def setup(self):
+        o = self.options
+        xe = self.build(XenonNT8B, self.scenario, **_passed_on(o, {"response", "threshold_keVnr", "dataset"}))
+        pandax = self.build(PandaX8B, self.scenario, **_passed_on(o, {"channels"}))
+        self.adopt((xe, pandax), {xe.name: PHI_SNO_REL, pandax.name: PHI_SNO_REL})
 
 
 __all__ = [

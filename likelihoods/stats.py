@@ -40,6 +40,11 @@ maximum.
 * **Poisson count with a Gaussian-uncertain expectation** (relative uncertainty s on the signal or total): the
   nuisance is profiled in the Gaussian approximation of the count, -2 Delta ln L = (n - mu)^2 / (mu + (s mu)^2)
   with mu floored at a small positive value.
+* **Counts sharing a normalisation error** (one neutrino flux behind several experiments): the counts' Gaussian forms
+  above, with the shared error correlated between them (:func:`shared_scale_gaussian`): covariance
+  C_ij = delta_ij (W_i + a_i^2) + rho a_i a_j (i != j), where a_i is the shared error's size in count i and W_i the
+  rest of its variance. rho = 0 gives the counts apart. The ln det C term is left out,
+  as in the single forms (0 where every residual is 0).
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ __all__ = [
     "asymmetric_gaussian",
     "poisson",
     "poisson_gaussian",
+    "shared_scale_gaussian",
     "EDGE_CHI2",
     "exclusion_edge",
 ]
@@ -124,6 +130,19 @@ def poisson_gaussian(n: float, mu, rel_sigma: float):
     """Count n against expectation mu with relative systematic rel_sigma (Gaussian approximation)."""
     mu = jnp.maximum(mu, 1e-12)
     return -0.5 * (n - mu) ** 2 / (mu + (rel_sigma * mu) ** 2)
+
+
+def shared_scale_gaussian(residuals, own_variances, shared, rho=1.0):
+    """-0.5 d^T C^-1 d for counts with residuals d_i, own variances W_i and a shared error of size a_i in each, correlated
+    with coefficient rho (module doc): C = diag(W + (1 - rho) a^2) + rho a a^T, so each count alone has variance
+    W_i + a_i^2, and rho = 0 is the sum of -0.5 d_i^2 / (W_i + a_i^2). Evaluated as the minimum over x of
+    sum_i (d_i - sqrt(rho) a_i x)^2 / D_i + x^2, D = W + (1 - rho) a^2 (equal to d^T C^-1 d by Sherman-Morrison),
+    which stays finite far from the data."""
+    a = jnp.stack(shared)
+    sd = jnp.sqrt(jnp.stack(own_variances) + (1.0 - rho) * a**2)
+    e, b = jnp.stack(residuals) / sd, jnp.sqrt(rho) * a / sd
+    x = jnp.sum(e * b) / (1.0 + jnp.sum(b**2))
+    return -0.5 * (jnp.sum((e - b * x) ** 2) + x**2)
 
 
 EDGE_CHI2 = 25.0  # -2 Delta ln L beyond which an exclusion edge has bounded curvature (module doc): 5 sigma-equivalent

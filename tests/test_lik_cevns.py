@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from scipy.optimize import brentq
+from scipy.special import logsumexp
 
 from globalfit.physics.constants import constants
 from globalfit.errors import ConfigError
@@ -168,35 +169,58 @@ def test_timing_acceptance_prompt_and_delayed():
     assert p > 0.99 and d == pytest.approx(1 - math.exp(-(5.0 - 0.44) / 2.197), abs=0.01)
 
 
+def _marginal_loglike(n, mean, D, a):
+    """ln of the Gaussian counts n ~ N(mean + a x, D), x ~ N(0, 1), marginalised over x by quadrature, relative to
+    n = mean: one shared scale error a (the linear-Gaussian model behind shared_scale_gaussian)."""
+    x = np.linspace(-200.0, 200.0, 400001)  # wide: far from the data the best shared scale is many sigma away
+
+    def log_marginal(obs):
+        log_like = -0.5 * ((obs[:, None] - mean[:, None] - a[:, None] * x) ** 2 / D[:, None]).sum(0) - 0.5 * x**2
+        return logsumexp(log_like) + math.log(x[1] - x[0])
+
+    return log_marginal(n) - log_marginal(mean)
+
+
+def _joint_points(rng, n=5):
+    for _ in range(n):
+        p = point(M_Zp=10 ** rng.uniform(-3, 0), g_X=10 ** rng.uniform(-6, -3.5), g_Psi=rng.choice([-1, 1]) * 0.3,
+                  cos_beta=1e-4, y_e=rng.uniform(0, 2), y_mu=rng.uniform(0, 2))
+        yield observables(p, "B")
+
+
 def test_sns_joint_is_the_two_coherent_counts_with_a_shared_flux_error(rng):
     """cevns_coherent_sns (review L8): with flux_correlation 0 it is cevns_coherent_csi + cevns_coherent_lar; with 1
     it is the two Gaussian counts marginalised over one SNS flux scale (10 % for both analyses, read from the data
-    files), computed here by quadrature over the flux scale."""
+    files), computed here by quadrature."""
     assert cevns.sns_flux_uncertainties() == pytest.approx({"cevns_coherent_csi": 0.1, "cevns_coherent_lar": 0.1})
     joint0 = build_likelihoods({"cevns_coherent_sns": {"flux_correlation": 0.0}}, "B")[0]
     joint1 = build_likelihoods({"cevns_coherent_sns": None}, "B")[0]
     apart = build_likelihoods({"cevns_coherent_csi": None, "cevns_coherent_lar": None}, "B")
-    members = joint1.members
-    delta = np.linspace(-0.8, 0.8, 4001)
-    for _ in range(6):
-        p = point(M_Zp=10 ** rng.uniform(-3, 0), g_X=10 ** rng.uniform(-6, -3.5), g_Psi=rng.choice([-1, 1]) * 0.3,
-                  cos_beta=1e-4, y_e=rng.uniform(0, 2), y_mu=rng.uniform(0, 2))
-        obs = observables(p, "B")
+    for obs in _joint_points(rng):
         assert float(joint0.loglike(obs)) == pytest.approx(sum(float(lk.loglike(obs)) for lk in apart), rel=1e-12)
-        # the same linear-Gaussian model, marginalised numerically: n_i ~ N(N_i (1 + d), D_i), d ~ N(0, f^2), with
-        # D_i the SM-scaled variance less its flux part; ln L is relative to n = N (no ln det, as gauss_count)
-        N = np.array([m.record["sm"][0] * float(m.ratio(obs)) for m in members])
-        n = np.array([m.record["observed"][0] for m in members])
-        s_obs = np.array([m.record["observed"][1] for m in members])
-        u = np.array([m.record["sm"][1] / m.record["sm"][0] for m in members])
-        f = 0.1
-        D = s_obs**2 + (u**2 - f**2) * N**2
-
-        def marginal(x):
-            like = np.exp(-0.5 * ((x[:, None] - N[:, None] * (1 + delta)) ** 2 / D[:, None]).sum(0))
-            return np.trapezoid(like * np.exp(-0.5 * (delta / f) ** 2), delta)
-
-        expected = math.log(marginal(n) / marginal(N))
-        assert float(joint1.loglike(obs)) == pytest.approx(expected, rel=1e-6)
+        N = np.array([lk.record["sm"][0] * float(lk.ratio(obs)) for lk in apart])
+        n = np.array([lk.record["observed"][0] for lk in apart])
+        V = np.array([lk.record["observed"][1] ** 2 + (lk.record["sm"][1] / lk.record["sm"][0] * Ni) ** 2
+                      for lk, Ni in zip(apart, N)])
+        a = 0.1 * N
+        assert float(joint1.loglike(obs)) == pytest.approx(_marginal_loglike(n, N, V - a**2, a), rel=1e-6)
     with pytest.raises(ConfigError, match=r"run\.yaml: likelihoods\.cevns_coherent_sns: already contains cevns_coherent_lar"):
         build_likelihoods({"cevns_coherent_sns": None, "cevns_coherent_lar": None}, "B", where="run.yaml")
+
+
+def test_solar_joint_is_the_xenon_counts_with_a_shared_b8_flux_error(rng):
+    """cevns_solar_8b (review L8): XENONnT and the two PandaX-4T channels with the SNO flux error (3.8 %) shared: the
+    sum of cevns_xenonnt_8b and cevns_pandax_8b at flux_correlation 0, their quadrature marginalisation at 1."""
+    joint0 = build_likelihoods({"cevns_solar_8b": {"flux_correlation": 0.0}}, "B")[0]
+    joint1 = build_likelihoods({"cevns_solar_8b": None}, "B")[0]
+    xe, pandax = build_likelihoods({"cevns_xenonnt_8b": None, "cevns_pandax_8b": None}, "B")
+    f = math.hypot(0.16, 0.12) / 5.25  # SNO NC, arXiv:1109.0763 (symmetrised)
+    for obs in _joint_points(rng):
+        assert float(joint0.loglike(obs)) == pytest.approx(float(xe.loglike(obs)) + float(pandax.loglike(obs)), rel=1e-12)
+        rows = [(*xe.counts, xe.s_sm * float(xe.ratio(obs)))]
+        rows += [(cevns.PANDAX[c]["n"], cevns.PANDAX[c]["b"], cevns.PANDAX[c]["sigma_b"],
+                  pandax.s_sm[c] * float(pandax.ratio(obs, c))) for c in pandax.channels]
+        n, b, sb, sig = (np.array(col) for col in zip(*rows))
+        mu = b + sig
+        a = f * sig
+        assert float(joint1.loglike(obs)) == pytest.approx(_marginal_loglike(n, mu, mu + sb**2, a), rel=1e-6)
