@@ -138,11 +138,11 @@ def shared_scale_gaussian(residuals, own_variances, shared, rho=1.0):
     W_i + a_i^2, and rho = 0 is the sum of -0.5 d_i^2 / (W_i + a_i^2). Evaluated as the minimum over x of
     sum_i (d_i - sqrt(rho) a_i x)^2 / D_i + x^2, D = W + (1 - rho) a^2 (equal to d^T C^-1 d by Sherman-Morrison),
     which stays finite far from the data."""
-    a = jnp.stack(shared)
-    sd = jnp.sqrt(jnp.stack(own_variances) + (1.0 - rho) * a**2)
-    e, b = jnp.stack(residuals) / sd, jnp.sqrt(rho) * a / sd
-    x = jnp.sum(e * b) / (1.0 + jnp.sum(b**2))
-    return -0.5 * (jnp.sum((e - b * x) ** 2) + x**2)
+    sd = [jnp.sqrt(w + (1.0 - rho) * a**2) for w, a in zip(own_variances, shared)]
+    e = [d / s for d, s in zip(residuals, sd)]
+    b = [rho**0.5 * a / s for a, s in zip(shared, sd)]  # scalars: a few counts, no arrays to build
+    x = sum(ei * bi for ei, bi in zip(e, b)) / (1.0 + sum(bi**2 for bi in b))
+    return -0.5 * (sum((ei - bi * x) ** 2 for ei, bi in zip(e, b)) + x**2)
 
 
 EDGE_CHI2 = 25.0  # -2 Delta ln L beyond which an exclusion edge has bounded curvature (module doc): 5 sigma-equivalent
