@@ -701,13 +701,6 @@ class _SharedFlux(Cevns):
     members: tuple
     flux_rel: dict[str, float]
 
-    @staticmethod
-    def build(cls, scenario, **options):
-        try:
-            return cls(scenario, cls.Options(**options))
-        except ValidationError as e:
-            raise ValueError(e.errors()[0]["msg"]) from None
-
     def adopt(self, members: tuple, flux_rel: dict[str, float]) -> None:
         self.members, self.flux_rel = members, flux_rel
         self.channels = {f"{m.name}:{c}": ts for m in members for c, ts in m.channels.items()}
@@ -724,6 +717,14 @@ class _SharedFlux(Cevns):
 class SharedFluxOptions(ResponseOptions):
     flux_correlation: float = Field(1.0, ge=0.0, le=1.0)
     """Correlation of the experiments' flux errors: 1 (default) for one flux, 0 for the experiments taken apart."""
+
+
+def _member(cls: type[Cevns], scenario, options: dict) -> Cevns:
+    """A single likelihood inside a joint one; its option errors become the joint's (one line)."""
+    try:
+        return cls(scenario, cls.Options(**options))
+    except ValidationError as e:
+        raise ValueError(e.errors()[0]["msg"].removeprefix("Value error, ")) from None
 
 
 def _passed_on(o, names: set[str]) -> dict:
@@ -752,8 +753,8 @@ class CoherentSNS(_SharedFlux):
 
     def setup(self):
         o = self.options
-        csi = self.build(CoherentCsI, self.scenario, **_passed_on(o, {"response", "pe_window"}))
-        lar = self.build(CoherentLAr, self.scenario, **_passed_on(o, {"response", "threshold_keVnr"}))
+        csi = _member(CoherentCsI, self.scenario, _passed_on(o, {"response", "pe_window"}))
+        lar = _member(CoherentLAr, self.scenario, _passed_on(o, {"response", "threshold_keVnr"}))
         flux = sns_flux_uncertainties()
         for m in (csi, lar):
             if flux[m.name] > m.record["sm"][1] / m.record["sm"][0]:
@@ -783,8 +784,8 @@ class Solar8B(_SharedFlux):
 
     def setup(self):
         o = self.options
-        xe = self.build(XenonNT8B, self.scenario, **_passed_on(o, {"response", "threshold_keVnr", "dataset"}))
-        pandax = self.build(PandaX8B, self.scenario, **_passed_on(o, {"channels"}))
+        xe = _member(XenonNT8B, self.scenario, _passed_on(o, {"response", "threshold_keVnr", "dataset"}))
+        pandax = _member(PandaX8B, self.scenario, _passed_on(o, {"channels"}))
         self.adopt((xe, pandax), {xe.name: PHI_SNO_REL, pandax.name: PHI_SNO_REL})
 
 

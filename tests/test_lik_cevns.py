@@ -224,3 +224,5 @@ def test_solar_joint_is_the_xenon_counts_with_a_shared_b8_flux_error(rng):
         mu = b + sig
         a = f * sig
         assert float(joint1.loglike(obs)) == pytest.approx(_marginal_loglike(n, mu, mu + sb**2, a), rel=1e-6)
+    with pytest.raises(ConfigError, match=r"run\.yaml: likelihoods\.cevns_solar_8b: dataset sr0-sr2 needs response: efficiency$"):
+        build_likelihoods({"cevns_solar_8b": {"response": "sharp", "dataset": "sr0-sr2"}}, "B", where="run.yaml")
