@@ -703,14 +703,16 @@ class _SharedFlux(Cevns):
 
     def adopt(self, members: tuple, flux_rel: dict[str, float]) -> None:
         self.members, self.flux_rel = members, flux_rel
-        self.channels = {f"{m.name}:{c}": ts for m in members for c, ts in m.channels.items()}
+        self.channel_of = {f"{m.name}:{c}": (m, c) for m in members for c in m.channels}
+        self.channels = {key: m.channels[c] for key, (m, c) in self.channel_of.items()}
 
     def loglike_ratio(self, r, channel):
-        raise NotImplementedError("the channels are correlated: use loglike")
+        """The channel alone, as its single likelihood has it (:meth:`loglike` correlates the channels)."""
+        member, c = self.channel_of[channel]
+        return member.loglike_ratio(r, c)
 
     def loglike(self, obs):
-        terms = [m.count_terms(self.ratio(obs, f"{m.name}:{c}"), c, self.flux_rel[m.name])
-                 for m in self.members for c in m.channels]
+        terms = [m.count_terms(self.ratio(obs, key), c, self.flux_rel[m.name]) for key, (m, c) in self.channel_of.items()]
         return shared_scale_gaussian(*zip(*terms), rho=self.options.flux_correlation)
 
 

@@ -198,6 +198,8 @@ def test_sns_joint_is_the_two_coherent_counts_with_a_shared_flux_error(rng):
     apart = build_likelihoods({"cevns_coherent_csi": None, "cevns_coherent_lar": None}, "B")
     for obs in _joint_points(rng):
         assert float(joint0.loglike(obs)) == pytest.approx(sum(float(lk.loglike(obs)) for lk in apart), rel=1e-12)
+        alone = sum(float(joint1.loglike_ratio(joint1.ratio(obs, c), c)) for c in joint1.channels)
+        assert alone == pytest.approx(float(joint0.loglike(obs)), rel=1e-12)  # each channel alone: the single form
         N = np.array([lk.record["sm"][0] * float(lk.ratio(obs)) for lk in apart])
         n = np.array([lk.record["observed"][0] for lk in apart])
         V = np.array([lk.record["observed"][1] ** 2 + (lk.record["sm"][1] / lk.record["sm"][0] * Ni) ** 2
