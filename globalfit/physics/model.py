@@ -181,10 +181,8 @@ def observables(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options:
         out[f"br_{pair}_Zp"] = br_zp[i]
 
     M = p["M_Zp"]
-    w_lep = width_to_leptons(p["g_X"], scenario.l, M)
-    x_kin = kinetic_lepton_charge(scenario, options)
-    w_kin = width_to_leptons(p["g_X"], (x_kin, x_kin, x_kin), M)  # zeros unless kinetic mixing applies
-    w_lep = w_lep + w_kin
+    x_kin = kinetic_lepton_charge(scenario, options)  # non-zero only where every l_a = 0, so the charges just add
+    w_lep = width_to_leptons(p["g_X"], tuple(la + x_kin for la in scenario.l), M)
     w_nu = width_to_neutrinos(G, M)
     w_psi = width_vector_to_fermions(p["g_Psi"], M, p["M_Psi"])
     w_psinu = width_to_psi_nu(k, g_l, p["g_Psi"], M, p["M_Psi"])
@@ -198,7 +196,7 @@ def observables(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options:
     out["br_Zp_tautau"] = w_lep[2] / width
     out["br_Zp_hadrons"] = w_had / width
     out["br_Zp_invisible"] = (w_nu + w_psi + w_psinu) / width
-    out["br_Zp_leptons_kinetic"] = jnp.sum(w_kin) / width
+    out["br_Zp_leptons_kinetic"] = (jnp.sum(w_lep) if x_kin else jnp.zeros_like(M)) / width
     out["br_Zp_pi0_gamma"] = width_to_pi0_gamma(g_B, M) / width
     out["br_Zp_3pi"] = width_to_three_pions(g_B, M) / width
     out["r_H"] = h_prime_share(p, scenario, flav)

@@ -45,6 +45,8 @@ def width_to_psi_nu(k, g_l, g_Psi, M, M_Psi):
 
 
 def width_to_leptons(g_X, l: tuple[float, float, float], M) -> jnp.ndarray:
-    """(Gamma(Z'->ee), Gamma(Z'->mu mu), Gamma(Z'->tau tau)) for charges g_X l_a."""
-    masses = constants().lepton_masses
-    return jnp.stack([width_vector_to_fermions(g_X * la, M, m) for la, m in zip(l, masses)])
+    """(Gamma(Z'->ee), Gamma(Z'->mu mu), Gamma(Z'->tau tau)) for charges g_X l_a (one vectorised evaluation)."""
+    shape = (3,) + (1,) * jnp.ndim(M)  # flavour first, then the shape of M
+    charges = jnp.reshape(jnp.asarray(l, dtype=float), shape)
+    masses = jnp.reshape(jnp.asarray(constants().lepton_masses), shape)
+    return width_vector_to_fermions(g_X * charges, M, masses)
