@@ -7,6 +7,8 @@ import pytest
 from globalfit.cli import main
 from globalfit.errors import InputError
 from globalfit.outputs.constraints_map import NOT_CONSTRAINTS, constraint_names, constraints_map
+from globalfit.physics.scenarios import get_scenario
+from likelihoods import build_likelihoods
 from likelihoods.stats import ALLOWED_DELTA_CHI2
 
 
@@ -32,6 +34,21 @@ def test_names_and_errors():
         constraints_map("B", names=["zp_neutron_led"])
     with pytest.raises(InputError, match="grid"):
         constraints_map("B", grid=(1, 5), names=["zp_neutron_lead"])
+
+
+def test_joint_likelihoods_are_drawn_as_their_experiments():
+    """By default each experiment of a joint likelihood is drawn alone (listing both would count its data twice); the
+    joint itself only by name."""
+    for scenario in ("B", "B-L", "L", "B-3Ltau"):
+        names = constraint_names(scenario)
+        build_likelihoods({n: None for n in names}, get_scenario(scenario), "test")  # no double listing
+        if scenario == "L":
+            continue  # no quark charge: no CEvNS
+        assert "cevns_coherent_csi" in names and "cevns_coherent_lar" in names
+        assert "cevns_coherent_sns" not in names and "cevns_solar_8b" not in names
+        assert "cevns_coherent_sns" in constraint_names(scenario, joint=True)
+    cmap = constraints_map("B-L", grid=(3, 2), M_range=(1e-2, 1e-1), g_range=(1e-5, 1e-4), names=["cevns_coherent_sns"])
+    assert cmap.drawn() == ["cevns_coherent_sns"]
 
 
 def test_cli_writes_once(tmp_path, capsys):

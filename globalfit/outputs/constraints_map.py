@@ -7,7 +7,9 @@ mixing). Its -2 Delta ln L is taken relative to the Standard-Model point at the 
 :mod:`likelihoods.stats`, and the excluded region is where it exceeds chi2_1(0.9) = 2.71
 (:data:`likelihoods.stats.ALLOWED_DELTA_CHI2`): for a published 90 % CL limit that is the limit itself.
 
-Left out by name: projections and alternative solutions, which are not constraints (:data:`NOT_CONSTRAINTS`).
+Left out by name: projections and alternative solutions, which are not constraints (:data:`NOT_CONSTRAINTS`). A joint
+likelihood that combines experiments sharing a flux error (e.g. ``cevns_coherent_sns``) is drawn, by default, as the
+experiments it combines, each alone; named (``--only``) it is drawn as one constraint.
 Likelihoods that exclude nothing on the grid are listed as such (e.g. the cosmology bound, which depends on M_Z' alone
 and so vanishes relative to the SM point at the same mass; oscillation and CEvNS terms of U(1)_B, which need the
 Psi-neutrino mixing). Likelihoods that declare ``optional = True`` (model-dependent or theory constraints, off in the
@@ -47,12 +49,13 @@ NOT_CONSTRAINTS: dict[str, str] = {
 _CHUNK = 256
 
 
-def constraint_names(scenario: str, include_optional: bool = True) -> list[str]:
+def constraint_names(scenario: str, include_optional: bool = True, joint: bool = False) -> list[str]:
     """Registered likelihoods that apply to the scenario, minus :data:`NOT_CONSTRAINTS` (and the optional ones unless
-    asked for)."""
+    asked for). Joint likelihoods (:attr:`likelihoods.base.Likelihood.combines`) only with ``joint``: by default the
+    map draws the experiments they combine, each alone."""
     sc = get_scenario(scenario)
     return [n for n, cls in registry().items() if cls.applies(sc) and n not in NOT_CONSTRAINTS
-            and (include_optional or not getattr(cls, "optional", False))]
+            and (include_optional or not getattr(cls, "optional", False)) and (joint or not cls.combines)]
 
 
 @dataclass
@@ -103,8 +106,8 @@ def constraints_map(scenario: str, grid: tuple[int, int] = (64, 56), M_range: tu
                     options: ModelOptions = ModelOptions(), include_optional: bool = True) -> ConstraintsMap:
     """Evaluate each constraint alone on a log grid (``grid`` = (n_M, n_g)); see the module doc."""
     sc = get_scenario(scenario)
-    available = constraint_names(scenario, include_optional)
-    chosen = list(available if names is None else names)
+    available = constraint_names(scenario, include_optional, joint=True)
+    chosen = constraint_names(scenario, include_optional) if names is None else list(names)
     for n in chosen:
         if n not in available:
             raise InputError(f"constraint {n!r}: not a constraint of scenario {scenario}{did_you_mean(n, available)}; "
