@@ -1,6 +1,7 @@
 """NaN/inf sweep of the log-density and its gradient (globalfit.problem.box_scan) at 1e6 points per prior box: every
 shipped full config (runs/full_*.yaml, its own box) and the widest box of each scenario (every parameter over its whole
-physical range, with every likelihood that applies). Interior, corners, edges and the masses where a digitised table
+physical range, with every likelihood that applies: a joint likelihood in place of those it combines, which the
+tests sweep each alone). Interior, corners, edges and the masses where a digitised table
 or a kinematic threshold changes a likelihood, a quarter each.
 
     /work/venv/bin/python bench/bench_nan_sweep.py [--points 1000000] [--batch 4096] [--only full_B,widest_B-L]
@@ -22,10 +23,10 @@ from pathlib import Path
 import globalfit  # noqa: F401  (float64)
 import jax
 
-from globalfit.physics.scenarios import SCENARIOS, get_scenario
+from globalfit.physics.scenarios import SCENARIOS
 from globalfit.problem import load_problem
 from globalfit.problem.box_scan import sweep, sweep_kernel, sweep_points, widest_problem
-from likelihoods import registry
+from likelihoods import default_likelihoods
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +37,7 @@ def boxes() -> dict:
     for path in sorted((ROOT / "runs").glob("full_*.yaml")):
         out[path.stem] = lambda path=path: load_problem(path)
     for sc in SCENARIOS:
-        lks = {n: None for n, i in registry().items() if i.applies(get_scenario(sc))}
+        lks = default_likelihoods(sc)
         out[f"widest_{sc}"] = lambda sc=sc, lks=lks: widest_problem(sc, lks)
     return out
 

@@ -39,7 +39,7 @@ from globalfit.problem.config import SEED_MAX, load_config
 from globalfit.problem.sweep_config import ConfigRef, JobSpec, sweep_jobs
 from globalfit.outputs.report import build_idata, load_run_config, summary_report
 from globalfit.physics.scenarios import SCENARIOS, get_scenario
-from likelihoods import build_likelihoods, describe_all, registry
+from likelihoods import build_likelihoods, default_likelihoods, describe_all
 
 __all__ = ["main"]
 
@@ -73,14 +73,6 @@ def _parse_set(items: list[str]) -> dict[str, float]:
     return out
 
 
-def _default_likelihoods(scenario: str) -> dict:
-    """Every likelihood that applies to the scenario, with its default options (``evaluate`` without a config); a
-    joint likelihood stands for the ones it combines (:attr:`likelihoods.base.Likelihood.combines`)."""
-    applicable = {n: cls for n, cls in registry().items() if cls.applies(get_scenario(scenario))}
-    combined = {m for cls in applicable.values() for m in cls.combines}
-    return {n: None for n in applicable if n not in combined}
-
-
 def _cmd_evaluate(args) -> int:
     overrides = _parse_set(args.set or [])
     if args.config:
@@ -88,7 +80,7 @@ def _cmd_evaluate(args) -> int:
         if args.scenario and args.scenario != problem.scenario.name:
             raise InputError(f"--scenario {args.scenario!r}: differs from model.scenario {problem.scenario.name!r} of {args.config}")
         if not problem.likelihoods:
-            problem = problem.with_likelihoods(build_likelihoods(_default_likelihoods(problem.scenario.name), problem.scenario, "default likelihoods"))
+            problem = problem.with_likelihoods(build_likelihoods(default_likelihoods(problem.scenario.name), problem.scenario, "default likelihoods"))
         values = problem.start()
         if "cos_beta" in overrides:
             values.pop("r_H", None)  # an explicit cos_beta replaces the config's r_H parametrisation
@@ -108,7 +100,7 @@ def _cmd_evaluate(args) -> int:
             check_values(overrides, args.scenario)  # refuse bad values before the likelihoods are built
         except (KeyError, ValueError) as exc:
             raise InputError(str(exc).strip("'\"")) from None
-        lks = build_likelihoods(_default_likelihoods(args.scenario), get_scenario(args.scenario), "default likelihoods")
+        lks = build_likelihoods(default_likelihoods(args.scenario), get_scenario(args.scenario), "default likelihoods")
         try:
             result = evaluate_point(overrides, args.scenario, ModelOptions(), lks)
         except (KeyError, ValueError) as exc:

@@ -22,7 +22,8 @@ from globalfit.physics.scenarios import SCENARIOS, Scenario, get_scenario
 
 from .base import Likelihood
 
-__all__ = ["Likelihood", "register", "registry", "build_likelihood", "build_likelihoods", "check_requirements", "describe_all"]
+__all__ = ["Likelihood", "register", "registry", "build_likelihood", "build_likelihoods", "default_likelihoods", "check_requirements",
+           "describe_all"]
 
 _REGISTRY: dict[str, type[Likelihood]] = {}
 # built likelihoods by (name, scenario, options): a likelihood is a pure function of them and of its data files, which
@@ -112,6 +113,15 @@ def build_likelihoods(config: Mapping[str, Mapping[str, Any] | None] | None, sce
             raise ConfigError(f"{where}: likelihoods.{name}: already contains {twice[0]}'s data; remove "
                               f"likelihoods.{twice[0]} (both would count it)")
     return [build_likelihood(name, scenario, opts, where) for name, opts in (config or {}).items()]
+
+
+def default_likelihoods(scenario: str | Scenario) -> dict[str, None]:
+    """Every registered likelihood that applies to the scenario, with its default options; a joint likelihood stands for
+    the ones it combines (:attr:`base.Likelihood.combines`), so no data set counts twice."""
+    sc = get_scenario(scenario) if isinstance(scenario, str) else scenario
+    applicable = {n: cls for n, cls in registry().items() if cls.applies(sc)}
+    combined = {m for cls in applicable.values() for m in cls.combines}
+    return {n: None for n in applicable if n not in combined}
 
 
 def check_requirements(likelihoods: Iterable[Likelihood], available: Iterable[str], where: str = "config") -> None:

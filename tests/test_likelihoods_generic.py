@@ -11,7 +11,7 @@ from globalfit.errors import ConfigError
 from globalfit.physics.model import observable_names, observables
 from globalfit.physics.parameters import PARAM_NAMES
 from globalfit.physics.scenarios import Scenario, get_scenario
-from likelihoods import build_likelihood, build_likelihoods, check_requirements, describe_all, registry
+from likelihoods import build_likelihood, build_likelihoods, check_requirements, default_likelihoods, describe_all, registry
 from tests.helpers import _value_and_grad as value_and_grad
 from tests.helpers import box_points, point
 
@@ -98,3 +98,15 @@ def test_applicability_follows_the_charges():
     assert not names & {"cevns_coherent_csi", "nu_e_texono", "zp_babar_invisible", "zp_baryonic_visible"}
     assert {"unitarity", "osc_icecube_mutau", "lfv_radiative", "psi_peak_searches"} <= names
     assert "osc_lma" not in names  # quark-NSI ranges: no quark coupling, no matter NSI at tree level
+
+
+def test_default_set_counts_each_data_set_once():
+    """The likelihoods used without a config (`globalfit evaluate`, the NaN sweep's widest boxes): every one that
+    applies, a joint likelihood in place of those it combines, so that the set builds (no data set twice)."""
+    for scenario in SCENARIOS:
+        names = default_likelihoods(scenario)
+        build_likelihoods(names, get_scenario(scenario), "test")
+        combined = {m for n in names for m in registry()[n].combines}
+        assert set(names) == set(_applicable(scenario)) - combined
+        if scenario != "L":  # U(1)_L: no quark charge, no CEvNS
+            assert {"cevns_coherent_sns", "cevns_solar_8b"} <= set(names) and "cevns_coherent_csi" in combined
