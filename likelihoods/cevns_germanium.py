@@ -63,6 +63,8 @@ c_L1, w_L1 are fixed at the SM-hypothesis fit and a_M at 1 (its 3 % prior centre
 the 1.1-1.3 keV lines, away from the CEvNS region). ln L = -(chi^2(model) - chi^2_best)/2 with chi^2_best the minimum
 over the whole family of nubar_e spectra a light Z' can produce (amplitude Q + a/(q^2 + M^2) plus an incoherent
 c/(q^2 + M^2)^2 part, minimised over a, c >= 0 and M at build time), so ln L <= 0.
+Cost: the profiling at every point makes it ~100x slower than the rest of a full config together (batched value and
+gradient, docs/performance.md, "No NaN or inf over the prior box").
 """
 
 from __future__ import annotations
