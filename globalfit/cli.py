@@ -22,18 +22,18 @@ from globalfit._jax import enable_compilation_cache
 from globalfit.engine import dry_run_text, run_checks, run_fit
 from globalfit.errors import GlobalfitError, InputError
 from globalfit.problem.evaluate import check_values, evaluate_point, format_table, violated_constraints
-from globalfit.inference.evidence import evidence, format_evidence, write_evidence
+from globalfit.inference.evidence import check_new_output, evidence, format_evidence, write_evidence
 from globalfit.inference.profile import ProfileSettings
 from globalfit.physics.model import ModelOptions
 from globalfit.names import did_you_mean
 from globalfit.physics.parameters import PARAMETERS
-from globalfit.outputs.chains import export_getdist
+from globalfit.outputs.chains import export_getdist, quiet_getdist
 from globalfit.outputs.htmlreport import write_html_report
 from globalfit.outputs.plots import compare_plots, compare_runs, make_plots
 from globalfit.inference.cobaya_interop import cobaya_yaml
 from globalfit.outputs.constraints_map import constraints_map, output_paths, save_constraints_map
 from globalfit.problem import FitProblem, load_problem
-from globalfit.inference.sweep import JOBQUEUE, dask_client, dask_scheduler_address, local_workers, make_job, run_sweep
+from globalfit.inference.sweep import JOBQUEUE, check_sweep_outputs, dask_client, dask_scheduler_address, local_workers, make_job, run_sweep
 from globalfit.outputs.profile_result import load_profile
 from globalfit.problem.config import SEED_MAX, load_config
 from globalfit.problem.sweep_config import ConfigRef, JobSpec, sweep_jobs
@@ -169,6 +169,7 @@ def _on_engine(jobs, out: Path, args, retries: int = 2, source: Path | None = No
         raise InputError(f"{' and '.join(chosen)}: give one of them (where the tasks run)")
     if args.jobqueue and args.workers is None:
         raise InputError(f"--jobqueue {args.jobqueue}: give --workers N, the number of batch jobs to submit (this sweep has {tasks} tasks)")
+    check_sweep_outputs(jobs, out, resume=args.resume, force=args.force)  # before a cluster is started for nothing
     address = args.scheduler or (None if args.jobqueue else dask_scheduler_address())
     n = args.workers if args.workers is not None else min(local_workers(), tasks)
     serial = args.serial or (address is None and not args.jobqueue and n <= 1)
@@ -264,6 +265,8 @@ def _cmd_evidence(args) -> int:
         raise InputError(f"--live {args.live}: need at least 10 live points (evidence.live_points has the same floor)")
     if args.seed is not None and not 0 <= args.seed <= SEED_MAX:
         raise InputError(f"--seed {args.seed}: expected an integer in [0, 2^63 - 1] (JAX seeds are int64)")
+    if args.out is not None:
+        check_new_output(args.out)
     problems: list[FitProblem] = []
     for c in args.configs:
         p = load_problem(c)
@@ -471,12 +474,6 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _quiet_getdist(record: logging.LogRecord) -> bool:
-    """GetDist warns on the root logger about every heavy-tailed quantity whose kernel bandwidth it had to fall back
-    on (hundreds of lines per run for the derived branching ratios); the figures are right, the lines are noise."""
-    return record.levelno >= logging.ERROR or f"{os.sep}getdist{os.sep}" not in record.pathname
-
-
 def main(argv: list[str] | None = None) -> int:
     # The CLI owns the terminal: warnings and errors only. Dask and JAX set their own loggers to INFO, whose records
     # reach the root handler whatever the root's level, so the root handler is ours, with level WARNING (jaxns'
@@ -488,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
         handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
         root.addHandler(handler)
     root.setLevel(logging.WARNING)
-    root.addFilter(_quiet_getdist)
+    quiet_getdist()
     args = build_parser().parse_args(argv)
     enable_compilation_cache()  # compiled code kept between runs ($GLOBALFIT_JAX_CACHE; "off" turns it off)
     try:

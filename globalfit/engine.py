@@ -75,7 +75,7 @@ def dry_run_text(problem: FitProblem) -> tuple[str, bool]:
     total = sum(float(v) for v in terms.values())
     total_sm = sum(float(v) for v in problem.loglike_terms(problem.physical({**start, **SM_OVERRIDES})).values())
     lines.append(f"  {'total':<24s} {total:>13.6g}")
-    lines.append(f"  {'-2 Delta ln L vs SM':<24s} {-2.0 * (total - total_sm):>13.6g}   (SM: g_X = 0, y_alpha = 0)")
+    lines.append(f"  {'-2 Delta ln L vs SM':<24s} {2.0 * (total_sm - total):>13.6g}   (SM: g_X = 0, y_alpha = 0)")
     return "\n".join(lines), inside
 
 

@@ -100,7 +100,7 @@ def _quadrature_log_z(problem, n=400):
 def test_cli_evidence_matches_quadrature(tmp_path, capsys):
     """`globalfit evidence A --out F`: ln Z of jaxns agrees with a 400 x 400 quadrature of the same integrand within
     3 sigma (+0.05); the nested-sampling posterior respects the cosmology bound; an existing --out file is never
-    overwritten."""
+    overwritten, and is refused before any sampling."""
     a = _write(tmp_path, "a.yaml", TWO_D)
     out = tmp_path / "ev.json"
     assert main(["evidence", str(a), "--out", str(out)]) == 0
@@ -115,7 +115,8 @@ def test_cli_evidence_matches_quadrature(tmp_path, capsys):
     assert set(q) >= {"M_Zp", "g_X", "eps_earth_ee"} and q["M_Zp"][0] <= q["M_Zp"][1] <= q["M_Zp"][2]
     assert q["M_Zp"][0] > 3.0e-3  # the posterior respects the cosmology bound (3.7 MeV, 2 sigma)
     assert main(["evidence", str(a), "--out", str(out)]) == 2
-    assert "exists" in capsys.readouterr().err
+    out_, err = capsys.readouterr()
+    assert "exists" in err and "ln Z" not in out_  # refused before the nested sampling, not after it
 
 
 def test_exclude_likelihoods(tmp_path):

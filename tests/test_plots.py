@@ -91,3 +91,28 @@ def test_diagnostic_plots_draw_at_most_eight_chains_evenly_spaced():
     assert title.startswith("chains 0, ") and "of 64" in title
     few = az.from_dict(posterior={"x": rng.standard_normal((4, 50))})
     assert diagnostic_chains(few) == (few, None)
+
+
+def test_quiet_getdist_drops_its_warnings_and_load_line_but_not_its_errors(capsys, caplog):
+    """GetDist's fallback-bandwidth warnings (hundreds per run) and its "Removed no burn in" line stay off the terminal
+    of the CLI and of each sweep worker; its errors, and everyone else's warnings, still pass."""
+    import logging
+
+    from getdist import MCSamples
+
+    from globalfit.outputs.chains import quiet_getdist
+
+    quiet_getdist()
+    quiet_getdist()  # idempotent: one filter
+    root = logging.getLogger()
+    assert sum(f.__name__ == "_not_a_getdist_warning" for f in root.filters if hasattr(f, "__name__")) == 1
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.zeros(990), rng.normal(0, 1e-9, 10)])  # nearly constant: GetDist's bandwidth fallback
+    with caplog.at_level(logging.WARNING):
+        s = MCSamples(samples=np.column_stack([rng.normal(size=1000), x]), names=["a", "b"], settings={"ignore_rows": 0})
+        s.get1DDensity("b")
+        logging.warning("not GetDist")
+    assert "Removed no burn in" not in capsys.readouterr().out
+    assert [r.getMessage() for r in caplog.records] == ["not GetDist"]
+    getdist_error = logging.LogRecord("root", logging.ERROR, "/x/getdist/mcsamples.py", 1, "bad", None, None)
+    assert all(f(getdist_error) for f in root.filters if callable(f))

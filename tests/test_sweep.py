@@ -336,3 +336,24 @@ def test_evidence_and_run_jobs_assemble(tmp_path, monkeypatch):
     assert scatter["seeds"] == [0, 1, 2] and scatter["log_Z_mean"] == pytest.approx([-0.85]) and scatter["log_Z_std"] == pytest.approx([0.1])
     assert "evidence/ev/wide over 3 seeds: tiny ln Z -1.350 +- 0.100" in report.lines["evidence/ev/wide/seeds"]
     assert runs == [(5, str(tmp_path / "o" / "run" / "tiny" / "seed5"), False, True)]
+
+
+def test_output_refused_before_a_cluster_starts(tmp_path, capsys, monkeypatch):
+    """An existing sweep directory without --resume or --force (or --resume of nothing) is refused at once, before the
+    command starts a local cluster (which takes seconds to a minute) for nothing."""
+    import globalfit.cli as cli
+
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("a cluster was started")
+
+    monkeypatch.setattr(cli, "dask_client", no_cluster)
+    path = _files(tmp_path)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--workers", "2", "--resume"]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+    out.mkdir()
+    (out / "mine.txt").write_text("a user's file")
+    assert main(["sweep", str(path), "--workers", "2"]) == 2
+    assert "output directory exists" in capsys.readouterr().err
+    assert main(["sweep", str(path), "--workers", "2", "--force"]) == 2  # not a sweep directory: never deleted
+    assert "not a sweep directory" in capsys.readouterr().err and (out / "mine.txt").read_text() == "a user's file"

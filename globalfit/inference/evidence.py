@@ -69,6 +69,7 @@ from globalfit.physics.scenarios import SCENARIOS, get_scenario
 
 __all__ = [
     "EvidenceResult",
+    "check_new_output",
     "nested_sampling",
     "log_factor_fn",
     "support_probability",
@@ -307,11 +308,18 @@ def evidence(problems: list[FitProblem], prior: list[str] | None = None, live_po
     return results
 
 
-def write_evidence(out: Path, results: list[EvidenceResult], prior: list[str] | None, exclude: list[str] | None) -> Path:
-    """The results as JSON in a new file (an existing one is never overwritten)."""
+def check_new_output(out: Path) -> Path:
+    """``out`` as a Path if no file is there yet (checked before the nested sampling too, so that minutes of it are not
+    lost to a name already taken), else an InputError."""
     out = Path(out)
     if out.exists():
         raise InputError(f"--out {out}: exists; give a new file name (nothing is overwritten)")
+    return out
+
+
+def write_evidence(out: Path, results: list[EvidenceResult], prior: list[str] | None, exclude: list[str] | None) -> Path:
+    """The results as JSON in a new file (an existing one is never overwritten)."""
+    out = check_new_output(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

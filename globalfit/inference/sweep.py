@@ -64,14 +64,15 @@ from globalfit.inference.profile import (
     profile_stage1_polish,
     profile_stage2,
 )
+from globalfit.outputs.chains import quiet_getdist
 from globalfit.outputs.plane import save_profile_figures
 from globalfit.outputs.rundir import atomic_write, resolved_yaml, run_lock
-from globalfit.outputs.sweepdir import load_result, log_event, prepare_sweep_dir, save_result, write_failures
+from globalfit.outputs.sweepdir import check_sweep_dir, load_result, log_event, prepare_sweep_dir, save_result, write_failures
 from globalfit.problem import FitProblem, problem_from_config
 from globalfit.problem.config import RunConfig
 from globalfit.problem.sweep_config import JobSpec
 
-__all__ = ["CACHE_ENV", "Task", "SweepJob", "SweepReport", "make_job", "run_sweep", "dask_client", "dask_scheduler_address", "jobqueue_cluster", "local_workers", "local_cores", "core_share", "pin_threads",
+__all__ = ["CACHE_ENV", "Task", "SweepJob", "SweepReport", "make_job", "run_sweep", "check_sweep_outputs", "dask_client", "dask_scheduler_address", "jobqueue_cluster", "local_workers", "local_cores", "core_share", "pin_threads",
            "compilation_cache_dir", "enable_compilation_cache", "seed_scatter"]
 
 _log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ def task_run(where: str, data: dict, source: str) -> dict:
 def _execute(fn: Callable[..., dict], args: tuple, cache: str | None) -> tuple[dict, dict]:
     """Run a task in a worker: (its result, where and when it ran)."""
     enable_compilation_cache(None if cache is None else Path(cache))
+    quiet_getdist()  # a worker's output reaches the user's terminal (local cluster) or a batch log, as the CLI's does
     t0, c0 = time.time(), time.process_time()
     result = fn(*args)
     return result, {"worker": f"{socket.gethostname()}:{os.getpid()}", "start": t0, "end": time.time(), "cpu": time.process_time() - c0}
@@ -365,6 +367,17 @@ def _error_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
 
 
+def job_digests(jobs: list[SweepJob]) -> dict[str, str]:
+    """Job name -> digest of what it computes (the sweep directory's manifest)."""
+    return {j.spec.name: j.spec.digest() for j in jobs}
+
+
+def check_sweep_outputs(jobs: list[SweepJob], outdir: Path, resume: bool = False, force: bool = False) -> None:
+    """Refuse now what :func:`run_sweep` would refuse about ``outdir`` (exists without --resume or --force, a changed
+    job on --resume), before a caller spends time starting a cluster."""
+    check_sweep_dir(Path(outdir), job_digests(jobs), resume, force)
+
+
 def run_sweep(jobs: list[SweepJob], outdir: Path, client=None, retries: int = 2, resume: bool = False, force: bool = False,
               source: Path | None = None, progress: Callable[[int, int], None] | None = None,
               log: Callable[[str], None] = lambda line: None) -> SweepReport:
@@ -379,8 +392,7 @@ def run_sweep(jobs: list[SweepJob], outdir: Path, client=None, retries: int = 2,
 def _run_sweep(jobs: list[SweepJob], outdir: Path, client, retries: int, resume: bool, force: bool, source: Path | None,
                progress: Callable[[int, int], None] | None, log: Callable[[str], None]) -> SweepReport:
     t_wall = time.time()
-    digests = {j.spec.name: j.spec.digest() for j in jobs}
-    outdir = prepare_sweep_dir(Path(outdir), digests, resume=resume, force=force, source=source)
+    outdir = prepare_sweep_dir(Path(outdir), job_digests(jobs), resume=resume, force=force, source=source)
     cache = compilation_cache_dir()
     enable_compilation_cache(cache)
     names = [n for j in jobs for n in j.task_names()]

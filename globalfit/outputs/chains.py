@@ -19,7 +19,9 @@ by ``getdist.loadMCSamples('<dest>/<root>')``.
 
 from __future__ import annotations
 
+import logging
 import math
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +37,7 @@ from globalfit.problem import FitProblem, problem_from_config
 from globalfit.problem.parametrisation import site_bounds
 from globalfit.outputs.style import tex_label
 
-__all__ = ["ChainTable", "chain_table", "mcsamples", "export_getdist", "plot_column", "GETDIST_SETTINGS", "DECADES_FOR_LOG"]
+__all__ = ["ChainTable", "chain_table", "mcsamples", "quiet_getdist", "export_getdist", "plot_column", "GETDIST_SETTINGS", "DECADES_FOR_LOG"]
 
 DECADES_FOR_LOG = 2.0  # a positive quantity spanning more than this many decades is plotted as log10
 # GetDist analysis settings: automatic (ESS-based) kernel widths, linear boundary correction, 68/95 % contours
@@ -175,6 +177,23 @@ def _log_prior(problem: FitProblem, z: np.ndarray) -> np.ndarray:
     """ln prior(z) on site space (with the M_Psi > M_Zp factor) for each row of ``z``."""
     fn = jax.jit(jax.vmap(problem.log_prior))
     return np.asarray(fn(jnp.asarray(z)))
+
+
+def _not_a_getdist_warning(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR or f"{os.sep}getdist{os.sep}" not in record.pathname
+
+
+def quiet_getdist() -> None:
+    """Keep GetDist off the terminal in this process: it warns on the root logger about every heavy-tailed quantity
+    whose kernel bandwidth it had to fall back on (hundreds of lines per run for the derived branching ratios; the
+    figures are right) and prints a line when it loads samples. Its errors still pass. Called by the CLI and by each
+    sweep worker; idempotent."""
+    from getdist import chains as gd_chains
+
+    gd_chains.print_load_details = False
+    root = logging.getLogger()
+    if _not_a_getdist_warning not in root.filters:
+        root.addFilter(_not_a_getdist_warning)
 
 
 def mcsamples(idata, cfg, label: str = "", settings: dict | None = None):

@@ -25,7 +25,7 @@ import numpy as np
 from globalfit.errors import OutputError
 from globalfit.outputs.rundir import LOCK, atomic_write
 
-__all__ = ["MANIFEST", "TASKS", "EVENTS", "FAILED", "prepare_sweep_dir", "result_path", "save_result", "load_result", "log_event",
+__all__ = ["MANIFEST", "TASKS", "EVENTS", "FAILED", "check_sweep_dir", "prepare_sweep_dir", "result_path", "save_result", "load_result", "log_event",
            "read_events", "write_failures"]
 
 MANIFEST = "manifest.json"
@@ -34,12 +34,9 @@ EVENTS = "events.jsonl"
 FAILED = "failed.json"
 
 
-def prepare_sweep_dir(outdir: Path, jobs: dict[str, str], resume: bool, force: bool, source: Path | None = None) -> Path:
-    """Create (or check, to resume) the sweep directory for ``jobs`` (name -> digest); returns it.
-
-    New: the directory must be missing or empty (``force``: an existing sweep directory is deleted first).
-    ``resume``: the jobs already in the manifest must have the same digests; new jobs are added. Call it inside
-    :func:`globalfit.outputs.rundir.run_lock` of the same directory."""
+def check_sweep_dir(outdir: Path, jobs: dict[str, str], resume: bool, force: bool) -> dict[str, str]:
+    """What :func:`prepare_sweep_dir` would refuse, without touching anything (so that the CLI can say it before it
+    starts a cluster); returns the jobs of the manifest to write (those resumed and those added)."""
     outdir = Path(outdir)
     exists = outdir.is_dir() and any(p.name != LOCK for p in outdir.iterdir())
     if resume and force:
@@ -55,13 +52,26 @@ def prepare_sweep_dir(outdir: Path, jobs: dict[str, str], resume: bool, force: b
             if name in old and old[name] != digest:
                 raise OutputError(f"{outdir}: cannot resume job {name}: its configs or settings changed since it ran (digest {digest} != "
                                   f"{old[name]}); use --force to start afresh or another output directory")
-        jobs = {**old, **jobs}
-    elif exists:
+        return {**old, **jobs}
+    if exists:
         if not force:
             raise OutputError(f"{outdir}: output directory exists; use --resume to continue it or --force to overwrite it")
         if not manifest.is_file():
             raise OutputError(f"{outdir}: exists and is not a sweep directory; refusing to delete it even with --force")
-        for p in outdir.iterdir():  # everything but the lock this sweep holds
+    return dict(jobs)
+
+
+def prepare_sweep_dir(outdir: Path, jobs: dict[str, str], resume: bool, force: bool, source: Path | None = None) -> Path:
+    """Create (or check, to resume) the sweep directory for ``jobs`` (name -> digest); returns it.
+
+    New: the directory must be missing or empty (``force``: an existing sweep directory is deleted first).
+    ``resume``: the jobs already in the manifest must have the same digests; new jobs are added
+    (:func:`check_sweep_dir`). Call it inside :func:`globalfit.outputs.rundir.run_lock` of the same directory."""
+    outdir = Path(outdir)
+    jobs = check_sweep_dir(outdir, jobs, resume, force)
+    manifest = outdir / MANIFEST
+    if force and not resume:  # a sweep directory (checked): everything but the lock this sweep holds
+        for p in outdir.glob("*"):
             if p.name != LOCK:
                 shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
     (outdir / TASKS).mkdir(parents=True, exist_ok=True)

@@ -96,7 +96,7 @@ def evaluate_point(values: Mapping[str, float], scenario_name: str, options: Mod
         "loglike": loglike,
         "total": total,
         "total_sm": total_sm,
-        "delta_chi2_vs_sm": -2.0 * (total - total_sm),
+        "delta_chi2_vs_sm": 2.0 * (total_sm - total),  # x - x is +0: no "-0" at the SM point
     }
 
 
