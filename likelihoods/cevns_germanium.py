@@ -8,7 +8,7 @@ as one effective nucleus (Z = 32, A = 72.630, :data:`globalfit.physics.scatterin
 fission of :func:`globalfit.physics.scattering.reactor_pdf` ([S]: the same coefficients in two independent public codes,
 adamanderson/cns_sensitivity ReactorTools.py and murataltinli/ERNIE Reactor_Antineutrino_Flux.h, both citing that
 paper), fission fractions 235U 0.59, 239Pu 0.29, 238U 0.07, 241Pu 0.05 (Kopeikin 2004 [S]), on 2-10 MeV (fits made for
-2-8 MeV). A Ge recoil above ~0.3 keVnr needs E_nu > 2.9 MeV, so the sub-2 MeV part of the spectrum never enters. Rate
+2-8 MeV). A Ge recoil above ~0.3 keVnr needs E_nu > 3.2 MeV ((T + sqrt(T^2 + 2 m_N T))/2), so the sub-2 MeV part of the spectrum never enters. Rate
 *ratios* depend only on this shape; absolute counts need the flux above 2 MeV (per experiment below).
 
 **Quenching (ionisation yield) of Ge and the tension between the data sets.** E_ee = Y(T) T with (option ``quenching``)

@@ -14,8 +14,11 @@ kappa = 0; even in g_Psi - g_l, so either sign of g_Psi).
 
 **Where it holds: M_Psi >> m_M.** The rate is the effective theory of a Psi much heavier than the meson. For
 M_Psi < m_M - m_l the process is M -> l Psi on shell (``psi_peak_searches``); just above, the off-shell Psi propagator
-1/(M_Psi^2 - q^2) exceeds its effective 1/M_Psi^2, which suggests the effective rate underestimates the decay there
-(not computed). Each channel's term
+1/(M_Psi^2 - q^2) exceeds its effective 1/M_Psi^2, so the effective rate underestimates the decay there: inserting
+(M_Psi^2/(M_Psi^2 - m_23^2))^2 into the Dalitz integral (derived here for the 2026-12-05 review, not in the code) gives
+exact/effective = 1.65 (K -> mu) and 2.12 (pi -> e) at M_Psi = 1.22 m_M, where the gate is fully on, 1.36 / 1.55 at
+1.5 m_M, 1.18 / 1.25 at 2 m_M and 1.07 / 1.10 at 3 m_M (M_Zp = 10 MeV): the limits used are weaker than they could be
+there (permissive). Each channel's term
 is multiplied by the gate h(M_Psi) of :mod:`likelihoods._psi` with the channel's meson mass (PDG, K+ or pi+) as
 threshold: 0 for M_Psi <= m_M, 1 for M_Psi >= m_M e^w (w = ``psi_switch_width``, default 0.2), smootherstep in
 ln M_Psi between; between m_M e^w and a few m_M the effective rate has O(m_M^2/M_Psi^2) corrections (not modelled).

@@ -6,8 +6,9 @@ Conventions stated once here:
 
 * y_alpha = |y_alpha| exp(i phi_alpha), phi_e = 0.
 * (8)  kappa_alpha = y_alpha v cos(beta) / (sqrt 2 M_Psi), valid for |kappa| << 1.
-* (10) G_ab = g_X l_a delta_ab + g_Psi conj(kappa_a) kappa_b is the coefficient of
-  Z'_mu nubar_a gamma^mu P_L nu_b. (The transpose convention kappa_a conj(kappa_b) would only flip the
+* (10) G_ab = g_X l_a delta_ab + (g_Psi - g_l) conj(kappa_a) kappa_b is the coefficient of
+  Z'_mu nubar_a gamma^mu P_L nu_b (the paper prints g_Psi; g_Psi - g_l is the light block of the exact (nu, Psi)
+  diagonalisation to O(kappa^2): :func:`nu_coupling_matrix`). (The transpose convention kappa_a conj(kappa_b) would only flip the
   sign of off-diagonal phases; |G_ab| and the diagonal are convention independent.)
 * (9)  The H' vev contributes (g_Psi - g_l)^2 v^2 cos^2(beta) to M_Zp^2, so
   r_H = |g_Psi - g_l| v cos(beta) / M_Zp <= 1 is a hard physical constraint.

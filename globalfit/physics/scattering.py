@@ -38,7 +38,7 @@ low-energy observables) -- the physically appropriate scheme at q^2 -> 0. ``sche
   smeared to ~16 MeV by the 8Be* width; Bahcall et al., PRC 54, 411 (1996)). No sourced table was found; the shape only
   weights q^2 inside rate *ratios* (its normalisation is taken from data), so a few-% shape error is second order.
 * Reactor nubar_e: Mueller et al., PRC 83, 054615 (2011), arXiv:1101.2663, exp(sum_k a_k E^k) per isotope (coefficients
-  [S] as quoted in public code adamanderson/cns_sensitivity ReactorTools.py); power fractions 235U 0.59, 239Pu 0.29,
+  [S] as quoted in public code adamanderson/cns_sensitivity ReactorTools.py); fission fractions 235U 0.59, 239Pu 0.29,
   238U 0.07, 241Pu 0.05 (Kopeikin 2004 [S], as quoted in public code); fits made for 2-8 MeV, used up to 10 MeV.
 * CHARM-II: nu_mu line at <E> = 23.7 GeV [S, DarkCast CHARMII_Bauer2018onh] (beam spread neglected).
 
