@@ -62,3 +62,21 @@ def test_cli_writes_once(tmp_path, capsys):
     assert "exists; give --force" in capsys.readouterr().err
     assert main(["constraints", "Q", "--out", str(tmp_path)]) == 2
     assert "unknown" in capsys.readouterr().err
+
+
+def test_every_constraint_has_its_own_colour_and_line_style():
+    """A Fig. 1 analogue draws up to ~20 constraints: no two legend entries may look alike (colour and line style)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from globalfit.outputs.constraints_map import ConstraintsMap, plot_constraints_map
+
+    lm, lg = np.linspace(-3, 0, 8), np.linspace(-9, -1, 6)
+    chi2 = {f"c{k:02d}": np.full((lg.size, lm.size), 1.0 + k) for k in range(24)}  # every one excludes (> 2.71) but c00, c01
+    fig = plot_constraints_map(ConstraintsMap("B", lm, lg, chi2, optional=("c05", "c17")))
+    handles = fig.axes[0].get_legend().legend_handles
+    looks = [(tuple(np.round(matplotlib.colors.to_rgb(h.get_color()), 3)), h.get_linestyle()) for h in handles]
+    assert len(looks) == 22 and len(set(looks)) == len(looks)
+    plt.close(fig)

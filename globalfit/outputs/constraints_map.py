@@ -166,7 +166,8 @@ def plot_constraints_map(cmap: ConstraintsMap, ax=None):
     else:
         fig = ax.figure
     X, Y = np.meshgrid(cmap.log10_M, cmap.log10_g)
-    colours = list(plt.get_cmap("tab10").colors) + list(plt.get_cmap("Dark2").colors)
+    colours = list(plt.get_cmap("tab10").colors)  # ten distinct colours; past ten the line style tells them apart
+    styles = ("-", "-.", ":")
     handles = []
     level = np.log10(cmap.threshold)
     # largest excluded areas first, so that smaller regions are drawn on top of them
@@ -175,10 +176,11 @@ def plot_constraints_map(cmap: ConstraintsMap, ax=None):
         z = np.log10(np.clip(cmap.chi2[name], 1e-12, 1e30))
         c = colours[k % len(colours)]
         opt = name in cmap.optional
+        ls = "--" if opt else styles[(k // len(colours)) % len(styles)]
         if not opt:
             ax.contourf(X, Y, z, levels=[level, 31.0], colors=[c], alpha=0.16)
-        ax.contour(X, Y, z, levels=[level], colors=[c], linewidths=1.8, linestyles="--" if opt else "-")
-        handles.append(Line2D([], [], color=c, lw=1.6, ls="--" if opt else "-", label=name + (" (optional)" if opt else "")))
+        ax.contour(X, Y, z, levels=[level], colors=[c], linewidths=1.8, linestyles=ls)
+        handles.append(Line2D([], [], color=c, lw=1.6, ls=ls, label=name + (" (optional)" if opt else "")))
     ax.set_xlabel(r"$\log_{10}(M_{Z'}/\mathrm{GeV})$")
     ax.set_ylabel(r"$\log_{10} " + label_of("g_X").strip("$") + "$")
     sc = get_scenario(cmap.scenario)
