@@ -70,3 +70,26 @@ def test_library_uses_the_checked_formula():
     F1, F2 = (complex(f) for f in form_factors_Zp(y, *args))
     want = width_by_trace(F1, F2, constants().m_tau, 1.2)
     assert float(width_l_to_l_Zp(y, *args)) == pytest.approx(want, rel=1e-10)
+
+
+def test_form_factor_relative_sign_is_the_derived_one():
+    """F_1/F_2 < 0 in the vertex convention of globalfit.physics.lfv (derived there by one-loop calculation, the Ward
+    identity fixing the relative sign of the two diagrams; the paper's Eq. (25) prints the other sign), so the
+    interference adds: at x = M_Psi^2/M_H^2 = 1 the width bracket is |F_2|^2 (1 + 4r + r^2)."""
+    import jax.numpy as jnp
+
+    from globalfit.physics.constants import constants
+    from globalfit.physics.lfv import form_factors_Zp, width_l_to_l_Zp
+
+    y = jnp.array([0.5, 0.0, 0.8])
+    m_tau = constants().m_tau
+    for M_Psi, M_Zp in ((400.0, 0.3), (400.0, 1.0), (40.0, 0.8), (4.0, 1.5)):
+        F1, F2 = (complex(f) for f in form_factors_Zp(y, 2, 0, 0.7, 400.0, M_Psi, M_Zp))
+        assert F1.real / F2.real < 0 and abs(F1.imag) < 1e-30 and abs(F2.imag) < 1e-30
+    M_Zp = 1.0
+    F1, F2 = (complex(f) for f in form_factors_Zp(y, 2, 0, 0.7, 400.0, 400.0, M_Zp))
+    r = (M_Zp / m_tau) ** 2
+    assert F1 / F2 == pytest.approx(-r / (1.0 + (M_Zp / 400.0) ** 2 / 15.0), rel=1e-9)  # x = 1: f1 = -1/2, f2 = 1/3 + z/45
+    want = m_tau / (16 * np.pi) * (1 - r) ** 2 * abs(F2) ** 2 * (1 + r / 2 + abs(F1 / F2) ** 2 * (1 + 1 / (2 * r)) + 3 * abs(F1 / F2))
+    assert float(width_l_to_l_Zp(y, 2, 0, 0.7, 400.0, 400.0, M_Zp)) == pytest.approx(want, rel=1e-10)
+    assert want / (m_tau / (16 * np.pi) * (1 - r) ** 2 * abs(F2) ** 2 * (1 + 4 * r + r * r)) == pytest.approx(1.0, rel=1e-4)

@@ -10,11 +10,19 @@ Two-body decays l_a -> l_b Z' (Eqs. 23-25), x = M_Psi^2/M_H^2, r = M_Zp^2/m_a^2,
 ubar_b [F_1 gamma^mu P_L + (F_2/m_a) i sigma^{mu nu} q_nu P_R] u_a eps*_mu:
 
     F_2 = g_Psi y_a conj(y_b) / (64 pi^2) (m_a/M_H)^2 [f2_lead(x) + (M_Zp/M_H)^2 f2_sub(x) / 3]
-    F_1 = -g_Psi y_a conj(y_b) / (96 pi^2) (M_Zp/M_H)^2 f1_lead(x)
+    F_1 = +g_Psi y_a conj(y_b) / (96 pi^2) (M_Zp/M_H)^2 f1_lead(x)
     Gamma = m_a/(16 pi) (1 - r)^2 [|F_2|^2 (1 + r/2) + |F_1|^2 (1 + 1/(2r)) - 3 Re(F_1 conj F_2)]
 
 The interference term is derived for this vertex (tests/test_lfv_width_trace.py checks the width against an
-explicit Dirac trace; the paper may omit it); it is O(M_Zp^2 m_a^2/M_H^4) and immaterial in practice. The decay is closed for
+explicit Dirac trace). **The sign of F_1 relative to F_2 is derived here, not copied**: the paper prints
+F_1 = -g y y*/(96 pi^2) ... (Eq. 25) without stating its sigma^{mu nu} or q convention, and two independent one-loop
+Feynman-parameter calculations in the convention above (2026-12-05: the Z' emitted from Psi and from H^-, the
+relative sign of the two diagrams fixed by the Ward identity F_1(q^2 = 0) = 0; the on-shell amplitude fitted to
+gamma^mu P_L, i sigma q P_R / m_a and q^mu P_R; magnitudes equal to the paper's to 1e-4) both give F_1/F_2 < 0, i.e.
+the + sign above with f1_lead < 0 < f2_lead. The interference then adds: at x = 1 the bracket is
+|F_2|^2 (1 + 4r + r^2) (it was (1 - r)^2 with the paper's printed sign). It is not immaterial: F_1's longitudinal
+term (1/(2r)) dominates for M_Zp >~ 0.3 GeV, where the width grows 1.7x (r = 0.1) to 13x (r = 0.5) against the
+printed sign. The decay is closed for
 M_Zp >= m_a - m_b (the width formula itself takes m_b = 0). Branching ratios divide by the PDG total
 width hbar/tau_a.
 """
@@ -90,7 +98,7 @@ def form_factors_Zp(y, a: int, b: int, g_Psi, M_H, M_Psi, M_Zp):
     z = (M_Zp / M_H) ** 2
     coupling = g_Psi * y[a] * jnp.conj(y[b])
     F2 = coupling / (64 * jnp.pi**2) * (m_a / M_H) ** 2 * (f2_lead(x) + z * f2_sub(x) / 3.0)
-    F1 = -coupling / (96 * jnp.pi**2) * z * f1_lead(x)
+    F1 = coupling / (96 * jnp.pi**2) * z * f1_lead(x)  # sign derived, not Eq. 25's (module doc)
     return F1, F2
 
 
