@@ -19,7 +19,10 @@ from globalfit.inference.evidence import (
     log_factor_fn,
     same_data_constants,
     sm_loglike,
+    evidence_result,
+    log_evidence_parts,
     support_probability,
+    support_volume,
 )
 from globalfit.problem import load_problem
 
@@ -55,6 +58,19 @@ def test_support_probability():
     full = load_problem(Path(__file__).resolve().parent.parent / "runs" / "full_B.yaml")
     lp, err = support_probability(full, draws=4000)
     assert -2.0 < lp < -0.05 and 0 < err < 0.05
+
+
+def test_prior_alone_has_evidence_one():
+    """With no likelihood Z = 1 (the prior is normalised on the physical support), also where a large part of the box
+    lies outside it: the full U(1)_B prior keeps V_s ~ 0.85 of the unit cube of its sites and P_s ~ 0.6 of the prior.
+    Nested sampling leaves out the volume where ln L = -inf, so ln Z = ln Z_raw + ln V_s - ln P_s (without ln V_s this
+    came out +0.16)."""
+    full = load_problem(Path(__file__).resolve().parent.parent / "runs" / "full_B.yaml").with_likelihoods([])
+    lvs, _ = support_volume(full, draws=4000)
+    assert math.log(0.80) < lvs < math.log(0.90)
+    parts = log_evidence_parts(full, live_points=60, seed=1)
+    res = evidence_result(full, parts, 0.0, [])
+    assert abs(res.log_Z) < 3 * res.log_Z_err + 0.03, (res.log_Z, res.log_Z_err, parts["log_Z_raw"])
 
 
 def test_sm_constants_and_same_data_rule(tmp_path):

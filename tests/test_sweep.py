@@ -311,7 +311,8 @@ def test_evidence_and_run_jobs_assemble(tmp_path, monkeypatch):
         raw = -1.0 - 0.1 * s - (0.5 if problem.cfg.sampled()["g_X"].min < 1e-7 else 0.0)
         return {"log_Z_raw": raw, "log_Z_raw_err": 0.1, "n_dim": 3, "live_points": live_points or 75, "n_likelihood_evals": 10,
                 "n_samples": 5, "ess": 4.0, "information_H": 1.0, "seconds": 0.0, "converged": True,
-                "posterior_quantiles": {"g_X": [1e-7, 1e-6, 1e-5]}, "log_P_support": -0.25, "log_P_support_err": 0.01}
+                "posterior_quantiles": {"g_X": [1e-7, 1e-6, 1e-5]}, "log_P_support": -0.25, "log_P_support_err": 0.01,
+                "log_V_support": -0.1, "log_V_support_err": 0.01}
 
     runs = []
 
@@ -331,7 +332,7 @@ def test_evidence_and_run_jobs_assemble(tmp_path, monkeypatch):
     report = run_sweep([make_job(s) for s in specs], tmp_path / "o")
     assert not report.failed and report.total == 7
     ev = json.loads((tmp_path / "o" / "evidence" / "ev" / "wide" / "seed2" / "evidence.json").read_text())["results"][0]
-    assert ev["log_Z"] == pytest.approx(-1.0 - 0.2 - 0.5 + 0.25) and ev["log_P_support"] == -0.25 and ev["sm_constant"] == 0.0
+    assert ev["log_Z"] == pytest.approx(-1.0 - 0.2 - 0.5 + 0.25 - 0.1) and ev["log_P_support"] == -0.25 and ev["sm_constant"] == 0.0
     scatter = json.loads((tmp_path / "o" / "evidence" / "ev" / "base" / "seed_scatter.json").read_text())
     assert scatter["seeds"] == [0, 1, 2] and scatter["log_Z_mean"] == pytest.approx([-0.85]) and scatter["log_Z_std"] == pytest.approx([0.1])
     assert "evidence/ev/wide over 3 seeds: tiny ln Z -1.350 +- 0.100" in report.lines["evidence/ev/wide/seeds"]

@@ -8,9 +8,13 @@ What Z means here:
 
 * **Prior.** The config's prior restricted to the physical support (:mod:`globalfit.problem.support`: |kappa| < 1, Eq. 9,
   M_Psi > M_Zp, ...) and *renormalised* on it: the model does not exist outside its support, so its prior is the
-  truncated one. Nested sampling returns Z_raw = int_box pi L 1(support); the support probability
-  P_s = int_box pi 1(support) is estimated from ``evidence.support_draws`` prior draws and
-  ln Z = ln Z_raw - ln P_s (both printed; the uncertainty of ln P_s, binomial, is added in quadrature).
+  truncated one. Nested sampling (jaxns) drops the prior volume where ln L = -inf from its bookkeeping, so it returns
+  Z_raw = int_box pi L 1(support) / V_s, V_s the unit-cube volume of the support (checked on a toy: a cut keeping
+  0.3 of a uniform box gives ln Z_raw = ln Z_true - ln 0.3 within its error). The support probability
+  P_s = int_box pi 1(support) and V_s are estimated from the same ``evidence.support_draws`` prior draws, and
+  ln Z = ln Z_raw + ln V_s - ln P_s (P_s and V_s printed; their Monte-Carlo errors added in quadrature). Until
+  2026-12-05 ln V_s was missing, which put every ln Z ~0.16 too high for the full configs (V_s = 0.85) and left the
+  Bayes factors between scenarios unchanged (the same V_s).
 * **Likelihood normalisation.** Every likelihood is log L relative to its own maximum over its observable
   (``likelihoods`` contract), so ln Z <= 0 and -ln Z measures how much of the prior the data exclude (plus any
   tension at the best point).
@@ -73,6 +77,7 @@ __all__ = [
     "nested_sampling",
     "log_factor_fn",
     "support_probability",
+    "support_volume",
     "sm_loglike",
     "same_data_constants",
     "apply_prior_overrides",
@@ -97,6 +102,8 @@ class EvidenceResult:
     log_Z_raw_err: float
     log_P_support: float
     log_P_support_err: float
+    log_V_support: float
+    log_V_support_err: float
     sm_constant: float  # sum of ln L_SM of likelihoods added for the same-data comparison
     likelihoods: list[str]
     added: list[str]
@@ -163,23 +170,39 @@ def log_factor_fn(problem: FitProblem):
     return sites, f
 
 
-def support_probability(problem: FitProblem, draws: int | None = None, seed: int | None = None) -> tuple[float, float]:
-    """(ln P_s, its standard error): prior probability of the physical support, by Monte Carlo.
-
-    P_s = E_prior[exp(sum of the model's factors without likelihoods)]: the support indicator times the
-    M_Psi > M_Zp prior factor (which is itself the probability that M_Psi lies above M_Zp at fixed M_Zp).
-    """
+def _prior_factor_draws(problem: FitProblem, draws: int | None, seed: int | None) -> np.ndarray:
+    """exp(sum of the model's factors without likelihoods) at uniform draws of the unit cube of the sample sites: the
+    support indicator times the M_Psi > M_Zp prior factor; 0 outside the support."""
     ev = problem.cfg.evidence
     n = int(draws or ev.support_draws)
     sites, f = log_factor_fn(problem.with_likelihoods([]))
     u = jax.random.uniform(jax.random.PRNGKey(ev.seed if seed is None else seed), (n, len(sites)), minval=1e-12, maxval=1 - 1e-12)
     w = np.asarray(jax.jit(jax.vmap(lambda x: jnp.exp(f(x))))(u))
     w = np.where(np.isfinite(w), w, 0.0)
-    mean = float(w.mean())
-    if mean <= 0.0:
+    if not np.any(w > 0.0):
         raise ConfigError(f"{n} prior draws all fall outside the model's physical support: check the prior ranges")
-    err = float(w.std(ddof=1) / math.sqrt(n))
-    return math.log(mean), err / mean
+    return w
+
+
+def _log_mean(w: np.ndarray) -> tuple[float, float]:
+    mean = float(w.mean())
+    return math.log(mean), float(w.std(ddof=1) / math.sqrt(w.size)) / mean
+
+
+def support_probability(problem: FitProblem, draws: int | None = None, seed: int | None = None) -> tuple[float, float]:
+    """(ln P_s, its standard error): prior probability of the physical support, by Monte Carlo.
+
+    P_s = E_prior[exp(sum of the model's factors without likelihoods)]: the support indicator times the
+    M_Psi > M_Zp prior factor (which is itself the probability that M_Psi lies above M_Zp at fixed M_Zp).
+    """
+    return _log_mean(_prior_factor_draws(problem, draws, seed))
+
+
+def support_volume(problem: FitProblem, draws: int | None = None, seed: int | None = None) -> tuple[float, float]:
+    """(ln V_s, its standard error): the unit-cube volume of the physical support (the fraction of uniform site draws
+    inside it, every prior factor ignored). Nested sampling (jaxns) leaves out the volume where ln L = -inf, so the
+    Z it returns is int pi L 1(support) / V_s (module doc)."""
+    return _log_mean((_prior_factor_draws(problem, draws, seed) > 0.0).astype(float))
 
 
 def sm_loglike(name: str, options: dict | None) -> float:
@@ -257,11 +280,11 @@ def apply_prior_overrides(cfg: RunConfig, overrides: list[str], where: str) -> R
 
 def format_evidence(results: list[EvidenceResult]) -> str:
     ref = results[0]
-    lines = [f"{'config':34s} {'scenario':8s} {'ln Z':>9s} {'+-':>6s} {'ln Z_raw':>9s} {'ln P_s':>8s} {'SM const':>9s} {'ln B vs first':>14s}  evals, s"]
+    lines = [f"{'config':34s} {'scenario':8s} {'ln Z':>9s} {'+-':>6s} {'ln Z_raw':>9s} {'ln V_s':>8s} {'ln P_s':>8s} {'SM const':>9s} {'ln B vs first':>14s}  evals, s"]
     for r in results:
         ln_b = r.log_Z - ref.log_Z
         err = math.hypot(r.log_Z_err, ref.log_Z_err) if r is not ref else 0.0
-        lines.append(f"{r.config:34s} {r.scenario:8s} {r.log_Z:9.3f} {r.log_Z_err:6.3f} {r.log_Z_raw:9.3f} {r.log_P_support:8.3f} "
+        lines.append(f"{r.config:34s} {r.scenario:8s} {r.log_Z:9.3f} {r.log_Z_err:6.3f} {r.log_Z_raw:9.3f} {r.log_V_support:8.3f} {r.log_P_support:8.3f} "
                      f"{r.sm_constant:9.3f} {ln_b:8.2f} +- {err:4.2f}  {r.n_likelihood_evals}, {r.seconds:.0f}")
     lines.append("ln Z: support-normalised prior, exact likelihoods (log L relative to each likelihood's maximum); "
                  "Jeffreys: |ln B| < 1 inconclusive, 1-2.5 weak, 2.5-5 moderate, > 5 strong")
@@ -269,19 +292,23 @@ def format_evidence(results: list[EvidenceResult]) -> str:
 
 
 def log_evidence_parts(problem: FitProblem, live_points: int | None = None, seed: int | None = None) -> dict:
-    """ln Z_raw by nested sampling and ln P_s of one problem (:func:`nested_sampling`, :func:`support_probability`):
+    """ln Z_raw by nested sampling, ln P_s and ln V_s of one problem (:func:`nested_sampling`, :func:`support_probability`,
+    :func:`support_volume`):
     the part of an :class:`EvidenceResult` that needs computing (one task of a sweep)."""
     ns = nested_sampling(problem, live_points=live_points, seed=seed)
     lps, lps_err = support_probability(problem, seed=seed)
-    return dict(ns, log_P_support=lps, log_P_support_err=lps_err)
+    lvs, lvs_err = support_volume(problem, seed=seed)
+    return dict(ns, log_P_support=lps, log_P_support_err=lps_err, log_V_support=lvs, log_V_support_err=lvs_err)
 
 
 def evidence_result(problem: FitProblem, parts: dict, const: float, added: list[str]) -> EvidenceResult:
     """The :class:`EvidenceResult` of a problem from :func:`log_evidence_parts` and its same-data constant."""
     parts = dict(parts)
     lps, lps_err = parts.pop("log_P_support"), parts.pop("log_P_support_err")
-    return EvidenceResult(config=problem.where, scenario=problem.scenario.name, log_Z=parts["log_Z_raw"] - lps + const,
-                          log_Z_err=math.hypot(parts["log_Z_raw_err"], lps_err), log_P_support=lps, log_P_support_err=lps_err,
+    lvs, lvs_err = parts.pop("log_V_support"), parts.pop("log_V_support_err")
+    return EvidenceResult(config=problem.where, scenario=problem.scenario.name, log_Z=parts["log_Z_raw"] + lvs - lps + const,
+                          log_Z_err=math.hypot(parts["log_Z_raw_err"], lps_err, lvs_err), log_P_support=lps, log_P_support_err=lps_err,
+                          log_V_support=lvs, log_V_support_err=lvs_err,
                           sm_constant=const, likelihoods=problem.likelihood_names, added=list(added), **parts)
 
 
