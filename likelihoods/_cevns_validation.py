@@ -6,9 +6,10 @@ XENONnT arXiv:2408.02877; PandaX-4T arXiv:2407.10892 (the records of the likelih
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
-from globalfit.physics.scattering import GEV2_TO_CM2, NUCLEI, Component, grid, sin2w, sns_components
+from globalfit.physics.scattering import GEV2_TO_CM2, NUCLEI, grid, sin2w, sns_components
 
 from . import build_likelihood
 from .base import RateTarget
@@ -35,7 +36,7 @@ def sns_flux_averaged_sigma(nucleus: str, couplings: str = "radiative") -> float
     numbers), all recoils (no threshold)."""
     nuc = NUCLEI[nucleus]
     comps = sns_components()
-    grids = tuple(grid(Component(c.alpha, c.anti, 1.0 / len(comps), c.E_line, c.pdf, c.E_lo, c.E_hi), nuc.mass, 0.0,
+    grids = tuple(grid(dataclasses.replace(c, weight=1.0 / len(comps)), nuc.mass, 0.0,
                        n_E=64, n_T=64, A_form_factor=nuc.A) for c in comps)
     return RateTarget(grids, sin2w("msbar0"), nuc, g_v=nucleon_couplings(couplings)).sm * GEV2_TO_CM2
 

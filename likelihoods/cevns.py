@@ -94,6 +94,7 @@ For every Gaussian-type term a prediction one combined sigma from the observed v
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import math
 import re
@@ -117,11 +118,11 @@ from globalfit.physics.scattering import (
     NUCLEI,
     Component,
     grid,
-    p_ee_adiabatic,
-    pdg_mixing,
     reactor_component,
     sin2w,
     sns_components,
+    solar_components,
+    solar_mass_fractions,
 )
 
 from . import register
@@ -380,20 +381,18 @@ def b8_pdf_table(E):
 
 
 def _b8_components():
-    """8B flux at Earth split by flavour, weights = flux fractions (module doc)."""
-    s23 = pdg_mixing()["s23"]
+    """8B flux at Earth as the mass eigenstates nu_1, nu_2, nu_3 (module doc): pdf x P_i(E), weights = flux fractions."""
     E_hi = float(b8_table()[0][-1])
     xs, ws = np.polynomial.legendre.leggauss(400)
     E = 0.5 * E_hi * (xs + 1)
     f = b8_pdf_table(E)
     norm = np.sum(ws * f)
-    comps = []
-    for a, prob in enumerate((lambda E: p_ee_adiabatic(E, N_E_B8_PRODUCTION),
-                              lambda E: (1 - p_ee_adiabatic(E, N_E_B8_PRODUCTION)) * (1 - s23),
-                              lambda E: (1 - p_ee_adiabatic(E, N_E_B8_PRODUCTION)) * s23)):
-        weight = float(np.sum(ws * f * prob(E)) / norm)
-        comps.append(Component(a, False, weight, pdf=(lambda E, prob=prob: b8_pdf_table(E) * prob(E)), E_lo=0.0, E_hi=E_hi))
-    return tuple(comps)
+    P = solar_mass_fractions(E, N_E_B8_PRODUCTION)
+    parts = []
+    for i in range(3):
+        pdf = lambda E, i=i: b8_pdf_table(E) * solar_mass_fractions(E, N_E_B8_PRODUCTION)[i]  # noqa: E731
+        parts.append((float(np.sum(ws * f * P[i]) / norm), pdf))
+    return solar_components(parts, E_lo=0.0, E_hi=E_hi)
 
 
 def source_components(source: str) -> tuple[Component, ...]:
@@ -417,7 +416,7 @@ def _targets(source: str, nuclei: tuple[str, ...], T_lo: float, T_hi: float, sch
     comps = source_components(source)
     if response is not None:
         w = response.component_weights(len(comps))
-        comps = tuple(Component(c.alpha, c.anti, c.weight * wi, c.E_line, c.pdf, c.E_lo, c.E_hi) for c, wi in zip(comps, w))
+        comps = tuple(dataclasses.replace(c, weight=c.weight * wi) for c, wi in zip(comps, w))
     out = []
     for name in nuclei:
         nuc = NUCLEI[name]

@@ -52,7 +52,7 @@ import math
 from typing import ClassVar, Literal
 
 import jax.numpy as jnp
-
+from pydantic import field_validator
 
 from globalfit.physics.constants import constants
 from globalfit.physics.scattering import (
@@ -61,9 +61,9 @@ from globalfit.physics.scattering import (
     be7_components,
     grid,
     p_ee_adiabatic,
-    pdg_mixing,
     reactor_pdf,
     sin2w,
+    solar_mass_fractions_from_p_ee,
 )
 from globalfit.physics.scenarios import get_scenario
 
@@ -95,7 +95,7 @@ def _target(source: str, T_lo: float, T_hi: float, scheme: str, p_ee: float | No
         comp = Component(0, True, 1.0, pdf=reactor_pdf, E_lo=1.8e-3, E_hi=10e-3)
         grids = (grid(comp, me, T_lo, T_hi, n_E=48, n_T=24),)
     else:
-        grids = tuple(grid(c, me, T_lo, T_hi, n_T=48) for c in be7_components(p_ee, pdg_mixing()["s23"]))
+        grids = tuple(grid(c, me, T_lo, T_hi, n_T=48) for c in be7_components(p_ee))
     return (RateTarget(grids, sin2w(scheme)),)
 
 
@@ -176,6 +176,13 @@ class Borexino(NuE):
         """Borexino data set: Phase II (2019) or Phase I (2011)."""
         p_ee: Fraction | None = None
         """nu_e survival probability at 862 keV; None: adiabatic MSW at n_e_NA_cm3."""
+
+        @field_validator("p_ee")
+        @classmethod
+        def _adiabatic(cls, v):
+            if v is not None:
+                solar_mass_fractions_from_p_ee(v)  # ValueError: outside what an adiabatic solar nu_e can have
+            return v
         n_e_NA_cm3: PositiveNumber = 90.0
         """Electron density at 7Be production (N_A cm^-3), approximate (module doc)."""
 

@@ -8,6 +8,7 @@ import pytest
 from scipy.optimize import brentq
 
 from globalfit.errors import ConfigError
+from globalfit.physics import scattering as sc
 from globalfit.physics.model import observables
 from globalfit.physics.parameters import PARAM_NAMES
 from likelihoods import build_likelihoods
@@ -66,11 +67,12 @@ def test_borexino_phase1_rate_is_the_862_kev_line():
     s^-1" and "an electron neutrino survival probability of 0.51 +- 0.07 at 862 keV". Reading the rate as the 862 keV
     line of the whole 7Be flux (Br = 0.8956), as the likelihood does, reproduces both within the quoted errors (tree
     level; review finding L3); reading it as the flux of that line alone would put the flux 3 sigma low."""
-    pure_nu_e = nue.borexino_sm_rate("I", p_ee=1.0)  # cpd/100 t at the B16 flux
+    sigma_e = sc.sigma_total_nue(sc.BE7_LINE_GEV, 0, False, sc.sin2w())  # nu_e, all recoils [cm^2]
+    pure_nu_e = nue.PHI_BE7 * nue.BR_862 * nue.N_E_100T * sigma_e * 86400.0  # cpd/100 t at the B16 flux, all nu_e
     flux = 46.0 / pure_nu_e * nue.PHI_BE7
     assert flux == pytest.approx(3.10e9, abs=0.15e9)
     assert abs(flux * nue.BR_862 - 3.10e9) > 2 * 0.15e9
-    p_ee = brentq(lambda p: nue.borexino_sm_rate("I", p_ee=p) - 46.0, 0.1, 0.9)
+    p_ee = brentq(lambda p: nue.borexino_sm_rate("I", p_ee=p) - 46.0, 0.3, 0.66)  # the adiabatic range (0.294-0.664)
     assert p_ee == pytest.approx(0.51, abs=0.07)
 
 
@@ -126,3 +128,12 @@ def test_options_and_scenarios():
         build_likelihoods({"nu_e_charm2": None}, "B")
     lk = build_likelihoods({"nu_e_borexino": {"phase": "I", "p_ee": 0.51}}, "L")[0]
     assert lk.p_ee == 0.51
+
+
+def test_borexino_p_ee_override_must_be_reachable_by_an_adiabatic_nu_e():
+    """The 7Be line arrives as mass eigenstates (globalfit.physics.scattering, module doc); a P_ee override is mapped to
+    their probabilities, which exist only for 0.294 <= P_ee <= 0.664: anything else is a clear config error."""
+    with pytest.raises(ConfigError, match=r"nu_e_borexino\.p_ee.*adiabatic solar nu_e has 0\.29\d <= P_ee <= 0\.66\d"):
+        build_likelihoods({"nu_e_borexino": {"p_ee": 0.9}}, "B-L")
+    (lk,) = build_likelihoods({"nu_e_borexino": {"p_ee": 0.5}}, "B-L")
+    assert lk.p_ee == 0.5

@@ -19,18 +19,13 @@ G_MAX = 3.51  # largest |G_ab| of the priors: g_X + g_Psi |kappa|^2 <= 1e-2 + 3.
 
 
 def _b8_components():
-    """8B at Earth by flavour (adiabatic MSW P_ee at 100 N_A/cm^3, nu_mu : nu_tau = c23^2 : s23^2), as in CEvNS."""
-    s23 = sc.pdg_mixing()["s23"]
-
-    def pee(E):
-        return sc.p_ee_adiabatic(E, 100.0)
-
-    probs = (pee, lambda E: (1 - pee(E)) * (1 - s23), lambda E: (1 - pee(E)) * s23)
+    """8B at Earth as the mass eigenstates nu_1,2,3 (adiabatic MSW at 100 N_A/cm^3), flavour states U[:, i], as in CEvNS."""
     E = np.linspace(1e-5, sc.B8_Q_GEV, 2000)
     norm = np.sum(sc.b8_pdf(E))
-    return tuple(sc.Component(a, False, float(np.sum(sc.b8_pdf(E) * p(E)) / norm),
-                              pdf=lambda E, p=p: sc.b8_pdf(E) * p(E), E_lo=0.0, E_hi=sc.B8_Q_GEV)
-                 for a, p in enumerate(probs))
+    P = sc.solar_mass_fractions(E, 100.0)
+    return sc.solar_components([(float(np.sum(sc.b8_pdf(E) * P[i]) / norm),
+                                 lambda E, i=i: sc.b8_pdf(E) * sc.solar_mass_fractions(E, 100.0)[i]) for i in range(3)],
+                               E_lo=0.0, E_hi=sc.B8_Q_GEV)
 
 
 def _cevns(names, T_lo, T_hi, comps, n_E, n_T):
@@ -51,8 +46,7 @@ TARGETS = {
     "b8_xe_0.33": lambda: _cevns(("Xe",), 0.33e-6, np.inf, _b8_components(), 48, 24),
     "b8_xe_0.5": lambda: _cevns(("Xe",), 0.5e-6, np.inf, _b8_components(), 48, 24),
     "b8_xe_1.1": lambda: _cevns(("Xe",), 1.1e-6, np.inf, _b8_components(), 48, 24),
-    "be7_e": lambda: _nue(sc.be7_components(float(sc.p_ee_adiabatic(sc.BE7_LINE_GEV, 90.0)), sc.pdg_mixing()["s23"]),
-                          0.19e-3, np.inf, n_T=48),
+    "be7_e": lambda: _nue(sc.be7_components(float(sc.p_ee_adiabatic(sc.BE7_LINE_GEV, 90.0))), 0.19e-3, np.inf, n_T=48),
     "reactor_e": lambda: _nue((sc.Component(0, True, 1.0, pdf=sc.reactor_pdf, E_lo=1.8e-3, E_hi=10e-3),), 3e-3, 8e-3,
                               n_E=48, n_T=24),
     "charm2_e": lambda: _nue((sc.Component(1, False, 1.0, E_line=23.7),), 3.0, 24.0, n_T=48),
@@ -82,7 +76,14 @@ def _prior_box_points(table, rng):
     g = 10.0 ** rng.uniform(-10, -2, n)
     g[:4] = (1e-10, 1e-6, 1e-3, 1e-2)
     mod[-1] = 0.0  # G = 0
-    return M, g, mod * np.cos(phase), mod * np.sin(phase)
+    re, im = mod * np.cos(phase), mod * np.sin(phase)
+    return M, g, *_hermitian(re, im)
+
+
+def _hermitian(re, im):
+    """(Re, Im) of the Hermitian part of re + i im (G is Hermitian in the model: couplings.py)."""
+    t = (0, 2, 1) if re.ndim == 3 else (1, 0)
+    return 0.5 * (re + re.transpose(t)), 0.5 * (im - im.transpose(t))
 
 
 def _nodes(table):
@@ -92,25 +93,30 @@ def _nodes(table):
 
 
 def _direct_value_and_grad(table, M, g, re, im):
-    """R and its gradient by the direct sum over the quadrature nodes (numpy, analytic derivatives):
-    R = sum_a [sum a_i + g Re G_aa sum b_i P_i + g^2 S_a sum c_i P_i^2], P_i = 1/(q_i^2 + M^2)."""
-    C1, C2, dC1, dC2 = (np.zeros((M.size, 3)) for _ in range(4))
-    for a, nd in enumerate(_nodes(table)):
-        P = 1.0 / (nd.q2[None, :] + M[:, None] ** 2)
-        C1[:, a], C2[:, a] = (P * nd.b).sum(1), (P**2 * nd.c).sum(1)
-        dC1[:, a], dC2[:, a] = -2 * M * (P**2 * nd.b).sum(1), -4 * M * (P**3 * nd.c).sum(1)
-    re_d, S = np.einsum("naa->na", re), (re**2 + im**2).sum(-1)
-    lin, quad = (re_d * C1).sum(1), (S * C2).sum(1)
-    R = table.sm + g * lin + g**2 * quad
-    dM = g * (re_d * dC1).sum(1) + g**2 * (S * dC2).sum(1)
-    eye = np.eye(3)[None]
-    d_re = g[:, None, None] * eye * C1[:, :, None] + 2 * (g**2)[:, None, None] * re * C2[:, :, None]
-    d_im = 2 * (g**2)[:, None, None] * im * C2[:, :, None]
-    return R, (dM, lin + 2 * g * quad, d_re, d_im)
+    """R and its gradient by the direct sum over the quadrature nodes (the algebra of the module doc, not the table):
+    R = sum a_i + g Re Tr[B G] P_i + g^2 Re Tr[C G^2] P_i^2 over nodes, P_i = 1/(q_i^2 + M^2)."""
+    nd = _nodes(table)
+    b, c, q2 = (jnp.asarray(x) for x in (nd.b, nd.c, nd.q2))
+
+    def R(M, g, re, im):
+        G = re + 1j * im
+        P = 1.0 / (q2 + M**2)
+        return table.sm + g * (P @ b) @ rates._features(G) + g**2 * ((P * P) @ c) @ rates._features(G @ G)
+
+    ((r, d),) = _value_and_grad(lambda G, g, M: R(M, g, jnp.real(G), jnp.imag(G)))(M, g, re, im)
+    return np.asarray(r), d
+
+
+def _hermitian_directions(d):
+    """(dR/dM, dR/dg, dR/dRe G, dR/dIm G) with the G gradients projected on Hermitian directions: G is Hermitian in
+    the model, and the table (Tr[C G^2]) and the quadrature (|G psi|^2) are the same function only there."""
+    dM, dg, dre, dim = (np.asarray(x) for x in d)
+    return dM, dg, 0.5 * (dre + dre.transpose(0, 2, 1)), 0.5 * (dim - dim.transpose(0, 2, 1))
 
 
 def _assert_gradients_close(d_tab, d_ref, R, M, g):
     """Relative 1e-5, with a floor of 1e-9 of the natural scale R/x (for a component that cancels to ~0)."""
+    d_tab, d_ref = _hermitian_directions(d_tab), _hermitian_directions(d_ref)
     scales = (R / M, R / np.where(g > 0, g, 1.0), R[:, None, None] / G_MAX, R[:, None, None] / G_MAX)
     for what, a, b, s in zip(("M", "g_f", "Re G", "Im G"), d_tab, d_ref, scales):
         assert np.all(np.isfinite(a)), what
@@ -156,9 +162,10 @@ def test_finite_values_and_gradients_for_any_mass_and_zero_coupling():
 
 
 def _direct_coefficients(table, M):
-    """[C1, C2] by the direct sum over nodes (independent of the tabulation)."""
-    nodes = rates._nue_nodes(table.parts[0][1], table.s2w)
-    return np.array([[np.sum(nd.b / (nd.q2 + M**2)) for nd in nodes], [np.sum(nd.c / (nd.q2 + M**2) ** 2) for nd in nodes]])
+    """[C1, C2] (9 channels each) by the direct sum over nodes (independent of the tabulation)."""
+    nd = rates._nue_nodes(table.parts[0][1], table.s2w)
+    P = 1.0 / (nd.q2 + M**2)
+    return np.array([P @ nd.b, (P * P) @ nd.c])
 
 
 def test_compiled_tabulated_rate_has_no_while_loop():
@@ -176,7 +183,8 @@ def test_stack_reads_every_table_at_once():
     hi = max(t.mass_range[1] for t in tables)
     M = np.array([0.1 * lo, lo, 1e-9, 1e-6, 1e-3, 0.3, 50.0, hi, 10 * hi])
     rng = np.random.default_rng(5)
-    G = G_MAX * (rng.random((M.size, 3, 3)) + 1j * rng.random((M.size, 3, 3)))
+    re, im = _hermitian(G_MAX * rng.random((M.size, 3, 3)), G_MAX * rng.random((M.size, 3, 3)))
+    G = re + 1j * im
     g = np.array([1e-3, 1e-4, 1e-5, 1e-6])
     got = jax.jit(jax.vmap(stack.rates, (0, None, 0)))(G, g, M)
     for k, t in enumerate(tables):

@@ -124,6 +124,55 @@ def test_solar_p_ee():
     assert float(sc.p_ee_adiabatic(10e-3, 100.0)) == pytest.approx(0.32, abs=0.03)  # SNO c0 = 0.317 [S]
 
 
+def test_solar_neutrinos_arrive_as_mass_eigenstates():
+    """A solar nu_e exits the Sun as nu_i with P_i(E) (adiabatic MSW): sum_i P_i |U_ei|^2 = P_ee; the flavour density
+    matrix rho = sum_i P_i U[:, i] U[:, i]^dagger has off-diagonal entries, so with flavour-changing NSI (a rank-one
+    G = g kappa* kappa, as the model has) the rate depends on the relative phase of the kappas, which a diagonal flavour
+    mixture cannot produce. The mass-state rate equals Tr[rho A^2] computed here independently (A = D + eps)."""
+    U = sc.pmns_matrix()
+    np.testing.assert_allclose(U.conj().T @ U, np.eye(3), atol=1e-14)
+    assert sc.pdg_mixing()["delta"] == pytest.approx(1.21 * math.pi, abs=0.01 * math.pi)  # PDG S067DEL, in units of pi
+    E = np.array([0.86e-3, 5e-3, 10e-3])
+    P = sc.solar_mass_fractions(E, 100.0)
+    np.testing.assert_allclose(P.sum(axis=0), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(np.abs(U[0]) ** 2 @ P, sc.p_ee_adiabatic(E, 100.0), rtol=1e-13)
+    p7 = float(sc.p_ee_adiabatic(sc.BE7_LINE_GEV, 90.0))
+    np.testing.assert_allclose(np.abs(U[0]) ** 2 @ sc.solar_mass_fractions_from_p_ee(p7), p7, rtol=1e-13)
+    with pytest.raises(ValueError, match="adiabatic solar nu_e has"):
+        sc.solar_mass_fractions_from_p_ee(0.95)
+
+    nuc, s2w, Enu = sc.NUCLEI["Xe"], sc.sin2w(), 10e-3
+    comps = sc.solar_components([(float(w), None) for w in P[:, 2]], E_line=Enu)
+    grids = [sc.grid(c, nuc.mass, 1e-6, A_form_factor=nuc.A, n_T=16) for c in comps]
+    rho = sum(P[i, 2] * np.outer(U[:, i], U[:, i].conj()) for i in range(3))
+    q = sc.cevns_charge_sm(nuc, s2w)
+
+    def by_hand(G, g, M):
+        out = 0.0
+        for gr in grids[:1]:  # every grid has the same nodes (same line energy); weights differ by P_i only
+            for T, w, ff2 in zip(gr.T, gr.w / comps[0].weight, gr.ff2):
+                eps = np.asarray(G) * g / (math.sqrt(2) * constants().G_F * (2 * nuc.mass * T + M**2))
+                A = q * np.eye(3) + 3 * (nuc.Z + nuc.N) * eps
+                out += w * float(sc.cevns_kinematic_weight(Enu, T, nuc, ff2)) * np.real(np.trace(rho @ A @ A))
+        return out
+
+    kappa = [np.array([0.1, 0.0, 0.1 * np.exp(1j * phi)]) for phi in (0.0, np.pi)]
+    rates = []
+    for k in kappa:
+        G = np.outer(k.conj(), k)
+        r = float(sc.rate_cevns(grids, nuc, s2w, jnp.asarray(G), 1e-5, 0.01))
+        assert r == pytest.approx(by_hand(G, 1e-5, 0.01), rel=1e-10)
+        rates.append(r)
+    sm = float(sc.rate_cevns(grids, nuc, s2w))
+    assert abs(rates[0] - rates[1]) > 0.05 * abs(rates[0] - sm)  # the kappa phase matters (coherence)
+    # a flavour-diagonal G sees only the diagonal of rho
+    G = np.diag([0.3, -0.1, 0.2])
+    flav = [sc.Component(a, False, float(rho[a, a].real), E_line=Enu) for a in range(3)]
+    flav_grids = [sc.grid(c, nuc.mass, 1e-6, A_form_factor=nuc.A, n_T=16) for c in flav]
+    assert float(sc.rate_cevns(grids, nuc, s2w, jnp.asarray(G), 1e-5, 0.01)) == pytest.approx(
+        float(sc.rate_cevns(flav_grids, nuc, s2w, jnp.asarray(G), 1e-5, 0.01)), rel=1e-12)
+
+
 def test_rates_are_jittable_and_differentiable():
     nuc, s2w = sc.NUCLEI["Xe"], sc.sin2w()
     g = sc.grid(sc.Component(0, False, 1.0, pdf=sc.b8_pdf, E_lo=0.0, E_hi=sc.B8_Q_GEV), nuc.mass, 1e-6, A_form_factor=nuc.A)

@@ -5,10 +5,15 @@ the parameters enter only through eps_ab(q_i^2) = k g_f G_ab P_i, P_i = 1/(q_i^2
 (:func:`globalfit.physics.nsi.eps_fermion`, oscillation convention). The cross sections are quadratic in eps, so for
 every source/target combination
 
-    R(G, g_f, M) = sum_alpha [ c0_alpha + g_f Re(G_aa) C1_alpha(M) + g_f^2 S_alpha C2_alpha(M) ],
-    S_alpha = sum_b |G_ab|^2,   C1_alpha(M) = sum_i b_i P_i,   C2_alpha(M) = sum_i c_i P_i^2,   c0_alpha = sum_i a_i,
+    R(G, g_f, M) = c0 + g_f Re Tr[C1(M) G] + g_f^2 Re Tr[C2(M) G^2],
+    C1(M) = sum_i B_i P_i,   C2(M) = sum_i C_i P_i^2,   c0 = sum_i a_i,
 
-the sums running over the quadrature nodes of the flavour-alpha components; a_i, b_i, c_i are constants of the build:
+with Hermitian 3x3 node matrices B_i, C_i (constants of the build). A node whose incoming neutrino is the flavour
+state psi (rho = psi psi^dagger; a flavour alpha or a solar mass eigenstate, :mod:`globalfit.physics.scattering`)
+with flavour-diagonal SM amplitude D has rate |(D + eps) psi|^2 = psi^dagger D^2 psi + Re Tr[(rho D + D rho) eps]
++ Tr[rho eps^2], so B_i ∝ rho D + D rho and C_i ∝ rho; for a flavour alpha both are ∝ e_a e_a^dagger and the traces
+are Re G_aa and S_a = sum_b |G_ab|^2. Stored as 9 real channels per matrix, X -> (X_aa, 2 Re X_ab, 2 Im X_ab)
+(a < b), against (Re Y_aa, Re Y_ab, Im Y_ab) of Y = G or G^2. The per-node constants, written for one flavour:
 
 **CEvNS** (:func:`globalfit.physics.scattering.dsigma_dT_cevns`, g_u = g_d = g_q so that Z(2 eps^u + eps^d) +
 N(eps^u + 2 eps^d) = 3A eps): sum_b |Q_SM delta_ab + 3A eps_ab|^2 = Q_SM^2 + 2 Q_SM 3A Re eps_aa + (3A)^2 sum_b |eps_ab|^2, so
@@ -81,13 +86,15 @@ __all__ = ["RateTable", "RateTableStack", "cevns_rate_table", "nue_rate_table", 
 M_COVERED = (1e-5, 10.0)  # GeV: the tabulated range always includes this
 _BELOW_Q_MIN = 1e-6  # grid starts at most at this fraction of the smallest q
 _ABOVE_Q_MAX = 1e5  # and ends at least at this multiple of the largest q
-_FORMAT = "globalfit-rate-table-v2"
-_EYE = np.eye(3)
+_FORMAT = "globalfit-rate-table-v3"
+_PAIRS = ((0, 1), (0, 2), (1, 2))
+_NCH = 9  # real channels of a Hermitian 3x3 matrix (module doc)
 
 
 @dataclass(frozen=True)
 class _Nodes:
-    """Quadrature nodes of one flavour alpha: rate = sum_i a_i + g Re G_aa sum_i b_i P_i + g^2 S_a sum_i c_i P_i^2."""
+    """Quadrature nodes: rate = sum_i a_i + g b_i . f(G) P_i + g^2 c_i . f(G^2) P_i^2, b_i and c_i the 9 channels
+    (:func:`_channels`) of B_i and C_i (shape (n, 9)), f the matching real parts of G (:func:`_features`)."""
 
     a: np.ndarray
     b: np.ndarray
@@ -95,39 +102,52 @@ class _Nodes:
     q2: np.ndarray
 
 
+def _channels(X: np.ndarray) -> np.ndarray:
+    """The 9 real channels of Hermitian matrices X (..., 3, 3): (X_aa, 2 Re X_ab, 2 Im X_ab), a < b, so that
+    Re Tr[X Y] = channels(X) . features(Y) for Hermitian Y."""
+    X = np.asarray(X)
+    diag = [X[..., a, a].real for a in range(3)]
+    off = [X[..., a, b] for a, b in _PAIRS]
+    return np.stack(diag + [2.0 * z.real for z in off] + [2.0 * z.imag for z in off], axis=-1)
+
+
+def _features(Y) -> jax.Array:
+    """(Re Y_aa, Re Y_ab, Im Y_ab), a < b, of a Hermitian 3x3 Y (the partner of :func:`_channels`)."""
+    Y = jnp.asarray(Y)
+    re, im = jnp.real(Y), jnp.imag(Y)
+    return jnp.stack([re[0, 0], re[1, 1], re[2, 2], re[0, 1], re[0, 2], re[1, 2], im[0, 1], im[0, 2], im[1, 2]])
+
+
 def _coefficients(cubic, u0: float, du: float, q2_ref: np.ndarray, M_Zp) -> jax.Array:
-    """C[p - 1, k, alpha] = C_p,alpha(M_Zp) of K tables on one lattice: cubic (n - 1, 4, 2, K, 3), q2_ref (K,)."""
+    """C[p - 1, k, ch] = channel ch of C_p(M_Zp) of K tables on one lattice: cubic (n - 1, 4, 2, K, 9), q2_ref (K,)."""
     M = jnp.asarray(M_Zp, dtype=jnp.float64)
     u = jnp.log(jnp.where(M > 1e-300, M, 1e-300))  # far below every grid; keeps d ln M/dM finite for subnormal M
-    g = piecewise_cubic(u, u0, du, cubic)  # (2, K, 3): one gather
+    g = piecewise_cubic(u, u0, du, cubic)  # (2, K, 9): one gather
     damp = jax.nn.sigmoid(-2.0 * (u - 0.5 * np.log(q2_ref))) / q2_ref  # 1/(q_ref^2 + M^2), no overflow for any M
     return g * jnp.stack([damp, damp * damp])[:, :, None]
 
 
 def _evaluate(cubic, u0: float, du: float, q2_ref: np.ndarray, sm: np.ndarray, G, g_f, M_Zp) -> jax.Array:
-    """R_k = sm_k + g_k sum_a Re G_aa C1_ka + g_k^2 sum_a S_a C2_ka (K tables; g_f scalar or (K,)): the same handful of
+    """R_k = sm_k + g_k Re Tr[C1_k G] + g_k^2 Re Tr[C2_k G^2] (K tables; g_f scalar or (K,)): the same handful of
     vector operations whatever K."""
     c = _coefficients(cubic, u0, du, q2_ref, M_Zp)
     G = jnp.asarray(G)
-    re, im = jnp.real(G), jnp.imag(G)
-    re_diag = jnp.sum(re * _EYE, axis=1)  # Re G_aa (a product and a sum: no diagonal gather)
-    s = jnp.sum(re * re + im * im, axis=1)  # S_a = sum_b |G_ab|^2
-    return sm + g_f * (c[0] @ re_diag) + g_f**2 * (c[1] @ s)
+    return sm + g_f * (c[0] @ _features(G)) + g_f**2 * (c[1] @ _features(G @ G))
 
 
 @dataclass(frozen=True, eq=False)
 class RateTable:
     """R(G, g_f, M) of one source on one target (module doc), tabulated in ln M.
 
-    ``cubic`` (shape (n - 1, 4, 2, 3)): the cubic Hermite coefficients (:func:`globalfit.physics.interp.hermite_coefficients`)
-    of g_p,alpha (p = 1, 2; alpha = e, mu, tau) on the intervals [u_j, u_j + du], u_j = u0 + j du; u0 is a multiple
+    ``cubic`` (shape (n - 1, 4, 2, 9)): the cubic Hermite coefficients (:func:`globalfit.physics.interp.hermite_coefficients`)
+    of g_p,ch (p = 1, 2; ch the 9 channels of C_p, module doc) on the intervals [u_j, u_j + du], u_j = u0 + j du; u0 is a multiple
     of du (every table with the same du lies on one lattice: :func:`stack_rate_tables`)."""
 
     kind: Literal["cevns", "nue"]
     parts: tuple[tuple[Nucleus | None, tuple[Grid, ...]], ...]  # the quadrature, for rate_exact
     s2w: float
     g_v: tuple | None  # CEvNS: SM (g_V^p, g_V^n) per flavour (None: tree level from s2w)
-    c0: np.ndarray  # (3,) SM rate per flavour [GeV^-2]
+    c0: np.ndarray  # () SM rate [GeV^-2]
     q2_ref: float  # GeV^2
     u0: float
     du: float
@@ -144,7 +164,7 @@ class RateTable:
         return math.exp(self.u0), math.exp(self.u0 + self.cubic.shape[0] * self.du)
 
     def coefficients(self, M_Zp: ArrayLike) -> jax.Array:
-        """C[p - 1, alpha] = C_p,alpha(M_Zp), shape (2, 3) (p = 1, 2; alpha = e, mu, tau), at Z' mass M_Zp [GeV] (scalar)."""
+        """C[p - 1, ch] = channel ch of C_p(M_Zp), shape (2, 9) (p = 1, 2; module doc), at Z' mass M_Zp [GeV] (scalar)."""
         return _coefficients(self.cubic[:, :, :, None, :], self.u0, self.du, np.array([self.q2_ref]), M_Zp)[:, 0, :]
 
     def rate(self, G: ArrayLike, g_f: ArrayLike, M_Zp: ArrayLike) -> jax.Array:
@@ -170,7 +190,7 @@ class RateTableStack:
     tables: tuple[RateTable, ...]
     u0: float
     du: float
-    cubic: np.ndarray  # (n - 1, 4, 2, K, 3)
+    cubic: np.ndarray  # (n - 1, 4, 2, K, 9)
     q2_ref: np.ndarray  # (K,)
     sm: np.ndarray  # (K,)
 
@@ -198,9 +218,9 @@ def stack_rate_tables(tables: Sequence[RateTable]) -> RateTableStack:
     j_lo, j_hi = min(starts), max(ends)
     columns = []
     for j0, j1, t in zip(starts, ends, tables):
-        first = np.zeros((1, 4, 2, 3))
+        first = np.zeros((1, 4, 2, _NCH))
         first[0, 0] = t.cubic[0, 0]  # g at the first node, constant
-        last = np.zeros((1, 4, 2, 3))
+        last = np.zeros((1, 4, 2, _NCH))
         last[0, 0] = t.cubic[-1].sum(axis=0)  # g at the last node, constant
         columns.append(np.concatenate([np.repeat(first, j0 - j_lo, axis=0), t.cubic,
                                        np.repeat(last, j_hi - j1, axis=0)]))
@@ -211,58 +231,68 @@ def stack_rate_tables(tables: Sequence[RateTable]) -> RateTableStack:
 # ---------------------------------------------------------------------------------------------- node coefficients
 
 
-def _collect(per_grid: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> tuple[_Nodes, ...]:
-    """Concatenate the nodes of every grid by flavour, dropping nodes that contribute nothing."""
-    out = []
-    for alpha in range(3):
-        rows = [r for r in per_grid if r[0] == alpha]
-        a, b, c, q2 = (np.concatenate([r[k] for r in rows]) if rows else np.zeros(0) for k in range(1, 5))
-        keep = (a != 0) | (b != 0) | (c != 0)
-        out.append(_Nodes(a[keep], b[keep], c[keep], q2[keep]))
-    return tuple(out)
+def _collect(per_grid: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]) -> _Nodes:
+    """Concatenate the nodes of every grid (a, b (n, 9), c (n, 9), q2), dropping nodes that contribute nothing."""
+    a, b, c, q2 = (np.concatenate([r[k] for r in per_grid]) for k in range(4))
+    keep = (a != 0) | np.any(b != 0, axis=1) | np.any(c != 0, axis=1)
+    return _Nodes(a[keep], b[keep], c[keep], q2[keep])
 
 
-def _cevns_nodes(parts, s2w: float, g_v=None) -> tuple[_Nodes, ...]:
+def _state(g: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """(psi, rho = psi psi^dagger) of a grid's incoming neutrino."""
+    psi = g.psi
+    return psi, np.outer(psi, psi.conj())
+
+
+def _cevns_nodes(parts, s2w: float, g_v=None) -> _Nodes:
     k = eps_normalisation()
     rows = []
     for nuc, grids in parts:
         a3 = 3.0 * (nuc.Z + nuc.N)
+        q = np.array([cevns_charge_sm(nuc, s2w, None if g_v is None else g_v[b]) for b in range(3)])
         for g in grids:
-            q_sm = cevns_charge_sm(nuc, s2w, None if g_v is None else g_v[g.alpha])
+            psi, rho = _state(g)
+            D = np.diag(q)
             K = g.w * np.asarray(cevns_kinematic_weight(g.E, g.T, nuc, g.ff2))
-            rows.append((g.alpha, q_sm**2 * K, 2.0 * q_sm * a3 * k * K, (a3 * k) ** 2 * K, np.asarray(g.q2)))
+            a = float(np.real(psi.conj() @ (q**2 * psi))) * K
+            B = _channels(rho @ D + D @ rho) * a3 * k
+            C = _channels(rho) * (a3 * k) ** 2
+            rows.append((a, K[:, None] * B, K[:, None] * C, np.asarray(g.q2)))
     return _collect(rows)
 
 
-def _nue_nodes(grids, s2w: float) -> tuple[_Nodes, ...]:
+def _nue_nodes(grids, s2w: float) -> _Nodes:
     k = eps_normalisation()
     rows = []
     for g in grids:
-        gL, gR = nue_couplings(g.alpha, g.anti, s2w)
+        psi, rho = _state(g)
+        gL, gR = (np.array(x) for x in zip(*(nue_couplings(b, g.anti, s2w) for b in range(3))))
         if g.anti:
             gL, gR = gR, gL
+        DL, DR = np.diag(gL), np.diag(gR)
         kL, kR, kLR = (g.w * np.asarray(x) for x in nue_kinematic_weights(g.E, g.T))
-        a = gL**2 * kL + gR**2 * kR - gL * gR * kLR
-        b = k * (gL * kL + gR * kR - 0.5 * (gL + gR) * kLR)
-        c = 0.25 * k**2 * (kL + kR - kLR)
-        rows.append((g.alpha, a, b, c, np.asarray(g.q2)))
+        sq = lambda X: float(np.real(psi.conj() @ X @ psi))  # noqa: E731
+        a = sq(DL @ DL) * kL + sq(DR @ DR) * kR - sq(DL @ DR) * kLR
+        anti = lambda D: _channels(rho @ D + D @ rho)  # noqa: E731  (rho D + D rho)
+        B = 0.5 * k * (kL[:, None] * anti(DL) + kR[:, None] * anti(DR) - 0.5 * kLR[:, None] * anti(DL + DR))
+        C = 0.25 * k**2 * (kL + kR - kLR)[:, None] * _channels(rho)
+        rows.append((a, B, C, np.asarray(g.q2)))
     return _collect(rows)
 
 
 # ---------------------------------------------------------------------------------------------- tabulation
 
 
-def _q2_ref(nodes: tuple[_Nodes, ...]) -> float:
-    w = np.concatenate([np.abs(n.c) for n in nodes])
-    q2 = np.concatenate([n.q2 for n in nodes])
+def _q2_ref(nodes: _Nodes) -> float:
+    w, q2 = np.abs(nodes.c).sum(axis=1), nodes.q2
     if w.sum() <= 0:
         raise ValueError("rate table: the grids have no node with non-zero weight")
     return float(np.exp(np.sum(w * np.log(q2)) / np.sum(w)))
 
 
-def _tabulate(nodes: tuple[_Nodes, ...], points_per_unit: int) -> dict[str, np.ndarray]:
-    """g_p(u) = C_p (q_ref^2 + M^2)^p and dg_p/du on the uniform u grid (module doc)."""
-    q2_all = np.concatenate([n.q2 for n in nodes])
+def _tabulate(nodes: _Nodes, points_per_unit: int) -> dict[str, np.ndarray]:
+    """g_p(u) = C_p (q_ref^2 + M^2)^p and dg_p/du on the uniform u grid (module doc), 9 channels per p."""
+    q2_all = nodes.q2
     q2_ref = _q2_ref(nodes)
     u_lo = min(math.log(M_COVERED[0]), 0.5 * math.log(q2_all.min()) + math.log(_BELOW_Q_MIN))
     u_hi = max(math.log(M_COVERED[1]), 0.5 * math.log(q2_all.max()) + math.log(_ABOVE_Q_MAX))
@@ -273,19 +303,19 @@ def _tabulate(nodes: tuple[_Nodes, ...], points_per_unit: int) -> dict[str, np.n
     u = du * np.arange(j_lo, j_hi + 1)
     M2 = np.exp(2.0 * u)
     s = q2_ref + M2
-    values, slopes = np.zeros((n, 6)), np.zeros((n, 6))
-    for alpha, nd in enumerate(nodes):
-        for j0 in range(0, n, 256):
-            sl = slice(j0, min(j0 + 256, n))
-            P = 1.0 / (nd.q2[None, :] + M2[sl, None])  # (chunk, nodes)
-            P2 = P * P
-            for p, coef, Pp, Pp1 in ((1, nd.b, P, P2), (2, nd.c, P2, P2 * P)):
-                C = Pp @ coef
-                dC = -2.0 * p * M2[sl] * (Pp1 @ coef)  # dC/du, u = ln M
-                col = alpha + 3 * (p - 1)
-                values[sl, col] = C * s[sl] ** p
-                slopes[sl, col] = dC * s[sl] ** p + C * p * s[sl] ** (p - 1) * 2.0 * M2[sl]
-    return {"c0": np.array([np.sum(nd.a) for nd in nodes]), "q2_ref": np.float64(q2_ref), "u0": np.float64(u_lo),
+    values, slopes = np.zeros((n, 2 * _NCH)), np.zeros((n, 2 * _NCH))
+    nd = nodes
+    for j0 in range(0, n, 256):
+        sl = slice(j0, min(j0 + 256, n))
+        P = 1.0 / (nd.q2[None, :] + M2[sl, None])  # (chunk, nodes)
+        P2 = P * P
+        for p, coef, Pp, Pp1 in ((1, nd.b, P, P2), (2, nd.c, P2, P2 * P)):
+            C = Pp @ coef  # (chunk, 9)
+            dC = -2.0 * p * M2[sl, None] * (Pp1 @ coef)  # dC/du, u = ln M
+            cols = slice(_NCH * (p - 1), _NCH * p)
+            values[sl, cols] = C * s[sl, None] ** p
+            slopes[sl, cols] = dC * s[sl, None] ** p + C * (p * s[sl] ** (p - 1) * 2.0 * M2[sl])[:, None]
+    return {"c0": np.float64(np.sum(nd.a)), "q2_ref": np.float64(q2_ref), "u0": np.float64(u_lo),
             "du": np.float64(du), "values": values, "slopes": slopes}
 
 
@@ -302,12 +332,11 @@ def cache_dir() -> Path | None:
     return Path(base) / "globalfit"
 
 
-def _key(kind: str, nodes: tuple[_Nodes, ...], points_per_unit: int) -> str:
+def _key(kind: str, nodes: _Nodes, points_per_unit: int) -> str:
     h = hashlib.sha256(f"{_FORMAT}|{kind}|{points_per_unit}|{M_COVERED}|{_BELOW_Q_MIN}|{_ABOVE_Q_MAX}".encode())
-    for nd in nodes:
-        for arr in (nd.a, nd.b, nd.c, nd.q2):
-            h.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
-            h.update(b"|")
+    for arr in (nodes.a, nodes.b, nodes.c, nodes.q2):
+        h.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
+        h.update(b"|")
     return h.hexdigest()
 
 
@@ -322,7 +351,7 @@ def _load(path: Path, key: str) -> dict[str, np.ndarray] | None:
             out = {f: np.array(z[f]) for f in _FIELDS}
     except (OSError, KeyError, ValueError):
         return None
-    ok = out["c0"].shape == (3,) and out["values"].ndim == 2 and out["values"].shape[1] == 6
+    ok = out["c0"].shape == () and out["values"].ndim == 2 and out["values"].shape[1] == 2 * _NCH
     return out if ok and out["slopes"].shape == out["values"].shape else None
 
 
@@ -346,7 +375,7 @@ def _store(path: Path, key: str, table: dict[str, np.ndarray]) -> None:
                 pass
 
 
-def _table(kind: str, nodes: tuple[_Nodes, ...], points_per_unit: int, cache: bool) -> dict[str, np.ndarray]:
+def _table(kind: str, nodes: _Nodes, points_per_unit: int, cache: bool) -> dict[str, np.ndarray]:
     if not (isinstance(points_per_unit, int) and 8 <= points_per_unit <= 4096):
         raise ValueError(f"points_per_unit must be an integer in [8, 4096], got {points_per_unit!r}")
     root = cache_dir() if cache else None
@@ -365,7 +394,7 @@ def _build(kind, parts, s2w, g_v, nodes, points_per_unit, cache) -> RateTable:
     t = _table(kind, nodes, points_per_unit, cache)
     du = float(t["du"])
     return RateTable(kind, parts, float(s2w), g_v, t["c0"], float(t["q2_ref"]), float(t["u0"]), du,
-                     hermite_coefficients(t["values"].reshape(-1, 2, 3), t["slopes"].reshape(-1, 2, 3), du))
+                     hermite_coefficients(t["values"].reshape(-1, 2, _NCH), t["slopes"].reshape(-1, 2, _NCH), du))
 
 
 def cevns_rate_table(parts: Sequence[tuple[Nucleus, Sequence[Grid]]], s2w: float, *, g_v=None, points_per_unit: int = 64,

@@ -45,6 +45,15 @@ low-energy observables) -- the physically appropriate scheme at q^2 -> 0. ``sche
 **Solar P_ee** (:func:`p_ee_adiabatic`): adiabatic MSW with the PDG mixing parameters read from the `pdg` database;
 the production density n_e is an input (solar-model value, approximate).
 
+**Solar neutrinos at Earth are mass eigenstates.** After the adiabatic exit from the Sun and 1 AU the flux is an
+incoherent mixture of |nu_i> = sum_a U_ai |nu_a> with probabilities P_i(E) (:func:`solar_mass_fractions`: c13^2
+cos^2 theta_12^m, c13^2 sin^2 theta_12^m, s13^2), i.e. the flavour density matrix rho_ab = sum_i P_i U_ai conj(U_bi),
+not the diagonal flavour mixture (P_ee, ...): with flavour-changing NSI the amplitudes of the flavour components of one
+nu_i interfere. A source component may therefore carry a flavour ``state`` (the amplitudes U_ai of one nu_i) instead of
+a flavour alpha; a node's rate is then that of the state, |(D + eps) psi|^2 summed over final flavours (D the
+flavour-diagonal SM amplitude). PMNS matrix in the PDG parametrisation with delta_CP from the `pdg` database
+(:func:`pmns_matrix`).
+
 **Quadrature.** Fixed Gauss-Legendre grids in (E, T) built once in numpy (:func:`grid`): for each E node the T nodes span
 [T_lo, min(T_hi, T_max(E))], T_max = 2E^2/(m + 2E). Only eps(q^2) depends on parameters, so a rate is a weighted sum
 ``sum_i w_i dsigma(E_i, T_i)``: jit-, vmap- and grad-friendly, no adaptive integration.
@@ -101,6 +110,11 @@ __all__ = [
     "sigma_total_nue",
     "p_ee_adiabatic",
     "pdg_mixing",
+    "pmns_matrix",
+    "solar_mass_fractions",
+    "solar_mass_fractions_from_p_ee",
+    "solar_components",
+    "eps_on_state",
 ]
 
 SIN2W_MSBAR0 = 0.23868  # Erler & Ferro-Hernandez, JHEP 03 (2018) 196, arXiv:1712.09146 (MS-bar, Thomson limit)
@@ -240,7 +254,9 @@ def cevns_kinematic_weight(E, T, nucleus: Nucleus, ff2=None):
 @dataclass(frozen=True)
 class Component:
     """One neutrino species of a source: flavour alpha (0, 1, 2), anti, weight (relative number), and either a line
-    energy ``E_line`` or a normalised pdf on [E_lo, E_hi] (GeV)."""
+    energy ``E_line`` or a normalised pdf on [E_lo, E_hi] (GeV). ``state``: the flavour amplitudes (psi_e, psi_mu,
+    psi_tau) of a coherent superposition (a solar mass eigenstate, module doc) instead of the flavour alpha; neutrinos
+    only."""
 
     alpha: int
     anti: bool
@@ -249,6 +265,11 @@ class Component:
     pdf: Callable[[np.ndarray], np.ndarray] | None = None
     E_lo: float = 0.0
     E_hi: float = 0.0
+    state: tuple[complex, complex, complex] | None = None
+
+    def __post_init__(self):
+        if self.state is not None and self.anti:
+            raise ValueError("Component: a flavour state is supported for neutrinos only")
 
 
 def sns_components() -> tuple[Component, ...]:
@@ -268,11 +289,10 @@ BE7_BR_862 = 0.8956  # [S] idem
 B8_Q_GEV = 15.0e-3  # analytic-shape endpoint (module doc; approximation)
 
 
-def be7_components(p_ee: float, s2_23: float) -> tuple[Component, ...]:
-    """7Be 862 keV line at Earth as an incoherent flavour mixture: nu_e (P_ee), nu_mu, nu_tau ((1-P_ee) c23^2, s23^2)."""
-    return tuple(
-        Component(a, False, w, E_line=BE7_LINE_GEV) for a, w in enumerate((p_ee, (1 - p_ee) * (1 - s2_23), (1 - p_ee) * s2_23))
-    )
+def be7_components(p_ee: float) -> tuple[Component, ...]:
+    """7Be 862 keV line at Earth: the mass eigenstates nu_1, nu_2, nu_3 with the probabilities that give survival
+    probability ``p_ee`` (:func:`solar_mass_fractions_from_p_ee`, :func:`solar_components`; module doc)."""
+    return solar_components([(float(w), None) for w in solar_mass_fractions_from_p_ee(p_ee)], E_line=BE7_LINE_GEV)
 
 
 def b8_pdf(E):
@@ -364,6 +384,12 @@ class Grid:
     w: np.ndarray
     q2: np.ndarray
     ff2: np.ndarray | None = None
+    state: tuple[complex, complex, complex] | None = None  # Component.state
+
+    @property
+    def psi(self) -> np.ndarray:
+        """Flavour amplitudes of the incoming neutrino: ``state``, else the unit vector of flavour alpha."""
+        return np.asarray(self.state, dtype=complex) if self.state is not None else np.eye(3)[self.alpha].astype(complex)
 
 
 def _t_max(E, m):
@@ -407,7 +433,7 @@ def grid(comp: Component, m_target: float, T_lo: float, T_hi: float = np.inf, n_
     T = np.maximum(T, 1e-30)  # empty windows (w = 0) keep finite kinematics
     q2 = 2.0 * m_target * T
     ff2 = None if A_form_factor is None else np.asarray(helm_form_factor(np.sqrt(q2), A_form_factor)) ** 2
-    return Grid(comp.alpha, comp.anti, E, T, w, q2, ff2)
+    return Grid(comp.alpha, comp.anti, E, T, w, q2, ff2, comp.state)
 
 
 def eps_rows(G, g_f, M_Zp, q2, alpha: int):
@@ -415,24 +441,51 @@ def eps_rows(G, g_f, M_Zp, q2, alpha: int):
     return eps_fermion(G[alpha][None, :], g_f, M_Zp, jnp.asarray(q2)[:, None])
 
 
+def eps_on_state(G, g_f, M_Zp, q2, psi):
+    """(eps^f(q2_i) psi)_b = sum_a eps^f_ba(q2_i) psi_a for all nodes i, shape (n, 3) complex: the NSI amplitude of
+    the incoming flavour state psi into each final flavour b (for psi the unit vector of a, conj(eps_ab))."""
+    return eps_fermion((jnp.asarray(G) @ jnp.asarray(psi))[None, :], g_f, M_Zp, jnp.asarray(q2)[:, None])
+
+
 def rate_nue(grids, s2w: float, G=None, g_e=0.0, M_Zp=1.0):
-    """sum over grids and nodes of w dsigma_nue/dT [GeV^-2] (SM when G is None)."""
+    """sum over grids and nodes of w dsigma_nue/dT [GeV^-2] (SM when G is None); the incoming neutrino of a grid is
+    its flavour state psi (:attr:`Grid.psi`): A_L = |D_L psi + eps psi/2|^2 summed over final flavours (likewise A_R,
+    A_LR = Re <a_L, a_R>), D_L,R the flavour-diagonal SM couplings (module doc)."""
     total = 0.0
     for g in grids:
-        row = None if G is None else eps_rows(G, g_e, M_Zp, g.q2, g.alpha)
-        total = total + jnp.sum(g.w * dsigma_dT_nue(g.E, g.T, g.alpha, g.anti, s2w, row))
+        if g.state is None:  # one flavour: the closed form of dsigma_dT_nue
+            row = None if G is None else eps_rows(G, g_e, M_Zp, g.q2, g.alpha)
+            total = total + jnp.sum(g.w * dsigma_dT_nue(g.E, g.T, g.alpha, g.anti, s2w, row))
+            continue
+        psi = jnp.asarray(g.psi)
+        gL = jnp.asarray([nue_couplings(b, False, s2w)[0] for b in range(3)])
+        shift = 0.0 if G is None else 0.5 * eps_on_state(G, g_e, M_Zp, g.q2, psi)
+        aL, aR = gL * psi + shift, s2w * psi + shift
+        kL, kR, kLR = nue_kinematic_weights(g.E, g.T)
+        dsig = (kL * jnp.sum(abs2(aL), axis=-1) + kR * jnp.sum(abs2(aR), axis=-1)
+                - kLR * jnp.sum(jnp.real(aL * jnp.conj(aR)), axis=-1))
+        total = total + jnp.sum(g.w * dsig)
     return total
 
 
 def rate_cevns(grids, nucleus: Nucleus, s2w: float, G=None, g_q=0.0, M_Zp=1.0, g_v=None):
     """sum over grids and nodes of w dsigma_CEvNS/dT [GeV^-2] (g_u = g_d = g_q; SM when G is None).
 
-    g_v: None (tree level) or the (g_V^p, g_V^n) of each flavour, indexed by alpha (:func:`dsigma_dT_cevns`)."""
+    g_v: None (tree level) or the (g_V^p, g_V^n) of each flavour, indexed by alpha (:func:`dsigma_dT_cevns`). The
+    incoming neutrino of a grid is its flavour state psi: sum_b |Q_b psi_b + 3A (eps psi)_b|^2."""
     total = 0.0
     for g in grids:
-        row = None if G is None else eps_rows(G, g_q, M_Zp, g.q2, g.alpha)
-        gv = None if g_v is None else g_v[g.alpha]
-        total = total + jnp.sum(g.w * dsigma_dT_cevns(g.E, g.T, nucleus, g.alpha, s2w, row, row, g.ff2, gv))
+        if g.state is None:  # one flavour: the closed form of dsigma_dT_cevns
+            row = None if G is None else eps_rows(G, g_q, M_Zp, g.q2, g.alpha)
+            gv = None if g_v is None else g_v[g.alpha]
+            total = total + jnp.sum(g.w * dsigma_dT_cevns(g.E, g.T, nucleus, g.alpha, s2w, row, row, g.ff2, gv))
+            continue
+        psi = jnp.asarray(g.psi)
+        q_sm = jnp.asarray([cevns_charge_sm(nucleus, s2w, None if g_v is None else g_v[b]) for b in range(3)])
+        amp = q_sm * psi
+        if G is not None:
+            amp = amp + 3.0 * (nucleus.Z + nucleus.N) * eps_on_state(G, g_q, M_Zp, g.q2, psi)
+        total = total + jnp.sum(g.w * cevns_kinematic_weight(g.E, g.T, nucleus, g.ff2) * jnp.sum(abs2(amp), axis=-1))
     return total
 
 
@@ -455,9 +508,69 @@ N_AVOGADRO = 6.02214076e23  # SI (exact)
 
 @functools.lru_cache(maxsize=1)
 def pdg_mixing() -> dict[str, float]:
-    """PDG best values of sin^2 theta_12, theta_13, theta_23 and Delta m^2_21 [eV^2] from the pdg database."""
+    """PDG best values of sin^2 theta_12, theta_13, theta_23, Delta m^2_21 [eV^2] and delta_CP [rad] from the pdg
+    database (S067DEL is quoted in units of pi)."""
     ids = {"s12": "S067P12", "s13": "S067P13", "s23": "S067P23", "dm21": "S067DM3"}
-    return {k: pdg_value(i) for k, i in ids.items()}
+    out = {k: pdg_value(i) for k, i in ids.items()}
+    out["delta"] = math.pi * pdg_value("S067DEL")
+    return out
+
+
+def pmns_matrix() -> np.ndarray:
+    """PMNS matrix U (flavour rows e, mu, tau; mass columns 1, 2, 3) in the PDG parametrisation, PDG mixing angles and
+    delta_CP; nu_a(field) = sum_i U_ai nu_i, so the flavour amplitudes of the state |nu_i> are the column U[:, i]."""
+    m = pdg_mixing()
+    s12, s13, s23 = (math.sqrt(m[k]) for k in ("s12", "s13", "s23"))
+    c12, c13, c23 = (math.sqrt(1.0 - x * x) for x in (s12, s13, s23))
+    e = np.exp(1j * m["delta"])
+    return np.array([[c12 * c13, s12 * c13, s13 / e],
+                     [-s12 * c23 - c12 * s23 * s13 * e, c12 * c23 - s12 * s23 * s13 * e, s23 * c13],
+                     [s12 * s23 - c12 * c23 * s13 * e, -c12 * s23 - s12 * c23 * s13 * e, c23 * c13]])
+
+
+def solar_mass_fractions(E_GeV, n_e_NA_cm3: float) -> np.ndarray:
+    """(P_1, P_2, P_3)(E) of a solar nu_e produced at electron density n_e (adiabatic MSW, as :func:`p_ee_adiabatic`):
+    c13^2 cos^2 theta_12^m, c13^2 sin^2 theta_12^m, s13^2; shape (3,) + shape(E). sum_i P_i |U_ei|^2 = P_ee."""
+    m = pdg_mixing()
+    c2m = _cos_2theta12_matter(E_GeV, n_e_NA_cm3)
+    c13sq = 1.0 - m["s13"]
+    return np.stack([c13sq * 0.5 * (1.0 + c2m), c13sq * 0.5 * (1.0 - c2m), np.full_like(c2m, m["s13"])])
+
+
+def solar_mass_fractions_from_p_ee(p_ee: float) -> np.ndarray:
+    """(P_1, P_2, P_3) with P_3 = s13^2 that give the survival probability ``p_ee`` (an override of the MSW value):
+    P_ee = c13^4 (c12^2 cos^2 theta_m + s12^2 sin^2 theta_m) + s13^4 solved for theta_m. ValueError outside the
+    range this allows, [c13^4 s12^2 + s13^4, c13^4 c12^2 + s13^4]."""
+    m = pdg_mixing()
+    s12sq, s13sq = m["s12"], m["s13"]
+    c13sq = 1.0 - s13sq
+    x = (p_ee - s13sq**2) / c13sq**2
+    sin2m = ((1.0 - s12sq) - x) / (1.0 - 2.0 * s12sq)
+    if not 0.0 <= sin2m <= 1.0:
+        lo, hi = c13sq**2 * s12sq + s13sq**2, c13sq**2 * (1.0 - s12sq) + s13sq**2
+        raise ValueError(f"p_ee = {p_ee}: an adiabatic solar nu_e has {lo:.3f} <= P_ee <= {hi:.3f}")
+    return np.array([c13sq * (1.0 - sin2m), c13sq * sin2m, s13sq])
+
+
+def solar_components(weights_pdfs, E_line=None, E_lo=0.0, E_hi=0.0) -> tuple[Component, ...]:
+    """The three mass-eigenstate components of a solar source (module doc): ``weights_pdfs`` = ((weight_i, pdf_i) for
+    i = 1, 2, 3), each with the flavour state U[:, i] (:func:`pmns_matrix`)."""
+    U = pmns_matrix()
+    return tuple(Component(int(np.argmax(np.abs(U[:, i]))), False, w, E_line=E_line, pdf=pdf, E_lo=E_lo, E_hi=E_hi,
+                           state=tuple(complex(z) for z in U[:, i]))
+                 for i, (w, pdf) in enumerate(weights_pdfs))
+
+
+def _cos_2theta12_matter(E_GeV, n_e_NA_cm3: float):
+    m = pdg_mixing()
+    c = constants()
+    hbarc_GeV_cm = HBARC_GEV_FM * 1e-13
+    n_e = n_e_NA_cm3 * N_AVOGADRO * hbarc_GeV_cm**3  # GeV^3
+    c13sq = 1.0 - m["s13"]
+    beta = 2.0 * math.sqrt(2.0) * c.G_F * n_e * np.asarray(E_GeV) * c13sq / (m["dm21"] * 1e-18)
+    c2 = 1.0 - 2.0 * m["s12"]
+    s2 = math.sqrt(1.0 - c2**2)
+    return (c2 - beta) / np.hypot(c2 - beta, s2)
 
 
 def p_ee_adiabatic(E_GeV, n_e_NA_cm3: float):
@@ -468,12 +581,6 @@ def p_ee_adiabatic(E_GeV, n_e_NA_cm3: float):
     beta = 2 sqrt2 G_F n_e E c13^2 / Delta m^2_21, n_e at the production point (in N_A cm^-3). PDG mixing parameters.
     numpy, vectorised over E (GeV)."""
     m = pdg_mixing()
-    c = constants()
-    hbarc_GeV_cm = HBARC_GEV_FM * 1e-13
-    n_e = n_e_NA_cm3 * N_AVOGADRO * hbarc_GeV_cm**3  # GeV^3
     c13sq = 1.0 - m["s13"]
-    beta = 2.0 * math.sqrt(2.0) * c.G_F * n_e * np.asarray(E_GeV) * c13sq / (m["dm21"] * 1e-18)
     c2 = 1.0 - 2.0 * m["s12"]
-    s2 = math.sqrt(1.0 - c2**2)
-    c2m = (c2 - beta) / np.hypot(c2 - beta, s2)
-    return c13sq**2 * (0.5 + 0.5 * c2m * c2) + m["s13"] ** 2
+    return c13sq**2 * (0.5 + 0.5 * _cos_2theta12_matter(E_GeV, n_e_NA_cm3) * c2) + m["s13"] ** 2
