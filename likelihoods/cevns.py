@@ -48,8 +48,9 @@ for prompt and delayed neutrinos. ``sharp``: the former 20 keVnr threshold (opti
 same SNS neutrino flux, whose yield per proton each analysis takes with a 10 % error (LAr: 0.09 +- 0.009 nu/flavour/
 proton, release copy; CsI: 0.0848 with the prior Normal(0.0848, 0.00848) [S, Newtrinos]; read from the data files).
 That error is part of each SM error above (CsI 42 of 341, LAr 17 of 128: 12-13 %, so the rest of each stays
-independent); here it is shared: the two Gaussian counts marginalised over one flux scale, i.e. covariance
-C_ii = the variance of the single likelihood, C_12 = rho f_1 f_2 N_1 N_2 (:func:`likelihoods.stats.shared_scale_gaussian`), with
+independent); here it is shared: the two Gaussian counts with one flux scale (the exponent of its marginal, i.e. covariance
+C_ii = the variance of the single likelihood, C_12 = rho f_1 f_2 N_1 N_2, without its ln det C term, as the single forms;
+:func:`likelihoods.stats.shared_scale_gaussian`), with
 rho = ``flux_correlation`` (1 by default; 0 gives the two single likelihoods). A config may not list the joint beside
 either. Not correlated: COHERENT Ge (its 10 % systematic is not split into flux and the rest in the abstract).
 

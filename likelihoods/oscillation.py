@@ -62,10 +62,10 @@ Earth-matter potential and applies everywhere.
 where the projection's source puts it (its eps_ee - eps_tautau range 0.017-0.43 excludes 0: the paper says the
 projection includes a prior of current constraints with a best fit away from zero, so the Gaussian sits at the
 middle and the SM point gets -2 Delta ln L = 3.17); ``"sm"`` keeps the projected widths but centres every range at
-eps = 0 (a sensitivity projection with the SM as the assumed truth): sigma = (hi - lo)/(2 z(0.9)), mean 0.
+eps = 0 (a sensitivity projection with the SM as the assumed truth): sigma = (hi - lo)/(2 z), z = sqrt(chi2_1(0.9)) = 1.645, mean 0.
 
 **Likelihood** (:mod:`likelihoods.stats`): off-diagonals as one-sided limits on the modulus |eps_ab| of the
-complex entry, evaluated as -2 Delta ln L = z(0.9)^2 |eps_ab|^2 / L^2 with |eps|^2 = Re^2 + Im^2 (identical to
+complex entry, evaluated as -2 Delta ln L = chi2_1(0.9) |eps_ab|^2 / L^2 with |eps|^2 = Re^2 + Im^2 (identical to
 ``upper_limit(|eps|)`` but gradient-safe at eps = 0); **a point at |eps_ab| = L gets 2.71** (the convention of :mod:`likelihoods.stats`). Diagonal differences
 (real parts) as two-sided intervals (``interval``): **a point at either end gets 2.71**. Where the range contains
 eps = 0, the best fit is taken at eps = 0 (the paper, Sec. 3: apart from LMA-Dark no solution with preferred non-zero
@@ -126,7 +126,7 @@ def sm_best_fit(lo: float, hi: float) -> float | None:
 
 
 def sm_centred(x, lo: float, hi: float, cl: float = CL):
-    """The width of the range [lo, hi] centred at eps = 0: Gaussian, sigma = (hi - lo)/(2 z(cl))."""
+    """The width of the range [lo, hi] centred at eps = 0: Gaussian, sigma = (hi - lo)/(2 z), z = sqrt(chi2_1(cl))."""
     z = delta_chi2(cl) ** 0.5
     return -0.5 * (x * 2.0 * z / (hi - lo)) ** 2
 

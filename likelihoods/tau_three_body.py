@@ -7,7 +7,7 @@ tau -> mu e e, tau -> mu mu mu. Only scenarios with a tree-level charged-lepton 
 the Z' reaches e+e- and mu+mu- only through the tau loop, and in B the final states are l pi0 gamma, l pi pi (pi0).
 
 **Kinematic window** 2 m_d < M_Zp < m_tau - m_b: both factors vanish continuously at its edges (the Z' width has
-the threshold factor (1 + 2 m^2/M^2) sqrt(1 - 4 m^2/M^2), the two-body tau width the factor (1 - M^2/m_tau^2)^2),
+the threshold factor (1 + 2 m^2/M^2) sqrt(1 - 4 m^2/M^2), the two-body tau width the final-state momentum lambda^(1/2)(m_tau^2, m_b^2, M^2), :mod:`globalfit.physics.lfv`),
 so the window is built into the prediction: outside it the log-likelihood is exactly 0 and smooth at the edges,
 and no extra gate is applied.
 

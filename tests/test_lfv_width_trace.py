@@ -56,7 +56,7 @@ def test_width_formula_matches_dirac_trace(seed):
     F1, F2 = rng.normal(size=2) + 1j * rng.normal(size=2)
     m_a = 1.77
     M = rng.uniform(0.05, 1.5)
-    assert width_formula(F1, F2, m_a, M) == pytest.approx(width_by_trace(F1, F2, m_a, M), rel=1e-10)
+    assert width_formula(F1, F2, m_a, M) == pytest.approx(width_by_trace(F1, F2, m_a, M), rel=1e-10, abs=0)
 
 
 def test_library_uses_the_checked_formula():
@@ -68,8 +68,10 @@ def test_library_uses_the_checked_formula():
     y = jnp.array([0.7, 0.0, 1.3 * np.exp(0.4j)])
     args = (2, 0, -0.8, 500.0, 300.0, 1.2)  # large M_Zp and M_Psi ~ M_H so F_1 matters
     F1, F2 = (complex(f) for f in form_factors_Zp(y, *args))
-    want = width_by_trace(F1, F2, constants().m_tau, 1.2)
-    assert float(width_l_to_l_Zp(y, *args)) == pytest.approx(want, rel=1e-10)
+    m_tau, m_e, M = constants().m_tau, constants().m_e, 1.2
+    momentum = np.sqrt((m_tau**2 - (M + m_e) ** 2) * (m_tau**2 - (M - m_e) ** 2)) / (m_tau**2 - M**2)  # p(m_e)/p(0)
+    want = width_by_trace(F1, F2, m_tau, M) * momentum
+    assert float(width_l_to_l_Zp(y, *args)) == pytest.approx(want, rel=1e-10, abs=0)  # widths ~1e-18: no absolute floor
 
 
 def test_form_factor_relative_sign_is_the_derived_one():
@@ -91,5 +93,23 @@ def test_form_factor_relative_sign_is_the_derived_one():
     r = (M_Zp / m_tau) ** 2
     assert F1 / F2 == pytest.approx(-r / (1.0 + (M_Zp / 400.0) ** 2 / 15.0), rel=1e-9)  # x = 1: f1 = -1/2, f2 = 1/3 + z/45
     want = m_tau / (16 * np.pi) * (1 - r) ** 2 * abs(F2) ** 2 * (1 + r / 2 + abs(F1 / F2) ** 2 * (1 + 1 / (2 * r)) + 3 * abs(F1 / F2))
-    assert float(width_l_to_l_Zp(y, 2, 0, 0.7, 400.0, 400.0, M_Zp)) == pytest.approx(want, rel=1e-10)
-    assert want / (m_tau / (16 * np.pi) * (1 - r) ** 2 * abs(F2) ** 2 * (1 + 4 * r + r * r)) == pytest.approx(1.0, rel=1e-4)
+    m_e = constants().m_e
+    want *= np.sqrt((m_tau**2 - (M_Zp + m_e) ** 2) * (m_tau**2 - (M_Zp - m_e) ** 2)) / (m_tau**2 - M_Zp**2)
+    assert float(width_l_to_l_Zp(y, 2, 0, 0.7, 400.0, 400.0, M_Zp)) == pytest.approx(want, rel=1e-10, abs=0)
+    assert want / (m_tau / (16 * np.pi) * (1 - r) ** 2 * abs(F2) ** 2 * (1 + 4 * r + r * r)) == pytest.approx(1.0, rel=1e-4, abs=0)
+
+
+def test_tau_to_mu_closes_continuously_at_threshold():
+    """With the final-state momentum of a massive mu the width falls continuously to 0 at M_Zp = m_tau - m_mu (it stepped
+    from 15 % of its peak to 0 with m_mu = 0 kinematics)."""
+    import jax.numpy as jnp
+
+    from globalfit.physics.constants import constants
+    from globalfit.physics.lfv import width_l_to_l_Zp
+
+    c = constants()
+    edge = c.m_tau - c.m_mu
+    y = jnp.array([0.0, 0.9, 1.1])
+    w = [float(width_l_to_l_Zp(y, 2, 1, 0.5, 400.0, 40.0, edge - d)) for d in (1e-2, 1e-4, 1e-6)]
+    assert w[0] > w[1] > w[2] > 0.0 and w[2] < 1e-2 * w[0]
+    assert float(width_l_to_l_Zp(y, 2, 1, 0.5, 400.0, 40.0, edge + 1e-9)) == 0.0

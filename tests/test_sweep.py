@@ -300,8 +300,8 @@ def test_engine_option_errors(tmp_path, capsys, extra, needle):
 
 
 def test_evidence_and_run_jobs_assemble(tmp_path, monkeypatch):
-    """Evidence and run jobs through the engine (serial): each evidence task's parts become ln Z = ln Z_raw - ln P_s
-    + SM constant per config, one evidence.json per variant and seed, and the seed scatter of ln Z and ln B; a run
+    """Evidence and run jobs through the engine (serial): each evidence task's parts become ln Z = ln Z_raw + ln V_s -
+    ln P_s + SM constant per config, one evidence.json per variant and seed, and the seed scatter of ln Z and ln B; a run
     job calls the run with its own seed and folder. The samplers themselves are replaced by stand-ins here (nested
     sampling: tests/test_evidence.py; NUTS runs: tests/test_engine.py)."""
     import globalfit.inference.sweep as sweep_mod
@@ -334,8 +334,8 @@ def test_evidence_and_run_jobs_assemble(tmp_path, monkeypatch):
     ev = json.loads((tmp_path / "o" / "evidence" / "ev" / "wide" / "seed2" / "evidence.json").read_text())["results"][0]
     assert ev["log_Z"] == pytest.approx(-1.0 - 0.2 - 0.5 + 0.25 - 0.1) and ev["log_P_support"] == -0.25 and ev["sm_constant"] == 0.0
     scatter = json.loads((tmp_path / "o" / "evidence" / "ev" / "base" / "seed_scatter.json").read_text())
-    assert scatter["seeds"] == [0, 1, 2] and scatter["log_Z_mean"] == pytest.approx([-0.85]) and scatter["log_Z_std"] == pytest.approx([0.1])
-    assert "evidence/ev/wide over 3 seeds: tiny ln Z -1.350 +- 0.100" in report.lines["evidence/ev/wide/seeds"]
+    assert scatter["seeds"] == [0, 1, 2] and scatter["log_Z_mean"] == pytest.approx([-0.95]) and scatter["log_Z_std"] == pytest.approx([0.1])
+    assert "evidence/ev/wide over 3 seeds: tiny ln Z -1.450 +- 0.100" in report.lines["evidence/ev/wide/seeds"]
     assert runs == [(5, str(tmp_path / "o" / "run" / "tiny" / "seed5"), False, True)]
 
 

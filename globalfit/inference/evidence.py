@@ -19,9 +19,12 @@ What Z means here:
   (``likelihoods`` contract), so ln Z <= 0 and -ln Z measures how much of the prior the data exclude (plus any
   tension at the best point).
 * **Same data.** A Bayes factor compares models on the same data. A likelihood that one config uses and another does
-  not may be missing only where it cannot depend on that scenario's parameters (the registry restricts it to other
-  scenarios, e.g. nu-e scattering in U(1)_B, where the Z' has no electron coupling): its value is then the
-  Standard-Model one everywhere, a constant ln L_SM added to that config's ln Z (printed as "SM const").
+  not may be missing only where the registry says it does not apply to that scenario (``applies``: e.g. nu-e
+  scattering in U(1)_B, where the Z' has no electron coupling); its value is then taken as the Standard-Model one
+  everywhere, a constant ln L_SM added to that config's ln Z (printed as "SM const"). That is exact where the
+  likelihood cannot depend on the scenario's parameters; ``applies`` also excludes a few by the data's origin (quark
+  NSI ranges in U(1)_L, hadronic searches in B-L), where it is an approximation: measured, ln E[L] of osc_lma under
+  U(1)_L's posterior is -0.0007, of the hadronic visible searches over B-L's prior -0.0018 (2026-12-05 review).
   A likelihood missing from a config whose scenario it does apply to is an error: the comparison would not be
   on the same data.
 * **Uncertainty.** jaxns' statistical estimate of ln Z (from the prior-volume shrinkage); the scatter over seeds is
