@@ -79,9 +79,11 @@ cevns_solar_8b removes). Only the
 abstract is available (no efficiency curve): the **thresholds stay sharp** (efficiency 1 above them).
 
 The 8B spectrum is the Bahcall et al. (PRC 54, 411 (1996)) best-estimate table [S, two-copy check,
-``data/solar_b8_spectrum_bahcall1996.csv``; mean 6.735 MeV]. The 8B flavour mixture at Earth uses the adiabatic-MSW
-P_ee(E) (:func:`globalfit.physics.scattering.p_ee_adiabatic`, PDG mixing, 8B production density 100 N_A cm^-3:
-approximate solar-core value, **UNVERIFIED**), split nu_mu : nu_tau = c23^2 : s23^2.
+``data/solar_b8_spectrum_bahcall1996.csv``; mean 6.735 MeV]. At Earth the 8B neutrinos are the mass eigenstates
+nu_1, nu_2, nu_3 with the adiabatic-MSW probabilities P_i(E) (:func:`globalfit.physics.scattering.solar_mass_fractions`,
+PDG mixing and delta_CP, 8B production density 100 N_A cm^-3: approximate solar-core value, **UNVERIFIED**), each a
+coherent flavour state U[:, i], so that flavour-changing NSI interfere within it (not a flavour mixture P_ee : ...;
+docs/review_status.md R6).
 
 [cevns_cdmslite] is **not provided**: no CDMSlite number could be sourced (UNVERIFIED).
 

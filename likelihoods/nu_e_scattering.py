@@ -32,8 +32,9 @@ ratio R_model/R_SM over the reactor spectrum (Mueller 2011 shape). Recoil window
 cpd/100 t (Agostini et al., PRD 100, 082004 (2019), arXiv:1707.09279 [P]); Phase I: 46.0 +- 1.5 +1.5 -1.6 (Bellini et al.,
 PRL 107, 141302 (2011), arXiv:1104.1816 [P]). Prediction: R = Phi(7Be) Br(862) N_e <sigma>_SM x r, with Phi = 4.93e9 cm^-2 s^-1
 +- 6 % (B16-GS98, Vinyoles et al. arXiv:1611.09867 [S]), Br = 0.8956 and N_e = 3.307e31 per 100 t [S, Newtrinos];
-<sigma>_SM over all recoil energies for the oscillated mixture nu_e : nu_mu : nu_tau = P_ee : (1-P_ee) c23^2 : (1-P_ee) s23^2
-(incoherent), and r = model/SM rate over the fit window T > 0.19 MeV (Phase II; 0.27 MeV Phase I) [P], where the spectral fit
+<sigma>_SM over all recoil energies for the mass eigenstates nu_1, nu_2, nu_3 that arrive (probabilities giving P_ee,
+:func:`globalfit.physics.scattering.solar_mass_fractions_from_p_ee`; each a coherent flavour state, so that
+flavour-changing NSI interfere within it), and r = model/SM rate over the fit window T > 0.19 MeV (Phase II; 0.27 MeV Phase I) [P], where the spectral fit
 has its sensitivity. P_ee is the adiabatic MSW value c13^4 (1/2 + 1/2 cos 2theta_12^m cos 2theta_12) + s13^4 with PDG mixing
 angles and Delta m^2_21 (pdg database), at the 7Be production density n_e = 90 N_A cm^-3 (approximate solar-core value,
 **UNVERIFIED**; option ``n_e_NA_cm3``, or ``p_ee`` to override). Likelihood: Barlow's asymmetric Gaussian with

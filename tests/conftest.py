@@ -41,6 +41,7 @@ def _nonzero(expected) -> bool:
 def _approx(expected, rel=None, abs=None, nan_ok=False):  # noqa: A002  (pytest's argument names)
     if abs is None and _nonzero(expected):
         abs = 0.0  # noqa: A001
+        rel = 1e-6 if rel is None else rel  # pytest drops its default rel once abs is given
     return _pytest_approx(expected, rel=rel, abs=abs, nan_ok=nan_ok)
 
 
