@@ -162,10 +162,10 @@ def test_finite_values_and_gradients_for_any_mass_and_zero_coupling():
 
 
 def _direct_coefficients(table, M):
-    """[C1, C2] (9 channels each) by the direct sum over nodes (independent of the tabulation)."""
+    """[C1, C2] (as weights on (Re Y, Im Y), rates._dense_map) by the direct sum over nodes (independent of the tabulation)."""
     nd = rates._nue_nodes(table.parts[0][1], table.s2w)
     P = 1.0 / (nd.q2 + M**2)
-    return np.array([P @ nd.b, (P * P) @ nd.c])
+    return np.array([P @ nd.b, (P * P) @ nd.c]) @ rates._DENSE
 
 
 def test_compiled_tabulated_rate_has_no_while_loop():

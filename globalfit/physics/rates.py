@@ -12,8 +12,10 @@ with Hermitian 3x3 node matrices B_i, C_i (constants of the build). A node whose
 state psi (rho = psi psi^dagger; a flavour alpha or a solar mass eigenstate, :mod:`globalfit.physics.scattering`)
 with flavour-diagonal SM amplitude D has rate |(D + eps) psi|^2 = psi^dagger D^2 psi + Re Tr[(rho D + D rho) eps]
 + Tr[rho eps^2], so B_i ∝ rho D + D rho and C_i ∝ rho; for a flavour alpha both are ∝ e_a e_a^dagger and the traces
-are Re G_aa and S_a = sum_b |G_ab|^2. Stored as 9 real channels per matrix, X -> (X_aa, 2 Re X_ab, 2 Im X_ab)
-(a < b), against (Re Y_aa, Re Y_ab, Im Y_ab) of Y = G or G^2. The per-node constants, written for one flavour:
+are Re G_aa and S_a = sum_b |G_ab|^2. Tabulated as 9 real channels per matrix, X -> (X_aa, 2 Re X_ab, 2 Im X_ab)
+(a < b), against (Re Y_aa, Re Y_ab, Im Y_ab) of Y = G or G^2; a built table spreads them to 18 weights on all of
+(Re Y, Im Y) (:func:`_dense_map`), so that each term is one product and sum (full_B's value and gradient: 401 thunks
+against 426 with the 9 picked entries, and 389 before the matrices, docs/performance.md). The per-node constants, written for one flavour:
 
 **CEvNS** (:func:`globalfit.physics.scattering.dsigma_dT_cevns`, g_u = g_d = g_q so that Z(2 eps^u + eps^d) +
 N(eps^u + 2 eps^d) = 3A eps): sum_b |Q_SM delta_ab + 3A eps_ab|^2 = Q_SM^2 + 2 Q_SM 3A Re eps_aa + (3A)^2 sum_b |eps_ab|^2, so
@@ -118,11 +120,33 @@ def _features(Y) -> jax.Array:
     return jnp.stack([re[0, 0], re[1, 1], re[2, 2], re[0, 1], re[0, 2], re[1, 2], im[0, 1], im[0, 2], im[1, 2]])
 
 
+def _dense_map() -> np.ndarray:
+    """(9, 18): channel coefficients -> weights of (Re Y, Im Y) flattened, split evenly between Y_ab and Y_ba, so that
+    channels . features(Y) = weights . (Re Y, Im Y) for Hermitian Y (and the gradient in Y is Hermitian)."""
+    m = np.zeros((_NCH, 2, 3, 3))
+    for a in range(3):
+        m[a, 0, a, a] = 1.0
+    for p, (a, b) in enumerate(_PAIRS):
+        m[3 + p, 0, a, b] = m[3 + p, 0, b, a] = 0.5
+        m[6 + p, 1, a, b], m[6 + p, 1, b, a] = 0.5, -0.5
+    return m.reshape(_NCH, 18)
+
+
+_DENSE = _dense_map()
+
+
+def _re_im(Y) -> jax.Array:
+    """(Re Y, Im Y) of a 3x3 complex Y, flattened to 18 numbers (the partner of the table's dense weights)."""
+    Y = jnp.asarray(Y)
+    return jnp.concatenate([jnp.real(Y).reshape(9), jnp.imag(Y).reshape(9)])
+
+
 def _coefficients(cubic, u0: float, du: float, q2_ref: np.ndarray, M_Zp) -> jax.Array:
-    """C[p - 1, k, ch] = channel ch of C_p(M_Zp) of K tables on one lattice: cubic (n - 1, 4, 2, K, 9), q2_ref (K,)."""
+    """C[p - 1, k, j] = weight j of C_p(M_Zp) on (Re Y, Im Y) (:func:`_dense_map`) of K tables on one lattice: cubic
+    (n - 1, 4, 2, K, 18), q2_ref (K,)."""
     M = jnp.asarray(M_Zp, dtype=jnp.float64)
     u = jnp.log(jnp.where(M > 1e-300, M, 1e-300))  # far below every grid; keeps d ln M/dM finite for subnormal M
-    g = piecewise_cubic(u, u0, du, cubic)  # (2, K, 9): one gather
+    g = piecewise_cubic(u, u0, du, cubic)  # (2, K, 18): one gather
     damp = jax.nn.sigmoid(-2.0 * (u - 0.5 * np.log(q2_ref))) / q2_ref  # 1/(q_ref^2 + M^2), no overflow for any M
     return g * jnp.stack([damp, damp * damp])[:, :, None]
 
@@ -132,15 +156,16 @@ def _evaluate(cubic, u0: float, du: float, q2_ref: np.ndarray, sm: np.ndarray, G
     vector operations whatever K."""
     c = _coefficients(cubic, u0, du, q2_ref, M_Zp)
     G = jnp.asarray(G)
-    return sm + g_f * (c[0] @ _features(G)) + g_f**2 * (c[1] @ _features(G @ G))
+    return sm + g_f * (c[0] @ _re_im(G)) + g_f**2 * (c[1] @ _re_im(G @ G))
 
 
 @dataclass(frozen=True, eq=False)
 class RateTable:
     """R(G, g_f, M) of one source on one target (module doc), tabulated in ln M.
 
-    ``cubic`` (shape (n - 1, 4, 2, 9)): the cubic Hermite coefficients (:func:`globalfit.physics.interp.hermite_coefficients`)
-    of g_p,ch (p = 1, 2; ch the 9 channels of C_p, module doc) on the intervals [u_j, u_j + du], u_j = u0 + j du; u0 is a multiple
+    ``cubic`` (shape (n - 1, 4, 2, 18)): the cubic Hermite coefficients (:func:`globalfit.physics.interp.hermite_coefficients`)
+    of g_p (p = 1, 2) as weights on (Re Y, Im Y) of Y = G, G^2 (the 9 channels of C_p spread by :func:`_dense_map`:
+    one product and sum per term, no element picking) on the intervals [u_j, u_j + du], u_j = u0 + j du; u0 is a multiple
     of du (every table with the same du lies on one lattice: :func:`stack_rate_tables`)."""
 
     kind: Literal["cevns", "nue"]
@@ -164,7 +189,8 @@ class RateTable:
         return math.exp(self.u0), math.exp(self.u0 + self.cubic.shape[0] * self.du)
 
     def coefficients(self, M_Zp: ArrayLike) -> jax.Array:
-        """C[p - 1, ch] = channel ch of C_p(M_Zp), shape (2, 9) (p = 1, 2; module doc), at Z' mass M_Zp [GeV] (scalar)."""
+        """C[p - 1, j] = weight j of C_p(M_Zp) on (Re Y, Im Y), shape (2, 18) (p = 1, 2; :func:`_dense_map`), at Z' mass
+        M_Zp [GeV] (scalar)."""
         return _coefficients(self.cubic[:, :, :, None, :], self.u0, self.du, np.array([self.q2_ref]), M_Zp)[:, 0, :]
 
     def rate(self, G: ArrayLike, g_f: ArrayLike, M_Zp: ArrayLike) -> jax.Array:
@@ -190,7 +216,7 @@ class RateTableStack:
     tables: tuple[RateTable, ...]
     u0: float
     du: float
-    cubic: np.ndarray  # (n - 1, 4, 2, K, 9)
+    cubic: np.ndarray  # (n - 1, 4, 2, K, 18)
     q2_ref: np.ndarray  # (K,)
     sm: np.ndarray  # (K,)
 
@@ -218,9 +244,9 @@ def stack_rate_tables(tables: Sequence[RateTable]) -> RateTableStack:
     j_lo, j_hi = min(starts), max(ends)
     columns = []
     for j0, j1, t in zip(starts, ends, tables):
-        first = np.zeros((1, 4, 2, _NCH))
+        first = np.zeros((1, 4, 2, 18))
         first[0, 0] = t.cubic[0, 0]  # g at the first node, constant
-        last = np.zeros((1, 4, 2, _NCH))
+        last = np.zeros((1, 4, 2, 18))
         last[0, 0] = t.cubic[-1].sum(axis=0)  # g at the last node, constant
         columns.append(np.concatenate([np.repeat(first, j0 - j_lo, axis=0), t.cubic,
                                        np.repeat(last, j_hi - j1, axis=0)]))
@@ -394,7 +420,7 @@ def _build(kind, parts, s2w, g_v, nodes, points_per_unit, cache) -> RateTable:
     t = _table(kind, nodes, points_per_unit, cache)
     du = float(t["du"])
     return RateTable(kind, parts, float(s2w), g_v, t["c0"], float(t["q2_ref"]), float(t["u0"]), du,
-                     hermite_coefficients(t["values"].reshape(-1, 2, _NCH), t["slopes"].reshape(-1, 2, _NCH), du))
+                     hermite_coefficients(t["values"].reshape(-1, 2, _NCH), t["slopes"].reshape(-1, 2, _NCH), du) @ _DENSE)
 
 
 def cevns_rate_table(parts: Sequence[tuple[Nucleus, Sequence[Grid]]], s2w: float, *, g_v=None, points_per_unit: int = 64,
