@@ -22,7 +22,8 @@ explicit Dirac trace). **The sign of F_1 relative to F_2 is derived here, not co
 F_1 = -g y y*/(96 pi^2) ... (Eq. 25) without stating its sigma^{mu nu} or q convention, and two independent one-loop
 Feynman-parameter calculations in the convention above (2026-12-05: the Z' emitted from Psi and from H^-, the
 relative sign of the two diagrams fixed by the Ward identity F_1(q^2 = 0) = 0; the on-shell amplitude fitted to
-gamma^mu P_L, i sigma q P_R / m_a and q^mu P_R; magnitudes equal to the paper's to 1e-4) both give F_1/F_2 < 0, i.e.
+gamma^mu P_L, i sigma q P_R / m_a and q^mu P_R; magnitudes equal to the paper's to 1e-4; the calculation is
+tests/test_lfv_loop_sign.py) both give F_1/F_2 < 0, i.e.
 the + sign above with f1_lead < 0 < f2_lead. The interference then adds: at x = 1 the bracket is
 |F_2|^2 (1 + 4r + r^2) (it was (1 - r)^2 with the paper's printed sign). It is not immaterial: F_1's longitudinal
 term (1/(2r)) dominates for M_Zp >~ 0.3 GeV, where the width grows 1.7x (r = 0.1) to 13x (r = 0.5) against the
