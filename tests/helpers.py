@@ -117,3 +117,23 @@ def load_bench(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+# Dirac matrices (Dirac representation), metric (+, -, -, -): the explicit spinor algebra of the LFV tests
+_I2, _Z2 = np.eye(2), np.zeros((2, 2))
+_PAULI = [np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]), np.array([[1, 0], [0, -1]])]
+GAMMA = [np.block([[_I2, _Z2], [_Z2, -_I2]]).astype(complex)] + [np.block([[_Z2, s], [-s, _Z2]]).astype(complex) for s in _PAULI]
+G5 = 1j * GAMMA[0] @ GAMMA[1] @ GAMMA[2] @ GAMMA[3]
+PL, PR = (np.eye(4) - G5) / 2, (np.eye(4) + G5) / 2
+METRIC = np.diag([1.0, -1.0, -1.0, -1.0])
+
+
+def slash(p):
+    """p-slash = gamma^mu p_mu."""
+    pl = METRIC @ p
+    return sum(GAMMA[m] * pl[m] for m in range(4))
+
+
+def sigma(m, n):
+    """sigma^{mu nu} = (i/2)[gamma^mu, gamma^nu]."""
+    return 0.5j * (GAMMA[m] @ GAMMA[n] - GAMMA[n] @ GAMMA[m])

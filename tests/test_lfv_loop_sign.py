@@ -9,21 +9,10 @@ import numpy as np
 import pytest
 from scipy.integrate import dblquad
 
-I2, Z2 = np.eye(2), np.zeros((2, 2))
-PAULI = [np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]), np.array([[1, 0], [0, -1]])]
-GAMMA = [np.block([[I2, Z2], [Z2, -I2]]).astype(complex)] + [np.block([[Z2, s], [-s, Z2]]).astype(complex) for s in PAULI]
-G5 = 1j * GAMMA[0] @ GAMMA[1] @ GAMMA[2] @ GAMMA[3]
-PL, PR = (np.eye(4) - G5) / 2, (np.eye(4) + G5) / 2
-ETA = np.diag([1.0, -1.0, -1.0, -1.0])
-
-
-def _slash(p):
-    pl = ETA @ p
-    return sum(GAMMA[m] * pl[m] for m in range(4))
-
-
-def _sigma(m, n):
-    return 0.5j * (GAMMA[m] @ GAMMA[n] - GAMMA[n] @ GAMMA[m])
+from tests.helpers import GAMMA, PL, PR
+from tests.helpers import METRIC as ETA
+from tests.helpers import sigma as _sigma
+from tests.helpers import slash as _slash
 
 
 def loop_form_factors(M_H, M_Psi, m_a, M_Zp, tol=1e-10):

@@ -10,19 +10,9 @@ This fixes the relative sign of the interference for this sigma convention (docs
 import numpy as np
 import pytest
 
-I2 = np.eye(2)
-Z2 = np.zeros((2, 2))
-PAULI = [np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]]), np.array([[1, 0], [0, -1]])]
-G0 = np.block([[I2, Z2], [Z2, -I2]]).astype(complex)
-GAMMA = [G0] + [np.block([[Z2, s], [-s, Z2]]).astype(complex) for s in PAULI]
-G5 = 1j * GAMMA[0] @ GAMMA[1] @ GAMMA[2] @ GAMMA[3]
-PL, PR = (np.eye(4) - G5) / 2, (np.eye(4) + G5) / 2
-METRIC = np.diag([1.0, -1.0, -1.0, -1.0])
+from tests.helpers import GAMMA, METRIC, PL, PR, sigma, slash
 
-
-def slash(p):
-    pl = METRIC @ p
-    return sum(GAMMA[m] * pl[m] for m in range(4))
+G0 = GAMMA[0]
 
 
 def width_by_trace(F1, F2, m_a, M):
@@ -34,7 +24,7 @@ def width_by_trace(F1, F2, m_a, M):
     k_low = METRIC @ k
     vertex = []
     for mu in range(4):
-        sigma_q = sum(0.5j * (GAMMA[mu] @ GAMMA[nu] - GAMMA[nu] @ GAMMA[mu]) * k_low[nu] for nu in range(4))
+        sigma_q = sum(sigma(mu, nu) * k_low[nu] for nu in range(4))
         vertex.append(F1 * GAMMA[mu] @ PL + (F2 / m_a) * 1j * sigma_q @ PR)
     bar = [G0 @ v.conj().T @ G0 for v in vertex]
     pol = -METRIC + np.outer(k_low, k_low) / M**2  # sum over Z' polarisations, lower indices
