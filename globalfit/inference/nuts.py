@@ -57,6 +57,7 @@ from globalfit.errors import ConfigError, OutputError
 from globalfit.problem import FitProblem, UnconstrainedDensity
 from globalfit.inference.starts import uniform_starts
 from globalfit.inference.ensemble import sample_ensemble
+from globalfit.inference.metropolis import MetropolisNUTS
 from globalfit.outputs.chains import mcsamples
 from globalfit.outputs.htmlreport import write_html_report
 from globalfit.outputs.plots import make_plots
@@ -64,7 +65,7 @@ from globalfit.outputs.report import build_idata, summarise, write_outputs
 from globalfit.outputs.rundir import (commit_chunk, commit_warmup, load_state, prepare_run_dir, read_progress, run_lock,
                                       write_progress)
 
-__all__ = ["EXTRA_FIELDS", "RunEstimate", "estimate_run", "recorded_quantities", "check_resources", "select_device", "nuts_kernel", "nuts_start", "nuts_mcmc",
+__all__ = ["EXTRA_FIELDS", "RunEstimate", "estimate_run", "recorded_quantities", "check_resources", "select_device", "nuts_kernel", "metropolis_sites", "nuts_start", "nuts_mcmc",
            "spread_layout", "sample_run", "run_problem", "MEASURED_RATE"]
 
 EXTRA_FIELDS = ("diverging", "num_steps", "energy", "potential_energy", "accept_prob", "adapt_state.step_size")
@@ -215,15 +216,43 @@ def select_device(problem: FitProblem):
     return devs
 
 
-def nuts_kernel(problem: FitProblem, density: UnconstrainedDensity | None = None) -> NUTS:
+def nuts_kernel(problem: FitProblem, density: UnconstrainedDensity | None = None) -> NUTS | MetropolisNUTS:
     """The NUTS kernel of the problem on its unconstrained density (target acceptance, tree depth and dense or diagonal
     mass matrix from ``sampler``); it starts from :func:`nuts_start`. The mass matrix is laid out by site as numpyro
-    lays out a model's (one block of every site), so saved warm-up states keep their structure."""
+    lays out a model's (one block of every site), so saved warm-up states keep their structure. With
+    ``sampler.metropolis`` the named parameters move by Metropolis steps and NUTS moves the rest
+    (:class:`~globalfit.inference.metropolis.MetropolisNUTS`)."""
     s = problem.cfg.sampler
     density = problem.unconstrained() if density is None else density
+    if s.metropolis:
+        sd = metropolis_sites(problem)
+        return MetropolisNUTS(density.potential, list(sd), sd, s.metropolis_steps, target_accept_prob=s.target_accept,
+                              max_tree_depth=s.max_tree_depth, dense_mass=s.dense_mass)
     blocks = [tuple(sorted(density.transforms))] if s.dense_mass else []
     return NUTS(potential_fn=density.potential, target_accept_prob=s.target_accept, max_tree_depth=s.max_tree_depth,
                 dense_mass=blocks)
+
+
+def metropolis_sites(problem: FitProblem, draws: int = 20_000) -> dict[str, float]:
+    """{site: prior sd in unconstrained coordinates} of the parameters ``sampler.metropolis`` names (the scale of their
+    Metropolis proposals, estimated from ``draws`` prior draws); ConfigError for a name that is not a sampled parameter
+    of the run, or when no parameter is left to NUTS."""
+    names = problem.cfg.sampler.metropolis
+    for name in names:
+        if name not in problem.sites:
+            raise ConfigError(f"{problem.where}: sampler.metropolis: {name!r} is not a sampled parameter of this run; expected "
+                              f"names from {list(problem.sites)}")
+    if len(names) == len(problem.sites):
+        raise ConfigError(f"{problem.where}: sampler.metropolis: every sampled parameter is listed; leave at least one to NUTS "
+                          "(or use sampler.method: ensemble)")
+    transforms = problem.site_transforms()
+    out = {}
+    for k, name in enumerate(names):
+        info = problem.sites[name]
+        u = transforms[info.site].inv(info.distribution.sample(jax.random.PRNGKey(k), (draws,)))
+        u = np.asarray(u)
+        out[info.site] = float(np.std(u[np.isfinite(u)]))
+    return out
 
 
 def nuts_start(problem: FitProblem, density: UnconstrainedDensity, chains: int, batched: bool = True) -> ParamInfo:

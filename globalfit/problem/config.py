@@ -365,9 +365,28 @@ class SamplerBlock(_Strict):
     moves: dict[Literal["stretch", "de", "de_snooker", "walk"], Annotated[Number, Field(gt=0.0)]] = Field(
         default_factory=lambda: {"stretch": 1.0}, min_length=1)
     progress_bar: bool = True
+    # nuts only: sampled parameters moved by random-walk Metropolis given the others, NUTS moving the rest (Metropolis
+    # within Gibbs, globalfit.inference.metropolis); metropolis_steps Metropolis steps per NUTS transition
+    metropolis: list[str] = Field(default_factory=list)
+    metropolis_steps: Count = Field(50, ge=1)
     # -2 Delta ln L beyond which each likelihood has bounded curvature while sampling
     # (likelihoods.stats.exclusion_edge); null = exact everywhere
     soften_chi2: Number | None = Field(25.0, gt=0.0)
+
+
+    @field_validator("metropolis")
+    @classmethod
+    def _metropolis(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"parameter listed twice in {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _metropolis_method(self):
+        if self.metropolis and self.method != "nuts":
+            raise ValueError(f"metropolis: {self.metropolis} moves parameters within NUTS; method {self.method!r} has no NUTS: "
+                             "remove the key or set method: nuts")
+        return self
 
 
 class EvidenceBlock(_Strict):
