@@ -2,13 +2,15 @@
 after warm-up) and its batched throughput (vmap 1024), then min-ESS per second of
 
 * NUTS as ``globalfit run`` builds it (tabulated rates, :func:`globalfit.inference.nuts.nuts_kernel`),
+* the same NUTS with Metropolis moves on the mass sites, g_X and g_Psi (``sampler.metropolis``,
+  :mod:`globalfit.inference.metropolis`; ``--metropolis`` names them, ``--target-accept`` sets NUTS's target),
 * the same NUTS with direct integration of every rate (each rate likelihood's ``exact: true``),
 * emcee (affine-invariant ensemble) as ``sampler.method: ensemble`` builds it (:mod:`globalfit.inference.ensemble`), run
   until its chain is >= 50 integrated autocorrelation times long (or ``--emcee-max`` steps, reported as such),
 * nested sampling (jaxns, :func:`globalfit.inference.evidence.nested_sampling`: ESS of its weighted posterior).
 
     PYTHONPATH=. python bench/bench_fit.py [--config runs/full_B.yaml] [--chains 8] [--warmup 300] [--draws 300]
-        [--only nuts,nuts_exact,emcee,jaxns] [--json bench_fit.json]
+        [--only nuts,nuts_metropolis,nuts_exact,emcee,jaxns] [--json bench_fit.json]
 
 min-ESS is the smallest bulk ESS over the sampled parameters (ArviZ); wall times include compilation. Not part of the
 test suite. Results: docs/performance.md.
@@ -69,6 +71,12 @@ def run_nuts(problem, chains: int, warmup: int, draws: int, seed: int = 2) -> di
             "draws": chains * draws, "steps_per_draw": float(np.mean(np.asarray(ex["num_steps"])))}
 
 
+def with_metropolis(problem, names: list[str], target_accept: float | None):
+    """The problem with ``sampler.metropolis: names`` (and ``target_accept`` when given)."""
+    update = {"metropolis": names, "method": "nuts"} | ({"target_accept": target_accept} if target_accept else {})
+    return problem.with_config(problem.cfg.model_copy(update={"sampler": problem.cfg.sampler.model_copy(update=update)}))
+
+
 def run_emcee(problem, walkers: int, max_steps: int, check_every: int = 1000) -> dict:
     """emcee as ``sampler.method: ensemble`` builds it (:mod:`globalfit.inference.ensemble`: the same density, walkers
     started inside the prior), until the chain is >= 50 tau long (tau: the largest integrated autocorrelation time
@@ -102,7 +110,10 @@ def main():
     ap.add_argument("--emcee-max", type=int, default=200_000, help="emcee step cap (stops earlier at 50 tau)")
     ap.add_argument("--walkers", type=int, default=64, help="emcee walkers (the full configs' sampler.chains)")
     ap.add_argument("--live", type=int, help="jaxns live points (default: the config's evidence block)")
-    ap.add_argument("--only", default="nuts,nuts_exact,emcee,jaxns")
+    ap.add_argument("--only", default="nuts,nuts_metropolis,nuts_exact,emcee,jaxns")
+    ap.add_argument("--metropolis", nargs="+", default=["M_Zp", "M_Psi", "M_H", "g_X", "g_Psi"],
+                    help="parameters the nuts_metropolis leg moves by Metropolis steps")
+    ap.add_argument("--target-accept", type=float, help="NUTS target acceptance of the nuts_metropolis leg (default: the config's)")
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
     which = args.only.split(",")
@@ -138,6 +149,13 @@ def main():
         r = res["nuts"] = run_nuts(problem, args.chains, args.warmup, args.draws)
         print(f"NUTS (tables): {args.chains} chains x ({args.warmup} + {args.draws}) in {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} "
               f"({r['worst']}) -> {r['ess_per_s']:.2f} min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
+    if "nuts_metropolis" in which:
+        mw = with_metropolis(problem, args.metropolis, args.target_accept)
+        r = res["nuts_metropolis"] = run_nuts(mw, args.chains, args.warmup, args.draws)
+        r["metropolis"], r["target_accept"] = args.metropolis, mw.cfg.sampler.target_accept
+        print(f"NUTS + Metropolis on {', '.join(args.metropolis)} (target_accept {mw.cfg.sampler.target_accept}): {args.chains} chains x "
+              f"({args.warmup} + {args.draws}) in {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} ({r['worst']}) -> "
+              f"{r['ess_per_s']:.2f} min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
     if "nuts_exact" in which:
         exact, names = exact_rates(args.config)
         r = res["nuts_exact"] = run_nuts(exact, args.chains, args.warmup, args.draws)
@@ -154,8 +172,9 @@ def main():
                             "converged": ns["converged"]}
         print(f"jaxns: {ns['live_points']} live points, {ns['n_likelihood_evals']} likelihood evaluations in {ns['seconds']:.1f} s; "
               f"ESS {ns['ess']:.0f} -> {r['ess_per_s']:.2f} ESS/s{'' if ns['converged'] else ' (stopped at max_samples)'}")
-    if "nuts" in which and "emcee" in which:
-        print(f"NUTS / emcee min-ESS/s: {res['nuts']['ess_per_s'] / res['emcee']['ess_per_s']:.2f}")
+    for leg in ("nuts", "nuts_metropolis"):
+        if leg in which and "emcee" in which:
+            print(f"{leg} / emcee min-ESS/s: {res[leg]['ess_per_s'] / res['emcee']['ess_per_s']:.2f}")
     finish(res, args.json)
 
 

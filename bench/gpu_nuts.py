@@ -2,6 +2,7 @@
 
     python bench/gpu_nuts.py                                   # runs/full_B.yaml, 1024 chains x (200 + 200), the device JAX picks
     python bench/gpu_nuts.py --config runs/quickstart.yaml --chains 4 --warmup 20 --draws 20    # a CPU smoke run
+    python bench/gpu_nuts.py --config runs/gallery/full_B.yaml  # NUTS with Metropolis moves on the mass sites (sampler.metropolis)
 
 Prints (and with ``--json FILE`` writes) the device, compile time, wall time of warm-up and draws, min bulk- and
 tail-ESS over the sampled parameters, ESS per second per device, R-hat, divergences and the leapfrog steps per

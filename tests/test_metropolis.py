@@ -90,9 +90,11 @@ def test_metropolis_settings_are_one_line_config_errors(tmp_path):
     sd = metropolis_sites(problem)
     assert list(sd) == ["log10_M_Zp"] and sd["log10_M_Zp"] == pytest.approx(1.81, rel=0.02)  # logit image of a uniform
     assert isinstance(nuts_kernel(problem), MetropolisNUTS)
-    with pytest.raises(ConfigError, match=r"sampler.metropolis: 'y_tau' is not a sampled parameter"):
-        metropolis_sites(load_problem(_config(tmp_path, "unknown", draws=10, metropolis=["y_tau"])))
+    with pytest.raises(ConfigError, match=r"unknown.yaml: sampler.metropolis: 'y_tau' is not a sampled parameter"):
+        load_problem(_config(tmp_path, "unknown", draws=10, metropolis=["y_tau"]))
     with pytest.raises(ConfigError, match="leave at least one to NUTS"):
-        metropolis_sites(load_problem(_config(tmp_path, "all", draws=10, metropolis=["M_Zp", "g_X"])))
+        load_problem(_config(tmp_path, "all", draws=10, metropolis=["M_Zp", "g_X"]))
+    with pytest.raises(ConfigError, match="listed twice"):
+        load_problem(_config(tmp_path, "twice", draws=10, metropolis=["M_Zp", "M_Zp"]))
     with pytest.raises(ConfigError, match="method 'ensemble' has no NUTS"):
         load_problem(_config(tmp_path, "ensemble", draws=10, method="ensemble", chains=4))

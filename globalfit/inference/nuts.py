@@ -235,16 +235,8 @@ def nuts_kernel(problem: FitProblem, density: UnconstrainedDensity | None = None
 
 def metropolis_sites(problem: FitProblem, draws: int = 20_000) -> dict[str, float]:
     """{site: prior sd in unconstrained coordinates} of the parameters ``sampler.metropolis`` names (the scale of their
-    Metropolis proposals, estimated from ``draws`` prior draws); ConfigError for a name that is not a sampled parameter
-    of the run, or when no parameter is left to NUTS."""
-    names = problem.cfg.sampler.metropolis
-    for name in names:
-        if name not in problem.sites:
-            raise ConfigError(f"{problem.where}: sampler.metropolis: {name!r} is not a sampled parameter of this run; expected "
-                              f"names from {list(problem.sites)}")
-    if len(names) == len(problem.sites):
-        raise ConfigError(f"{problem.where}: sampler.metropolis: every sampled parameter is listed; leave at least one to NUTS "
-                          "(or use sampler.method: ensemble)")
+    Metropolis proposals, estimated from ``draws`` prior draws)."""
+    names = problem.cfg.sampler.metropolis  # checked against the sampled parameters (support.check_metropolis)
     transforms = problem.site_transforms()
     out = {}
     for k, name in enumerate(names):

@@ -93,7 +93,9 @@ def build_idata(outdir: Path):
         "likelihoods": json.dumps(sorted(loglike)),
         "draws_per_chain": int(next(iter(posterior.values())).shape[1]),
         "finished": int(bool(prog.get("finished")) and prog["draws_done"] >= prog["draws_target"]),
-        "inference_library": f"emcee {versions().get('emcee', '')} ensemble (stretch move), thin {cfg.sampler.thin}" if ensemble else "numpyro NUTS",
+        "inference_library": f"emcee {versions().get('emcee', '')} ensemble (stretch move), thin {cfg.sampler.thin}" if ensemble else "numpyro NUTS" + (
+            f", random-walk Metropolis on {', '.join(cfg.sampler.metropolis)} ({cfg.sampler.metropolis_steps} steps per transition)"
+            if cfg.sampler.metropolis else ""),
     }
     idata = az.from_dict(posterior=posterior, sample_stats=stats, log_likelihood=loglike or None)
     for group in idata.groups():
@@ -137,8 +139,10 @@ def sampler_line(idata, cfg) -> str:
         return (f"ensemble: {int(idata.posterior.sizes['chain'])} walkers, thinned by {cfg.sampler.thin}; share of kept states that moved "
                 f"{float(np.asarray(st['acceptance_rate']).mean()):.2f}; autocorrelation time {tau:.0f} steps ({worst}): the kept chain "
                 f"is {length:.0f} tau long")
+    moves = (f"   Metropolis moves on {', '.join(cfg.sampler.metropolis)} ({cfg.sampler.metropolis_steps} per transition)"
+             if cfg.sampler.metropolis else "")
     return (f"divergences: {divergences(idata)}   max tree depth reached: {int(np.asarray(st['tree_depth']).max())} "
-            f"(limit {cfg.sampler.max_tree_depth})")
+            f"(limit {cfg.sampler.max_tree_depth}){moves}")
 
 
 def diagnostics_line(summary, idata, cfg) -> tuple[str, bool]:

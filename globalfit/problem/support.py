@@ -48,6 +48,7 @@ __all__ = [
     "log_support",
     "check_config",
     "check_support_reachable",
+    "check_metropolis",
     "model_options",
 ]
 
@@ -274,3 +275,16 @@ def check_plots(cfg, where: str) -> None:
         options = [d for d in DERIVED_NAMES if "eps" in d] + sorted(DIFFERENCES)
         extra = did_you_mean(eps, options)
         raise ConfigError(f"{where}: plots.plane_eps: unknown NSI quantity {eps!r}{extra}; expected one of {options}")
+
+
+def check_metropolis(cfg, where: str) -> None:
+    """sampler.metropolis must name sampled parameters and leave at least one to NUTS."""
+    sampled = list(cfg.sampled())
+    for name in cfg.sampler.metropolis:
+        if name not in sampled:
+            extra = did_you_mean(name, sampled)
+            raise ConfigError(f"{where}: sampler.metropolis: {name!r} is not a sampled parameter of this run{extra}; expected names "
+                              f"from {sampled}")
+    if cfg.sampler.metropolis and len(cfg.sampler.metropolis) == len(sampled):
+        raise ConfigError(f"{where}: sampler.metropolis: every sampled parameter is listed; leave at least one to NUTS "
+                          "(or use sampler.method: ensemble)")
