@@ -8,7 +8,7 @@
 * at divergent draws vs typical draws: each likelihood's gradient norm.
 
     python bench/diagnose_geometry.py runs/full_B.yaml --chains 4 --warmup 150 --draws 150 [--dense] [--depth 10]
-        [--seed 0] [--no-curvature] [--no-support] [--without LIKELIHOOD ...]
+        [--seed 0] [--no-curvature] [--no-support] [--without LIKELIHOOD ...] [--metropolis PARAM ...] [--target-accept T]
 
 Keys of the config's ``sampler`` block are honoured (``target_accept``, ``soften_chi2``, ``dense_mass``), the command
 line overrides chains, warm-up, draws, ``--dense`` and ``--depth``.
@@ -28,10 +28,14 @@ from globalfit.inference.nuts import nuts_mcmc, nuts_start
 from globalfit.problem import load_problem
 
 
-def run(problem, chains: int, warmup: int, draws: int, dense: bool, depth: int, seed: int = 0):
-    """Vectorised NUTS chains as ``globalfit run`` builds them, with ``dense_mass`` and ``max_tree_depth`` set;
-    returns (mcmc, wall seconds)."""
-    sampler = problem.cfg.sampler.model_copy(update={"dense_mass": dense, "max_tree_depth": depth})
+def run(problem, chains: int, warmup: int, draws: int, dense: bool, depth: int, seed: int = 0,
+        metropolis: list[str] | None = None, target_accept: float | None = None):
+    """Vectorised NUTS chains as ``globalfit run`` builds them, with ``dense_mass`` and ``max_tree_depth`` set (and
+    ``sampler.metropolis``, ``target_accept`` when given); returns (mcmc, wall seconds)."""
+    update = {"dense_mass": dense, "max_tree_depth": depth, "method": "nuts"}
+    update |= {"metropolis": metropolis} if metropolis else {}
+    update |= {"target_accept": target_accept} if target_accept else {}
+    sampler = problem.cfg.sampler.model_copy(update=update)
     problem = problem.with_config(problem.cfg.model_copy(update={"sampler": sampler}))
     t = time.time()
     density = problem.unconstrained()
@@ -95,6 +99,9 @@ def main() -> None:
     ap.add_argument("--without", nargs="+", default=[], metavar="LIKELIHOOD",
                     help="diagnostic: drop these likelihoods (names or fnmatch patterns) to localise a cause")
     ap.add_argument("--no-curvature", action="store_true", help="skip the per-likelihood Hessians (compile: minutes)")
+    ap.add_argument("--metropolis", nargs="+", metavar="PARAM",
+                    help="move these parameters by Metropolis steps within NUTS (sampler.metropolis); implies --no-curvature")
+    ap.add_argument("--target-accept", type=float, help="NUTS target acceptance (default: the config's)")
     a = ap.parse_args()
     pr = load_problem(a.config)
     print("prior draws outside the physical support (hard walls): %.1f %%" % (100 * prior_outside_support(pr)))
@@ -105,11 +112,14 @@ def main() -> None:
         pr = without_support(pr)
         print("DIAGNOSTIC: support cuts dropped")
     dense = a.dense or bool(getattr(pr.cfg.sampler, "dense_mass", False))
-    m, wall = run(pr, a.chains, a.warmup, a.draws, dense, a.depth, a.seed)
+    m, wall = run(pr, a.chains, a.warmup, a.draws, dense, a.depth, a.seed, a.metropolis, a.target_accept)
+    if a.metropolis:
+        print("Metropolis moves on", a.metropolis)
+        a.no_curvature = True  # the adapted mass matrix covers only the NUTS sites
     ex = m.get_extra_fields(group_by_chain=True)
     ns, div = np.asarray(ex["num_steps"]), np.asarray(ex["diverging"])
     print(f"{a.config}: {a.chains} x ({a.warmup} + {a.draws}) dense={dense} depth={a.depth} "
-          f"target_accept={pr.cfg.sampler.target_accept} soften_chi2={pr.cfg.sampler.soften_chi2}: {wall:.0f} s")
+          f"target_accept={a.target_accept or pr.cfg.sampler.target_accept} soften_chi2={pr.cfg.sampler.soften_chi2}: {wall:.0f} s")
     print("steps per draw: median %d, mean %.0f, at max depth %.0f %%"
           % (np.median(ns), ns.mean(), 100 * np.mean(ns >= 2**a.depth - 1)))
     print("divergences: %d of %d;" % (div.sum(), div.size), "step sizes",
