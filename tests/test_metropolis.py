@@ -1,9 +1,11 @@
 """NUTS with Metropolis moves on chosen sites (``sampler.metropolis``, globalfit/inference/metropolis.py): it samples a
 known posterior correctly (also across a jump that stops NUTS), a run with it has every output and resumes to the
-identical chain, and bad settings are one-line config errors."""
+identical chain (also spread over 4 devices), and bad settings are one-line config errors."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import jax
@@ -19,6 +21,8 @@ from globalfit.inference.nuts import metropolis_sites, nuts_kernel, sample_run
 from globalfit.outputs.report import build_idata
 from globalfit.outputs.rundir import load_chunks, prepare_run_dir, write_progress
 from globalfit.problem import load_problem
+from test_engine import tiny_config
+from test_multidevice import SAMPLE_ONLY, SAMPLER, _draws, _env, _same_draws
 from test_resume import SMALL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,3 +102,23 @@ def test_metropolis_settings_are_one_line_config_errors(tmp_path):
         load_problem(_config(tmp_path, "twice", draws=10, metropolis=["M_Zp", "M_Zp"]))
     with pytest.raises(ConfigError, match="method 'ensemble' has no NUTS"):
         load_problem(_config(tmp_path, "ensemble", draws=10, method="ensemble", chains=4))
+
+
+@pytest.mark.slow
+def test_metropolis_chains_on_four_devices_equal_one_device(tmp_path):
+    """The spread path (4 CPU devices) runs the same 4 chains as one device (equal to rounding, as for NUTS:
+    tests/test_multidevice.py), with g_X moved by Metropolis steps."""
+    paths = {}
+    for name in ("one", "four"):
+        cfg = tiny_config(tmp_path / name, **SAMPLER, metropolis=["g_X"], metropolis_steps=5)
+        cfg["plots"] = {"corner": ["g_X", "y_e"], "formats": ["png"]}
+        paths[name] = tmp_path / f"{name}.yaml"
+        paths[name].write_text(yaml.safe_dump(cfg))
+    problem = load_problem(paths["one"])
+    outdir, prog = prepare_run_dir(problem.cfg, paths["one"], False, False)
+    sample_run(problem, outdir, prog)
+    r = subprocess.run([sys.executable, "-c", SAMPLE_ONLY, str(paths["four"])],
+                       env=_env(XLA_FLAGS="--xla_force_host_platform_device_count=4"), capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "4 chains over 1 process x 4 cpu devices" in r.stderr
+    _same_draws(_draws(tmp_path / "four"), _draws(tmp_path / "one"))
