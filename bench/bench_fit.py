@@ -71,9 +71,10 @@ def run_nuts(problem, chains: int, warmup: int, draws: int, seed: int = 2) -> di
             "draws": chains * draws, "steps_per_draw": float(np.mean(np.asarray(ex["num_steps"])))}
 
 
-def with_metropolis(problem, names: list[str], target_accept: float | None):
-    """The problem with ``sampler.metropolis: names`` (and ``target_accept`` when given)."""
+def with_metropolis(problem, names: list[str], target_accept: float | None, steps: int | None = None):
+    """The problem with ``sampler.metropolis: names`` (and ``target_accept``, ``metropolis_steps`` when given)."""
     update = {"metropolis": names, "method": "nuts"} | ({"target_accept": target_accept} if target_accept else {})
+    update |= {"metropolis_steps": steps} if steps else {}
     return problem.with_config(problem.cfg.model_copy(update={"sampler": problem.cfg.sampler.model_copy(update=update)}))
 
 
@@ -114,6 +115,7 @@ def main():
     ap.add_argument("--metropolis", nargs="+", default=["M_Zp", "M_Psi", "M_H", "g_X", "g_Psi"],
                     help="parameters the nuts_metropolis leg moves by Metropolis steps")
     ap.add_argument("--target-accept", type=float, help="NUTS target acceptance of the nuts_metropolis leg (default: the config's)")
+    ap.add_argument("--metropolis-steps", type=int, help="Metropolis steps per transition of the nuts_metropolis leg (default 50)")
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
     which = args.only.split(",")
@@ -150,10 +152,11 @@ def main():
         print(f"NUTS (tables): {args.chains} chains x ({args.warmup} + {args.draws}) in {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} "
               f"({r['worst']}) -> {r['ess_per_s']:.2f} min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
     if "nuts_metropolis" in which:
-        mw = with_metropolis(problem, args.metropolis, args.target_accept)
+        mw = with_metropolis(problem, args.metropolis, args.target_accept, args.metropolis_steps)
         r = res["nuts_metropolis"] = run_nuts(mw, args.chains, args.warmup, args.draws)
-        r["metropolis"], r["target_accept"] = args.metropolis, mw.cfg.sampler.target_accept
-        print(f"NUTS + Metropolis on {', '.join(args.metropolis)} (target_accept {mw.cfg.sampler.target_accept}): {args.chains} chains x "
+        r["metropolis"], r["target_accept"], r["metropolis_steps"] = args.metropolis, mw.cfg.sampler.target_accept, mw.cfg.sampler.metropolis_steps
+        print(f"NUTS + Metropolis on {', '.join(args.metropolis)} (target_accept {mw.cfg.sampler.target_accept}, "
+              f"{mw.cfg.sampler.metropolis_steps} steps): {args.chains} chains x "
               f"({args.warmup} + {args.draws}) in {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} ({r['worst']}) -> "
               f"{r['ess_per_s']:.2f} min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
     if "nuts_exact" in which:
