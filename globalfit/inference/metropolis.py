@@ -58,33 +58,11 @@ class MetropolisNUTSState(NamedTuple):
     def z_grad(self) -> dict:
         return {**self.hmc.z_grad, **jax.tree.map(jnp.zeros_like, self.fixed)}
 
-    @property
-    def i(self):
-        return self.hmc.i
-
-    @property
-    def potential_energy(self):
-        return self.hmc.potential_energy
-
-    @property
-    def energy(self):
-        return self.hmc.energy
-
-    @property
-    def diverging(self):
-        return self.hmc.diverging
-
-    @property
-    def num_steps(self):
-        return self.hmc.num_steps
-
-    @property
-    def accept_prob(self):
-        return self.hmc.accept_prob
-
-    @property
-    def adapt_state(self):
-        return self.hmc.adapt_state
+    def __getattr__(self, name: str):
+        """The other fields of NUTS's state (``potential_energy``, ``diverging``, ``num_steps``, ``adapt_state``, ...)."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.hmc, name)
 
 
 def metropolis_steps(potential: Callable[[dict], jnp.ndarray], rest: Mapping[str, Any], fixed: dict, pe, key,
