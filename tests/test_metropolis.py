@@ -18,7 +18,7 @@ from numpyro.infer import MCMC
 from globalfit.errors import ConfigError
 from globalfit.inference.metropolis import MetropolisNUTS
 from globalfit.inference.nuts import metropolis_sites, nuts_kernel, sample_run
-from globalfit.outputs.report import build_idata
+from globalfit.outputs.report import build_idata, write_outputs
 from globalfit.outputs.rundir import load_chunks, prepare_run_dir, write_progress
 from globalfit.problem import load_problem
 from test_engine import tiny_config
@@ -79,8 +79,12 @@ def test_a_run_with_metropolis_sites_has_its_outputs_and_resumes_to_the_same_cha
     idata = build_idata(whole)
     assert idata.posterior.sizes["chain"] == 2 and idata.posterior.sizes["draw"] == 20
     post, stat = load_chunks(whole)
-    assert {"log10_M_Zp", "M_Zp", "g_X"} <= set(post) and {"diverging", "num_steps"} <= set(stat)
+    assert {"log10_M_Zp", "M_Zp", "g_X"} <= set(post) and {"diverging", "num_steps", "metropolis_accepted"} <= set(stat)
     assert np.unique(post["M_Zp"]).size > 10  # the Metropolis site moves
+    share = np.asarray(idata.sample_stats["metropolis_acceptance"])
+    assert share.shape == (2, 20) and 0.0 < share.mean() < 1.0 and np.all((share >= 0) & (share <= 1))
+    report = write_outputs(whole, idata, netcdf=False)
+    assert "Metropolis moves on M_Zp: 5 per transition" in report and "accepted" in report
 
     part = _run(_config(tmp_path, "part", draws=10))  # one chunk, then extended and resumed
     _run(_config(tmp_path, "part", draws=20), resume=True)

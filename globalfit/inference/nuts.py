@@ -57,7 +57,7 @@ from globalfit.errors import ConfigError, OutputError
 from globalfit.problem import FitProblem, UnconstrainedDensity
 from globalfit.inference.starts import uniform_starts
 from globalfit.inference.ensemble import sample_ensemble
-from globalfit.inference.metropolis import MetropolisNUTS
+from globalfit.inference.metropolis import MetropolisNUTS, MetropolisNUTSState
 from globalfit.outputs.chains import mcsamples
 from globalfit.outputs.htmlreport import write_html_report
 from globalfit.outputs.plots import make_plots
@@ -119,7 +119,7 @@ def recorded_quantities(problem: FitProblem) -> int:
     sampled or fixed), derived quantities, one ln L per likelihood and the sampler statistics (:data:`EXTRA_FIELDS`)."""
     transformed = sum(1 for name, info in problem.sites.items() if info.site != name)
     return (len(problem.sites) + transformed + int(problem.r_h_parametrised) + len(problem.derived_names) + len(problem.likelihoods)
-            + len(EXTRA_FIELDS))
+            + len(EXTRA_FIELDS) + int(bool(problem.cfg.sampler.metropolis)))
 
 
 def estimate_run(problem: FitProblem) -> RunEstimate:
@@ -285,8 +285,12 @@ def nuts_mcmc(problem: FitProblem, density: UnconstrainedDensity, warmup: int, d
 
 
 def _transition_stats(st) -> dict:
-    """The per-transition statistics a run records (:data:`EXTRA_FIELDS`) of a NUTS state."""
-    return {f: functools.reduce(getattr, f.split("."), st) for f in EXTRA_FIELDS}
+    """The per-transition statistics a run records (:data:`EXTRA_FIELDS`) of a NUTS state; with Metropolis moves
+    (``sampler.metropolis``) also the proposals accepted in the transition."""
+    stats = {f: functools.reduce(getattr, f.split("."), st) for f in EXTRA_FIELDS}
+    if isinstance(st, MetropolisNUTSState):
+        stats["metropolis_accepted"] = st.accepted
+    return stats
 
 
 def _chunk_runner(kernel, chains: int, chain_method: str):

@@ -83,6 +83,8 @@ def build_idata(outdir: Path):
             "acceptance_rate": stat["accept_prob"],
             "step_size": stat["adapt_state.step_size"],
         }
+        if "metropolis_accepted" in stat:  # sampler.metropolis: share of the transition's Metropolis proposals accepted
+            stats["metropolis_acceptance"] = stat["metropolis_accepted"] / float(cfg.sampler.metropolis_steps)
     attrs = {
         "config_yaml": resolved_yaml(cfg),
         "config_hash": config_hash(cfg),
@@ -139,8 +141,10 @@ def sampler_line(idata, cfg) -> str:
         return (f"ensemble: {int(idata.posterior.sizes['chain'])} walkers, thinned by {cfg.sampler.thin}; share of kept states that moved "
                 f"{float(np.asarray(st['acceptance_rate']).mean()):.2f}; autocorrelation time {tau:.0f} steps ({worst}): the kept chain "
                 f"is {length:.0f} tau long")
-    moves = (f"   Metropolis moves on {', '.join(cfg.sampler.metropolis)} ({cfg.sampler.metropolis_steps} per transition)"
-             if cfg.sampler.metropolis else "")
+    moves = ""
+    if "metropolis_acceptance" in st:
+        moves = (f"   Metropolis moves on {', '.join(cfg.sampler.metropolis)}: {cfg.sampler.metropolis_steps} per transition, "
+                 f"{float(np.asarray(st['metropolis_acceptance']).mean()):.2f} accepted")
     return (f"divergences: {divergences(idata)}   max tree depth reached: {int(np.asarray(st['tree_depth']).max())} "
             f"(limit {cfg.sampler.max_tree_depth}){moves}")
 
