@@ -373,7 +373,6 @@ class SamplerBlock(_Strict):
     # (likelihoods.stats.exclusion_edge); null = exact everywhere
     soften_chi2: Number | None = Field(25.0, gt=0.0)
 
-
     @field_validator("metropolis")
     @classmethod
     def _metropolis(cls, v: list[str]) -> list[str]:
