@@ -2,7 +2,7 @@
 runs/lma_dark_B.yaml (the full B set: cosmology, CEvNS with CONUS+ and COHERENT Ge, unitarity, peak searches, LFV,
 meson decays, Z' searches), relative to the SM point (g_X = 0, y = 0), at LMA-Dark points of bench/lma_dark_window.py
 (Psi mixing with nu_e only, g_Psi = -0.18, kappa_e scaled to eps^Earth_ee - eps^Earth_mumu = -3, Eq. 9 at 3/4,
-M_Psi = 1 GeV).
+M_Psi = 1 GeV, M_H = 1 TeV).
 
     PYTHONPATH=. python bench/lma_dark_verdict.py [--config runs/lma_dark_B.yaml] [--g-psi -0.18]
 

