@@ -6,7 +6,8 @@ y_α L̄_α H̃′ Ψ_R to ℓ_α Ψ̄ with Br(H⁻ → ℓ_α Ψ) ∝ |y_α|² 
 energy (the paper: "the collider signal is ℓ⁺ℓ⁻ + missing energy"). So a pair gives the final state of a slepton
 pair with ℓ̃ → ℓ χ̃⁰₁, Ψ in the role of the neutralino (spin does not enter the scalar's two-body decay). The other H⁻
 channels (H⁻ → τν, c̄s, … through the H′–Higgs mixing, couplings ∝ m_f cos β / v) are neglected against ℓΨ
-(cos β ≲ 1e-3 for a sub-GeV Z′, Eq. 9), so Br_α = |y_α|² / Σ_β |y_β|².
+(cos β ≲ 1e-3 for a sub-GeV Z′, Eq. 9), and the members of the doublet are taken as degenerate (no H⁻ → W⁻ H′⁰,
+which a splitting above M_W would open), so Br_α = |y_α|² / Σ_β |y_β|².
 
 **Production.** H′ has the electroweak quantum numbers of a slepton doublet (|Y| = 1/2), so σ(pp → H⁺H⁻) is the
 cross section of a left-handed selectron pair of the same mass: the LHC SUSY Cross Section Working Group's NLO+NLL
