@@ -64,12 +64,12 @@ from .stats import upper_limit
 from .zprime_searches import read_table
 
 DATA = Path(__file__).parent / "data"
-# channel -> (upper-limit map, its column of limits)
-MAPS = {"light": ("lhc_slepton_ul_atlas2019.csv", "ul_fb"), "tau": ("lhc_stau_ul_atlas2019.csv", "ul_pb")}
+PB_TO_FB = 1e3
+# channel -> (upper-limit map, its column of limits, that column's unit in fb)
+MAPS = {"light": ("lhc_slepton_ul_atlas2019.csv", "ul_fb", 1.0), "tau": ("lhc_stau_ul_atlas2019.csv", "ul_pb", PB_TO_FB)}
 CHANNELS = tuple(MAPS)
 XSEC_FILES = {"L": "lhc_slepton_xsec_13TeV_LL.csv", "R": "lhc_slepton_xsec_13TeV_RR.csv"}
 CL = 0.95
-PB_TO_FB = 1e3
 M_H_MAX = 1.0e4  # GeV: upper end of the table (H- beyond decouples; the value is held there)
 N_LN_M = 400  # log-spaced nodes in M_H, beside every mass of the tables
 N_M_PSI = 12  # nodes in M_Psi over the maps' m_LSP range used here, 1-100 GeV
@@ -79,9 +79,9 @@ M_PSI_RANGE = (1.0, 100.0)
 @functools.lru_cache(maxsize=None)
 def upper_limit_map(channel: str = "light") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(m_slepton [GeV], m_LSP [GeV], 95 % CL upper limit [fb]) of a channel's ATLAS map."""
-    name, column = MAPS[channel]
+    name, column, unit = MAPS[channel]
     cols, _ = read_table(DATA / name)
-    return cols["m_slepton_GeV"], cols["m_lsp_GeV"], cols[column] * (PB_TO_FB if column == "ul_pb" else 1.0)
+    return cols["m_slepton_GeV"], cols["m_lsp_GeV"], cols[column] * unit
 
 
 @functools.lru_cache(maxsize=None)
