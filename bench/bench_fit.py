@@ -10,16 +10,20 @@ after warm-up) and its batched throughput (vmap 1024), then min-ESS per second o
 * nested sampling (jaxns, :func:`globalfit.inference.evidence.nested_sampling`: ESS of its weighted posterior).
 
     PYTHONPATH=. python bench/bench_fit.py [--config runs/full_B.yaml] [--chains 8] [--warmup 300] [--draws 300]
-        [--only nuts,nuts_metropolis,nuts_exact,emcee,jaxns] [--json bench_fit.json]
+        [--only nuts,nuts_metropolis,nuts_exact,emcee,jaxns] [--metropolis SITE ...] [--metropolis-steps N]
+        [--metropolis-adapt on|off] [--driver engine|numpyro] [--json bench_fit.json]
 
-min-ESS is the smallest bulk ESS over the sampled parameters (ArviZ); wall times include compilation. Not part of the
-test suite. Results: docs/performance.md.
+min-ESS is the smallest bulk ESS over the sampled parameters (ArviZ); wall times include compilation. The NUTS legs
+run through ``globalfit run``'s engine (``--driver numpyro``: numpyro's ``MCMC.run``, as before 2026-12-05, session 37),
+with the warm-up and the draws in chunks of gcd(warmup, draws) transitions. Not part of the test suite. Results: docs/performance.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -31,9 +35,10 @@ import numpy as np
 
 from globalfit.inference.ensemble import ensemble_density, initial_walkers
 from globalfit.inference.evidence import nested_sampling
-from globalfit.inference.nuts import nuts_mcmc, nuts_start
+from globalfit.inference.nuts import nuts_mcmc, nuts_start, sample_run
+from globalfit.outputs.rundir import load_chunks, prepare_run_dir
 from globalfit.problem import load_problem
-from globalfit.problem.config import load_config
+from globalfit.problem.config import OutputBlock, load_config
 from globalfit.problem.fitproblem import problem_from_config
 from likelihoods import registry
 from benchio import finish  # bench/ is on sys.path
@@ -59,22 +64,44 @@ def exact_rates(config: str):
     return problem_from_config(load_config(config, {f"likelihoods.{n}.exact": True for n in names}, "bench: exact rates"), config), names
 
 
-def run_nuts(problem, chains: int, warmup: int, draws: int, seed: int = 2) -> dict:
-    t = time.perf_counter()
-    density = problem.unconstrained()
-    mcmc = nuts_mcmc(problem, density, warmup, draws, chains)
-    mcmc.run(jax.random.PRNGKey(seed), extra_fields=("diverging", "num_steps"), init_params=nuts_start(problem, density, chains))
-    wall = time.perf_counter() - t
-    ess, worst = min_ess(mcmc.get_samples(group_by_chain=True), problem.site_names)
-    ex = mcmc.get_extra_fields()
+def run_nuts(problem, chains: int, warmup: int, draws: int, seed: int = 2, driver: str = "engine") -> dict:
+    """One NUTS leg, wall time from the problem to the draws on hand, compilation included. ``driver``: ``engine`` runs
+    what ``globalfit run`` runs (:func:`globalfit.inference.nuts.sample_run`: chunks of compiled transitions, the
+    recorded quantities, every chunk written to a scratch run directory); ``numpyro`` runs numpyro's ``MCMC.run`` on the
+    same kernel (its postprocessing of the draws runs op by op, ~15 s on full_B with 64 chains x 1000)."""
+    if driver == "numpyro":
+        t = time.perf_counter()
+        density = problem.unconstrained()
+        mcmc = nuts_mcmc(problem, density, warmup, draws, chains)
+        mcmc.run(jax.random.PRNGKey(seed), extra_fields=("diverging", "num_steps"),
+                 init_params=nuts_start(problem, density, chains))
+        wall = time.perf_counter() - t
+        post, ex = mcmc.get_samples(group_by_chain=True), mcmc.get_extra_fields(group_by_chain=True)
+    else:
+        chunk = math.gcd(warmup, draws) if warmup else draws
+        while chunk > 250 and chunk % 2 == 0:  # the configs' chunk sizes are 250-500
+            chunk //= 2
+        with tempfile.TemporaryDirectory() as tmp:
+            sampler = problem.cfg.sampler.model_copy(update={"method": "nuts", "chains": chains, "warmup": warmup, "draws": draws, "seed": seed,
+                                                             "chunk_size": chunk, "progress_bar": False})
+            output = (problem.cfg.output or OutputBlock(dir=tmp)).model_copy(update={"dir": tmp})
+            run = problem.with_config(problem.cfg.model_copy(update={"sampler": sampler, "output": output}))
+            outdir, prog = prepare_run_dir(run.cfg, Path(tmp) / "bench.yaml", resume=False, force=True, source="bench")
+            t = time.perf_counter()
+            sample_run(run, outdir, prog)
+            wall = time.perf_counter() - t
+            post, ex = load_chunks(outdir)
+    ess, worst = min_ess(post, problem.site_names)
     return {"wall_s": wall, "min_ess": ess, "worst": worst, "ess_per_s": ess / wall, "divergences": int(np.asarray(ex["diverging"]).sum()),
-            "draws": chains * draws, "steps_per_draw": float(np.mean(np.asarray(ex["num_steps"])))}
+            "draws": chains * draws, "steps_per_draw": float(np.mean(np.asarray(ex["num_steps"]))), "driver": driver}
 
 
-def with_metropolis(problem, names: list[str], target_accept: float | None, steps: int | None = None):
-    """The problem with ``sampler.metropolis: names`` (and ``target_accept``, ``metropolis_steps`` when given)."""
-    update = {"metropolis": names, "method": "nuts"} | ({"target_accept": target_accept} if target_accept else {})
-    update |= {"metropolis_steps": steps} if steps else {}
+def with_metropolis(problem, names: list[str], target_accept: float | None, steps: int | None = None,
+                    adapt: bool = True):
+    """The problem with ``sampler.metropolis: names`` and ``metropolis_adapt: adapt`` (and ``target_accept``,
+    ``metropolis_steps`` when given)."""
+    update = {"metropolis": names, "method": "nuts", "metropolis_adapt": adapt}
+    update |= ({"target_accept": target_accept} if target_accept else {}) | ({"metropolis_steps": steps} if steps else {})
     return problem.with_config(problem.cfg.model_copy(update={"sampler": problem.cfg.sampler.model_copy(update=update)}))
 
 
@@ -116,6 +143,10 @@ def main():
                     help="parameters the nuts_metropolis leg moves by Metropolis steps")
     ap.add_argument("--target-accept", type=float, help="NUTS target acceptance of the nuts_metropolis leg (default: the config's)")
     ap.add_argument("--metropolis-steps", type=int, help="Metropolis steps per transition of the nuts_metropolis leg (default 50)")
+    ap.add_argument("--metropolis-adapt", choices=["on", "off"], default="on",
+                    help="learn the local Metropolis step in warm-up (sampler.metropolis_adapt; default on)")
+    ap.add_argument("--driver", choices=["engine", "numpyro"], default="engine",
+                    help="NUTS legs: globalfit's run engine (default) or numpyro's MCMC.run (before 2026-12-05, session 37)")
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
     which = args.only.split(",")
@@ -148,20 +179,22 @@ def main():
 
     res["single_ms"], res["batched_per_s"], res["compile_s"] = per * 1e3, thr, compile_s
     if "nuts" in which:
-        r = res["nuts"] = run_nuts(problem, args.chains, args.warmup, args.draws)
+        r = res["nuts"] = run_nuts(problem, args.chains, args.warmup, args.draws, driver=args.driver)
         print(f"NUTS (tables): {args.chains} chains x ({args.warmup} + {args.draws}) in {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} "
               f"({r['worst']}) -> {r['ess_per_s']:.2f} min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
     if "nuts_metropolis" in which:
-        mw = with_metropolis(problem, args.metropolis, args.target_accept, args.metropolis_steps)
-        r = res["nuts_metropolis"] = run_nuts(mw, args.chains, args.warmup, args.draws)
+        mw = with_metropolis(problem, args.metropolis, args.target_accept, args.metropolis_steps,
+                             args.metropolis_adapt == "on")
+        r = res["nuts_metropolis"] = run_nuts(mw, args.chains, args.warmup, args.draws, driver=args.driver)
         r["metropolis"], r["target_accept"], r["metropolis_steps"] = args.metropolis, mw.cfg.sampler.target_accept, mw.cfg.sampler.metropolis_steps
+        r["metropolis_adapt"] = mw.cfg.sampler.metropolis_adapt
         print(f"NUTS + Metropolis on {', '.join(args.metropolis)} (target_accept {mw.cfg.sampler.target_accept}, "
-              f"{mw.cfg.sampler.metropolis_steps} steps): {args.chains} chains x "
+              f"{mw.cfg.sampler.metropolis_steps} steps, adapted: {args.metropolis_adapt}): {args.chains} chains x "
               f"({args.warmup} + {args.draws}) in {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} ({r['worst']}) -> "
               f"{r['ess_per_s']:.2f} min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
     if "nuts_exact" in which:
         exact, names = exact_rates(args.config)
-        r = res["nuts_exact"] = run_nuts(exact, args.chains, args.warmup, args.draws)
+        r = res["nuts_exact"] = run_nuts(exact, args.chains, args.warmup, args.draws, driver=args.driver)
         print(f"NUTS (direct integration: {', '.join(names)}): {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} -> {r['ess_per_s']:.2f} "
               f"min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
     if "emcee" in which:

@@ -6,19 +6,27 @@ docs/performance.md, "NUTS geometry", "Why the mass edges stay") and by the jump
 Those are physics or exact parametrisations and stay. This kernel moves the sites that carry them (masses, g_X, the
 signed g_Psi) by random-walk Metropolis given the others, and NUTS moves the rest given them. Each transition:
 
-1. ``steps`` Metropolis steps on the Metropolis sites m at fixed NUTS sites r: propose m' = m + s ξ, ξ ~ N(0, 1) per
-   site, with s = 0.3 σ or 1.7 σ (probability 1/2 each; σ the site's prior standard deviation in unconstrained
-   coordinates); accept with min(1, p(r, m') / p(r, m)). A symmetric proposal, so each step leaves p(m | r) invariant
-   (Metropolis et al. 1953; Hastings 1970). A proposal of non-finite density is rejected.
+1. ``steps`` Metropolis steps on the Metropolis sites m at fixed NUTS sites r: propose m' = m + δ, a local step δ = L ξ
+   (probability 3/4) or a box-crossing step δ = 1.7 σ ⊙ ξ (1/4), ξ ~ N(0, 1) per site, σ the sites' prior standard
+   deviations in unconstrained coordinates; accept with min(1, p(r, m') / p(r, m)). A mixture
+   of symmetric proposals with fixed weights is symmetric, so each step leaves p(m | r) invariant (Metropolis et al.
+   1953; Hastings 1970). A proposal of non-finite density is rejected.
+
+   The local step's matrix L starts as 0.3 diag(σ). With ``adapt`` (the default) each chain learns it in warm-up:
+   L = (2.38/√d) chol(Σ̂ + 1e-6 diag(σ²)), Σ̂ the covariance of the chain's own Metropolis sites over its warm-up
+   transitions after the first quarter, updated after each (adaptive Metropolis, Haario, Saksman & Tamminen, Bernoulli 7
+   (2001) 223, with the 2.38/√d scaling of Roberts, Gelman & Gilks, Ann. Appl. Prob. 7 (1997) 110). L is frozen at
+   the end of warm-up, so the draws come from a fixed, valid kernel.
 2. One NUTS transition (numpyro's ``hmc(algo="NUTS")``, with its step-size and mass-matrix adaptation in warm-up) on
    r at the new m: it leaves p(r | m) invariant.
 
 Both leave the joint posterior invariant, so their composition does (Metropolis within Gibbs; e.g. Robert & Casella,
-Monte Carlo Statistical Methods, 2nd ed., Sec. 10.3.3). Warm-up adapts only NUTS's step size and mass matrix.
+Monte Carlo Statistical Methods, 2nd ed., Sec. 10.3.3). Warm-up adapts NUTS's step size and mass matrix and the
+local Metropolis step; the draws use them fixed.
 
 The kernel has numpyro's ``MCMCKernel`` interface and a state whose ``z`` holds every site, so the run engine
 (:mod:`globalfit.inference.nuts`: chunks, resume, devices) drives it as it drives NUTS. Measured on full_B:
-docs/performance.md, "Metropolis moves on the mass sites".
+docs/performance.md, "Metropolis moves on the mass sites" and "Adaptive Metropolis steps".
 """
 
 from __future__ import annotations
@@ -32,23 +40,42 @@ from numpyro.infer.hmc import HMCState, hmc
 from numpyro.infer.mcmc import MCMCKernel
 from numpyro.infer.util import ParamInfo
 
-__all__ = ["SCALE_FACTORS", "MetropolisNUTSState", "MetropolisNUTS", "metropolis_steps"]
+__all__ = ["SCALE_FACTORS", "ProposalState", "MetropolisNUTSState", "MetropolisNUTS", "metropolis_steps",
+           "adapt_proposal"]
 
 # proposal widths in units of each site's prior sd in unconstrained coordinates (a uniform prior's logit image has sd
-# 1.81): one local and one box-crossing scale, chosen with probability 1/2 each; on full_B they accept ~31 % of
-# proposals (docs/performance.md, "Metropolis moves on the mass sites")
+# 1.81): the local step's before adaptation and the box-crossing step's; with probability 1/2 each, the unadapted pair
+# accepted ~31 % of proposals on full_B (docs/performance.md, "Metropolis moves on the mass sites")
 SCALE_FACTORS = (0.3, 1.7)
+# adaptive Metropolis: the optimal random-walk scale 2.38/sqrt(d) (Roberts, Gelman & Gilks 1997), a jitter of
+# 1e-6 sigma^2 on the learnt covariance, and the transitions a chain needs before its covariance is used
+AM_SCALE, AM_JITTER, AM_MIN_COUNT = 2.38, 1e-6, 20
+# the share of local steps (the rest cross the box); 3/4 mixed full_B's nine-site posterior better than 1/2 at 50 and
+# 100 steps per transition (docs/performance.md, "Adaptive Metropolis steps")
+LOCAL_SHARE = 0.75
+
+
+class ProposalState(NamedTuple):
+    """A chain's local Metropolis step: its matrix ``chol`` (lower triangular, d x d) and the running count, mean and
+    sum of squared deviations (Welford) of the chain's Metropolis sites in warm-up."""
+
+    chol: jnp.ndarray
+    count: jnp.ndarray
+    mean: jnp.ndarray
+    m2: jnp.ndarray
 
 
 class MetropolisNUTSState(NamedTuple):
     """A chain's state: NUTS's state on the NUTS sites (``hmc``), the Metropolis sites' unconstrained values
-    (``fixed``) and the Metropolis proposals accepted in the last transition (``accepted``). The fields NUTS's state
+    (``fixed``), the Metropolis proposals accepted in the last transition (``accepted``) and the local step
+    (``proposal``). The fields NUTS's state
     offers (``z``, ``potential_energy``, ``diverging``, ...) read through, ``z`` and ``z_grad`` over every site
     (``z_grad`` is 0 on the Metropolis sites: their moves need no gradient)."""
 
     hmc: HMCState
     fixed: dict
     accepted: jnp.ndarray
+    proposal: ProposalState
 
     @property
     def z(self) -> dict:
@@ -66,18 +93,21 @@ class MetropolisNUTSState(NamedTuple):
 
 
 def metropolis_steps(potential: Callable[[dict], jnp.ndarray], rest: Mapping[str, Any], fixed: dict, pe, key,
-                     sd: Mapping[str, float], steps: int) -> tuple[dict, jnp.ndarray, jnp.ndarray]:
+                     sd: Mapping[str, float], steps: int, chol: jnp.ndarray | None = None
+                     ) -> tuple[dict, jnp.ndarray, jnp.ndarray]:
     """``steps`` random-walk Metropolis steps on the sites of ``fixed`` given ``rest`` (module docstring, step 1);
-    ``pe`` = potential(rest + fixed). Returns (fixed, its potential, proposals accepted)."""
+    ``pe`` = potential(rest + fixed); ``chol`` the local step's matrix over the sorted sites (default 0.3 diag(σ)).
+    Returns (fixed, its potential, proposals accepted)."""
     names = sorted(fixed)
-    small, large = SCALE_FACTORS
+    sigma = jnp.asarray([sd[s] for s in names])
+    local = SCALE_FACTORS[0] * jnp.diag(sigma) if chol is None else chol
 
     def step(carry, k):
         m, u, n = carry
         k_scale, k_move, k_accept = jax.random.split(k, 3)
-        factor = jnp.where(jax.random.uniform(k_scale) < 0.5, small, large)
         xi = jax.random.normal(k_move, (len(names),))
-        prop = {s: m[s] + factor * sd[s] * xi[j] for j, s in enumerate(names)}
+        delta = jnp.where(jax.random.uniform(k_scale) < LOCAL_SHARE, local @ xi, SCALE_FACTORS[1] * sigma * xi)
+        prop = {s: m[s] + delta[j] for j, s in enumerate(names)}
         u_new = potential({**rest, **prop})
         ok = jnp.isfinite(u_new) & (jnp.log(jax.random.uniform(k_accept)) < u - u_new)
         m = {s: jnp.where(ok, prop[s], m[s]) for s in names}
@@ -87,19 +117,44 @@ def metropolis_steps(potential: Callable[[dict], jnp.ndarray], rest: Mapping[str
     return fixed, pe, n
 
 
+def initial_proposal(sigma: jnp.ndarray) -> ProposalState:
+    """The local step before adaptation, 0.3 diag(σ), and empty running moments."""
+    d = sigma.shape[0]
+    return ProposalState(SCALE_FACTORS[0] * jnp.diag(sigma), jnp.zeros((), jnp.int32), jnp.zeros(d), jnp.zeros((d, d)))
+
+
+def adapt_proposal(p: ProposalState, x: jnp.ndarray, sigma: jnp.ndarray, on) -> ProposalState:
+    """Add the sites ``x`` to the running moments and set the local step to (2.38/√d) chol(Σ̂ + 1e-6 diag(σ²)) once
+    ``AM_MIN_COUNT`` transitions are in (module docstring); unchanged where ``on`` is false or the factorisation
+    fails."""
+    d = x.shape[0]
+    count = p.count + 1
+    delta = x - p.mean
+    mean = p.mean + delta / count
+    m2 = p.m2 + jnp.outer(delta, x - mean)
+    cov = m2 / jnp.maximum(count - 1, 1) + AM_JITTER * jnp.diag(sigma**2)
+    chol = AM_SCALE / jnp.sqrt(d) * jnp.linalg.cholesky(cov)
+    use = on & (count >= AM_MIN_COUNT) & jnp.all(jnp.isfinite(chol))
+    return ProposalState(jnp.where(use, chol, p.chol), jnp.where(on, count, p.count), jnp.where(on, mean, p.mean),
+                         jnp.where(on, m2, p.m2))
+
+
 class MetropolisNUTS(MCMCKernel):
     """NUTS on every site but ``sites``, random-walk Metropolis on ``sites`` (module docstring). ``potential``:
     {site: unconstrained value} -> -ln p; ``sd``: the prior sd of each Metropolis site in unconstrained coordinates;
-    ``steps`` Metropolis steps per transition. Vectorised chains: ``init`` with a batch of keys (as numpyro's NUTS)."""
+    ``steps`` Metropolis steps per transition; ``adapt``: learn each chain's local step in warm-up (module docstring).
+    Vectorised chains: ``init`` with a batch of keys (as numpyro's NUTS)."""
 
     sample_field = "z"
 
     def __init__(self, potential: Callable[[dict], jnp.ndarray], sites: Sequence[str], sd: Mapping[str, float],
-                 steps: int = 50, *, target_accept_prob: float = 0.8, max_tree_depth: int = 10, dense_mass: bool = False):
+                 steps: int = 50, *, adapt: bool = True, target_accept_prob: float = 0.8, max_tree_depth: int = 10,
+                 dense_mass: bool = False):
         self._potential = potential
         self.sites = tuple(sorted(sites))
         self._sd = {s: float(sd[s]) for s in self.sites}
         self.steps = int(steps)
+        self.adapt = bool(adapt)
         self._nuts = dict(target_accept_prob=target_accept_prob, max_tree_depth=max_tree_depth, dense_mass=dense_mass)
         self._sample_fn: Callable | None = None
 
@@ -115,26 +170,33 @@ class MetropolisNUTS(MCMCKernel):
         return ({k: v for k, v in z.items() if k not in self.sites}, {k: z[k] for k in self.sites})
 
     def init(self, rng_key, num_warmup, init_params, model_args=(), model_kwargs=None):
-        z = init_params.z if isinstance(init_params, ParamInfo) else init_params
+        info = init_params if isinstance(init_params, ParamInfo) else ParamInfo(init_params, None, None)
         init_kernel, sample_kernel = hmc(potential_fn_gen=self._conditional, algo="NUTS")
+        sigma = jnp.asarray([self._sd[s] for s in self.sites])
+        first_adapted = num_warmup // 4  # the first quarter of warm-up is not used for the covariance
 
-        def init_one(key, z):
-            rest, fixed = self._split(z)
-            state = init_kernel(rest, num_warmup, model_kwargs={"fixed": fixed}, rng_key=key, **self._nuts)
-            return MetropolisNUTSState(state, fixed, jnp.zeros((), jnp.int32))
+        def init_one(key, info: ParamInfo):
+            rest, fixed = self._split(info.z)
+            # a start with its potential and gradient (nuts_start) is passed on, so that NUTS does not compute them again
+            start = rest if info.potential_energy is None else ParamInfo(rest, info.potential_energy,
+                                                                          self._split(info.z_grad)[0])
+            state = init_kernel(start, num_warmup, model_kwargs={"fixed": fixed}, rng_key=key, **self._nuts)
+            return MetropolisNUTSState(state, fixed, jnp.zeros((), jnp.int32), initial_proposal(sigma))
 
         def sample_one(state: MetropolisNUTSState) -> MetropolisNUTSState:
             hs = state.hmc
             key, k_mh = jax.random.split(hs.rng_key)
             fixed, _, accepted = metropolis_steps(self._potential, hs.z, state.fixed, hs.potential_energy, k_mh,
-                                                  self._sd, self.steps)
+                                                  self._sd, self.steps, state.proposal.chol)
+            on = self.adapt & (hs.i >= first_adapted) & (hs.i < num_warmup)
+            proposal = adapt_proposal(state.proposal, jnp.stack([fixed[s] for s in self.sites]), sigma, on)
             pe, grad = jax.value_and_grad(self._conditional(fixed))(hs.z)
             hs = sample_kernel(hs._replace(rng_key=key, potential_energy=pe, z_grad=grad), model_kwargs={"fixed": fixed})
-            return MetropolisNUTSState(hs, fixed, accepted)
+            return MetropolisNUTSState(hs, fixed, accepted, proposal)
 
         batched = jnp.ndim(rng_key) > 1
         self._sample_fn = jax.vmap(sample_one) if batched else sample_one
-        return jax.vmap(init_one)(rng_key, z) if batched else init_one(rng_key, z)
+        return jax.vmap(init_one)(rng_key, info) if batched else init_one(rng_key, info)
 
     def sample(self, state, model_args, model_kwargs):
         return self._sample_fn(state)

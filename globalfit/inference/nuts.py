@@ -226,8 +226,9 @@ def nuts_kernel(problem: FitProblem, density: UnconstrainedDensity | None = None
     density = problem.unconstrained() if density is None else density
     if s.metropolis:
         sd = metropolis_sites(problem)
-        return MetropolisNUTS(density.potential, list(sd), sd, s.metropolis_steps, target_accept_prob=s.target_accept,
-                              max_tree_depth=s.max_tree_depth, dense_mass=s.dense_mass)
+        return MetropolisNUTS(density.potential, list(sd), sd, s.metropolis_steps, adapt=s.metropolis_adapt,
+                              target_accept_prob=s.target_accept, max_tree_depth=s.max_tree_depth,
+                              dense_mass=s.dense_mass)
     blocks = [tuple(sorted(density.transforms))] if s.dense_mass else []
     return NUTS(potential_fn=density.potential, target_accept_prob=s.target_accept, max_tree_depth=s.max_tree_depth,
                 dense_mass=blocks)

@@ -366,9 +366,11 @@ class SamplerBlock(_Strict):
         default_factory=lambda: {"stretch": 1.0}, min_length=1)
     progress_bar: bool = True
     # nuts only: sampled parameters moved by random-walk Metropolis given the others, NUTS moving the rest (Metropolis
-    # within Gibbs, globalfit.inference.metropolis); metropolis_steps Metropolis steps per NUTS transition
+    # within Gibbs, globalfit.inference.metropolis); metropolis_steps Metropolis steps per NUTS transition;
+    # metropolis_adapt: each chain learns its local Metropolis step from its own warm-up (adaptive Metropolis)
     metropolis: list[str] = Field(default_factory=list)
     metropolis_steps: Count = Field(50, ge=1)
+    metropolis_adapt: bool = True
     # -2 Delta ln L beyond which each likelihood has bounded curvature while sampling
     # (likelihoods.stats.exclusion_edge); null = exact everywhere
     soften_chi2: Number | None = Field(25.0, gt=0.0)
