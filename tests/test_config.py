@@ -84,6 +84,15 @@ def test_hash_ignores_draws_and_output(tmp_path):
     c = tmp_path / "c.yaml"
     c.write_text(yaml.safe_dump(_with(("sampler", "seed"), 7)))
     assert config_hash(load_config(a)) == config_hash(load_config(b)) != config_hash(load_config(c))
+    # sampler.metropolis_adapt counts only where sampler.metropolis names sites
+    d = tmp_path / "d.yaml"
+    d.write_text(yaml.safe_dump(_with(("sampler", "metropolis_adapt"), False)))
+    assert config_hash(load_config(d)) == config_hash(load_config(a))
+    e, f = tmp_path / "e.yaml", tmp_path / "f.yaml"
+    with_sites = _with(("sampler", "metropolis"), ["M_Zp"])
+    e.write_text(yaml.safe_dump(with_sites))
+    f.write_text(yaml.safe_dump(with_sites | {"sampler": with_sites["sampler"] | {"metropolis_adapt": False}}))
+    assert config_hash(load_config(e)) != config_hash(load_config(f))
 
 
 def test_sampler_keys_reach_the_kernel(tmp_path):

@@ -752,4 +752,6 @@ def config_hash(cfg: RunConfig) -> str:
     """Hash of everything that changes the posterior (output, plots and the evidence settings excluded)."""
     d = cfg.model_dump(mode="json", exclude={"output", "plots", "evidence"})
     d["sampler"] = {k: v for k, v in d["sampler"].items() if k not in ("progress_bar", "chunk_size", "draws")}
+    if not d["sampler"]["metropolis"]:  # an unused setting (added later) leaves the runs on disk resumable
+        del d["sampler"]["metropolis_adapt"]
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
