@@ -26,7 +26,8 @@ local Metropolis step; the draws use them fixed.
 
 The kernel has numpyro's ``MCMCKernel`` interface and a state whose ``z`` holds every site, so the run engine
 (:mod:`globalfit.inference.nuts`: chunks, resume, devices) drives it as it drives NUTS. Measured on full_B:
-docs/performance.md, "Metropolis moves on the mass sites" and "Adaptive Metropolis steps".
+docs/performance.md, "Metropolis moves on the mass sites" and "Adaptive Metropolis steps, and the bench on the run
+engine".
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from numpyro.infer.mcmc import MCMCKernel
 from numpyro.infer.util import ParamInfo
 
 __all__ = ["SCALE_FACTORS", "ProposalState", "MetropolisNUTSState", "MetropolisNUTS", "metropolis_steps",
-           "adapt_proposal"]
+           "initial_proposal", "adapt_proposal"]
 
 # proposal widths in units of each site's prior sd in unconstrained coordinates (a uniform prior's logit image has sd
 # 1.81): the local step's before adaptation and the box-crossing step's; with probability 1/2 each, the unadapted pair
@@ -51,7 +52,7 @@ SCALE_FACTORS = (0.3, 1.7)
 # 1e-6 sigma^2 on the learnt covariance, and the transitions a chain needs before its covariance is used
 AM_SCALE, AM_JITTER, AM_MIN_COUNT = 2.38, 1e-6, 20
 # the share of local steps (the rest cross the box); 3/4 mixed full_B's nine-site posterior better than 1/2 at 50 and
-# 100 steps per transition (docs/performance.md, "Adaptive Metropolis steps")
+# 100 steps per transition (docs/performance.md, "Adaptive Metropolis steps, and the bench on the run engine")
 LOCAL_SHARE = 0.75
 
 
@@ -100,7 +101,7 @@ def metropolis_steps(potential: Callable[[dict], jnp.ndarray], rest: Mapping[str
     Returns (fixed, its potential, proposals accepted)."""
     names = sorted(fixed)
     sigma = jnp.asarray([sd[s] for s in names])
-    local = SCALE_FACTORS[0] * jnp.diag(sigma) if chol is None else chol
+    local = initial_proposal(sigma).chol if chol is None else chol
 
     def step(carry, k):
         m, u, n = carry
