@@ -9,13 +9,21 @@ XLA compile; the start's trace of the vmapped value and gradient; the recorder's
 - ``--unjitted``: the kernel's potential without its ``jax.jit`` (``FitProblem.unconstrained`` wraps it), as before
   2026-12-05: JAX then batches the potential's whole jaxpr again in every pass over NUTS's while-loops.
 - ``--record-in-chunk``: the recorded quantities computed inside the chunk's scan (as before 2026-12-05).
+- ``--plain-sum``: numpyro's potential as it is, its value not passed through ``fitproblem.materialised`` (as before
+  session 38); XLA then copies the log-density's last sum into each consumer of the value.
+- ``--time-chunks N``: also run the compiled chunk N times from a real start (``nuts_start``) and print the best time
+  per transition.
+
+The kernel is the run's (``nuts.nuts_kernel``): a config with ``sampler.metropolis`` gets NUTS with Metropolis moves.
 
     PYTHONPATH=. python bench/nuts_chunk_trace.py [runs/full_B.yaml] [--chains 4] [--unjitted] [--record-in-chunk]
+        [--plain-sum] [--time-chunks 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -23,7 +31,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 from jax import lax
-from numpyro.infer import NUTS
+from numpyro.infer.util import get_potential_fn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -53,18 +61,23 @@ def main() -> None:
     ap.add_argument("--length", type=int, default=20, help="transitions per chunk")
     ap.add_argument("--unjitted", action="store_true")
     ap.add_argument("--record-in-chunk", action="store_true")
+    ap.add_argument("--plain-sum", action="store_true")
+    ap.add_argument("--time-chunks", type=int, default=0)
     a = ap.parse_args()
     problem = load_problem(a.config)
     density = problem.unconstrained()
+    if a.plain_sum:
+        raw, _ = get_potential_fn(problem.numpyro_model(), density.transforms, replay_model=True)
+        density = dataclasses.replace(density, potential=jax.jit(raw))
     potential = density.potential.__wrapped__ if a.unjitted else density.potential
-    s = problem.cfg.sampler
-    kernel = NUTS(potential_fn=potential, target_accept_prob=s.target_accept, max_tree_depth=s.max_tree_depth)
+    kernel = N.nuts_kernel(problem, dataclasses.replace(density, potential=potential))
     runner = (record_in_chunk(kernel, density.postprocess, a.chains) if a.record_in_chunk
               else N._chunk_runner(kernel, a.chains, "vectorized"))
     shaped = N.start_shaped(density, a.chains)
     state = N._init_chains(kernel, jax.random.split(jax.random.PRNGKey(0), a.chains), 20, shaped, True)
-    print(f"# {a.config}, {a.chains} chains, chunks of {a.length}; potential {'unjitted' if a.unjitted else 'jitted'}; "
-          f"recorded quantities {'in the chunk' if a.record_in_chunk else 'apart'}")
+    print(f"# {a.config}, {a.chains} chains, chunks of {a.length}; potential {'unjitted' if a.unjitted else 'jitted'}, "
+          f"{'plain sum' if a.plain_sum else 'materialised'}; recorded quantities "
+          f"{'in the chunk' if a.record_in_chunk else 'apart'}; Metropolis sites: {problem.cfg.sampler.metropolis or 'none'}")
     t0 = time.perf_counter()
     traced = runner.trace(state, a.length)
     t1 = time.perf_counter()
@@ -83,6 +96,17 @@ def main() -> None:
         t1 = time.perf_counter()
         low.compile()
         print(f"recorder: trace + lower {t1 - t0:.2f} s, XLA compile {time.perf_counter() - t1:.2f} s")
+    if a.time_chunks:
+        compiled = lowered.compile()
+        start = N.nuts_start(problem, density, a.chains)
+        st = N._init_chains(N.nuts_kernel(problem, density), jax.random.split(jax.random.PRNGKey(0), a.chains), 20,
+                            start, True)
+        best = float("inf")
+        for _ in range(a.time_chunks):
+            t0 = time.perf_counter()
+            jax.block_until_ready(compiled(st))
+            best = min(best, time.perf_counter() - t0)
+        print(f"chunk run: best of {a.time_chunks}, {1e3 * best / a.length:.2f} ms per transition ({a.chains} chains)")
 
 
 if __name__ == "__main__":

@@ -68,3 +68,46 @@ def test_uniform_starts_redraws_until_finite():
     assert x.shape == (50, 3) and np.all(x[:, 0] > 0) and np.all(x[:, 2] == 0.5) and np.all(np.abs(x[:, :2]) < 2)
     assert uniform_starts(4, 2, rng, lambda x: x[:, 0] > 1, fixed={0: 0.0, 1: 0.0}) is None  # nothing left to redraw
     assert uniform_starts(4, 1, rng, lambda x: np.zeros(len(x), bool), tries=3) is None
+
+
+def test_materialised_is_the_value_and_keeps_the_potential():
+    """``materialised(x)`` is x + 0 (every value but -0 bit for bit, as XLA computes it: subnormals flushed to 0 as by
+    any XLA operation on CPU; gradient 1), and the potential built on it is numpyro's potential to the last bit, value
+    and gradient."""
+    from numpyro.infer.util import get_potential_fn
+
+    from globalfit.problem.fitproblem import materialised
+
+    x = jnp.asarray([1.5, -3e300, 2.3e-308, np.inf, -np.inf, 0.0])
+    np.testing.assert_array_equal(np.asarray(materialised(x)), np.asarray(x))
+    assert np.isnan(float(materialised(jnp.asarray(np.nan))))
+    assert float(jax.grad(lambda t: materialised(t) * 3.0)(2.0)) == 3.0
+
+    problem = load_problem(ROOT / "runs" / "quickstart.yaml")
+    d = problem.unconstrained()
+    raw, _ = get_potential_fn(problem.numpyro_model(), d.transforms, replay_model=True)
+    us = jnp.asarray(np.random.default_rng(1).uniform(-2, 2, size=(5, d.ndim)))
+    for fn_a, fn_b in ((d.potential, raw), (jax.grad(d.potential), jax.grad(raw))):
+        a = jax.jit(jax.vmap(lambda u: fn_a(d.unravel(u))))(us)
+        b = jax.jit(jax.vmap(lambda u: fn_b(d.unravel(u))))(us)
+        for la, lb in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+            np.testing.assert_array_equal(np.asarray(la), np.asarray(lb))
+
+
+def test_materialised_sum_is_compiled_once():
+    """The reason for ``materialised``: XLA's CPU fusion copies a sum of cheap terms into each consumer of its value
+    (here nine accept/reject selects, as in a Metropolis step); through ``materialised`` it is compiled once. Counted as
+    the multiplications in the optimised program (docs/performance.md, "The log-density's last sum, once")."""
+    from globalfit.problem.fitproblem import materialised
+
+    def step(x, y, wrap):
+        total = sum(x[k % 7] * (k + 1.5) + x[(k + 3) % 7] * x[k % 5] for k in range(60))
+        ok = wrap(total) > 0.3
+        return [jnp.where(ok, x[j], y[j]) for j in range(9)]
+
+    args = (jnp.ones((64, 9)).T, jnp.zeros((64, 9)).T)
+    count = {}
+    for name, wrap in (("plain", lambda t: t), ("materialised", materialised)):
+        hlo = jax.jit(lambda x, y, w=wrap: step(x, y, w)).lower(*args).compile().as_text()
+        count[name] = hlo.count(" multiply(")
+    assert count["materialised"] * 3 < count["plain"], count

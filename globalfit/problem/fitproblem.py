@@ -57,6 +57,15 @@ LL_PREFIX = "lnL__"
 _START_MARGIN = 1e-6  # a start on a bounded site's edge is moved this fraction of the range inside
 
 
+def materialised(x: jnp.ndarray) -> jnp.ndarray:
+    """``x + 0`` (``x`` itself, but for the sign of a zero), computed as a reduction. A log-density ends in a sum of
+    O(100) terms made of cheap element-wise operations; XLA's CPU fusion copies such a producer into every consumer of
+    its value (each of the nine accept/reject selects of a Metropolis step, for instance), compiling and evaluating the
+    whole sum once per consumer. It never copies a reduction, so the sum is computed once
+    (docs/performance.md, "The log-density's last sum, once")."""
+    return jnp.sum(jnp.stack([x, jnp.zeros_like(x)]), axis=0)
+
+
 def split_likelihoods(lks: Iterable[Likelihood], patterns: Iterable[str], where: str = "the config",
                       optional: Iterable[str] = ()) -> tuple[list[Likelihood], list[Likelihood]]:
     """(included, excluded) likelihoods; ``patterns`` holds names or fnmatch patterns. A pattern that matches no
@@ -262,7 +271,7 @@ class FitProblem:
         lp = jnp.asarray(0.0)
         for ll in self.loglike_terms(q).values():
             lp = lp + self.soften_term(ll)
-        return self.log_prior(z) + jnp.where(inside, lp, -jnp.inf)
+        return materialised(self.log_prior(z) + jnp.where(inside, lp, -jnp.inf))
 
     def log_density(self, z) -> jnp.ndarray:
         """ln p(z) of the module docstring; pure, jit/grad-able; batched over any leading axes of an array ``z``."""
@@ -320,11 +329,13 @@ class FitProblem:
         The potential is a ``jax.jit`` function, so that its traces are kept: NUTS's chains batch the tree-building
         while-loops around its value and gradient several times over (JAX batches a loop body until its batched
         carries settle), and the start search traces the same value and gradient; a jitted potential is traced and
-        differentiated once and its batched forms are cached (docs/performance.md, "Tracing the NUTS chunk")."""
+        differentiated once and its batched forms are cached (docs/performance.md, "Tracing the NUTS chunk"). Its value
+        is :func:`materialised`."""
         transforms = self.site_transforms()
         potential, postprocess = get_potential_fn(self.numpyro_model(), transforms, replay_model=True)
         _, unravel = ravel_pytree({s: jnp.zeros(()) for s in transforms})
-        return UnconstrainedDensity(jax.jit(potential), postprocess, transforms, unravel, len(transforms))
+        return UnconstrainedDensity(jax.jit(lambda u: materialised(potential(u))), postprocess, transforms, unravel,
+                                    len(transforms))
 
     # --- variants -------------------------------------------------------------------------------------------
     def without(self, patterns: Iterable[str], optional: Iterable[str] = ()) -> "FitProblem":
