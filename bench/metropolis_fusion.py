@@ -19,7 +19,6 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-from numpyro.infer.util import get_potential_fn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -74,7 +73,7 @@ def main() -> None:
     if not problem.cfg.sampler.metropolis:
         raise SystemExit(f"{a.config}: sampler.metropolis names no site; this script needs a Metropolis kernel")
     density = problem.unconstrained()
-    raw = jax.jit(get_potential_fn(problem.numpyro_model(), density.transforms, replay_model=True)[0])
+    raw = problem.unconstrained(plain_sum=True).potential
     kernel = N.nuts_kernel(problem, density)
     start = N.nuts_start(problem, density, a.chains)
     names = list(kernel.sites)

@@ -31,7 +31,6 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 from jax import lax
-from numpyro.infer.util import get_potential_fn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -65,10 +64,7 @@ def main() -> None:
     ap.add_argument("--time-chunks", type=int, default=0)
     a = ap.parse_args()
     problem = load_problem(a.config)
-    density = problem.unconstrained()
-    if a.plain_sum:
-        raw, _ = get_potential_fn(problem.numpyro_model(), density.transforms, replay_model=True)
-        density = dataclasses.replace(density, potential=jax.jit(raw))
+    density = problem.unconstrained(plain_sum=a.plain_sum)
     potential = density.potential.__wrapped__ if a.unjitted else density.potential
     kernel = N.nuts_kernel(problem, dataclasses.replace(density, potential=potential))
     runner = (record_in_chunk(kernel, density.postprocess, a.chains) if a.record_in_chunk

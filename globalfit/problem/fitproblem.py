@@ -320,7 +320,7 @@ class FitProblem:
         (the samplers' and the profile maps' coordinates)."""
         return {info.site: biject_to(info.distribution.support) for info in self.sites.values()}
 
-    def unconstrained(self) -> UnconstrainedDensity:
+    def unconstrained(self, plain_sum: bool = False) -> UnconstrainedDensity:
         """:meth:`numpyro_model` in unconstrained coordinates, built from the sites' supports with numpyro's
         ``get_potential_fn``. Not with ``initialize_model``, which also searches for a valid start by evaluating the
         value and gradient at a draw (op by op for one chain, a compiled loop for several): 9-23 s of set-up that the
@@ -330,12 +330,13 @@ class FitProblem:
         while-loops around its value and gradient several times over (JAX batches a loop body until its batched
         carries settle), and the start search traces the same value and gradient; a jitted potential is traced and
         differentiated once and its batched forms are cached (docs/performance.md, "Tracing the NUTS chunk"). Its value
-        is :func:`materialised`."""
+        is :func:`materialised`; ``plain_sum=True`` gives numpyro's potential as it is (to compare, in benchmarks and
+        tests)."""
         transforms = self.site_transforms()
         potential, postprocess = get_potential_fn(self.numpyro_model(), transforms, replay_model=True)
         _, unravel = ravel_pytree({s: jnp.zeros(()) for s in transforms})
-        return UnconstrainedDensity(jax.jit(lambda u: materialised(potential(u))), postprocess, transforms, unravel,
-                                    len(transforms))
+        value = potential if plain_sum else (lambda u: materialised(potential(u)))
+        return UnconstrainedDensity(jax.jit(value), postprocess, transforms, unravel, len(transforms))
 
     # --- variants -------------------------------------------------------------------------------------------
     def without(self, patterns: Iterable[str], optional: Iterable[str] = ()) -> "FitProblem":
