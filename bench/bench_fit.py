@@ -40,6 +40,7 @@ from globalfit.outputs.rundir import load_chunks, prepare_run_dir
 from globalfit.problem import load_problem
 from globalfit.problem.config import OutputBlock, load_config
 from globalfit.problem.fitproblem import problem_from_config
+from globalfit.problem.parametrisation import wrap_angle
 from likelihoods import registry
 from benchio import finish  # bench/ is on sys.path
 
@@ -91,7 +92,7 @@ def run_nuts(problem, chains: int, warmup: int, draws: int, seed: int = 2, drive
             sample_run(run, outdir, prog)
             wall = time.perf_counter() - t
             post, ex = load_chunks(outdir)
-    ess, worst = min_ess(post, problem.site_names)
+    ess, worst = min_ess(post, problem.diagnosed_names)
     return {"wall_s": wall, "min_ess": ess, "worst": worst, "ess_per_s": ess / wall, "divergences": int(np.asarray(ex["diverging"]).sum()),
             "draws": chains * draws, "steps_per_draw": float(np.mean(np.asarray(ex["num_steps"]))), "driver": driver}
 
@@ -103,6 +104,17 @@ def with_metropolis(problem, names: list[str], target_accept: float | None, step
     update = {"metropolis": names, "method": "nuts", "metropolis_adapt": adapt}
     update |= ({"target_accept": target_accept} if target_accept else {}) | ({"metropolis_steps": steps} if steps else {})
     return problem.with_config(problem.cfg.model_copy(update={"sampler": problem.cfg.sampler.model_copy(update=update)}))
+
+
+def wrapped_chain(problem, chain: np.ndarray) -> np.ndarray:
+    """An ensemble chain (steps, walkers, sites in sorted order, as ``ravel_pytree``) with every phase on the circle
+    wrapped to [-pi, pi): tau is computed on what the NUTS legs' ESS reads (``FitProblem.diagnosed_names``)."""
+    chain = np.array(chain)
+    circular = {info.site for info in problem.sites.values() if info.transform == "wrap"}
+    for j, site in enumerate(sorted(problem.site_names)):
+        if site in circular:
+            chain[..., j] = np.asarray(wrap_angle(chain[..., j]))
+    return chain
 
 
 def run_emcee(problem, walkers: int, max_steps: int, check_every: int = 1000) -> dict:
@@ -122,7 +134,7 @@ def run_emcee(problem, walkers: int, max_steps: int, check_every: int = 1000) ->
             if steps >= 50 * tau:
                 break
     wall = time.perf_counter() - t
-    tau = float(np.max(sampler.get_autocorr_time(tol=0)))
+    tau = float(np.max(emcee.autocorr.integrated_time(wrapped_chain(problem, sampler.get_chain()), tol=0)))
     burn = int(min(steps // 2, 5 * tau))
     n_eff = (steps - burn) * walkers / tau
     return {"wall_s": wall, "steps": steps, "walkers": walkers, "tau": tau, "converged_50tau": steps >= 50 * tau, "min_ess": n_eff,

@@ -21,7 +21,7 @@ from globalfit.problem.parametrisation import sites_for
 
 def _sites(run: Path) -> list[str]:
     cfg = run / "config.resolved.yaml"
-    return [info.site for info in sites_for(load_config(cfg)).values()] if cfg.exists() else []
+    return [info.diagnosed for info in sites_for(load_config(cfg)).values()] if cfg.exists() else []
 
 
 def compare(a: Path, b: Path) -> list[dict]:

@@ -272,7 +272,7 @@ def html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = 
     parts.append("<h2>Diagnostics</h2>")
     parts.append(f"<p class='{'ok' if ok else 'warn'}'>{html.escape(line)}</p>")
     parts.append(f"<p>{html.escape(sampler_line(idata, cfg))} ({chains * draws} draws).</p>")
-    rows = [info.site for info in sites_for(cfg).values()]
+    rows = [info.diagnosed for info in sites_for(cfg).values()]
     parts.append("<table><tr><th>sample site</th><th>mean</th><th>sd</th><th>ESS bulk</th><th>ESS tail</th><th>R-hat</th></tr>")
     for r in rows:
         if r not in summary.index:

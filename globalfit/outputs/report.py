@@ -123,9 +123,10 @@ def divergences(idata) -> int:
 
 def autocorrelation_time(idata, cfg) -> tuple[float, str, float]:
     """(tau, worst site, kept chain length in units of tau) of an ensemble run: emcee's integrated autocorrelation time
-    of every sample site over the walkers (in ensemble steps, i.e. kept states x ``thin``), the largest."""
+    of every sample site over the walkers (in ensemble steps, i.e. kept states x ``thin``), the largest (a phase on the
+    circle: the phase, :attr:`~globalfit.problem.parametrisation.SiteInfo.diagnosed`)."""
     post = idata.posterior
-    names = [info.site for info in sites_for(cfg).values() if info.site in post]
+    names = [info.diagnosed for info in sites_for(cfg).values() if info.diagnosed in post]
     x = np.stack([np.asarray(post[n]).T for n in names], axis=-1)  # (states, walkers, sites)
     tau = emcee.autocorr.integrated_time(x, tol=0)
     worst = int(np.argmax(tau))
@@ -151,7 +152,7 @@ def sampler_line(idata, cfg) -> str:
 
 def diagnostics_line(summary, idata, cfg) -> tuple[str, bool]:
     """One line: all clear, or a single WARNING naming the worst offenders."""
-    names = [info.site for info in sites_for(cfg).values()]
+    names = [info.diagnosed for info in sites_for(cfg).values()]
     names = [n for n in names if n in summary.index]
     n_div = divergences(idata)
     problems = []
@@ -194,7 +195,8 @@ def format_report(outdir: Path, idata, summary, cfg) -> str:
     rows = []
     for k, info in sites_for(cfg).items():
         site = info.site
-        rows.append(site)
+        if site == info.diagnosed:  # a phase's unwrapped site is a sampler coordinate: only the phase is shown
+            rows.append(site)
         if site != k:
             rows.append(k)
     extra = list(cfg.plots.corner or [])

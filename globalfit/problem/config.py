@@ -3,7 +3,7 @@
 A config has the blocks ``model``, ``params``, ``priors`` (a named prior set from ``priors/``),
 ``likelihoods``, ``sampler``, ``output`` and ``plots``. Each entry of ``params`` is either a number
 (fixed) or a mapping ``{prior: <dist>, min, max, loc, scale, ref, negative, signed, latex}`` with ``<dist>`` one of
-uniform, log-uniform, normal, half-normal, log-normal; or ``{value: x}`` (fixed). Parameters that a
+uniform, log-uniform, normal, half-normal, log-normal, circular; or ``{value: x}`` (fixed). Parameters that a
 config does not mention take the documented defaults of :mod:`globalfit.physics.parameters`.
 
 Priors (how :mod:`globalfit.problem.parametrisation` samples them; ``min``/``max`` always truncate):
@@ -12,6 +12,8 @@ Priors (how :mod:`globalfit.problem.parametrisation` samples them; ``min``/``max
 * ``log-uniform``: log10(x) ~ U(log10 min, log10 max) (site ``log10_<name>``).
 * ``normal``: N(loc, scale); ``half-normal``: |N(0, scale)|, x >= 0.
 * ``log-normal``: ln(x) ~ N(loc, scale) (site ``ln_<name>``; loc, scale in ln units).
+* ``circular`` (phases only, no min/max/loc/scale): uniform on the circle, x in [-pi, pi); drawn on the real line as
+  ``unwrapped_<name>`` ~ N(0, :data:`CIRCULAR_SD`) and wrapped, a prior uniform to 1e-19 without an edge at +-pi.
 * ``negative: true`` (log-uniform / log-normal / half-normal only): the parameter is -x, x drawn as above
   (e.g. a negative g_Psi spanning decades); ``min``/``max`` bound |x|, ``ref`` is the signed value.
 * ``signed: true`` (log-uniform only): both signs in one fit, each with prior probability 1/2 and |x| log-uniform in
@@ -80,9 +82,10 @@ __all__ = [
     "PRIORS_DIR",
     "Z_TAIL",
     "MIN_TRUNCATED_MASS",
+    "CIRCULAR_SD",
 ]
 
-PRIOR_KINDS = ("uniform", "log-uniform", "normal", "half-normal", "log-normal")
+PRIOR_KINDS = ("uniform", "log-uniform", "normal", "half-normal", "log-normal", "circular")
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 PRIORS_DIR = REPO_ROOT / "priors"
 
@@ -93,6 +96,11 @@ Z_TAIL: float = float(-ndtri(sys.float_info.min))
 # a truncated normal is normalised by P = Phi(b) - Phi(a), which numpyro computes as a difference: below 10^6 float64
 # epsilons (2.2e-10, an interval ~6.2 sigma out in the upper tail) it keeps fewer than six digits (ln p off by > 1e-6);
 MIN_TRUNCATED_MASS: float = 1e6 * sys.float_info.epsilon
+# A ``circular`` prior (a phase, uniform on the circle) is sampled on the real line as t ~ N(0, CIRCULAR_SD^2) and wrapped,
+# phi = t mod 2 pi. The wrapped normal's density is (1/2pi) [1 + 2 sum_n rho^(n^2) cos(n phi)], rho = exp(-sd^2/2)
+# (Mardia & Jupp, Directional Statistics, 2000, Sec. 3.5.7); with sd = 3 pi, rho = exp(-9 pi^2/2) = 5.2e-20, below
+# float64's resolution: the prior of phi is uniform to machine precision (globalfit.problem.parametrisation).
+CIRCULAR_SD: float = 3.0 * math.pi
 # exp(loc) of a log-normal prior must be a float64 number.
 _LN_MAX: float = math.log(sys.float_info.max)
 # A run config is small: deeper nesting or more values than these is a malformed file (or a YAML alias bomb).
@@ -149,7 +157,7 @@ class ParamSpec(_Strict):
     """A sampled or fixed parameter (see the module docstring); every number finite."""
 
     value: Number | None = None
-    prior: Literal["uniform", "log-uniform", "normal", "half-normal", "log-normal"] | None = None
+    prior: Literal["uniform", "log-uniform", "normal", "half-normal", "log-normal", "circular"] | None = None
     min: Number | None = None
     max: Number | None = None
     loc: Number | None = None
@@ -177,7 +185,11 @@ class ParamSpec(_Strict):
             raise ValueError(f"'signed: true' applies to a log-uniform prior, not {self.prior}")
         if self.signed and self.negative:
             raise ValueError("give 'signed: true' (both signs) or 'negative: true' (the negative one), not both")
-        if self.prior in ("uniform", "log-uniform"):
+        if self.prior == "circular":
+            unused = [k for k in ("min", "max", "loc", "scale") if getattr(self, k) is not None]
+            if unused:
+                raise ValueError(f"{unused[0]!r} does not apply to a circular prior (uniform on the circle, phi in [-pi, pi))")
+        elif self.prior in ("uniform", "log-uniform"):
             if self.min is None or self.max is None:
                 raise ValueError(f"prior {self.prior} needs 'min' and 'max'")
             unused = [k for k in ("loc", "scale") if getattr(self, k) is not None]
@@ -226,6 +238,8 @@ class ParamSpec(_Strict):
 
     def bounds(self) -> tuple[float, float]:
         """Support of the prior (before any model constraint)."""
+        if self.prior == "circular":
+            return -math.pi, math.pi
         lo = -math.inf if self.min is None else self.min
         hi = math.inf if self.max is None else self.max
         if self.prior in ("half-normal", "log-normal", "log-uniform"):
@@ -233,11 +247,16 @@ class ParamSpec(_Strict):
         return lo, hi
 
     def normal_site(self) -> tuple[float, float]:
-        """(loc, scale) of the normal its sample site follows (ln units for log-normal; half-normal: loc 0)."""
+        """(loc, scale) of the normal its sample site follows (ln units for log-normal; half-normal: loc 0; circular:
+        the unwrapped angle, 0 and :data:`CIRCULAR_SD`)."""
+        if self.prior == "circular":
+            return 0.0, CIRCULAR_SD
         return (0.0 if self.prior == "half-normal" else float(self.loc)), float(self.scale)
 
     def site_bounds(self) -> tuple[float, float]:
-        """Truncation of the sample site of a normal-family prior (ln x for log-normal)."""
+        """Truncation of the sample site of a normal-family prior (ln x for log-normal; none for circular)."""
+        if self.prior == "circular":
+            return -math.inf, math.inf
         lo, hi = self.bounds()
         if self.prior == "log-normal":
             return (math.log(lo) if lo > 0 else -math.inf), (math.log(hi) if math.isfinite(hi) else math.inf)
@@ -291,6 +310,8 @@ def check_param_ranges(specs: dict[str, ParamSpec]) -> None:
                 raise ValueError(f"params.r_H: must lie in (0, 1] (Eq. 9: the H' vev cannot give more than M_Zp), got range [{lo:g}, {hi:g}]")
             continue
         p = PARAMETERS[name]
+        if spec.prior == "circular" and p.unit != "rad":
+            raise ValueError(f"params.{name}: a circular prior is for a phase (an angle in rad), not the {p.description}")
         unit = f" {p.unit}" if p.unit and p.unit != "rad" else ""
         tiny = 0.0 < abs(lo) < p.smallest_nonzero or 0.0 < abs(hi) < p.smallest_nonzero  # a prior end in (0, smallest_nonzero)
         bad = lo < p.lower or hi > p.upper or (p.strictly_positive and lo <= 0.0) or tiny

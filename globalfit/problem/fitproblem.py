@@ -128,6 +128,12 @@ class FitProblem:
         return [self.sites[n].site for n in self._site_order]
 
     @property
+    def diagnosed_names(self) -> list[str]:
+        """What R-hat and ESS are computed on, one name per sample site in :attr:`site_names` order: the site, or
+        for a phase on the circle the phase (:attr:`globalfit.problem.parametrisation.SiteInfo.diagnosed`)."""
+        return [self.sites[n].diagnosed for n in self._site_order]
+
+    @property
     def _site_order(self) -> list[str]:
         names = [n for n in self.sites if not (n == "M_Psi" and self.psi_spec is not None)]
         return names + (["M_Psi"] if self.psi_spec is not None else [])
