@@ -11,6 +11,7 @@ from scipy.stats import norm
 
 from globalfit.cli import main
 from globalfit.errors import ConfigError
+from globalfit.inference.evidence import apply_prior_overrides
 from globalfit.problem import load_problem
 from globalfit.problem.config import CIRCULAR_SD, load_config
 from globalfit.problem.parametrisation import wrap_angle
@@ -80,6 +81,14 @@ def test_circular_config_errors(tmp_path):
     (tmp_path / "g.yaml").write_text(yaml.safe_dump(cfg))
     with pytest.raises(ConfigError, match="params.g_X: a circular prior is for a phase"):
         load_config(tmp_path / "g.yaml")
+
+
+def test_prior_override_to_circular(tmp_path):
+    """``--prior phi_mu.prior=circular`` on a uniform phase: the uniform bounds go with the kind they belonged to."""
+    path = _config(tmp_path, phase={"prior": "uniform", "min": -math.pi, "max": math.pi, "ref": 0.5})
+    cfg = apply_prior_overrides(load_config(path), ["phi_mu.prior=circular"], str(path))
+    spec = cfg.sampled()["phi_mu"]
+    assert spec.prior == "circular" and spec.min is None and spec.max is None and spec.ref == 0.5
 
 
 def test_run_samples_the_phase_uniformly(tmp_path):

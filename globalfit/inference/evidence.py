@@ -265,6 +265,9 @@ def apply_prior_overrides(cfg: RunConfig, overrides: list[str], where: str) -> R
                 raise InputError(f"--prior {item!r}: {raw!r} is not a number") from None
         data = spec.model_dump(exclude_none=True)
         data[fld] = value
+        if fld == "prior" and value == "circular":  # the whole circle: the bounds and shape of the previous kind go
+            for k in ("min", "max", "loc", "scale"):
+                data.pop(k, None)
         try:
             if data.get("ref") is not None and not type(spec)(**{k: v for k, v in data.items() if k != "ref"}).contains(data["ref"]):
                 data.pop("ref")
