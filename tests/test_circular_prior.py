@@ -14,6 +14,7 @@ from globalfit.errors import ConfigError
 from globalfit.inference.evidence import apply_prior_overrides
 from globalfit.problem import load_problem
 from globalfit.problem.config import CIRCULAR_SD, load_config
+from globalfit.outputs.style import tex_label
 from globalfit.problem.parametrisation import wrap_angle
 
 from test_engine import tiny_config
@@ -51,6 +52,7 @@ def test_circular_site_wraps_and_maps_back(tmp_path):
     assert problem.start_sites()["unwrapped_phi_mu"] == 0.5
     assert "phi_mu" in problem.diagnosed_names and "unwrapped_phi_mu" in problem.site_names
     assert float(wrap_angle(math.pi)) == pytest.approx(-math.pi)
+    assert tex_label("unwrapped_phi_mu") == r"\tilde{\phi_\mu}\;[\mathrm{rad}]"  # the site's label in chains and Cobaya
 
 
 def test_density_periodic_and_finite_far_out(tmp_path):

@@ -147,7 +147,8 @@ def symbol_and_unit(name: str, cfg=None) -> tuple[str, str]:
 
 def tex_label(name: str, cfg=None) -> str:
     """Axis label (LaTeX, no ``$``) of a quantity with its unit: ``M_{Z'}\\;[\\mathrm{GeV}]``; a ``log10_`` name as
-    ``\\log_{10}(M_{Z'}/\\mathrm{GeV})``, ``ln_`` likewise, ``u_M_Psi`` (the M_Psi > M_Zp site) as it is."""
+    ``\\log_{10}(M_{Z'}/\\mathrm{GeV})``, ``ln_`` likewise, ``u_M_Psi`` (the M_Psi > M_Zp site) as it is, an
+    ``unwrapped_`` phase with a tilde."""
     for prefix, fn in (("log10_", r"\log_{10}"), ("ln_", r"\ln")):
         if name.startswith(prefix):
             sym, unit = symbol_and_unit(name[len(prefix):], cfg)
@@ -161,6 +162,9 @@ def tex_label(name: str, cfg=None) -> str:
         return rf"\pm\log_{{10}}(|{sym}|/{ref})"
     if name == "u_M_Psi":
         return r"u_{M_\Psi}"
+    if name.startswith("unwrapped_"):  # a phase on the circle before wrapping (``prior: circular``)
+        sym, unit = symbol_and_unit(name[len("unwrapped_"):], cfg)
+        return rf"\tilde{{{sym}}}\;[{unit}]" if unit else rf"\tilde{{{sym}}}"
     if name.startswith("chi2__"):
         return r"\chi^2_{\mathrm{" + name[6:].replace("_", r"\_") + "}}"
     sym, unit = symbol_and_unit(name, cfg)
