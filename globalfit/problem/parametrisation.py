@@ -10,7 +10,7 @@
   *Directional Statistics*, 2000, Sec. 3.5.7), is 1/2pi to 1e-19 for sd = 3 pi: uniform in float64. The model depends on
   a phase only through exp(i x), so the density along t is smooth and periodic under a wide Gaussian: no edge at
   x = +-pi where a uniform site's box would cut a mode in two, and NUTS moves across the circle freely (per draw,
-  bulk ESS of a flat phase 0.97-1.00 against 0.68-0.73 for a uniform site; of a phase peaked at pi 0.73-0.96 against 0.05;
+  bulk ESS of a flat phase 0.95-1.00 against 0.68-0.73 for a uniform site; of a phase peaked at pi 0.73-0.96 against 0.05;
   docs/performance.md, "Phases on the circle"). Diagnostics read the phase x, not t (:attr:`SiteInfo.diagnosed`).
 * ``M_Psi > M_Zp`` is built in (:func:`psi_above_zp`) by drawing ``u_M_Psi`` in (0, 1) on the allowed part of the
   M_Psi prior, with the exact prior factor.
