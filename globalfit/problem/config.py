@@ -96,10 +96,8 @@ Z_TAIL: float = float(-ndtri(sys.float_info.min))
 # a truncated normal is normalised by P = Phi(b) - Phi(a), which numpyro computes as a difference: below 10^6 float64
 # epsilons (2.2e-10, an interval ~6.2 sigma out in the upper tail) it keeps fewer than six digits (ln p off by > 1e-6);
 MIN_TRUNCATED_MASS: float = 1e6 * sys.float_info.epsilon
-# A ``circular`` prior (a phase, uniform on the circle) is sampled on the real line as t ~ N(0, CIRCULAR_SD^2) and wrapped,
-# phi = t mod 2 pi. The wrapped normal's density is (1/2pi) [1 + 2 sum_n rho^(n^2) cos(n phi)], rho = exp(-sd^2/2)
-# (Mardia & Jupp, Directional Statistics, 2000, Sec. 3.5.7); with sd = 3 pi, rho = exp(-9 pi^2/2) = 5.2e-20, below
-# float64's resolution: the prior of phi is uniform to machine precision (globalfit.problem.parametrisation).
+# the sd of a ``circular`` prior's unwrapped site: wide enough that the wrapped normal is uniform to 1e-19
+# (globalfit.problem.parametrisation).
 CIRCULAR_SD: float = 3.0 * math.pi
 # exp(loc) of a log-normal prior must be a float64 number.
 _LN_MAX: float = math.log(sys.float_info.max)
