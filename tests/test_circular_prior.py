@@ -107,3 +107,19 @@ def test_run_samples_the_phase_uniformly(tmp_path):
     assert np.ptp(np.asarray(post["unwrapped_phi_mu"])) > 2 * math.pi  # the site itself runs over several turns
     report = (tmp_path / "out" / "report.txt").read_text()
     assert "\nphi_mu " in report and "unwrapped_phi_mu" not in report
+
+
+def test_phases_summarised_on_the_circle():
+    """A phase peaked at pi (draws on both sides of the +-pi cut): circular mean ~pi, sd ~ its width, an HDI through pi;
+    a linear summary would say mean ~0, sd ~3."""
+    import arviz as az
+
+    from globalfit.outputs.report import summarise
+
+    rng = np.random.default_rng(0)
+    phi = np.angle(np.exp(1j * (math.pi + 0.3 * rng.standard_normal((4, 500)))))
+    s = summarise(az.from_dict(posterior={"phi_mu": phi, "y_e": rng.random((4, 500))}), None)
+    q = s.loc["phi_mu"]
+    assert abs(abs(q["mean"]) - math.pi) < 0.05 and q["sd"] == pytest.approx(0.3, rel=0.1)
+    assert q["hdi_2.5%"] > 2.0 and q["hdi_97.5%"] < -2.0  # lower end above the upper one: the interval runs through pi
+    assert s.loc["y_e", "mean"] == pytest.approx(0.5, abs=0.05)  # other quantities keep linear statistics

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from globalfit import _jax  # noqa: F401
 from globalfit.problem.config import RunConfig, config_hash
 from globalfit.physics.constants import constants
+from globalfit.physics.parameters import PARAMETERS
 from globalfit.errors import OutputError
 from globalfit.problem.parametrisation import sites_for
 from globalfit.problem import LL_PREFIX
@@ -105,14 +106,22 @@ def build_idata(outdir: Path):
     return idata
 
 
+def phases(names) -> list[str]:
+    """The angles (parameters in rad: the phases) among ``names``."""
+    return [n for n in names if n in PARAMETERS and PARAMETERS[n].unit == "rad"]
+
+
 def summarise(idata, cfg):
-    """``az.summary`` of every non-constant posterior variable (mean, sd, HDI, mcse, ESS, R-hat)."""
+    """``az.summary`` of every non-constant posterior variable (mean, sd, HDI, mcse, ESS, R-hat). A phase gets
+    circular statistics (ArviZ's ``circ_var_names``: circular mean and sd, the HDI on the circle, whose lower end lies
+    above its upper one when the interval runs through +-pi), whatever its prior: the linear mean of a phase peaked at
+    +-pi would be ~0."""
     az = _az()
     post = idata.posterior
     names = [v for v in post.data_vars if float(post[v].std()) > 1e-12 * max(float(abs(post[v]).mean()), 1e-300)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return az.summary(idata, var_names=names, hdi_prob=HDI_PROB, round_to="none")
+        return az.summary(idata, var_names=names, hdi_prob=HDI_PROB, round_to="none", circ_var_names=phases(names) or None)
 
 
 def divergences(idata) -> int:
