@@ -21,9 +21,7 @@ with the warm-up and the draws in chunks of gcd(warmup, draws) transitions. Not 
 from __future__ import annotations
 
 import argparse
-import math
 import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -35,14 +33,13 @@ import numpy as np
 
 from globalfit.inference.ensemble import ensemble_density, initial_walkers
 from globalfit.inference.evidence import nested_sampling
-from globalfit.inference.nuts import nuts_mcmc, nuts_start, sample_run
-from globalfit.outputs.rundir import load_chunks, prepare_run_dir
+from globalfit.inference.nuts import nuts_mcmc, nuts_start
 from globalfit.problem import load_problem
-from globalfit.problem.config import OutputBlock, load_config
+from globalfit.problem.config import load_config
 from globalfit.problem.fitproblem import problem_from_config
 from globalfit.problem.parametrisation import wrap_angle
 from likelihoods import registry
-from benchio import finish  # bench/ is on sys.path
+from benchio import engine_run, finish  # bench/ is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,19 +76,7 @@ def run_nuts(problem, chains: int, warmup: int, draws: int, seed: int = 2, drive
         wall = time.perf_counter() - t
         post, ex = mcmc.get_samples(group_by_chain=True), mcmc.get_extra_fields(group_by_chain=True)
     else:
-        chunk = math.gcd(warmup, draws) if warmup else draws
-        while chunk > 250 and chunk % 2 == 0:  # the configs' chunk sizes are 250-500
-            chunk //= 2
-        with tempfile.TemporaryDirectory() as tmp:
-            sampler = problem.cfg.sampler.model_copy(update={"method": "nuts", "chains": chains, "warmup": warmup, "draws": draws, "seed": seed,
-                                                             "chunk_size": chunk, "progress_bar": False})
-            output = (problem.cfg.output or OutputBlock(dir=tmp)).model_copy(update={"dir": tmp})
-            run = problem.with_config(problem.cfg.model_copy(update={"sampler": sampler, "output": output}))
-            outdir, prog = prepare_run_dir(run.cfg, Path(tmp) / "bench.yaml", resume=False, force=True, source="bench")
-            t = time.perf_counter()
-            sample_run(run, outdir, prog)
-            wall = time.perf_counter() - t
-            post, ex = load_chunks(outdir)
+        post, ex, _, wall = engine_run(problem, chains, warmup, draws, seed)
     ess, worst = min_ess(post, problem.diagnosed_names)
     return {"wall_s": wall, "min_ess": ess, "worst": worst, "ess_per_s": ess / wall, "divergences": int(np.asarray(ex["diverging"]).sum()),
             "draws": chains * draws, "steps_per_draw": float(np.mean(np.asarray(ex["num_steps"]))), "driver": driver}

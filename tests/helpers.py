@@ -2,6 +2,7 @@
 
 import functools
 import importlib.util
+import sys
 from pathlib import Path
 
 import jax
@@ -112,8 +113,12 @@ SEARCHES_2016 = {
 
 
 def load_bench(name: str):
-    """The module of bench/<name>.py (the benchmark scripts are not a package)."""
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent.parent / "bench" / f"{name}.py")
+    """The module of bench/<name>.py (the benchmark scripts are not a package; bench/ goes on sys.path, as when a script
+    of it runs, for the module they share, ``benchio``)."""
+    bench = Path(__file__).resolve().parent.parent / "bench"
+    if str(bench) not in sys.path:
+        sys.path.insert(0, str(bench))
+    spec = importlib.util.spec_from_file_location(name, bench / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

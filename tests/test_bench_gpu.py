@@ -14,7 +14,9 @@ def test_gpu_script_runs_small_on_cpu(tmp_path):
     mod = load_bench("gpu_nuts")
     out = tmp_path / "gpu.json"
     config = tmp_path / "tiny.yaml"  # two sampled parameters, two likelihoods: the script's path at the least compile cost
-    config.write_text(yaml.safe_dump(tiny_config(tmp_path / "out")))
+    cfg = tiny_config(tmp_path / "out")
+    cfg["sampler"]["metropolis"] = ["g_X"]  # NUTS with Metropolis moves, as the gallery configs (its state once broke the script)
+    config.write_text(yaml.safe_dump(cfg))
     res = mod.main(["--config", str(config), "--chains", "3", "--warmup", "15", "--draws", "15",
                     "--device", "cpu", "--json", str(out)])
     assert res["platform"] == "cpu" and res["chains"] == 3 and res["sampled"] >= 1
