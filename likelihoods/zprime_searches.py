@@ -152,6 +152,7 @@ from pydantic import Field, field_validator
 
 from globalfit.physics.constants import constants
 from globalfit.physics.interp import interp_sorted
+from globalfit.physics.numerics import on_grid
 from globalfit.physics.hadrons import omega_form_factor_sq, width_baryonic_hadrons
 from globalfit.physics.scenarios import Scenario
 from globalfit.physics.widths import width_to_leptons, width_to_neutrinos
@@ -230,6 +231,10 @@ def reference_widths(model: str, M):
         inv = jnp.zeros_like(M)
     had = width_baryonic_hadrons(1.0, M)
     return inv, lep[0] + lep[1], inv + jnp.sum(lep, axis=0) + had
+
+
+def _reference_widths_at(M, model: str):
+    return reference_widths(model, M)
 
 
 def _smoothstep(t):
@@ -339,7 +344,7 @@ def beam_dump_table(curve: Curve, reference: str, n_grid: int = 200) -> tuple[np
     grid = np.unique(np.concatenate([lnm, np.linspace(lnm[0], lnm[-1], n_grid)]))
     glo = np.exp(np.interp(grid, lnm, np.log(lo)))
     ghi = np.exp(np.interp(grid, lnm, np.log(hi)))
-    _, w_lep, w_tot = (np.asarray(x) for x in reference_widths(reference, jnp.asarray(np.exp(grid))))
+    _, w_lep, w_tot = on_grid(_reference_widths_at, np.exp(grid), reference)
     ln_a, ln_c = _solve_band(grid, glo, ghi, w_lep / w_tot, w_tot, curve.r)
     return grid, ln_a, ln_c
 

@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any, Callable, Hashable
+
+import jax
 import jax.numpy as jnp
+import numpy as np
 
 from globalfit import _jax  # noqa: F401
 
-__all__ = ["abs2"]
+__all__ = ["abs2", "on_grid"]
+
+# the smallest padded length of on_grid (a power of two)
+MIN_GRID = 64
 
 
 def abs2(z):
     """|z|^2 as Re(z)^2 + Im(z)^2: gradient-safe at z = 0, where jnp.abs(z)**2 of a complex z has no derivative."""
     return jnp.real(z) ** 2 + jnp.imag(z) ** 2
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(fn: Callable, static: tuple[Hashable, ...]) -> Callable:
+    return jax.jit(lambda x: fn(x, *static))
+
+
+def on_grid(fn: Callable, x, *static: Hashable) -> Any:
+    """``fn(x, *static)`` at the points ``x`` (1-d) as numpy arrays, by one compiled program per function, static
+    arguments and padded length: ``x`` is padded with its last value to the next power of two (at least
+    :data:`MIN_GRID`) and the result cut back to ``len(x)``. For tables built before a fit: evaluated eagerly, each JAX
+    operation is compiled on its own (~20 ms each on CPU; hundreds per table), and the padding lets tables of
+    similar length share one program (docs/performance.md, "Building the likelihoods"). ``fn`` must act on each
+    point alone (elementwise along the last axis)."""
+    x = np.asarray(x, dtype=float)
+    n = x.shape[-1]
+    size = max(MIN_GRID, 1 << max(n - 1, 0).bit_length())
+    padded = np.concatenate([x, np.broadcast_to(x[..., -1:], (*x.shape[:-1], size - n))], axis=-1)
+    out = _compiled(fn, static)(jnp.asarray(padded))
+    return jax.tree.map(lambda a: np.asarray(a)[..., :n], out)

@@ -72,6 +72,7 @@ from jax.typing import ArrayLike
 from globalfit import _jax  # noqa: F401  (float64)
 from globalfit.physics.interp import hermite_coefficients, piecewise_cubic
 from globalfit.physics.nsi import eps_normalisation
+from globalfit.physics.numerics import on_grid
 from globalfit.physics.scattering import (
     Grid,
     Nucleus,
@@ -270,6 +271,11 @@ def _state(g: Grid) -> tuple[np.ndarray, np.ndarray]:
     return psi, np.outer(psi, psi.conj())
 
 
+def _kinematic_weight(x, nucleus: Nucleus):
+    """:func:`cevns_kinematic_weight` at the nodes x = (E, T, F^2) (for :func:`on_grid`)."""
+    return cevns_kinematic_weight(x[0], x[1], nucleus, x[2])
+
+
 def _cevns_nodes(parts, s2w: float, g_v=None) -> _Nodes:
     k = eps_normalisation()
     rows = []
@@ -279,7 +285,8 @@ def _cevns_nodes(parts, s2w: float, g_v=None) -> _Nodes:
         for g in grids:
             psi, rho = _state(g)
             D = np.diag(q)
-            K = g.w * np.asarray(cevns_kinematic_weight(g.E, g.T, nuc, g.ff2))
+            K = g.w * (np.asarray(cevns_kinematic_weight(g.E, g.T, nuc)) if g.ff2 is None
+                       else on_grid(_kinematic_weight, np.stack([g.E, g.T, g.ff2]), nuc))
             a = float(np.real(psi.conj() @ (q**2 * psi))) * K
             B = _channels(rho @ D + D @ rho) * a3 * k
             C = _channels(rho) * (a3 * k) ** 2

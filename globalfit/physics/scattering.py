@@ -72,7 +72,7 @@ from scipy.optimize import brentq
 
 from globalfit import _jax  # noqa: F401
 from globalfit.physics.constants import constants, pdg_value
-from globalfit.physics.numerics import abs2
+from globalfit.physics.numerics import abs2, on_grid
 from globalfit.physics.nsi import eps_fermion
 
 __all__ = [
@@ -432,7 +432,7 @@ def grid(comp: Component, m_target: float, T_lo: float, T_hi: float = np.inf, n_
     E, T, w = (np.concatenate(v) for v in (E_all, T_all, w_all))
     T = np.maximum(T, 1e-30)  # empty windows (w = 0) keep finite kinematics
     q2 = 2.0 * m_target * T
-    ff2 = None if A_form_factor is None else np.asarray(helm_form_factor(np.sqrt(q2), A_form_factor)) ** 2
+    ff2 = None if A_form_factor is None else on_grid(helm_form_factor, np.sqrt(q2), A_form_factor) ** 2
     return Grid(comp.alpha, comp.anti, E, T, w, q2, ff2, comp.state)
 
 
