@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from globalfit.physics.numerics import MIN_GRID, on_grid
 from globalfit.physics.scattering import helm_form_factor
@@ -35,6 +36,8 @@ def test_values_shapes_and_one_program_per_padded_length():
     on_grid(_calls, np.linspace(0.0, 1.0, MIN_GRID + 1), 3.0)  # the next power of two
     on_grid(_calls, x, 2.0)  # another static argument
     assert _calls.n == 3
+    with pytest.raises(ValueError, match="no points"):
+        on_grid(_calls, np.array([]), 3.0)
 
 
 def test_the_physics_tables_equal_their_eager_evaluation():

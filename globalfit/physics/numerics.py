@@ -28,14 +28,17 @@ def _compiled(fn: Callable, static: tuple[Hashable, ...]) -> Callable:
 
 
 def on_grid(fn: Callable, x, *static: Hashable) -> Any:
-    """``fn(x, *static)`` at the points ``x`` (1-d) as numpy arrays, by one compiled program per function, static
-    arguments and padded length: ``x`` is padded with its last value to the next power of two (at least
-    :data:`MIN_GRID`) and the result cut back to ``len(x)``. For tables built before a fit: evaluated eagerly, each JAX
+    """``fn(x, *static)`` at the points along the last axis of ``x`` (leading axes, e.g. several inputs stacked, are
+    kept), as numpy arrays, by one compiled program per function, static arguments and padded length: the last axis is
+    padded with its last value to the next power of two (at least :data:`MIN_GRID`) and every result cut back to its
+    length. For tables built before a fit: evaluated eagerly, each JAX
     operation is compiled on its own (~20 ms each on CPU; hundreds per table), and the padding lets tables of
     similar length share one program (docs/performance.md, "Building the likelihoods"). ``fn`` must act on each
-    point alone (elementwise along the last axis)."""
+    point alone (elementwise along the last axis); ValueError for no points."""
     x = np.asarray(x, dtype=float)
-    n = x.shape[-1]
+    n = x.shape[-1] if x.ndim else 0
+    if n == 0:
+        raise ValueError(f"on_grid({getattr(fn, '__name__', fn)}): no points to evaluate (x of shape {x.shape})")
     size = max(MIN_GRID, 1 << max(n - 1, 0).bit_length())
     padded = np.concatenate([x, np.broadcast_to(x[..., -1:], (*x.shape[:-1], size - n))], axis=-1)
     out = _compiled(fn, static)(jnp.asarray(padded))
