@@ -100,8 +100,8 @@ _CACHE_SET: list[Path | None] = []
 def enable_compilation_cache(path: Path | None = None) -> Path | None:
     """Turn on JAX's persistent compilation cache in this process (once; ``path`` default :func:`compilation_cache_dir`)
     and return its folder (None: off, or not writable). Every executable is kept, however short its compilation: a fit
-    compiles ~300 single operations eagerly while it builds its tables (~25 ms each on CPU), and loading them is
-    faster. The folder is not capped (JAX's size cap rescans the whole folder at every write); deleting it is always
+    also compiles a few dozen small programs (its tables, single operations) while it is built, ~20 ms each on CPU,
+    and loading them is faster. The folder is not capped (JAX's size cap rescans the whole folder at every write); deleting it is always
     safe. docs/performance.md, "Compiled code kept between runs"."""
     if _CACHE_SET:
         return _CACHE_SET[0]
