@@ -101,8 +101,8 @@ def enable_compilation_cache(path: Path | None = None) -> Path | None:
     """Turn on JAX's persistent compilation cache in this process (once; ``path`` default :func:`compilation_cache_dir`)
     and return its folder (None: off, or not writable). Every executable is kept, however short its compilation: a fit
     also compiles a few dozen small programs (its tables, single operations) while it is built, ~20 ms each on CPU,
-    and loading them is faster. The folder is not capped (JAX's size cap rescans the whole folder at every write); deleting it is always
-    safe. docs/performance.md, "Compiled code kept between runs"."""
+    and loading them is faster. The folder is not capped (JAX's size cap rescans the whole folder at every write);
+    deleting it is always safe. docs/performance.md, "Compiled code kept between runs"."""
     if _CACHE_SET:
         return _CACHE_SET[0]
     path = compilation_cache_dir() if path is None else path

@@ -234,6 +234,7 @@ def reference_widths(model: str, M):
 
 
 def _reference_widths_at(M, model: str):
+    """:func:`reference_widths` with the masses first (for :func:`on_grid`)."""
     return reference_widths(model, M)
 
 

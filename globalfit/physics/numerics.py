@@ -24,6 +24,7 @@ def abs2(z):
 
 @functools.lru_cache(maxsize=None)
 def _compiled(fn: Callable, static: tuple[Hashable, ...]) -> Callable:
+    """``x -> fn(x, *static)`` jitted, one per function and static arguments (:func:`on_grid`)."""
     return jax.jit(lambda x: fn(x, *static))
 
 
@@ -31,10 +32,10 @@ def on_grid(fn: Callable, x, *static: Hashable) -> Any:
     """``fn(x, *static)`` at the points along the last axis of ``x`` (leading axes, e.g. several inputs stacked, are
     kept), as numpy arrays, by one compiled program per function, static arguments and padded length: the last axis is
     padded with its last value to the next power of two (at least :data:`MIN_GRID`) and every result cut back to its
-    length. For tables built before a fit: evaluated eagerly, each JAX
-    operation is compiled on its own (~20 ms each on CPU; hundreds per table), and the padding lets tables of
-    similar length share one program (docs/performance.md, "Building the likelihoods"). ``fn`` must act on each
-    point alone (elementwise along the last axis); ValueError for no points."""
+    length. For tables built before a fit: evaluated eagerly, each JAX operation is compiled on its own (~20 ms each
+    on CPU; hundreds per table), and the padding lets tables of similar length share one program (docs/performance.md,
+    "Building the likelihoods"). ``fn`` must act on each point alone (elementwise along the last axis); ValueError for
+    no points."""
     x = np.asarray(x, dtype=float)
     n = x.shape[-1] if x.ndim else 0
     if n == 0:
