@@ -108,7 +108,7 @@ def build_idata(outdir: Path):
 
 def phases(names) -> list[str]:
     """The angles (parameters in rad: the phases) among ``names``."""
-    return [n for n in names if n in PARAMETERS and PARAMETERS[n].unit == "rad"]
+    return [n for n in names if n in PARAMETERS and PARAMETERS[n].is_angle]
 
 
 def summarise(idata, cfg):

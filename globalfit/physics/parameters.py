@@ -61,6 +61,11 @@ class Parameter:
     range_source: str = ""  # where lower and upper come from (for error messages)
     smallest_nonzero: float = 0.0  # |x| in (0, smallest_nonzero) is outside the verified numerical domain (0 itself is not)
 
+    @property
+    def is_angle(self) -> bool:
+        """A phase (unit rad): periodic in 2 pi, summarised on the circle, the one kind a ``circular`` prior takes."""
+        return self.unit == "rad"
+
 
 PARAMETERS: dict[str, Parameter] = {
     p.name: p

@@ -155,7 +155,7 @@ class ParamSpec(_Strict):
     """A sampled or fixed parameter (see the module docstring); every number finite."""
 
     value: Number | None = None
-    prior: Literal["uniform", "log-uniform", "normal", "half-normal", "log-normal", "circular"] | None = None
+    prior: Literal[PRIOR_KINDS] | None = None  # type: ignore[valid-type]  (the kinds listed once)
     min: Number | None = None
     max: Number | None = None
     loc: Number | None = None
@@ -308,9 +308,9 @@ def check_param_ranges(specs: dict[str, ParamSpec]) -> None:
                 raise ValueError(f"params.r_H: must lie in (0, 1] (Eq. 9: the H' vev cannot give more than M_Zp), got range [{lo:g}, {hi:g}]")
             continue
         p = PARAMETERS[name]
-        if spec.prior == "circular" and p.unit != "rad":
+        if spec.prior == "circular" and not p.is_angle:
             raise ValueError(f"params.{name}: a circular prior is for a phase (an angle in rad), not the {p.description}")
-        unit = f" {p.unit}" if p.unit and p.unit != "rad" else ""
+        unit = f" {p.unit}" if p.unit and not p.is_angle else ""
         tiny = 0.0 < abs(lo) < p.smallest_nonzero or 0.0 < abs(hi) < p.smallest_nonzero  # a prior end in (0, smallest_nonzero)
         bad = lo < p.lower or hi > p.upper or (p.strictly_positive and lo <= 0.0) or tiny
         if not bad:
