@@ -2,7 +2,9 @@
 the support normalisation, the same-data rule for Bayes factors, prior overrides and the CLI."""
 
 import json
+import logging
 import math
+from contextlib import contextmanager
 from pathlib import Path
 
 import jax
@@ -68,9 +70,33 @@ def test_prior_alone_has_evidence_one():
     full = load_problem(Path(__file__).resolve().parent.parent / "runs" / "full_B.yaml").with_likelihoods([])
     lvs, _ = support_volume(full, draws=4000)
     assert math.log(0.80) < lvs < math.log(0.90)
-    parts = log_evidence_parts(full, live_points=60, seed=1)
+    with _counting_compilations() as compiled:
+        parts = log_evidence_parts(full, live_points=60, seed=1)
     res = evidence_result(full, parts, 0.0, [])
     assert abs(res.log_Z) < 3 * res.log_Z_err + 0.03, (res.log_Z, res.log_Z_err, parts["log_Z_raw"])
+    # the nested sampler is one compiled program (run eagerly through numpyro's wrapper it compiled ~780 single
+    # operations for full_B; docs/performance.md, "Nested sampling")
+    assert 0 < len(compiled) <= 40, len(compiled)
+
+
+@contextmanager
+def _counting_compilations():
+    """The XLA compilations JAX makes inside the block, one list entry each."""
+    done: list[str] = []
+
+    class Count(logging.Handler):
+        def emit(self, record):
+            if "Finished XLA compilation" in record.getMessage():
+                done.append(record.getMessage())
+
+    handler, logger = Count(), logging.getLogger("jax")
+    logger.addHandler(handler)
+    jax.config.update("jax_log_compiles", True)
+    try:
+        yield done
+    finally:
+        jax.config.update("jax_log_compiles", False)
+        logger.removeHandler(handler)
 
 
 def test_sm_constants_and_same_data_rule(tmp_path):

@@ -1,8 +1,9 @@
 """Bayesian evidence of a run config by nested sampling, and Bayes factors between U(1)' scenarios.
 
-``globalfit evidence CONFIG [CONFIG ...]`` runs nested sampling (jaxns, arXiv:2012.15286, through
-``numpyro.contrib.nested_sampling``) on the numpyro model of each fit problem
-(:meth:`globalfit.problem.FitProblem.numpyro_model`, likelihoods exact: no ``soften_chi2``) and prints ln Z with its uncertainty and the Bayes factors against the first.
+``globalfit evidence CONFIG [CONFIG ...]`` runs nested sampling (jaxns, arXiv:2012.15286, compiled as one program) on
+the numpyro model of each fit problem (:meth:`globalfit.problem.FitProblem.numpyro_model`, likelihoods exact: no
+``soften_chi2``; its sites on the unit cube through numpyro's ``UniformReparam``) and prints ln Z with its
+uncertainty and the Bayes factors against the first.
 
 What Z means here:
 
@@ -56,9 +57,11 @@ import logging
 _root, _guard = logging.getLogger(), logging.NullHandler()
 _root.addHandler(_guard)
 try:
-    from numpyro.contrib.nested_sampling import NestedSampler, UniformReparam  # noqa: E402
+    from numpyro.contrib.nested_sampling import UniformReparam  # noqa: E402
+    import jaxns  # noqa: E402
 finally:
     _root.removeHandler(_guard)
+import tensorflow_probability.substrates.jax.distributions as tfpd  # noqa: E402  (jaxns's prior distributions)
 from numpyro.handlers import reparam
 from numpyro.infer.util import log_density
 from pydantic import ValidationError
@@ -79,6 +82,7 @@ __all__ = [
     "check_new_output",
     "nested_sampling",
     "log_factor_fn",
+    "site_values",
     "support_probability",
     "support_volume",
     "sm_loglike",
@@ -128,25 +132,37 @@ def nested_sampling(problem: FitProblem, live_points: int | None = None, max_sam
                     dlogZ: float | None = None, seed: int | None = None) -> dict:
     """Run jaxns on the model of ``problem`` (exact likelihoods); returns ln Z_raw and run statistics.
 
-    Sample sites are mapped to the unit hypercube by their inverse CDFs (numpyro's ``UniformReparam``); the
-    log-likelihood is the sum of the model's factors: the likelihoods, the support (0 or -inf) and the
-    M_Psi > M_Zp prior factor of :func:`globalfit.problem.parametrisation.psi_above_zp`.
+    The likelihood is :func:`log_factor_fn`'s f on the unit cube of the sample sites (each mapped through its inverse
+    CDF, numpyro's ``UniformReparam``): the sum of the likelihoods, the support (0 or -inf) and the M_Psi > M_Zp prior
+    factor of :func:`globalfit.problem.parametrisation.psi_above_zp`. The whole sampler is one compiled program
+    (``jax.jit``, as jaxns's documentation runs it); numpyro's wrapper ran it operation by operation.
     """
     problem = problem.exact()
     ev = problem.cfg.evidence
-    n_dim = len(problem.sites)
+    key = jax.random.PRNGKey(ev.seed if seed is None else seed)
+    sites, f = log_factor_fn(problem)
+    n_dim = len(sites)
     live = live_points or ev.live_points or 25 * n_dim
-    ns = NestedSampler(
-        problem.numpyro_model(),
-        constructor_kwargs=dict(num_live_points=live, max_samples=float(max_samples or ev.max_samples)),
-        termination_kwargs=dict(dlogZ=float(dlogZ or ev.dlogZ)),
-    )
+
+    def unit_cube():
+        return (yield jaxns.Prior(tfpd.Uniform(low=jnp.zeros(n_dim), high=jnp.ones(n_dim)), name="u"))
+
+    # params={}: f has no jaxns parameters; without it jaxns finds that out by evaluating f eagerly (~7 s for full_B)
+    model = jaxns.Model(prior_model=unit_cube, log_likelihood=f, params={})
+    # init_efficiency_threshold=0: jaxns 2.6's uniform-sampling stage stops before its first draw (its termination
+    # register starts at efficiency 0, below any threshold: nested_samplers/common/initialisation.py), so it changes
+    # nothing (the same ln Z and evaluations bit for bit on full_B, lma_dark_B and a 2-d test) but costs a third of
+    # the compilation
+    ns = jaxns.NestedSampler(model=model, num_live_points=live, max_samples=float(max_samples or ev.max_samples),
+                             init_efficiency_threshold=0.0)
+    term = jaxns.TerminationCondition(dlogZ=jnp.asarray(float(dlogZ or ev.dlogZ)))
     t0 = time.perf_counter()
-    ns.run(jax.random.PRNGKey(ev.seed if seed is None else seed))
+    # untrimmed results (arrays of max_samples, weight 0 past the last sample) can be computed in the same program
+    r = jax.block_until_ready(jax.jit(lambda k: ns.to_results(*ns(k, term_cond=term), trim=False))(key))
     seconds = time.perf_counter() - t0
-    r = ns._results
-    draws = ns.get_samples(jax.random.PRNGKey(1 + (ev.seed if seed is None else seed)), 4000)
-    names = problem.sampled_names + [q for q in QUANTILE_EXTRAS if q in draws]
+    u = jaxns.resample(jax.random.fold_in(key, 1), r.samples["u"], r.log_dp_mean, S=4000, replace=True)
+    names = problem.sampled_names + list(QUANTILE_EXTRAS)
+    draws = jax.jit(jax.vmap(lambda x: site_values(problem, x, names)))(u)
     quantiles = {n: [float(v) for v in np.quantile(np.asarray(draws[n]), [0.05, 0.5, 0.95])] for n in names if n in draws}
     return dict(
         log_Z_raw=float(r.log_Z_mean), log_Z_raw_err=float(r.log_Z_uncert), n_dim=n_dim, live_points=int(live),
@@ -157,20 +173,33 @@ def nested_sampling(problem: FitProblem, live_points: int | None = None, max_sam
     )
 
 
+def _unit_cube_model(problem: FitProblem):
+    """(site names, model): the problem's exact numpyro model with every sample site drawn as ``<site>_base`` on [0, 1]
+    and mapped through its inverse CDF."""
+    problem = problem.exact()
+    sites = problem.site_names
+    return sites, reparam(problem.numpyro_model(), config={s: UniformReparam() for s in sites})
+
+
 def log_factor_fn(problem: FitProblem):
     """(site names, f): f(u) = sum of the model's factors at unit-cube point u (one entry per sample site, mapped
     through the site's inverse CDF as in nested sampling): likelihoods (exact), support, M_Psi > M_Zp factor.
 
     Z_raw = int_[0,1]^d exp(f(u)) du, so f also serves quadrature checks and the support probability.
     """
-    problem = problem.exact()
-    sites = problem.site_names
-    model = reparam(problem.numpyro_model(), config={s: UniformReparam() for s in sites})
+    sites, model = _unit_cube_model(problem)
 
     def f(u):
         return log_density(model, (), {}, {s + "_base": u[..., i] for i, s in enumerate(sites)})[0]
 
     return sites, f
+
+
+def site_values(problem: FitProblem, u, names: list[str]) -> dict:
+    """The model's sites and recorded quantities ``names`` (those it has) at unit-cube point u."""
+    sites, model = _unit_cube_model(problem)
+    trace = log_density(model, (), {}, {s + "_base": u[..., i] for i, s in enumerate(sites)})[1]
+    return {n: trace[n]["value"] for n in names if n in trace}
 
 
 def _prior_factor_draws(problem: FitProblem, draws: int | None, seed: int | None) -> np.ndarray:
