@@ -126,6 +126,10 @@ class EvidenceResult:
 
 
 QUANTILE_EXTRAS = ("eps_earth_ee", "eps_earth_mumu", "eps_earth_tautau", "abs_eps_earth_mutau")
+# XLA would fold a max_samples-long cumulative sum of jaxns's at compile time, for 1-5 s, printing a multi-line
+# "Constant folding an instruction is taking > 1s ... file a bug" alarm on stderr; without folding the compilation
+# takes as long and the sampling 10-15 % longer (docs/performance.md, "Nested sampling")
+NO_CONSTANT_FOLDING = {"xla_disable_hlo_passes": "constant_folding"}
 
 
 def nested_sampling(problem: FitProblem, live_points: int | None = None, max_samples: int | None = None,
@@ -158,7 +162,8 @@ def nested_sampling(problem: FitProblem, live_points: int | None = None, max_sam
     term = jaxns.TerminationCondition(dlogZ=jnp.asarray(float(dlogZ or ev.dlogZ)))
     t0 = time.perf_counter()
     # untrimmed results (arrays of max_samples, weight 0 past the last sample) can be computed in the same program
-    r = jax.block_until_ready(jax.jit(lambda k: ns.to_results(*ns(k, term_cond=term), trim=False))(key))
+    r = jax.block_until_ready(jax.jit(lambda k: ns.to_results(*ns(k, term_cond=term), trim=False),
+                                      compiler_options=NO_CONSTANT_FOLDING)(key))
     seconds = time.perf_counter() - t0
     u = jaxns.resample(jax.random.fold_in(key, 1), r.samples["u"], r.log_dp_mean, S=4000, replace=True)
     names = problem.sampled_names + list(QUANTILE_EXTRAS)
