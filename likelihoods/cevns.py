@@ -115,6 +115,7 @@ from scipy.signal import fftconvolve
 from scipy.stats import gamma as gamma_dist
 
 from globalfit.physics.constants import constants
+from globalfit.physics.numerics import gauss_legendre
 from globalfit.physics.scattering import (
     AMU_GEV,
     GEV2_TO_CM2,
@@ -386,7 +387,7 @@ def b8_pdf_table(E):
 def _b8_components():
     """8B flux at Earth as the mass eigenstates nu_1, nu_2, nu_3 (module doc): pdf x P_i(E), weights = flux fractions."""
     E_hi = float(b8_table()[0][-1])
-    xs, ws = np.polynomial.legendre.leggauss(400)
+    xs, ws = gauss_legendre(400)
     E = 0.5 * E_hi * (xs + 1)
     f = b8_pdf_table(E)
     norm = np.sum(ws * f)

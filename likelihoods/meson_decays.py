@@ -66,7 +66,7 @@ from pydantic import field_validator
 
 from globalfit.physics.constants import constants, pdg_value
 from globalfit.physics.interp import interp_uniform
-from globalfit.physics.numerics import abs2
+from globalfit.physics.numerics import abs2, gauss_legendre
 
 from . import register
 from ._pdg import limit_from_options
@@ -88,7 +88,7 @@ M_MIN = 1e-5  # GeV, below the prior box (1e-4): S is constant there
 
 def ratio_integral(m_M: float, m_l: float, m_Z: float, n: int = 64) -> float:
     """Int T dm_12^2 dm_23^2 over the Dalitz region (Gauss-Legendre in m_12^2 and in m_23^2 at fixed m_12^2)."""
-    x, w = np.polynomial.legendre.leggauss(n)
+    x, w = gauss_legendre(n)
     lo12, hi12 = m_l**2, (m_M - m_Z) ** 2
     s12 = 0.5 * (hi12 - lo12) * (x + 1) + lo12
     w12 = 0.5 * (hi12 - lo12) * w

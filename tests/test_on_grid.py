@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from globalfit.physics.numerics import MIN_GRID, on_grid
+from globalfit.physics.numerics import MIN_GRID, gauss_legendre, on_grid
 from globalfit.physics.scattering import helm_form_factor
 from likelihoods.zprime_searches import reference_widths
 
@@ -70,3 +70,13 @@ def test_building_full_B_compiles_few_programs():
     count = int(out.stdout.strip().splitlines()[-1])
     assert 0 < count <= 80, count
 
+
+
+def test_gauss_legendre_rules_are_computed_once_and_read_only():
+    """gauss_legendre(n) is numpy's leggauss(n), the same arrays on every call, and cannot be changed in place."""
+    x, w = gauss_legendre(48)
+    xr, wr = np.polynomial.legendre.leggauss(48)
+    assert np.array_equal(x, xr) and np.array_equal(w, wr)
+    assert gauss_legendre(48)[0] is x
+    with pytest.raises(ValueError):
+        w[0] = 0.0

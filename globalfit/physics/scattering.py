@@ -72,7 +72,7 @@ from scipy.optimize import brentq
 
 from globalfit import _jax  # noqa: F401
 from globalfit.physics.constants import constants, pdg_value
-from globalfit.physics.numerics import abs2, on_grid
+from globalfit.physics.numerics import abs2, gauss_legendre, on_grid
 from globalfit.physics.nsi import eps_fermion
 
 __all__ = [
@@ -338,7 +338,7 @@ def reactor_component(fractions: dict[str, float] | None = None) -> Component:
 
 def reactor_nu_per_fission(fractions: dict[str, float] | None = None, E_lo_GeV: float = REACTOR_E_RANGE_GEV[0]) -> float:
     """nubar_e per fission above E_lo (up to 10 MeV) of the Mueller 2011 fits (absolute: nu / MeV / fission)."""
-    xs, ws = np.polynomial.legendre.leggauss(200)
+    xs, ws = gauss_legendre(200)
     lo, hi = E_lo_GeV, REACTOR_E_RANGE_GEV[1]
     E = 0.5 * (hi - lo) * (xs + 1) + lo
     return float(0.5 * (hi - lo) * 1e3 * np.sum(ws * reactor_pdf(E, fractions)))
@@ -403,14 +403,14 @@ def _e_min(T, m):
 def grid(comp: Component, m_target: float, T_lo: float, T_hi: float = np.inf, n_E: int = 48, n_T: int = 32,
          efficiency: Callable[[np.ndarray], np.ndarray] | None = None, A_form_factor: float | None = None) -> Grid:
     """Gauss-Legendre nodes for sum over (E, T) of pdf(E) eff(T) dsigma/dT(E, T) on T in [T_lo, min(T_hi, T_max(E))]."""
-    xt, wt = np.polynomial.legendre.leggauss(n_T)
+    xt, wt = gauss_legendre(n_T)
     if comp.E_line is not None:
         Es, wE = np.array([comp.E_line]), np.array([1.0])
     else:
-        xe, we = np.polynomial.legendre.leggauss(n_E)
+        xe, we = gauss_legendre(n_E)
         lo = max(comp.E_lo, float(_e_min(T_lo, m_target))) if T_lo > 0 else comp.E_lo
         # normalise the pdf on its full support, integrate only where T_lo is reachable
-        xn, wn = np.polynomial.legendre.leggauss(200)
+        xn, wn = gauss_legendre(200)
         En = 0.5 * (comp.E_hi - comp.E_lo) * (xn + 1) + comp.E_lo
         norm = 0.5 * (comp.E_hi - comp.E_lo) * np.sum(wn * comp.pdf(En))
         if lo >= comp.E_hi:
