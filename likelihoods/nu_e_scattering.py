@@ -52,6 +52,7 @@ import functools
 import math
 from typing import ClassVar, Literal
 
+import jax
 import jax.numpy as jnp
 from pydantic import field_validator
 
@@ -126,7 +127,8 @@ class Charm2(NuE):
         M_cal, g_cal = CHARM2_CALIBRATION
         bl = get_scenario("B-L")
         (t,) = self.channels[self.name]
-        r_cal = float(t.rate(jnp.eye(3) * (g_cal * bl.l[1]), g_cal * bl.q_electron, M_cal)) / t.sm
+        # one compiled program, not ~30 operations compiled one by one (0.7 s of building a B-L or L config)
+        r_cal = float(jax.jit(t.rate)(jnp.eye(3) * (g_cal * bl.l[1]), g_cal * bl.q_electron, M_cal)) / t.sm
         self.sigma_r = abs(r_cal - 1.0) / delta_chi2(self.options.calibration_cl) ** 0.5
 
     def loglike_ratio(self, r, channel):
