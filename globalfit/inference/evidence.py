@@ -336,8 +336,8 @@ def log_evidence_parts(problem: FitProblem, live_points: int | None = None, seed
     :func:`support_volume`):
     the part of an :class:`EvidenceResult` that needs computing (one task of a sweep)."""
     ns = nested_sampling(problem, live_points=live_points, seed=seed)
-    lps, lps_err = support_probability(problem, seed=seed)
-    lvs, lvs_err = support_volume(problem, seed=seed)
+    w = _prior_factor_draws(problem, None, seed)  # one set of draws for both (support_probability, support_volume)
+    (lps, lps_err), (lvs, lvs_err) = _log_mean(w), _log_mean((w > 0.0).astype(float))
     return dict(ns, log_P_support=lps, log_P_support_err=lps_err, log_V_support=lvs, log_V_support_err=lvs_err)
 
 
