@@ -178,12 +178,17 @@ def nested_sampling(problem: FitProblem, live_points: int | None = None, max_sam
     )
 
 
-def _unit_cube_model(problem: FitProblem):
-    """(site names, model): the problem's exact numpyro model with every sample site drawn as ``<site>_base`` on [0, 1]
-    and mapped through its inverse CDF."""
+def _on_unit_cube(problem: FitProblem):
+    """(site names, g): g(u) = (sum of the model's factors, its trace) at unit-cube point u, the problem's exact numpyro
+    model with every sample site drawn as ``<site>_base`` on [0, 1] and mapped through its inverse CDF."""
     problem = problem.exact()
     sites = problem.site_names
-    return sites, reparam(problem.numpyro_model(), config={s: UniformReparam() for s in sites})
+    model = reparam(problem.numpyro_model(), config={s: UniformReparam() for s in sites})
+
+    def g(u):
+        return log_density(model, (), {}, {s + "_base": u[..., i] for i, s in enumerate(sites)})
+
+    return sites, g
 
 
 def log_factor_fn(problem: FitProblem):
@@ -192,18 +197,13 @@ def log_factor_fn(problem: FitProblem):
 
     Z_raw = int_[0,1]^d exp(f(u)) du, so f also serves quadrature checks and the support probability.
     """
-    sites, model = _unit_cube_model(problem)
-
-    def f(u):
-        return log_density(model, (), {}, {s + "_base": u[..., i] for i, s in enumerate(sites)})[0]
-
-    return sites, f
+    sites, g = _on_unit_cube(problem)
+    return sites, lambda u: g(u)[0]
 
 
 def site_values(problem: FitProblem, u, names: list[str]) -> dict:
     """The model's sites and recorded quantities ``names`` (those it has) at unit-cube point u."""
-    sites, model = _unit_cube_model(problem)
-    trace = log_density(model, (), {}, {s + "_base": u[..., i] for i, s in enumerate(sites)})[1]
+    trace = _on_unit_cube(problem)[1](u)[1]
     return {n: trace[n]["value"] for n in names if n in trace}
 
 
