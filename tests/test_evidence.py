@@ -77,6 +77,10 @@ def test_prior_alone_has_evidence_one():
     # the nested sampler is one compiled program (run eagerly through numpyro's wrapper it compiled ~780 single
     # operations for full_B; docs/performance.md, "Nested sampling")
     assert 0 < len(compiled) <= 40, len(compiled)
+    # another seed on the same problem object reuses the compiled programs (FitProblem.compiled): it only samples
+    with _counting_compilations() as again:
+        parts2 = log_evidence_parts(full, live_points=60, seed=2)
+    assert len(again) <= 3 and parts2["log_Z_raw"] != parts["log_Z_raw"], (again, parts2["log_Z_raw"])
 
 
 @contextmanager

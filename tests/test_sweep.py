@@ -307,7 +307,7 @@ def test_evidence_and_run_jobs_assemble(tmp_path, monkeypatch):
     import globalfit.inference.sweep as sweep_mod
 
     def fake_parts(problem, live_points=None, seed=None):
-        s = problem.cfg.evidence.seed
+        s = seed  # every seed of a config gets the same problem (its compiled programs reused), the seed as argument
         raw = -1.0 - 0.1 * s - (0.5 if problem.cfg.sampled()["g_X"].min < 1e-7 else 0.0)
         return {"log_Z_raw": raw, "log_Z_raw_err": 0.1, "n_dim": 3, "live_points": live_points or 75, "n_likelihood_evals": 10,
                 "n_samples": 5, "ess": 4.0, "information_H": 1.0, "seconds": 0.0, "converged": True,

@@ -139,14 +139,37 @@ def nested_sampling(problem: FitProblem, live_points: int | None = None, max_sam
     The likelihood is :func:`log_factor_fn`'s f on the unit cube of the sample sites (each mapped through its inverse
     CDF, numpyro's ``UniformReparam``): the sum of the likelihoods, the support (0 or -inf) and the M_Psi > M_Zp prior
     factor of :func:`globalfit.problem.parametrisation.psi_above_zp`. The whole sampler is one compiled program
-    (``jax.jit``, as jaxns's documentation runs it); numpyro's wrapper ran it operation by operation.
+    (``jax.jit``, as jaxns's documentation runs it); numpyro's wrapper ran it operation by operation. The program and
+    the posterior trace are compiled once per problem object and settings (:meth:`FitProblem.compiled`): another seed
+    on the same problem only samples.
     """
-    problem = problem.exact()
     ev = problem.cfg.evidence
     key = jax.random.PRNGKey(ev.seed if seed is None else seed)
+    n_dim = len(problem.site_names)
+    live = int(live_points or ev.live_points or 25 * n_dim)
+    settings = (live, float(max_samples or ev.max_samples), float(dlogZ or ev.dlogZ))
+    run = problem.compiled(("nested_sampling",) + settings, lambda: _nested_sampler(problem, *settings))
+    t0 = time.perf_counter()
+    r = jax.block_until_ready(run(key))
+    seconds = time.perf_counter() - t0
+    u = jaxns.resample(jax.random.fold_in(key, 1), r.samples["u"], r.log_dp_mean, S=4000, replace=True)
+    names = problem.sampled_names + list(QUANTILE_EXTRAS)
+    trace = problem.compiled("site_values", lambda: jax.jit(jax.vmap(lambda x: site_values(problem, x, names))))
+    draws = trace(u)
+    quantiles = {n: [float(v) for v in np.quantile(np.asarray(draws[n]), [0.05, 0.5, 0.95])] for n in names if n in draws}
+    return dict(
+        log_Z_raw=float(r.log_Z_mean), log_Z_raw_err=float(r.log_Z_uncert), n_dim=n_dim, live_points=live,
+        n_likelihood_evals=int(r.total_num_likelihood_evaluations), n_samples=int(r.total_num_samples),
+        ess=float(r.ESS), information_H=float(r.H_mean), seconds=seconds,
+        converged=not bool(int(r.termination_reason) & 1),  # jaxns bit 0: max_samples reached
+        posterior_quantiles=quantiles,
+    )
+
+
+def _nested_sampler(problem: FitProblem, live: int, max_samples: float, dlogZ: float):
+    """run(key) -> jaxns's untrimmed results: the nested sampler of :func:`nested_sampling` as one jitted program."""
     sites, f = log_factor_fn(problem)
     n_dim = len(sites)
-    live = live_points or ev.live_points or 25 * n_dim
 
     def unit_cube():
         return (yield jaxns.Prior(tfpd.Uniform(low=jnp.zeros(n_dim), high=jnp.ones(n_dim)), name="u"))
@@ -157,25 +180,10 @@ def nested_sampling(problem: FitProblem, live_points: int | None = None, max_sam
     # register starts at efficiency 0, below any threshold: nested_samplers/common/initialisation.py), so it changes
     # nothing (the same ln Z and evaluations bit for bit on full_B, lma_dark_B and a 2-d test) but costs a third of
     # the compilation
-    ns = jaxns.NestedSampler(model=model, num_live_points=live, max_samples=float(max_samples or ev.max_samples),
-                             init_efficiency_threshold=0.0)
-    term = jaxns.TerminationCondition(dlogZ=jnp.asarray(float(dlogZ or ev.dlogZ)))
-    t0 = time.perf_counter()
+    ns = jaxns.NestedSampler(model=model, num_live_points=live, max_samples=max_samples, init_efficiency_threshold=0.0)
+    term = jaxns.TerminationCondition(dlogZ=jnp.asarray(dlogZ))
     # untrimmed results (arrays of max_samples, weight 0 past the last sample) can be computed in the same program
-    r = jax.block_until_ready(jax.jit(lambda k: ns.to_results(*ns(k, term_cond=term), trim=False),
-                                      compiler_options=NO_CONSTANT_FOLDING)(key))
-    seconds = time.perf_counter() - t0
-    u = jaxns.resample(jax.random.fold_in(key, 1), r.samples["u"], r.log_dp_mean, S=4000, replace=True)
-    names = problem.sampled_names + list(QUANTILE_EXTRAS)
-    draws = jax.jit(jax.vmap(lambda x: site_values(problem, x, names)))(u)
-    quantiles = {n: [float(v) for v in np.quantile(np.asarray(draws[n]), [0.05, 0.5, 0.95])] for n in names if n in draws}
-    return dict(
-        log_Z_raw=float(r.log_Z_mean), log_Z_raw_err=float(r.log_Z_uncert), n_dim=n_dim, live_points=int(live),
-        n_likelihood_evals=int(r.total_num_likelihood_evaluations), n_samples=int(r.total_num_samples),
-        ess=float(r.ESS), information_H=float(r.H_mean), seconds=seconds,
-        converged=not bool(int(r.termination_reason) & 1),  # jaxns bit 0: max_samples reached
-        posterior_quantiles=quantiles,
-    )
+    return jax.jit(lambda k: ns.to_results(*ns(k, term_cond=term), trim=False), compiler_options=NO_CONSTANT_FOLDING)
 
 
 def _on_unit_cube(problem: FitProblem):
@@ -212,13 +220,19 @@ def _prior_factor_draws(problem: FitProblem, draws: int | None, seed: int | None
     support indicator times the M_Psi > M_Zp prior factor; 0 outside the support."""
     ev = problem.cfg.evidence
     n = int(draws or ev.support_draws)
-    sites, f = log_factor_fn(problem.with_likelihoods([]))
-    u = jax.random.uniform(jax.random.PRNGKey(ev.seed if seed is None else seed), (n, len(sites)), minval=1e-12, maxval=1 - 1e-12)
-    w = np.asarray(jax.jit(jax.vmap(lambda x: jnp.exp(f(x))))(u))
+    u = jax.random.uniform(jax.random.PRNGKey(ev.seed if seed is None else seed), (n, len(problem.site_names)),
+                           minval=1e-12, maxval=1 - 1e-12)
+    w = np.asarray(problem.compiled("prior_factor", lambda: _prior_factor_fn(problem))(u))
     w = np.where(np.isfinite(w), w, 0.0)
     if not np.any(w > 0.0):
         raise ConfigError(f"{n} prior draws all fall outside the model's physical support: check the prior ranges")
     return w
+
+
+def _prior_factor_fn(problem: FitProblem):
+    """The jitted exp(sum of the model's factors without likelihoods), vmapped over unit-cube points."""
+    _, f = log_factor_fn(problem.with_likelihoods([]))
+    return jax.jit(jax.vmap(lambda x: jnp.exp(f(x))))
 
 
 def _log_mean(w: np.ndarray) -> tuple[float, float]:

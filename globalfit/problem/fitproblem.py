@@ -27,7 +27,7 @@ import fnmatch
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Hashable, Iterable, Mapping, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -96,6 +96,9 @@ class UnconstrainedDensity:
         return transform_fn(self.transforms, {k: jnp.asarray(v, dtype=jnp.float64) for k, v in z.items()}, invert=True)
 
 
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True)
 class FitProblem:
     """A run config as a posterior: scenario, model options, likelihoods and parametrisation (see the module docstring).
@@ -111,6 +114,16 @@ class FitProblem:
     sites: dict[str, SiteInfo] = field(repr=False)  # sampled parameter -> its sample site
     soften: float | None = None  # sampler.soften_chi2 (None: exact likelihoods in the density)
     rates: RateProvider | None = field(default=None, repr=False)  # the scattering rates the likelihoods read
+    # functions compiled for this problem object (:meth:`compiled`); a derived problem (``replace``) starts empty
+    _compiled: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def compiled(self, key: Hashable, build: Callable[[], _T]) -> _T:
+        """``build()`` once per problem object and ``key``, then the same value: the jitted programs of a computation
+        repeated on this problem (e.g. the evidence of several seeds) keep their traces and executables. A derived
+        problem (:meth:`exact`, :meth:`without`, ...) is a new object with none."""
+        if key not in self._compiled:
+            self._compiled[key] = build()
+        return self._compiled[key]
 
     # --- the parametrisation -------------------------------------------------------------------------------
     @property
