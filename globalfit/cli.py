@@ -22,7 +22,8 @@ from globalfit._jax import enable_compilation_cache
 from globalfit.engine import dry_run_text, run_checks, run_fit
 from globalfit.errors import GlobalfitError, InputError
 from globalfit.problem.evaluate import check_values, evaluate_point, format_table, violated_constraints
-from globalfit.inference.evidence import check_new_output, evidence, format_evidence, write_evidence
+from globalfit.inference.evidence import (check_new_output, evidence, format_evidence, format_seed_scatter, seed_scatter,
+                                          write_evidence)
 from globalfit.inference.profile import ProfileSettings
 from globalfit.physics.model import ModelOptions
 from globalfit.names import did_you_mean
@@ -263,18 +264,26 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
 def _cmd_evidence(args) -> int:
     if args.live is not None and args.live < 10:
         raise InputError(f"--live {args.live}: need at least 10 live points (evidence.live_points has the same floor)")
-    if args.seed is not None and not 0 <= args.seed <= SEED_MAX:
-        raise InputError(f"--seed {args.seed}: expected an integer in [0, 2^63 - 1] (JAX seeds are int64)")
+    for seed in args.seed or []:
+        if not 0 <= seed <= SEED_MAX:
+            raise InputError(f"--seed {seed}: expected an integer in [0, 2^63 - 1] (JAX seeds are int64)")
+    if args.seed and len(set(args.seed)) < len(args.seed):
+        raise InputError(f"--seed {' '.join(map(str, args.seed))}: a seed given twice would repeat the same run")
     if args.out is not None:
         check_new_output(args.out)
     problems: list[FitProblem] = []
     for c in args.configs:
         p = load_problem(c)
         problems.append(p.without(args.exclude) if args.exclude else p)
-    results = evidence(problems, prior=args.prior, live_points=args.live, seed=args.seed, log=print)
-    print(format_evidence(results))
+    runs = evidence(problems, prior=args.prior, live_points=args.live, seeds=args.seed or [None], log=print)
+    for results in runs:
+        print((f"seed {results[0].seed}:\n" if len(runs) > 1 else "") + format_evidence(results))
+    if len(runs) > 1:
+        scatter = seed_scatter(np.array([[r.log_Z for r in rs] for rs in runs]))
+        print(f"over {len(runs)} seeds (mean +- standard deviation): "
+              + format_seed_scatter(scatter, [Path(r.config).stem for r in runs[0]]))
     if args.out is not None:
-        print(write_evidence(Path(args.out), results, args.prior, args.exclude))
+        print(write_evidence(Path(args.out), runs, args.prior, args.exclude))
     return 0
 
 
@@ -423,7 +432,8 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("--prior", action="append", metavar="NAME.FIELD=VALUE", help="prior override for every config, e.g. g_X.min=1e-10 (repeatable)")
     en.add_argument("--exclude", nargs="+", metavar="PATTERN", help="leave out likelihoods (names or fnmatch patterns, e.g. 'osc_*')")
     en.add_argument("--live", type=int, help="live points (default: evidence.live_points of each config)")
-    en.add_argument("--seed", type=int, help="seed (default: evidence.seed of each config)")
+    en.add_argument("--seed", type=int, nargs="+", help="seed, or several: one run per seed, then each ln Z's mean and "
+                    "standard deviation over the seeds (default: evidence.seed of each config)")
     en.set_defaults(func=_cmd_evidence)
 
     sm = sub.add_parser("summary", help="diagnostics report of a finished or partial run")

@@ -165,6 +165,23 @@ def test_cli_evidence_matches_quadrature(tmp_path, capsys):
     assert "exists" in err and "ln Z" not in out_  # refused before the nested sampling, not after it
 
 
+def test_cli_evidence_over_seeds(tmp_path, capsys):
+    """`--seed 0 1`: one run per seed on the same problem (compiled once), each result with its seed, and the mean and
+    standard deviation over the seeds printed and written (``seed_scatter``); a repeated seed is refused at once."""
+    a = _write(tmp_path, "a.yaml", TWO_D)
+    out = tmp_path / "seeds.json"
+    assert main(["evidence", str(a), "--seed", "0", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert doc["seeds"] == [0, 1] and [r["seed"] for r in doc["results"]] == [0, 1]
+    z = [r["log_Z"] for r in doc["results"]]
+    assert z[0] != z[1] and doc["seed_scatter"]["log_Z_mean"] == pytest.approx([sum(z) / 2])
+    assert doc["seed_scatter"]["log_Z_std"] == pytest.approx([abs(z[0] - z[1]) / math.sqrt(2)])
+    assert "seed 1:" in printed and f"over 2 seeds (mean +- standard deviation): a ln Z {sum(z) / 2:.3f}" in printed
+    assert main(["evidence", str(a), "--seed", "3", "3"]) == 2
+    assert "--seed 3 3: a seed given twice" in capsys.readouterr().err
+
+
 def test_exclude_likelihoods(tmp_path):
     problem = _problem(tmp_path)
     kept = problem.without(["osc_*"])

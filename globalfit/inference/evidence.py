@@ -45,6 +45,7 @@ import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -93,6 +94,8 @@ __all__ = [
     "evidence_result",
     "evidence_line",
     "format_evidence",
+    "seed_scatter",
+    "format_seed_scatter",
     "write_evidence",
 ]
 
@@ -123,6 +126,7 @@ class EvidenceResult:
     seconds: float
     converged: bool  # False: stopped at evidence.max_samples before reaching dlogZ
     posterior_quantiles: dict  # 5 %, 50 %, 95 % of the nested-sampling posterior (4000 resampled draws)
+    seed: int | None = None  # of the nested sampling and the support draws (None: not recorded, before 2026-12-06)
 
 
 QUANTILE_EXTRAS = ("eps_earth_ee", "eps_earth_mumu", "eps_earth_tautau", "abs_eps_earth_mutau")
@@ -144,7 +148,8 @@ def nested_sampling(problem: FitProblem, live_points: int | None = None, max_sam
     on the same problem only samples.
     """
     ev = problem.cfg.evidence
-    key = jax.random.PRNGKey(ev.seed if seed is None else seed)
+    seed = ev.seed if seed is None else seed
+    key = jax.random.PRNGKey(seed)
     n_dim = len(problem.site_names)
     live = int(live_points or ev.live_points or 25 * n_dim)
     settings = (live, float(max_samples or ev.max_samples), float(dlogZ or ev.dlogZ))
@@ -162,7 +167,7 @@ def nested_sampling(problem: FitProblem, live_points: int | None = None, max_sam
         n_likelihood_evals=int(r.total_num_likelihood_evaluations), n_samples=int(r.total_num_samples),
         ess=float(r.ESS), information_H=float(r.H_mean), seconds=seconds,
         converged=not bool(int(r.termination_reason) & 1),  # jaxns bit 0: max_samples reached
-        posterior_quantiles=quantiles,
+        posterior_quantiles=quantiles, seed=int(seed),
     )
 
 
@@ -376,17 +381,38 @@ def evidence_line(problem: FitProblem, result: EvidenceResult) -> str:
 
 
 def evidence(problems: list[FitProblem], prior: list[str] | None = None, live_points: int | None = None,
-             seed: int | None = None, log=lambda line: None) -> list[EvidenceResult]:
-    """ln Z of each fit problem (``--prior`` overrides applied to each, same-data constants added); ``log`` receives
-    one progress line per problem."""
+             seeds: Sequence[int | None] = (None,), log=lambda line: None) -> list[list[EvidenceResult]]:
+    """ln Z of each fit problem for each seed (``results[i][j]``: seed i, problem j; seed None: the config's
+    ``evidence.seed``), ``--prior`` overrides applied to each problem once, same-data constants added; ``log`` receives
+    one progress line per run. Every seed runs on the same problem objects, so only the first compiles."""
     if prior:
         problems = [p.with_config(apply_prior_overrides(p.cfg, prior, p.where)) for p in problems]
     consts = same_data_constants([(p.where, p.cfg) for p in problems])
-    results = []
-    for problem, (const, added) in zip(problems, consts):
-        results.append(evidence_result(problem, log_evidence_parts(problem, live_points=live_points, seed=seed), const, added))
-        log(evidence_line(problem, results[-1]))
-    return results
+    out = []
+    for seed in seeds:
+        results = []
+        for problem, (const, added) in zip(problems, consts):
+            results.append(evidence_result(problem, log_evidence_parts(problem, live_points=live_points, seed=seed), const, added))
+            log(evidence_line(problem, results[-1]))
+        out.append(results)
+    return out
+
+
+def seed_scatter(log_z: np.ndarray) -> dict:
+    """Mean and standard deviation (ddof 1) over seeds of each config's ln Z and of ln B against the first config;
+    ``log_z`` is (seeds, configs), at least two seeds. The scatter over seeds, not one run's error, is the honest
+    uncertainty of a nested-sampling ln Z (docs/results.md)."""
+    log_z = np.asarray(log_z, dtype=float)
+    ln_b = log_z - log_z[:, :1]
+    return {"log_Z_mean": log_z.mean(0).tolist(), "log_Z_std": log_z.std(0, ddof=1).tolist(),
+            "ln_B_vs_first_mean": ln_b.mean(0).tolist(), "ln_B_vs_first_std": ln_b.std(0, ddof=1).tolist()}
+
+
+def format_seed_scatter(scatter: dict, names: list[str]) -> str:
+    """One line: each config's ln Z mean +- standard deviation over the seeds (and ln B against the first)."""
+    cols = zip(names, scatter["log_Z_mean"], scatter["log_Z_std"], scatter["ln_B_vs_first_mean"], scatter["ln_B_vs_first_std"])
+    return ", ".join(f"{n} ln Z {m:.3f} +- {sd:.3f}" + (f" (ln B {b:.2f} +- {bs:.2f})" if i else "")
+                     for i, (n, m, sd, b, bs) in enumerate(cols))
 
 
 def check_new_output(out: Path) -> Path:
@@ -398,13 +424,17 @@ def check_new_output(out: Path) -> Path:
     return out
 
 
-def write_evidence(out: Path, results: list[EvidenceResult], prior: list[str] | None, exclude: list[str] | None) -> Path:
-    """The results as JSON in a new file (an existing one is never overwritten)."""
+def write_evidence(out: Path, results: list[list[EvidenceResult]], prior: list[str] | None, exclude: list[str] | None) -> Path:
+    """The results of every seed (:func:`evidence`) as JSON in a new file (an existing one is never overwritten):
+    ``results`` lists each run (its ``seed`` recorded), ``seed_scatter`` is there when more than one seed ran."""
     out = check_new_output(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"--out {out}: cannot create {out.parent}: {exc.strerror or exc}") from None
-    atomic_write(out, json.dumps({"prior_overrides": prior or [], "excluded": exclude or [], "results": [asdict(r) for r in results]},
-                                 indent=2).encode())
+    doc = {"prior_overrides": prior or [], "excluded": exclude or [], "seeds": [rs[0].seed for rs in results],
+           "results": [asdict(r) for rs in results for r in rs]}
+    if len(results) > 1:
+        doc["seed_scatter"] = seed_scatter(np.array([[r.log_Z for r in rs] for rs in results]))
+    atomic_write(out, json.dumps(doc, indent=2).encode())
     return out

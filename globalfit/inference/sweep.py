@@ -50,7 +50,8 @@ import numpy as np
 
 from globalfit._jax import CACHE_ENV, compilation_cache_dir, enable_compilation_cache
 from globalfit.errors import GlobalfitError, InputError
-from globalfit.inference.evidence import evidence_line, evidence_result, format_evidence, log_evidence_parts, same_data_constants
+from globalfit.inference.evidence import (evidence_line, evidence_result, format_evidence, format_seed_scatter, log_evidence_parts,
+                                          same_data_constants, seed_scatter)
 from globalfit.inference.nuts import run_problem
 from globalfit.inference.profile import (
     ProfilePlan,
@@ -73,7 +74,7 @@ from globalfit.problem.config import RunConfig
 from globalfit.problem.sweep_config import JobSpec
 
 __all__ = ["CACHE_ENV", "Task", "SweepJob", "SweepReport", "make_job", "run_sweep", "check_sweep_outputs", "dask_client", "dask_scheduler_address", "jobqueue_cluster", "local_workers", "local_cores", "core_share", "pin_threads",
-           "compilation_cache_dir", "enable_compilation_cache", "seed_scatter"]
+           "compilation_cache_dir", "enable_compilation_cache", "seed_scatter_files"]
 
 _log = logging.getLogger(__name__)
 
@@ -317,10 +318,10 @@ class RunSweepJob(SweepJob):
         return [d / "posterior.nc", d / "report.txt"], f"{self.spec.name}: run directory {d}"
 
 
-def seed_scatter(jobs: list[EvidenceSweepJob], done: dict[str, dict], outdir: Path) -> dict[str, tuple[list[Path], str]]:
+def seed_scatter_files(jobs: list[EvidenceSweepJob], done: dict[str, dict], outdir: Path) -> dict[str, tuple[list[Path], str]]:
     """For evidence jobs that differ only by seed (``.../seed<n>``): mean and standard deviation over the seeds of
-    each config's ln Z and ln B against the first config, written to ``<group>/seed_scatter.json``; returns
-    {group: (files, line)}."""
+    each config's ln Z and ln B against the first config (:func:`~globalfit.inference.evidence.seed_scatter`), written
+    to ``<group>/seed_scatter.json``; returns {group: (files, line)}."""
     groups: dict[str, list] = {}
     for j in jobs:
         head, _, tail = j.spec.name.rpartition("/seed")
@@ -330,20 +331,13 @@ def seed_scatter(jobs: list[EvidenceSweepJob], done: dict[str, dict], outdir: Pa
     for group, members in groups.items():
         if len(members) < 2:
             continue
-        log_z = np.array([[r.log_Z for r in j.results(done)] for j in members])  # (seeds, configs)
-        names = [Path(c.where).stem for c in members[0].spec.configs]
-        ln_b = log_z - log_z[:, :1]
-        summary = {"seeds": [j.spec.seed for j in members], "configs": [c.where for c in members[0].spec.configs],
-                   "log_Z_mean": log_z.mean(0).tolist(), "log_Z_std": log_z.std(0, ddof=1).tolist(),
-                   "ln_B_vs_first_mean": ln_b.mean(0).tolist(), "ln_B_vs_first_std": ln_b.std(0, ddof=1).tolist()}
+        scatter = seed_scatter(np.array([[r.log_Z for r in j.results(done)] for j in members]))  # (seeds, configs)
+        summary = {"seeds": [j.spec.seed for j in members], "configs": [c.where for c in members[0].spec.configs], **scatter}
         f = outdir / group / "seed_scatter.json"
         f.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(f, json.dumps(summary, indent=2).encode())
-        line = f"{group} over {len(members)} seeds: " + ", ".join(
-            f"{n} ln Z {m:.3f} +- {sd:.3f}" + (f" (ln B {b:.2f} +- {bs:.2f})" if i else "")
-            for i, (n, m, sd, b, bs) in enumerate(zip(names, summary["log_Z_mean"], summary["log_Z_std"], summary["ln_B_vs_first_mean"],
-                                                       summary["ln_B_vs_first_std"])))
-        out[group + "/seeds"] = ([f], line)
+        names = [Path(c.where).stem for c in members[0].spec.configs]
+        out[group + "/seeds"] = ([f], f"{group} over {len(members)} seeds: " + format_seed_scatter(scatter, names))
     return out
 
 
@@ -501,7 +495,7 @@ def _run_sweep(jobs: list[SweepJob], outdir: Path, client, retries: int, resume:
             outputs[j.spec.name], lines[j.spec.name] = j.finish(done, outdir)
         else:
             unfinished.append(j.spec.name)
-    for group, (files, line) in seed_scatter([j for j in jobs if isinstance(j, EvidenceSweepJob) and j.spec.name in outputs], done, outdir).items():
+    for group, (files, line) in seed_scatter_files([j for j in jobs if isinstance(j, EvidenceSweepJob) and j.spec.name in outputs], done, outdir).items():
         outputs[group], lines[group] = files, line
     if failed:
         write_failures(outdir, failed)
