@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from globalfit.errors import ConfigError
-from globalfit.inference.ensemble import MOVES, check_walkers, ensemble_density, ensemble_moves, sample_ensemble
+from globalfit.inference.ensemble import MOVES, check_walkers, ensemble_density, ensemble_moves, restart_strays, sample_ensemble
 from globalfit.outputs.report import build_idata, write_outputs
 from globalfit.outputs.rundir import load_chunks, prepare_run_dir, write_progress
 from globalfit.problem import load_problem
@@ -95,3 +95,26 @@ def test_every_move_samples_a_standard_normal(move):
     sampler.run_mcmc(np.random.default_rng(0).normal(size=(walkers, d)), steps, progress=False)
     x = sampler.get_chain(discard=steps // 4).reshape(-1, d)
     assert abs(x.var(0).mean() - 1.0) < 0.06 and np.abs(x.mean(0)).max() < 0.15, (x.var(0), x.mean(0))
+
+
+def test_strays_restart_at_other_walkers_after_burn_in(tmp_path):
+    """``sampler.restart_strays``: a walker whose ln p lies more than the gap below the median restarts next to another
+    walker (with its new ln p); the others are untouched; nothing moves when none strays; a NUTS config with the key is
+    a one-line error."""
+    import emcee
+    from types import SimpleNamespace
+
+    density = SimpleNamespace(log_prob=lambda x: -0.5 * np.sum(x**2, axis=-1))
+    x = np.random.default_rng(1).normal(size=(8, 3))
+    x[5] = [30.0, 0.0, 0.0]  # ln p = -450, far below the others
+    state = emcee.State(x, log_prob=density.log_prob(x))
+    new, moved = restart_strays(state, density, 20.0, np.random.default_rng(0))
+    assert moved == [5]
+    keep = [i for i in range(8) if i != 5]
+    assert np.array_equal(new.coords[keep], x[keep]) and np.array_equal(new.log_prob[keep], state.log_prob[keep])
+    assert np.min(np.abs(new.coords[5] - x[keep]).max(axis=1)) < 1e-5 and new.log_prob[5] == density.log_prob(new.coords[5])
+    assert restart_strays(new, density, 20.0, np.random.default_rng(0))[1] == []
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"base: {ROOT / 'runs' / 'quickstart.yaml'}\nsampler: {{restart_strays: 20}}\n")
+    with pytest.raises(ConfigError, match="restart_strays: 20.0 restarts walkers of the ensemble sampler; method 'nuts'"):
+        load_problem(bad)

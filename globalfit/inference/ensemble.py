@@ -17,7 +17,9 @@ the same way, with ``chain`` = walker.
 **Settings** (``sampler`` block): ``chains`` walkers (even, at least twice the sampled parameters); ``moves``
 (default ``{stretch: 1}``; :func:`ensemble_moves`); ``warmup`` kept
 states discarded as burn-in and ``draws`` kept, each ``thin`` ensemble steps apart, so a walker makes
-(warmup + draws) x thin steps; ``seed``; ``chunk_size`` kept states per chunk on disk. The walkers start at random
+(warmup + draws) x thin steps; ``seed``; ``chunk_size`` kept states per chunk on disk; ``restart_strays`` (off by
+default): walkers stuck far below the others at the end of burn-in restart at their positions (:func:`restart_strays`).
+The walkers start at random
 inside the prior (uniform in (-2, 2) of the unconstrained coordinates, as numpyro's ``init_to_uniform``; redrawn until
 the density is finite). A chunk is written with the
 ensemble state after it (coordinates, ln p, the generator's state), so ``--resume`` continues the identical chain.
@@ -45,8 +47,8 @@ from globalfit.outputs.rundir import commit_chunk, commit_warmup, load_state
 from globalfit.problem import FitProblem
 from globalfit.inference.starts import uniform_starts
 
-__all__ = ["ENSEMBLE_STATS", "MOVES", "EnsembleDensity", "ensemble_density", "ensemble_moves", "check_walkers", "initial_walkers",
-           "sample_ensemble"]
+__all__ = ["ENSEMBLE_STATS", "MOVES", "EnsembleDensity", "SnookerMove", "ensemble_density", "ensemble_moves", "check_walkers",
+           "initial_walkers", "restart_strays", "sample_ensemble"]
 
 ENSEMBLE_STATS = ("lp", "moved")  # per walker and kept state: ln p (unconstrained), moved since the previous kept state
 
@@ -139,6 +141,22 @@ def ensemble_moves(weights: dict[str, float]) -> list[tuple[emcee.moves.Move, fl
     return [(MOVES[name](), w / total) for name, w in weights.items()]
 
 
+def restart_strays(state: emcee.State, density: EnsembleDensity, gap: float, rng: np.random.Generator) -> tuple[emcee.State, list[int]]:
+    """(the burn-in's last state with its strays restarted, their indices). A stray is a walker whose ln p lies more
+    than ``gap`` below the walkers' median: stuck where the density is far lower than where the others are (in d
+    dimensions the typical set spans ~sqrt(d/2) in ln p). Each restarts at the position of a random non-stray walker,
+    moved by 1e-6 of the walkers' spread per coordinate so that no two coincide. Only the start of the kept chain
+    changes, so what follows is the same exact MCMC; ``sampler.restart_strays`` (off by default)."""
+    x, lp = np.array(state.coords), np.array(state.log_prob)
+    stray = np.flatnonzero(lp < np.median(lp) - gap)
+    if stray.size == 0:
+        return state, []
+    good = np.setdiff1d(np.arange(len(lp)), stray)
+    x[stray] = x[rng.choice(good, stray.size)] + 1e-6 * x[good].std(0) * rng.standard_normal((stray.size, x.shape[1]))
+    lp[stray] = density.log_prob(x)[stray]  # the whole ensemble: the shape the start search compiled
+    return emcee.State(x, log_prob=lp, random_state=state.random_state), stray.tolist()
+
+
 def _sampler(problem: FitProblem, density: EnsembleDensity) -> emcee.EnsembleSampler:
     s = problem.cfg.sampler
     return emcee.EnsembleSampler(s.chains, density.ndim, density.log_prob, moves=ensemble_moves(s.moves), vectorize=True)
@@ -158,6 +176,10 @@ def sample_ensemble(problem: FitProblem, outdir: Path, prog: dict, log: Callable
             f"{', '.join(f'{k} {v:g}' for k, v in s.moves.items())})")
         start = emcee.State(initial_walkers(problem, density), random_state=np.random.RandomState(s.seed % 2**32).get_state())
         state = _sampler(problem, density).run_mcmc(start, s.warmup, thin_by=s.thin, store=False, progress=False)
+        if s.restart_strays is not None:
+            state, moved = restart_strays(state, density, s.restart_strays, np.random.default_rng(s.seed))
+            if moved:
+                log(f"burn-in: {len(moved)} walker(s) more than {s.restart_strays:g} below the median ln p restarted at others: {moved}")
         commit_warmup(outdir, prog, state, time.time() - t0)
     else:
         state = load_state(outdir)

@@ -383,6 +383,9 @@ class SamplerBlock(_Strict):
     # ensemble only: emcee's moves and their weights (stretch, de, de_snooker, walk; globalfit.inference.ensemble)
     moves: dict[Literal["stretch", "de", "de_snooker", "walk"], Annotated[Number, Field(gt=0.0)]] = Field(
         default_factory=lambda: {"stretch": 1.0}, min_length=1)
+    # ensemble only: at the end of burn-in, each walker whose ln p lies more than this below the walkers' median
+    # restarts at another walker's position (walkers stuck far from a thin posterior; null = off)
+    restart_strays: Number | None = Field(None, gt=0.0)
     progress_bar: bool = True
     # nuts only: sampled parameters moved by random-walk Metropolis given the others, NUTS moving the rest (Metropolis
     # within Gibbs, globalfit.inference.metropolis); metropolis_steps Metropolis steps per NUTS transition;
@@ -406,6 +409,9 @@ class SamplerBlock(_Strict):
         if self.metropolis and self.method != "nuts":
             raise ValueError(f"metropolis: {self.metropolis} moves parameters within NUTS; method {self.method!r} has no NUTS: "
                              "remove the key or set method: nuts")
+        if self.restart_strays is not None and self.method != "ensemble":
+            raise ValueError(f"restart_strays: {self.restart_strays} restarts walkers of the ensemble sampler; method "
+                             f"{self.method!r} has none: remove the key or set method: ensemble")
         return self
 
 
@@ -773,4 +779,6 @@ def config_hash(cfg: RunConfig) -> str:
     d["sampler"] = {k: v for k, v in d["sampler"].items() if k not in ("progress_bar", "chunk_size", "draws")}
     if not d["sampler"]["metropolis"]:  # an unused setting (added later) leaves the runs on disk resumable
         del d["sampler"]["metropolis_adapt"]
+    if d["sampler"]["restart_strays"] is None:  # likewise (added 2026-12-06)
+        del d["sampler"]["restart_strays"]
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
