@@ -5,7 +5,8 @@ after warm-up) and its batched throughput (vmap 1024), then min-ESS per second o
 * the same NUTS with Metropolis moves on the mass sites, g_X and g_Psi (``sampler.metropolis``,
   :mod:`globalfit.inference.metropolis`; ``--metropolis`` names them, ``--target-accept`` sets NUTS's target),
 * the same NUTS with direct integration of every rate (each rate likelihood's ``exact: true``),
-* emcee (affine-invariant ensemble) as ``sampler.method: ensemble`` builds it (:mod:`globalfit.inference.ensemble`), run
+* emcee as ``sampler.method: ensemble`` builds it (:mod:`globalfit.inference.ensemble`, with the config's
+  ``sampler.moves``: differential evolution for the full configs since 2026-12-06, the stretch move before), run
   until its chain is >= 50 integrated autocorrelation times long (or ``--emcee-max`` steps, reported as such),
 * nested sampling (jaxns, :func:`globalfit.inference.evidence.nested_sampling`: ESS of its weighted posterior).
 
@@ -31,7 +32,7 @@ import jax
 import emcee
 import numpy as np
 
-from globalfit.inference.ensemble import ensemble_density, initial_walkers
+from globalfit.inference.ensemble import ensemble_density, ensemble_moves, initial_walkers
 from globalfit.inference.evidence import nested_sampling
 from globalfit.inference.nuts import nuts_mcmc, nuts_start
 from globalfit.problem import load_problem
@@ -104,13 +105,14 @@ def wrapped_chain(problem, chain: np.ndarray) -> np.ndarray:
 
 def run_emcee(problem, walkers: int, max_steps: int, check_every: int = 1000) -> dict:
     """emcee as ``sampler.method: ensemble`` builds it (:mod:`globalfit.inference.ensemble`: the same density, walkers
-    started inside the prior), until the chain is >= 50 tau long (tau: the largest integrated autocorrelation time
-    over parameters) or ``max_steps``; compilation included in the wall time."""
+    started inside the prior, the config's ``sampler.moves``), until the chain is >= 50 tau long (tau: the largest
+    integrated autocorrelation time over parameters) or ``max_steps``; compilation included in the wall time."""
     t = time.perf_counter()
     density = ensemble_density(problem)
     cfg = problem.cfg.model_copy(update={"sampler": problem.cfg.sampler.model_copy(update={"chains": walkers})})
     p0 = initial_walkers(problem.with_config(cfg), density)
-    sampler = emcee.EnsembleSampler(walkers, density.ndim, density.log_prob, vectorize=True)
+    sampler = emcee.EnsembleSampler(walkers, density.ndim, density.log_prob, moves=ensemble_moves(problem.cfg.sampler.moves),
+                                    vectorize=True)
     tau, steps = float("nan"), 0
     for _ in sampler.sample(p0, iterations=max_steps, progress=False):
         steps = sampler.iteration
