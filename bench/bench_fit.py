@@ -7,7 +7,8 @@ after warm-up) and its batched throughput (vmap 1024), then min-ESS per second o
 * the same NUTS with direct integration of every rate (each rate likelihood's ``exact: true``),
 * emcee as ``sampler.method: ensemble`` builds it (:mod:`globalfit.inference.ensemble`, with the config's
   ``sampler.moves``: differential evolution for the full configs since 2026-12-06, the stretch move before), run
-  until its chain is >= 50 integrated autocorrelation times long (or ``--emcee-max`` steps, reported as such),
+  until its chain is >= 50 integrated autocorrelation times long (or ``--emcee-max`` steps, reported as such;
+  ``--emcee-steps N``: exactly N steps, as long as a production run),
 * nested sampling (jaxns, :func:`globalfit.inference.evidence.nested_sampling`: ESS of its weighted posterior).
 
     PYTHONPATH=. python bench/bench_fit.py [--config runs/full_B.yaml] [--chains 8] [--warmup 300] [--draws 300]
@@ -103,10 +104,11 @@ def wrapped_chain(problem, chain: np.ndarray) -> np.ndarray:
     return chain
 
 
-def run_emcee(problem, walkers: int, max_steps: int, check_every: int = 1000) -> dict:
+def run_emcee(problem, walkers: int, max_steps: int, check_every: int = 1000, stop_at_50_tau: bool = True) -> dict:
     """emcee as ``sampler.method: ensemble`` builds it (:mod:`globalfit.inference.ensemble`: the same density, walkers
     started inside the prior, the config's ``sampler.moves``), until the chain is >= 50 tau long (tau: the largest
-    integrated autocorrelation time over parameters) or ``max_steps``; compilation included in the wall time."""
+    integrated autocorrelation time over parameters) or ``max_steps`` (exactly ``max_steps`` with
+    ``stop_at_50_tau=False``); compilation included in the wall time."""
     t = time.perf_counter()
     density = ensemble_density(problem)
     cfg = problem.cfg.model_copy(update={"sampler": problem.cfg.sampler.model_copy(update={"chains": walkers})})
@@ -118,7 +120,7 @@ def run_emcee(problem, walkers: int, max_steps: int, check_every: int = 1000) ->
         steps = sampler.iteration
         if steps % check_every == 0:
             tau = float(np.max(sampler.get_autocorr_time(tol=0)))
-            if steps >= 50 * tau:
+            if stop_at_50_tau and steps >= 50 * tau:
                 break
     wall = time.perf_counter() - t
     tau = float(np.max(emcee.autocorr.integrated_time(wrapped_chain(problem, sampler.get_chain()), tol=0)))
@@ -135,6 +137,8 @@ def main():
     ap.add_argument("--draws", type=int, default=300)
     ap.add_argument("--chains", type=int, default=8)
     ap.add_argument("--emcee-max", type=int, default=200_000, help="emcee step cap (stops earlier at 50 tau)")
+    ap.add_argument("--emcee-steps", type=int, default=None,
+                    help="run emcee exactly this many steps (e.g. a production run's 17,000) instead of stopping at 50 tau")
     ap.add_argument("--walkers", type=int, default=64, help="emcee walkers (the full configs' sampler.chains)")
     ap.add_argument("--live", type=int, help="jaxns live points (default: the config's evidence block)")
     ap.add_argument("--only", default="nuts,nuts_metropolis,nuts_exact,emcee,jaxns")
@@ -197,7 +201,8 @@ def main():
         print(f"NUTS (direct integration: {', '.join(names)}): {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} -> {r['ess_per_s']:.2f} "
               f"min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
     if "emcee" in which:
-        r = res["emcee"] = run_emcee(problem, args.walkers, args.emcee_max)
+        r = res["emcee"] = run_emcee(problem, args.walkers, args.emcee_steps or args.emcee_max,
+                                     stop_at_50_tau=args.emcee_steps is None)
         print(f"emcee: {r['walkers']} walkers x {r['steps']} steps in {r['wall_s']:.1f} s; tau {r['tau']:.0f} "
               f"({'>= 50 tau' if r['converged_50tau'] else 'stopped at the cap, < 50 tau'}) -> min-ESS ~{r['min_ess']:.0f} -> "
               f"{r['ess_per_s']:.2f} min-ESS/s; acceptance {r['acceptance']:.2f}")
