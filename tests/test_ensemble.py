@@ -76,6 +76,9 @@ def test_moves_are_configurable_resume_identically_and_bad_names_are_one_line_er
     a, b, c = load_chunks(whole)[0], load_chunks(part)[0], load_chunks(stretch)[0]
     np.testing.assert_array_equal(a["log10_M_Zp"], b["log10_M_Zp"])
     assert not np.array_equal(a["log10_M_Zp"], c["log10_M_Zp"])  # another move, another chain from the same seed
+    # the NetCDF records the moves that made the chain (it said "stretch move" for every ensemble run until 2026-12-06)
+    assert "moves de 0.8, de_snooker 0.2 (de_snooker: ter Braak & Vrugt" in build_idata(whole).posterior.attrs["inference_library"]
+    assert build_idata(stretch).posterior.attrs["inference_library"].endswith("ensemble, moves stretch 1, thin 2")
     with pytest.raises(ConfigError, match=r"sampler\.moves.*'stretch', 'de', 'de_snooker' or 'walk'") as err:
         load_problem(_config(tmp_path, "bad", draws=10, moves="{snooker: 1}"))
     assert "\n" not in str(err.value)

@@ -172,8 +172,7 @@ def sample_ensemble(problem: FitProblem, outdir: Path, prog: dict, log: Callable
     check_walkers(problem, density.ndim)
     if not prog["warmup_done"]:
         t0 = time.time()
-        log(f"burn-in: {s.warmup} x {s.thin} ensemble steps of {s.chains} walkers (emcee moves: "
-            f"{', '.join(f'{k} {v:g}' for k, v in s.moves.items())})")
+        log(f"burn-in: {s.warmup} x {s.thin} ensemble steps of {s.chains} walkers (emcee moves: {s.moves_label()})")
         start = emcee.State(initial_walkers(problem, density), random_state=np.random.RandomState(s.seed % 2**32).get_state())
         state = _sampler(problem, density).run_mcmc(start, s.warmup, thin_by=s.thin, store=False, progress=False)
         if s.restart_strays is not None:

@@ -96,7 +96,7 @@ def build_idata(outdir: Path):
         "likelihoods": json.dumps(sorted(loglike)),
         "draws_per_chain": int(next(iter(posterior.values())).shape[1]),
         "finished": int(bool(prog.get("finished")) and prog["draws_done"] >= prog["draws_target"]),
-        "inference_library": f"emcee {versions().get('emcee', '')} ensemble (stretch move), thin {cfg.sampler.thin}" if ensemble else "numpyro NUTS" + (
+        "inference_library": _ensemble_label(cfg) if ensemble else "numpyro NUTS" + (
             f", random-walk Metropolis on {', '.join(cfg.sampler.metropolis)} ({cfg.sampler.metropolis_steps} steps per transition)"
             if cfg.sampler.metropolis else ""),
     }
@@ -104,6 +104,13 @@ def build_idata(outdir: Path):
     for group in idata.groups():
         idata[group].attrs.update(attrs)
     return idata
+
+
+def _ensemble_label(cfg: RunConfig) -> str:
+    """What sampled an ensemble run: emcee's version, the moves and their weights, the thinning."""
+    snooker = " (de_snooker: ter Braak & Vrugt 2008 as published, globalfit.inference.ensemble.SnookerMove)" \
+        if "de_snooker" in cfg.sampler.moves else ""
+    return f"emcee {versions().get('emcee', '')} ensemble, moves {cfg.sampler.moves_label()}{snooker}, thin {cfg.sampler.thin}"
 
 
 def phases(names) -> list[str]:

@@ -404,6 +404,11 @@ class SamplerBlock(_Strict):
             raise ValueError(f"parameter listed twice in {v}")
         return v
 
+    def moves_label(self) -> str:
+        """The ensemble's moves as the run log and the NetCDF's ``inference_library`` name them, e.g.
+        ``de 0.8, de_snooker 0.2``."""
+        return ", ".join(f"{name} {w:g}" for name, w in self.moves.items())
+
     @model_validator(mode="after")
     def _metropolis_method(self):
         if self.metropolis and self.method != "nuts":
