@@ -5,11 +5,14 @@ published search curves, kinematic thresholds, beam-dump bands, thermalisation s
 geometry"). Those edges are physics, and NUTS's step size is set by their curvature, so its trajectories run long and
 diverge. An ensemble of walkers moving by Goodman & Weare's stretch move (Commun. Appl. Math. Comput. Sci. 5, 65
 (2010); emcee, Foreman-Mackey et al., arXiv:1202.3665) needs no gradient and does not feel curvature: on runs/full_B.yaml
-it reaches a given effective sample size ~275-300x sooner than NUTS (docs/performance.md, measured side by side).
+it reached a given effective sample size ~275-300x sooner than plain NUTS (docs/performance.md, measured side by side).
+The full configs move the walkers by differential evolution (``moves: {de: 0.8, de_snooker: 0.2}``), which halves the
+stretch move's sampling time for the same posterior (docs/performance.md, "The full configs on differential-evolution
+moves").
 
 **The density** is NUTS's: numpyro's potential of :meth:`~globalfit.problem.FitProblem.numpyro_model` in its
 unconstrained coordinates (prior, Jacobians, support, softened likelihoods;
-:meth:`~globalfit.problem.FitProblem.unconstrained`), vmapped over the half-ensemble that each stretch move updates;
+:meth:`~globalfit.problem.FitProblem.unconstrained`), vmapped over the half-ensemble that each move updates;
 every kept state is passed through its ``postprocess``, so a run records the same quantities (parameters, derived
 quantities, exact ln L per likelihood) as a NUTS run, and every output (NetCDF, GetDist chains, plots, report) reads it
 the same way, with ``chain`` = walker.
