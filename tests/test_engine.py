@@ -46,6 +46,28 @@ def test_every_output_file(finished_run):
     assert not (outdir / "plots" / "corner_eps.png").exists()  # only eps_ee varies here (y_mu = y_tau = 0)
 
 
+def test_trace_and_rank_drawn_in_a_second_process_are_the_same_figures(finished_run, monkeypatch, tmp_path):
+    """A long run draws its trace and rank plots in a second process beside the other figures
+    (plots.diagnostics_beside, from BACKGROUND_DRAWS draws on): the same PNGs as drawn in the run's own process."""
+    import shutil
+
+    from globalfit.outputs import plots
+    from globalfit.outputs.report import build_idata
+
+    _, outdir = finished_run
+    copy = tmp_path / "run"
+    shutil.copytree(outdir, copy)
+    for stem in ("trace", "rank"):
+        for f in (copy / "plots").glob(f"{stem}.*"):
+            f.unlink()
+    monkeypatch.setattr(plots, "BACKGROUND_DRAWS", 1)
+    with plots.diagnostics_beside(copy, build_idata(copy)):
+        pass
+    for stem in ("trace", "rank"):
+        assert (copy / "plots" / f"{stem}.pdf").stat().st_size > 1000
+        assert (copy / "plots" / f"{stem}.png").read_bytes() == (outdir / "plots" / f"{stem}.png").read_bytes()
+
+
 def test_netcdf_contents_and_convergence(finished_run):
     import pandas as pd
 

@@ -5,7 +5,8 @@
   filled 68/95 % credible regions, the 68 % interval above each 1-D panel, LaTeX labels with units;
 * ``trace`` and ``rank`` (ArviZ): at most :data:`DIAGNOSTIC_CHAINS` chains, evenly spaced, when a run has more (the
   ensemble sampler's 64 walkers drew 64 overlaid traces, a 19 MB PDF, and 64 rank rows per panel; R-hat and ESS in
-  the summary use every chain);
+  the summary use every chain); ``globalfit run`` draws them in a second process beside the other figures for a long
+  run (:func:`diagnostics_beside`);
 * ``plane``: the paper-style (M_Zp, g_X) plane (both log) with the smoothed 68/95 % credible regions and the NSI
   coefficient ``plots.plane_eps`` reachable in each cell (95 % credible range of its draws) against the oscillation
   bounds, like Figs. 5/6 of Farzan & Heeck, arXiv:1607.07616; with ``--profile`` also that plane beside the
@@ -22,7 +23,11 @@ the scale of their prior, i.e. their sample site).
 from __future__ import annotations
 
 import math
+import multiprocessing
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib as mpl
@@ -326,11 +331,71 @@ def default_corner(cfg) -> list[str]:
     return list(cfg.plots.corner) if cfg.plots.corner else list(cfg.sampled())
 
 
-def make_plots(outdir: Path, idata, variables: list[str] | None = None, samples=None) -> list[Path]:
-    """Write corner, trace, rank, (when M_Zp or g_X is sampled) plane and (when at least two vary) corner_eps
-    (the Earth-matter eps entries) plots; return the files."""
+def diagnostic_plots(outdir: Path, idata=None) -> list[Path]:
+    """Write the trace and rank plots of the sampled parameters (at most :data:`DIAGNOSTIC_CHAINS` chains); return the
+    files. ``idata`` defaults to the run's ``posterior.nc`` (how :func:`diagnostics_beside` calls it in a second
+    process)."""
     plt = pyplot()
     az = _az()
+    outdir = Path(outdir)
+    cfg = load_run_config(outdir)
+    if idata is None:
+        idata = az.from_netcdf(str(outdir / "posterior.nc"))
+    sampled = list(cfg.sampled())
+    shown, title = diagnostic_chains(idata)
+    files = []
+    with warnings.catch_warnings(), publication_style():
+        warnings.simplefilter("ignore")
+        axes = az.plot_trace(shown, var_names=sampled, compact=False, show=False)
+        fig = np.asarray(axes).ravel()[0].figure
+        _tight_with_title(fig, title)
+        files += _save(fig, outdir, "trace", cfg.plots.formats)
+        plt.close(fig)
+        axes = az.plot_rank(shown, var_names=sampled, show=False)
+        fig = np.asarray(axes).ravel()[0].figure
+        if title:
+            _tight_with_title(fig, title)
+        files += _save(fig, outdir, "rank", cfg.plots.formats)
+        plt.close(fig)
+    return files
+
+
+BACKGROUND_DRAWS = 50_000  # diagnostics_beside: draw trace and rank in a second process from this many draws on
+
+
+@contextmanager
+def diagnostics_beside(outdir: Path, idata):
+    """Around the rest of a run's figures: its trace and rank plots (:func:`diagnostic_plots`), drawn in a second process
+    from ``posterior.nc`` when the run has at least :data:`BACKGROUND_DRAWS` draws (64 walkers x 3000: ~15 s of
+    matplotlib that would otherwise follow the other figures; docs/performance.md, "The figures of a run"), else in this
+    process on leaving. On leaving, waits for that process; its error is raised here. Where no process can be started,
+    draws them here."""
+    draws = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
+    pool = future = None
+    if draws >= BACKGROUND_DRAWS:
+        try:
+            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            future = pool.submit(diagnostic_plots, Path(outdir))
+        except (OSError, RuntimeError):  # no second process here: draw them in this one
+            pool = future = None
+    try:
+        yield
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)  # the files are written atomically: complete or absent if we stopped early
+    if future is None:
+        diagnostic_plots(outdir, idata)
+        return
+    try:
+        future.result()
+    except BrokenProcessPool:  # the second process died (killed, out of memory): draw them here
+        diagnostic_plots(outdir, idata)
+
+
+def make_plots(outdir: Path, idata, variables: list[str] | None = None, samples=None, diagnostics: bool = True) -> list[Path]:
+    """Write corner, trace and rank (unless ``diagnostics`` is False: :func:`diagnostic_plots`), (when M_Zp or g_X is
+    sampled) plane and (when at least two vary) corner_eps (the Earth-matter eps entries) plots; return the files."""
+    plt = pyplot()
     cfg = load_run_config(outdir)
     fmts = cfg.plots.formats
     variables = list(variables) if variables else default_corner(cfg)
@@ -342,21 +407,8 @@ def make_plots(outdir: Path, idata, variables: list[str] | None = None, samples=
     fig = corner_plot(idata, variables, cfg, samples=samples)
     files += _save(fig, outdir, "corner", fmts)
     plt.close(fig)
-    sampled = list(cfg.sampled())
-    shown, title = diagnostic_chains(idata)
-    with warnings.catch_warnings(), publication_style():
-        warnings.simplefilter("ignore")
-        axes = az.plot_trace(shown, var_names=sampled, compact=False, show=False)
-        fig = np.asarray(axes).ravel()[0].figure
-        _tight_with_title(fig, title)
-        files += _save(fig, outdir, "trace", fmts)
-        plt.close(fig)
-        axes = az.plot_rank(shown, var_names=sampled, show=False)
-        fig = np.asarray(axes).ravel()[0].figure
-        if title:
-            _tight_with_title(fig, title)
-        files += _save(fig, outdir, "rank", fmts)
-        plt.close(fig)
+    if diagnostics:
+        files += diagnostic_plots(outdir, idata)
     if "M_Zp" in idata.posterior or "g_X" in idata.posterior:
         fig = plane_plot(idata, cfg, cfg.plots.plane_eps or "eps_earth_ee", samples=samples)
         files += _save(fig, outdir, "plane", fmts)
