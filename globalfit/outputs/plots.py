@@ -366,10 +366,10 @@ BACKGROUND_DRAWS = 50_000  # diagnostics_beside: draw trace and rank in a second
 @contextmanager
 def diagnostics_beside(outdir: Path, idata):
     """Around the rest of a run's figures: its trace and rank plots (:func:`diagnostic_plots`), drawn in a second process
-    from ``posterior.nc`` when the run has at least :data:`BACKGROUND_DRAWS` draws (64 walkers x 3000: ~15 s of
-    matplotlib that would otherwise follow the other figures; docs/performance.md, "The figures of a run"), else in this
-    process on leaving. On leaving, waits for that process; its error is raised here. Where no process can be started,
-    draws them here."""
+    from ``posterior.nc`` when the run has at least :data:`BACKGROUND_DRAWS` draws (64 walkers x 3000: ~18 s of
+    matplotlib that would otherwise follow the other figures; docs/performance.md, "Trace and rank plots beside the other
+    figures"), else in this process on leaving. On leaving, waits for that process; its error is raised here. Where no
+    process can be started, draws them here."""
     draws = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
     pool = future = None
     if draws >= BACKGROUND_DRAWS:
