@@ -8,7 +8,7 @@ In one process, the same compiled density (the problem's numpyro potential, vmap
 then ``--steps`` steps of which every ``--thin``-th is kept. Per move set: wall time, acceptance, emcee's integrated
 autocorrelation time tau of every unconstrained coordinate (``tol=0``: an estimate even when the chain is shorter
 than 50 tau, which the line says), the kept chain in units of the worst tau, the smallest bulk ESS and largest split
-R-hat over the walkers (ArviZ), and min-ESS per second of sampling. A chain shorter than 50 tau underestimates tau:
+R-hat over the walkers (ArviZ), min-ESS per second of sampling, and milliseconds per ensemble step. A chain shorter than 50 tau underestimates tau:
 compare move sets at equal length, and trust a ranking only where the gap is large.
 """
 
@@ -73,8 +73,9 @@ def main() -> None:
         rhat = float(az.rhat(ds)["x"].max())
         r = res["moves"][spec] = {"weights": moves, "burn_s": t1 - t0, "sample_s": t2 - t1, "acceptance": float(np.mean(sampler.acceptance_fraction)),
                                   "tau_max": float(tau.max()), "tau": tau.tolist(), "length_over_tau": args.steps / float(tau.max()),
-                                  "min_ess_bulk": ess, "max_rhat": rhat, "min_ess_per_s": ess / (t2 - t1)}
-        print(f"{spec}: burn-in {r['burn_s']:.0f} s, sampling {r['sample_s']:.0f} s; acceptance {r['acceptance']:.3f}; worst tau "
+                                  "min_ess_bulk": ess, "max_rhat": rhat, "min_ess_per_s": ess / (t2 - t1),
+                                  "ms_per_step": 1e3 * (t2 - t1) / (args.steps // args.thin * args.thin)}
+        print(f"{spec}: burn-in {r['burn_s']:.0f} s, sampling {r['sample_s']:.1f} s ({r['ms_per_step']:.2f} ms per step); acceptance {r['acceptance']:.3f}; worst tau "
               f"{r['tau_max']:.0f} steps (chain = {r['length_over_tau']:.1f} tau{'' if r['length_over_tau'] >= 50 else ': < 50 tau, tau underestimated'}); "
               f"min bulk ESS {ess:.0f}, max R-hat {rhat:.3f}; {r['min_ess_per_s']:.2f} min-ESS/s", flush=True)
     finish(res, args.json)

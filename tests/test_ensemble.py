@@ -100,6 +100,20 @@ def test_every_move_samples_a_standard_normal(move):
     assert abs(x.var(0).mean() - 1.0) < 0.06 and np.abs(x.mean(0)).max() < 0.15, (x.var(0), x.mean(0))
 
 
+def test_snooker_proposal_moves_along_the_line_through_z():
+    """ter Braak & Vrugt's proposal x' = x + gamma [e . (z1 - z2)] e, e = (x - z)/|x - z|, with the acceptance factor
+    (d - 1) ln(|x' - z|/|x - z|): a hand-worked 2-d walker, and in 5 dimensions x' - z parallel to x - z."""
+    from globalfit.inference.ensemble import snooker_proposal
+
+    q, f = snooker_proposal(np.array([[1.0, 0.0]]), np.zeros((1, 2)), np.array([[0.5, 0.3]]), np.zeros((1, 2)), 1.0)
+    assert np.allclose(q, [[1.5, 0.0]]) and np.allclose(f, [np.log(1.5)])
+    x, z, z1, z2 = np.random.default_rng(2).normal(size=(4, 7, 5))
+    q, f = snooker_proposal(x, z, z1, z2, 1.7)
+    e = (x - z) / np.linalg.norm(x - z, axis=1)[:, None]
+    assert np.allclose(q - x, 1.7 * np.sum(e * (z1 - z2), axis=1)[:, None] * e)
+    assert np.allclose(f, 4.0 * np.log(np.linalg.norm(q - z, axis=1) / np.linalg.norm(x - z, axis=1)))
+
+
 def test_strays_restart_at_other_walkers_after_burn_in(tmp_path):
     """``sampler.restart_strays``: a walker whose ln p lies more than the gap below the median restarts next to another
     walker (with its new ln p); the others are untouched; nothing moves when none strays; a NUTS config with the key is

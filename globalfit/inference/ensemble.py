@@ -51,7 +51,7 @@ from globalfit.problem import FitProblem
 from globalfit.inference.starts import uniform_starts
 
 __all__ = ["ENSEMBLE_STATS", "MOVES", "EnsembleDensity", "SnookerMove", "ensemble_density", "ensemble_moves", "check_walkers",
-           "initial_walkers", "restart_strays", "sample_ensemble"]
+           "initial_walkers", "restart_strays", "sample_ensemble", "snooker_proposal"]
 
 ENSEMBLE_STATS = ("lp", "moved")  # per walker and kept state: ln p (unconstrained), moved since the previous kept state
 
@@ -106,30 +106,42 @@ def initial_walkers(problem: FitProblem, density: EnsembleDensity, radius: float
     return x
 
 
-class SnookerMove(emcee.moves.DESnookerMove):
+class SnookerMove(emcee.moves.RedBlueMove):
     """The differential-evolution snooker update of ter Braak & Vrugt, Stat. Comput. 18, 435 (2008),
-    doi:10.1007/s11222-008-9104-9: for walker x and three other walkers z, z1, z2 of the complementary ensemble,
-    e = (x - z)/|x - z|, proposal x' = x + gamma [e . (z1 - z2)] e (gamma = 1.7, the paper's mean), accepted with
+    doi:10.1007/s11222-008-9104-9: for walker x and three other walkers z, z1, z2 (:func:`snooker_proposal`),
+    proposal x' = x + gamma [e . (z1 - z2)] e with e = (x - z)/|x - z| (gamma = 1.7, the paper's mean), accepted with
     min(1, p(x') |x' - z|^(d-1) / (p(x) |x - z|^(d-1))).
 
-    emcee 3.1.6's ``DESnookerMove.get_proposal`` takes the direction as (x - z)/sqrt|x - z| (not a unit vector: the
-    step grows with |x - z|) and half of the Jacobian exponent, (d - 1)/2; its stationary distribution is not the
-    target: on an 11-dimensional standard normal it samples a variance of 0.60 per coordinate, and the mixture
-    {de: 0.8, de_snooker: 0.2} 0.87 (docs/performance.md, "emcee's snooker move"). This is the update as published;
-    ``tests/test_ensemble.py`` samples known distributions with every move.
+    As emcee's other red-blue moves, the ensemble is split in two halves, each updated given the other; each walker
+    takes three distinct walkers of the other half, in random order, as (z, z1, z2), all walkers at once. (emcee 3.1.6's
+    ``DESnookerMove`` splits it in four, one walker from each other quarter, walker by walker in Python, twice the
+    density calls per step; and its proposal is not the published one: the direction (x - z)/sqrt|x - z| is not a unit
+    vector and the Jacobian exponent is (d - 1)/2, so its stationary distribution is not the target: on an
+    11-dimensional standard normal it samples a variance of 0.60 per coordinate, and the mixture
+    {de: 0.8, de_snooker: 0.2} 0.87; docs/performance.md, "emcee's snooker move".) ``tests/test_ensemble.py`` samples
+    known distributions with every move.
     """
 
+    def __init__(self, gammas: float = 1.7, **kwargs):
+        self.gammas = gammas
+        super().__init__(**kwargs)
+
     def get_proposal(self, s, c, random):
-        ndim = s.shape[1]
-        q = np.empty_like(s)
-        log_factor = np.empty(len(s), dtype=np.float64)
-        for i in range(len(s)):
-            z, z1, z2 = random.permutation(np.array([c[j][random.randint(len(c[j]))] for j in range(3)]))
-            r = np.linalg.norm(s[i] - z)
-            e = (s[i] - z) / r
-            q[i] = s[i] + self.gammas * np.dot(e, z1 - z2) * e
-            log_factor[i] = (ndim - 1.0) * (np.log(np.linalg.norm(q[i] - z)) - np.log(r))
-        return q, log_factor
+        pool = np.concatenate(c)
+        pick = np.argsort(random.random_sample((len(s), len(pool))), axis=1)[:, :3]  # three distinct, random order
+        z, z1, z2 = np.moveaxis(pool[pick], 1, 0)
+        return snooker_proposal(s, z, z1, z2, self.gammas)
+
+
+def snooker_proposal(x: np.ndarray, z: np.ndarray, z1: np.ndarray, z2: np.ndarray,
+                     gamma: float) -> tuple[np.ndarray, np.ndarray]:
+    """ter Braak & Vrugt (2008) for walkers ``x`` (n, d) with their (z, z1, z2): the proposals
+    x' = x + gamma [e . (z1 - z2)] e, e = (x - z)/|x - z|, and the log of the acceptance factor
+    (d - 1) ln(|x' - z| / |x - z|)."""
+    r = np.linalg.norm(x - z, axis=1)
+    e = (x - z) / r[:, None]
+    q = x + gamma * np.einsum("nd,nd->n", e, z1 - z2)[:, None] * e
+    return q, (x.shape[1] - 1.0) * (np.log(np.linalg.norm(q - z, axis=1)) - np.log(r))
 
 
 MOVES = {"stretch": emcee.moves.StretchMove, "de": emcee.moves.DEMove, "de_snooker": SnookerMove,
