@@ -46,26 +46,34 @@ def test_every_output_file(finished_run):
     assert not (outdir / "plots" / "corner_eps.png").exists()  # only eps_ee varies here (y_mu = y_tau = 0)
 
 
-def test_trace_and_rank_drawn_in_a_second_process_are_the_same_figures(finished_run, monkeypatch, tmp_path):
-    """A long run draws its trace and rank plots in a second process beside the other figures
-    (plots.diagnostics_beside, from BACKGROUND_DRAWS draws on): the same PNGs as drawn in the run's own process."""
+def test_figures_drawn_in_a_second_process_are_the_same_figures(finished_run, monkeypatch, tmp_path):
+    """A long run draws its trace, rank and corner_eps plots in a second process beside its other outputs
+    (plots.figures_beside, from BACKGROUND_DRAWS draws on, reading posterior.nc): the same PNGs as drawn in the run's
+    own process. (The tiny run has one varying eps entry; a second one is made to vary for corner_eps.)"""
     import shutil
 
     from globalfit.outputs import plots
-    from globalfit.outputs.report import build_idata
+    from globalfit.outputs.report import build_idata, write_posterior
 
     _, outdir = finished_run
-    copy = tmp_path / "run"
+    copy, ref = tmp_path / "run", tmp_path / "ref"
     shutil.copytree(outdir, copy)
     for stem in ("trace", "rank"):
         for f in (copy / "plots").glob(f"{stem}.*"):
             f.unlink()
+    idata = build_idata(copy)
+    ee = idata.posterior["eps_earth_ee"]
+    idata.posterior["eps_earth_mumu"] = 0.5 * ee + 1e-3 * float(ee.std()) * np.random.default_rng(0).normal(size=ee.shape)
+    write_posterior(copy, idata)
+    shutil.copytree(copy, ref)
+    assert [f.name for f in plots.eps_corner_plots(ref, idata)] == ["corner_eps.pdf", "corner_eps.png"]
     monkeypatch.setattr(plots, "BACKGROUND_DRAWS", 1)
-    with plots.diagnostics_beside(copy, build_idata(copy)):
+    with plots.figures_beside(copy, idata):
         pass
     for stem in ("trace", "rank"):
         assert (copy / "plots" / f"{stem}.pdf").stat().st_size > 1000
         assert (copy / "plots" / f"{stem}.png").read_bytes() == (outdir / "plots" / f"{stem}.png").read_bytes()
+    assert (copy / "plots" / "corner_eps.png").read_bytes() == (ref / "plots" / "corner_eps.png").read_bytes()
 
 
 def test_netcdf_contents_and_convergence(finished_run):

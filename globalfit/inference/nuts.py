@@ -60,8 +60,8 @@ from globalfit.inference.ensemble import sample_ensemble
 from globalfit.inference.metropolis import MetropolisNUTS, MetropolisNUTSState
 from globalfit.outputs.chains import mcsamples
 from globalfit.outputs.htmlreport import write_html_report
-from globalfit.outputs.plots import diagnostics_beside, make_plots
-from globalfit.outputs.report import build_idata, summarise, write_outputs
+from globalfit.outputs.plots import figures_beside, make_plots
+from globalfit.outputs.report import build_idata, summarise, write_outputs, write_posterior
 from globalfit.outputs.rundir import (commit_chunk, commit_warmup, load_state, prepare_run_dir, read_progress, run_lock,
                                       write_progress)
 
@@ -601,11 +601,12 @@ def run_problem(problem: FitProblem, source: str, resume: bool = False, force: b
                 return f"process {jax.process_index()} of {jax.process_count()}: chains done; process 0 writes {outdir}"
             write_progress(outdir, prog)
             idata = build_idata(outdir)
-            summary = summarise(idata, problem.cfg)
-            report = write_outputs(outdir, idata, summary=summary)
-            samples = mcsamples(idata, problem.cfg)
-            with diagnostics_beside(outdir, idata):  # trace and rank in a second process for a long run
-                make_plots(outdir, idata, samples=samples, diagnostics=False)
+            write_posterior(outdir, idata)
+            with figures_beside(outdir, idata):  # trace, rank and corner_eps in a second process for a long run
+                summary = summarise(idata, problem.cfg)
+                report = write_outputs(outdir, idata, netcdf=False, summary=summary)
+                samples = mcsamples(idata, problem.cfg)
+                make_plots(outdir, idata, samples=samples, beside=False)
                 write_html_report(outdir, idata, samples=samples, problem=problem.exact(), reuse_plots=True, summary=summary)
         except OSError as exc:  # disk full, permissions, ...: every file on disk is complete (atomic writes)
             raise OutputError(f"{outdir}: {exc.strerror or exc} writing {exc.filename or 'the run'}; what is on disk is complete: "

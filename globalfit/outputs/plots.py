@@ -6,7 +6,7 @@
 * ``trace`` and ``rank`` (ArviZ): at most :data:`DIAGNOSTIC_CHAINS` chains, evenly spaced, when a run has more (the
   ensemble sampler's 64 walkers drew 64 overlaid traces, a 19 MB PDF, and 64 rank rows per panel; R-hat and ESS in
   the summary use every chain); ``globalfit run`` draws them in a second process beside the other figures for a long
-  run (:func:`diagnostics_beside`);
+  run (:func:`figures_beside`, with corner_eps);
 * ``plane``: the paper-style (M_Zp, g_X) plane (both log) with the smoothed 68/95 % credible regions and the NSI
   coefficient ``plots.plane_eps`` reachable in each cell (95 % credible range of its draws) against the oscillation
   bounds, like Figs. 5/6 of Farzan & Heeck, arXiv:1607.07616; with ``--profile`` also that plane beside the
@@ -333,7 +333,7 @@ def default_corner(cfg) -> list[str]:
 
 def diagnostic_plots(outdir: Path, idata=None) -> list[Path]:
     """Write the trace and rank plots of the sampled parameters (at most :data:`DIAGNOSTIC_CHAINS` chains); return the
-    files. ``idata`` defaults to the run's ``posterior.nc`` (how :func:`diagnostics_beside` calls it in a second
+    files. ``idata`` defaults to the run's ``posterior.nc`` (how :func:`figures_beside` calls it in a second
     process)."""
     plt = pyplot()
     az = _az()
@@ -360,22 +360,49 @@ def diagnostic_plots(outdir: Path, idata=None) -> list[Path]:
     return files
 
 
-BACKGROUND_DRAWS = 50_000  # diagnostics_beside: draw trace and rank in a second process from this many draws on
+def eps_corner_plots(outdir: Path, idata=None) -> list[Path]:
+    """Write ``corner_eps`` (the Earth-matter eps entries that vary, when at least two do); return the files.
+    ``idata`` defaults to the run's ``posterior.nc`` (how :func:`figures_beside` calls it in a second process)."""
+    plt = pyplot()
+    outdir = Path(outdir)
+    cfg = load_run_config(outdir)
+    if idata is None:
+        idata = _az().from_netcdf(str(outdir / "posterior.nc"))
+    eps = [e for e in EPS_EARTH_NAMES if e in idata.posterior and np.ptp(np.asarray(idata.posterior[e])) > 0]
+    if len(eps) < 2:
+        return []
+    # the diagonal entries often lie on a ridge (the flavour-universal part g_X l) with a diffuse cloud beside it;
+    # GetDist's automatic bandwidth then resolves the ridge into islands: smooth at 0.3 sigma instead
+    eps_samples = mcsamples(idata, cfg, settings=EPS_SMOOTHING)
+    fig = corner_plot(idata, eps, cfg, samples=eps_samples, title=r"Earth-matter NSI $\varepsilon^\oplus$: 68 % and 95 % credible regions")
+    files = _save(fig, outdir, "corner_eps", cfg.plots.formats)
+    plt.close(fig)
+    return files
+
+
+def beside_plots(outdir: Path, idata=None) -> list[Path]:
+    """The figures that need only ``posterior.nc`` and the run's config: trace and rank (:func:`diagnostic_plots`) and
+    corner_eps (:func:`eps_corner_plots`); what :func:`figures_beside` draws in a second process. Returns the files."""
+    return diagnostic_plots(outdir, idata) + eps_corner_plots(outdir, idata)
+
+
+BACKGROUND_DRAWS = 50_000  # figures_beside: draw beside_plots in a second process from this many draws on
 
 
 @contextmanager
-def diagnostics_beside(outdir: Path, idata):
-    """Around the rest of a run's figures: its trace and rank plots (:func:`diagnostic_plots`), drawn in a second process
-    from ``posterior.nc`` when the run has at least :data:`BACKGROUND_DRAWS` draws (64 walkers x 3000: ~18 s of
-    matplotlib that would otherwise follow the other figures; docs/performance.md, "Trace and rank plots beside the other
-    figures"), else in this process on leaving. On leaving, waits for that process; its error is raised here. Where no
-    process can be started, draws them here."""
+def figures_beside(outdir: Path, idata):
+    """Around the rest of a run's outputs (``posterior.nc`` already written): its trace, rank and corner_eps plots
+    (:func:`beside_plots`), drawn in a second process from ``posterior.nc`` when the run has at least
+    :data:`BACKGROUND_DRAWS` draws (64 walkers x 3000: ~17 s of matplotlib and GetDist that would otherwise follow the
+    other outputs; docs/performance.md, "Trace and rank plots beside the other figures"), else in this process on
+    leaving. On leaving, waits for that process; its error is raised here. Where no process can be started, draws them
+    here."""
     draws = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"]
     pool = future = None
     if draws >= BACKGROUND_DRAWS:
         try:
             pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-            future = pool.submit(diagnostic_plots, Path(outdir))
+            future = pool.submit(beside_plots, Path(outdir))
         except (OSError, RuntimeError):  # no second process here: draw them in this one
             pool = future = None
     try:
@@ -384,17 +411,17 @@ def diagnostics_beside(outdir: Path, idata):
         if pool is not None:
             pool.shutdown(wait=True)  # the files are written atomically: complete or absent if we stopped early
     if future is None:
-        diagnostic_plots(outdir, idata)
+        beside_plots(outdir, idata)
         return
     try:
         future.result()
     except BrokenProcessPool:  # the second process died (killed, out of memory): draw them here
-        diagnostic_plots(outdir, idata)
+        beside_plots(outdir, idata)
 
 
-def make_plots(outdir: Path, idata, variables: list[str] | None = None, samples=None, diagnostics: bool = True) -> list[Path]:
-    """Write corner, trace and rank (unless ``diagnostics`` is False: :func:`diagnostic_plots`), (when M_Zp or g_X is
-    sampled) plane and (when at least two vary) corner_eps (the Earth-matter eps entries) plots; return the files."""
+def make_plots(outdir: Path, idata, variables: list[str] | None = None, samples=None, beside: bool = True) -> list[Path]:
+    """Write corner, (when M_Zp or g_X is sampled) plane and, unless ``beside`` is False (:func:`figures_beside` draws
+    them), trace, rank and corner_eps (:func:`beside_plots`); return the files."""
     plt = pyplot()
     cfg = load_run_config(outdir)
     fmts = cfg.plots.formats
@@ -407,20 +434,12 @@ def make_plots(outdir: Path, idata, variables: list[str] | None = None, samples=
     fig = corner_plot(idata, variables, cfg, samples=samples)
     files += _save(fig, outdir, "corner", fmts)
     plt.close(fig)
-    if diagnostics:
-        files += diagnostic_plots(outdir, idata)
     if "M_Zp" in idata.posterior or "g_X" in idata.posterior:
         fig = plane_plot(idata, cfg, cfg.plots.plane_eps or "eps_earth_ee", samples=samples)
         files += _save(fig, outdir, "plane", fmts)
         plt.close(fig)
-    eps = [e for e in EPS_EARTH_NAMES if e in idata.posterior and np.ptp(np.asarray(idata.posterior[e])) > 0]
-    if len(eps) >= 2:
-        # the diagonal entries often lie on a ridge (the flavour-universal part g_X l) with a diffuse cloud beside it;
-        # GetDist's automatic bandwidth then resolves the ridge into islands: smooth at 0.3 sigma instead
-        eps_samples = mcsamples(idata, cfg, settings=EPS_SMOOTHING)
-        fig = corner_plot(idata, eps, cfg, samples=eps_samples, title=r"Earth-matter NSI $\varepsilon^\oplus$: 68 % and 95 % credible regions")
-        files += _save(fig, outdir, "corner_eps", fmts)
-        plt.close(fig)
+    if beside:
+        files += beside_plots(outdir, idata)
     return files
 
 

@@ -28,7 +28,7 @@ from globalfit.problem.parametrisation import sites_for
 from globalfit.problem import LL_PREFIX
 from globalfit.outputs.rundir import atomic_path, atomic_write, load_chunks, read_progress, resolved_yaml, versions
 
-__all__ = ["load_run_config", "build_idata", "summarise", "divergences", "sampler_line", "autocorrelation_time", "format_report", "write_outputs", "summary_report", "RHAT_MAX", "ESS_MIN", "HDI_PROB"]
+__all__ = ["load_run_config", "build_idata", "summarise", "divergences", "sampler_line", "autocorrelation_time", "format_report", "write_outputs", "write_posterior", "summary_report", "RHAT_MAX", "ESS_MIN", "HDI_PROB"]
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
@@ -241,13 +241,19 @@ def format_report(outdir: Path, idata, summary, cfg) -> str:
     return "\n".join(lines)
 
 
+def write_posterior(outdir: Path, idata) -> Path:
+    """``OUTDIR/posterior.nc`` from ``idata``, complete or absent after a kill at any moment; returns its path."""
+    with atomic_path(outdir / "posterior.nc") as tmp:
+        idata.to_netcdf(str(tmp))
+    return outdir / "posterior.nc"
+
+
 def write_outputs(outdir: Path, idata, netcdf: bool = True, summary=None) -> str:
     """posterior.nc (optional), summary.csv, report.txt; returns the report. ``summary``: :func:`summarise` of these
     draws when the caller has it (it takes seconds for a production run; the HTML report uses it too)."""
     cfg = load_run_config(outdir)
-    if netcdf:  # every file complete or absent after a kill at any moment
-        with atomic_path(outdir / "posterior.nc") as tmp:
-            idata.to_netcdf(str(tmp))
+    if netcdf:
+        write_posterior(outdir, idata)
     summary = summarise(idata, cfg) if summary is None else summary
     atomic_write(outdir / "summary.csv", summary.to_csv().encode())
     report = format_report(outdir, idata, summary, cfg)
