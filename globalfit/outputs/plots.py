@@ -331,16 +331,13 @@ def default_corner(cfg) -> list[str]:
     return list(cfg.plots.corner) if cfg.plots.corner else list(cfg.sampled())
 
 
-def diagnostic_plots(outdir: Path, idata=None) -> list[Path]:
+def diagnostic_plots(outdir: Path, idata) -> list[Path]:
     """Write the trace and rank plots of the sampled parameters (at most :data:`DIAGNOSTIC_CHAINS` chains); return the
-    files. ``idata`` defaults to the run's ``posterior.nc`` (how :func:`figures_beside` calls it in a second
-    process)."""
+    files."""
     plt = pyplot()
     az = _az()
     outdir = Path(outdir)
     cfg = load_run_config(outdir)
-    if idata is None:
-        idata = az.from_netcdf(str(outdir / "posterior.nc"))
     sampled = list(cfg.sampled())
     shown, title = diagnostic_chains(idata)
     files = []
@@ -360,14 +357,11 @@ def diagnostic_plots(outdir: Path, idata=None) -> list[Path]:
     return files
 
 
-def eps_corner_plots(outdir: Path, idata=None) -> list[Path]:
-    """Write ``corner_eps`` (the Earth-matter eps entries that vary, when at least two do); return the files.
-    ``idata`` defaults to the run's ``posterior.nc`` (how :func:`figures_beside` calls it in a second process)."""
+def eps_corner_plots(outdir: Path, idata) -> list[Path]:
+    """Write ``corner_eps`` (the Earth-matter eps entries that vary, when at least two do); return the files."""
     plt = pyplot()
     outdir = Path(outdir)
     cfg = load_run_config(outdir)
-    if idata is None:
-        idata = _az().from_netcdf(str(outdir / "posterior.nc"))
     eps = [e for e in EPS_EARTH_NAMES if e in idata.posterior and np.ptp(np.asarray(idata.posterior[e])) > 0]
     if len(eps) < 2:
         return []
@@ -382,7 +376,10 @@ def eps_corner_plots(outdir: Path, idata=None) -> list[Path]:
 
 def beside_plots(outdir: Path, idata=None) -> list[Path]:
     """The figures that need only ``posterior.nc`` and the run's config: trace and rank (:func:`diagnostic_plots`) and
-    corner_eps (:func:`eps_corner_plots`); what :func:`figures_beside` draws in a second process. Returns the files."""
+    corner_eps (:func:`eps_corner_plots`); what :func:`figures_beside` draws in a second process. ``idata`` defaults to
+    the run's ``posterior.nc`` (how that process calls it). Returns the files."""
+    if idata is None:
+        idata = _az().from_netcdf(str(Path(outdir) / "posterior.nc"))
     return diagnostic_plots(outdir, idata) + eps_corner_plots(outdir, idata)
 
 
