@@ -116,3 +116,63 @@ def test_quiet_getdist_drops_its_warnings_and_load_line_but_not_its_errors(capsy
     assert [r.getMessage() for r in caplog.records] == ["not GetDist"]
     getdist_error = logging.LogRecord("root", logging.ERROR, "/x/getdist/mcsamples.py", 1, "bad", None, None)
     assert all(f(getdist_error) for f in root.filters if callable(f))
+
+
+def test_quantities_of_both_signs_spanning_decades_are_drawn_as_log10_of_the_modulus():
+    """A derived quantity of both signs whose |q| spans many decades (the diagonal eps of a fit with both signs of
+    g_Psi) would be a spike at 0 on a linear axis: its column is log10 |q| (label log10|eps|), the figure's title says
+    which share of the draws is negative. One of one sign keeps log10_minus_; a uniform angle-like quantity of both
+    signs (|q| over 1.6 decades) stays linear."""
+    from globalfit.outputs.chains import mcsamples, plot_column
+    from globalfit.outputs.plots import sign_shares
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    lm, lg = rng.uniform(-3, 0, n), rng.uniform(-8, -2, n)
+    sign = np.where(np.arange(n) % 4 == 0, -1.0, 1.0)  # 25 % negative
+    post = {"M_Zp": 10.0**lm, "g_X": 10.0**lg,
+            "eps_earth_ee": sign * 10.0 ** rng.uniform(-12, -2, n),  # both signs, ten decades
+            "eps_earth_mumu": -(10.0 ** rng.uniform(-12, -2, n)),  # one sign
+            "eps_earth_tautau": rng.uniform(-1.0, 1.0, n)}  # both signs, |q| uniform: linear
+    idata = az.from_dict(posterior={k: v.reshape(2, -1) for k, v in post.items()})
+    s = mcsamples(idata, CFG)
+    assert plot_column(s, "eps_earth_ee") == "log10_abs_eps_earth_ee"
+    assert plot_column(s, "eps_earth_mumu") == "log10_minus_eps_earth_mumu"
+    assert plot_column(s, "eps_earth_tautau") == "eps_earth_tautau"
+    np.testing.assert_allclose(s["log10_abs_eps_earth_ee"], np.log10(np.abs(post["eps_earth_ee"].reshape(2, -1).ravel())))
+    label = {p.name: p.label for p in s.paramNames.names}["log10_abs_eps_earth_ee"]
+    assert label == r"\log_{10}|\epsilon^\oplus_{ee}|"
+    line = sign_shares(s, ["log10_M_Zp", "log10_abs_eps_earth_ee", "log10_minus_eps_earth_mumu"], CFG)
+    assert line == r"$\epsilon^\oplus_{ee} < 0$ in 25 % of the draws"
+    assert sign_shares(s, ["log10_M_Zp", "eps_earth_tautau"], CFG) is None
+
+
+def test_compare_titles_each_runs_share_of_negative_draws(tmp_path, monkeypatch):
+    """`globalfit plot --compare` of runs where eps_ee takes both signs: the overlay draws log10|eps_ee| and its title
+    gives each run's share of negative draws, in the order of the labels."""
+    import yaml
+
+    from globalfit.outputs import plots
+
+    rng = np.random.default_rng(5)
+    runs = []
+    for k, every in enumerate((4, 2)):  # 25 % and 50 % negative
+        n = 4000
+        sign = np.where(np.arange(n) % every == 0, -1.0, 1.0)
+        post = {"M_Zp": 10.0 ** rng.uniform(-3, 0, n), "g_X": 10.0 ** rng.uniform(-8, -2, n),
+                "eps_earth_ee": sign * 10.0 ** rng.uniform(-12, -2, n)}
+        out = tmp_path / f"run{k}"
+        out.mkdir()
+        (out / "config.resolved.yaml").write_text(yaml.safe_dump(CFG.model_dump(mode="json")))
+        runs.append((out, az.from_dict(posterior={key: v.reshape(2, -1) for key, v in post.items()})))
+    seen = {}
+    real = plots.triangle_figure
+
+    def record(samples, params, **kw):
+        seen.update(params=params, title=kw.get("title"))
+        return real(samples, params, **kw)
+
+    monkeypatch.setattr(plots, "triangle_figure", record)
+    plots.compare_runs(runs, tmp_path / "cmp", variables=["M_Zp", "eps_earth_ee"], labels=["A", "B"], formats=("png",))
+    assert seen["params"] == ["log10_M_Zp", "log10_abs_eps_earth_ee"]
+    assert seen["title"] == r"$\epsilon^\oplus_{ee} < 0$ in 25 % (A), 50 % (B) of the draws"

@@ -5,7 +5,8 @@ Columns, per draw of each NUTS chain (weight 1):
 * the sample sites (``log10_M_Zp``, ``y_e``, ``u_M_Psi``, ...): GetDist's *running* parameters;
 * derived (``*`` in ``.paramnames``): the physical value of each parameter drawn on another site (``M_Zp``), cos(beta)
   where r_H replaces it, every derived quantity that varies, ``log10_<q>`` (``log10_minus_<q>`` for a negative one) of
-  each quantity of one sign spanning more than two decades (what the figures plot), ``chi2 = -2 ln L`` and
+  each quantity of one sign spanning more than two decades, ``log10_abs_<q>`` (log10 |q|) of each derived quantity of
+  both signs whose central 95 % of |q| spans more than two decades (what the figures plot), ``chi2 = -2 ln L`` and
   ``chi2__<likelihood>`` (exact), ``minuslogprior`` (as Cobaya names them).
 
 The second column of a chain file is GetDist's ``-ln(posterior)`` on the sample sites, up to a constant:
@@ -92,6 +93,16 @@ def _spans_decades(x: np.ndarray) -> int:
     return 0
 
 
+def _both_signs_over_decades(x: np.ndarray) -> bool:
+    """True when x takes both signs, is never 0, and the central 95 % of |x| spans more than :data:`DECADES_FOR_LOG`
+    decades (a linear axis would show a spike at 0; a uniform angle's |x| spans 1.6 decades and stays linear)."""
+    a = np.abs(x)
+    if x.size == 0 or not (x.min() < 0.0 < x.max()) or not np.all(a > 0.0):
+        return False
+    lo, hi = np.quantile(a, [0.025, 0.975])
+    return bool(math.log10(hi / lo) > DECADES_FOR_LOG)
+
+
 def _varies(x: np.ndarray) -> bool:
     return bool(np.ptp(x) > 1e-12 * max(float(np.abs(x).mean()), 1e-300))
 
@@ -151,6 +162,8 @@ def chain_table(idata, cfg, label: str = "") -> ChainTable:
             if sign < 0:
                 tex = tex.replace("(", "(-", 1) if "(" in tex else tex.replace(r"\log_{10} ", r"\log_{10}(-") + ")"
             add(key, np.log10(sign * cols[name]).ravel(), tex, True)
+        elif name not in problem.sites and _both_signs_over_decades(cols[name]):
+            add(f"log10_abs_{name}", np.log10(np.abs(cols[name])).ravel(), tex_label(f"log10_abs_{name}", cfg), True)
     ll = getattr(idata, "log_likelihood", None)
     lnl_total = np.zeros((nc, nd))
     if ll is not None:
@@ -210,10 +223,11 @@ def mcsamples(idata, cfg, label: str = "", settings: dict | None = None):
 
 def plot_column(samples, name: str) -> str | None:
     """The GetDist column a figure shows for quantity ``name``: the site of a parameter sampled on a log scale
-    (``log10_M_Zp``; ``slog10_g_Psi`` for a ``signed`` one, both signs on one axis), ``log10_<q>`` / ``log10_minus_<q>`` of a quantity spanning decades, else ``name``; None when the
+    (``log10_M_Zp``; ``slog10_g_Psi`` for a ``signed`` one, both signs on one axis), ``log10_<q>`` / ``log10_minus_<q>`` of a quantity of one sign spanning decades,
+    ``log10_abs_<q>`` of one of both signs, else ``name``; None when the
     run has no such varying column."""
     have = {p.name for p in samples.paramNames.names}
-    for key in (f"slog10_{name}", f"log10_{name}", f"ln_{name}", f"log10_minus_{name}", name):
+    for key in (f"slog10_{name}", f"log10_{name}", f"ln_{name}", f"log10_minus_{name}", f"log10_abs_{name}", name):
         if key in have:
             return key
     if name == "M_Psi" and "u_M_Psi" in have:

@@ -44,7 +44,8 @@ from globalfit.outputs.plane import abs_label, draw_reach_contours, draw_referen
 from globalfit.outputs.profile_result import ProfileResult
 from globalfit.outputs.report import _az, load_run_config
 from globalfit.physics.scenarios import get_scenario
-from globalfit.outputs.style import FILL_68, FILL_95, LINE_COLOUR, RUN_COLOURS, label_of, publication_style, pyplot, save_figures
+from globalfit.outputs.style import (FILL_68, FILL_95, LINE_COLOUR, RUN_COLOURS, label_of, publication_style, pyplot, save_figures,
+                                     symbol_and_unit)
 
 __all__ = ["make_plots", "compare_plots", "compare_runs", "corner_plot", "triangle_figure", "plane_plot", "plane_overlay",
            "posterior_plane", "posterior_column", "compare_plot", "label_of", "plane_density", "smooth_log_map"]
@@ -111,12 +112,36 @@ def triangle_figure(samples_list: list, params: list[str], legend_labels: list[s
 
 
 def corner_plot(idata, variables: list[str], cfg, samples=None, title: str | None = None):
-    """Triangle plot (:func:`triangle_figure`) of ``variables`` of one run; those that do not vary are left out."""
+    """Triangle plot (:func:`triangle_figure`) of ``variables`` of one run; those that do not vary are left out. A
+    quantity of both signs spanning decades is drawn as log10 of its modulus, with its share of negative draws in the
+    title (:func:`sign_shares`)."""
     samples = samples if samples is not None else mcsamples(idata, cfg)
     params = _columns(samples, variables)
     if not params:
         raise InputError(f"corner plot: none of {variables} varies in the posterior")
+    shares = sign_shares(samples, params, cfg)
+    if shares:
+        title = (title + "\n" if title else "") + shares
     return triangle_figure([samples], params, title=title)
+
+
+def negative_shares(samples, params: list[str], cfg=None) -> list[tuple[str, float]]:
+    """(LaTeX symbol, share of the draws with q < 0) for each column ``log10_abs_<q>`` among ``params`` (a quantity of
+    both signs, drawn as log10 |q|)."""
+    have = {n.name for n in samples.paramNames.names}
+    out = []
+    for p in params:
+        q = p[len("log10_abs_"):] if p.startswith("log10_abs_") else None
+        if q in have:
+            out.append((symbol_and_unit(q, cfg)[0], float(np.average(np.asarray(samples[q]) < 0.0, weights=samples.weights))))
+    return out
+
+
+def sign_shares(samples, params: list[str], cfg=None) -> str | None:
+    """One line for the columns of :func:`negative_shares`, e.g. ``ε_ee < 0 in 49 % of the draws``; None when there
+    are none."""
+    parts = [f"${sym} < 0$ in {100.0 * share:.0f} %" for sym, share in negative_shares(samples, params, cfg)]
+    return ", ".join(parts) + " of the draws" if parts else None
 
 
 def _bounds(cfg, name: str, x: np.ndarray) -> tuple[float, float]:
@@ -490,7 +515,12 @@ def compare_runs(runs: list[tuple[Path, object]], dest: Path, variables: list[st
         raise InputError(f"--compare: none of {variables} varies, on the same scale, in every run")
     plt = pyplot()
     files: list[Path] = []
-    fig = triangle_figure(samples, params, legend_labels=labels)
+    # quantities of both signs drawn as log10 |q|: each run's share of negative draws in the title
+    shares = [negative_shares(s, params, cfg) for s, cfg in zip(samples, cfgs)]
+    same = shares[0] and all(len(sh) == len(shares[0]) for sh in shares)
+    title = "; ".join(f"${sym} < 0$ in " + ", ".join(f"{100.0 * sh[i][1]:.0f} % ({lab})" for sh, lab in zip(shares, labels))
+                      for i, (sym, _) in enumerate(shares[0])) + " of the draws" if same else None
+    fig = triangle_figure(samples, params, legend_labels=labels, title=title)
     files += _save(fig, Path(dest), "triangle", formats, folder=None)
     plt.close(fig)
     if all("M_Zp" in idata.posterior or "g_X" in idata.posterior for _, idata in runs):

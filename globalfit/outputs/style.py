@@ -145,10 +145,18 @@ def symbol_and_unit(name: str, cfg=None) -> tuple[str, str]:
     return tex, unit
 
 
+def _known(name: str, cfg=None) -> bool:
+    """Whether ``name`` is a parameter or a derived quantity with a symbol."""
+    return name in PARAMETERS or name in DERIVED_INFO or (cfg is not None and name in cfg.param_specs())
+
+
 def tex_label(name: str, cfg=None) -> str:
     """Axis label (LaTeX, no ``$``) of a quantity with its unit: ``M_{Z'}\\;[\\mathrm{GeV}]``; a ``log10_`` name as
-    ``\\log_{10}(M_{Z'}/\\mathrm{GeV})``, ``ln_`` likewise, ``u_M_Psi`` (the M_Psi > M_Zp site) as it is, an
+    ``\\log_{10}(M_{Z'}/\\mathrm{GeV})``, ``ln_`` likewise, ``log10_abs_<q>`` as log10 |q|, ``u_M_Psi`` (the M_Psi > M_Zp site) as it is, an
     ``unwrapped_`` phase with a tilde."""
+    if name.startswith("log10_abs_") and _known(name[len("log10_abs_"):], cfg) and not _known(name[len("log10_"):], cfg):
+        sym, unit = symbol_and_unit(name[len("log10_abs_"):], cfg)  # log10 |q| of a quantity of both signs
+        return rf"\log_{{10}}(|{sym}|/{unit})" if unit else rf"\log_{{10}}|{sym}|"
     for prefix, fn in (("log10_", r"\log_{10}"), ("ln_", r"\ln")):
         if name.startswith(prefix):
             sym, unit = symbol_and_unit(name[len(prefix):], cfg)
