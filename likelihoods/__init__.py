@@ -23,7 +23,7 @@ from globalfit.physics.scenarios import SCENARIOS, Scenario, get_scenario
 from .base import Likelihood
 
 __all__ = ["Likelihood", "register", "registry", "build_likelihood", "build_likelihoods", "default_likelihoods", "check_requirements",
-           "describe_all"]
+           "describe_all", "plot_label"]
 
 _REGISTRY: dict[str, type[Likelihood]] = {}
 # built likelihoods by (name, scenario, options): a likelihood is a pure function of them and of its data files, which
@@ -35,8 +35,8 @@ _NOT_LIKELIHOODS = {"base", "stats"}
 
 def register(cls: type[Likelihood]) -> type[Likelihood]:
     """Class decorator: add a :class:`~likelihoods.base.Likelihood` subclass to the registry under ``cls.name``."""
-    for attr in ("name", "constrains", "reference", "data_edition"):
-        if not isinstance(getattr(cls, attr, None), str):
+    for attr in ("name", "label", "constrains", "reference", "data_edition"):
+        if not isinstance(getattr(cls, attr, None), str) or not getattr(cls, attr):
             raise TypeError(f"likelihood class {cls.__name__} lacks the class attribute {attr!r}")
     if cls.name in _REGISTRY:
         raise RuntimeError(f"likelihood {cls.name!r} registered twice")
@@ -58,6 +58,13 @@ def registry() -> dict[str, type[Likelihood]]:
     """Every registered likelihood class by name."""
     _load_all()
     return dict(_REGISTRY)
+
+
+def plot_label(name: str) -> str:
+    """A likelihood's legend label (:attr:`~likelihoods.base.Likelihood.label`); ``name`` itself when none is
+    registered under it."""
+    cls = registry().get(name)
+    return cls.label if cls is not None else name
 
 
 def _option_error(exc: ValidationError, cls: type[Likelihood], where: str) -> ConfigError:
@@ -139,12 +146,13 @@ def applicable_scenarios(cls: type[Likelihood]) -> list[str]:
 
 
 def describe_all() -> list[dict[str, Any]]:
-    """Name, what it constrains, reference, data edition, scenarios, observables read and options (with defaults) of
-    every registered likelihood."""
+    """Name, legend label, what it constrains, reference, data edition, scenarios, observables read and options (with
+    defaults) of every registered likelihood."""
     out = []
     for cls in registry().values():
         out.append({
             "name": cls.name,
+            "label": cls.label,
             "constrains": cls.constrains,
             "reference": cls.reference,
             "data_edition": cls.data_edition,

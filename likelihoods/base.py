@@ -126,6 +126,9 @@ class Likelihood(ABC):
     """A configured likelihood: data and options bound, ``loglike(obs)`` pure JAX (see the module docstring)."""
 
     name: ClassVar[str]
+    label: ClassVar[str] = ""
+    """What a figure's legend calls it (matplotlib mathtext allowed), e.g. ``$\\pi^0 \\to \\gamma Z'$ (NA62)``; empty:
+    the name. :func:`plot_label`."""
     constrains: ClassVar[str]
     reference: ClassVar[str]
     data_edition: ClassVar[str]

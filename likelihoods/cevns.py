@@ -511,6 +511,7 @@ def _only_with_sharp(opts, name: str):
 @register
 class CoherentCsI(_Coherent):
     name = "cevns_coherent_csi"
+    label = "COHERENT CsI (CEvNS)"
     constrains = "CEvNS rate on CsI at the SNS (COHERENT 2021), light-Z' q^2 dependence"
     reference = "COHERENT, PRL 129 (2022) 081801, arXiv:2110.07730"
     data_edition = "COHERENT CsI full data set (2021); release efficiency and quenching (copy), timing efficiency [S]"
@@ -549,6 +550,7 @@ class CoherentCsI(_Coherent):
 @register
 class CoherentLAr(_Coherent):
     name = "cevns_coherent_lar"
+    label = "COHERENT LAr (CEvNS)"
     constrains = "CEvNS rate on argon at the SNS (COHERENT CENNS-10), light-Z' q^2 dependence"
     reference = "COHERENT, PRL 126 (2021) 012002, arXiv:2003.10630"
     data_edition = "COHERENT LAr 2020 (Analysis A); release efficiency, QF, resolution, timing (copy)"
@@ -611,6 +613,7 @@ def xenonnt_counts(dataset: str) -> tuple[float, float, float]:
 @register
 class XenonNT8B(Cevns):
     name = "cevns_xenonnt_8b"
+    label = "XENONnT $^8$B (CEvNS)"
     constrains = "solar 8B CEvNS on xenon (XENONnT), light-Z' q^2 dependence"
     reference = "XENONnT, PRL 133 (2024) 191002, arXiv:2408.02877; data release XENONnT/cevns_data_release; SNO arXiv:1109.0763"
     data_edition = "XENONnT 2024 (3.51 t yr), official release efficiency"
@@ -663,6 +666,7 @@ class XenonNT8B(Cevns):
 @register
 class PandaX8B(Cevns):
     name = "cevns_pandax_8b"
+    label = "PandaX-4T $^8$B (CEvNS)"
     constrains = "solar 8B CEvNS on xenon (PandaX-4T paired + US2), light-Z' q^2 dependence"
     reference = "PandaX-4T, PRL 133 (2024) 191001, arXiv:2407.10892; SNO arXiv:1109.0763"
     data_edition = "PandaX-4T 2024 (abstract: sharp thresholds)"
@@ -743,6 +747,7 @@ class CoherentSNS(_SharedFlux):
     """cevns_coherent_csi and cevns_coherent_lar in one likelihood, with their common SNS flux error (review L8)."""
 
     name = "cevns_coherent_sns"
+    label = "COHERENT CsI + LAr (CEvNS)"
     constrains = ("CEvNS rates on CsI and argon at the SNS (COHERENT 2021 and CENNS-10) with their shared neutrino-flux "
                   "uncertainty, light-Z' q^2 dependence")
     reference = "COHERENT, PRL 129 (2022) 081801, arXiv:2110.07730; PRL 126 (2021) 012002, arXiv:2003.10630"
@@ -772,6 +777,7 @@ class Solar8B(_SharedFlux):
     """cevns_xenonnt_8b and cevns_pandax_8b in one likelihood, with their common 8B flux error (review L8)."""
 
     name = "cevns_solar_8b"
+    label = "XENONnT + PandaX-4T $^8$B (CEvNS)"
     constrains = ("solar 8B CEvNS on xenon (XENONnT; PandaX-4T paired + US2) with their shared SNO flux uncertainty, "
                   "light-Z' q^2 dependence")
     reference = ("XENONnT, PRL 133 (2024) 191002, arXiv:2408.02877; PandaX-4T, PRL 133 (2024) 191001, arXiv:2407.10892; "

@@ -174,6 +174,7 @@ def conus_flux_above_2MeV() -> float:
 @register
 class ConusPlus(Cevns):
     name = "cevns_conus_plus"
+    label = "CONUS+ (reactor CEvNS)"
     constrains = "reactor CEvNS on germanium (CONUS+ run 1), light-Z' q^2 dependence"
     reference = "CONUS+, arXiv:2501.05206 (Nature 2025, doi:10.1038/s41586-025-09322-2)"
     data_edition = "CONUS+ run 1 (119 d, 327 kg d); Lindhard k = 0.162"
@@ -215,6 +216,7 @@ class ConusPlus(Cevns):
 @register
 class CoherentGe(Cevns):
     name = "cevns_coherent_ge"
+    label = "COHERENT Ge (CEvNS)"
     constrains = "CEvNS rate on germanium at the SNS (COHERENT Ge 2026), light-Z' q^2 dependence"
     reference = "COHERENT, arXiv:2603.17951; threshold from arXiv:2406.13806"
     data_edition = "COHERENT Ge 2026 (4.68e22 POT); Lindhard k = 0.162"
@@ -291,6 +293,7 @@ def _column_basis(X: np.ndarray, sigma: np.ndarray) -> np.ndarray:
 @register
 class Dresden2(Cevns):
     name = "cevns_dresden2"
+    label = "Dresden-II (reactor CEvNS)"
     constrains = "reactor CEvNS spectrum on germanium (Dresden-II), light-Z' q^2 dependence"
     reference = "Colaresi et al., PRL 129 (2022) 211802, arXiv:2202.09672"
     data_edition = "Dresden-II data release (96.4 d Rx-ON); public-fit background [S]; Fef quenching by default"

@@ -157,6 +157,7 @@ def thermal_fraction(rate, T, window: tuple[float, float]):
 @register
 class Cosmology(Likelihood):
     name = "cosmology"
+    label = r"$N_\mathrm{eff}$ (thermalised $Z'$)"
     constrains = "Delta N_eff of a thermalised neutrinophilic Z' (3 dof) and light Psi (4 dof) vs measured N_eff"
     reference = ("planck2018: arXiv:1807.06209; act2025(_bbn): arXiv:2503.14454; N_eff(M) DERIVED with NUDEC_BSM "
                  "(arXiv:1812.05605, arXiv:2001.04466); edges: arXiv:1910.01649 (sabti2020), arXiv:1607.07616 (paper2016)")

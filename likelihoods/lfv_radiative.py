@@ -26,6 +26,7 @@ PAPER_2016 = {"mu_e": 4.2e-13, "tau_e": 3.3e-8, "tau_mu": 4.4e-8}  # arXiv:1605.
 @register
 class LfvRadiative(UpperLimits):
     name = "lfv_radiative"
+    label = r"$\ell_\alpha \to \ell_\beta \gamma$"
     constrains = "Br(mu->e gamma), Br(tau->e gamma), Br(tau->mu gamma)"
     reference = "PDG 2026 (MEG II, BaBar, Belle); paper2016: arXiv:1605.05081, arXiv:0908.2381"
     data_edition = "PDG 2026 | paper2016"

@@ -49,6 +49,7 @@ PAPER_2016 = {  # ARGUS, Z. Phys. C68 (1995) 25, 95 % CL (paper Ref. 69)
 @register
 class LfvTwoBody(UpperLimits):
     name = "lfv_two_body"
+    label = r"$\ell_\alpha \to \ell_\beta Z'$"
     constrains = "Br(tau->e Z') Br(Z'->inv), Br(tau->mu Z') Br(Z'->inv), Br(mu->e Z') Br(Z'->inv)"
     reference = "PDG 2026 S035.102, S035.103 (Belle 2025), TWIST PRD 91 052020; paper2016: ARGUS Z.Phys. C68 25"
     data_edition = "PDG 2026 | paper2016"

@@ -115,6 +115,7 @@ def upper_limit_at(m: np.ndarray, m_psi: np.ndarray, channel: str = "light") -> 
 @register
 class LhcChargedScalar(Likelihood):
     name = "lhc_charged_scalar"
+    label = r"LHC $H^\pm$ searches"
     constrains = ("M_H with Br(H- -> l Psi) ~ |y_l|^2: pp -> H+ H- -> l+ l- + missing energy, e/mu and tau channels "
                   "(slepton- and stau-like searches, 13 TeV)")
     reference = ("arXiv:1607.07616 Eq. 35; ATLAS arXiv:1908.08215 (EPJC 80 123) and arXiv:1911.06660 (PRD 101 032009), via "

@@ -132,6 +132,7 @@ def suppression_table(m_M: float, m_l: float) -> tuple[np.ndarray, np.ndarray]:
 @register
 class MesonDecays(UpperLimits):
     name = "meson_decays"
+    label = r"$\pi, K \to \ell \nu Z'$"
     constrains = ("Br(K+ -> mu+ nu Z') and Br(pi+ -> e+ nu Z') with Z' invisible, via (g_Psi - g_l)^2 |kappa_a|^2 sum_b "
                   "|kappa_b|^2; M_Psi above the meson only")
     reference = "rate derived here (longitudinal Z', cf. arXiv:1702.04187, arXiv:1304.3460); PDG 2026 S010.27, S008.10"

@@ -112,6 +112,7 @@ class NuE(CountRate):
 @register
 class Charm2(NuE):
     name = "nu_e_charm2"
+    label = r"CHARM-II $\nu_\mu e$"
     constrains = "nu_mu e elastic rate (CHARM-II), light-Z' q^2 dependence"
     reference = "Vilain et al. PLB 335 (1994) 246; calibrated on arXiv:1803.05466 Fig. 13 [S]"
     data_edition = "CHARM-II 1994 via Bauer-Foldenauer-Jaeckel 2018 digitisation"
@@ -138,6 +139,7 @@ class Charm2(NuE):
 @register
 class Texono(NuE):
     name = "nu_e_texono"
+    label = r"TEXONO $\bar\nu_e e$"
     constrains = "reactor nubar_e e elastic rate (TEXONO), light-Z' q^2 dependence"
     reference = "Deniz et al. PRD 81 (2010) 072001, arXiv:0911.1597"
     data_edition = "TEXONO 2010"
@@ -170,6 +172,7 @@ def borexino_sm_rate(phase: str = "II", p_ee: float | None = None, n_e_NA_cm3: f
 @register
 class Borexino(NuE):
     name = "nu_e_borexino"
+    label = r"Borexino $\nu e$"
     constrains = "solar 7Be nu-e elastic rate (Borexino), light-Z' q^2 dependence"
     reference = "Borexino arXiv:1707.09279 (Phase II), arXiv:1104.1816 (Phase I); B16 SSM arXiv:1611.09867"
     data_edition = "Borexino Phase II 2019 | Phase I 2011"

@@ -179,6 +179,7 @@ class _Record(Likelihood):
 @register
 class OscLMA(_Record):
     name = "osc_lma"
+    label = "oscillations (LMA)"
     constrains = "eps_emu, eps_etau, eps_mutau, eps_ee-eps_tautau, eps_mumu-eps_tautau (quark-level eps^Earth/3 by default, or Earth)"
     reference = "arXiv:1607.07616 Eqs. 2-3 quoting Coloma arXiv:1511.06357"
     data_edition = "paper2016 (90% CL, LMA)"
@@ -194,6 +195,7 @@ class OscLMA(_Record):
 @register
 class OscLMAElectron(_Record):
     name = "osc_lma_electron"
+    label = "oscillations (LMA, electron NSI)"
     constrains = "the paper's LMA ranges applied to electron NSI (U(1)_L, as the paper did; not an electron-NSI fit)"
     reference = "arXiv:1607.07616 Eqs. 2-3 and Sec. 4 quoting Coloma arXiv:1511.06357 (quark-NSI ranges)"
     data_edition = "paper2016 (90% CL, LMA), as the paper applied it to U(1)_L"
@@ -210,6 +212,7 @@ class OscLMAElectron(_Record):
 @register
 class OscDuneT2HK(_Record):
     name = "osc_dune_t2hk"
+    label = "DUNE + T2HK (projection)"
     constrains = "eps_emu, eps_etau, eps_mutau, eps_ee-eps_tautau, eps_mumu-eps_tautau (projection; centred as its source or at the SM)"
     reference = "arXiv:1607.07616 Eqs. 4-5 (DUNE+T2HK projection)"
     data_edition = "projection (90% CL)"
@@ -226,6 +229,7 @@ class OscDuneT2HK(_Record):
 @register
 class OscLMADark(Likelihood):
     name = "osc_lma_dark"
+    label = "oscillations (LMA-Dark)"
     constrains = "eps_ee-eps_mumu near the LMA-Dark solution, plus LMA off-diagonal and mumu-tautau bounds"
     reference = "arXiv:1607.07616 Sec. 3 (LMA-D: eps^q_ee-eps^q_mumu ~ -1); interval constructed here (approximation)"
     data_edition = "paper2016 statement + constructed 90% CL interval"
@@ -253,6 +257,7 @@ class OscLMADark(Likelihood):
 @register
 class IceCubeMuTau(Likelihood):
     name = "osc_icecube_mutau"
+    label = r"IceCube $\varepsilon_{\mu\tau}$"
     constrains = "eps_mutau (Earth matter, normalisation UNVERIFIED)"
     reference = "IceCube arXiv:1709.07079 (DeepCore 3 yr), arXiv:2201.03566 (8 yr TeV)"
     data_edition = "icecube2022 | deepcore2018 (90% CL)"

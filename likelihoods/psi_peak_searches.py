@@ -149,6 +149,7 @@ def envelope(names: tuple[str, ...], lnm: np.ndarray, edge_width: float) -> np.n
 @register
 class PsiPeakSearches(Likelihood):
     name = "psi_peak_searches"
+    label = r"$\pi, K \to \ell \Psi$ peak searches"
     constrains = "|kappa_e|^2, |kappa_mu|^2 vs M_Psi below m_K (pi, K -> l Psi peak searches, universality; Psi invisible)"
     reference = ("PIENU arXiv:1712.03275, arXiv:1904.03269; NA62 arXiv:2005.09575, arXiv:2101.12304; E949 arXiv:1411.3963; "
                  "Bryman & Shrock arXiv:1909.11198; TRIUMF PRD 46 R885; PSI PRD 36 2624; Deutsch et al. NPA 518 149")

@@ -47,6 +47,7 @@ BELLE_2010 = {"eee": 2.7e-8, "emumu": 2.7e-8, "muee": 1.8e-8, "mumumu": 2.1e-8} 
 @register
 class TauThreeBody(UpperLimits):
     name = "tau_three_body"
+    label = r"$\tau \to 3\ell$"
     constrains = "Br(tau->l_b Z') Br(Z'->l_d l_d) vs tau->3l"
     reference = "arXiv:1607.07616 Eqs. 27-28; PDG 2026 S035.35-38; belle2010: Hayasaka et al. PLB 687 139 (arXiv:1001.3221)"
     data_edition = "PDG 2026 | belle2010"

@@ -63,6 +63,7 @@ BLENNOW_2023 = {  # [S] Heavy-Neutrino-Limits PMNS_NU_U*42_90_last.dat, attribut
 @register
 class Unitarity(Likelihood):
     name = "unitarity"
+    label = "PMNS unitarity"
     constrains = "|kappa_e|^2, |kappa_mu|^2, |kappa_tau|^2 (PMNS non-unitarity), for M_Psi above m_K"
     reference = "paper2016: arXiv:1607.07616 Eq. 13 / arXiv:1605.08774; blennow2023: arXiv:2306.01040 via Heavy-Neutrino-Limits [S]"
     data_edition = "paper2016 (2 sigma) | blennow2023 (90% CL)"

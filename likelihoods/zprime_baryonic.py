@@ -153,6 +153,7 @@ ETA_CHANNELS = {
 @register
 class ZpBaryonicEta(Likelihood):
     name = "zp_baryonic_eta"
+    label = r"$\eta, \eta' \to \gamma Z'$"
     constrains = "Br(eta, eta' -> gamma Z') x Br(Z' -> pi0 gamma, 3 pi) vs the measured eta -> pi0 gamma gamma rates"
     reference = ("production: arXiv:1801.04847 Tab. 3 (via FORESEE); data: PDG S014.7, M002.24 (measured), S014.10 "
                  "(limit)")
@@ -205,6 +206,7 @@ def read_anomaly_curve(key: str) -> tuple[np.ndarray, np.ndarray, str]:
 @register
 class ZpBaryonicAnomaly(Likelihood):
     name = "zp_baryonic_anomaly"
+    label = r"$K \to \pi Z'$, $B \to K Z'$, $Z \to \gamma Z'$ (anomaly, digitised)"
     constrains = ("g_B/M_Zp from anomaly-enhanced K+ -> pi+ Z', B -> K Z', Z -> gamma Z' (Z' invisible) -- "
                   "DIGITISED, UV-dependent, optional")
     reference = "Dror, Lasenby, Pospelov arXiv:1705.06726 (curves), arXiv:1707.01503; UV dependence arXiv:2204.05945"
@@ -233,6 +235,7 @@ class ZpBaryonicAnomaly(Likelihood):
 @register
 class ZpAnomalyFermionMass(Likelihood):
     name = "zp_anomaly_fermion_mass"
+    label = r"$g_B < M_{Z'}/\langle S_B \rangle$ (Eq. 30)"
     constrains = "g_B < M_Zp/<S_B> (heavy anomaly-cancelling fermions; theory prior factor, optional)"
     reference = "arXiv:1607.07616 Eq. (30)"
     data_edition = "theory: the paper's rough bound, <S_B> configurable (default 1 TeV)"

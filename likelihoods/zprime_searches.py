@@ -455,6 +455,7 @@ _LEP_REF = "DarkCast recast [D] of "
 @register
 class ZpBabarInvisible(_Leptonic):
     name = "zp_babar_invisible"
+    label = r"BaBar $\gamma$ + invisible"
     constrains = "g_X Br(Z'->inv)^(1/2) vs M_Zp (e+e- -> gamma + invisible)"
     reference = _LEP_REF + "BaBar arXiv:1702.03327"
     data_edition = "DarkCast B-L recast [D], data/zprime_bl_babar_invisible.csv"
@@ -464,6 +465,7 @@ class ZpBabarInvisible(_Leptonic):
 @register
 class ZpNa64Invisible(_Leptonic):
     name = "zp_na64_invisible"
+    label = "NA64 invisible"
     constrains = "g_X Br(Z'->inv)^(1/2) vs M_Zp (e- N -> e- N + invisible)"
     reference = _LEP_REF + "NA64 arXiv:1906.00176"
     data_edition = "DarkCast B-L recast [D], data/zprime_bl_na64_invisible.csv"
@@ -473,6 +475,7 @@ class ZpNa64Invisible(_Leptonic):
 @register
 class ZpBabarVisible(_Leptonic):
     name = "zp_babar_visible"
+    label = r"BaBar $\gamma \ell^+\ell^-$"
     constrains = "g_X Br(Z'->ee,mumu)^(1/2) vs M_Zp (e+e- -> gamma l+ l-)"
     reference = _LEP_REF + "BaBar arXiv:1406.2980"
     data_edition = "DarkCast B-L recast [D], data/zprime_bl_babar_visible.csv"
@@ -502,6 +505,7 @@ def _nonempty(v):
 @register
 class ZpBeamDump(_Leptonic):
     name = "zp_beam_dump"
+    label = r"beam dumps (E137, $\nu$-Cal I, CHARM)"
     constrains = "excluded (g_X, M_Zp) bands of E137, nu-Cal I, CHARM (Z' -> ee, mumu; lifetime)"
     reference = (_LEP_REF + "E137 (Andreas et al. PRD 86 095019, arXiv:1209.6083), nu-Cal I (Bluemlein et al. "
                  "Int. J. Mod. Phys. A7 3835 (1992)), CHARM (Bergsma et al. Phys. Lett. 157B 458 (1985))")
@@ -521,6 +525,7 @@ class ZpBeamDump(_Leptonic):
 @register
 class ZpBaryonicVisible(_Curves):
     name = "zp_baryonic_visible"
+    label = "visible $Z'$ decays (searches, beam dumps)"
     constrains = ("g_B vs M_Zp from Z' -> e+e-, mu+mu- (NA48/2, BaBar, KLOE, LHCb) and beam dumps (CHARM, nu-Cal I, NOMAD, PS191, "
                   "E137, E141, E774, KEK, Orsay, NA64)")
     reference = ("DarkCast recast [D] (arXiv:1801.04847) of NA48/2 arXiv:1504.00607, BaBar arXiv:1406.2980, KLOE arXiv:1210.3927 "
@@ -574,6 +579,7 @@ PI0_DATASETS = {
 @register
 class ZpBaryonicPi0(Likelihood):
     name = "zp_baryonic_pi0"
+    label = r"$\pi^0 \to \gamma Z'$ (NA62)"
     constrains = "Br(pi0 -> gamma Z') x Br(Z' escapes) vs M_Zp (NA62 pi0 -> gamma + invisible)"
     reference = "NA62 arXiv:1903.08767 via DarkCast B-boson recast [D]; pdg_gamma_nunubar: PDG S009.15; rate: chiral anomaly"
     data_edition = "na62_2019: DarkCast B recast [D] of NA62 2019 (0.035-0.12 GeV); pdg_gamma_nunubar: PDG 2026"
@@ -610,6 +616,7 @@ class ZpBaryonicPi0(Likelihood):
 @register
 class ZpNeutronLead(Likelihood):
     name = "zp_neutron_lead"
+    label = "n–Pb scattering"
     constrains = "alpha_B = g_B^2/4pi vs M_Zp, 2-7.4 MeV (neutron-lead scattering, curve as drawn in arXiv:2205.12414)"
     reference = ("arXiv:2205.12414 (COHERENT, PRD 106 052004), its n-Pb comparison curve; original n-Pb data: Barbieri & "
                  "Ericson PLB 57 (1975) 270, Leeb & Schmiedmayer PRL 68 (1992) 1472 (not read)")

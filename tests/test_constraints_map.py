@@ -80,3 +80,29 @@ def test_every_constraint_has_its_own_colour_and_line_style():
     looks = [(tuple(np.round(matplotlib.colors.to_rgb(h.get_color()), 3)), h.get_linestyle()) for h in handles]
     assert len(looks) == 22 and len(set(looks)) == len(looks)
     plt.close(fig)
+
+
+def test_legend_names_each_constraint_by_its_label():
+    """The figure is meant for a paper: each constraint by its likelihood's legend label (an optional one marked so),
+    on logarithmic (M_Z', g_X) axes; a name with no registered likelihood stays as it is."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from globalfit.outputs.constraints_map import ConstraintsMap, plot_constraints_map
+    from likelihoods import plot_label, registry
+
+    assert all(cls.label for cls in registry().values())
+    lm, lg = np.linspace(-3, 0, 8), np.linspace(-9, -1, 6)
+    big, small = np.full((lg.size, lm.size), 10.0), np.full((lg.size, lm.size), 1.0)
+    small[-1, -1] = 10.0  # excludes one cell: drawn after the larger region
+    chi2 = {"zp_baryonic_pi0": big, "zp_baryonic_anomaly": small, "c00": big}
+    fig = plot_constraints_map(ConstraintsMap("B", lm, lg, chi2, optional=("zp_baryonic_anomaly",)))
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts == [plot_label("zp_baryonic_pi0"), "c00",
+                     r"$K \to \pi Z'$, $B \to K Z'$, $Z \to \gamma Z'$ (anomaly, digitised; optional)"]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_xlim() == pytest.approx((1e-3, 1.0)) and ax.get_ylim() == pytest.approx((1e-9, 1e-1))
+    plt.close(fig)

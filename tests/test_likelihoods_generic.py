@@ -53,7 +53,7 @@ def test_registry_entries_are_documented():
     rows = describe_all()
     assert rows, "no likelihood registered"
     for r in rows:
-        assert r["reference"] and r["constrains"] and r["data_edition"]
+        assert r["reference"] and r["constrains"] and r["data_edition"] and r["label"]
         assert SOURCE_ID.search(r["reference"]), f"{r['name']}: reference {r['reference']!r} names no arXiv id, DOI or PDG identifier"
     for cls in registry().values():
         mod = importlib.import_module(cls.__module__)

@@ -15,7 +15,7 @@ and so vanishes relative to the SM point at the same mass; oscillation and CEvNS
 Psi-neutrino mixing). Likelihoods that declare ``optional = True`` (model-dependent or theory constraints, off in the
 shipped configs: ``zp_baryonic_anomaly``, ``zp_anomaly_fermion_mass``) are drawn dashed.
 
-``globalfit constraints SCENARIO`` computes a map, writes ``constraints_<scenario>.npz`` and ``.png`` and prints where
+``globalfit constraints SCENARIO`` computes a map, writes ``constraints_<scenario>.npz``, ``.png`` and ``.pdf`` and prints where
 each constraint excludes.
 """
 
@@ -32,11 +32,11 @@ from matplotlib.lines import Line2D
 
 from globalfit.errors import InputError, OutputError
 from globalfit.names import did_you_mean
-from globalfit.outputs.style import label_of, pyplot, save_figure
+from globalfit.outputs.style import label_of, publication_style, pyplot, save_figures
 from globalfit.physics.model import ModelOptions, observables
 from globalfit.physics.parameters import complete
 from globalfit.physics.scenarios import get_scenario
-from likelihoods import build_likelihoods, registry
+from likelihoods import build_likelihoods, plot_label, registry
 from likelihoods.stats import ALLOWED_DELTA_CHI2
 
 __all__ = ["NOT_CONSTRAINTS", "ConstraintsMap", "constraint_names", "constraints_map", "plot_constraints_map",
@@ -159,56 +159,68 @@ def load_constraints_map(path: Path) -> ConstraintsMap:
 
 
 def plot_constraints_map(cmap: ConstraintsMap, ax=None):
-    """Excluded regions (shaded, optional constraints dashed and unshaded) with their -2 Delta ln L = 2.71 contours."""
+    """Excluded regions (shaded, optional constraints dashed and unshaded) with their -2 Delta ln L = 2.71 contours, on
+    logarithmic M_Z' and g_X axes; each constraint named by its likelihood's legend label
+    (:func:`likelihoods.plot_label`)."""
     plt = pyplot()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(9.0, 5.2))
-    else:
-        fig = ax.figure
-    X, Y = np.meshgrid(cmap.log10_M, cmap.log10_g)
-    colours = list(plt.get_cmap("tab10").colors)  # ten distinct colours; past ten the line style tells them apart
-    styles = ("-", "-.", ":")
-    handles = []
-    level = np.log10(cmap.threshold)
-    # largest excluded areas first, so that smaller regions are drawn on top of them
-    names = sorted(cmap.drawn(), key=lambda n: -int(cmap.excluded(n).sum()))
-    for k, name in enumerate(names):
-        z = np.log10(np.clip(cmap.chi2[name], 1e-12, 1e30))
-        c = colours[k % len(colours)]
-        opt = name in cmap.optional
-        ls = "--" if opt else styles[(k // len(colours)) % len(styles)]
-        if not opt:
-            ax.contourf(X, Y, z, levels=[level, 31.0], colors=[c], alpha=0.16)
-        ax.contour(X, Y, z, levels=[level], colors=[c], linewidths=1.8, linestyles=ls)
-        handles.append(Line2D([], [], color=c, lw=1.6, ls=ls, label=name + (" (optional)" if opt else "")))
-    ax.set_xlabel(r"$\log_{10}(M_{Z'}/\mathrm{GeV})$")
-    ax.set_ylabel(r"$\log_{10} " + label_of("g_X").strip("$") + "$")
-    sc = get_scenario(cmap.scenario)
-    ax.set_title(f"${sc.latex}$: Z' constraints, each alone, $-2\\Delta\\ln L = {cmap.threshold:.2f}$ (90 % CL); "
-                 f"$g_\\Psi = 0$, kinetic mixing: {cmap.kinetic_mixing}", fontsize=9)
-    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
-    ax.set_xlim(cmap.log10_M[0], cmap.log10_M[-1])
-    ax.set_ylim(cmap.log10_g[0], cmap.log10_g[-1])
-    fig.tight_layout()
+    with publication_style():
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(8.6, 4.8))
+        else:
+            fig = ax.figure
+        X, Y = np.meshgrid(10.0**cmap.log10_M, 10.0**cmap.log10_g)
+        colours = list(plt.get_cmap("tab10").colors)  # ten distinct colours; past ten the line style tells them apart
+        styles = ("-", "-.", ":")
+        handles = []
+        level = np.log10(cmap.threshold)
+        # largest excluded areas first, so that smaller regions are drawn on top of them
+        names = sorted(cmap.drawn(), key=lambda n: -int(cmap.excluded(n).sum()))
+        for k, name in enumerate(names):
+            z = np.log10(np.clip(cmap.chi2[name], 1e-12, 1e30))
+            c = colours[k % len(colours)]
+            opt = name in cmap.optional
+            ls = "--" if opt else styles[(k // len(colours)) % len(styles)]
+            if not opt:
+                ax.contourf(X, Y, z, levels=[level, 31.0], colors=[c], alpha=0.16)
+            ax.contour(X, Y, z, levels=[level], colors=[c], linewidths=1.6, linestyles=ls)
+            handles.append(Line2D([], [], color=c, lw=1.6, ls=ls, label=_optional(plot_label(name)) if opt else plot_label(name)))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(label_of("M_Zp"))
+        ax.set_ylabel(label_of("g_X"))
+        sc = get_scenario(cmap.scenario)
+        mixing = {"loop": "loop-induced", "none": "none"}.get(cmap.kinetic_mixing, cmap.kinetic_mixing)
+        ax.set_title(f"${sc.latex}$: each constraint alone, 90 % CL ($-2\\Delta\\ln L = {cmap.threshold:.2f}$); "
+                     f"$g_\\Psi = 0$, kinetic mixing {mixing}", fontsize=9.5)
+        ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8.5, frameon=False)
+        ax.set_xlim(10.0 ** cmap.log10_M[0], 10.0 ** cmap.log10_M[-1])
+        ax.set_ylim(10.0 ** cmap.log10_g[0], 10.0 ** cmap.log10_g[-1])
+        fig.tight_layout()
     return fig
 
 
+def _optional(label: str) -> str:
+    """``label`` marked optional: ``x (a)`` -> ``x (a; optional)``, ``x`` -> ``x (optional)``."""
+    return label[:-1] + "; optional)" if label.endswith(")") else label + " (optional)"
+
+
 def output_paths(out: Path, scenario: str, kinetic_mixing: str = "loop", force: bool = False) -> list[Path]:
-    """``out/constraints_<scenario>[_km-none].{npz,png}``; OutputError if one exists and ``force`` is not given."""
+    """``out/constraints_<scenario>[_km-none].{npz,png,pdf}``; OutputError if one exists and ``force`` is not given."""
     stem = f"constraints_{scenario}" + ("" if kinetic_mixing == "loop" else f"_km-{kinetic_mixing}")
-    paths = [out / f"{stem}.npz", out / f"{stem}.png"]
+    paths = [out / f"{stem}.npz", out / f"{stem}.png", out / f"{stem}.pdf"]
     existing = [p for p in paths if p.exists()]
     if existing and not force:
         raise OutputError(f"{existing[0]}: exists; give --force to overwrite it or another --out")
     return paths
 
 
-def save_constraints_map(cmap: ConstraintsMap, out: Path, force: bool = False, dpi: int = 100) -> list[Path]:
-    """Write the map (npz) and its figure (png) into ``out`` (:func:`output_paths`); existing files only with ``force``."""
+def save_constraints_map(cmap: ConstraintsMap, out: Path, force: bool = False, dpi: int = 200) -> list[Path]:
+    """Write the map (npz) and its figure (png at ``dpi``, vector pdf for a paper) into ``out`` (:func:`output_paths`);
+    existing files only with ``force``."""
     paths = output_paths(out, cmap.scenario, cmap.kinetic_mixing, force)
     out.mkdir(parents=True, exist_ok=True)
     cmap.save(paths[0])
     fig = plot_constraints_map(cmap)
-    save_figure(fig, paths[1], dpi=dpi)
+    save_figures(fig, paths[1:], dpi=dpi)
     pyplot().close(fig)
     return paths
