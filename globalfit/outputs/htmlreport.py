@@ -43,6 +43,7 @@ from globalfit.outputs.report import HDI_PROB, diagnostics_line, load_run_config
 from globalfit.outputs.rundir import read_progress
 from globalfit.outputs.plane import place_legend
 from globalfit.outputs.style import FILL_68, LINE_COLOUR, PALETTE, RUN_COLOURS, publication_style, pyplot, save_figure, tight_bbox
+from likelihoods import plot_label
 
 __all__ = ["BITES", "likelihood_impact", "dominance_map", "impact_figure", "dominance_figure", "html_report", "write_html_report"]
 
@@ -142,7 +143,7 @@ def impact_figure(impact: dict[str, np.ndarray]):
             ax.hist(np.clip(x, 0, top), bins=40, range=(0, top), color=FILL_68, edgecolor=LINE_COLOUR, linewidth=0.4)
             ax.set_yscale("log")  # the tail, where the likelihood bites, holds few draws
             ax.axvline(BITES, color=PALETTE["vermillion"], ls="--", lw=0.8)
-            ax.set_title(name, fontsize=8)
+            ax.set_title(plot_label(name), fontsize=8)
             ax.text(0.97, 0.9, f"{100 * float(np.mean(x >= BITES)):.1f} % $\\geq {BITES:g}$", transform=ax.transAxes, ha="right", va="top", fontsize=7)
             ax.tick_params(labelsize=7)
             ax.set_yticks([])
@@ -174,7 +175,7 @@ def dominance_figure(dm: dict, cfg, samples=None):
             code[dm["dominant"] == i] = k
             c = colours[k % len(colours)]
             cmap_colours.append(c)
-            handles.append(Patch(facecolor=c, alpha=0.75, label=names[i]))
+            handles.append(Patch(facecolor=c, alpha=0.75, label=plot_label(names[i])))
         if present:
             ax.pcolormesh(X, Y, np.ma.masked_invalid(code), cmap=ListedColormap(cmap_colours), vmin=-0.5, vmax=len(present) - 0.5,
                           alpha=0.75, shading="flat")
