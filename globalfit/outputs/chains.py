@@ -223,9 +223,9 @@ def mcsamples(idata, cfg, label: str = "", settings: dict | None = None):
 
 def plot_column(samples, name: str) -> str | None:
     """The GetDist column a figure shows for quantity ``name``: the site of a parameter sampled on a log scale
-    (``log10_M_Zp``; ``slog10_g_Psi`` for a ``signed`` one, both signs on one axis), ``log10_<q>`` / ``log10_minus_<q>`` of a quantity of one sign spanning decades,
-    ``log10_abs_<q>`` of one of both signs, else ``name``; None when the
-    run has no such varying column."""
+    (``log10_M_Zp``; ``slog10_g_Psi`` for a ``signed`` one, both signs on one axis), ``log10_<q>`` /
+    ``log10_minus_<q>`` of a quantity of one sign spanning decades, ``log10_abs_<q>`` of one of both signs, else
+    ``name``; None when the run has no such varying column."""
     have = {p.name for p in samples.paramNames.names}
     for key in (f"slog10_{name}", f"log10_{name}", f"ln_{name}", f"log10_minus_{name}", f"log10_abs_{name}", name):
         if key in have:
