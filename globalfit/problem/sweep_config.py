@@ -30,13 +30,12 @@ A sweep names run configs, overrides and seeds; ``globalfit sweep SWEEP.yaml`` r
         seeds: [1, 2]                       # sampler.seed
         overrides: {sampler.draws: 500}
 
-Every job entry takes ``name`` (default: the config's file stem, or ``evidence`` for a comparison), ``overrides``
-(dotted keys of the run config, :func:`globalfit.problem.config.apply_overrides`, applied to every config of the
-entry), ``variants`` (name -> more overrides; one job per variant) and ``seeds`` (one job per seed). A job's name is
-``<kind>/<name>[/<variant>][/seed<seed>]`` (the default name joins the configs' file stems with ``-``); it is also
-its folder under ``output.dir``. Each config is read, resolved
-(``base:``, prior sets) and validated here, with the same one-line errors as run configs; the workers receive the
-resolved config, not the file.
+Every job entry takes ``name`` (default: the config's file stem; for a comparison of several configs their stems
+joined with ``-``), ``overrides`` (dotted keys of the run config, :func:`globalfit.problem.config.apply_overrides`,
+applied to every config of the entry), ``variants`` (name -> more overrides; one job per variant) and ``seeds`` (one
+job per seed). A job's name is ``<kind>/<name>[/<variant>][/seed<seed>]``; it is also its folder under
+``output.dir``. Each config is read, resolved (``base:``, prior sets) and validated here, with the same one-line
+errors as run configs; the workers receive the resolved config, not the file.
 """
 
 from __future__ import annotations
