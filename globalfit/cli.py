@@ -223,7 +223,10 @@ def _cmd_profile(args) -> int:
           f"{report.loaded} tasks from disk; {report.workers or 'no'} Dask workers)")
     print(f"  included: {', '.join(res.included)}")
     print(f"  excluded: {', '.join(res.excluded) or '(none)'}")
-    print(f"  lnL_ref = {res.lnL_ref:.4g}; share of the grid allowed: " + ", ".join(f"{float(np.mean(res.allowed(t))):.2f} at {t:.3g}" for t in res.thresholds))
+    print(f"  lnL_ref = {res.lnL_ref:.4g} (the best cell); share of the grid allowed: " + ", ".join(f"{float(np.mean(res.allowed(t))):.2f} at {t:.3g}" for t in res.thresholds))
+    if res.lnL_sm is not None:
+        print(f"  against the SM point (g_X = 0, y = 0; lnL_SM = {res.lnL_sm:.4g}): the best cell at -2 Delta ln L = {res.best_vs_sm:.3g}; "
+              "share of the grid at or below: " + ", ".join(f"{float(np.mean(res.chi2_vs_sm() <= t)):.2f} at {t:.3g}" for t in res.thresholds))
     for q in quantities:
         r = res.reach(q)
         if np.isfinite(r).any():

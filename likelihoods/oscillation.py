@@ -246,6 +246,12 @@ class OscLMADark(Likelihood):
         w = o.lmad_halfwidth
         self.interval_ee_mumu = ((LMAD_CENTRE_EARTH - w) * scale, (LMAD_CENTRE_EARTH + w) * scale)
 
+    def earth_record(self) -> dict:
+        """The LMA-Dark interval on eps_ee - eps_mumu in Earth units (``ee_mm``), whatever the reading: what the
+        (M_Zp, g_X) plots compare with."""
+        w = self.options.lmad_halfwidth
+        return {"ee_mm": (LMAD_CENTRE_EARTH - w, LMAD_CENTRE_EARTH + w)}
+
     def loglike(self, obs):
         eps = eps_matrix(obs, self.options.combination, self.options.n_q_over_n_e)
         _, d_mm, d_em = diag_differences(eps)

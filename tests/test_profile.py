@@ -51,6 +51,12 @@ def test_profile_finite_nonpositive_and_cosmology():
     _cfg, _, r = _B()
     assert np.all(np.isfinite(r.lnL)) and np.all(r.lnL <= 1e-12)
     assert np.all(r.chi2 >= -1e-9) and r.excluded == ["osc_lma"]
+    # the SM point (g_X = 0, y = 0) of the included likelihoods, as `globalfit evaluate` defines it; every 2016 input
+    # is a limit, so the SM point is their best point and the best cell lies at or above it
+    problem = load_problem(REPO / "runs" / "paper2016_B.yaml").without(["osc_*"])
+    assert r.lnL_sm == pytest.approx(problem.evaluate()["total_sm"], abs=1e-12) == 0.0
+    assert r.best_vs_sm == pytest.approx(-2.0 * r.lnL_ref) and r.best_vs_sm >= 0.0
+    np.testing.assert_allclose(r.chi2_vs_sm(), r.chi2 + r.best_vs_sm)
     # M_Zp = 1 MeV lies below the paper's cosmology line (5 MeV, Delta N_eff): excluded at every coupling
     assert np.all(r.chi2[:, 0] > ALLOWED)
     # the looser threshold reaches at least as far wherever both are defined
@@ -183,7 +189,7 @@ def test_profile_roundtrip_and_side_by_side_plot(tmp_path):
 
     cfg, _, r = _B()
     back = load_profile(r.save(tmp_path / "profile.npz"))
-    assert back.quantities == r.quantities and back.included == r.included and back.scenario == "B"
+    assert back.quantities == r.quantities and back.included == r.included and back.scenario == "B" and back.lnL_sm == r.lnL_sm
     np.testing.assert_array_equal(back.chi2, r.chi2)
     np.testing.assert_array_equal(back.q_max, r.q_max)
     assert back.point(1, 1, "max", "eps_earth_ee") == r.point(1, 1, "max", "eps_earth_ee")
@@ -198,3 +204,51 @@ def test_profile_roundtrip_and_side_by_side_plot(tmp_path):
     assert (tmp_path / "cmp.png").stat().st_size > 10_000
     with pytest.raises(InputError, match="no such profile file"):
         load_profile(tmp_path / "missing.npz")
+
+
+def test_reference_lines_are_named_by_legend_labels():
+    """The oscillation lines of a (M_Zp, g_X) map carry the likelihoods' legend labels (likelihoods.plot_label), not
+    their code names; a synthetic reach that crosses both the current and the DUNE+T2HK ranges of eps_ee draws both."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from likelihoods import plot_label
+    from globalfit.outputs.plane import draw_reference_lines
+
+    cfg = load_problem(REPO / "runs" / "paper2016_B.yaml").cfg
+    X, Y = np.meshgrid(np.logspace(-3, -1, 20), np.logspace(-7, -3, 20))
+    q_max = 1e4 * Y  # 1e-3 .. 10 up the g_X axis: crosses both upper ends
+    fig, ax = plt.subplots()
+    labels = [h.get_label() for h in draw_reference_lines(ax, X, Y, -q_max, q_max, "eps_earth_ee", cfg, "B", 1e-3, 0.1)]
+    plt.close(fig)
+    osc = [t for t in labels if "in [" in t]
+    assert len(osc) == 2 and osc[0].startswith(plot_label("osc_lma") + ":") and osc[1].startswith(plot_label("osc_dune_t2hk") + ":")
+    assert not any("osc_" in t for t in labels)
+
+
+def test_lma_dark_interval_is_drawn_where_reachable_and_named_where_not():
+    """With osc_lma_dark in the config, the map marks where the reach q_min of eps_ee - eps_mumu enters the LMA-Dark
+    interval (its upper end, -2.7 in Earth units), and says so in the legend where no cell reaches it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from likelihoods import plot_label
+    from globalfit.outputs.plane import draw_reference_lines
+
+    cfg = load_problem(REPO / "runs" / "lma_dark_B.yaml").cfg
+    assert oscillation_bounds("eps_earth_ee-mumu", {"ee_mm": (-3.3, -2.7)}) == (-3.3, -2.7)
+    X, Y = np.meshgrid(np.logspace(-3, -1, 20), np.logspace(-7, -3, 20))
+    labels = {}
+    for case, q_min in (("reached", -1e4 * Y), ("nowhere", -1e2 * Y)):  # down to -10, or only to -0.1
+        fig, ax = plt.subplots()
+        handles = draw_reference_lines(ax, X, Y, q_min, -q_min, "eps_earth_ee-mumu", cfg, "B", 1e-3, 0.1)
+        labels[case] = [h.get_label() for h in handles if h.get_label().startswith(plot_label("osc_lma_dark"))]
+        drawn = len(ax.collections)
+        plt.close(fig)
+        assert (drawn > 0) == (case == "reached")
+    assert len(labels["reached"]) == 1 and "reached" not in labels["reached"][0].split(":")[-1]
+    assert len(labels["nowhere"]) == 1 and labels["nowhere"][0].endswith("reached nowhere")

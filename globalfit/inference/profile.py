@@ -657,6 +657,7 @@ def assemble_profile(plan: ProfilePlan, stage2: list[dict], ref: float, seconds:
         at_max=phys(u_max, (Q, T) + shape),
         at_min=phys(u_min, (Q, T) + shape),
         seconds=seconds,
+        lnL_sm=float(sum(plan.included.sm_loglike().values())),
         settings={"grid": [n_M, n_g], "starts": st.starts, "steps": st.steps, "polish": st.polish, "profile_rungs": st.profile_rungs, "warm_steps": st.warm_rung_steps, "warm_lr": st.warm_lr, "seed": st.seed, "ladder": list(LADDER), "sign_M": plan.sign_M,
                   "sign_g": plan.sign_g, "fixed": plan.problem.fixed},
     )

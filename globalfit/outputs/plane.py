@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from likelihoods import build_likelihood, registry
+from likelihoods import build_likelihood, plot_label, registry
 
 from globalfit.physics.model import DIFFERENCES
 from globalfit.outputs.profile_result import THRESHOLDS, ProfileResult
@@ -25,23 +25,24 @@ REACH_COLOUR = PALETTE["vermillion"]
 
 def oscillation_bounds(quantity: str, record: dict) -> tuple[float | None, float | None] | None:
     """(lo, hi) on ``quantity`` from an oscillation record (:mod:`likelihoods.oscillation`): the differences
-    eps_ee - eps_tautau and eps_mumu - eps_tautau directly (eps_tautau - eps_mumu with the sign flipped), |eps_ab| its
-    upper limit, and a single diagonal entry when it alone is non-zero: eps_ee <- eps_ee - eps_tautau,
-    eps_mumu <- eps_mumu - eps_tautau, eps_tautau <- minus eps_mumu - eps_tautau (the stronger of the two, as in the
-    paper's Fig. 6). None when the record says nothing about ``quantity``."""
-    lo_mm, hi_mm = record["mm_tt"]
-    table = {
-        "eps_earth_ee": tuple(record["ee_tt"]),
-        "eps_earth_ee-tautau": tuple(record["ee_tt"]),
-        "eps_earth_mumu": (lo_mm, hi_mm),
-        "eps_earth_mumu-tautau": (lo_mm, hi_mm),
-        "eps_earth_tautau": (-hi_mm, -lo_mm),
-        "eps_earth_tautau-mumu": (-hi_mm, -lo_mm),
-    }
+    eps_ee - eps_tautau and eps_mumu - eps_tautau directly (eps_tautau - eps_mumu with the sign flipped), eps_ee - eps_mumu
+    (the LMA-Dark interval, ``ee_mm``), |eps_ab| its upper limit, and a single diagonal entry when it alone is non-zero:
+    eps_ee <- eps_ee - eps_tautau, eps_mumu <- eps_mumu - eps_tautau, eps_tautau <- minus eps_mumu - eps_tautau (the
+    stronger of the two, as in the paper's Fig. 6). None when the record says nothing about ``quantity``."""
+    table = {}
+    if "ee_tt" in record:
+        table.update({"eps_earth_ee": tuple(record["ee_tt"]), "eps_earth_ee-tautau": tuple(record["ee_tt"])})
+    if "mm_tt" in record:
+        lo_mm, hi_mm = record["mm_tt"]
+        table.update({"eps_earth_mumu": (lo_mm, hi_mm), "eps_earth_mumu-tautau": (lo_mm, hi_mm),
+                      "eps_earth_tautau": (-hi_mm, -lo_mm), "eps_earth_tautau-mumu": (-hi_mm, -lo_mm)})
+    if "ee_mm" in record:
+        table["eps_earth_ee-mumu"] = tuple(record["ee_mm"])
     if quantity in table:
         return table[quantity]
-    if quantity.startswith("abs_eps_earth_"):
-        return (None, record[quantity.removeprefix("abs_eps_earth_")])
+    name = quantity.removeprefix("abs_eps_earth_")
+    if quantity.startswith("abs_eps_earth_") and name in record:
+        return (None, record[name])
     return None
 
 
@@ -58,18 +59,22 @@ def abs_label(quantity: str) -> str:
     return q if quantity.startswith("abs_") else f"|{q}|"
 
 
-def _osc_records(cfg) -> dict[str, dict]:
-    """Records, in Earth units (eps^Earth), of the current (osc_lma, or osc_lma_electron where the config has it,
-    with the config's options) and projected (osc_dune_t2hk, same reading) oscillation bounds that apply to the
-    config's scenario."""
+def _osc_records(cfg) -> dict[str, tuple[str, dict]]:
+    """{line: (likelihood, record in Earth units, eps^Earth)} of the current (line "osc_lma": osc_lma, or
+    osc_lma_electron where the config has it, with the config's options) and projected (line "osc_dune_t2hk", same
+    reading) oscillation bounds that apply to the config's scenario, and the LMA-Dark interval (line "osc_lma_dark")
+    where the config has osc_lma_dark."""
     sc = get_scenario(cfg.model.scenario)
     current = "osc_lma_electron" if "osc_lma_electron" in cfg.likelihoods else "osc_lma"
     opts = dict(cfg.likelihoods.get(current) or {})
     reading = {k: opts[k] for k in ("combination", "n_q_over_n_e") if k in opts}
+    lines = [(current, "osc_lma", opts), ("osc_dune_t2hk", "osc_dune_t2hk", reading)]
+    if "osc_lma_dark" in cfg.likelihoods:
+        lines.append(("osc_lma_dark", "osc_lma_dark", dict(cfg.likelihoods.get("osc_lma_dark") or {})))
     out = {}
-    for name, slot, o in ((current, "osc_lma", opts), ("osc_dune_t2hk", "osc_dune_t2hk", reading)):
+    for name, slot, o in lines:
         if registry()[name].applies(sc):
-            out[slot] = build_likelihood(name, sc, o, where="profile").earth_record()
+            out[slot] = (name, build_likelihood(name, sc, o, where="profile").earth_record())
     return out
 
 
@@ -101,10 +106,23 @@ def place_legend(ax, handles: list, ncol: int = 1) -> None:
                   fontsize=7.5, handlelength=2.2, borderaxespad=0.0)
 
 
+def _bound_levels(lo_b: float | None, hi_b: float, q_min, q_max, target: bool = False) -> list:
+    """(level, map) pairs to contour for an oscillation range [lo_b, hi_b] on q. A bound (``target`` false: the NSI
+    must stay inside it) is crossed where the reach q_max rises above hi_b > 0 or q_min falls below lo_b < 0. A target
+    (the LMA-Dark interval, which the NSI must reach) becomes reachable where q_min falls below its upper end hi_b < 0,
+    or q_max rises above its lower end lo_b > 0."""
+    if target:
+        return [(hi_b, q_min)] if hi_b < 0 else [(lo_b, q_max)]
+    return [(b, Z) for b, Z, on in ((hi_b, q_max, hi_b > 0), (lo_b, q_min, lo_b is not None and lo_b < 0)) if on]
+
+
 def draw_reference_lines(ax, X, Y, q_min, q_max, quantity: str, cfg, scenario: str, m_lo: float, m_hi: float) -> list:
-    """Draw, on a (M_Zp, g_X) map, where the reachable ``q_max`` / ``q_min`` equal the current (osc_lma, solid) and
-    DUNE+T2HK (osc_dune_t2hk, dash-dotted) oscillation bounds on ``quantity``, and the cosmology bound on M_Zp
-    (dotted); return the legend handles. ``cfg`` supplies the records (none drawn without it)."""
+    """Draw, on a (M_Zp, g_X) map, where the reachable ``q_max`` / ``q_min`` meet the current (osc_lma, solid) and
+    DUNE+T2HK (osc_dune_t2hk, dash-dotted) oscillation bounds on ``quantity`` and, where the config has it, the
+    LMA-Dark interval (osc_lma_dark, dash-dot-dotted; beyond the line it is reachable, and the legend says so where it
+    is reachable nowhere), and the cosmology bound on M_Zp (dotted); return the legend handles, the oscillation lines
+    named by their likelihoods' legend labels (:func:`likelihoods.plot_label`). ``cfg`` supplies the records (none
+    drawn without it)."""
     handles = []
     qlabel = quantity_label(quantity)
     records = _osc_records(cfg) if cfg is not None else {}
@@ -112,22 +130,27 @@ def draw_reference_lines(ax, X, Y, q_min, q_max, quantity: str, cfg, scenario: s
         records = {}  # g_X l adds a flavour-universal part that oscillations do not see: plot a difference instead
         handles.append(Line2D([], [], color="none", label=f"no oscillation bound drawn: oscillations do not see the\nflavour-universal "
                                                            f"part of {qlabel} (plot e.g. eps_earth_ee-tautau)"))
-    for name, ls in (("osc_lma", "-"), ("osc_dune_t2hk", "-.")):
-        b = oscillation_bounds(quantity, records[name]) if name in records else None
+    for line, ls in (("osc_lma", "-"), ("osc_dune_t2hk", "-."), ("osc_lma_dark", (0, (6, 2, 1, 2, 1, 2)))):
+        name, record = records.get(line, (None, None))
+        b = oscillation_bounds(quantity, record) if record is not None else None
         if b is None:
             continue
         lo_b, hi_b = b
-        drawn = False
-        for bound, Z, applies in ((hi_b, q_max, hi_b is not None and hi_b > 0), (lo_b, q_min, lo_b is not None and lo_b < 0)):
+        drawn, beyond = False, 0
+        for bound, Z in _bound_levels(lo_b, hi_b, q_min, q_max, target=line == "osc_lma_dark"):
             Zm = np.ma.masked_invalid(Z)
-            if not applies or Zm.count() == 0 or not (Zm.min() < bound < Zm.max()):
+            with np.errstate(invalid="ignore"):  # NaN (no feasible point) counts as not beyond
+                beyond += int(np.sum(np.asarray(Z) <= bound) if Z is q_min else np.sum(np.asarray(Z) >= bound))
+            if Zm.count() == 0 or not (Zm.min() < bound < Zm.max()):
                 continue
-            ax.contour(X, Y, Zm, levels=[bound], colors="k", linestyles=ls, linewidths=1.4)
+            ax.contour(X, Y, Zm, levels=[bound], colors="k", linestyles=[ls], linewidths=1.4)
             drawn = True
+        rng = f"$\\leq$ {hi_b:g}" if lo_b is None else f"in [{lo_b:g}, {hi_b:g}]"
         if drawn:
-            label = "current (osc_lma)" if name == "osc_lma" else "DUNE+T2HK (osc_dune_t2hk)"
-            rng = f"$\\leq$ {hi_b:g}" if lo_b is None else f"in [{lo_b:g}, {hi_b:g}]"
-            handles.append(Line2D([], [], color="k", ls=ls, lw=1.4, label=f"{label}: {qlabel} {rng}"))
+            handles.append(Line2D([], [], color="k", ls=ls, lw=1.4, label=f"{plot_label(name)}: {qlabel} {rng}"))
+        elif line == "osc_lma_dark":  # the answer of an LMA-Dark map: say where no line could be drawn
+            where = "reached nowhere" if beyond == 0 else "reached in every allowed cell"
+            handles.append(Line2D([], [], color="none", label=f"{plot_label(name)}: {qlabel} {rng}, {where}"))
     m_cos = _cosmology_bound(cfg) if cfg is not None else None
     if m_cos is not None and m_lo <= m_cos <= m_hi:
         ax.axvline(m_cos, color="k", ls=":", lw=1.2)
@@ -142,8 +165,10 @@ def profile_plot(result: ProfileResult, cfg=None, quantity: str | None = None, t
     region allowed by the included likelihoods (chi2 <= threshold; lighter up to the next threshold); thin dashed:
     contours of the largest reachable |q| (decades); solid / dash-dotted black: where the reachable q equals the
     current (osc_lma) / DUNE+T2HK (osc_dune_t2hk) bound on q (beyond the line, towards larger |q|, the allowed Z'
-    gives NSI that those oscillation data see); dotted vertical: the cosmology bound on M_Zp. ``cfg`` (the run
-    config) supplies the oscillation records and the cosmology bound; without it those lines are omitted."""
+    gives NSI that those oscillation data see; the LMA-Dark interval where the config has it:
+    :func:`draw_reference_lines`); dotted vertical: the cosmology bound on M_Zp. The legend gives the best cell's
+    -2 Delta ln L against the SM point (:attr:`ProfileResult.best_vs_sm`). ``cfg`` (the run config) supplies the
+    oscillation records and the cosmology bound; without it those lines are omitted."""
     plt = pyplot()
     quantity = quantity or result.quantities[0]
     qlabel = quantity_label(quantity)
@@ -167,6 +192,8 @@ def profile_plot(result: ProfileResult, cfg=None, quantity: str | None = None, t
         handles.append(Patch(facecolor=FILL_68, edgecolor=LINE_COLOUR, lw=0.8, label=rf"allowed{what}: $-2\Delta\ln L \leq {threshold:.3g}$"))
         if looser:
             handles.append(Patch(facecolor=FILL_95, edgecolor=LINE_COLOUR, lw=0.8, label=rf"$-2\Delta\ln L \leq {looser[0]:.3g}$"))
+        if result.best_vs_sm is not None:
+            handles.append(Patch(color="none", label=rf"($\Delta$ from the best cell, at $-2\Delta\ln L$ = {result.best_vs_sm:.2f} against the SM point)"))
         R = np.ma.masked_invalid(result.reach(quantity, threshold))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -41,11 +41,22 @@ class ProfileResult:
     at_min: dict[str, np.ndarray] = field(default_factory=dict)
     seconds: float = 0.0
     settings: dict = field(default_factory=dict)
+    lnL_sm: float | None = None  # ln L of the included likelihoods at the SM point (None in files written before it)
 
     @property
     def chi2(self) -> np.ndarray:
         """-2 [lnL_prof - lnL_ref] on the grid."""
         return -2.0 * (self.lnL - self.lnL_ref)
+
+    @property
+    def best_vs_sm(self) -> float | None:
+        """-2 [lnL_ref - lnL_SM]: the best cell against the Standard-Model point (g_X = 0, y_alpha = 0), the reference
+        of a quoted Delta chi^2 (:mod:`likelihoods.stats`); negative where the data prefer the best cell."""
+        return None if self.lnL_sm is None else -2.0 * (self.lnL_ref - self.lnL_sm)
+
+    def chi2_vs_sm(self) -> np.ndarray | None:
+        """-2 [lnL_prof - lnL_SM] on the grid (None without lnL_SM)."""
+        return None if self.lnL_sm is None else -2.0 * (self.lnL - self.lnL_sm)
 
     def allowed(self, threshold: float = THRESHOLDS[0]) -> np.ndarray:
         return self.chi2 <= threshold
@@ -95,7 +106,7 @@ class ProfileResult:
                       "thresholds": np.asarray(self.thresholds)}
         for prefix, d in (("best", self.best), ("at_max", self.at_max), ("at_min", self.at_min)):
             arrays.update({f"{prefix}:{k}": v for k, v in d.items()})
-        meta = {"quantities": self.quantities, "lnL_ref": self.lnL_ref, "included": self.included, "excluded": self.excluded,
+        meta = {"quantities": self.quantities, "lnL_ref": self.lnL_ref, "lnL_sm": self.lnL_sm, "included": self.included, "excluded": self.excluded,
                     "scenario": self.scenario, "seconds": self.seconds, "settings": self.settings}
         with atomic_path(Path(path)) as tmp, open(tmp, "wb") as fh:  # complete or absent after a kill
             np.savez(fh, meta=np.asarray(json.dumps(meta)), **arrays)
@@ -120,4 +131,4 @@ def load_profile(path: Path) -> ProfileResult:
             log10_M=z["log10_M"], log10_g=z["log10_g"], lnL=z["lnL"], lnL_ref=meta["lnL_ref"], quantities=meta["quantities"],
             thresholds=tuple(float(t) for t in z["thresholds"]), q_max=z["q_max"], q_min=z["q_min"], included=meta["included"],
             excluded=meta["excluded"], scenario=meta["scenario"], best=groups["best"], at_max=groups["at_max"],
-            at_min=groups["at_min"], seconds=meta["seconds"], settings=meta["settings"])
+            at_min=groups["at_min"], seconds=meta["seconds"], settings=meta["settings"], lnL_sm=meta.get("lnL_sm"))

@@ -39,7 +39,7 @@ from numpyro.infer.util import get_potential_fn, transform_fn
 from globalfit import _jax  # noqa: F401
 from globalfit.problem.config import ParamSpec, RunConfig, load_config
 from globalfit.errors import InputError
-from globalfit.problem.evaluate import evaluate_point
+from globalfit.problem.evaluate import SM_OVERRIDES, evaluate_point
 from globalfit.physics.model import DERIVED_NAMES, ModelOptions, observable_names, observables
 from globalfit.physics.parameters import DEFAULTS, complete
 from globalfit.problem.parametrisation import SiteInfo, m_psi_from_u, prior_centre, psi_above_zp, site_bounds, sites_for, u_from_m_psi
@@ -379,6 +379,13 @@ class FitProblem:
         """The same likelihoods under another config of the same model (e.g. prior overrides); re-checked."""
         check_config(cfg, self.where)
         return replace(self, cfg=cfg, sites=sites_for(cfg), soften=cfg.sampler.soften_chi2)
+
+    def sm_loglike(self) -> dict[str, float]:
+        """Exact ln L of every likelihood at the Standard-Model point (:data:`~globalfit.problem.evaluate.SM_OVERRIDES`:
+        g_X = 0, y_alpha = 0; the other parameters at :meth:`start`, which then change no rate): the reference of a
+        quoted Delta chi^2 (:mod:`likelihoods.stats`)."""
+        p = self.physical({**self.start(), **SM_OVERRIDES})
+        return {k: float(v) for k, v in jax.jit(self.loglike_terms)(p).items()}
 
     def evaluate(self, values: Mapping[str, float] | None = None) -> dict:
         """Every derived observable and each likelihood's ln L at config values (default: :meth:`start`);
