@@ -148,22 +148,44 @@ def _normal_mass(loc: float, scale: float, lo: float, hi: float) -> float:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    """Base of the config blocks: unknown keys refused, immutable, every number finite.
+
+    The string literal below each field is its description (``FieldInfo.description``, pydantic's attribute
+    docstrings): the one-line meaning of the key that ``tools/config_reference.py`` writes into docs/config.md, so
+    it is Markdown, and ``{=name}`` in it is filled in from the code there (e.g. ``{=min_mass}``:
+    ``MIN_TRUNCATED_MASS``). Every field needs one (the tool stops otherwise)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
 
 
 class ParamSpec(_Strict):
     """A sampled or fixed parameter (see the module docstring); every number finite."""
 
     value: Number | None = None
+    """Fixed value. `NAME: 1.5` is short for `NAME: {value: 1.5}`. Takes no other key except `latex`."""
     prior: Literal[PRIOR_KINDS] | None = None  # type: ignore[valid-type]  (the kinds listed once)
+    """Sampled, with this prior (see [prior kinds](#prior-kinds)). Give `value` or `prior`, not both."""
     min: Number | None = None
+    """Lower bound. Required for `uniform` and `log-uniform` (min < max; log-uniform: min > 0); optional truncation of
+    the normal family (on x, also for log-normal); not for `circular`. With `negative`/`signed` it bounds abs(x)."""
     max: Number | None = None
+    """Upper bound; as `min`. A truncated normal-family prior must keep >= {=min_mass} of its mass in [min, max]."""
     loc: Number | None = None
+    """Centre of `normal`, and of ln(x) for `log-normal` (ln units); required by these two, refused by the others."""
     scale: Number | None = None
+    """Standard deviation (> 0) of `normal`, `half-normal`, and of ln(x) for `log-normal`; required by these, refused
+    by the others."""
     ref: Number | None = None
+    """Start value (signed): NUTS chains start here (parameters without `ref`: at random inside the prior); `evaluate`
+    and `run --dry-run` use it (else the prior's centre). Must lie inside the prior."""
     negative: bool = False
+    """`log-uniform`, `log-normal`, `half-normal` only: the parameter is -x, x drawn from the prior (e.g. a negative
+    g_Psi spanning decades)."""
     signed: bool = False
+    """`log-uniform` only: both signs in one fit, each with prior probability 1/2, abs(x) log-uniform in [min, max]
+    (one site `slog10_<name>`). Not with `negative`."""
     latex: str | None = None
+    """LaTeX symbol for plots, replacing the parameter's own (without `$`)."""
 
     @model_validator(mode="after")
     def _check(self):
@@ -327,13 +349,24 @@ def check_param_ranges(specs: dict[str, ParamSpec]) -> None:
 
 class ModelBlock(_Strict):
     scenario: str
-    # Y_n = n_n / n_e of the matter the oscillation likelihoods see (a ratio of densities: finite, >= 0)
-    Y_n: Number = Field(1.0, ge=0.0)
+    """The gauged U(1)' (X = b B + sum_alpha l_alpha L_alpha; charges in `globalfit/physics/scenarios.py`)."""
+    Y_n: Number = Field(1.0, ge=0.0)  # a ratio of densities: finite, >= 0
+    """n_n/n_e of the matter the oscillation likelihoods see: eps_earth = (eps^e + 2 eps^u + eps^d) + Y_n (eps^u +
+    2 eps^d). Earth ~ 1, the paper's choice."""
     eps_convention: Literal["oscillation", "paper2016"] = "oscillation"
+    """`oscillation`: eps^f = eps^fL + eps^fR. `paper2016`: a factor 1/2, which reproduces the printed Eqs. 11, 15, 33
+    of arXiv:1607.07616."""
     psi_flavours: list[Literal["e", "mu", "tau"]] | None = None
+    """The flavours Psi mixes with, i.e. which Yukawas y_alpha may be non-zero (this fixes g_l, the H' charge).
+    Distinct and non-empty; they must carry equal U(1)' charge. `null`: the scenario's default: all three, or those
+    of charge 0 in a flavoured scenario (B-3Ltau: e, mu). A non-zero y of a flavour outside the list is an error."""
     constraints: Literal["parametrised", "cut", "none"] = "parametrised"
-    # Z'-photon kinetic mixing of a Z' without tree-level lepton charge (globalfit.physics.model.KINETIC_MIXING)
-    kinetic_mixing: Literal["loop", "none"] = "loop"
+    """How the hard physical constraints enter. `parametrised`: r_H <= 1 (Eq. 9) is built in: sample or fix `r_H` in
+    (0, 1], cos_beta is derived (a prior on `cos_beta` is an error); the rest are support cuts. `cut`: sample
+    `cos_beta` directly (`r_H` is an error); r_H <= 1 is one more cut. `none`: no constraint (diagnostics only)."""
+    kinetic_mixing: Literal["loop", "none"] = "loop"  # globalfit.physics.model.KINETIC_MIXING
+    """Z'-photon kinetic mixing of a Z' whose charged leptons have no tree-level charge (U(1)_B). `loop`: DarkCast's
+    loop-induced mixing (eps = e g_B/(16 pi^2)). `none`: none, the paper's assumption."""
 
     @field_validator("scenario")
     @classmethod
@@ -363,39 +396,57 @@ SEED_MAX = 2**63 - 1
 
 
 class SamplerBlock(_Strict):
-    # nuts: numpyro NUTS (globalfit.inference.nuts); ensemble: emcee's affine-invariant ensemble
-    # (globalfit.inference.ensemble), for posteriors whose hard mass edges keep NUTS's step small (docs/performance.md)
+    # implemented in globalfit.inference.nuts and globalfit.inference.ensemble
     method: Literal["nuts", "ensemble"] = "nuts"
-    # NUTS: chains; ensemble: walkers (even, >= 2 x the sampled parameters)
+    """`nuts`: numpyro's NUTS. `ensemble`: emcee's affine-invariant ensemble, for posteriors whose hard mass edges
+    keep NUTS's step small (docs/performance.md)."""
     chains: Count = Field(4, ge=1)
+    """NUTS: chains. Ensemble: walkers (even, at least 2x the sampled parameters)."""
     warmup: Count = Field(500, ge=1)
+    """NUTS: warm-up transitions per chain (step size and mass matrix adapt; discarded). Ensemble: kept states
+    discarded as burn-in."""
     draws: Count = Field(1000, ge=1)
+    """Draws kept per chain (ensemble: per walker, each `thin` steps apart)."""
     target_accept: Number = Field(0.85, gt=0.0, lt=1.0)
+    """NUTS: target acceptance probability of the step-size adaptation."""
     max_tree_depth: Count = Field(10, ge=1, le=20)
-    # adapt a dense (full) inverse mass matrix in warm-up instead of a diagonal one (numpyro NUTS dense_mass)
-    dense_mass: bool = False
+    """NUTS: maximum tree depth (at most 2^depth leapfrog steps per transition)."""
+    dense_mass: bool = False  # numpyro NUTS's dense_mass
+    """NUTS: adapt a dense (full) inverse mass matrix in warm-up instead of a diagonal one."""
     chain_method: Literal["vectorized", "parallel", "sequential"] = "vectorized"
+    """NUTS: how chains run. `vectorized`: vmap on one device, spread over several when JAX sees them; `parallel`:
+    spread over devices (on one device the same as `vectorized`); `sequential`: one after another (lax.map)."""
     seed: Count = Field(0, ge=0, le=SEED_MAX)
+    """Random seed (a sweep's `seeds` set it per job)."""
     device: Literal["cpu", "gpu"] = "cpu"
+    """JAX platform; a platform JAX does not see is an error (no silent fallback)."""
     chunk_size: Count = Field(250, ge=1)
-    # ensemble only: keep every thin-th ensemble step (warmup and draws count kept steps)
+    """Draws (ensemble: kept states) per chunk written to disk; a killed run resumes after the last chunk
+    (`--resume`)."""
     thin: Count = Field(1, ge=1)
-    # ensemble only: emcee's moves and their weights (stretch, de, de_snooker, walk; globalfit.inference.ensemble)
+    """Ensemble only: keep every thin-th ensemble step (`warmup` and `draws` count kept steps)."""
+    # the moves are built in globalfit.inference.ensemble
     moves: dict[Literal["stretch", "de", "de_snooker", "walk"], Annotated[Number, Field(gt=0.0)]] = Field(
         default_factory=lambda: {"stretch": 1.0}, min_length=1)
-    # ensemble only: at the end of burn-in, each walker whose ln p lies more than this below the walkers' median
-    # restarts at another walker's position (walkers stuck far from a thin posterior; null = off)
+    """Ensemble only: emcee moves and their weights (normalised): `stretch`, `de`, `de_snooker`, `walk`."""
+    # for walkers stuck far from a thin posterior
     restart_strays: Number | None = Field(None, gt=0.0)
+    """Ensemble only: at the end of burn-in, each walker whose ln p lies more than this below the walkers' median
+    restarts at another walker's position. `null`: off."""
     progress_bar: bool = True
-    # nuts only: sampled parameters moved by random-walk Metropolis given the others, NUTS moving the rest (Metropolis
-    # within Gibbs, globalfit.inference.metropolis); metropolis_steps Metropolis steps per NUTS transition;
-    # metropolis_adapt: each chain learns its local Metropolis step from its own warm-up (adaptive Metropolis)
+    """Show a progress bar (when stderr is a terminal)."""
+    # Metropolis within Gibbs: globalfit.inference.metropolis
     metropolis: list[str] = Field(default_factory=list)
+    """NUTS only: sampled parameters moved by random-walk Metropolis given the others (Metropolis within Gibbs), NUTS
+    moving the rest; distinct names; at least one parameter left to NUTS."""
     metropolis_steps: Count = Field(50, ge=1)
+    """Metropolis steps per NUTS transition (with `metropolis`)."""
     metropolis_adapt: bool = True
-    # -2 Delta ln L beyond which each likelihood has bounded curvature while sampling
-    # (likelihoods.stats.exclusion_edge); null = exact everywhere
+    """Each chain learns its local Metropolis step from its own warm-up (adaptive Metropolis)."""
     soften_chi2: Number | None = Field(25.0, gt=0.0)
+    """-2 Delta ln L beyond which each likelihood's curvature is bounded while sampling
+    (`likelihoods.stats.exclusion_edge`); `null`: exact everywhere. Evidence and reported values use exact
+    likelihoods."""
 
     @field_validator("metropolis")
     @classmethod
@@ -423,19 +474,22 @@ class SamplerBlock(_Strict):
 class EvidenceBlock(_Strict):
     """Nested sampling for the Bayesian evidence (``globalfit evidence``; :mod:`globalfit.inference.evidence`)."""
 
-    # live points; null = 25 per sampled dimension (numpyro's default)
-    live_points: Count | None = Field(None, ge=10)
-    # hard cap on nested-sampling draws (dead + live)
+    live_points: Count | None = Field(None, ge=10)  # null: numpyro's default
+    """Live points of nested sampling. `null`: 25 per sampled dimension. `globalfit evidence --live` and a sweep's
+    `live_points` override it."""
     max_samples: Count = Field(200_000, ge=1000)
-    # stop when the live points can change ln Z by less than this
+    """Hard cap on nested-sampling draws (dead + live); a run that stops here is reported as not converged."""
     dlogZ: Number = Field(0.1, gt=0.0)
+    """Stop when the live points can change ln Z by less than this."""
     seed: Count = Field(0, ge=0, le=SEED_MAX)
-    # prior draws for the probability of the physical support (normalises the truncated prior)
+    """Random seed (a sweep's `seeds` set it per job)."""
     support_draws: Count = Field(200_000, ge=1000)
+    """Prior draws that estimate the probability of the physical support (normalises the truncated prior)."""
 
 
 class OutputBlock(_Strict):
     dir: str
+    """Directory the run writes, relative to the current working directory (not to the config file). Non-empty."""
 
     @field_validator("dir")
     @classmethod
@@ -449,8 +503,13 @@ class OutputBlock(_Strict):
 
 class PlotsBlock(_Strict):
     corner: list[str] | None = None
+    """Quantities of the corner (triangle) plot: sampled parameters, derived quantities (`globalfit evaluate` lists
+    them) or `cos_beta`. `null`: every sampled parameter."""
     plane_eps: str | None = None
+    """NSI coefficient shown on the (M_Zp, g_X) plane: a derived eps (e.g. `eps_earth_ee`) or a difference such as
+    `eps_earth_tautau-mumu`. `null`: `eps_earth_ee`."""
     formats: list[Literal["pdf", "png"]] = ["pdf", "png"]
+    """File formats of every figure."""
 
 
 def _param_entry(name: Any, spec: Any) -> Any:
@@ -471,13 +530,23 @@ def _param_entry(name: Any, spec: Any) -> Any:
 
 class RunConfig(_Strict):
     model: ModelBlock
+    """The U(1)' model and its physics options ([`model`](#model))."""
     params: dict[str, ParamSpec] = Field(default_factory=dict)
+    """Parameter name -> a number (fixed) or a prior ([`params`](#params)). Parameters not named keep their default
+    value (fixed)."""
     priors: str | None = None
+    """Name of a prior set, `priors/<name>.yaml`, merged under `params` ([`priors`](#priors-prior-sets))."""
     likelihoods: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
+    """Likelihood name -> its options, or nothing for the defaults ([`likelihoods`](#likelihoods)). Only the listed
+    likelihoods are used; none listed: the posterior is the prior."""
     sampler: SamplerBlock = SamplerBlock()
+    """Sampler settings for `globalfit run` ([`sampler`](#sampler))."""
     evidence: EvidenceBlock = EvidenceBlock()
+    """Nested-sampling settings for `globalfit evidence` ([`evidence`](#evidence))."""
     output: OutputBlock | None = None
+    """Where `globalfit run` writes ([`output`](#output)); `globalfit run` refuses a config without it."""
     plots: PlotsBlock = PlotsBlock()
+    """What the plots show ([`plots`](#plots))."""
 
     @field_validator("params", mode="before")
     @classmethod

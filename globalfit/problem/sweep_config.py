@@ -62,7 +62,10 @@ _NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Base of the sweep blocks: unknown keys refused, immutable. The string literal below each field is its
+    description, the key's meaning in docs/config.md (as in :mod:`globalfit.problem.config`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 def _check_name(v: str | None) -> str | None:
@@ -72,10 +75,18 @@ def _check_name(v: str | None) -> str | None:
 
 
 class _Job(_Strict):
+    """The keys every job entry takes. What a job's seed sets depends on the job kind; tools/config_reference.py adds
+    that to ``seeds`` in each kind's table."""
+
     name: str | None = None
+    """Names the job and its folder (letters, digits, `_ . + -`). Default: the config file stems joined by `-`."""
     overrides: dict[str, Any] = Field(default_factory=dict)
+    """Dotted keys of the run config and their values, applied to every config of the entry (e.g.
+    `sampler.draws: 500`, `params.g_X.min: 1.0e-10`, `likelihoods.osc_lma: false`)."""
     variants: dict[str, dict[str, Any]] | None = None
+    """Variant name -> more overrides; one job per variant (names as for `name`; at least one)."""
     seeds: list[int] | None = None
+    """Distinct integers; one job per seed."""
 
     @field_validator("name")
     @classmethod
@@ -101,19 +112,34 @@ class _Job(_Strict):
 
 
 class ProfileJob(_Job):
+    # null for an optimiser setting: ProfileSettings' default (globalfit/inference/profile.py), which
+    # tools/config_reference.py writes into the docs in place of {=profile_<key>}
     config: str
+    """Run config, relative to the sweep file."""
     grid: int | list[int] = 12
+    """Grid points per axis: N, or [N_M, N_g]; each >= 2."""
     quantity: str | list[str] = "eps_earth_ee"
+    """Derived quantity (or several) mapped over the plane (`globalfit evaluate` lists them)."""
     exclude: list[str] | None = None
-    starts: int | None = Field(None, ge=1)  # None: the profile's defaults (ProfileSettings)
+    """Likelihood names or fnmatch patterns left out of the profile. `null`: {=profile_exclude}; `[]`: keep all."""
+    starts: int | None = Field(None, ge=1)
+    """Random starts of the optimiser per grid point. `null`: {=profile_starts}."""
     steps: int | None = Field(None, ge=1)
+    """Adam steps per rung. `null`: {=profile_steps}."""
     M_range: list[float] | None = None
+    """[lo, hi] of M_Zp in GeV, 0 < lo < hi. `null`: the prior range of M_Zp."""
     g_range: list[float] | None = None
+    """[lo, hi] of g_X, 0 < lo < hi. `null`: the prior range of g_X."""
     rows_per_task: int = Field(1, ge=1)
+    """g_X rows per Dask task."""
     polish: int | None = Field(None, ge=0)
+    """Neighbour passes after the first stage. `null`: {=profile_polish}."""
     profile_rungs: int | None = Field(None, ge=1)
+    """Rungs of each lambda = 0 chain. `null`: {=profile_profile_rungs}."""
     warm_steps: int | None = Field(None, ge=1)
+    """Adam steps per warm-started rung (tilt ladders, neighbour passes). `null`: `steps`."""
     warm_lr: float | None = Field(None, gt=0, le=1)
+    """First Adam learning rate of a warm-started rung. `null`: {=profile_warm_lr}."""
 
     @field_validator("grid")
     @classmethod
@@ -133,24 +159,35 @@ class ProfileJob(_Job):
 
 class EvidenceJob(_Job):
     configs: list[str] = Field(min_length=1)
+    """Run configs compared (one ln Z each), relative to the sweep file; at least one."""
     exclude: list[str] | None = None
+    """Likelihood names or fnmatch patterns left out of every config. `null`: none."""
     live_points: int | None = Field(None, ge=10)
+    """Live points. `null`: each config's `evidence.live_points`."""
 
 
 class RunJob(_Job):
     config: str
+    """Run config, relative to the sweep file. Its `output.dir` is replaced by the job's folder."""
 
 
 class OutputBlock(_Strict):
     dir: str
+    """Directory of the sweep's results, relative to the current working directory; each job writes to
+    `<dir>/<job name>`."""
 
 
 class SweepFile(_Strict):
     output: OutputBlock
+    """Where the sweep writes ([`output`](#output-1))."""
     retries: int = Field(2, ge=0)
+    """Attempts after a task's first failure."""
     profile: list[ProfileJob] = Field(default_factory=list)
+    """Profile-likelihood maps, as `globalfit profile` ([`profile` jobs](#profile-jobs))."""
     evidence: list[EvidenceJob] = Field(default_factory=list)
+    """ln Z and Bayes factors, as `globalfit evidence` ([`evidence` jobs](#evidence-jobs))."""
     run: list[RunJob] = Field(default_factory=list)
+    """Fits, as `globalfit run` ([`run` jobs](#run-jobs))."""
 
 
 _BLOCK_KEYS = {
