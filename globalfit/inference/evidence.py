@@ -75,6 +75,7 @@ from globalfit.errors import ConfigError, InputError
 from globalfit.physics.model import ModelOptions, observables
 from globalfit.physics.parameters import DEFAULTS, complete
 from globalfit.problem import FitProblem
+from globalfit.problem.evaluate import SM_OVERRIDES
 from globalfit.outputs.rundir import atomic_write
 from globalfit.physics.scenarios import SCENARIOS, get_scenario
 
@@ -262,14 +263,15 @@ def support_volume(problem: FitProblem, draws: int | None = None, seed: int | No
 
 
 def sm_loglike(name: str, options: dict | None) -> float:
-    """ln L of likelihood ``name`` at the Standard-Model point (no Z' couplings, no mixing).
+    """ln L of likelihood ``name`` at the Standard-Model point (``SM_OVERRIDES``: no Z' couplings, no mixing), for a
+    likelihood a config lacks (:meth:`FitProblem.sm_loglike` for those it has).
 
     Built in the first scenario the registry allows; at g_X = g_Psi-mixing = 0 no scenario-dependent quantity is left.
     """
     cls = registry()[name]
     sc = next(s for s in SCENARIOS.values() if cls.applies(s))
     (lk,) = build_likelihoods({name: options}, sc, where="same-data union")
-    p = complete(dict(DEFAULTS, g_X=0.0, y_e=0.0, y_mu=0.0, y_tau=0.0))
+    p = complete({**DEFAULTS, **SM_OVERRIDES})
     p = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in p.items()}
     return float(lk.loglike(observables(p, sc, ModelOptions())))
 
