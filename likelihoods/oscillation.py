@@ -138,6 +138,12 @@ def lma_record(ee_lower_sign: int = -1) -> dict:
     return rec
 
 
+def config_options(likelihoods: dict) -> dict[str, dict]:
+    """{name: options} of the oscillation likelihoods (``osc_*``) among a run config's ``likelihoods``: the reading
+    (``combination``, ``n_q_over_n_e``) and intervals the (M_Zp, g_X) figures draw their bounds in."""
+    return {name: dict(opts or {}) for name, opts in likelihoods.items() if name.startswith("osc_")}
+
+
 def scaled_record(record: dict, factor: float) -> dict:
     """Every bound of a record times ``factor`` (quark-level ranges in Earth units: factor n_q/n_e)."""
     return {k: (tuple(factor * x for x in v) if isinstance(v, tuple) else factor * v) for k, v in record.items()}

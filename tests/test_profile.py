@@ -202,6 +202,14 @@ def test_profile_roundtrip_and_side_by_side_plot(tmp_path):
     assert len(fig.axes) == 2 and all(len(a.get_legend().get_texts()) >= 2 for a in fig.axes)
     fig.savefig(tmp_path / "cmp.png")
     assert (tmp_path / "cmp.png").stat().st_size > 10_000
+    # beside a posterior run without oscillation likelihoods, both panels draw the bounds in the profile's reading
+    # (paper2016_B: osc_lma in Earth units)
+    assert back.settings["oscillation_options"] == {"osc_lma": {"combination": "earth"}}
+    nonosc = load_problem(REPO / "runs" / "paper2016_B_nonosc.yaml").cfg
+    assert "osc_lma" not in nonosc.likelihoods
+    fig = compare_plot(idata, nonosc, back, "eps_earth_ee")
+    lma = [[t.get_text() for t in a.get_legend().get_texts() if t.get_text().startswith("oscillations (LMA)")] for a in fig.axes]
+    assert lma[0] == lma[1] and len(lma[0]) == 1 and lma[0][0].endswith("in [-0.11, 0.6]")
     with pytest.raises(InputError, match="no such profile file"):
         load_profile(tmp_path / "missing.npz")
 

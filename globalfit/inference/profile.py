@@ -88,6 +88,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from likelihoods.oscillation import config_options
+
 from globalfit import _jax  # noqa: F401
 from globalfit.problem.config import config_hash
 from globalfit.errors import ConfigError, InputError
@@ -659,7 +661,7 @@ def assemble_profile(plan: ProfilePlan, stage2: list[dict], ref: float, seconds:
         seconds=seconds,
         lnL_sm=float(sum(plan.included.sm_loglike().values())),
         settings={"grid": [n_M, n_g], "starts": st.starts, "steps": st.steps, "polish": st.polish, "profile_rungs": st.profile_rungs, "warm_steps": st.warm_rung_steps, "warm_lr": st.warm_lr, "seed": st.seed, "ladder": list(LADDER), "sign_M": plan.sign_M,
-                  "sign_g": plan.sign_g, "fixed": plan.problem.fixed},
+                  "sign_g": plan.sign_g, "fixed": plan.problem.fixed, "oscillation_options": config_options(plan.problem.cfg.likelihoods)},
     )
 
 

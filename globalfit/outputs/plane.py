@@ -11,6 +11,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from likelihoods import build_likelihood, plot_label, registry
+from likelihoods.oscillation import config_options
 
 from globalfit.physics.model import DIFFERENCES
 from globalfit.outputs.profile_result import THRESHOLDS, ProfileResult
@@ -59,18 +60,18 @@ def abs_label(quantity: str) -> str:
     return q if quantity.startswith("abs_") else f"|{q}|"
 
 
-def _osc_records(cfg) -> dict[str, tuple[str, dict]]:
+def _osc_records(scenario: str, options: dict[str, dict]) -> dict[str, tuple[str, dict]]:
     """{line: (likelihood, record in Earth units, eps^Earth)} of the current (line "osc_lma": osc_lma, or
-    osc_lma_electron where the config has it, with the config's options) and projected (line "osc_dune_t2hk", same
-    reading) oscillation bounds that apply to the config's scenario, and the LMA-Dark interval (line "osc_lma_dark")
-    where the config has osc_lma_dark."""
-    sc = get_scenario(cfg.model.scenario)
-    current = "osc_lma_electron" if "osc_lma_electron" in cfg.likelihoods else "osc_lma"
-    opts = dict(cfg.likelihoods.get(current) or {})
+    osc_lma_electron where ``options`` has it, with its options) and projected (line "osc_dune_t2hk", same reading)
+    oscillation bounds that apply to ``scenario``, and the LMA-Dark interval (line "osc_lma_dark") where ``options``
+    has osc_lma_dark. ``options``: a config's oscillation likelihoods (:func:`likelihoods.oscillation.config_options`)."""
+    sc = get_scenario(scenario)
+    current = "osc_lma_electron" if "osc_lma_electron" in options else "osc_lma"
+    opts = dict(options.get(current) or {})
     reading = {k: opts[k] for k in ("combination", "n_q_over_n_e") if k in opts}
     lines = [(current, "osc_lma", opts), ("osc_dune_t2hk", "osc_dune_t2hk", reading)]
-    if "osc_lma_dark" in cfg.likelihoods:
-        lines.append(("osc_lma_dark", "osc_lma_dark", dict(cfg.likelihoods.get("osc_lma_dark") or {})))
+    if "osc_lma_dark" in options:
+        lines.append(("osc_lma_dark", "osc_lma_dark", dict(options["osc_lma_dark"] or {})))
     out = {}
     for name, slot, o in lines:
         if registry()[name].applies(sc):
@@ -116,16 +117,20 @@ def _bound_levels(lo_b: float | None, hi_b: float, q_min, q_max, target: bool = 
     return [(b, Z) for b, Z, on in ((hi_b, q_max, hi_b > 0), (lo_b, q_min, lo_b is not None and lo_b < 0)) if on]
 
 
-def draw_reference_lines(ax, X, Y, q_min, q_max, quantity: str, cfg, scenario: str, m_lo: float, m_hi: float) -> list:
+def draw_reference_lines(ax, X, Y, q_min, q_max, quantity: str, cfg, scenario: str, m_lo: float, m_hi: float,
+                         osc_options: dict[str, dict] | None = None) -> list:
     """Draw, on a (M_Zp, g_X) map, where the reachable ``q_max`` / ``q_min`` meet the current (osc_lma, solid) and
     DUNE+T2HK (osc_dune_t2hk, dash-dotted) oscillation bounds on ``quantity`` and, where the config has it, the
     LMA-Dark interval (osc_lma_dark, dash-dot-dotted; beyond the line it is reachable, and the legend says so where it
     is reachable nowhere), and the cosmology bound on M_Zp (dotted); return the legend handles, the oscillation lines
-    named by their likelihoods' legend labels (:func:`likelihoods.plot_label`). ``cfg`` supplies the records (none
-    drawn without it)."""
+    named by their likelihoods' legend labels (:func:`likelihoods.plot_label`). The oscillation records are read
+    from ``osc_options`` (a profile map's, so that a posterior beside it draws the same lines) or else ``cfg``'s
+    oscillation likelihoods; ``cfg`` supplies the cosmology bound (no line without it)."""
     handles = []
     qlabel = quantity_label(quantity)
-    records = _osc_records(cfg) if cfg is not None else {}
+    if osc_options is None and cfg is not None:
+        osc_options = config_options(cfg.likelihoods)
+    records = _osc_records(scenario, osc_options) if osc_options is not None else {}
     if quantity in ("eps_earth_ee", "eps_earth_mumu", "eps_earth_tautau") and any(get_scenario(scenario).l):
         records = {}  # g_X l adds a flavour-universal part that oscillations do not see: plot a difference instead
         handles.append(Line2D([], [], color="none", label=f"no oscillation bound drawn: oscillations do not see the\nflavour-universal "
@@ -198,7 +203,8 @@ def profile_plot(result: ProfileResult, cfg=None, quantity: str | None = None, t
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             handles += draw_reach_contours(ax, X, Y, R, decades=8, label=f"largest reachable {abs_label(quantity)}")
-            handles += draw_reference_lines(ax, X, Y, q_min, q_max, quantity, cfg, result.scenario, M[0], M[-1])
+            handles += draw_reference_lines(ax, X, Y, q_min, q_max, quantity, cfg, result.scenario, M[0], M[-1],
+                                            result.settings.get("oscillation_options"))
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(M[0], M[-1])

@@ -238,11 +238,12 @@ def _scenario_tex(name: str) -> str:
     return "$U(1)_{" + name.replace("3Ltau", r"3L_\tau") + "}$"
 
 
-def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None, samples=None):
+def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None, samples=None, osc_options: dict | None = None):
     """Paper-style (M_Zp, g_X) plane (Figs. 5/6 of arXiv:1607.07616) from posterior draws: the smoothed 68/95 % credible
     regions (filled blue; :func:`plane_density`), dashed vermillion contours (decades) of the largest |q| inside the
     95 % central credible range of each cell (:func:`posterior_plane`, smoothed in log10 by :func:`smooth_log_map`), black lines where that range touches the
-    current (solid) and DUNE+T2HK (dash-dotted) oscillation bounds on q, dotted: the cosmology bound. The legend
+    current (solid) and DUNE+T2HK (dash-dotted) oscillation bounds on q (in the reading of ``osc_options``, default
+    the config's: :func:`~globalfit.outputs.plane.draw_reference_lines`), dotted: the cosmology bound. The legend
     sits below the axes, off the data."""
     plt = pyplot()
     with publication_style():
@@ -269,7 +270,7 @@ def plane_plot(idata, cfg, eps_name: str, bins: int = 16, ax=None, samples=None)
             handles += draw_reach_contours(ax, X, Y, np.ma.masked_invalid(smooth_log_map(pp["reach"])), decades=4,
                                            label=f"largest {abs_label(eps_name)} in the 95 % range of a cell")
             handles += draw_reference_lines(ax, X, Y, pp["q_lo"], pp["q_hi"], eps_name, cfg, cfg.model.scenario,
-                                            10.0 ** pp["x_edges"][0], 10.0 ** pp["x_edges"][-1])
+                                            10.0 ** pp["x_edges"][0], 10.0 ** pp["x_edges"][-1], osc_options)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(10.0 ** pp["x_edges"][0], 10.0 ** pp["x_edges"][-1])
@@ -319,11 +320,12 @@ def plane_overlay(samples_list: list, labels: list[str], title: str | None = Non
 
 def compare_plot(idata, cfg, profile, quantity: str, bins: int = 16):
     """The Bayesian map (:func:`plane_plot`) beside the profile-likelihood map (:func:`globalfit.outputs.plane.profile_plot`)
-    of the same quantity, on the same axes ranges."""
+    of the same quantity, on the same axes ranges, both with the oscillation bounds in the reading of the profile's
+    config (a posterior run without oscillation likelihoods has none of its own)."""
     plt = pyplot()
     with publication_style():
         fig, (a0, a1) = plt.subplots(1, 2, figsize=(8.4, 3.6))
-        plane_plot(idata, cfg, quantity, bins=bins, ax=a0)
+        plane_plot(idata, cfg, quantity, bins=bins, ax=a0, osc_options=profile.settings.get("oscillation_options"))
         profile_plot(profile, cfg, quantity, ax=a1)
         for a in (a0, a1):
             a.set_xlim(min(a0.get_xlim()[0], a1.get_xlim()[0]), max(a0.get_xlim()[1], a1.get_xlim()[1]))
