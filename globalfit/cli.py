@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from globalfit._jax import enable_compilation_cache
-from globalfit.engine import dry_run_text, run_checks, run_fit
+from globalfit.engine import check_output, dry_run_text, run_checks, run_fit
 from globalfit.errors import GlobalfitError, InputError
 from globalfit.problem.evaluate import check_values, evaluate_point, format_table, violated_constraints
 from globalfit.inference.evidence import (check_new_output, evidence, format_evidence, format_seed_scatter, seed_scatter,
@@ -27,10 +27,11 @@ from globalfit.inference.evidence import (check_new_output, evidence, format_evi
 from globalfit.inference.profile import ProfileSettings
 from globalfit.physics.model import ModelOptions
 from globalfit.names import did_you_mean
-from globalfit.physics.parameters import PARAMETERS
-from globalfit.outputs.chains import export_getdist, quiet_getdist
+from globalfit.physics.parameters import PARAMETERS, check_log_range, check_point
+from globalfit.outputs.chains import export_getdist, export_target, quiet_getdist
 from globalfit.outputs.htmlreport import write_html_report
-from globalfit.outputs.plots import compare_plots, compare_runs, make_plots
+from globalfit.outputs.plots import compare_outputs, compare_plots, compare_runs, make_plots
+from globalfit.outputs.rundir import check_file_target, write_new_file
 from globalfit.inference.cobaya_interop import cobaya_yaml
 from globalfit.outputs.constraints_map import constraints_map, output_paths, save_constraints_map
 from globalfit.problem import FitProblem, load_problem
@@ -49,6 +50,16 @@ SET_NAMES = tuple(PARAMETERS) + ("r_H",)
 
 def _err(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def _path_option(option: str, value: str | None) -> Path | None:
+    """The path given to ``option`` (None when not given); an empty one is refused rather than read as the current
+    directory or as the default."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise InputError(f"{option} {value!r}: empty; give a path (or leave the option out for its default)")
+    return Path(value)
 
 
 def _parse_set(items: list[str]) -> dict[str, float]:
@@ -74,8 +85,24 @@ def _parse_set(items: list[str]) -> dict[str, float]:
     return out
 
 
+def _check_set(values: dict[str, float], items: list[str]) -> None:
+    """Each ``--set`` value alone in its physical range (r_H in (0, 1]); the error names the ``--set`` item, not the
+    config the other values come from."""
+    given = {item.partition("=")[0].strip(): item for item in items}
+    for name, value in values.items():
+        try:
+            if name == "r_H":
+                if not 0.0 < value <= 1.0:
+                    raise ValueError(f"parameter r_H={value:g} must lie in (0, 1] (Eq. 9)")
+            else:
+                check_point({name: value})
+        except ValueError as exc:
+            raise InputError(f"--set {given.get(name, name)}: {exc}") from None
+
+
 def _cmd_evaluate(args) -> int:
     overrides = _parse_set(args.set or [])
+    _check_set(overrides, args.set or [])
     if args.config:
         problem = load_problem(args.config)
         if args.scenario and args.scenario != problem.scenario.name:
@@ -91,7 +118,8 @@ def _cmd_evaluate(args) -> int:
         try:
             result = problem.evaluate(values)
         except (KeyError, ValueError) as exc:
-            raise InputError(f"{args.config}: {str(exc).strip(chr(39) + chr(34))}") from None
+            where = f"{args.config} with --set {' '.join(args.set)}" if overrides else args.config
+            raise InputError(f"{where}: {str(exc).strip(chr(39) + chr(34))}") from None
     else:
         if args.scenario is None:
             raise InputError("no scenario: give --scenario {" + ",".join(SCENARIOS) + "} or a CONFIG with model.scenario")
@@ -129,6 +157,7 @@ def _cmd_likelihoods(args) -> int:
 def _cmd_run(args) -> int:
     if args.dry_run:
         problem = load_problem(args.config)
+        check_output(problem, args.config)  # what `globalfit run` refuses, the dry run refuses too
         for warning in run_checks(problem):  # an absent device or a run too large for this machine is an error here too
             _err(f"warning: {warning}")
         text, inside = dry_run_text(problem)
@@ -161,10 +190,18 @@ def _progress(enabled: bool):
     return tick
 
 
+def _check_workers(args) -> None:
+    """``--workers N``: at least 1 (``--serial`` is the way to run in this process)."""
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers {args.workers}: expected at least 1 (worker processes, or batch jobs with --jobqueue); "
+                         "--serial runs every task in this process")
+
+
 def _on_engine(jobs, out: Path, args, retries: int = 2, source: Path | None = None):
     """Run sweep jobs on Dask (``--scheduler``, else a LocalCluster sized to the machine and to the work) or, with
     ``--serial`` or when one worker is all there is, in this process."""
     tasks = sum(j.total for j in jobs)
+    _check_workers(args)
     chosen = [o for o, v in (("--serial", args.serial), ("--scheduler", args.scheduler), ("--jobqueue", args.jobqueue)) if v]
     if len(chosen) > 1:
         raise InputError(f"{' and '.join(chosen)}: give one of them (where the tasks run)")
@@ -199,10 +236,20 @@ def _report_sweep(report) -> int:
     return 0
 
 
+def _check_seeds(seeds: list[int]) -> None:
+    """``--seed``: each an integer JAX can seed with (int64, >= 0)."""
+    for seed in seeds:
+        if not 0 <= seed <= SEED_MAX:
+            raise InputError(f"--seed {seed}: expected an integer in [0, 2^63 - 1] (JAX seeds are int64)")
+
+
 def _cmd_profile(args) -> int:
+    _check_seeds([args.seed])
+    _check_workers(args)
+    given_out = _path_option("--out", args.out)
     path = Path(args.config)
     cfg = load_config(path)
-    out = Path(args.out) if args.out else (Path(cfg.output.dir) / "profile" if cfg.output is not None else Path("out") / f"profile_{path.stem}")
+    out = given_out if given_out is not None else (Path(cfg.output.dir) / "profile" if cfg.output is not None else Path("out") / f"profile_{path.stem}")
     if len(args.grid) > 2:
         raise InputError(f"--grid {' '.join(map(str, args.grid))}: give N (N x N) or N_M N_g")
     grid = int(args.grid[0]) if len(args.grid) == 1 else [int(args.grid[0]), int(args.grid[1])]
@@ -239,6 +286,7 @@ def _cmd_profile(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
+    _check_workers(args)
     path = Path(args.sweep)
     sweep, specs = sweep_jobs(path)
     jobs = [make_job(s) for s in specs]
@@ -267,12 +315,10 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
 def _cmd_evidence(args) -> int:
     if args.live is not None and args.live < 10:
         raise InputError(f"--live {args.live}: need at least 10 live points (evidence.live_points has the same floor)")
-    for seed in args.seed or []:
-        if not 0 <= seed <= SEED_MAX:
-            raise InputError(f"--seed {seed}: expected an integer in [0, 2^63 - 1] (JAX seeds are int64)")
+    _check_seeds(args.seed or [])
     if args.seed and len(set(args.seed)) < len(args.seed):
         raise InputError(f"--seed {' '.join(map(str, args.seed))}: a seed given twice would repeat the same run")
-    if args.out is not None:
+    if _path_option("--out", args.out) is not None:
         check_new_output(args.out)
     problems: list[FitProblem] = []
     for c in args.configs:
@@ -300,21 +346,27 @@ def _cmd_plot(args) -> int:
     for outdir in outdirs:
         if not outdir.is_dir():
             raise InputError(f"{outdir}: no such run directory")
+    if args.quantity and not args.profile:
+        raise InputError(f"--quantity {' '.join(args.quantity)}: applies to the side-by-side plot of --profile PROFILE.npz; give --profile too")
     if args.compare:
         if args.profile:
             raise InputError("--profile applies to one run, not with --compare")
+        dest = _path_option("--out", args.out) or Path("compare_" + "_".join(o.resolve().name for o in outdirs))
+        compare_outputs(dest, force=args.force)  # before the runs are read: nothing earlier is overwritten unasked
         runs = [(o, build_idata(o)) for o in outdirs]
-        dest = Path(args.out) if args.out else Path("compare_" + "_".join(o.resolve().name for o in outdirs))
-        files = compare_runs(runs, dest, args.vars, args.labels)
+        files = compare_runs(runs, dest, args.vars, args.labels, force=args.force)
     else:
         if len(outdirs) > 1:
             raise InputError(f"{len(outdirs)} run directories given: add --compare to overlay them")
-        if args.out or args.labels:
+        if args.out is not None or args.labels:
             raise InputError("--out and --labels apply with --compare")
+        if args.force:
+            raise InputError("--force applies with --compare (the plots of a run directory are always redrawn)")
+        profile = load_profile(Path(args.profile)) if args.profile else None  # a bad file is refused before the run is read
         idata = build_idata(outdirs[0])
         files = make_plots(outdirs[0], idata, args.vars)
-        if args.profile:
-            files += compare_plots(outdirs[0], idata, load_profile(Path(args.profile)), args.quantity)
+        if profile is not None:
+            files += compare_plots(outdirs[0], idata, profile, args.quantity)
     for f in files:
         print(f)
     return 0
@@ -332,8 +384,9 @@ def _cmd_export(args) -> int:
     outdir = Path(args.outdir)
     if not outdir.is_dir():
         raise InputError(f"{outdir}: no such run directory")
+    dest, root = export_target(outdir, _path_option("--to", args.to), args.root)  # before the run is read
     idata = build_idata(outdir)
-    files = export_getdist(outdir, idata, load_run_config(outdir), Path(args.to) if args.to else None, args.root, force=args.force)
+    files = export_getdist(outdir, idata, load_run_config(outdir), dest, root, force=args.force)
     for f in files:
         print(f)
     root = files[-1].with_suffix("")
@@ -342,27 +395,42 @@ def _cmd_export(args) -> int:
 
 
 def _cmd_cobaya(args) -> int:
+    if _path_option("--out", args.out) is not None:
+        check_file_target(Path(args.out), f"--out {args.out}", force=args.force)  # before the config is read
     problem = load_problem(args.config)
     output = args.chains if args.chains else (str(Path(problem.cfg.output.dir) / "cobaya" / "chain") if problem.cfg.output else None)
     text = cobaya_yaml(problem, args.config, output=output)
-    if args.out:
-        out = Path(args.out)
-        if out.exists() and not args.force:
-            raise InputError(f"{out}: exists; use --force to overwrite it")
-        out.write_text(text)
+    if args.out is not None:
+        out = write_new_file(Path(args.out), text.encode(), f"--out {args.out}", force=args.force)
         print(f"{out}: Cobaya input; run: cobaya-run {out}")
     else:
         print(text, end="")
     return 0
 
 
+def _physical_range(option: str, values: list[float], name: str) -> tuple[float, float]:
+    """``MIN MAX`` of a log axis of parameter ``name``, checked as run configs are
+    (:func:`globalfit.physics.parameters.check_log_range`)."""
+    lo, hi = (float(v) for v in values)
+    try:
+        check_log_range(name, lo, hi)
+    except ValueError as exc:
+        raise InputError(f"{option} {lo:g} {hi:g}: {exc}") from None
+    return lo, hi
+
+
 def _cmd_constraints(args) -> int:
     if args.scenario not in SCENARIOS:
         raise InputError(f"scenario {args.scenario!r}: unknown{did_you_mean(args.scenario, SCENARIOS)}; expected one of {list(SCENARIOS)}")
+    if len(args.grid) > 2 or min(args.grid) < 2:
+        raise InputError(f"--grid {' '.join(map(str, args.grid))}: give N (N x N) or N_M N_g, each at least 2")
     grid = (int(args.grid[0]), int(args.grid[-1]))
+    _path_option("--out", args.out)
+    M_range = _physical_range("--mass-range", args.mass_range, "M_Zp")
+    g_range = _physical_range("--coupling-range", args.coupling_range, "g_X")
     output_paths(Path(args.out), args.scenario, args.kinetic_mixing, args.force)  # fail before computing
     t0 = time.time()
-    cmap = constraints_map(args.scenario, grid=grid, M_range=tuple(args.mass_range), g_range=tuple(args.coupling_range),
+    cmap = constraints_map(args.scenario, grid=grid, M_range=M_range, g_range=g_range,
                            names=args.only, options=ModelOptions(kinetic_mixing=args.kinetic_mixing),
                            include_optional=not args.no_optional)
     files = save_constraints_map(cmap, Path(args.out), force=args.force)
@@ -451,6 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--compare", action="store_true", help="overlay the runs: one triangle plot and one (M_Zp, g_X) plane")
     pl.add_argument("--labels", nargs="+", help="legend labels of the runs with --compare (default: directory and scenario)")
     pl.add_argument("--out", help="with --compare: output directory (default ./compare_<run>_<run>...)")
+    pl.add_argument("--force", action="store_true", help="with --compare: overwrite the figures of an earlier comparison in the output directory")
     pl.set_defaults(func=_cmd_plot)
 
     rp = sub.add_parser("report", help="write OUTDIR/report.html: diagnostics, figures, posterior summary, where each likelihood bites")

@@ -27,7 +27,14 @@ from globalfit.inference.nuts import check_resources, estimate_run, run_problem,
 from globalfit.problem.evaluate import SM_OVERRIDES
 from globalfit.problem.support import constraint_values
 
-__all__ = ["run_fit", "dry_run_text", "run_checks"]
+__all__ = ["run_fit", "dry_run_text", "run_checks", "check_output"]
+
+
+def check_output(problem: FitProblem, path: Path | str) -> None:
+    """Refuse (ConfigError) a config without ``output``: ``globalfit run`` has nowhere to write (its dry run says so
+    too, with the same message)."""
+    if problem.cfg.output is None:
+        raise ConfigError(f"{path}: output: required key is missing (output: {{dir: <directory>}})")
 
 
 def run_checks(problem: FitProblem) -> list[str]:
@@ -85,8 +92,7 @@ def run_fit(path: Path, resume: bool = False, force: bool = False, log: Callable
     warnings."""
     path = Path(path)
     problem = load_problem(path)
-    if problem.cfg.output is None:
-        raise ConfigError(f"{path}: output: required key is missing (output: {{dir: <directory>}})")
+    check_output(problem, path)
     for warning in run_checks(problem):
         log(f"warning: {warning}")
     return run_problem(problem, path.read_text(), resume=resume, force=force, log=log, progress_bar=progress_bar)

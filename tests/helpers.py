@@ -142,3 +142,16 @@ def slash(p):
 def sigma(m, n):
     """sigma^{mu nu} = (i/2)[gamma^mu, gamma^nu]."""
     return 0.5j * (GAMMA[m] @ GAMMA[n] - GAMMA[n] @ GAMMA[m])
+
+
+# U(1)_B with one nuisance parameter (y_e) and three cheap likelihoods: a profile map compiles in seconds (the sweep tests)
+TINY_CONFIG = {
+    "model": {"scenario": "B"},
+    "params": {
+        "M_Zp": {"prior": "log-uniform", "min": 1.0e-3, "max": 1.0e-1},
+        "g_X": {"prior": "log-uniform", "min": 1.0e-7, "max": 1.0e-3},
+        "y_e": {"prior": "uniform", "min": 0.0, "max": 3.5, "ref": 0.3},
+        "g_Psi": -1.0, "M_Psi": 5.0, "M_H": 400.0, "r_H": 0.75, "y_mu": 0.0, "y_tau": 0.0,
+    },
+    "likelihoods": {"osc_lma": None, "cosmology": None, "unitarity": None},
+}

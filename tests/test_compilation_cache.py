@@ -57,7 +57,7 @@ def test_second_run_loads_every_executable_and_draws_the_same(tmp_path):
     env[CACHE_ENV] = str(cache)
     runs, entries = [], []
     for name in ("first", "second"):
-        data = {**SMALL, "sampler": {**SMALL["sampler"], "warmup": 20, "draws": 40}, "plots": {"formats": []},
+        data = {**SMALL, "sampler": {**SMALL["sampler"], "warmup": 20, "draws": 40}, "plots": {"formats": ["png"]},
                 "output": {"dir": str(tmp_path / name)}}
         path = tmp_path / f"{name}.yaml"
         path.write_text(yaml.safe_dump(data))

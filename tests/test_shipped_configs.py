@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from globalfit.cli import main
+from globalfit.problem.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = sorted((ROOT / "runs").rglob("*.yaml"))
@@ -19,6 +20,10 @@ def test_evaluate_and_dry_run(config, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["loglike"] and math.isfinite(result["total"])
     assert all(math.isfinite(v) for v in result["derived"].values())
+    if load_config(config).output is None:  # a point config (globalfit evaluate): run refuses it
+        assert main(["run", str(config), "--dry-run"]) == 2
+        assert "output: required key is missing" in capsys.readouterr().err
+        return
     assert main(["run", str(config), "--dry-run"]) == 0
     out = capsys.readouterr().out
     lines = {ln.split()[0]: ln.split() for ln in out.splitlines() if ln.strip()}

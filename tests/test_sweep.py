@@ -22,18 +22,8 @@ from globalfit.outputs.profile_result import load_profile
 from globalfit.outputs.sweepdir import load_result, read_events, result_path
 from globalfit.problem import load_problem
 from globalfit.problem.sweep_config import JobSpec, load_sweep, sweep_jobs
+from tests.helpers import TINY_CONFIG as TINY
 
-# U(1)_B with one nuisance parameter (y_e) and three cheap likelihoods: a profile map compiles in seconds
-TINY = {
-    "model": {"scenario": "B"},
-    "params": {
-        "M_Zp": {"prior": "log-uniform", "min": 1.0e-3, "max": 1.0e-1},
-        "g_X": {"prior": "log-uniform", "min": 1.0e-7, "max": 1.0e-3},
-        "y_e": {"prior": "uniform", "min": 0.0, "max": 3.5, "ref": 0.3},
-        "g_Psi": -1.0, "M_Psi": 5.0, "M_H": 400.0, "r_H": 0.75, "y_mu": 0.0, "y_tau": 0.0,
-    },
-    "likelihoods": {"osc_lma": None, "cosmology": None, "unitarity": None},
-}
 MAP = {"grid": [4, 4], "starts": 1, "steps": 30, "polish": 1}  # 4 row blocks x (stage 1, profile pass, stage 2, reach pass)
 
 

@@ -80,6 +80,7 @@ neighbour passes; one pass doubles the time); the compilation is paid once per p
 from __future__ import annotations
 
 import math
+import operator
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -277,6 +278,14 @@ def _build_chain(problem: FitProblem, quantities: tuple[str, ...], thresholds: t
     return chains, profile_chains, pass_chains, nuis, values, np.asarray(ref_start), np.asarray(sm_start)
 
 
+def _setting_error(key: str, message: str) -> InputError:
+    """The InputError of a bad :class:`ProfileSettings` value; ``key`` (its argument of :meth:`ProfileSettings.make`, a
+    sweep file's key) lets a sweep name the file and key path (:mod:`globalfit.problem.sweep_config`)."""
+    err = InputError(message)
+    err.key = key  # type: ignore[attr-defined]
+    return err
+
+
 @dataclass(frozen=True)
 class ProfileSettings:
     """Everything a profile map depends on besides the fit problem (see :func:`profile_map`). Plain data: it travels
@@ -317,17 +326,32 @@ class ProfileSettings:
         warm_lr = cls.warm_lr if warm_lr is None else warm_lr
         quantities = (quantity,) if isinstance(quantity, str) else tuple(quantity)
         if not quantities:
-            raise InputError("give at least one quantity")
+            raise _setting_error("quantity", "quantity: none given; give at least one quantity (`globalfit evaluate` lists them)")
         for q in quantities:
             if q not in DERIVED_NAMES and q not in DIFFERENCES:
                 hint = did_you_mean(q, list(DERIVED_NAMES) + list(DIFFERENCES))
-                raise InputError(f"quantity {q!r}: unknown derived quantity{hint}; `globalfit evaluate` lists them")
-        n_M, n_g = (grid, grid) if isinstance(grid, int) else tuple(int(x) for x in grid)
-        if (n_M < 2 or n_g < 2 or starts < 1 or steps < 1 or rows_per_task < 1 or polish < 0 or profile_rungs < 1
-                or (warm_steps is not None and warm_steps < 1) or not 0 < warm_lr <= 1):
-            raise InputError(f"need grid >= 2 per axis, starts >= 1, steps >= 1, rows per task >= 1, polish >= 0, profile rungs >= 1, "
-                             f"warm steps >= 1, 0 < warm lr <= 1 (got grid {grid}, starts {starts}, steps {steps}, rows per task "
-                             f"{rows_per_task}, polish {polish}, profile rungs {profile_rungs}, warm steps {warm_steps}, warm lr {warm_lr})")
+                raise _setting_error("quantity", f"quantity {q!r}: unknown derived quantity{hint}; `globalfit evaluate` lists them")
+        try:  # N or (N_M, N_g), whole numbers (numpy integers too)
+            sizes = [operator.index(grid)]
+        except TypeError:
+            try:
+                sizes = [operator.index(n) for n in grid]
+            except TypeError:
+                sizes = []
+        if len(sizes) not in (1, 2) or min(sizes) < 2:
+            raise _setting_error("grid", f"grid {grid!r}: need >= 2 points per axis (N, or N_M and N_g; whole numbers)")
+        n_M, n_g = (sizes[0], sizes[0]) if len(sizes) == 1 else (sizes[0], sizes[1])
+        # each check its own message: the option, the value given and what it needs
+        checks = [("starts", starts, starts >= 1, "starts >= 1 (random starts per grid point)"),
+                  ("steps", steps, steps >= 1, "steps >= 1 (Adam steps per rung)"),
+                  ("rows_per_task", rows_per_task, rows_per_task >= 1, "rows per task >= 1 (g_X rows per task)"),
+                  ("polish", polish, polish >= 0, "polish >= 0 (neighbour passes)"),
+                  ("profile_rungs", profile_rungs, profile_rungs >= 1, "profile rungs >= 1 (rungs of each lambda = 0 chain)"),
+                  ("warm_steps", warm_steps, warm_steps is None or warm_steps >= 1, "warm steps >= 1 (Adam steps per warm-started rung)"),
+                  ("warm_lr", warm_lr, 0 < warm_lr <= 1, "0 < warm lr <= 1 (first learning rate of a warm-started rung)")]
+        for key, value, ok, need in checks:
+            if not ok:
+                raise _setting_error(key, f"{key.replace('_', ' ')} {value}: need {need}")
         rng_ = lambda r: None if r is None else (float(r[0]), float(r[1]))  # noqa: E731
         return cls(grid=(n_M, n_g), quantities=quantities, exclude=None if exclude is None else tuple(exclude),
                    thresholds=tuple(sorted(float(t) for t in thresholds)), starts=int(starts), steps=int(steps), seed=int(seed),

@@ -47,9 +47,10 @@ from typing import Any, Callable, Iterable, Iterator
 import dask
 import jax
 import numpy as np
+from pydantic import ValidationError
 
 from globalfit._jax import CACHE_ENV, compilation_cache_dir, enable_compilation_cache
-from globalfit.errors import GlobalfitError, InputError
+from globalfit.errors import ConfigError, GlobalfitError, InputError
 from globalfit.inference.evidence import (evidence_line, evidence_result, format_evidence, format_seed_scatter, log_evidence_parts,
                                           same_data_constants, seed_scatter)
 from globalfit.inference.nuts import run_problem
@@ -71,6 +72,7 @@ from globalfit.outputs.rundir import atomic_write, resolved_yaml, run_lock
 from globalfit.outputs.sweepdir import check_sweep_dir, load_result, log_event, prepare_sweep_dir, save_result, write_failures
 from globalfit.problem import FitProblem, problem_from_config
 from globalfit.problem.config import RunConfig
+from globalfit.problem.config import _explain as explain_validation
 from globalfit.problem.sweep_config import JobSpec
 
 __all__ = ["CACHE_ENV", "Task", "SweepJob", "SweepReport", "make_job", "run_sweep", "check_sweep_outputs", "dask_client", "dask_scheduler_address", "jobqueue_cluster", "local_workers", "local_cores", "core_share", "pin_threads",
@@ -89,7 +91,11 @@ def _problem(where: str, data: dict) -> FitProblem:
     """The fit problem of a resolved config, built once per process."""
     key = where + json.dumps(data, sort_keys=True)
     if key not in _PROBLEMS:
-        _PROBLEMS[key] = problem_from_config(RunConfig.model_validate(data), where)
+        try:
+            cfg = RunConfig.model_validate(data)
+        except ValidationError as err:  # a resolved config is validated when the sweep is loaded; never a raw traceback here
+            raise ConfigError(explain_validation(err, where)) from None
+        _PROBLEMS[key] = problem_from_config(cfg, where)
     return _PROBLEMS[key]
 
 
@@ -347,8 +353,18 @@ def _plain(d: dict) -> dict:
 
 
 def make_job(spec: JobSpec, folder: str | None = None) -> SweepJob:
-    """The job of a spec, checked (configs built, profile ranges and exclude patterns, same-data rule)."""
-    return {"profile": ProfileSweepJob, "evidence": EvidenceSweepJob, "run": RunSweepJob}[spec.kind](spec, folder)
+    """The job of a spec, checked (configs built, profile settings, ranges and exclude patterns, same-data rule). A bad
+    setting of a sweep file's entry is one ConfigError line naming the file and key path (``spec.origin``, e.g.
+    ``sweeps/x.yaml: profile.0.quantity: ...``); a job from the command line keeps the option's own message."""
+    try:
+        return {"profile": ProfileSweepJob, "evidence": EvidenceSweepJob, "run": RunSweepJob}[spec.kind](spec, folder)
+    except InputError as exc:
+        if not spec.origin:
+            raise
+        msg, key = str(exc), getattr(exc, "key", None)  # key: the ProfileSettings argument that failed
+        if msg.startswith("--exclude "):  # the command line's wording of an exclude pattern (split_likelihoods)
+            msg, key = msg.removeprefix("--exclude "), "exclude"
+        raise ConfigError(f"{spec.origin}.{key}: {msg}" if key else f"{spec.origin}: {msg}") from None
 
 
 # --- the engine -----------------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,13 +33,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from globalfit import _jax  # noqa: F401
-from globalfit.errors import OutputError
+from globalfit.errors import InputError, OutputError
 from globalfit.physics.model import DERIVED_NAMES
 from globalfit.problem import FitProblem, problem_from_config
 from globalfit.problem.parametrisation import site_bounds
+from globalfit.outputs.rundir import check_dir_target
 from globalfit.outputs.style import tex_label
 
-__all__ = ["ChainTable", "chain_table", "mcsamples", "quiet_getdist", "export_getdist", "plot_column", "GETDIST_SETTINGS", "DECADES_FOR_LOG"]
+__all__ = ["ChainTable", "chain_table", "mcsamples", "quiet_getdist", "export_getdist", "plot_column", "GETDIST_SETTINGS", "DECADES_FOR_LOG",
+           "export_target", "export_files"]
 
 DECADES_FOR_LOG = 2.0  # a positive quantity spanning more than this many decades is plotted as log10
 # GetDist analysis settings: automatic (ESS-based) kernel widths, linear boundary correction, 68/95 % contours
@@ -235,21 +238,63 @@ def plot_column(samples, name: str) -> str | None:
     return None
 
 
+_ROOT_FORBIDDEN = re.compile(r"[/\\*?\[\]\x00]")
+
+
+def export_target(outdir: Path, dest: Path | None = None, root: str | None = None) -> tuple[Path, str]:
+    """``(dest, root)`` of :func:`export_getdist`, checked before anything is computed: ``root`` (default: the run
+    directory's name) a plain file-name stem -- non-empty, no path separator, no glob character (GetDist finds the
+    chains as ``<root>_*.txt``) -- and ``dest`` (default ``OUTDIR/getdist``) a directory or absent; InputError /
+    OutputError naming ``--root`` / ``--to``."""
+    outdir = Path(outdir)
+    given = root is not None
+    root = root if given else outdir.resolve().name
+    what = f"--root {root!r}" if given else f"the run directory's name {root!r} (the default --root)"
+    if not root.strip():
+        raise InputError(f"{what}: empty; expected a file-name stem such as full_B (GetDist reads <root>_1.txt, <root>.paramnames)")
+    if _ROOT_FORBIDDEN.search(root) or root in (".", "..") or root != root.strip():
+        raise InputError(f"{what}: expected a plain file-name stem (no path separator, no * ? [ ], no surrounding space); "
+                         "the folder is chosen with --to")
+    dest = Path(dest) if dest is not None else outdir / "getdist"
+    check_dir_target(dest, f"--to {dest}")
+    return dest, root
+
+
+def export_files(dest: Path, root: str, n_chains: int) -> tuple[list[Path], list[Path]]:
+    """(the files an export of ``n_chains`` chains writes: ``<root>_<n>.txt``, ``<root>.paramnames``, ``<root>.ranges``;
+    the existing files of an earlier export of ``root`` in ``dest`` -- those and any further numbered chain
+    ``<root>_<n>.txt``, matched exactly: nothing else in ``dest`` is ever touched)."""
+    files = [dest / f"{root}_{c + 1}.txt" for c in range(n_chains)] + [dest / f"{root}.paramnames", dest / f"{root}.ranges"]
+    numbered = re.compile(re.escape(root) + r"_[1-9][0-9]*\.txt")
+    names = {f.name for f in files}
+    existing = []
+    if dest.is_dir():
+        existing = sorted((f for f in dest.iterdir() if (f.name in names or numbered.fullmatch(f.name)) and not f.is_dir()),
+                          key=lambda f: f.name)
+    return files, existing
+
+
 def export_getdist(outdir: Path, idata, cfg, dest: Path | None = None, root: str | None = None, force: bool = False) -> list[Path]:
     """Write the GetDist chains of a run (``<dest>/<root>_<n>.txt``, ``.paramnames``, ``.ranges``; default
-    ``dest = OUTDIR/getdist``, ``root`` = the run directory's name); existing files only with ``force``."""
+    ``dest = OUTDIR/getdist``, ``root`` = the run directory's name; :func:`export_target`); the files of an earlier
+    export of the same root (:func:`export_files`) are replaced only with ``force``, nothing else in ``dest`` is touched."""
     outdir = Path(outdir)
-    dest = Path(dest) if dest is not None else outdir / "getdist"
-    root = root or outdir.resolve().name
+    dest, root = export_target(outdir, dest, root)
     t = chain_table(idata, cfg)
     if not t.complete:
         raise OutputError(f"{outdir}: the posterior lacks sample sites of the config; not a complete globalfit run")
-    files = [dest / f"{root}_{c + 1}.txt" for c in range(len(t.chains))] + [dest / f"{root}.paramnames", dest / f"{root}.ranges"]
-    stale = sorted(dest.glob(f"{root}_*.txt")) if dest.is_dir() else []
-    clash = [f for f in files if f.exists()] + [f for f in stale if f not in files]
+    files, clash = export_files(dest, root, len(t.chains))
+    blocked = [f for f in files if f.is_dir() or (f.exists() and not f.is_file())]
+    if blocked:
+        raise OutputError(f"{blocked[0]}: exists and is not a file, where the export writes a chain file; give another --to or --root")
     if clash and not force:
-        raise OutputError(f"{clash[0]}: exists; use --force to overwrite the GetDist chains of {root!r} in {dest}")
-    dest.mkdir(parents=True, exist_ok=True)
+        names = ", ".join(f.name for f in clash[:4]) + (f" and {len(clash) - 4} more" if len(clash) > 4 else "")
+        raise OutputError(f"{dest}: {names} exist{'s' if len(clash) == 1 else ''} (GetDist chains of {root!r}); use --force to "
+                          "overwrite them, or another --to or --root")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"--to {dest}: cannot create the directory: {exc.strerror or exc}") from None
     for f in clash:
         f.unlink()
     for c, arr in enumerate(t.chains):

@@ -32,6 +32,7 @@ from matplotlib.lines import Line2D
 
 from globalfit.errors import InputError, OutputError
 from globalfit.names import did_you_mean
+from globalfit.outputs.rundir import check_dir_target
 from globalfit.outputs.style import label_of, publication_style, pyplot, save_figures
 from globalfit.physics.model import ModelOptions, observables
 from globalfit.physics.parameters import complete
@@ -205,9 +206,14 @@ def _optional(label: str) -> str:
 
 
 def output_paths(out: Path, scenario: str, kinetic_mixing: str = "loop", force: bool = False) -> list[Path]:
-    """``out/constraints_<scenario>[_km-none].{npz,png,pdf}``; OutputError if one exists and ``force`` is not given."""
+    """``out/constraints_<scenario>[_km-none].{npz,png,pdf}``; OutputError if ``out`` cannot be a directory (an existing
+    file, or below one) or one of the files exists and ``force`` is not given (checked before the map is computed)."""
+    out = check_dir_target(Path(out), f"--out {out}")
     stem = f"constraints_{scenario}" + ("" if kinetic_mixing == "loop" else f"_km-{kinetic_mixing}")
     paths = [out / f"{stem}.npz", out / f"{stem}.png", out / f"{stem}.pdf"]
+    blocked = [p for p in paths if p.exists() and not p.is_file()]
+    if blocked:
+        raise OutputError(f"{blocked[0]}: exists and is not a file; give another --out")
     existing = [p for p in paths if p.exists()]
     if existing and not force:
         raise OutputError(f"{existing[0]}: exists; give --force to overwrite it or another --out")
@@ -218,7 +224,10 @@ def save_constraints_map(cmap: ConstraintsMap, out: Path, force: bool = False, d
     """Write the map (npz) and its figure (png at ``dpi``, vector pdf for a paper) into ``out`` (:func:`output_paths`);
     existing files only with ``force``."""
     paths = output_paths(out, cmap.scenario, cmap.kinetic_mixing, force)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"--out {out}: cannot create the directory: {exc.strerror or exc}") from None
     cmap.save(paths[0])
     fig = plot_constraints_map(cmap)
     save_figures(fig, paths[1:], dpi=dpi)

@@ -36,18 +36,19 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from globalfit import _jax  # noqa: F401
-from globalfit.errors import InputError
+from globalfit.errors import InputError, OutputError
 from globalfit.physics.model import DIFFERENCES, EPS_EARTH_NAMES
 from globalfit.physics.parameters import DEFAULTS
 from globalfit.outputs.chains import mcsamples, plot_column
 from globalfit.outputs.plane import abs_label, draw_reach_contours, draw_reference_lines, place_legend, profile_plot, quantity_label
 from globalfit.outputs.profile_result import ProfileResult
 from globalfit.outputs.report import _az, load_run_config
+from globalfit.outputs.rundir import check_dir_target
 from globalfit.physics.scenarios import get_scenario
 from globalfit.outputs.style import (FILL_68, FILL_95, LINE_COLOUR, RUN_COLOURS, label_of, publication_style, pyplot, save_figures,
                                      symbol_and_unit)
 
-__all__ = ["make_plots", "compare_plots", "compare_runs", "corner_plot", "triangle_figure", "plane_plot", "plane_overlay",
+__all__ = ["make_plots", "compare_plots", "compare_runs", "compare_outputs", "corner_plot", "triangle_figure", "plane_plot", "plane_overlay",
            "posterior_plane", "posterior_column", "compare_plot", "label_of", "plane_density", "smooth_log_map"]
 
 
@@ -489,13 +490,34 @@ def run_label(outdir: Path, cfg) -> str:
     return f"{Path(outdir).resolve().name} ({_scenario_tex(cfg.model.scenario)})"
 
 
+COMPARE_STEMS = ("triangle", "plane")
+
+
+def compare_outputs(dest: Path, formats=("pdf", "png"), force: bool = False) -> list[Path]:
+    """The files :func:`compare_runs` may write in ``dest`` (``triangle`` and ``plane`` in each format), checked before
+    anything is drawn: ``dest`` a directory or absent, and none of these files there unless ``force``
+    (OutputError naming the folder, the files and ``--force``)."""
+    dest = check_dir_target(Path(dest), f"--out {dest}")
+    files = [dest / f"{stem}.{fmt}" for stem in COMPARE_STEMS for fmt in formats]
+    blocked = [f for f in files if f.exists() and not f.is_file()]
+    if blocked:
+        raise OutputError(f"{blocked[0]}: exists and is not a file, where --compare writes a figure; give another --out")
+    existing = [f.name for f in files if f.exists()]
+    if existing and not force:
+        raise OutputError(f"{dest}: {', '.join(existing)} exist{'s' if len(existing) == 1 else ''} (figures of an earlier "
+                          "--compare); use --force to overwrite them, or another --out")
+    return files
+
+
 def compare_runs(runs: list[tuple[Path, object]], dest: Path, variables: list[str] | None = None, labels: list[str] | None = None,
-                 formats=("pdf", "png")) -> list[Path]:
+                 formats=("pdf", "png"), force: bool = False) -> list[Path]:
     """Overlay several runs ``[(outdir, idata), ...]``: ``<dest>/triangle`` (GetDist triangle plot of ``variables``,
     default: the first run's ``plots.corner`` that vary in every run) and ``<dest>/plane`` (their (M_Zp, g_X) credible
-    regions). Returns the files."""
+    regions). Returns the files. Figures of an earlier comparison in ``dest`` are overwritten only with ``force``
+    (:func:`compare_outputs`)."""
     if len(runs) < 2:
         raise InputError("--compare needs at least two run directories")
+    compare_outputs(dest, formats, force)
     cfgs = [load_run_config(Path(o)) for o, _ in runs]
     labels = list(labels) if labels else [run_label(o, c) for (o, _), c in zip(runs, cfgs)]
     if len(labels) != len(runs):

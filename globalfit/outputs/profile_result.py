@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,22 +114,49 @@ class ProfileResult:
         return path
 
 
+_ARRAYS = ("log10_M", "log10_g", "lnL", "thresholds", "q_max", "q_min")
+_META = {"quantities": list, "lnL_ref": (int, float), "included": list, "excluded": list, "scenario": str, "seconds": (int, float),
+         "settings": dict}
+
+
 def load_profile(path: Path) -> ProfileResult:
-    """Read a ``profile.npz`` written by :meth:`ProfileResult.save`."""
+    """Read a ``profile.npz`` written by :meth:`ProfileResult.save`; any other file is one InputError line naming it."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such profile file (written by `globalfit profile` as <out>/profile.npz)")
-    with np.load(path, allow_pickle=False) as z:
-        if "meta" not in z:
-            raise InputError(f"{path}: not a globalfit profile file (no 'meta' entry)")
-        meta = json.loads(str(z["meta"]))
-        groups: dict[str, dict] = {"best": {}, "at_max": {}, "at_min": {}}
-        for key in z.files:
-            prefix, sep, name = key.partition(":")
-            if sep and prefix in groups:
-                groups[prefix][name] = z[key]
-        return ProfileResult(
-            log10_M=z["log10_M"], log10_g=z["log10_g"], lnL=z["lnL"], lnL_ref=meta["lnL_ref"], quantities=meta["quantities"],
-            thresholds=tuple(float(t) for t in z["thresholds"]), q_max=z["q_max"], q_min=z["q_min"], included=meta["included"],
-            excluded=meta["excluded"], scenario=meta["scenario"], best=groups["best"], at_max=groups["at_max"],
-            at_min=groups["at_min"], seconds=meta["seconds"], settings=meta["settings"], lnL_sm=meta.get("lnL_sm"))
+    what = "not a globalfit profile file (written by `globalfit profile` as <out>/profile.npz)"
+    try:
+        z = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{path}: {what}: not a readable .npz archive ({type(exc).__name__})") from None
+    if not isinstance(z, np.lib.npyio.NpzFile):  # a single .npy array
+        raise InputError(f"{path}: {what}: a single array, not an .npz archive")
+    try:
+        with z:
+            if "meta" not in z.files:
+                raise InputError(f"{path}: {what} (no 'meta' entry)")
+            missing = [k for k in _ARRAYS if k not in z.files]
+            if missing:
+                raise InputError(f"{path}: {what}: the arrays {missing} are missing")
+            try:
+                meta = json.loads(str(z["meta"]))
+            except ValueError:
+                raise InputError(f"{path}: {what}: its 'meta' entry is not JSON") from None
+            if not isinstance(meta, dict):
+                raise InputError(f"{path}: {what}: its 'meta' entry is not a JSON object")
+            bad = [k for k, t in _META.items() if not isinstance(meta.get(k), t) or isinstance(meta.get(k), bool)]
+            if bad:
+                raise InputError(f"{path}: {what}: 'meta' lacks (or has a malformed) {', '.join(map(repr, bad))}")
+            groups: dict[str, dict] = {"best": {}, "at_max": {}, "at_min": {}}
+            for key in z.files:
+                prefix, sep, name = key.partition(":")
+                if sep and prefix in groups:
+                    groups[prefix][name] = z[key]
+            arrays = {k: z[k] for k in _ARRAYS}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{path}: {what}: an entry cannot be read ({type(exc).__name__})") from None
+    return ProfileResult(
+        log10_M=arrays["log10_M"], log10_g=arrays["log10_g"], lnL=arrays["lnL"], lnL_ref=meta["lnL_ref"], quantities=meta["quantities"],
+        thresholds=tuple(float(t) for t in np.ravel(arrays["thresholds"])), q_max=arrays["q_max"], q_min=arrays["q_min"],
+        included=meta["included"], excluded=meta["excluded"], scenario=meta["scenario"], best=groups["best"], at_max=groups["at_max"],
+        at_min=groups["at_min"], seconds=meta["seconds"], settings=meta["settings"], lnL_sm=meta.get("lnL_sm"))

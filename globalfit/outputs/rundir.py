@@ -51,7 +51,7 @@ except ImportError:  # not POSIX: the O_EXCL lock of _exclusive_file below
 __all__ = ["PROGRESS", "STATE", "CHUNKS", "LOCK", "read_progress", "write_progress", "versions", "resolved_yaml", "save_state",
            "commit_warmup", "commit_chunk",
            "load_state", "state_record", "save_chunk", "load_chunks", "chunk_indices", "atomic_write", "atomic_path",
-           "prepare_run_dir", "reconcile", "run_lock"]
+           "prepare_run_dir", "reconcile", "run_lock", "check_dir_target", "check_file_target", "write_new_file"]
 
 PROGRESS = "progress.json"
 STATE = "state.pkl"
@@ -327,6 +327,7 @@ def run_lock(outdir: Path, command: str = "run") -> Iterator[Path]:
     outdir = Path(outdir)
     created = not outdir.exists()
     lock = outdir / LOCK
+    lock_created = not lock.exists()  # a lock file this call creates goes again when the block fails (a refused folder keeps no trace)
     fd, exclusive_file = -1, fcntl is None
     while fd < 0:
         try:
@@ -365,16 +366,66 @@ def run_lock(outdir: Path, command: str = "run") -> Iterator[Path]:
     os.ftruncate(fd, 0)
     os.write(fd, json.dumps({"command": command, "pid": os.getpid(), "host": socket.gethostname(),
                              "started": time.strftime("%Y-%m-%dT%H:%M:%S")}).encode())
+    failed = True
     try:
         yield outdir
+        failed = False
     finally:
         with contextlib.suppress(OSError):
             if created and [p.name for p in outdir.iterdir()] == [LOCK]:
                 lock.unlink()
                 outdir.rmdir()
-            elif exclusive_file:
-                lock.unlink()  # the O_EXCL lock is the file itself
+            elif exclusive_file or (failed and lock_created):
+                lock.unlink()  # the O_EXCL lock is the file itself; a refused or failed block leaves no lock file it made
         os.close(fd)
+
+
+# --- output locations ----------------------------------------------------------------------------------------
+def check_dir_target(path: Path, what: str) -> Path:
+    """``path`` can be used as an output directory: it is one, or it is absent and the nearest existing folder above
+    it is a directory (created later with its parents); else OutputError naming ``what`` (e.g. ``--to out/x``)."""
+    path = Path(path)
+    if path.exists():
+        if not path.is_dir():
+            raise OutputError(f"{what}: exists and is not a directory; give a directory (new or existing)")
+        return path
+    _check_parents(path, what, "directory")
+    return path
+
+
+def check_file_target(path: Path, what: str, force: bool = False) -> Path:
+    """``path`` can be written as a file: not a directory, not an existing file unless ``force``, and no existing
+    non-directory above it; else OutputError naming ``what`` (e.g. ``--out cobaya.yaml``)."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{what}: is a directory; give a file name")
+    if path.exists() and not force:
+        raise OutputError(f"{what}: exists; use --force to overwrite it")
+    if path.exists() and not path.is_file():
+        raise OutputError(f"{what}: exists and is not a regular file; give another file name")
+    _check_parents(path, what, "file")
+    return path
+
+
+def _check_parents(path: Path, what: str, kind: str) -> None:
+    """The nearest existing folder above ``path`` is a directory (missing ones are created later); else OutputError."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"{what}: {parent} is not a directory, so no {kind} can be created below it")
+            return
+
+
+def write_new_file(path: Path, data: bytes, what: str, force: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically (:func:`check_file_target` first; missing parent folders created); every
+    failure is one OutputError line naming ``what``."""
+    path = check_file_target(path, what, force)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)
+    except OSError as exc:
+        raise OutputError(f"{what}: cannot write {path}: {exc.strerror or exc}") from None
+    return path
 
 
 # --- a new or resumed run ------------------------------------------------------------------------------------
@@ -438,10 +489,11 @@ def prepare_run_dir(cfg: RunConfig, path: Path, resume: bool, force: bool, notes
         write_progress(outdir, prog)
         return outdir, prog
     if exists:
+        if not (outdir / PROGRESS).exists():
+            raise OutputError(f"{outdir}: output directory exists and is not a globalfit run directory (no {PROGRESS}); give another "
+                              "output.dir (a folder of yours is never deleted, not even with --force)")
         if not force:
             raise OutputError(f"{outdir}: output directory exists; use --resume to continue it or --force to overwrite it")
-        if not (outdir / PROGRESS).exists():
-            raise OutputError(f"{outdir}: exists and is not a globalfit run directory; refusing to delete it even with --force")
         _clear(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     _remove_temporaries(outdir)

@@ -25,13 +25,30 @@ import numpy as np
 from globalfit.errors import OutputError
 from globalfit.outputs.rundir import LOCK, atomic_write
 
-__all__ = ["MANIFEST", "TASKS", "EVENTS", "FAILED", "check_sweep_dir", "prepare_sweep_dir", "result_path", "save_result", "load_result", "log_event",
+__all__ = ["MANIFEST", "TASKS", "EVENTS", "FAILED", "read_manifest", "check_sweep_dir", "prepare_sweep_dir", "result_path", "save_result", "load_result", "log_event",
            "read_events", "write_failures"]
 
 MANIFEST = "manifest.json"
 TASKS = "tasks"
 EVENTS = "events.jsonl"
 FAILED = "failed.json"
+
+
+def read_manifest(manifest: Path) -> dict[str, str]:
+    """The jobs (name -> digest) of a sweep directory's ``manifest.json``; a file that cannot be read or is not a
+    manifest is one OutputError line naming it (never a JSON traceback), and nothing is changed."""
+    manifest = Path(manifest)
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        why = "no 'jobs' mapping of job name -> digest"
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        data, why = None, " ".join(f"{type(exc).__name__}: {exc}".split())
+    jobs = data.get("jobs") if isinstance(data, dict) else None
+    if not (isinstance(jobs, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in jobs.items())):
+        raise OutputError(f"{manifest}: not a readable sweep manifest ({why}); it is written by globalfit, so it was edited or damaged "
+                          f"outside it: rerun with --force to start over (this deletes the results in {manifest.parent}) or use another "
+                          "output directory")
+    return jobs
 
 
 def check_sweep_dir(outdir: Path, jobs: dict[str, str], resume: bool, force: bool) -> dict[str, str]:
@@ -47,7 +64,7 @@ def check_sweep_dir(outdir: Path, jobs: dict[str, str], resume: bool, force: boo
             raise OutputError(f"{outdir}: nothing to resume (directory missing or empty); run without --resume")
         if not manifest.is_file():
             raise OutputError(f"{outdir}: not a sweep directory (no {MANIFEST}); cannot resume it")
-        old = json.loads(manifest.read_text())["jobs"]
+        old = read_manifest(manifest)
         for name, digest in jobs.items():
             if name in old and old[name] != digest:
                 raise OutputError(f"{outdir}: cannot resume job {name}: its configs or settings changed since it ran (digest {digest} != "

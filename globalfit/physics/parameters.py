@@ -35,7 +35,7 @@ from scipy.constants import physical_constants
 
 from globalfit import _jax  # noqa: F401
 
-__all__ = ["Parameter", "PARAMETERS", "PARAM_NAMES", "DEFAULTS", "M_MIN", "M_ZP_MIN", "G_X_MIN", "M_PLANCK", "PERTURBATIVE", "complete", "check_point"]
+__all__ = ["Parameter", "PARAMETERS", "PARAM_NAMES", "DEFAULTS", "M_MIN", "M_ZP_MIN", "G_X_MIN", "M_PLANCK", "PERTURBATIVE", "complete", "check_point", "check_log_range"]
 
 M_PLANCK: float = physical_constants["Planck mass energy equivalent in GeV"][0]  # GeV, CODATA via scipy.constants
 M_MIN: float = sys.float_info.min ** 0.25  # GeV: M^4 stays a normal float64 number (module docstring)
@@ -113,3 +113,12 @@ def check_point(values: Mapping[str, float]) -> None:
             raise ValueError(f"parameter {name}={v:g} must be > 0 ({p.description}, in {p.unit})")
         if not (p.lower <= v <= p.upper) or 0.0 < abs(v) < p.smallest_nonzero:
             raise ValueError(f"parameter {name}={v:g} outside its physical range [{p.lower:g}, {p.upper:g}] ({p.description}: {p.range_source})")
+
+
+def check_log_range(name: str, lo: float, hi: float) -> None:
+    """A log axis [lo, hi] of parameter ``name`` (a profile or constraints map): finite, 0 < lo < hi, both ends in its
+    physical range (:func:`check_point`); raise ValueError saying which."""
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0.0 < lo < hi):
+        raise ValueError(f"expected 0 < lo < hi (finite; a log axis of {name}), got [{lo:g}, {hi:g}]")
+    check_point({name: lo})
+    check_point({name: hi})

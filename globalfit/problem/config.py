@@ -35,7 +35,8 @@ Relative paths in ``output.dir`` resolve against the current working directory.
 
 Validation (:func:`load_config`; every failure one :class:`~globalfit.errors.ConfigError` line ``FILE: KEY.PATH: what was
 expected, got what``): the file is read as UTF-8 with unique keys and bounded size; ``base:`` names a readable file;
-every block has its shape before blocks merge; every number is finite (booleans are not numbers) and every parameter
+every block has its shape before blocks merge (a key of a ``base:`` file or prior set is reported against that file);
+every switch is YAML's true or false (not 'yes', 'no', 1 or 0); every number is finite (booleans are not numbers) and every parameter
 lies in its physical range (:data:`globalfit.physics.parameters.PARAMETERS`, :func:`check_param_ranges`; an untruncated
 normal tail counts up to loc +- :data:`Z_TAIL` scale, where its mass underflows float64); a truncated normal keeps at
 least :data:`MIN_TRUNCATED_MASS` of its mass (else it cannot be normalised in float64); keys that a prior kind does not
@@ -54,7 +55,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 from scipy.special import ndtr, ndtri
 
 from globalfit.errors import ConfigError
@@ -132,6 +133,8 @@ def _whole(v: Any) -> Any:
 
 Number = Annotated[float, BeforeValidator(_no_bool)]
 Count = Annotated[int, BeforeValidator(_whole)]
+# a switch: YAML's true or false only (pydantic would read 'yes', 'no', 'on', 1, 0 as booleans)
+Bool = StrictBool
 
 
 def _exp(x: float) -> float:
@@ -178,10 +181,10 @@ class ParamSpec(_Strict):
     ref: Number | None = None
     """Start value (signed): NUTS chains start here (parameters without `ref`: at random inside the prior); `evaluate`
     and `run --dry-run` use it (else the prior's centre). Must lie inside the prior."""
-    negative: bool = False
+    negative: Bool = False
     """`log-uniform`, `log-normal`, `half-normal` only: the parameter is -x, x drawn from the prior (e.g. a negative
     g_Psi spanning decades)."""
-    signed: bool = False
+    signed: Bool = False
     """`log-uniform` only: both signs in one fit, each with prior probability 1/2, abs(x) log-uniform in [min, max]
     (one site `slog10_<name>`). Not with `negative`."""
     latex: str | None = None
@@ -411,7 +414,7 @@ class SamplerBlock(_Strict):
     """NUTS: target acceptance probability of the step-size adaptation."""
     max_tree_depth: Count = Field(10, ge=1, le=20)
     """NUTS: maximum tree depth (at most 2^depth leapfrog steps per transition)."""
-    dense_mass: bool = False  # numpyro NUTS's dense_mass
+    dense_mass: Bool = False  # numpyro NUTS's dense_mass
     """NUTS: adapt a dense (full) inverse mass matrix in warm-up instead of a diagonal one."""
     chain_method: Literal["vectorized", "parallel", "sequential"] = "vectorized"
     """NUTS: how chains run. `vectorized`: vmap on one device, spread over several when JAX sees them; `parallel`:
@@ -433,7 +436,7 @@ class SamplerBlock(_Strict):
     restart_strays: Number | None = Field(None, gt=0.0)
     """Ensemble only: at the end of burn-in, each walker whose ln p lies more than this below the walkers' median
     restarts at another walker's position. `null`: off."""
-    progress_bar: bool = True
+    progress_bar: Bool = True
     """Show a progress bar (when stderr is a terminal)."""
     # Metropolis within Gibbs: globalfit.inference.metropolis
     metropolis: list[str] = Field(default_factory=list)
@@ -441,7 +444,7 @@ class SamplerBlock(_Strict):
     moving the rest; distinct names; at least one parameter left to NUTS."""
     metropolis_steps: Count = Field(50, ge=1)
     """Metropolis steps per NUTS transition (with `metropolis`)."""
-    metropolis_adapt: bool = True
+    metropolis_adapt: Bool = True
     """Each chain learns its local Metropolis step from its own warm-up (adaptive Metropolis)."""
     soften_chi2: Number | None = Field(25.0, gt=0.0)
     """-2 Delta ln L beyond which each likelihood's curvature is bounded while sampling
@@ -495,20 +498,20 @@ class OutputBlock(_Strict):
     @classmethod
     def _dir(cls, v: str) -> str:
         if not v.strip():
-            raise ValueError("empty: name the directory the run writes (relative to the current directory)")
+            raise ValueError("empty: name the output directory (relative to the current directory)")
         if "\x00" in v:
             raise ValueError("contains a NUL character")
         return v
 
 
 class PlotsBlock(_Strict):
-    corner: list[str] | None = None
+    corner: Annotated[list[str], Field(min_length=1)] | None = None
     """Quantities of the corner (triangle) plot: sampled parameters, derived quantities (`globalfit evaluate` lists
     them) or `cos_beta`. `null`: every sampled parameter."""
     plane_eps: str | None = None
     """NSI coefficient shown on the (M_Zp, g_X) plane: a derived eps (e.g. `eps_earth_ee`) or a difference such as
     `eps_earth_tautau-mumu`. `null`: `eps_earth_ee`."""
-    formats: list[Literal["pdf", "png"]] = ["pdf", "png"]
+    formats: list[Literal["pdf", "png"]] = Field(["pdf", "png"], min_length=1)
     """File formats of every figure."""
 
 
@@ -626,6 +629,13 @@ def _explain_one(e: dict) -> tuple[str, str]:
         msg = "required key is missing"
     elif kind == "finite_number":
         msg = f"expected a finite number, got {_short(e.get('input'))}"
+    elif kind in ("bool_type", "bool_parsing"):
+        msg = f"expected true or false, got {_short(e.get('input'))}"
+    elif kind == "int_from_float":
+        msg = f"expected a whole number, got {_short(e.get('input'))}"
+    elif kind == "too_short":
+        n = int(e.get("ctx", {}).get("min_length", 1))
+        msg = f"expected at least {n} entr{'y' if n == 1 else 'ies'}, got {_short(e.get('input'))}"
     elif kind == "literal_error":
         options = _QUOTED.findall(str(e.get("ctx", {}).get("expected", "")))
         msg = f"{msg}, got {_short(e.get('input'))}{did_you_mean(str(e.get('input')), options)}"
@@ -637,16 +647,44 @@ def _explain_one(e: dict) -> tuple[str, str]:
     return key, msg
 
 
-def _explain(err: ValidationError, path: str) -> str:
-    """One line: ``FILE: KEY.PATH: what was expected, got what`` (and how many more problems there are)."""
+def _origin(sources: dict[tuple, Path], path: Path, prior_file: Path | None):
+    """``where(key) -> (file, note)``: the file a key path (``sampler.chain``, ``params.g_X.min``) was read from when
+    that is not the config itself (a ``base:`` file or the prior set), with a note saying how it got into the
+    config; None for a key of the config itself."""
+    own = Path(path).resolve()
+
+    def where(key: str) -> tuple[Path, str] | None:
+        parts = tuple(key.split("."))
+        for n in (2, 1):
+            src = sources.get(parts[:n]) if len(parts) >= n else None
+            if src is None:
+                continue
+            if src == prior_file:
+                return src, f"prior set of {path}"
+            if Path(src).resolve() != own:
+                return src, f"base of {path}"
+            return None
+        return None
+
+    return where
+
+
+def _explain(err: ValidationError, path: str, origin=None) -> str:
+    """One line: ``FILE: KEY.PATH: what was expected, got what`` (and how many more problems there are); ``origin``
+    (:func:`_origin`) names the file a key came from when it was not ``path`` itself."""
     lines: list[str] = []
     for e in err.errors():
         key, msg = _explain_one(e)
-        line = f"{path}: {key}: {msg}" if key else f"{path}: {msg}"
+        src = origin(key) if (origin is not None and key) else None
+        if src is not None:
+            line = f"{src[0]}: {key}: {msg} (in the {src[1]})"
+        else:
+            line = f"{path}: {key}: {msg}" if key else f"{path}: {msg}"
         if line not in lines:
             lines.append(line)
     more = len(lines) - 1
-    return lines[0] + (f" (and {more} more problem{'s' if more > 1 else ''} in this file)" if more else "")
+    one_file = len({ln.partition(": ")[0] for ln in lines}) == 1
+    return lines[0] + (f" (and {more} more problem{'s' if more > 1 else ''} in this {'file' if one_file else 'config'})" if more else "")
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -688,8 +726,10 @@ def _check_structure(data: Any, path: Path) -> None:
             stack.extend((v, depth + 1) for v in obj)
 
 
-def _read_yaml(path: Path, what: str = "run config") -> dict:
-    """The mapping in a YAML file, read as UTF-8; every failure is one ConfigError line naming the file."""
+def read_yaml_mapping(path: Path, what: str, expected: str) -> dict:
+    """The mapping in a YAML file (a ``what``: "run config", "sweep file", ...), read as UTF-8 with unique keys and
+    bounded size and depth; every failure is one ConfigError line naming the file (``expected``: what the top level
+    should be, said when it is not a mapping). An empty file gives {}."""
     if not path.exists():
         raise ConfigError(f"{path}: file not found")
     if path.is_dir():
@@ -722,11 +762,17 @@ def _read_yaml(path: Path, what: str = "run config") -> dict:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
     except RecursionError:
-        raise ConfigError(f"{path}: nested too deeply to read; a run config has blocks of key: value entries") from None
+        raise ConfigError(f"{path}: nested too deeply to read; a {what} has blocks of key: value entries") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of blocks ({', '.join(_TOP_KEYS)}), got {type(data).__name__}")
+        raise ConfigError(f"{path}: {expected}, got {type(data).__name__}")
+    return data
+
+
+def _read_yaml(path: Path, what: str = "run config") -> dict:
+    """The mapping of a run config (or a prior set) with its blocks' shapes checked (:func:`read_yaml_mapping`)."""
+    data = read_yaml_mapping(path, what, f"expected a mapping of blocks ({', '.join(_TOP_KEYS)})")
     _check_structure(data, path)
     return data
 
@@ -758,35 +804,57 @@ def resolve_prior_set(name: str, config_path: Path) -> tuple[Path, dict]:
     raise ConfigError(f"{config_path}: priors: no prior set named {name!r}{extra}; available: {available}")
 
 
-def _with_base(data: dict, path: Path, chain: tuple[Path, ...] = ()) -> dict:
+def _mark(sources: dict | None, path: Path, key: Any, value: Any, whole: bool) -> None:
+    """Record that ``key`` (and each entry of a mapping ``value``) was set by the file ``path`` (``whole``: the file
+    replaced the key, so what a base had set under it is gone)."""
+    if sources is None:
+        return
+    if whole:
+        for k in [k for k in sources if k[0] == key]:
+            del sources[k]
+    sources[(key,)] = path
+    if isinstance(value, dict):
+        for k in value:
+            sources[(key, k)] = path
+
+
+def _with_base(data: dict, path: Path, chain: tuple[Path, ...] = (), sources: dict | None = None) -> dict:
     """Resolve ``base: OTHER.yaml`` (relative to this file): the base's blocks, overridden by this file's.
 
     ``params`` and ``likelihoods`` merge entry by entry (an entry replaces the base's entry; ``NAME: false`` under
     ``likelihoods`` drops it); ``model``, ``sampler``, ``evidence``, ``output`` and ``plots`` merge key by key;
-    ``priors`` is replaced. Bases may chain; a cycle is an error. ``base`` must name a readable file.
+    ``priors`` is replaced. Bases may chain; a cycle is an error. ``base`` must name a readable file. ``sources``
+    (filled in when given): the file each block and each entry of a block (``(block,)``, ``(block, key)``) came from,
+    so that an error names the file where the key is written.
     """
     _check_blocks(data, path)
     if "base" not in data:
+        for key, value in data.items():
+            _mark(sources, path, key, value, whole=True)
         return dict(data)
     base = data["base"]
     if not isinstance(base, str) or not base.strip() or "\x00" in base:
         raise ConfigError(f"{path}: base: expected the file name of another run config (relative to this file), got {_short(base)}")
     base_path = (path.parent / base).resolve()
     if base_path in chain or base_path == path.resolve():
-        raise ConfigError(f"{path}: base: {base} includes itself (cycle {' -> '.join(str(c.name) for c in chain + (base_path,))})")
+        files = chain + (path.resolve(), base_path)
+        cycle = files[files.index(base_path):]
+        raise ConfigError(f"{path}: base: {base} includes itself (cycle {' -> '.join(str(c.name) for c in cycle)})")
     if not base_path.exists():
         raise ConfigError(f"{path}: base: {base}: file not found (looked for {base_path})")
     if not base_path.is_file():
         raise ConfigError(f"{path}: base: {base}: is a directory ({base_path}); expected a run config file")
-    merged = _with_base(_read_yaml(base_path), base_path, chain + (path.resolve(),))
+    merged = _with_base(_read_yaml(base_path), base_path, chain + (path.resolve(),), sources)
     for key, value in data.items():
         if key == "base":
             continue
         old = merged.get(key)
         if isinstance(old, dict) and isinstance(value, dict):
             merged[key] = {**old, **value}
+            _mark(sources, path, key, value, whole=False)
         else:
             merged[key] = value
+            _mark(sources, path, key, value, whole=True)
     return merged
 
 
@@ -821,15 +889,25 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None, where
     ``NAME: false`` likelihood entries dropped. Every problem is one ConfigError line naming the file and the key
     path; every number of the result is finite and within its physical range."""
     path = Path(path)
-    data = _with_base(_read_yaml(path), path)
+    sources: dict[tuple, Path] = {}
+    data = _with_base(_read_yaml(path), path, sources=sources)
     prior_name = data.get("priors")
+    prior_file = None
     if prior_name is not None:
         prior_file, prior_params = resolve_prior_set(prior_name, path)
+        own_params = data.get("params") or {}
         merged = dict(prior_params)
-        merged.update(data.get("params") or {})
+        merged.update(own_params)
         data = dict(data, params=merged)
+        for name in prior_params:
+            if name not in own_params:
+                sources[("params", name)] = prior_file
     if overrides:
         data = apply_overrides(data, overrides, where or f"{path}: overrides")
+        for key in overrides:  # an overridden entry is reported as the config with its overrides
+            parts = tuple(str(key).split("."))
+            for k in [k for k in sources if k == parts[: len(k)] or k[: len(parts)] == parts]:
+                del sources[k]
     lks = data.get("likelihoods")
     if isinstance(lks, dict):
         lks = dict(lks)
@@ -842,7 +920,8 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None, where
     try:
         return RunConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_explain(err, str(path) if not overrides else f"{path} (with {where or 'overrides'})")) from None
+        label = str(path) if not overrides else f"{path} (with {where or 'overrides'})"
+        raise ConfigError(_explain(err, label, _origin(sources, path, prior_file))) from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply to validate") from None
 

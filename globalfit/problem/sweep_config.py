@@ -36,6 +36,15 @@ applied to every config of the entry), ``variants`` (name -> more overrides; one
 job per seed). A job's name is ``<kind>/<name>[/<variant>][/seed<seed>]``; it is also its folder under
 ``output.dir``. Each config is read, resolved (``base:``, prior sets) and validated here, with the same one-line
 errors as run configs; the workers receive the resolved config, not the file.
+
+Validation is that of run configs and reuses its pieces (:mod:`globalfit.problem.config`): the file is read by the same
+hardened reader (UTF-8, unique keys, bounded size and depth), counts refuse booleans (``Count``), numbers are finite,
+seeds lie in 0..``SEED_MAX`` like ``sampler.seed``, ``M_range``/``g_range`` lie in the physical ranges of M_Zp and g_X
+(:func:`globalfit.physics.parameters.check_log_range`) and names cannot leave ``output.dir`` (no ``.``/``..``); a
+profile job's settings and every ``exclude`` pattern are checked when the job is built
+(:func:`globalfit.inference.sweep.make_job`, which names the entry through :attr:`JobSpec.origin`; ``globalfit sweep``
+and its ``--dry-run`` build every job first). Every failure is one :class:`~globalfit.errors.ConfigError` line
+``FILE: KEY.PATH: what was expected, got what``.
 """
 
 from __future__ import annotations
@@ -46,31 +55,38 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from globalfit.errors import ConfigError
 from globalfit.names import did_you_mean
+from globalfit.physics.parameters import check_log_range
+from globalfit.problem.config import SEED_MAX, Count, Number, RunConfig, load_config
 from globalfit.problem.config import OutputBlock as OutputBlockRun
-from globalfit.problem.config import RunConfig, load_config
+from globalfit.problem.config import _explain as _explain_run_config
+from globalfit.problem.config import _explain_one, read_yaml_mapping
 
 __all__ = ["ConfigRef", "JobSpec", "SweepFile", "load_sweep", "expand_sweep", "sweep_jobs"]
 
 _NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
+# a seed of a sweep job: what sampler.seed and evidence.seed take
+Seed = Annotated[Count, Field(ge=0, le=SEED_MAX)]
 
 
 class _Strict(BaseModel):
     """Base of the sweep blocks: unknown keys refused, immutable. The string literal below each field is its
     description, the key's meaning in docs/config.md (as in :mod:`globalfit.problem.config`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
 
 
 def _check_name(v: str | None) -> str | None:
     if v is not None and not _NAME.match(v):
         raise ValueError(f"name {v!r}: use letters, digits and _ . + - only (it names a folder)")
+    if v in (".", ".."):
+        raise ValueError(f"name {v!r}: names a folder under output.dir, so it cannot be '.' or '..' (the job's outputs would land "
+                         "outside its own folder); use letters, digits and _ . + -")
     return v
 
 
@@ -79,13 +95,14 @@ class _Job(_Strict):
     that to ``seeds`` in each kind's table."""
 
     name: str | None = None
-    """Names the job and its folder (letters, digits, `_ . + -`). Default: the config file stems joined by `-`."""
+    """Names the job and its folder (letters, digits, `_ . + -`; not `.` or `..`). Default: the config file stems joined
+    by `-`."""
     overrides: dict[str, Any] = Field(default_factory=dict)
     """Dotted keys of the run config and their values, applied to every config of the entry (e.g.
     `sampler.draws: 500`, `params.g_X.min: 1.0e-10`, `likelihoods.osc_lma: false`)."""
     variants: dict[str, dict[str, Any]] | None = None
     """Variant name -> more overrides; one job per variant (names as for `name`; at least one)."""
-    seeds: list[int] | None = None
+    seeds: list[Seed] | None = None
     """Distinct integers; one job per seed."""
 
     @field_validator("name")
@@ -100,6 +117,8 @@ class _Job(_Strict):
             if not v:
                 raise ValueError("variants: give at least one (name: {overrides}), or leave the key out")
             for k in v:
+                if not isinstance(k, str):
+                    raise ValueError(f"variant name {k!r}: expected a string (letters, digits and _ . + -)")
                 _check_name(k)
         return v
 
@@ -116,29 +135,31 @@ class ProfileJob(_Job):
     # tools/config_reference.py writes into the docs in place of {=profile_<key>}
     config: str
     """Run config, relative to the sweep file."""
-    grid: int | list[int] = 12
+    grid: Count | list[Count] = 12
     """Grid points per axis: N, or [N_M, N_g]; each >= 2."""
     quantity: str | list[str] = "eps_earth_ee"
     """Derived quantity (or several) mapped over the plane (`globalfit evaluate` lists them)."""
     exclude: list[str] | None = None
     """Likelihood names or fnmatch patterns left out of the profile. `null`: {=profile_exclude}; `[]`: keep all."""
-    starts: int | None = Field(None, ge=1)
+    starts: Count | None = Field(None, ge=1)
     """Random starts of the optimiser per grid point. `null`: {=profile_starts}."""
-    steps: int | None = Field(None, ge=1)
+    steps: Count | None = Field(None, ge=1)
     """Adam steps per rung. `null`: {=profile_steps}."""
-    M_range: list[float] | None = None
-    """[lo, hi] of M_Zp in GeV, 0 < lo < hi. `null`: the prior range of M_Zp."""
-    g_range: list[float] | None = None
-    """[lo, hi] of g_X, 0 < lo < hi. `null`: the prior range of g_X."""
-    rows_per_task: int = Field(1, ge=1)
+    M_range: list[Number] | None = None
+    """[lo, hi] of M_Zp in GeV, 0 < lo < hi, inside the physical range of M_Zp (as in run configs). `null`: the prior
+    range of M_Zp."""
+    g_range: list[Number] | None = None
+    """[lo, hi] of g_X, 0 < lo < hi, inside the physical range of g_X (as in run configs). `null`: the prior range of
+    g_X."""
+    rows_per_task: Count = Field(1, ge=1)
     """g_X rows per Dask task."""
-    polish: int | None = Field(None, ge=0)
+    polish: Count | None = Field(None, ge=0)
     """Neighbour passes after the first stage. `null`: {=profile_polish}."""
-    profile_rungs: int | None = Field(None, ge=1)
+    profile_rungs: Count | None = Field(None, ge=1)
     """Rungs of each lambda = 0 chain. `null`: {=profile_profile_rungs}."""
-    warm_steps: int | None = Field(None, ge=1)
+    warm_steps: Count | None = Field(None, ge=1)
     """Adam steps per warm-started rung (tilt ladders, neighbour passes). `null`: `steps`."""
-    warm_lr: float | None = Field(None, gt=0, le=1)
+    warm_lr: Number | None = Field(None, gt=0, le=1)
     """First Adam learning rate of a warm-started rung. `null`: {=profile_warm_lr}."""
 
     @field_validator("grid")
@@ -151,9 +172,16 @@ class ProfileJob(_Job):
 
     @field_validator("M_range", "g_range")
     @classmethod
-    def _range(cls, v):
-        if v is not None and not (len(v) == 2 and 0 < v[0] < v[1]):
-            raise ValueError(f"expected [lo, hi] with 0 < lo < hi, got {v}")
+    def _range(cls, v, info: ValidationInfo):
+        if v is None:
+            return v
+        if len(v) != 2:
+            raise ValueError(f"expected [lo, hi], got {v}")
+        name = {"M_range": "M_Zp", "g_range": "g_X"}[info.field_name]
+        try:  # the physical range of the parameter, as run configs check it
+            check_log_range(name, v[0], v[1])
+        except ValueError as exc:
+            raise ValueError(f"[lo, hi] = {v}: {exc}") from None
         return v
 
 
@@ -162,7 +190,7 @@ class EvidenceJob(_Job):
     """Run configs compared (one ln Z each), relative to the sweep file; at least one."""
     exclude: list[str] | None = None
     """Likelihood names or fnmatch patterns left out of every config. `null`: none."""
-    live_points: int | None = Field(None, ge=10)
+    live_points: Count | None = Field(None, ge=10)
     """Live points. `null`: each config's `evidence.live_points`."""
 
 
@@ -171,16 +199,17 @@ class RunJob(_Job):
     """Run config, relative to the sweep file. Its `output.dir` is replaced by the job's folder."""
 
 
-class OutputBlock(_Strict):
+class OutputBlock(OutputBlockRun):
+    # the run config's output block: the same checks of `dir` (non-empty, no NUL character)
     dir: str
     """Directory of the sweep's results, relative to the current working directory; each job writes to
-    `<dir>/<job name>`."""
+    `<dir>/<job name>`. Non-empty."""
 
 
 class SweepFile(_Strict):
     output: OutputBlock
     """Where the sweep writes ([`output`](#output-1))."""
-    retries: int = Field(2, ge=0)
+    retries: Count = Field(2, ge=0)
     """Attempts after a task's first failure."""
     profile: list[ProfileJob] = Field(default_factory=list)
     """Profile-likelihood maps, as `globalfit profile` ([`profile` jobs](#profile-jobs))."""
@@ -199,37 +228,48 @@ _BLOCK_KEYS = {
 }
 
 
+# the tag pydantic puts in an error's location for the member of a union (``grid: int | list[int]``) that failed
+_UNION_MEMBER = re.compile(r"^(int|str|float|list\[.*\]|function-.*)$")
+_EXPECTED = "expected a mapping with output and at least one of profile, evidence, run"
+
+
 def _explain(err: ValidationError, path: Path) -> str:
-    """The first validation error as one line: file, key path, what was expected."""
-    e = err.errors()[0]
-    loc = [x for x in e["loc"] if not (isinstance(x, str) and (x.startswith("function-") or x in ("int", "list[int]", "str", "list[str]")))]
-    key = ".".join(str(x) for x in loc)
-    msg = e["msg"].removeprefix("Value error, ")
-    if e["type"] == "extra_forbidden":
-        parent = tuple(str(x) for x in loc[:-1] if not isinstance(x, int))
-        msg = f"unknown key{did_you_mean(str(loc[-1]), _BLOCK_KEYS.get(parent, []))}; expected one of {_BLOCK_KEYS.get(parent, [])}"
-    elif e["type"] == "missing":
-        msg = "required key is missing"
-    return f"{path}: {key}: {msg}" if key else f"{path}: {msg}"
+    """One line: ``FILE: KEY.PATH: what was expected, got what`` (the run config's formatter,
+    :func:`globalfit.problem.config._explain_one`, with the sweep's own keys for an unknown key), and how many more
+    problems there are."""
+    lines: dict[str, str] = {}  # key path -> line (a union reports each member's failure: the first one is shown)
+    for e in err.errors():
+        loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and _UNION_MEMBER.match(x)))
+        if e["type"] == "extra_forbidden":
+            parent = tuple(str(x) for x in loc[:-1] if not isinstance(x, int))
+            keys = _BLOCK_KEYS.get(parent, [])
+            key, msg = ".".join(str(x) for x in loc), f"unknown key{did_you_mean(str(loc[-1]), keys)}; expected one of {keys}"
+        else:
+            key, msg = _explain_one(dict(e, loc=loc))
+        lines.setdefault(key, f"{path}: {key}: {msg}" if key else f"{path}: {msg}")
+    first, *rest = lines.values()
+    return first + (f" (and {len(rest)} more problem{'s' if len(rest) > 1 else ''} in this file)" if rest else "")
+
+
+def _read(path: Path) -> dict:
+    """The mapping of a sweep file, read as run configs are (:func:`globalfit.problem.config.read_yaml_mapping`: UTF-8,
+    unique keys, bounded size and depth; a directory or a missing file named as such)."""
+    data = read_yaml_mapping(path, "sweep file", _EXPECTED)
+    if not data:
+        raise ConfigError(f"{path}: empty; {_EXPECTED}")
+    return data
 
 
 def load_sweep(path: str | Path) -> SweepFile:
     """Read and validate a sweep file (one-line ConfigError naming the file and key path)."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: file not found")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with output and at least one of profile, evidence, run")
+    data = _read(path)
     try:
         sweep = SweepFile.model_validate(data)
     except ValidationError as err:
         raise ConfigError(_explain(err, path)) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to validate") from None
     if not (sweep.profile or sweep.evidence or sweep.run):
         raise ConfigError(f"{path}: no job: give at least one entry under profile, evidence or run")
     return sweep
@@ -255,6 +295,7 @@ class JobSpec:
     configs: tuple[ConfigRef, ...]
     settings: dict = field(default_factory=dict)  # kind-specific (profile: ProfileSettings arguments; evidence: exclude, live points)
     seed: int = 0
+    origin: str = ""  # where it was written, "FILE: KIND.I" (a sweep file's entry), for errors found when the job is built
 
     def digest(self) -> str:
         """Hash of everything the job's numbers depend on (resolved configs, settings, seed)."""
@@ -270,15 +311,23 @@ def _resolve(base: Path, rel: str, where: str) -> Path:
     return p
 
 
-def _with_seed(cfg: RunConfig, kind: str, seed: int | None, run_dir: Path) -> RunConfig:
+def _with_seed(cfg: RunConfig, kind: str, seed: int | None, run_dir: Path, where: str) -> RunConfig:
     """The config of one job: ``evidence.seed`` (evidence) or ``sampler.seed`` (run) set to the job's seed, and a
-    run's ``output.dir`` moved to its folder under the sweep's output directory."""
+    run's ``output.dir`` moved to its folder under the sweep's output directory; the changed blocks are validated
+    (``model_copy`` would not), a failure a ConfigError naming ``where``."""
+    update: dict[str, Any] = {}
     if kind == "evidence" and seed is not None:
-        return cfg.model_copy(update={"evidence": cfg.evidence.model_copy(update={"seed": seed})})
+        update["evidence"] = {**dict(cfg.evidence), "seed": seed}
     if kind == "run":
-        sampler = cfg.sampler if seed is None else cfg.sampler.model_copy(update={"seed": seed})
-        return cfg.model_copy(update={"sampler": sampler, "output": OutputBlockRun(dir=str(run_dir))})
-    return cfg
+        update["output"] = {"dir": str(run_dir)}
+        if seed is not None:
+            update["sampler"] = {**dict(cfg.sampler), "seed": seed}
+    if not update:
+        return cfg
+    try:
+        return RunConfig.model_validate({**dict(cfg), **update})
+    except ValidationError as err:
+        raise ConfigError(_explain_run_config(err, where)) from None
 
 
 def expand_sweep(sweep: SweepFile, path: str | Path) -> list[JobSpec]:
@@ -292,6 +341,9 @@ def expand_sweep(sweep: SweepFile, path: str | Path) -> list[JobSpec]:
             files = [_resolve(path.parent, c, f"{where}.config{'s' if kind == 'evidence' else ''}")
                      for c in (entry.configs if kind == "evidence" else [entry.config])]
             name = entry.name or "-".join(f.stem for f in files)
+            if name in (".", ".."):  # a config file named ..yaml: its stem is "."
+                raise ConfigError(f"{where}: the job's default name {name!r} (its config's file stem) cannot name a folder under "
+                                  "output.dir; give the entry a 'name'")
             variants = entry.variants or {"": {}}
             for vname, vover in variants.items():
                 over = dict(entry.overrides, **vover)
@@ -299,7 +351,8 @@ def expand_sweep(sweep: SweepFile, path: str | Path) -> list[JobSpec]:
                 loaded = [load_config(f, over, origin) for f in files]
                 for seed in entry.seeds or [None]:
                     job_name = "/".join(x for x in (kind, name, vname) if x) + ("" if seed is None else f"/seed{seed}")
-                    refs = [ConfigRef(str(f), _with_seed(cfg, kind, seed, out_dir / job_name)) for f, cfg in zip(files, loaded)]
+                    refs = [ConfigRef(str(f), _with_seed(cfg, kind, seed, out_dir / job_name, f"{f} (with {where}.seeds)"))
+                            for f, cfg in zip(files, loaded)]
                     settings: dict = {}
                     if kind == "profile":
                         settings = {k: getattr(entry, k) for k in ("grid", "quantity", "exclude", "starts", "steps", "M_range", "g_range", "rows_per_task",
@@ -308,7 +361,7 @@ def expand_sweep(sweep: SweepFile, path: str | Path) -> list[JobSpec]:
                         settings = {"exclude": entry.exclude, "live_points": entry.live_points}
                     first = refs[0].config
                     job_seed = {"profile": 0 if seed is None else seed, "evidence": first.evidence.seed, "run": first.sampler.seed}[kind]
-                    jobs.append(JobSpec(kind=kind, name=job_name, configs=tuple(refs), settings=settings, seed=job_seed))
+                    jobs.append(JobSpec(kind=kind, name=job_name, configs=tuple(refs), settings=settings, seed=job_seed, origin=where))
     seen: dict[str, int] = {}
     for j in jobs:
         if j.name in seen:
