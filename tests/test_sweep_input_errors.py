@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -299,3 +300,20 @@ def test_every_error_is_a_globalfit_error(tmp_path):
         with pytest.raises(GlobalfitError) as err:
             sweep_jobs(_sweep(tmp_path, data))
         _one_line(err.value, str(tmp_path / "sweep.yaml"))
+
+
+@pytest.mark.parametrize("content", [b"garbage", b"PK\x03\x04truncated", None])
+def test_damaged_task_result_named(tmp_path, content):
+    """A task result damaged from outside (not npz, a truncated archive, no metadata) is one OutputError line naming
+    the file and what to do, not a numpy or zipfile traceback on --resume."""
+    from globalfit.outputs.sweepdir import load_result, result_path
+
+    path = result_path(tmp_path, "profile/tiny/stage1/0")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if content is None:
+        np.savez(path, x=np.zeros(2))  # an archive without the result's metadata
+    else:
+        path.write_bytes(content)
+    with pytest.raises(OutputError) as err:
+        load_result(tmp_path, "profile/tiny/stage1/0")
+    _one_line(err.value, str(path), "not a readable task result", "--resume")

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -119,13 +120,18 @@ def save_result(outdir: Path, task: str, result: dict[str, Any]) -> Path:
 
 
 def load_result(outdir: Path, task: str) -> dict[str, Any] | None:
-    """A task's result as saved, or None when it has not finished."""
+    """A task's result as saved, or None when it has not finished; a damaged file (results are written atomically, so
+    only an outside change damages one) is one OutputError line naming it."""
     path = result_path(outdir, task)
     if not path.is_file():
         return None
-    with np.load(path, allow_pickle=False) as z:
-        out: dict[str, Any] = json.loads(str(z["__meta__"]))
-        out.update({k: z[k] for k in z.files if k != "__meta__"})
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            out: dict[str, Any] = json.loads(str(z["__meta__"]))
+            out.update({k: z[k] for k in z.files if k != "__meta__"})
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:  # not npz, truncated, no __meta__
+        raise OutputError(f"{path}: not a readable task result ({type(exc).__name__}); delete it and rerun with --resume to "
+                          "compute that task again") from None
     return out
 
 
