@@ -127,7 +127,7 @@ def test_base_key_documented():
 def test_generated_tables_up_to_date():
     try:
         want = gen.tables()
-    except gen.ReferenceError as exc:
+    except gen.ConfigDocError as exc:
         pytest.fail(str(exc), pytrace=False)
     have = gen.generated_blocks(TEXT)
     stale = sorted(k for k in want.keys() | have.keys() if want.get(k) != have.get(k))
@@ -167,7 +167,7 @@ def test_field_without_meaning_stops_the_generator(monkeypatch):
     from globalfit.problem.config import SamplerBlock
 
     monkeypatch.setattr(SamplerBlock.model_fields["max_tree_depth"], "description", None)
-    with pytest.raises(gen.ReferenceError, match=r"run\.sampler\.max_tree_depth has no meaning; .*SamplerBlock\.max_tree_depth "
+    with pytest.raises(gen.ConfigDocError, match=r"run\.sampler\.max_tree_depth has no meaning; .*SamplerBlock\.max_tree_depth "
                                                  r"in globalfit/problem/config\.py"):
         gen.tables()
 
@@ -176,7 +176,7 @@ def test_shared_job_field_without_meaning_names_its_class(monkeypatch):
     from globalfit.problem.sweep_config import RunJob
 
     monkeypatch.setattr(RunJob.model_fields["variants"], "description", " ")
-    with pytest.raises(gen.ReferenceError, match=r"sweep\.run\.variants has no meaning; .*_Job\.variants in "
+    with pytest.raises(gen.ConfigDocError, match=r"sweep\.run\.variants has no meaning; .*_Job\.variants in "
                                                  r"globalfit/problem/sweep_config\.py"):
         gen.tables()
 
@@ -185,7 +185,7 @@ def test_extra_key_that_became_a_field_stops_the_generator(monkeypatch):
     extra = {k: dict(v) for k, v in gen.EXTRA_KEYS.items()}
     extra["run.top"]["plots"] = ("mapping", "—", "text kept in the tool for a key that is a field")
     monkeypatch.setattr(gen, "EXTRA_KEYS", extra)
-    with pytest.raises(gen.ReferenceError, match=r"\['plots'\], now a field of RunConfig"):
+    with pytest.raises(gen.ConfigDocError, match=r"\['plots'\], now a field of RunConfig"):
         gen.tables()
 
 

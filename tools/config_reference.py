@@ -108,7 +108,7 @@ TYPE_OVERRIDES: dict[str, dict[str, str]] = {
 _BLOCK_DEFAULT = "each key's default"
 
 
-class ReferenceError(Exception):
+class ConfigDocError(Exception):
     """The schema and this script disagree (a field without a description, text here for a key that is now a field,
     ...)."""
 
@@ -180,7 +180,7 @@ def _type(tp: object, metadata: typing.Iterable[object] = (), plural: bool = Fal
     if tp in names:
         word = names[int if "_whole" in _validators(metadata) else tp][plural]
         return word + _constraint_text(metadata)
-    raise ReferenceError(f"{COMMAND}: cannot describe the type {tp!r}; teach _type() about it")
+    raise ConfigDocError(f"{COMMAND}: cannot describe the type {tp!r}; teach _type() about it")
 
 
 def _constraint_text(metadata: typing.Iterable[object]) -> str:
@@ -260,7 +260,7 @@ def _profile_defaults() -> dict[str, object]:
                 env.update({e.id: v for e, v in zip(t.elts, value) if isinstance(e, ast.Name)})
     cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "ProfileSettings"), None)
     if cls is None:
-        raise ReferenceError(f"{COMMAND}: class ProfileSettings not found in {path}")
+        raise ConfigDocError(f"{COMMAND}: class ProfileSettings not found in {path}")
     out: dict[str, object] = {"DEFAULT_EXCLUDE": env.get("DEFAULT_EXCLUDE")}
     for node in cls.body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
@@ -285,10 +285,10 @@ def _facts() -> dict[str, str]:
     }
     for key in ("starts", "steps", "polish", "profile_rungs", "warm_lr"):
         if key not in prof:
-            raise ReferenceError(f"{COMMAND}: no default for ProfileSettings.{key} in globalfit/inference/profile.py")
+            raise ConfigDocError(f"{COMMAND}: no default for ProfileSettings.{key} in globalfit/inference/profile.py")
         facts[f"profile_{key}"] = _yaml(prof[key])
     if prof["DEFAULT_EXCLUDE"] is None:
-        raise ReferenceError(f"{COMMAND}: DEFAULT_EXCLUDE not found in globalfit/inference/profile.py")
+        raise ConfigDocError(f"{COMMAND}: DEFAULT_EXCLUDE not found in globalfit/inference/profile.py")
     facts["profile_exclude"] = _yaml(list(prof["DEFAULT_EXCLUDE"]))  # type: ignore[arg-type]
     return facts
 
@@ -296,7 +296,7 @@ def _facts() -> dict[str, str]:
 def _fill(text: str, facts: dict[str, str]) -> str:
     def one(m: re.Match) -> str:
         if m.group(1) not in facts:
-            raise ReferenceError(f"{COMMAND}: unknown placeholder {{={m.group(1)}}}")
+            raise ConfigDocError(f"{COMMAND}: unknown substitution {{={m.group(1)}}} in a field docstring")
         return facts[m.group(1)]
 
     return re.sub(r"\{=(\w+)\}", one, text)
@@ -318,7 +318,7 @@ def _meaning(section: str, model: type[BaseModel], name: str, f: FieldInfo) -> s
     text = " ".join((f.description or "").split())
     if not text:
         owner = _defining_class(model, name)
-        raise ReferenceError(f"{COMMAND}: {section}.{name} has no meaning; add a docstring (a string literal directly below "
+        raise ConfigDocError(f"{COMMAND}: {section}.{name} has no meaning; add a docstring (a string literal directly below "
                              f"the field) to {owner.__name__}.{name} in {_source(owner)}")
     if name == "seeds" and section in SEED_NOTES:
         text = text.removesuffix(".") + f" ({SEED_NOTES[section]})."
@@ -342,12 +342,12 @@ def _check_extras() -> None:
         model = SECTIONS[section]
         both = sorted(set(keys) & set(model.model_fields))
         if both:
-            raise ReferenceError(f"{COMMAND}: EXTRA_KEYS[{section!r}] describes {both}, now a field of {model.__name__}; "
+            raise ConfigDocError(f"{COMMAND}: EXTRA_KEYS[{section!r}] describes {both}, now a field of {model.__name__}; "
                                  "remove it from EXTRA_KEYS (the field's docstring in the schema is its meaning)")
     want = {s for s, m in SECTIONS.items() if s.startswith("sweep.") and "seeds" in m.model_fields}
     if set(SEED_NOTES) != want:
         odd = sorted(set(SEED_NOTES) ^ want)
-        raise ReferenceError(f"{COMMAND}: SEED_NOTES covers {sorted(SEED_NOTES)}, the sweep jobs with `seeds` are "
+        raise ConfigDocError(f"{COMMAND}: SEED_NOTES covers {sorted(SEED_NOTES)}, the sweep jobs with `seeds` are "
                              f"{sorted(want)} (differ in {odd}); update tools/config_reference.py")
 
 
@@ -367,7 +367,7 @@ def _param_names_table() -> str:
         rows.append((f"`{p.name}`", unit, f"{p.default:g}", rng, p.description))
     missing = [n for n in run_schema.EXTRA_PARAM_NAMES if n not in EXTRA_PARAMS]
     if missing:
-        raise ReferenceError(f"{COMMAND}: config parameter {missing[0]} has no row; add it to EXTRA_PARAMS in tools/config_reference.py")
+        raise ConfigDocError(f"{COMMAND}: config parameter {missing[0]} has no row; add it to EXTRA_PARAMS in tools/config_reference.py")
     for name in run_schema.EXTRA_PARAM_NAMES:
         default, rng, meaning = EXTRA_PARAMS[name]
         rows.append((f"`{name}`", "—", default, rng, meaning))
@@ -377,7 +377,7 @@ def _param_names_table() -> str:
 def _prior_kinds_table(facts: dict[str, str]) -> str:
     kinds = tuple(run_schema.PRIOR_KINDS)
     if set(kinds) != set(PRIOR_KIND_ROWS):
-        raise ReferenceError(f"{COMMAND}: PRIOR_KIND_ROWS lists {sorted(PRIOR_KIND_ROWS)}, the schema {sorted(kinds)}; update tools/config_reference.py")
+        raise ConfigDocError(f"{COMMAND}: PRIOR_KIND_ROWS lists {sorted(PRIOR_KIND_ROWS)}, the schema {sorted(kinds)}; update tools/config_reference.py")
     rows = [(f"`{k}`",) + tuple(_fill(c, facts) for c in PRIOR_KIND_ROWS[k]) for k in kinds]
     return _table(rows, ("`prior:`", "Needs", "Also takes", "Distribution"))
 
@@ -411,7 +411,7 @@ def generated_blocks(text: str) -> dict[str, str]:
         end = END.format(id=m.group(1))
         stop = text.find(end, m.end())
         if stop < 0:
-            raise ReferenceError(f"docs/config.md: generated block {m.group(1)!r} has no closing {end}")
+            raise ConfigDocError(f"docs/config.md: generated block {m.group(1)!r} has no closing {end}")
         out[m.group(1)] = text[m.end():stop].strip("\n")
     return out
 
@@ -421,13 +421,13 @@ def update(text: str) -> str:
     new = tables()
     missing = [i for i in new if i not in generated_blocks(text)]
     if missing:
-        raise ReferenceError(f"docs/config.md: no markers for the generated block {missing[0]!r}; add "
+        raise ConfigDocError(f"docs/config.md: no markers for the generated block {missing[0]!r}; add "
                              f"{BEGIN.format(id=missing[0], command=COMMAND)} ... {END.format(id=missing[0])}")
 
     def one(m: re.Match) -> str:
         block = m.group(1)
         if block not in new:
-            raise ReferenceError(f"docs/config.md: generated block {block!r} is not made by {COMMAND}; remove its markers")
+            raise ConfigDocError(f"docs/config.md: generated block {block!r} is not made by {COMMAND}; remove its markers")
         return f"{BEGIN.format(id=block, command=COMMAND)}\n{new[block]}\n{END.format(id=block)}"
 
     pattern = re.compile(_BEGIN_RE.pattern + r".*?<!-- end generated:\1 -->", re.S)
@@ -442,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         text = args.doc.read_text(encoding="utf-8")
         new = update(text)
-    except ReferenceError as exc:
+    except ConfigDocError as exc:
         print(exc, file=sys.stderr)
         return 2
     if args.check:
