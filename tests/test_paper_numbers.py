@@ -103,14 +103,14 @@ def test_mzp_to_zero_limit_not_enhanced():
 
 
 def test_eq20_w_loop_negligible():
-    """Eq. (20) / docs/physics.md §5: W loop / H^- loop = 3 cos^2(beta) M_H^2/M_W^2, ~1e-5 in the allowed region
-    (cos(beta) at its Eq. (9) maximum 4e-4 for M_Zp = 10 MeV, g_Psi = 0.1)."""
+    """Eq. (20) / docs/physics.md §5: W loop / H^- loop = 3 cos^2(beta) M_H^2/M_W^2, ~1e-5 at cos(beta)'s Eq. (9)
+    maximum 4e-4 for M_Zp = 10 MeV, g_Psi = 0.1 (the two loops have the same sign: tests/test_lfv_dipole_sign.py)."""
     p = point(y_e=1.0, y_tau=1.0, cos_beta=4e-4, M_Psi=1.0, M_H=400.0)
     from globalfit.physics.lfv import dipole_H, dipole_W
     from globalfit.physics.couplings import yukawas
 
     y, k = yukawas(p), kappa(p)
-    ratio = abs(complex(dipole_W(k, 2, 0, p["M_Psi"]))) / abs(complex(dipole_H(y, 2, 0, p["M_H"], p["M_Psi"], p["cos_beta"])))
+    ratio = (complex(dipole_W(k, 2, 0, p["M_Psi"])) / complex(dipole_H(y, 2, 0, p["M_H"], p["M_Psi"], p["cos_beta"]))).real
     # Eq. (20): F^W / F^H = 3 cos^2(beta) M_H^2 / M_W^2 for M_Psi << M_W, M_H (here ~1e-5)
     M_W = constants().M_W
     assert ratio == pytest.approx(3 * 4e-4**2 * 400.0**2 / M_W**2, rel=REL)

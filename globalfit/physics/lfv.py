@@ -3,8 +3,25 @@
 Radiative decays, m_beta -> 0 (Eqs. 16-19):
 
     Gamma(l_a -> l_b gamma) = e^2 m_a^3 |F^W + F^H|^2 / (16 pi)
-    F^H_ab = m_a / (16 pi^2 M_H^2) conj(y_a) y_b sin^2(beta) f_H(M_Psi^2/M_H^2)
+    F^H_ab = -m_a / (16 pi^2 M_H^2) conj(y_a) y_b sin^2(beta) f_H(M_Psi^2/M_H^2)
     F^W_ab = g^2 m_a / (32 pi^2 M_W^2) conj(kappa_a) kappa_b [f_W(M_Psi^2/M_W^2) - f_W(0)]
+
+**The relative sign of the two loops is physical, and they add** (Eqs. (16)-(17) as read from the paper give F^H a +
+sign beside F^W's negative bracket, i.e. they cancel; Eq. (20)'s relative sign is illegible in the OCR). Both dipoles multiply
+the same operator with the same coupling phase conj(y_a) y_b (kappa_a = y_a v cos(beta)/(sqrt2 M_Psi)), so their
+relative sign is fixed by the loops, not by a convention. It follows from the diagonal limit a = b, where 2 m_a F_aa is
+the loop's contribution to the anomalous magnetic moment a_l:
+- the W loop without the GIM subtraction, F^W with [f_W(0)] alone, gives 2 m F = +(10/3) G_F m^2 / (8 sqrt2 pi^2),
+  the SM one-loop W contribution to a_mu (positive; e.g. Jegerlehner & Nyffeler, Phys. Rept. 477 (2009) 1,
+  arXiv:0902.3360): so F > 0 means a positive a_l here;
+- a heavy neutral lepton mixed with the light neutrinos lowers a_l (its W loop enters as |kappa|^2 [f_W(x) - f_W(0)]
+  < 0; type-I seesaw: Chao arXiv:0806.0889);
+- a charged scalar with a neutral fermion and chiral couplings lowers a_l too: Delta a = -|y|^2 m^2 f_H(x) / (8 pi^2
+  M^2) (f_H(0) = 1/12; Lindner, Platscher, Queiroz arXiv:1610.06587, the singly-charged scalar; the 2HDM H^+- and the
+  scotogenic loops are negative likewise), hence the minus sign of F^H above.
+So F^W (heavy Psi) and F^H have the same sign. Where it matters: F^W / F^H = 3 cos^2(beta) M_H^2 / M_W^2 for M_Psi << M_W,
+M_H (Eq. 20), O(1) for cos(beta) ~ M_W / (sqrt3 M_H), which the prior box allows (cos(beta) = r_H M_Zp/(|g_Psi| v) up
+to 1); there the two terms now add where they cancelled before (Br up to ~170x larger at |F^W| ~ |F^H|).
 
 Two-body decays l_a -> l_b Z' (Eqs. 23-25), x = M_Psi^2/M_H^2, r = M_Zp^2/m_a^2, vertex
 ubar_b [F_1 gamma^mu P_L + (F_2/m_a) i sigma^{mu nu} q_nu P_R] u_a eps*_mu:
@@ -71,10 +88,11 @@ def _total_width(a):
 
 
 def dipole_H(y, a: int, b: int, M_H, M_Psi, cos_beta):
-    """Eq. (17): charged-Higgs dipole form factor F^H_ab (complex)."""
+    """Eq. (17): charged-Higgs dipole form factor F^H_ab (complex), with the sign that makes Delta a_l = 2 m F_ll
+    negative, as a charged scalar with a neutral fermion gives (module doc; the paper prints +)."""
     m_a = _mass(a)
     sin2b = 1.0 - cos_beta**2
-    return m_a / (16 * jnp.pi**2 * M_H**2) * jnp.conj(y[a]) * y[b] * sin2b * f_H(M_Psi**2 / M_H**2)
+    return -m_a / (16 * jnp.pi**2 * M_H**2) * jnp.conj(y[a]) * y[b] * sin2b * f_H(M_Psi**2 / M_H**2)
 
 
 def dipole_W(k, a: int, b: int, M_Psi):
