@@ -56,7 +56,7 @@ either. Not correlated: COHERENT Ge (its 10 % systematic is not split into flux 
 
 [cevns_solar_8b] XENONnT and PandaX-4T together (review L8), the default of the full configs: the same SNO NC 8B flux
 error (3.8 %, above) normalises the XENONnT signal and both PandaX-4T channels; each count keeps its variance
-mu + sigma_b^2 + (0.038 s)^2 and the flux part is shared between the three (rho = ``flux_correlation``). This also
+mu + sigma_b^2 + (0.038 s)^2 (XENONnT's also its yield error, below) and the flux part is shared between the three (rho = ``flux_correlation``). This also
 replaces the per-channel flux nuisance of PandaX-4T alone. The effect is small (3.8 % against errors of about half
 the fitted signals: 10.6 +- 6.2 and 81 +- 37 events from the counts and backgrounds above).
 
@@ -65,8 +65,17 @@ XENONnT/cevns_data_release): ``efficiency`` (default): our **absolute** signal s
 exposure x N_Xe/t x Phi_SNO x <sigma eff_sr>, with the released detection efficiency vs nuclear-recoil energy per
 science run (sums of the monoenergetic templates, 0.5-5 keVnr; zero below 0.5 keVnr, where it is < 1e-4 and falling)
 and exposures (1.174 and 2.343 t yr); Phi_SNO = 5.25 +- 0.16 +0.11 -0.13 e6 cm^-2 s^-1 (SNO NC, arXiv:1109.0763 [P];
-3.8 %, symmetrised). Count likelihood (n - mu)^2/(mu + sigma_b^2 + (0.038 s)^2), mu = b + s_SM r, with n = 37 and
-b = 26.4 +- 1.35 (SR0+SR1, abstract). Option ``dataset: sr0-sr2`` adds SR2 (arXiv:2604.06002; release: 25 events,
+3.8 %, symmetrised). Count likelihood (n - mu)^2/(mu + sigma_b^2 + (0.038^2 + f_y^2) s^2), mu = b + s_SM r, with n = 37
+and b = 26.4 +- 1.35 (SR0+SR1, abstract). f_y = 0.289 (0.290 with SR2) is the signal's error from the light- and
+charge-yield nuisances that XENONnT's fit profiles: the release's templates at tly = +-1 and tqy = +-1
+(``cevns_xenonnt_efficiency_yields.csv``, read as standard deviations: the README does not say so) move the expected
+SM signal by +25/-22 % and +17/-16 %, symmetrised and added in quadrature (:func:`xenonnt_yield_error`; a physics
+audit found it missing on 2026-12-06: the 90 % CL upper bound on r of XENONnT alone moved from 2.37 to ~3.1). Not
+correlated with PandaX-4T, whose yield error is not in its abstract (not included there). Like every scaled-variance
+term this flattens -2 Delta ln L at ~1/f_y^2 = 12 for r -> infinity (a linear nuisance profiled to signal zero); the
+release's templates support the linear form (the signal at tly = -3..3 is 0.39, 0.57, 0.78, 1, 1.25, 1.50, 1.75 of
+nominal: linear within ~10 %), which reaches zero signal only beyond the templates' -3 sigma. ``yield_error: false``
+restores the flux error alone. Option ``dataset: sr0-sr2`` adds SR2 (arXiv:2604.06002; release: 25 events,
 nominal background templates 15.56 events; the SR2 background uncertainty is not released: taken at the SR0+SR1
 relative error, an assumption). ``sharp``: the former construction (0.5 keVnr threshold, efficiency 1, s_SM calibrated
 as (37 - 26.4) Phi_SNO/4.7e6).
@@ -83,7 +92,9 @@ The 8B spectrum is the Bahcall et al. (PRC 54, 411 (1996)) best-estimate table [
 nu_1, nu_2, nu_3 with the adiabatic-MSW probabilities P_i(E) (:func:`globalfit.physics.scattering.solar_mass_fractions`,
 PDG mixing and delta_CP, 8B production density 100 N_A cm^-3: approximate solar-core value, **UNVERIFIED**), each a
 coherent flavour state U[:, i], so that flavour-changing NSI interfere within it (not a flavour mixture P_ee : ...;
-docs/review_status.md R6).
+docs/review_status.md R6). The fractions are the Standard-Model ones: the model's NSI in the Sun and the LMA-Dark octant
+are left out of the propagation (small at the LMA-Dark target, where the rate depends on P_ee alone, which LMA-Dark
+reproduces; :mod:`globalfit.physics.scattering`).
 
 [cevns_cdmslite] is **not provided**: no CDMSlite number could be sourced (UNVERIFIED).
 
@@ -116,11 +127,13 @@ from scipy.stats import gamma as gamma_dist
 
 from globalfit.physics.constants import constants
 from globalfit.physics.numerics import gauss_legendre
+from globalfit.physics.rates import cevns_rate_sm
 from globalfit.physics.scattering import (
     AMU_GEV,
     GEV2_TO_CM2,
     NUCLEI,
     Component,
+    Nucleus,
     grid,
     reactor_component,
     sin2w,
@@ -139,6 +152,7 @@ CSI = {"observed": (306.0, 20.0), "sm": (341.0, math.hypot(11.0, 42.0))}  # [S] 
 LAR = {"observed": (159.0, 43.0), "sm": (128.0, 17.0)}  # [S] arXiv:2003.10630 data release
 PHI_SNO, PHI_SNO_REL = 5.25e6, math.hypot(0.16, 0.12) / 5.25  # [P] arXiv:1109.0763
 XENONNT = {"n": 37.0, "b": 26.4, "sigma_b": 1.35, "phi_fit": 4.7e6}  # [P] arXiv:2408.02877
+XENONNT_WINDOW, XENONNT_N_T = (0.45e-6, 6e-6), 32  # recoil range [GeV] and nodes of the efficiency response
 PANDAX = {  # [P] arXiv:2407.10892
     "paired": {"n": 3.0, "b": 2.8, "sigma_b": 0.5, "s_fit": 3.5, "threshold_keVnr": 1.1},
     "US2": {"n": 332.0, "b": 251.0, "sigma_b": 32.0, "s_fit": 75.0, "threshold_keVnr": 0.33},
@@ -360,13 +374,31 @@ class LArResponse(Response):
         return (prompt, delayed, delayed)
 
 
-def xenonnt_efficiency(runs: tuple[str, ...]) -> TabulatedEfficiency:
-    """Exposure-weighted XENONnT detection efficiency vs E_nr of the science runs (release; module doc)."""
-    f = "cevns_xenonnt_efficiency.csv"
+XENONNT_YIELD_VARIANTS = (("tly_p1", "tly_m1"), ("tqy_p1", "tqy_m1"))  # light yield, charge yield: +1 and -1 sigma
+
+
+def xenonnt_efficiency(runs: tuple[str, ...], variant: str | None = None) -> TabulatedEfficiency:
+    """Exposure-weighted XENONnT detection efficiency vs E_nr of the science runs (release; module doc), at nominal
+    light and charge yields or at one of :data:`XENONNT_YIELD_VARIANTS` (``cevns_xenonnt_efficiency_yields.csv``)."""
+    f, suffix = ("cevns_xenonnt_efficiency.csv", "") if variant is None else ("cevns_xenonnt_efficiency_yields.csv",
+                                                                              f"_{variant}")
     expo = {r["science_run"]: float(r["exposure_t_yr"]) for r in read_rows("cevns_xenonnt_sr_summary.csv")}
     total = sum(expo[r] for r in runs)
-    eff = sum(expo[r] * column(f, f"eff_{r}") for r in runs) / total
+    eff = sum(expo[r] * column(f, f"eff_{r}{suffix}") for r in runs) / total
     return TabulatedEfficiency(tuple(column(f, "E_nr_keV")), tuple(eff))
+
+
+@functools.lru_cache(maxsize=None)
+def xenonnt_yield_error(runs: tuple[str, ...], scheme: str, couplings: str = "radiative") -> float:
+    """Relative error of the expected XENONnT 8B signal from the light- and charge-yield nuisances (release
+    templates at +-1 sigma): sqrt(sum_k ((S_k+ - S_k-) / (2 S_0))^2) over k = light, charge yield, S the SM signal
+    with each efficiency (symmetrised; module doc)."""
+    def signal(variant):
+        return cevns_rate_sm(_grids("b8", ("Xe",), *XENONNT_WINDOW, xenonnt_efficiency(runs, variant), XENONNT_N_T),
+                             sin2w(scheme), g_v=nucleon_couplings(couplings))
+
+    s0 = signal(None)
+    return math.sqrt(sum(((signal(up) - signal(down)) / (2 * s0)) ** 2 for up, down in XENONNT_YIELD_VARIANTS))
 
 
 # ---------------------------------------------------------------------------------------------------- rate targets
@@ -400,7 +432,7 @@ def _b8_components():
 
 
 def source_components(source: str) -> tuple[Component, ...]:
-    """The source components: ``sns`` (pi-DAR), ``b8`` (solar, flavour mixture at Earth), ``reactor`` (nubar_e)."""
+    """The source components: ``sns`` (pi-DAR), ``b8`` (solar: the mass eigenstates at Earth), ``reactor`` (nubar_e)."""
     if source == "sns":
         return sns_components()
     if source == "b8":
@@ -413,21 +445,24 @@ def source_components(source: str) -> tuple[Component, ...]:
 _N_E = {"sns": 40, "b8": 48, "reactor": 48}
 
 
-@functools.lru_cache(maxsize=None)
-def _targets(source: str, nuclei: tuple[str, ...], T_lo: float, T_hi: float, scheme: str, couplings: str = "radiative",
-             response: Response | None = None, n_T: int = 24) -> tuple[RateTarget, ...]:
-    """Rate targets of a source on nuclei over the recoil window [T_lo, T_hi] (GeV), with a detector response."""
+def _grids(source: str, nuclei: tuple[str, ...], T_lo: float, T_hi: float, response: Response | None = None,
+           n_T: int = 24) -> tuple[tuple[Nucleus, tuple], ...]:
+    """((nucleus, quadrature grids of the source's components), ...) over the recoil window [T_lo, T_hi] (GeV)."""
     comps = source_components(source)
     if response is not None:
         w = response.component_weights(len(comps))
         comps = tuple(dataclasses.replace(c, weight=c.weight * wi) for c, wi in zip(comps, w))
-    out = []
-    for name in nuclei:
-        nuc = NUCLEI[name]
-        grids = tuple(grid(c, nuc.mass, T_lo, T_hi, n_E=_N_E[source], n_T=n_T, efficiency=response, A_form_factor=nuc.A)
-                      for c in comps)
-        out.append(RateTarget(grids, sin2w(scheme), nuc, g_v=nucleon_couplings(couplings)))
-    return tuple(out)
+    return tuple((NUCLEI[name], tuple(grid(c, NUCLEI[name].mass, T_lo, T_hi, n_E=_N_E[source], n_T=n_T,
+                                           efficiency=response, A_form_factor=NUCLEI[name].A) for c in comps))
+                 for name in nuclei)
+
+
+@functools.lru_cache(maxsize=None)
+def _targets(source: str, nuclei: tuple[str, ...], T_lo: float, T_hi: float, scheme: str, couplings: str = "radiative",
+             response: Response | None = None, n_T: int = 24) -> tuple[RateTarget, ...]:
+    """Rate targets of a source on nuclei over the recoil window [T_lo, T_hi] (GeV), with a detector response."""
+    return tuple(RateTarget(grids, sin2w(scheme), nuc, g_v=nucleon_couplings(couplings))
+                 for nuc, grids in _grids(source, nuclei, T_lo, T_hi, response, n_T))
 
 
 def csi_recoil_window(pe_window=(5.0, 60.0)) -> tuple[float, float]:
@@ -456,18 +491,19 @@ def gauss_count(N, observed: tuple[float, float], sm: tuple[float, float], extra
     return -0.5 * (n - N) ** 2 / var
 
 
-def solar_count(n: float, b: float, sigma_b: float, s):
-    """(n - mu)^2 / (mu + sigma_b^2 + (rel_Phi s)^2), mu = b + s, in the poisson_gaussian form."""
+def solar_count(n: float, b: float, sigma_b: float, s, signal_rel: float = 0.0):
+    """(n - mu)^2 / (mu + sigma_b^2 + (rel_Phi^2 + signal_rel^2) s^2), mu = b + s, in the poisson_gaussian form
+    (signal_rel: the experiment's own relative signal error, e.g. XENONnT's yields)."""
     mu = b + s
-    rel = jnp.sqrt(sigma_b**2 + (PHI_SNO_REL * s) ** 2) / jnp.maximum(mu, 1e-12)
+    rel = jnp.sqrt(sigma_b**2 + (PHI_SNO_REL**2 + signal_rel**2) * s**2) / jnp.maximum(mu, 1e-12)
     return poisson_gaussian(n, mu, rel)
 
 
-def solar_count_terms(n: float, b: float, sigma_b: float, s, flux_rel: float):
+def solar_count_terms(n: float, b: float, sigma_b: float, s, flux_rel: float, signal_rel: float = 0.0):
     """(n - mu, the variance of :func:`solar_count` less the flux part, the flux part f s), mu = b + s floored as
     there."""
     mu = jnp.maximum(b + s, 1e-12)
-    return n - mu, mu + sigma_b**2 + (PHI_SNO_REL**2 - flux_rel**2) * s**2, flux_rel * s
+    return n - mu, mu + sigma_b**2 + (PHI_SNO_REL**2 - flux_rel**2 + signal_rel**2) * s**2, flux_rel * s
 
 
 # ------------------------------------------------------------------------------------------------------ likelihoods
@@ -623,6 +659,9 @@ class XenonNT8B(Cevns):
         """Nuclear-recoil threshold (keV) of the sharp response, in (0, 5)."""
         dataset: Literal["sr0-sr1", "sr0-sr2"] = "sr0-sr1"
         """Science runs: SR0+SR1 (PRL 133, 191002) or with SR2 (release; SR2 background error assumed, module doc)."""
+        yield_error: bool = True
+        """Include the signal error from the light- and charge-yield nuisances (release templates at +-1 sigma; ~29 %,
+        module doc); false: the SNO flux error alone, as before 2026-12-06. Only with ``response: efficiency``."""
 
         @field_validator("threshold_keVnr")
         @classmethod
@@ -635,19 +674,25 @@ class XenonNT8B(Cevns):
         def _sharp_only(self):
             if self.response == "sharp" and self.dataset != "sr0-sr1":
                 raise ValueError("dataset sr0-sr2 needs response: efficiency")
+            if self.response == "sharp" and "yield_error" in self.model_fields_set:
+                raise ValueError("yield_error needs response: efficiency")
             return _only_with_sharp(self, "threshold_keVnr")
 
     def setup(self):
         o = self.options
         self.counts = xenonnt_counts(o.dataset)
+        self.signal_rel = 0.0
         if o.response == "sharp":
             self.single(_targets("b8", ("Xe",), o.threshold_keVnr * 1e-6, np.inf, o.sin2w_scheme, o.weak_couplings))
             d = XENONNT
             self.s_sm = (d["n"] - d["b"]) * PHI_SNO / d["phi_fit"]
         else:
             runs = XENONNT_DATASETS[o.dataset]
-            self.single(_targets("b8", ("Xe",), 0.45e-6, 6e-6, o.sin2w_scheme, o.weak_couplings, xenonnt_efficiency(runs), n_T=32))
+            self.single(_targets("b8", ("Xe",), *XENONNT_WINDOW, o.sin2w_scheme, o.weak_couplings, xenonnt_efficiency(runs),
+                                 n_T=XENONNT_N_T))
             self.s_sm = self.signal_per_flux() * PHI_SNO
+            if o.yield_error:
+                self.signal_rel = xenonnt_yield_error(runs, o.sin2w_scheme, o.weak_couplings)
 
     def signal_per_flux(self) -> float:
         """SM signal events per unit 8B flux (cm^-2 s^-1) over the science runs (efficiency response)."""
@@ -657,10 +702,10 @@ class XenonNT8B(Cevns):
 
     def loglike_ratio(self, r, channel):
         n, b, sb = self.counts
-        return solar_count(n, b, sb, self.s_sm * r)
+        return solar_count(n, b, sb, self.s_sm * r, self.signal_rel)
 
     def count_terms(self, r, channel, flux_rel: float):
-        return solar_count_terms(*self.counts, self.s_sm * r, flux_rel)
+        return solar_count_terms(*self.counts, self.s_sm * r, flux_rel, self.signal_rel)
 
 
 @register
@@ -790,12 +835,14 @@ class Solar8B(_SharedFlux):
         """XENONnT threshold of the sharp response (as cevns_xenonnt_8b)."""
         dataset: Literal["sr0-sr1", "sr0-sr2"] = "sr0-sr1"
         """XENONnT science runs (as cevns_xenonnt_8b)."""
+        yield_error: bool = True
+        """XENONnT's light- and charge-yield signal error (as cevns_xenonnt_8b)."""
         channels: tuple[Literal["paired", "US2"], ...] = ("paired", "US2")
         """PandaX-4T channels (as cevns_pandax_8b)."""
 
     def setup(self):
         o = self.options
-        xe = _member(XenonNT8B, self.scenario, _passed_on(o, {"response", "threshold_keVnr", "dataset"}))
+        xe = _member(XenonNT8B, self.scenario, _passed_on(o, {"response", "threshold_keVnr", "dataset", "yield_error"}))
         pandax = _member(PandaX8B, self.scenario, _passed_on(o, {"channels"}))
         self.adopt((xe, pandax), {xe.name: PHI_SNO_REL, pandax.name: PHI_SNO_REL})
 

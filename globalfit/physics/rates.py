@@ -84,7 +84,8 @@ from globalfit.physics.scattering import (
     rate_nue,
 )
 
-__all__ = ["RateTable", "RateTableStack", "cevns_rate_table", "nue_rate_table", "stack_rate_tables", "cache_dir", "M_COVERED"]
+__all__ = ["RateTable", "RateTableStack", "cevns_rate_table", "cevns_rate_sm", "nue_rate_table", "stack_rate_tables",
+           "cache_dir", "M_COVERED"]
 
 M_COVERED = (1e-5, 10.0)  # GeV: the tabulated range always includes this
 _BELOW_Q_MIN = 1e-6  # grid starts at most at this fraction of the smallest q
@@ -444,6 +445,13 @@ def cevns_rate_table(parts: Sequence[tuple[Nucleus, Sequence[Grid]]], s2w: float
         nodes = _cevns_nodes(parts, s2w, g_v)
     return _build("cevns", parts, s2w, None if g_v is None else tuple(tuple(map(float, x)) for x in g_v), nodes,
                   points_per_unit, cache)
+
+
+def cevns_rate_sm(parts: Sequence[tuple[Nucleus, Sequence[Grid]]], s2w: float, *, g_v=None) -> float:
+    """The Standard-Model rate [GeV^-2] of :func:`cevns_rate_table` for the same arguments (its ``sm``), summed over
+    the quadrature nodes without building the table."""
+    parts = tuple((nuc, tuple(grids)) for nuc, grids in parts)
+    return float(np.sum(_cevns_nodes(parts, s2w, g_v).a))
 
 
 def nue_rate_table(grids: Sequence[Grid], s2w: float, *, points_per_unit: int = 64, cache: bool = True) -> RateTable:
