@@ -37,7 +37,9 @@ PRL 107, 141302 (2011), arXiv:1104.1816 [P]). Prediction: R = Phi(7Be) Br(862) N
 flavour-changing NSI interfere within it), and r = model/SM rate over the fit window T > 0.19 MeV (Phase II; 0.27 MeV Phase I) [P], where the spectral fit
 has its sensitivity. P_ee is the adiabatic MSW value c13^4 (1/2 + 1/2 cos 2theta_12^m cos 2theta_12) + s13^4 with PDG mixing
 angles and Delta m^2_21 (pdg database), at the 7Be production density n_e = 90 N_A cm^-3 (approximate solar-core value,
-**UNVERIFIED**; option ``n_e_NA_cm3``, or ``p_ee`` to override). Likelihood: Barlow's asymmetric Gaussian with
+**UNVERIFIED**; option ``n_e_NA_cm3``, or ``p_ee`` to override). The model's own NSI in the Sun (electron NSI of B-L
+and L, neutron NSI of B-L) would change P_ee too; that is left out (at 862 keV the conversion is mostly vacuum-like, so
+the detection cross section, which is modelled, dominates for |eps| <~ 0.1; not quantified). Likelihood: Barlow's asymmetric Gaussian with
 stat, syst and the 6 % flux error (at the SM prediction) in quadrature. A predicted rate one (combined) sigma from the
 measured value gets -2 Delta ln L = 1.
 The measured rate is that of the 862 keV line: Phase I's abstract calls it the "interaction rate from 862 keV 7Be

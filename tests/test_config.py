@@ -52,6 +52,11 @@ BROKEN = [
     ("non-perturbative", _with(("params", "g_Psi"), {"prior": "uniform", "min": -5.0, "max": 1.0}), "perturbative region"),
     ("unknown plane eps", _with(("plots",), {"plane_eps": "eps_uee"}), "plots.plane_eps: unknown NSI quantity"),
     ("not a mapping", "just a string", "expected a mapping of blocks"),
+    # the quark reading's n_q/n_e = 3 holds for Y_n = 1 only: another Y_n needs it set (not silently inconsistent)
+    ("Y_n without n_q/n_e", _with(("model",), {"scenario": "B", "Y_n": 1.05}) | {"likelihoods": {"osc_lma": None}},
+     "likelihoods.osc_lma.n_q_over_n_e: model.Y_n is 1.05"),
+    ("Y_n without n_d/n_e", _with(("model",), {"scenario": "B", "Y_n": 1.05}) | {"likelihoods": {"osc_icecube_mutau": None}},
+     "likelihoods.osc_icecube_mutau.n_d_over_n_e: model.Y_n is 1.05"),
 ]
 
 

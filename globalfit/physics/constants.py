@@ -5,7 +5,8 @@
   database holds is typed in here.
 * G_F, alpha(0) and sin^2(theta_W) come from CODATA via ``scipy.constants.physical_constants``.
   CODATA's weak mixing angle is the **on-shell** one, sin^2 theta_W = 1 - M_W^2/M_Z^2 (= 0.22305
-  in CODATA 2018); low-energy cross sections in this package use that scheme and say so.
+  in CODATA 2018); the low-energy cross sections use it only with ``sin2w_scheme: on-shell``. Their default is the
+  MS-bar value in the Thomson limit, 0.23868 (arXiv:1712.09146; :data:`globalfit.physics.scattering.SIN2W_MSBAR0`).
 * Derived: v = (sqrt(2) G_F)^(-1/2) ~ 246.2 GeV, the SU(2) coupling g = 2 M_W / v, and
   hbar in GeV s to turn lifetimes into widths (Gamma = hbar / tau).
 

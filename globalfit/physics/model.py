@@ -62,7 +62,11 @@ parameters" (it couples to electric charge, which neutral matter does not have).
 tree-level coupling to charged leptons: there it is the Z''s only way to decay to e+e- and mu+mu-, which every
 visible-decay and beam-dump search of a U(1)_B boson rests on (DarkCast's B-boson recasts,
 ``zp_baryonic_visible``). With "none" those searches see nothing. Where charged leptons have a tree-level charge
-(B-L, L, B-3L_tau) the loop term is a small correction of unsourced size and is not added under either choice."""
+(B-L, L) the loop term is a small correction of unsourced size and is not added under either choice. In B-3L_tau only
+the tau is charged: e and mu have no tree-level coupling, as in U(1)_B, so the kinetic mixing (of the quark and tau
+loops) would be their only one and would give that Z' e+e-/mu+mu- decays; no source for its size there (no DarkCast
+model) was found, so it is not added, and a B-3L_tau fit has no visible-decay or beam-dump search under either choice
+(conservative: those limits are missing, not weakened)."""
 
 
 def kinetic_lepton_charge(scenario: Scenario, options: "ModelOptions") -> float:

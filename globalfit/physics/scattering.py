@@ -33,10 +33,13 @@ low-energy observables) -- the physically appropriate scheme at q^2 -> 0. ``sche
 
 * SNS pi-DAR: prompt nu_mu line at E = (m_pi^2 - m_mu^2)/(2 m_pi); delayed nu_e 192 E^2/m_mu^3 (1/2 - E/m_mu) and
   nubar_mu 64 E^2/m_mu^3 (3/4 - E/m_mu) on [0, m_mu/2]; equal numbers of each per proton (standard kinematics; masses PDG).
-* Solar 7Be: line at 0.8613 MeV, branching 0.8956 [S, Newtrinos solar_flux / Borexino]; 8B: **analytic approximation**, an
-  allowed beta+ shape E^2 W sqrt(W^2 - m_e^2), W = Q - E + m_e, with Q = 15 MeV (8B -> 8Be*(3 MeV): beta endpoint ~ 14 MeV,
-  smeared to ~16 MeV by the 8Be* width; Bahcall et al., PRC 54, 411 (1996)). No sourced table was found; the shape only
-  weights q^2 inside rate *ratios* (its normalisation is taken from data), so a few-% shape error is second order.
+* Solar 7Be: line at 0.8613 MeV, branching 0.8956 [S, Newtrinos solar_flux / Borexino]. 8B: the likelihoods use the
+  Bahcall et al. (PRC 54, 411 (1996)) table (``likelihoods.cevns.b8_table``, review L2). :func:`b8_pdf` here is only an
+  analytic stand-in, an allowed beta+ shape E^2 W sqrt(W^2 - m_e^2), W = Q - E + m_e, Q = 15 MeV, kept as a smooth
+  test spectrum for the quadrature and rate-table tests. Solar neutrinos arrive as mass eigenstates with the Standard-Model
+  adiabatic-MSW fractions (:func:`solar_mass_fractions`, PDG theta_12): the model's own NSI in the Sun, and the LMA-Dark
+  octant, are not put into the propagation (at the LMA-Dark target the rates depend on P_ee alone, which LMA-Dark
+  reproduces by construction; flavour-changing NSI with sizeable solar NSI would need the full treatment).
 * Reactor nubar_e: Mueller et al., PRC 83, 054615 (2011), arXiv:1101.2663, exp(sum_k a_k E^k) per isotope (coefficients
   [S] as quoted in public code adamanderson/cns_sensitivity ReactorTools.py); fission fractions 235U 0.59, 239Pu 0.29,
   238U 0.07, 241Pu 0.05 (Kopeikin 2004 [S], as quoted in public code); fits made for 2-8 MeV, used up to 10 MeV.
@@ -296,7 +299,8 @@ def be7_components(p_ee: float) -> tuple[Component, ...]:
 
 
 def b8_pdf(E):
-    """Approximate 8B nu spectrum (allowed beta+ shape, Q = 15 MeV; module doc), normalised numerically by :func:`grid`."""
+    """Analytic 8B-like spectrum (allowed beta+ shape, Q = 15 MeV; a test stand-in, the likelihoods use the Bahcall
+    table: module doc), normalised numerically by :func:`grid`."""
     me = constants().m_e
     W = np.clip(B8_Q_GEV - E, 0.0, None) + me
     return E**2 * W * np.sqrt(np.clip(W**2 - me**2, 0.0, None))

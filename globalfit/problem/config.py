@@ -355,7 +355,8 @@ class ModelBlock(_Strict):
     """The gauged U(1)' (X = b B + sum_alpha l_alpha L_alpha; charges in `globalfit/physics/scenarios.py`)."""
     Y_n: Number = Field(1.0, ge=0.0)  # a ratio of densities: finite, >= 0
     """n_n/n_e of the matter the oscillation likelihoods see: eps_earth = (eps^e + 2 eps^u + eps^d) + Y_n (eps^u +
-    2 eps^d). Earth ~ 1, the paper's choice."""
+    2 eps^d). Earth ~ 1, the paper's choice. Any other value needs the oscillation likelihoods' density ratios set to
+    match (`n_q_over_n_e`, `n_d_over_n_e`; a clear error says which)."""
     eps_convention: Literal["oscillation", "paper2016"] = "oscillation"
     """`oscillation`: eps^f = eps^fL + eps^fR. `paper2016`: a factor 1/2, which reproduces the printed Eqs. 11, 15, 33
     of arXiv:1607.07616."""

@@ -44,7 +44,7 @@ from globalfit.physics.model import DERIVED_NAMES, ModelOptions, observable_name
 from globalfit.physics.parameters import DEFAULTS, complete
 from globalfit.problem.parametrisation import SiteInfo, m_psi_from_u, prior_centre, psi_above_zp, site_bounds, sites_for, u_from_m_psi
 from globalfit.physics.scenarios import Scenario, get_scenario
-from globalfit.problem.support import check_config, check_metropolis, check_plots, complete_with_rh, in_support, model_options, physical_point
+from globalfit.problem.support import check_config, check_matter_composition, check_metropolis, check_plots, complete_with_rh, in_support, model_options, physical_point
 from likelihoods import Likelihood, build_likelihoods, check_requirements
 from likelihoods.base import RateProvider, rate_provider
 from likelihoods.stats import exclusion_edge
@@ -414,6 +414,7 @@ def problem_from_config(cfg: RunConfig, where: str, likelihoods: Iterable[Likeli
     lks = tuple(build_likelihoods(cfg.likelihoods, scenario, where=where) if likelihoods is None else likelihoods)
     options = model_options(cfg)
     check_requirements(lks, observable_names(scenario, options), where)
+    check_matter_composition(cfg.model.Y_n, lks, where)
     return FitProblem(cfg=cfg, where=where, scenario=scenario, options=options, likelihoods=lks,
                       sites=sites_for(cfg), soften=cfg.sampler.soften_chi2, rates=rate_provider(lks))
 

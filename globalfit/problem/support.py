@@ -262,6 +262,22 @@ def check_config(cfg, where: str) -> None:
     check_support_reachable(cfg, where)
 
 
+def check_matter_composition(Y_n: float, likelihoods, where: str) -> None:
+    """With model.Y_n != 1 every oscillation likelihood that converts eps^Earth by a fixed density ratio must set it:
+    ``n_q_over_n_e`` of the quark reading (3 = 2 + Y_n = 1 + 2 Y_n only at Y_n = 1) and ``n_d_over_n_e`` of
+    osc_icecube_mutau (1 + 2 Y_n); a ConfigError names the key (they are not derived from Y_n: which quark the ranges
+    refer to is the source's choice)."""
+    if Y_n == 1.0:
+        return
+    for lk in likelihoods:
+        o = lk.options
+        for key, used, value in (("n_q_over_n_e", getattr(o, "combination", None) == "quark", f"{2 + Y_n:g} (u) or {1 + 2 * Y_n:g} (d)"),
+                                 ("n_d_over_n_e", getattr(o, "density", None) == "d", f"{1 + 2 * Y_n:g}")):
+            if used and hasattr(o, key) and key not in o.model_fields_set:
+                raise ConfigError(f"{where}: likelihoods.{lk.name}.{key}: model.Y_n is {Y_n:g}, but the default {key} = "
+                                  f"{getattr(o, key):g} holds for Y_n = 1; set it ({value} for this Y_n)")
+
+
 def check_plots(cfg, where: str) -> None:
     """plots.corner names must be recorded quantities; plots.plane_eps a derived eps (DERIVED_NAMES) or a difference
     of :data:`globalfit.physics.model.DIFFERENCES` (e.g. eps_earth_tautau-mumu)."""
