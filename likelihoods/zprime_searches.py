@@ -43,34 +43,73 @@ ln M.
 
 **Recast to the Farzan–Heeck model.** A search counts S = (production) x Br(Z' -> observed channel) x
 (decay probability). Production is by electrons (BaBar, NA64, E137: ∝ (g_X l_e)^2) or by hadrons (nu-Cal,
-CHARM, NA48/2 pi0 -> gamma Z': ∝ (g_X b)^2; the reference models have |l_e| = b = 1). The reference
-branching ratios and width are those of DarkCast's model, computed here with this package's widths
-(:mod:`globalfit.physics.widths`, :mod:`globalfit.physics.hadrons`) at g = 1:
+CHARM, NA48/2 pi0 -> gamma Z': ∝ (g_X b)^2; the reference models have |l_e| = b = 1). A recast maps the source
+model's branching ratios and lifetime onto this model's: a curve's g_lim(M) is where DarkCast's reference boson,
+**with DarkCast's own widths**, gives the excluded signal, and the model enters with **its own** widths. The
+reference (:func:`reference_widths`, at g = 1) is therefore DarkCast's model as DarkCast computes it (model.py
+``Model.width`` at micha-a-schmidt/darkcast@db9a0f6; equal to DarkCast's total width within 1e-4, 1e-3 next to the
+lepton thresholds, tests/test_zprime_recast_reference.py):
 
 * B-L reference: leptons with charge -1, three left-handed nu nubar (Gamma = 3 g^2 M/(24 pi),
-  :func:`globalfit.physics.widths.width_to_neutrinos`), hadrons of b = 1 (Z' -> pi0 gamma);
+  :func:`globalfit.physics.widths.width_to_neutrinos`), hadrons of quark charge 1/3;
 * B reference: quark charge 1/3, charged leptons through the loop kinetic mixing of DarkCast's ``B_boson``,
   x_l = -e^2/(16 pi^2) per unit g (github.com/micha-a-schmidt/darkcast, models/B_boson.py), no neutrinos.
   The model's own charged-lepton width of a U(1)_B Z' follows ``model.kinetic_mixing``
-  (:data:`globalfit.physics.model.KINETIC_MIXING`): "loop" adds the same coupling, x_l g_X b, so the recast
-  reproduces DarkCast's curves at g_Psi = 0; "none" (the paper's assumption) leaves the Z' no charged-lepton decay,
-  and ``zp_baryonic_visible`` (which rests entirely on that coupling) then constrains nothing.
+  (:data:`globalfit.physics.model.KINETIC_MIXING`): "loop" adds the same coupling, x_l g_X b; "none" (the paper's
+  assumption) leaves the Z' no charged-lepton decay, and ``zp_baryonic_visible`` (which rests entirely on that
+  coupling) then constrains nothing.
+* Both: lepton (and neutrino) widths are this package's, the same formula as DarkCast's; the **hadronic width is
+  DarkCast's, its Z' -> pi0 gamma included** (:func:`globalfit.physics.hadrons.darkcast_hadronic_width`), with its
+  perturbative c cbar and b bbar above 3 and 9.6 GeV (pars.py quark masses 1.5, 4.8 GeV).
 
-In the U(1)_B scenario with g_Psi = 0 the ratios below are 1 and every curve is reproduced exactly; in B-L with
-g_Psi = 0 they are 1 up to the neutrinos' mixing with Psi (the kappa_a of the Z' Psi nu current), except for the
-invisible searches, whose limit holds for Br(Z' -> invisible) = 1 (below): a B-L boson with g_Psi = 0 decays invisibly
+**What cancels and what does not.** The model's hadronic width is not the reference's: it keeps the anomaly + omega VMD
+Z' -> pi0 gamma of :mod:`globalfit.physics.hadrons` (14.4, 4.1, 2.4, 1.7 x DarkCast's at 0.15, 0.2, 0.3, 0.4 GeV; the
+whole hadronic width within 4 % of DarkCast's above 0.6 GeV) and has no c cbar, b bbar. Production ratios, the loop
+lepton coupling and the lepton and neutrino widths cancel at g_Psi = 0; the hadronic widths do not. A U(1)_B Z' with the
+loop coupling and g_Psi = 0 therefore reproduces DarkCast's rows exactly only where neither has a hadronic width (below
+m_pi0: NA48/2, the beam dumps' lower masses), nearly on the beam-dump bands' lower edges (S ∝ g^4 Gamma_ll in the
+long-lived limit: within 1.5 % up to 0.4 GeV) and above ~0.6 GeV (Br within 4 %); between, its Br(ee + mu mu) is 1.39,
+3.54, 2.34, 1.72, 1.26 x smaller than the reference's (0.15, 0.2, 0.3, 0.4, 0.5 GeV) and its lifetime as much shorter.
+Its lowest excluded g_B at g_Psi = 0 (envelope of the prompt curves) moves from 1.30e-3 to 1.32e-3 at 0.15 GeV, 1.93e-3
+to 3.64e-3 at 0.2 GeV (KLOE phi -> eta), 1.62e-3 to 1.65e-3 at 0.3 GeV (LHCb, whose window makes it long-lived: S ∝ g^4
+Gamma_ll) and 3.28e-3 to 4.06e-3 at 0.4 GeV (LHCb); CHARM's upper edge from 3.98e-4 to 1.98e-4 at 0.2 GeV (1.33e-3 to
+1.11e-3 at 0.15, 8.1e-5 to 4.9e-5 at 0.3 GeV). (Before the fix of audit 47, Z1, the reference used this model's pi0
+gamma, so the difference cancelled and the rows were reproduced: every U(1)_B visible limit carried DarkCast's Br and
+lifetime, not the model's.) For B-L the lepton and neutrino widths dominate: the reference's width changes by less than
+0.5 % below 3 GeV except at the omega peak (1.7 % at 0.78 GeV). Above 3 GeV (outside every prior) the reference has
+DarkCast's c cbar (b bbar from 9.6 GeV) and the model none, so there BaBar's and LHCb's limits on the model are stronger
+than DarkCast's rows: by 6-18 % in g at 3.1-10.3 GeV and 23 % at 30-70 GeV (LHCb) for U(1)_B, 1-4 % for B-L (BaBar, up
+to 10.3 GeV).
+
+The invisible searches' limit holds for Br(Z' -> invisible) = 1 (below): a B-L boson with g_Psi = 0 decays invisibly
 (to neutrinos) with Br 0.60 below 2 m_mu, 0.28-0.44 at 0.3-5 GeV and 0.04 at the omega, so it meets them at
-g = g_lim / sqrt(Br). The hadronic
-modelling (:mod:`globalfit.physics.hadrons`) cancels in the ratios.
+g = g_lim / sqrt(Br).
 
-* **Prompt searches** (invisible: BaBar 1702.03327, NA64 1906.00176; visible ee+mumu: BaBar 1406.2980,
-  NA48/2 1504.00607). The rate is production x Br:
+* **Prompt searches** (invisible: BaBar 1702.03327, NA64 1906.00176; visible ee+mumu: BaBar 1406.2980 (B-L and B),
+  and for U(1)_B NA48/2 1504.00607, KLOE 1210.3927 and 1509.00740, LHCb 1910.06926). The rate is production x Br x
+  the decay probability inside DarkCast's proper-lifetime window [0, t1(M)] of the limit:
 
-      R = P g_X^2 Br(Z' -> D) / (g_lim(M)^2 Br_ref(Z' -> D)),   P = l_e^2 or b^2,
+      R = P g_X^2 Br(Z' -> D) eff(Gamma) / (g_lim(M)^2 Br_ref(Z' -> D) eff(Gamma_ref g_lim^2)),   P = l_e^2 or b^2,
 
-  D = invisible (nu nubar, Psi nu, Psi Psibar: ``br_Zp_invisible``) or charged leptons (ee + mumu). For the visible
-  searches Br_ref is the reference model's own (DarkCast ``examples/visible.py``: the B-L boson with its neutrino
-  width). For the invisible ones **Br_ref = 1**: the experiments quote their limit for A' -> invisible with Br = 1, and
+  eff(Gamma) = 1 - exp(-t1 Gamma/hbar) (DarkCast efficiency.py, ``Efficiency.ratio``, its Eq. 2.23 with t0 = 0;
+  written -expm1(-x), smooth and finite), Gamma the model's total width at g_X, Gamma_ref g_lim^2 the reference's at
+  the curve (:meth:`CurveSet.efficiency_ratios`). t1(M) exactly as DarkCast's limit files at db9a0f6 write it, boosts
+  included: NA48/2 1/(50/m c) (limits/NA48_Batley2015lha.py), KLOE phi -> eta 0.08/(gamma c) (8 cm) with gamma =
+  (m_phi^2 + m^2 - m_eta^2)/(2 m_phi m) (KLOE_Babusci2012cr.py), KLOE e+e- gamma = (m_phi^2 + m^2)/(2 m_phi m)
+  (KLOE_Anastasi2015qla.py), LHCb (0.004/(m - 2 m_mu) + 0.1) ps (LHCb_Aaij2019bvg_prompt.py), with DarkCast's c, hbar
+  and masses (pars.py); BaBar and the invisible searches t1 = infinity (eff = 1). Where the model and the reference
+  are both long-lived in the window (eff << 1) S ∝ g^4 Gamma_ll (the hadronic width cancels: NA48/2, LHCb at
+  0.21-0.3 GeV); where the model's extra invisible width makes it prompt (eff = 1), the limit is g_lim sqrt(rho
+  eff_ref) for Gamma = rho Gamma_ref, not g_lim sqrt(rho): up to 1/sqrt(eff_ref) stronger than a rate without the window
+  (eff_ref at the rows: NA48/2 0.002-0.27, KLOE phi -> eta 0.09-0.3 below 0.15 GeV and 1 from 0.2 GeV,
+  KLOE e+e- 1, LHCb 0.03-0.3 at 0.21-0.3 GeV and 1 from 0.5 GeV). Checked against DarkCast's own recast
+  (Limit.recast of the dark-photon limits to a B boson with (rho - 1) x visible invisible width, rho = 1, 10, 1000;
+  at 38 row masses of the four curves the coupling agrees within 1e-4). (Before the fix of audit 47, Z2, no window
+  was applied.) D = invisible (nu nubar, Psi nu, Psi Psibar: ``br_Zp_invisible``) or charged leptons (ee + mumu;
+  DarkCast's NA48/2 and KLOE count e e, LHCb mu mu: the same ratio, the model's lepton couplings being universal
+  like the reference's). For the visible searches Br_ref is the reference model's own (DarkCast
+  ``examples/visible.py``: the B-L boson with its neutrino width). For the invisible ones **Br_ref = 1**: the
+  experiments quote their limit for A' -> invisible with Br = 1, and
   DarkCast's invisible recasts (``examples/invisible.py`` at db9a0f6) give every model, the dark photon of the search
   and the B-L boson alike, the same invisible width, 99 x its visible one, so that the file's g_lim is the published
   e eps times the production ratio alone (checked: BaBar and NA64 rows are e eps_lim, e = 0.3028) and not a limit on a
@@ -141,6 +180,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import jax.numpy as jnp
 import numpy as np
@@ -153,9 +193,9 @@ from pydantic import Field, field_validator
 from globalfit.physics.constants import constants
 from globalfit.physics.interp import interp_sorted
 from globalfit.physics.numerics import on_grid
-from globalfit.physics.hadrons import omega_form_factor_sq, width_baryonic_hadrons
+from globalfit.physics.hadrons import darkcast_hadronic_width, omega_form_factor_sq
 from globalfit.physics.scenarios import Scenario
-from globalfit.physics.widths import width_to_leptons, width_to_neutrinos
+from globalfit.physics.widths import width_to_leptons, width_to_neutrinos, width_vector_to_fermions
 
 from . import register
 from ._pdg import limit_from_options
@@ -165,16 +205,52 @@ from .stats import EDGE_CHI2, exclusion_edge, upper_limit
 DATA = Path(__file__).parent / "data"
 
 
+# DarkCast's constants (pars.py of micha-a-schmidt/darkcast@db9a0f6): the efficiencies of its limits are written with
+# them, and its reference models' widths use its heavy-quark masses
+DARKCAST_C = 2.99792458e8  # speed of light [m/s] (pars.c)
+DARKCAST_HBAR = 6.58211951e-25  # hbar [GeV s] (pars.hbar; Model.tau = hbar / width)
+DARKCAST_MASS = {"mu": 0.10566, "c": 1.5, "b": 4.8, "phi": 1.01946, "eta": 0.54785}  # [GeV] (pars.mfs, pars.mms)
+
+
+def t1_na48(M):
+    """NA48/2 (pi0 -> gamma Z'): t1 = 1/(50/m c) [s], flight distance < 1 m at gamma = 50/m (DarkCast
+    limits/NA48_Batley2015lha.py at db9a0f6: ``t1 = lambda m: 1.0/(50.0/m * darkcast.pars.c)``)."""
+    return 1.0 / (50.0 / M * DARKCAST_C)
+
+
+def t1_kloe_phi_eta(M):
+    """KLOE phi -> eta Z': t1 = 0.08/(gamma c) [s], 8 cm at gamma = (m_phi^2 + m^2 - m_eta^2)/(2 m_phi m) (DarkCast
+    limits/KLOE_Babusci2012cr.py at db9a0f6)."""
+    m_phi, m_eta = DARKCAST_MASS["phi"], DARKCAST_MASS["eta"]
+    return 0.08 / ((m_phi**2 + M**2 - m_eta**2) / (2 * m_phi * M) * DARKCAST_C)
+
+
+def t1_kloe_ee(M):
+    """KLOE e+e- -> gamma Z': t1 = 0.08/(gamma c) [s], 8 cm at gamma = (m_phi^2 + m^2)/(2 m_phi m) (DarkCast
+    limits/KLOE_Anastasi2015qla.py at db9a0f6)."""
+    m_phi = DARKCAST_MASS["phi"]
+    return 0.08 / ((m_phi**2 + M**2) / (2 * m_phi * M) * DARKCAST_C)
+
+
+def t1_lhcb_prompt(M):
+    """LHCb prompt mu+mu-: t1 = (0.004/(m - 2 m_mu) + 0.1) ps [s] (DarkCast limits/LHCb_Aaij2019bvg_prompt.py at
+    db9a0f6, its code; the notes there say 0.04, the code that made the recast 0.004). Only above 2 m_mu, where the
+    curve has rows."""
+    return (0.004 / (M - 2 * DARKCAST_MASS["mu"]) + 0.1) * 1e-12
+
+
 @dataclass(frozen=True)
 class Curve:
     """One digitised curve: file key, production ('electron' | 'hadron'), channel ('invisible' | 'leptons'),
-    geometry ratio r for beam dumps (None: prompt one-sided limit)."""
+    geometry ratio r for beam dumps (None: prompt one-sided limit); for a prompt limit the upper end t1(M) [s] of
+    DarkCast's proper-lifetime window [0, t1] (None: t1 = infinity, efficiency 1; module doc)."""
 
     key: str
     label: str
     production: str
     channel: str
     r: float | None = None
+    t1: Callable | None = None
 
 
 LEPTONIC = {
@@ -187,11 +263,11 @@ LEPTONIC = {
 }
 # U(1)_B: every production is ∝ g_B^2 = (g_X b)^2, by hadrons or by the loop lepton coupling x_l g_B ("hadron" here)
 BARYONIC = {
-    "NA48/2": Curve("b_na48_visible", "NA48/2", "hadron", "leptons"),
-    "BaBar": Curve("b_babar_visible", "BaBar visible", "hadron", "leptons"),
-    "KLOE phi->eta": Curve("b_kloe_phi_eta", "KLOE phi -> eta Z'", "hadron", "leptons"),
-    "KLOE": Curve("b_kloe_visible", "KLOE e+e- -> gamma Z'", "hadron", "leptons"),
-    "LHCb": Curve("b_lhcb_prompt", "LHCb prompt", "hadron", "leptons"),
+    "NA48/2": Curve("b_na48_visible", "NA48/2", "hadron", "leptons", t1=t1_na48),
+    "BaBar": Curve("b_babar_visible", "BaBar visible", "hadron", "leptons"),  # DarkCast: t1 = infinity
+    "KLOE phi->eta": Curve("b_kloe_phi_eta", "KLOE phi -> eta Z'", "hadron", "leptons", t1=t1_kloe_phi_eta),
+    "KLOE": Curve("b_kloe_visible", "KLOE e+e- -> gamma Z'", "hadron", "leptons", t1=t1_kloe_ee),
+    "LHCb": Curve("b_lhcb_prompt", "LHCb prompt", "hadron", "leptons", t1=t1_lhcb_prompt),
     "CHARM": Curve("b_charm", "CHARM", "hadron", "leptons", 10.0 / 480.0),
     "nuCal": Curve("b_nucal", "nu-Cal I", "hadron", "leptons", 23.0 / 64.0),
     "NOMAD": Curve("b_nomad", "NOMAD", "hadron", "leptons", 7.5 / 835.0),
@@ -221,7 +297,14 @@ def loop_lepton_coupling() -> float:
 
 
 def reference_widths(model: str, M):
-    """(Gamma_invisible, Gamma_ee+mumu, Gamma_total) of DarkCast's reference model at g = 1 [GeV]."""
+    """(Gamma_invisible, Gamma_ee+mumu, Gamma_total) of DarkCast's reference model at g = 1 [GeV], as DarkCast computes
+    it (``Model.width``, model.py of micha-a-schmidt/darkcast@db9a0f6; module doc): charged leptons (and for B-L three
+    left-handed neutrinos) with this package's f fbar widths, the same formula (DarkCast's Eq. 2.13); **hadrons from
+    DarkCast's grids, its Z' -> pi0 gamma included** (:func:`globalfit.physics.hadrons.darkcast_hadronic_width`, not
+    this model's anomaly width); c cbar and b bbar as DarkCast's perturbative quarks of charge 1/3 (masses 1.5 and
+    4.8 GeV, pars.py: from 3 and 9.6 GeV). DarkCast's Z' -> 3 gamma (below 2 m_e only, where no curve has rows) is
+    left out. Equal to DarkCast's own total width within 1e-4 away from the lepton thresholds and 1e-3 at every row of
+    the curves (9e-4 just above 2 m_tau: DarkCast's 4-5 digit lepton masses; tests/test_zprime_recast_reference.py)."""
     if model == "B-L":
         lep = width_to_leptons(1.0, (-1.0, -1.0, -1.0), M)
         inv = width_to_neutrinos(jnp.eye(3), M)  # three left-handed neutrinos of charge -1 (|G|^2 = 1), as DarkCast's B-L_boson
@@ -229,7 +312,8 @@ def reference_widths(model: str, M):
         x = loop_lepton_coupling()
         lep = width_to_leptons(x, (1.0, 1.0, 1.0), M)
         inv = jnp.zeros_like(M)
-    had = width_baryonic_hadrons(1.0, M)
+    had = darkcast_hadronic_width(1.0, M) + sum(width_vector_to_fermions(1.0 / 3.0, M, DARKCAST_MASS[q], n_c=3.0)
+                                               for q in ("c", "b"))
     return inv, lep[0] + lep[1], inv + jnp.sum(lep, axis=0) + had
 
 
@@ -372,15 +456,36 @@ class CurveSet:
                                                              [np.log(r[1]) for r in rows[: len(prompt)]])
             self.prompt_channel = np.array([c.channel == "invisible" for c in prompt])
             self.prompt_range = (float(self.m_lo[: len(prompt)].min()), float(self.m_hi[: len(prompt)].max()))
+            self.prompt_t1 = [c.t1 for c in prompt]  # DarkCast's lifetime windows [0, t1(M)] (None: t1 = infinity)
+            self.prompt_mid = np.sqrt(self.m_lo[: len(prompt)] * self.m_hi[: len(prompt)])
         if dumps:
             tables = [beam_dump_table(c, reference) for c in dumps]
             self.dump_grid, tab = union_table([t[0] for t in tables] * 2, [t[1] for t in tables] + [t[2] for t in tables])
             self.dump_ln_a, self.dump_ln_c = tab[:, : len(dumps)], tab[:, len(dumps):]
             self.dump_r = np.array([c.r for c in dumps])
 
+    def efficiency_ratios(self, M, width_model, width_ref):
+        """eff(Gamma_model)/eff(Gamma_ref) per prompt curve (vector in ``order[:n_prompt]``): DarkCast's efficiency
+        ratio (efficiency.py ``Efficiency.ratio``, its Eq. 2.23, at db9a0f6) with t0 = 0, eff(Gamma) =
+        1 - exp(-t1(M) Gamma/hbar), written with expm1 (smooth, finite, exact for t1 Gamma/hbar -> 0); 1 for a curve
+        without a window (t1 = infinity). width_model: the model's total width [GeV] at its coupling; width_ref: the
+        reference's at the curve's g_lim (per curve). t1 is evaluated at M inside a curve's range and at the middle of
+        the range outside it (where R is 0), so that no window formula meets a mass it is not defined at."""
+        inside = (M > self.m_lo[: self.n_prompt]) & (M < self.m_hi[: self.n_prompt])
+        parts = []
+        for i, t1 in enumerate(self.prompt_t1):
+            if t1 is None:
+                parts.append(jnp.ones_like(M))
+                continue
+            t1_over_hbar = t1(jnp.where(inside[..., i], M, self.prompt_mid[i])) / DARKCAST_HBAR
+            eff_model = -jnp.expm1(-t1_over_hbar * width_model)
+            eff_ref = jnp.maximum(-jnp.expm1(-t1_over_hbar * width_ref[..., i]), np.finfo(float).tiny)
+            parts.append(eff_model / eff_ref)
+        return jnp.stack(parts, axis=-1)
+
     def ratios(self, M, production, g2, br_model, width_model):
         """R_i per curve (vector in ``order``; 0 outside the curve's mass range). production, br_model: per curve
-        (vectors in ``order``) or common scalars."""
+        (vectors in ``order``) or common scalars; width_model: the model's total Z' width [GeV]."""
         parts = []
         lM = jnp.log(M)
         if self.n_prompt:
@@ -389,7 +494,12 @@ class CurveSet:
             # invisible searches: Br_ref = 1, the experiments' (and DarkCast's, for every model alike) assumption (module doc)
             br_ref = jnp.where(inside & ~self.prompt_channel, lep / tot, 1.0)
             g_lim2 = jnp.exp(2.0 * interp_sorted(lM, self.prompt_grid, self.prompt_ln_g))
-            parts.append(1.0 / (g_lim2 * br_ref))
+            if any(t1 is not None for t1 in self.prompt_t1):
+                # DarkCast's lifetime window: R ∝ Br eff(Gamma), the reference's at its own g_lim (module doc)
+                eff = self.efficiency_ratios(M, width_model, tot[..., None] * g_lim2)
+                parts.append(eff / (g_lim2 * br_ref))
+            else:
+                parts.append(1.0 / (g_lim2 * br_ref))
         if len(self.order) > self.n_prompt:
             u = width_model * jnp.exp(interp_sorted(lM, self.dump_grid, self.dump_ln_a))
             pdec = jnp.exp(-u) * (-jnp.expm1(-self.dump_r * u))
