@@ -3,7 +3,8 @@ after warm-up) and its batched throughput (vmap 1024), then min-ESS per second o
 
 * NUTS as ``globalfit run`` builds it (tabulated rates, :func:`globalfit.inference.nuts.nuts_kernel`),
 * the same NUTS with Metropolis moves on the mass sites, g_X and g_Psi (``sampler.metropolis``,
-  :mod:`globalfit.inference.metropolis`; ``--metropolis`` names them, ``--target-accept`` sets NUTS's target),
+  :mod:`globalfit.inference.metropolis`; ``--metropolis`` names them, ``--target-accept`` sets NUTS's target,
+  ``--delayed`` the likelihoods applied by delayed acceptance),
 * the same NUTS with direct integration of every rate (each rate likelihood's ``exact: true``),
 * emcee as ``sampler.method: ensemble`` builds it (:mod:`globalfit.inference.ensemble`, with the config's
   ``sampler.moves``: differential evolution for the full configs since 2026-12-06, the stretch move before), run
@@ -13,7 +14,7 @@ after warm-up) and its batched throughput (vmap 1024), then min-ESS per second o
 
     PYTHONPATH=. python bench/bench_fit.py [--config runs/full_B.yaml] [--chains 8] [--warmup 300] [--draws 300]
         [--only nuts,nuts_metropolis,nuts_exact,emcee,jaxns] [--metropolis SITE ...] [--metropolis-steps N]
-        [--metropolis-adapt on|off] [--driver engine|numpyro] [--json bench_fit.json]
+        [--metropolis-adapt on|off] [--delayed LIKELIHOOD ...] [--driver engine|numpyro] [--json bench_fit.json]
 
 min-ESS is the smallest bulk ESS over the sampled parameters (ArviZ); wall times include compilation. The NUTS legs
 run through ``globalfit run``'s engine (``--driver numpyro``: numpyro's ``MCMC.run``, as before 2026-12-05, session 37),
@@ -85,10 +86,10 @@ def run_nuts(problem, chains: int, warmup: int, draws: int, seed: int = 2, drive
 
 
 def with_metropolis(problem, names: list[str], target_accept: float | None, steps: int | None = None,
-                    adapt: bool = True):
-    """The problem with ``sampler.metropolis: names`` and ``metropolis_adapt: adapt`` (and ``target_accept``,
-    ``metropolis_steps`` when given)."""
-    update = {"metropolis": names, "method": "nuts", "metropolis_adapt": adapt}
+                    adapt: bool = True, delayed: list[str] | None = None):
+    """The problem with ``sampler.metropolis: names``, ``metropolis_adapt: adapt`` and
+    ``delayed_acceptance: delayed`` (and ``target_accept``, ``metropolis_steps`` when given)."""
+    update = {"metropolis": names, "method": "nuts", "metropolis_adapt": adapt, "delayed_acceptance": list(delayed or [])}
     update |= ({"target_accept": target_accept} if target_accept else {}) | ({"metropolis_steps": steps} if steps else {})
     return problem.with_config(problem.cfg.model_copy(update={"sampler": problem.cfg.sampler.model_copy(update=update)}))
 
@@ -146,6 +147,8 @@ def main():
                     help="parameters the nuts_metropolis leg moves by Metropolis steps")
     ap.add_argument("--target-accept", type=float, help="NUTS target acceptance of the nuts_metropolis leg (default: the config's)")
     ap.add_argument("--metropolis-steps", type=int, help="Metropolis steps per transition of the nuts_metropolis leg (default 50)")
+    ap.add_argument("--delayed", nargs="+", default=[], metavar="LIKELIHOOD",
+                    help="likelihoods the nuts_metropolis leg applies by delayed acceptance (sampler.delayed_acceptance)")
     ap.add_argument("--metropolis-adapt", choices=["on", "off"], default="on",
                     help="learn the local Metropolis step in warm-up (sampler.metropolis_adapt; default on)")
     ap.add_argument("--driver", choices=["engine", "numpyro"], default="engine",
@@ -187,12 +190,13 @@ def main():
               f"({r['worst']}) -> {r['ess_per_s']:.2f} min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
     if "nuts_metropolis" in which:
         mw = with_metropolis(problem, args.metropolis, args.target_accept, args.metropolis_steps,
-                             args.metropolis_adapt == "on")
+                             args.metropolis_adapt == "on", args.delayed)
         r = res["nuts_metropolis"] = run_nuts(mw, args.chains, args.warmup, args.draws, driver=args.driver)
         r["metropolis"], r["target_accept"], r["metropolis_steps"] = args.metropolis, mw.cfg.sampler.target_accept, mw.cfg.sampler.metropolis_steps
-        r["metropolis_adapt"] = mw.cfg.sampler.metropolis_adapt
+        r["metropolis_adapt"], r["delayed_acceptance"] = mw.cfg.sampler.metropolis_adapt, mw.cfg.sampler.delayed_acceptance
         print(f"NUTS + Metropolis on {', '.join(args.metropolis)} (target_accept {mw.cfg.sampler.target_accept}, "
-              f"{mw.cfg.sampler.metropolis_steps} steps, adapted: {args.metropolis_adapt}): {args.chains} chains x "
+              f"{mw.cfg.sampler.metropolis_steps} steps, adapted: {args.metropolis_adapt}; delayed acceptance of "
+              f"{', '.join(mw.cfg.sampler.delayed_acceptance) or 'none'}): {args.chains} chains x "
               f"({args.warmup} + {args.draws}) in {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} ({r['worst']}) -> "
               f"{r['ess_per_s']:.2f} min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
     if "nuts_exact" in which:

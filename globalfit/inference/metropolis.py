@@ -24,6 +24,19 @@ Both leave the joint posterior invariant, so their composition does (Metropolis 
 Monte Carlo Statistical Methods, 2nd ed., Sec. 10.3.3). Warm-up adapts NUTS's step size and mass matrix and the
 local Metropolis step; the draws use them fixed.
 
+**Delayed acceptance** (``sampler.delayed_acceptance``). Write the target as -ln p = U + D, with D the -ln L of a few
+likelihoods whose steep edges stop NUTS (the beam-dump lifetime bands along the Yukawas: docs/performance.md, "Where
+the remaining divergences come from") and U the rest. NUTS's trajectories then see U only, and its proposal r' is
+accepted with min(1, exp(D(r) - D(r'))) (r kept otherwise). NUTS with a fixed step size and mass matrix satisfies detailed
+balance with respect to its own target exp(-U) (Hoffman & Gelman, JMLR 15 (2014) 1593; the multinomial NUTS numpyro
+runs as a case of Bou-Rabee, Carpenter & Marsden's GIST samplers, arXiv:2404.15253), so this accept/reject leaves
+exp(-U - D) invariant: the surrogate transition method (Liu, Monte Carlo Strategies in Scientific
+Computing, Springer 2001; Christen & Fox, J. Comput. Graph. Stat. 14 (2005) 795). The Metropolis steps of step 1 use
+U + D. Nothing of the density changes; the edges only leave the gradient's path. D may also hold the physical-support
+cut (``support``: +inf where |κ_α| ≥ 1 or cos β > 1, whose -inf walls end every trajectory that reaches them as a
+divergence); U is then finite there (the likelihoods see only physical points: ``FitProblem.likelihood_point``) and
+the delayed step rejects what lands outside. Measured on full_B: docs/performance.md, "Delayed acceptance".
+
 The kernel has numpyro's ``MCMCKernel`` interface and a state whose ``z`` holds every site, so the run engine
 (:mod:`globalfit.inference.nuts`: chunks, resume, devices) drives it as it drives NUTS. Measured on full_B:
 docs/performance.md, "Metropolis moves on the mass sites" and "Adaptive Metropolis steps, and the bench on the run
@@ -68,8 +81,9 @@ class ProposalState(NamedTuple):
 
 class MetropolisNUTSState(NamedTuple):
     """A chain's state: NUTS's state on the NUTS sites (``hmc``), the Metropolis sites' unconstrained values
-    (``fixed``), the Metropolis proposals accepted in the last transition (``accepted``) and the local step
-    (``proposal``). The fields NUTS's state
+    (``fixed``), the Metropolis proposals accepted in the last transition (``accepted``), the local step
+    (``proposal``) and, with delayed acceptance, D of the module docstring at the chain's point and whether NUTS's last
+    proposal was accepted. The fields NUTS's state
     offers (``z``, ``potential_energy``, ``diverging``, ...) read through, ``z`` and ``z_grad`` over every site
     (``z_grad`` is 0 on the Metropolis sites: their moves need no gradient)."""
 
@@ -77,6 +91,9 @@ class MetropolisNUTSState(NamedTuple):
     fixed: dict
     accepted: jnp.ndarray
     proposal: ProposalState
+    # with delayed acceptance: whether the last NUTS proposal was accepted, and D at the chain's point (else None)
+    delayed_accepted: Any = None
+    delayed_energy: Any = None
 
     @property
     def z(self) -> dict:
@@ -142,16 +159,19 @@ def adapt_proposal(p: ProposalState, x: jnp.ndarray, sigma: jnp.ndarray, on) -> 
 
 class MetropolisNUTS(MCMCKernel):
     """NUTS on every site but ``sites``, random-walk Metropolis on ``sites`` (module docstring). ``potential``:
-    {site: unconstrained value} -> -ln p; ``sd``: the prior sd of each Metropolis site in unconstrained coordinates;
-    ``steps`` Metropolis steps per transition; ``adapt``: learn each chain's local step in warm-up (module docstring).
-    Vectorised chains: ``init`` with a batch of keys (as numpyro's NUTS)."""
+    {site: unconstrained value} -> -ln p (U of the module docstring with ``delayed``); ``delayed``: D, whose factor
+    NUTS's proposals pass by delayed acceptance (``None``: none; ``sites`` may then be empty: plain NUTS with the
+    accept/reject); ``sd``: the prior sd of each Metropolis site in unconstrained coordinates; ``steps`` Metropolis
+    steps per transition; ``adapt``: learn each chain's local step in warm-up (module docstring). Vectorised chains:
+    ``init`` with a batch of keys (as numpyro's NUTS)."""
 
     sample_field = "z"
 
     def __init__(self, potential: Callable[[dict], jnp.ndarray], sites: Sequence[str], sd: Mapping[str, float],
-                 steps: int = 50, *, adapt: bool = True, target_accept_prob: float = 0.8, max_tree_depth: int = 10,
-                 dense_mass: bool = False):
+                 steps: int = 50, *, adapt: bool = True, delayed: Callable[[dict], jnp.ndarray] | None = None,
+                 target_accept_prob: float = 0.8, max_tree_depth: int = 10, dense_mass: bool = False):
         self._potential = potential
+        self._delayed = delayed
         self.sites = tuple(sorted(sites))
         self._sd = {s: float(sd[s]) for s in self.sites}
         self.steps = int(steps)
@@ -167,6 +187,10 @@ class MetropolisNUTS(MCMCKernel):
         """-ln p of the NUTS sites at the given Metropolis sites (numpyro's ``potential_fn_gen``)."""
         return lambda rest: self._potential({**rest, **fixed})
 
+    def _target(self, z: dict) -> jnp.ndarray:
+        """-ln p of the posterior: U + D with delayed acceptance, else the potential."""
+        return self._potential(z) if self._delayed is None else self._potential(z) + self._delayed(z)
+
     def _split(self, z: Mapping[str, Any]) -> tuple[dict, dict]:
         return ({k: v for k, v in z.items() if k not in self.sites}, {k: z[k] for k in self.sites})
 
@@ -175,25 +199,49 @@ class MetropolisNUTS(MCMCKernel):
         init_kernel, sample_kernel = hmc(potential_fn_gen=self._conditional, algo="NUTS")
         sigma = jnp.asarray([self._sd[s] for s in self.sites])
         first_adapted = num_warmup // 4  # the first quarter of warm-up is not used for the covariance
+        delayed = self._delayed is not None
 
         def init_one(key, info: ParamInfo):
             rest, fixed = self._split(info.z)
             # a start with its potential and gradient (nuts_start) is passed on, so that NUTS does not compute them again
-            start = rest if info.potential_energy is None else ParamInfo(rest, info.potential_energy,
-                                                                          self._split(info.z_grad)[0])
+            # (with delayed acceptance the start's are U + D's, not NUTS's U: NUTS computes U)
+            start = rest if info.potential_energy is None or delayed else ParamInfo(rest, info.potential_energy,
+                                                                                     self._split(info.z_grad)[0])
             state = init_kernel(start, num_warmup, model_kwargs={"fixed": fixed}, rng_key=key, **self._nuts)
-            return MetropolisNUTSState(state, fixed, jnp.zeros((), jnp.int32), initial_proposal(sigma))
+            extra = (jnp.ones((), jnp.int32), self._delayed(info.z)) if delayed else ()
+            return MetropolisNUTSState(state, fixed, jnp.zeros((), jnp.int32), initial_proposal(sigma), *extra)
+
+        def metropolis(state: MetropolisNUTSState, key) -> tuple[dict, jnp.ndarray, jnp.ndarray, ProposalState]:
+            """Step 1 of the module docstring: (sites, their -ln p, proposals accepted, local step)."""
+            hs = state.hmc
+            if not self.sites:
+                return state.fixed, jnp.asarray(jnp.nan), jnp.zeros((), jnp.int32), state.proposal
+            pe = hs.potential_energy if not delayed else hs.potential_energy + state.delayed_energy
+            fixed, pe, accepted = metropolis_steps(self._target, hs.z, state.fixed, pe, key, self._sd, self.steps,
+                                                   state.proposal.chol)
+            on = self.adapt & (hs.i >= first_adapted) & (hs.i < num_warmup)
+            proposal = adapt_proposal(state.proposal, jnp.stack([fixed[s] for s in self.sites]), sigma, on)
+            return fixed, pe, accepted, proposal
 
         def sample_one(state: MetropolisNUTSState) -> MetropolisNUTSState:
             hs = state.hmc
-            key, k_mh = jax.random.split(hs.rng_key)
-            fixed, _, accepted = metropolis_steps(self._potential, hs.z, state.fixed, hs.potential_energy, k_mh,
-                                                  self._sd, self.steps, state.proposal.chol)
-            on = self.adapt & (hs.i >= first_adapted) & (hs.i < num_warmup)
-            proposal = adapt_proposal(state.proposal, jnp.stack([fixed[s] for s in self.sites]), sigma, on)
+            if delayed:
+                key, k_mh, k_delayed = jax.random.split(hs.rng_key, 3)
+            else:  # the key stream of runs without delayed acceptance is unchanged
+                key, k_mh = jax.random.split(hs.rng_key)
+            fixed, target, accepted, proposal = metropolis(state, k_mh)
             pe, grad = jax.value_and_grad(self._conditional(fixed))(hs.z)
-            hs = sample_kernel(hs._replace(rng_key=key, potential_energy=pe, z_grad=grad), model_kwargs={"fixed": fixed})
-            return MetropolisNUTSState(hs, fixed, accepted, proposal)
+            new = sample_kernel(hs._replace(rng_key=key, potential_energy=pe, z_grad=grad), model_kwargs={"fixed": fixed})
+            if not delayed:
+                return MetropolisNUTSState(new, fixed, accepted, proposal)
+            # D at the chain's point after the Metropolis steps (from their U + D where they ran), and at NUTS's proposal
+            d_old = target - pe if self.sites else self._delayed({**hs.z, **fixed})
+            d_new = self._delayed({**new.z, **fixed})
+            ok = jnp.isfinite(d_new) & (jnp.log(jax.random.uniform(k_delayed)) < d_old - d_new)
+            keep = lambda a, b: jax.tree.map(lambda x, y: jnp.where(ok, x, y), a, b)  # noqa: E731
+            new = new._replace(z=keep(new.z, hs.z), z_grad=keep(new.z_grad, grad),
+                               potential_energy=jnp.where(ok, new.potential_energy, pe))
+            return MetropolisNUTSState(new, fixed, accepted, proposal, ok.astype(jnp.int32), jnp.where(ok, d_new, d_old))
 
         batched = jnp.ndim(rng_key) > 1
         self._sample_fn = jax.vmap(sample_one) if batched else sample_one

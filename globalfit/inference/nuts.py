@@ -55,6 +55,7 @@ from numpyro.infer.util import ParamInfo
 from globalfit import _jax  # noqa: F401
 from globalfit.errors import ConfigError, OutputError
 from globalfit.problem import FitProblem, UnconstrainedDensity
+from globalfit.problem.support import SUPPORT
 from globalfit.inference.starts import uniform_starts
 from globalfit.inference.ensemble import sample_ensemble
 from globalfit.inference.metropolis import MetropolisNUTS, MetropolisNUTSState
@@ -119,7 +120,7 @@ def recorded_quantities(problem: FitProblem) -> int:
     sampled or fixed), derived quantities, one ln L per likelihood and the sampler statistics (:data:`EXTRA_FIELDS`)."""
     transformed = sum(1 for name, info in problem.sites.items() if info.site != name)
     return (len(problem.sites) + transformed + int(problem.r_h_parametrised) + len(problem.derived_names) + len(problem.likelihoods)
-            + len(EXTRA_FIELDS) + int(bool(problem.cfg.sampler.metropolis)))
+            + len(EXTRA_FIELDS) + int(bool(problem.cfg.sampler.metropolis)) + int(bool(problem.cfg.sampler.delayed_acceptance)))
 
 
 def estimate_run(problem: FitProblem) -> RunEstimate:
@@ -220,13 +221,19 @@ def nuts_kernel(problem: FitProblem, density: UnconstrainedDensity | None = None
     """The NUTS kernel of the problem on its unconstrained density (target acceptance, tree depth and dense or diagonal
     mass matrix from ``sampler``); it starts from :func:`nuts_start`. The mass matrix is laid out by site as numpyro
     lays out a model's (one block of every site), so saved warm-up states keep their structure. With
-    ``sampler.metropolis`` the named parameters move by Metropolis steps and NUTS moves the rest
-    (:class:`~globalfit.inference.metropolis.MetropolisNUTS`)."""
+    ``sampler.metropolis`` the named parameters move by Metropolis steps and NUTS moves the rest, and with
+    ``sampler.delayed_acceptance`` NUTS's trajectories leave out the named likelihoods, which accept or reject each
+    proposal (:class:`~globalfit.inference.metropolis.MetropolisNUTS`)."""
     s = problem.cfg.sampler
     density = problem.unconstrained() if density is None else density
-    if s.metropolis:
+    if s.metropolis or s.delayed_acceptance:
         sd = metropolis_sites(problem)
-        return MetropolisNUTS(density.potential, list(sd), sd, s.metropolis_steps, adapt=s.metropolis_adapt,
+        support = SUPPORT in s.delayed_acceptance
+        names = [n for n in s.delayed_acceptance if n != SUPPORT]
+        surrogate = problem.without(names).without_support_factor() if support else problem.without(names)
+        potential = surrogate.unconstrained().potential if s.delayed_acceptance else density.potential
+        return MetropolisNUTS(potential, list(sd), sd, s.metropolis_steps, adapt=s.metropolis_adapt,
+                              delayed=problem.likelihood_potential(names, support) if s.delayed_acceptance else None,
                               target_accept_prob=s.target_accept, max_tree_depth=s.max_tree_depth,
                               dense_mass=s.dense_mass)
     blocks = [tuple(sorted(density.transforms))] if s.dense_mass else []
@@ -287,10 +294,15 @@ def nuts_mcmc(problem: FitProblem, density: UnconstrainedDensity, warmup: int, d
 
 def _transition_stats(st) -> dict:
     """The per-transition statistics a run records (:data:`EXTRA_FIELDS`) of a NUTS state; with Metropolis moves
-    (``sampler.metropolis``) also the proposals accepted in the transition."""
+    (``sampler.metropolis``) also the proposals accepted in the transition; with delayed acceptance whether NUTS's
+    proposal was accepted, and the potential energy of the whole posterior (NUTS's plus the delayed likelihoods')."""
     stats = {f: functools.reduce(getattr, f.split("."), st) for f in EXTRA_FIELDS}
     if isinstance(st, MetropolisNUTSState):
-        stats["metropolis_accepted"] = st.accepted
+        if st.fixed:
+            stats["metropolis_accepted"] = st.accepted
+        if st.delayed_accepted is not None:
+            stats["delayed_accepted"] = st.delayed_accepted
+            stats["potential_energy"] = st.hmc.potential_energy + st.delayed_energy
     return stats
 
 

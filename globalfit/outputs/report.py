@@ -86,6 +86,8 @@ def build_idata(outdir: Path):
         }
         if "metropolis_accepted" in stat:  # sampler.metropolis: share of the transition's Metropolis proposals accepted
             stats["metropolis_acceptance"] = stat["metropolis_accepted"] / float(cfg.sampler.metropolis_steps)
+        if "delayed_accepted" in stat:  # sampler.delayed_acceptance: NUTS's proposal accepted (1) or not (0)
+            stats["delayed_acceptance"] = stat["delayed_accepted"].astype(bool)
     attrs = {
         "config_yaml": resolved_yaml(cfg),
         "config_hash": config_hash(cfg),
@@ -98,7 +100,8 @@ def build_idata(outdir: Path):
         "finished": int(bool(prog.get("finished")) and prog["draws_done"] >= prog["draws_target"]),
         "inference_library": _ensemble_label(cfg) if ensemble else "numpyro NUTS" + (
             f", random-walk Metropolis on {', '.join(cfg.sampler.metropolis)} ({cfg.sampler.metropolis_steps} steps per transition)"
-            if cfg.sampler.metropolis else ""),
+            if cfg.sampler.metropolis else "") + (
+            f", delayed acceptance of {', '.join(cfg.sampler.delayed_acceptance)}" if cfg.sampler.delayed_acceptance else ""),
     }
     idata = az.from_dict(posterior=posterior, sample_stats=stats, log_likelihood=loglike or None)
     for group in idata.groups():
@@ -162,6 +165,9 @@ def sampler_line(idata, cfg) -> str:
     if "metropolis_acceptance" in st:
         moves = (f"   Metropolis moves on {', '.join(cfg.sampler.metropolis)}: {cfg.sampler.metropolis_steps} per transition, "
                  f"{float(np.asarray(st['metropolis_acceptance']).mean()):.2f} accepted")
+    if "delayed_acceptance" in st:
+        moves += (f"   delayed acceptance of {', '.join(cfg.sampler.delayed_acceptance)}: "
+                  f"{float(np.asarray(st['delayed_acceptance']).mean()):.2f} of NUTS's proposals accepted")
     return (f"divergences: {divergences(idata)}   max tree depth reached: {int(np.asarray(st['tree_depth']).max())} "
             f"(limit {cfg.sampler.max_tree_depth}){moves}")
 

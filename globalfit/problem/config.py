@@ -447,16 +447,21 @@ class SamplerBlock(_Strict):
     """Metropolis steps per NUTS transition (with `metropolis`)."""
     metropolis_adapt: Bool = True
     """Each chain learns its local Metropolis step from its own warm-up (adaptive Metropolis)."""
+    # delayed acceptance: globalfit.inference.metropolis
+    delayed_acceptance: list[str] = Field(default_factory=list)
+    """NUTS only: likelihoods left out of NUTS's trajectories and applied by an exact accept/reject of each NUTS
+    proposal (delayed acceptance), for likelihoods whose steep edges limit NUTS's step size; distinct names of the
+    run's likelihoods, and `support` for the physical-support cut (|kappa| < 1, cos beta <= 1)."""
     soften_chi2: Number | None = Field(25.0, gt=0.0)
     """-2 Delta ln L beyond which each likelihood's curvature is bounded while sampling
     (`likelihoods.stats.exclusion_edge`); `null`: exact everywhere. Evidence and reported values use exact
     likelihoods."""
 
-    @field_validator("metropolis")
+    @field_validator("metropolis", "delayed_acceptance")
     @classmethod
-    def _metropolis(cls, v: list[str]) -> list[str]:
+    def _distinct(cls, v: list[str]) -> list[str]:
         if len(set(v)) != len(v):
-            raise ValueError(f"parameter listed twice in {v}")
+            raise ValueError(f"name listed twice in {v}")
         return v
 
     def moves_label(self) -> str:
@@ -469,6 +474,9 @@ class SamplerBlock(_Strict):
         if self.metropolis and self.method != "nuts":
             raise ValueError(f"metropolis: {self.metropolis} moves parameters within NUTS; method {self.method!r} has no NUTS: "
                              "remove the key or set method: nuts")
+        if self.delayed_acceptance and self.method != "nuts":
+            raise ValueError(f"delayed_acceptance: {self.delayed_acceptance} accepts or rejects NUTS's proposals; method "
+                             f"{self.method!r} has no NUTS: remove the key or set method: nuts")
         if self.restart_strays is not None and self.method != "ensemble":
             raise ValueError(f"restart_strays: {self.restart_strays} restarts walkers of the ensemble sampler; method "
                              f"{self.method!r} has none: remove the key or set method: ensemble")
@@ -935,4 +943,6 @@ def config_hash(cfg: RunConfig) -> str:
         del d["sampler"]["metropolis_adapt"]
     if d["sampler"]["restart_strays"] is None:  # likewise (added 2026-12-06)
         del d["sampler"]["restart_strays"]
+    if not d["sampler"]["delayed_acceptance"]:  # likewise (added 2026-12-06, session 48)
+        del d["sampler"]["delayed_acceptance"]
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]

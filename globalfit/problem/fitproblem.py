@@ -44,7 +44,7 @@ from globalfit.physics.model import DERIVED_NAMES, ModelOptions, observable_name
 from globalfit.physics.parameters import DEFAULTS, complete
 from globalfit.problem.parametrisation import SiteInfo, m_psi_from_u, prior_centre, psi_above_zp, site_bounds, sites_for, u_from_m_psi
 from globalfit.physics.scenarios import Scenario, get_scenario
-from globalfit.problem.support import check_config, check_matter_composition, check_metropolis, check_plots, complete_with_rh, in_support, model_options, physical_point
+from globalfit.problem.support import check_config, check_delayed_acceptance, check_matter_composition, check_metropolis, check_plots, complete_with_rh, in_support, model_options, physical_point
 from likelihoods import Likelihood, build_likelihoods, check_requirements
 from likelihoods.base import RateProvider, rate_provider
 from likelihoods.stats import exclusion_edge
@@ -114,6 +114,8 @@ class FitProblem:
     sites: dict[str, SiteInfo] = field(repr=False)  # sampled parameter -> its sample site
     soften: float | None = None  # sampler.soften_chi2 (None: exact likelihoods in the density)
     rates: RateProvider | None = field(default=None, repr=False)  # the scattering rates the likelihoods read
+    # the support cut as a factor of the density (False: left to delayed acceptance, :meth:`likelihood_potential`)
+    support_factor: bool = True
     # functions compiled for this problem object (:meth:`compiled`); a derived problem (``replace``) starts empty
     _compiled: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -326,7 +328,7 @@ class FitProblem:
             obs = self.observables(q)
             for d in derived:
                 numpyro.deterministic(d, obs[d])
-            if self.constrained:
+            if self.constrained and self.support_factor:
                 numpyro.factor("support", self.log_support(p))
             for name, ll in self.loglike_terms(q, obs).items():
                 numpyro.deterministic(LL_PREFIX + name, ll)
@@ -356,6 +358,27 @@ class FitProblem:
         _, unravel = ravel_pytree({s: jnp.zeros(()) for s in transforms})
         value = potential if plain_sum else (lambda u: materialised(potential(u)))
         return UnconstrainedDensity(jax.jit(value), postprocess, transforms, unravel, len(transforms))
+
+    def likelihood_potential(self, names: Iterable[str], support: bool = False) -> Callable[[Mapping[str, Any]], jnp.ndarray]:
+        """{site: u} -> -sum of the named likelihoods' ln L as the sampling density has them (``soften_chi2``'s edge
+        applied), in unconstrained coordinates, and with ``support`` +inf outside the physical support: D of delayed
+        acceptance (:mod:`globalfit.inference.metropolis`), whose U is :meth:`unconstrained` of :meth:`without` the same
+        names (and with ``support`` of :meth:`without_support_factor`). Without ``support``, 0 outside the support
+        (where U is infinite)."""
+        part = self.with_likelihoods(lk for lk in self.likelihoods if lk.name in set(names))
+        transforms = self.site_transforms()
+
+        def potential(u: Mapping[str, Any]) -> jnp.ndarray:
+            q, inside = part.likelihood_point(part.point({s: transforms[s](u[s]) for s in transforms}))
+            lp = sum(part.soften_term(ll) for ll in part.loglike_terms(q).values())
+            return -jnp.where(inside, lp, -jnp.inf if support else 0.0)
+
+        return jax.jit(potential)
+
+    def without_support_factor(self) -> "FitProblem":
+        """The problem whose density leaves out the support cut (-inf outside the physical support); the likelihoods
+        still see only physical points (:meth:`likelihood_point`). U of delayed acceptance with the support in D."""
+        return replace(self, support_factor=False)
 
     # --- variants -------------------------------------------------------------------------------------------
     def without(self, patterns: Iterable[str], optional: Iterable[str] = ()) -> "FitProblem":
@@ -410,6 +433,7 @@ def problem_from_config(cfg: RunConfig, where: str, likelihoods: Iterable[Likeli
     check_config(cfg, where)
     check_plots(cfg, where)
     check_metropolis(cfg, where)
+    check_delayed_acceptance(cfg, where)
     scenario = get_scenario(cfg.model.scenario)
     lks = tuple(build_likelihoods(cfg.likelihoods, scenario, where=where) if likelihoods is None else likelihoods)
     options = model_options(cfg)

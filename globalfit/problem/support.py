@@ -48,6 +48,8 @@ __all__ = [
     "log_support",
     "check_config",
     "check_support_reachable",
+    "SUPPORT",
+    "check_delayed_acceptance",
     "check_metropolis",
     "model_options",
 ]
@@ -291,6 +293,20 @@ def check_plots(cfg, where: str) -> None:
         options = [d for d in DERIVED_NAMES if "eps" in d] + sorted(DIFFERENCES)
         extra = did_you_mean(eps, options)
         raise ConfigError(f"{where}: plots.plane_eps: unknown NSI quantity {eps!r}{extra}; expected one of {options}")
+
+
+# the name sampler.delayed_acceptance gives the physical-support cut (|kappa_alpha| < 1, cos beta <= 1, ...)
+SUPPORT = "support"
+
+
+def check_delayed_acceptance(cfg, where: str) -> None:
+    """sampler.delayed_acceptance must name likelihoods of the run or the support cut (:data:`SUPPORT`)."""
+    likelihoods = list(cfg.likelihoods) + ([SUPPORT] if cfg.model.constraints != "none" else [])
+    for name in cfg.sampler.delayed_acceptance:
+        if name not in likelihoods:
+            extra = did_you_mean(name, likelihoods)
+            raise ConfigError(f"{where}: sampler.delayed_acceptance: {name!r} is not a likelihood of this run{extra}; expected "
+                              f"names from {likelihoods}")
 
 
 def check_metropolis(cfg, where: str) -> None:
