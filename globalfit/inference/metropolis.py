@@ -234,8 +234,9 @@ class MetropolisNUTS(MCMCKernel):
             new = sample_kernel(hs._replace(rng_key=key, potential_energy=pe, z_grad=grad), model_kwargs={"fixed": fixed})
             if not delayed:
                 return MetropolisNUTSState(new, fixed, accepted, proposal)
-            # D at the chain's point after the Metropolis steps (from their U + D where they ran), and at NUTS's proposal
-            d_old = target - pe if self.sites else self._delayed({**hs.z, **fixed})
+            # D at the chain's point after the Metropolis steps (from their U + D where they ran, else the state's), and at
+            # NUTS's proposal
+            d_old = target - pe if self.sites else state.delayed_energy
             d_new = self._delayed({**new.z, **fixed})
             ok = jnp.isfinite(d_new) & (jnp.log(jax.random.uniform(k_delayed)) < d_old - d_new)
             keep = lambda a, b: jax.tree.map(lambda x, y: jnp.where(ok, x, y), a, b)  # noqa: E731
