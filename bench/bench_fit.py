@@ -4,7 +4,8 @@ after warm-up) and its batched throughput (vmap 1024), then min-ESS per second o
 * NUTS as ``globalfit run`` builds it (tabulated rates, :func:`globalfit.inference.nuts.nuts_kernel`),
 * the same NUTS with Metropolis moves on the mass sites, g_X and g_Psi (``sampler.metropolis``,
   :mod:`globalfit.inference.metropolis`; ``--metropolis`` names them, ``--target-accept`` sets NUTS's target,
-  ``--delayed`` the likelihoods applied by delayed acceptance),
+  ``--delayed`` the likelihoods applied by delayed acceptance, ``--max-tree-depth D ...`` and ``--metropolis-steps N ...``
+  one leg per combination),
 * the same NUTS with direct integration of every rate (each rate likelihood's ``exact: true``),
 * emcee as ``sampler.method: ensemble`` builds it (:mod:`globalfit.inference.ensemble`, with the config's
   ``sampler.moves``: differential evolution for the full configs since 2026-12-06, the stretch move before), run
@@ -13,10 +14,13 @@ after warm-up) and its batched throughput (vmap 1024), then min-ESS per second o
 * nested sampling (jaxns, :func:`globalfit.inference.evidence.nested_sampling`: ESS of its weighted posterior).
 
     PYTHONPATH=. python bench/bench_fit.py [--config runs/full_B.yaml] [--chains 8] [--warmup 300] [--draws 300]
-        [--only nuts,nuts_metropolis,nuts_exact,emcee,jaxns] [--metropolis SITE ...] [--metropolis-steps N]
-        [--metropolis-adapt on|off] [--delayed LIKELIHOOD ...] [--driver engine|numpyro] [--json bench_fit.json]
+        [--only nuts,nuts_metropolis,nuts_exact,emcee,jaxns] [--metropolis SITE ...] [--metropolis-steps N ...]
+        [--metropolis-adapt on|off] [--delayed LIKELIHOOD ...] [--max-tree-depth D ...] [--driver engine|numpyro]
+        [--json bench_fit.json]
 
-min-ESS is the smallest bulk ESS over the sampled parameters (ArviZ); wall times include compilation. The NUTS legs
+min-ESS is the smallest bulk ESS over the sampled parameters (ArviZ); wall times include compilation. Vectorised
+chains take one transition as long as their longest trajectory: the NUTS legs report the mean leapfrog steps per draw
+and the mean over transitions of the longest chain's. The NUTS legs
 run through ``globalfit run``'s engine (``--driver numpyro``: numpyro's ``MCMC.run``, as before 2026-12-05, session 37),
 with the warm-up and the draws in chunks of gcd(warmup, draws) transitions. Not part of the test suite. Results: docs/performance.md.
 """
@@ -24,6 +28,7 @@ with the warm-up and the draws in chunks of gcd(warmup, draws) transitions. Not 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import time
 import warnings
@@ -82,15 +87,17 @@ def run_nuts(problem, chains: int, warmup: int, draws: int, seed: int = 2, drive
         post, ex, _, wall = engine_run(problem, chains, warmup, draws, seed)
     ess, worst = min_ess(post, problem.diagnosed_names)
     return {"wall_s": wall, "min_ess": ess, "worst": worst, "ess_per_s": ess / wall, "divergences": int(np.asarray(ex["diverging"]).sum()),
-            "draws": chains * draws, "steps_per_draw": float(np.mean(np.asarray(ex["num_steps"]))), "driver": driver}
+            "draws": chains * draws, "steps_per_draw": float(np.mean(np.asarray(ex["num_steps"]))),
+            "max_steps_per_transition": float(np.mean(np.max(np.asarray(ex["num_steps"]), axis=0))), "driver": driver}
 
 
 def with_metropolis(problem, names: list[str], target_accept: float | None, steps: int | None = None,
-                    adapt: bool = True, delayed: list[str] | None = None):
+                    adapt: bool = True, delayed: list[str] | None = None, max_tree_depth: int | None = None):
     """The problem with ``sampler.metropolis: names``, ``metropolis_adapt: adapt`` and
-    ``delayed_acceptance: delayed`` (and ``target_accept``, ``metropolis_steps`` when given)."""
+    ``delayed_acceptance: delayed`` (and ``target_accept``, ``metropolis_steps``, ``max_tree_depth`` when given)."""
     update = {"metropolis": names, "method": "nuts", "metropolis_adapt": adapt, "delayed_acceptance": list(delayed or [])}
     update |= ({"target_accept": target_accept} if target_accept else {}) | ({"metropolis_steps": steps} if steps else {})
+    update |= {"max_tree_depth": max_tree_depth} if max_tree_depth else {}
     return problem.with_config(problem.cfg.model_copy(update={"sampler": problem.cfg.sampler.model_copy(update=update)}))
 
 
@@ -146,9 +153,14 @@ def main():
     ap.add_argument("--metropolis", nargs="+", default=["M_Zp", "M_Psi", "M_H", "g_X", "g_Psi"],
                     help="parameters the nuts_metropolis leg moves by Metropolis steps")
     ap.add_argument("--target-accept", type=float, help="NUTS target acceptance of the nuts_metropolis leg (default: the config's)")
-    ap.add_argument("--metropolis-steps", type=int, help="Metropolis steps per transition of the nuts_metropolis leg (default 50)")
+    ap.add_argument("--metropolis-steps", type=int, nargs="+", default=[None], metavar="N",
+                    help="Metropolis steps per transition of the nuts_metropolis leg (default: the config's, 50); several "
+                         "values run one leg each")
     ap.add_argument("--delayed", nargs="+", default=[], metavar="LIKELIHOOD",
                     help="likelihoods the nuts_metropolis leg applies by delayed acceptance (sampler.delayed_acceptance)")
+    ap.add_argument("--max-tree-depth", type=int, nargs="+", default=[None], metavar="D",
+                    help="NUTS's max_tree_depth of the nuts_metropolis leg (default: the config's); several values run one "
+                         "leg each, side by side")
     ap.add_argument("--metropolis-adapt", choices=["on", "off"], default="on",
                     help="learn the local Metropolis step in warm-up (sampler.metropolis_adapt; default on)")
     ap.add_argument("--driver", choices=["engine", "numpyro"], default="engine",
@@ -189,16 +201,21 @@ def main():
         print(f"NUTS (tables): {args.chains} chains x ({args.warmup} + {args.draws}) in {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} "
               f"({r['worst']}) -> {r['ess_per_s']:.2f} min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
     if "nuts_metropolis" in which:
-        mw = with_metropolis(problem, args.metropolis, args.target_accept, args.metropolis_steps,
-                             args.metropolis_adapt == "on", args.delayed)
-        r = res["nuts_metropolis"] = run_nuts(mw, args.chains, args.warmup, args.draws, driver=args.driver)
-        r["metropolis"], r["target_accept"], r["metropolis_steps"] = args.metropolis, mw.cfg.sampler.target_accept, mw.cfg.sampler.metropolis_steps
-        r["metropolis_adapt"], r["delayed_acceptance"] = mw.cfg.sampler.metropolis_adapt, mw.cfg.sampler.delayed_acceptance
-        print(f"NUTS + Metropolis on {', '.join(args.metropolis)} (target_accept {mw.cfg.sampler.target_accept}, "
-              f"{mw.cfg.sampler.metropolis_steps} steps, adapted: {args.metropolis_adapt}; delayed acceptance of "
-              f"{', '.join(mw.cfg.sampler.delayed_acceptance) or 'none'}): {args.chains} chains x "
-              f"({args.warmup} + {args.draws}) in {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} ({r['worst']}) -> "
-              f"{r['ess_per_s']:.2f} min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
+        for steps, depth in itertools.product(args.metropolis_steps, args.max_tree_depth):
+            leg = "nuts_metropolis" + (f"_steps{steps}" if len(args.metropolis_steps) > 1 else "") + (
+                f"_depth{depth}" if len(args.max_tree_depth) > 1 else "")
+            mw = with_metropolis(problem, args.metropolis, args.target_accept, steps,
+                                 args.metropolis_adapt == "on", args.delayed, depth)
+            r = res[leg] = run_nuts(mw, args.chains, args.warmup, args.draws, driver=args.driver)
+            s = mw.cfg.sampler
+            r["metropolis"], r["target_accept"], r["metropolis_steps"] = args.metropolis, s.target_accept, s.metropolis_steps
+            r["metropolis_adapt"], r["delayed_acceptance"], r["max_tree_depth"] = s.metropolis_adapt, s.delayed_acceptance, s.max_tree_depth
+            print(f"NUTS + Metropolis on {', '.join(args.metropolis)} (target_accept {s.target_accept}, max_tree_depth "
+                  f"{s.max_tree_depth}, {s.metropolis_steps} steps, adapted: {args.metropolis_adapt}; delayed acceptance of "
+                  f"{', '.join(s.delayed_acceptance) or 'none'}): {args.chains} chains x "
+                  f"({args.warmup} + {args.draws}) in {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} ({r['worst']}) -> "
+                  f"{r['ess_per_s']:.2f} min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw, "
+                  f"{r['max_steps_per_transition']:.0f} for the longest chain of a transition")
     if "nuts_exact" in which:
         exact, names = exact_rates(args.config)
         r = res["nuts_exact"] = run_nuts(exact, args.chains, args.warmup, args.draws, driver=args.driver)
@@ -216,8 +233,8 @@ def main():
                             "converged": ns["converged"]}
         print(f"jaxns: {ns['live_points']} live points, {ns['n_likelihood_evals']} likelihood evaluations in {ns['seconds']:.1f} s; "
               f"ESS {ns['ess']:.0f} -> {r['ess_per_s']:.2f} ESS/s{'' if ns['converged'] else ' (stopped at max_samples)'}")
-    for leg in ("nuts", "nuts_metropolis"):
-        if leg in which and "emcee" in which:
+    for leg in [k for k in res if k == "nuts" or k.startswith("nuts_metropolis")]:
+        if "emcee" in which:
             print(f"{leg} / emcee min-ESS/s: {res[leg]['ess_per_s'] / res['emcee']['ess_per_s']:.2f}")
     finish(res, args.json)
 

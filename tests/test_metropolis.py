@@ -158,6 +158,9 @@ def test_a_run_with_metropolis_sites_has_its_outputs_and_resumes_to_the_same_cha
     assert share.shape == (2, 20) and 0.0 < share.mean() < 1.0 and np.all((share >= 0) & (share <= 1))
     report = write_outputs(whole, idata, netcdf=False)
     assert "Metropolis moves on M_Zp: 5 per transition" in report and "accepted" in report
+    n_steps = np.asarray(idata.sample_stats["n_steps"])  # the two vectorised chains wait for the longer trajectory
+    assert (f"leapfrog steps per draw: mean {n_steps.mean():.0f}, of the longest chain per transition "
+            f"{n_steps.max(axis=0).mean():.0f}") in report
 
     part = _run(_config(tmp_path, "part", draws=10))  # one chunk, then extended and resumed
     _run(_config(tmp_path, "part", draws=20), resume=True)
@@ -237,12 +240,14 @@ def test_metropolis_settings_are_one_line_config_errors(tmp_path):
 
 
 @pytest.mark.slow
-def test_metropolis_chains_on_four_devices_equal_one_device(tmp_path):
+@pytest.mark.parametrize("delayed", [[], ["support"]])
+def test_metropolis_chains_on_four_devices_equal_one_device(tmp_path, delayed):
     """The spread path (4 CPU devices) runs the same 4 chains as one device (equal to rounding, as for NUTS:
-    tests/test_multidevice.py), with g_X moved by Metropolis steps."""
+    tests/test_multidevice.py), with g_X moved by Metropolis steps, and with the support cut applied by delayed
+    acceptance (the state's extra fields pass through the pmap)."""
     paths = {}
     for name in ("one", "four"):
-        cfg = tiny_config(tmp_path / name, **SAMPLER, metropolis=["g_X"], metropolis_steps=5)
+        cfg = tiny_config(tmp_path / name, **SAMPLER, metropolis=["g_X"], metropolis_steps=5, delayed_acceptance=delayed)
         cfg["plots"] = {"corner": ["g_X", "y_e"], "formats": ["png"]}
         paths[name] = tmp_path / f"{name}.yaml"
         paths[name].write_text(yaml.safe_dump(cfg))

@@ -153,8 +153,9 @@ def autocorrelation_time(idata, cfg) -> tuple[float, str, float]:
 
 
 def sampler_line(idata, cfg) -> str:
-    """What the sampler did, one line: divergences and tree depth (NUTS), or walkers, acceptance and the chain length in
-    autocorrelation times (ensemble)."""
+    """What the sampler did, one line: divergences, tree depth and leapfrog steps (NUTS: vectorised chains take each
+    transition as long as their longest trajectory), or walkers, acceptance and the chain length in autocorrelation
+    times (ensemble)."""
     st = idata.sample_stats
     if cfg.sampler.method == "ensemble":
         tau, worst, length = autocorrelation_time(idata, cfg)
@@ -168,8 +169,12 @@ def sampler_line(idata, cfg) -> str:
     if "delayed_acceptance" in st:
         moves += (f"   delayed acceptance of {', '.join(cfg.sampler.delayed_acceptance)}: "
                   f"{float(np.asarray(st['delayed_acceptance']).mean()):.2f} of NUTS's proposals accepted")
+    n_steps = np.asarray(st["n_steps"])
+    steps = f"leapfrog steps per draw: mean {n_steps.mean():.0f}"
+    if cfg.sampler.chain_method != "sequential" and n_steps.shape[0] > 1:
+        steps += f", of the longest chain per transition {n_steps.max(axis=0).mean():.0f} (vectorised chains wait for it)"
     return (f"divergences: {divergences(idata)}   max tree depth reached: {int(np.asarray(st['tree_depth']).max())} "
-            f"(limit {cfg.sampler.max_tree_depth}){moves}")
+            f"(limit {cfg.sampler.max_tree_depth}); {steps}{moves}")
 
 
 def diagnostics_line(summary, idata, cfg) -> tuple[str, bool]:
