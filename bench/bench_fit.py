@@ -47,7 +47,7 @@ from globalfit.problem.config import load_config
 from globalfit.problem.fitproblem import problem_from_config
 from globalfit.problem.parametrisation import wrap_angle
 from likelihoods import registry
-from benchio import engine_run, finish  # bench/ is on sys.path
+from benchio import engine_run, finish, leapfrog_steps  # bench/ is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,8 +87,7 @@ def run_nuts(problem, chains: int, warmup: int, draws: int, seed: int = 2, drive
         post, ex, _, wall = engine_run(problem, chains, warmup, draws, seed)
     ess, worst = min_ess(post, problem.diagnosed_names)
     return {"wall_s": wall, "min_ess": ess, "worst": worst, "ess_per_s": ess / wall, "divergences": int(np.asarray(ex["diverging"]).sum()),
-            "draws": chains * draws, "steps_per_draw": float(np.mean(np.asarray(ex["num_steps"]))),
-            "max_steps_per_transition": float(np.mean(np.max(np.asarray(ex["num_steps"]), axis=0))), "driver": driver}
+            "draws": chains * draws, **leapfrog_steps(ex["num_steps"]), "driver": driver}
 
 
 def with_metropolis(problem, names: list[str], target_accept: float | None, steps: int | None = None,

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import jax
+import numpy as np
 
 from globalfit.inference.nuts import sample_run
 from globalfit.outputs.rundir import load_chunks, prepare_run_dir, read_progress
@@ -31,6 +32,14 @@ def best_time(fn, arg, rounds: int, n: int) -> float:
         jax.block_until_ready(out)
         best = min(best, (time.perf_counter() - t) / n)
     return best
+
+
+def leapfrog_steps(num_steps) -> dict[str, float]:
+    """Leapfrog steps of a NUTS run's draws, (chain, draw): the mean per draw, and the mean over transitions of the
+    longest chain's, which vectorised chains all wait for (docs/performance.md, "Vectorised chains wait for the longest
+    trajectory")."""
+    n = np.asarray(num_steps)
+    return {"steps_per_draw": float(n.mean()), "max_steps_per_transition": float(n.max(axis=0).mean())}
 
 
 def finish(res: dict, json_path: str | None) -> None:

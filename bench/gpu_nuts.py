@@ -7,7 +7,7 @@
 
 Prints (and with ``--json FILE`` writes) the device, compile time, wall time of warm-up and draws, min bulk- and
 tail-ESS over the sampled parameters, ESS per second per device, R-hat, divergences and the leapfrog steps per
-draw. It runs what ``globalfit run`` runs (``benchio.engine_run``: the config's kernel, NUTS or NUTS with Metropolis
+draw (the mean, and the longest chain's per transition, which 1024 vectorised chains all wait for). It runs what ``globalfit run`` runs (``benchio.engine_run``: the config's kernel, NUTS or NUTS with Metropolis
 moves, with its target acceptance, tree depth and mass matrix; chunks of compiled transitions), chains ``vectorized``
 (vmap) on the config's ``sampler.device`` platform, or ``--device``; warm-up and draws are timed by the run's progress
 record and the run's wall time. Nothing else is installed on the device: the same command runs on a laptop's CPU and on a GPU
@@ -27,7 +27,7 @@ import jax
 import numpy as np
 
 from globalfit.problem import load_problem
-from benchio import engine_run  # bench/ is on sys.path
+from benchio import engine_run, leapfrog_steps  # bench/ is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,7 +55,7 @@ def run(config: str, chains: int, warmup: int, draws: int, device: str | None = 
     out = {"config": config, "device": str(dev), "platform": dev.platform, "chains": chains, "warmup": warmup, "draws": draws,
            "sampled": len(problem.site_names), "likelihoods": len(problem.likelihoods),
            "warmup_s": t_warm, "draws_s": t_draw, "divergences": int(np.asarray(extra["diverging"]).sum()),
-           "steps_per_draw": float(np.mean(np.asarray(extra["num_steps"]))), "cpu_count": os.cpu_count()}
+           **leapfrog_steps(extra["num_steps"]), "cpu_count": os.cpu_count()}
     out.update(_diagnostics(samples, problem.diagnosed_names))
     out["ess_per_s"] = out["min_ess_bulk"] / t_draw
     out["ess_per_s_incl_warmup"] = out["min_ess_bulk"] / (t_warm + t_draw)
@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> dict:
           f"warm-up {res['warmup_s']:.1f} s (compile included), draws {res['draws_s']:.1f} s; "
           f"min ESS bulk {res['min_ess_bulk']:.0f}, tail {res['min_ess_tail']:.0f}; max R-hat {res['max_rhat']:.3f}; "
           f"{res['ess_per_s']:.1f} min-ESS/s per device ({res['ess_per_s_incl_warmup']:.1f} with warm-up); "
-          f"{res['divergences']} divergences; {res['steps_per_draw']:.0f} leapfrog steps per draw")
+          f"{res['divergences']} divergences; {res['steps_per_draw']:.0f} leapfrog steps per draw, "
+          f"{res['max_steps_per_transition']:.0f} for the longest chain of a transition (vectorised chains wait for it)")
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=2))
     return res

@@ -21,4 +21,5 @@ def test_gpu_script_runs_small_on_cpu(tmp_path):
                     "--device", "cpu", "--json", str(out)])
     assert res["platform"] == "cpu" and res["chains"] == 3 and res["sampled"] >= 1
     assert res["min_ess_bulk"] > 0 and res["ess_per_s"] > 0 and res["steps_per_draw"] >= 1
+    assert res["max_steps_per_transition"] >= res["steps_per_draw"]  # the three chains wait for the longest trajectory
     assert json.loads(out.read_text())["draws"] == 15
