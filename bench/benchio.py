@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import jax
-import numpy as np
 
 from globalfit.inference.nuts import sample_run
+from globalfit.outputs.report import leapfrog_steps as report_steps
 from globalfit.outputs.rundir import load_chunks, prepare_run_dir, read_progress
 from globalfit.problem.config import OutputBlock
 
@@ -35,11 +35,9 @@ def best_time(fn, arg, rounds: int, n: int) -> float:
 
 
 def leapfrog_steps(num_steps) -> dict[str, float]:
-    """Leapfrog steps of a NUTS run's draws, (chain, draw): the mean per draw, and the mean over transitions of the
-    longest chain's, which vectorised chains all wait for (docs/performance.md, "Vectorised chains wait for the longest
-    trajectory")."""
-    n = np.asarray(num_steps)
-    return {"steps_per_draw": float(n.mean()), "max_steps_per_transition": float(n.max(axis=0).mean())}
+    """The run report's leapfrog-step counts (:func:`globalfit.outputs.report.leapfrog_steps`) as bench figures."""
+    mean, longest = report_steps(num_steps)
+    return {"steps_per_draw": mean, "max_steps_per_transition": longest}
 
 
 def finish(res: dict, json_path: str | None) -> None:

@@ -28,7 +28,7 @@ from globalfit.problem.parametrisation import sites_for
 from globalfit.problem import LL_PREFIX
 from globalfit.outputs.rundir import atomic_path, atomic_write, load_chunks, read_progress, resolved_yaml, versions
 
-__all__ = ["load_run_config", "build_idata", "summarise", "divergences", "sampler_line", "autocorrelation_time", "format_report", "write_outputs", "write_posterior", "summary_report", "RHAT_MAX", "ESS_MIN", "HDI_PROB"]
+__all__ = ["load_run_config", "build_idata", "summarise", "divergences", "leapfrog_steps", "sampler_line", "autocorrelation_time", "format_report", "write_outputs", "write_posterior", "summary_report", "RHAT_MAX", "ESS_MIN", "HDI_PROB"]
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
@@ -152,6 +152,14 @@ def autocorrelation_time(idata, cfg) -> tuple[float, str, float]:
     return float(tau[worst]) * cfg.sampler.thin, names[worst], x.shape[0] / float(tau[worst])
 
 
+def leapfrog_steps(num_steps) -> tuple[float, float]:
+    """NUTS's leapfrog steps over draws of shape (chain, draw): the mean per draw, and the mean over transitions of the
+    longest chain's, which vectorised chains all wait for (docs/performance.md, "Vectorised chains wait for the longest
+    trajectory")."""
+    n = np.asarray(num_steps)
+    return float(n.mean()), float(n.max(axis=0).mean())
+
+
 def sampler_line(idata, cfg) -> str:
     """What the sampler did, one line: divergences, tree depth and leapfrog steps (NUTS: vectorised chains take each
     transition as long as their longest trajectory), or walkers, acceptance and the chain length in autocorrelation
@@ -169,10 +177,10 @@ def sampler_line(idata, cfg) -> str:
     if "delayed_acceptance" in st:
         moves += (f"   delayed acceptance of {', '.join(cfg.sampler.delayed_acceptance)}: "
                   f"{float(np.asarray(st['delayed_acceptance']).mean()):.2f} of NUTS's proposals accepted")
-    n_steps = np.asarray(st["n_steps"])
-    steps = f"leapfrog steps per draw: mean {n_steps.mean():.0f}"
-    if cfg.sampler.chain_method != "sequential" and n_steps.shape[0] > 1:
-        steps += f", of the longest chain per transition {n_steps.max(axis=0).mean():.0f} (vectorised chains wait for it)"
+    mean, longest = leapfrog_steps(st["n_steps"])
+    steps = f"leapfrog steps per draw: mean {mean:.0f}"
+    if cfg.sampler.chain_method != "sequential" and st.sizes["chain"] > 1:
+        steps += f", of the longest chain per transition {longest:.0f} (vectorised chains wait for it)"
     return (f"divergences: {divergences(idata)}   max tree depth reached: {int(np.asarray(st['tree_depth']).max())} "
             f"(limit {cfg.sampler.max_tree_depth}); {steps}{moves}")
 
