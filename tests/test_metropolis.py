@@ -21,7 +21,7 @@ from scipy.stats import norm
 from globalfit.errors import ConfigError
 from globalfit.inference.metropolis import AM_JITTER, AM_SCALE, MetropolisNUTS, adapt_proposal, initial_proposal
 from globalfit.inference.nuts import metropolis_sites, nuts_kernel, sample_run
-from globalfit.outputs.report import build_idata, write_outputs
+from globalfit.outputs.report import build_idata, sampler_line, write_outputs
 from globalfit.outputs.rundir import load_chunks, prepare_run_dir, write_progress
 from globalfit.problem import load_problem
 from test_engine import tiny_config
@@ -70,7 +70,8 @@ def test_delayed_acceptance_samples_a_known_posterior(sites):
     assert s["c"].max() <= 1.0 and np.mean(s["c"] > 0) == pytest.approx(p_positive, abs=0.03)
     assert s["c"].mean() == pytest.approx(mean_c, abs=0.05)
     extra = {k: np.asarray(v) for k, v in mcmc.get_extra_fields().items()}
-    assert 0.5 < extra["delayed_accepted"].mean() < 1.0  # NUTS's proposals across the jump and the wall are rejected
+    outcome = extra["delayed_accepted"]  # 1 accepted, 0 rejected (the jump), -1 rejected outside the support (the wall)
+    assert set(np.unique(outcome)) == {-1, 0, 1} and 0.5 < np.mean(outcome == 1) < 1.0
     np.testing.assert_allclose(extra["delayed_energy"], np.where(s["c"] > 0, np.log(2.0), 0.0), atol=1e-12)  # D at the chain's point
     assert not extra["diverging"].any()
 
@@ -170,22 +171,28 @@ def test_a_run_with_metropolis_sites_has_its_outputs_and_resumes_to_the_same_cha
 
 
 def test_a_run_with_delayed_acceptance_has_its_outputs_and_resumes_to_the_same_chain(tmp_path):
-    """zp_neutron_lead accepts or rejects NUTS's proposals (no Metropolis site): the outputs record the share accepted
-    and the whole posterior's potential energy (NUTS's plus D), and a resumed run is the identical chain."""
+    """zp_neutron_lead and the support cut accept or reject NUTS's proposals (no Metropolis site): the outputs record
+    the share accepted, the share rejected outside the support and the whole posterior's potential energy (NUTS's plus
+    D), and a resumed run is the identical chain."""
     lks = {"likelihoods": {"zp_neutron_lead": None, "cosmology": None}}
-    settings = dict(metropolis=[], delayed_acceptance=["zp_neutron_lead"])
+    settings = dict(metropolis=[], delayed_acceptance=["zp_neutron_lead", "support"])
     whole = _run(_config(tmp_path, "whole", draws=20, extra=lks, **settings))
     idata = build_idata(whole)
     post, stat = load_chunks(whole)
     assert "delayed_accepted" in stat and "metropolis_accepted" not in stat
     share = np.asarray(idata.sample_stats["delayed_acceptance"])
     assert share.shape == (2, 20) and share.dtype == bool and 0.0 < share.mean() <= 1.0
+    outside = np.asarray(idata.sample_stats["delayed_outside_support"])
+    assert outside.dtype == bool and not (outside & share).any()  # a proposal outside the support is never accepted
     problem = load_problem(_config(tmp_path, "whole", draws=20, extra=lks, **settings))
     density = problem.unconstrained()
     u = density.unconstrain({s: post[s][:, -1] for s in density.transforms})
     np.testing.assert_allclose(np.asarray(jax.vmap(density.potential)(u)), stat["potential_energy"][:, -1], rtol=1e-10)
     report = write_outputs(whole, idata, netcdf=False)
-    assert "delayed acceptance of zp_neutron_lead:" in report and "Metropolis moves" not in report
+    assert "delayed acceptance of zp_neutron_lead, support:" in report and "Metropolis moves" not in report
+    assert f"{outside.mean():.3f} rejected outside the physical support" in report
+    without = problem.cfg.model_copy(update={"sampler": problem.cfg.sampler.model_copy(update={"delayed_acceptance": ["zp_neutron_lead"]})})
+    assert "outside the physical support" not in sampler_line(idata, without)  # said only where D holds the support
 
     part = _run(_config(tmp_path, "part", draws=10, extra=lks, **settings))
     _run(_config(tmp_path, "part", draws=20, extra=lks, **settings), resume=True)

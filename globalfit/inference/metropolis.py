@@ -54,7 +54,7 @@ from numpyro.infer.hmc import HMCState, hmc
 from numpyro.infer.mcmc import MCMCKernel
 from numpyro.infer.util import ParamInfo
 
-__all__ = ["SCALE_FACTORS", "ProposalState", "MetropolisNUTSState", "MetropolisNUTS", "metropolis_steps",
+__all__ = ["SCALE_FACTORS", "ACCEPTED", "REJECTED", "REJECTED_OUTSIDE", "ProposalState", "MetropolisNUTSState", "MetropolisNUTS", "metropolis_steps",
            "initial_proposal", "adapt_proposal"]
 
 # proposal widths in units of each site's prior sd in unconstrained coordinates (a uniform prior's logit image has sd
@@ -67,6 +67,8 @@ AM_SCALE, AM_JITTER, AM_MIN_COUNT = 2.38, 1e-6, 20
 # the share of local steps (the rest cross the box); 3/4 mixed full_B's nine-site posterior better than 1/2 at 50 and
 # 100 steps per transition (docs/performance.md, "Adaptive Metropolis steps, and the bench on the run engine")
 LOCAL_SHARE = 0.75
+# what delayed acceptance did with a NUTS proposal (``MetropolisNUTSState.delayed_accepted``)
+ACCEPTED, REJECTED, REJECTED_OUTSIDE = 1, 0, -1
 
 
 class ProposalState(NamedTuple):
@@ -82,8 +84,8 @@ class ProposalState(NamedTuple):
 class MetropolisNUTSState(NamedTuple):
     """A chain's state: NUTS's state on the NUTS sites (``hmc``), the Metropolis sites' unconstrained values
     (``fixed``), the Metropolis proposals accepted in the last transition (``accepted``), the local step
-    (``proposal``) and, with delayed acceptance, D of the module docstring at the chain's point and whether NUTS's last
-    proposal was accepted. The fields NUTS's state
+    (``proposal``) and, with delayed acceptance, D of the module docstring at the chain's point and what became of NUTS's last
+    proposal (accepted, rejected, or rejected outside the physical support). The fields NUTS's state
     offers (``z``, ``potential_energy``, ``diverging``, ...) read through, ``z`` and ``z_grad`` over every site
     (``z_grad`` is 0 on the Metropolis sites: their moves need no gradient)."""
 
@@ -91,7 +93,8 @@ class MetropolisNUTSState(NamedTuple):
     fixed: dict
     accepted: jnp.ndarray
     proposal: ProposalState
-    # with delayed acceptance: whether the last NUTS proposal was accepted, and D at the chain's point (else None)
+    # with delayed acceptance: what became of the last NUTS proposal (ACCEPTED, REJECTED by D's likelihoods, or
+    # REJECTED_OUTSIDE: D = +inf, outside the physical support), and D at the chain's point (else None)
     delayed_accepted: Any = None
     delayed_energy: Any = None
 
@@ -242,7 +245,8 @@ class MetropolisNUTS(MCMCKernel):
             keep = lambda a, b: jax.tree.map(lambda x, y: jnp.where(ok, x, y), a, b)  # noqa: E731
             new = new._replace(z=keep(new.z, hs.z), z_grad=keep(new.z_grad, grad),
                                potential_energy=jnp.where(ok, new.potential_energy, pe))
-            return MetropolisNUTSState(new, fixed, accepted, proposal, ok.astype(jnp.int32), jnp.where(ok, d_new, d_old))
+            outcome = jnp.where(ok, ACCEPTED, jnp.where(jnp.isposinf(d_new), REJECTED_OUTSIDE, REJECTED)).astype(jnp.int32)
+            return MetropolisNUTSState(new, fixed, accepted, proposal, outcome, jnp.where(ok, d_new, d_old))
 
         batched = jnp.ndim(rng_key) > 1
         self._sample_fn = jax.vmap(sample_one) if batched else sample_one

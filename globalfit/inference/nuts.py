@@ -58,7 +58,7 @@ from globalfit.problem import FitProblem, UnconstrainedDensity
 from globalfit.problem.support import SUPPORT
 from globalfit.inference.starts import uniform_starts
 from globalfit.inference.ensemble import sample_ensemble
-from globalfit.inference.metropolis import MetropolisNUTS, MetropolisNUTSState
+from globalfit.inference.metropolis import ACCEPTED, REJECTED_OUTSIDE, MetropolisNUTS, MetropolisNUTSState
 from globalfit.outputs.chains import mcsamples
 from globalfit.outputs.htmlreport import write_html_report
 from globalfit.outputs.plots import figures_beside, make_plots
@@ -295,13 +295,15 @@ def nuts_mcmc(problem: FitProblem, density: UnconstrainedDensity, warmup: int, d
 def _transition_stats(st) -> dict:
     """The per-transition statistics a run records (:data:`EXTRA_FIELDS`) of a NUTS state; with Metropolis moves
     (``sampler.metropolis``) also the proposals accepted in the transition; with delayed acceptance whether NUTS's
-    proposal was accepted, and the potential energy of the whole posterior (NUTS's plus the delayed likelihoods')."""
+    proposal was accepted, whether it was rejected for lying outside the physical support (D = +inf), and the potential
+    energy of the whole posterior (NUTS's plus the delayed likelihoods')."""
     stats = {f: functools.reduce(getattr, f.split("."), st) for f in EXTRA_FIELDS}
     if isinstance(st, MetropolisNUTSState):
         if st.fixed:
             stats["metropolis_accepted"] = st.accepted
         if st.delayed_accepted is not None:
-            stats["delayed_accepted"] = st.delayed_accepted
+            stats["delayed_accepted"] = (st.delayed_accepted == ACCEPTED).astype(jnp.int32)
+            stats["delayed_outside"] = (st.delayed_accepted == REJECTED_OUTSIDE).astype(jnp.int32)
             stats["potential_energy"] = st.hmc.potential_energy + st.delayed_energy
     return stats
 

@@ -25,6 +25,7 @@ from globalfit.physics.constants import constants
 from globalfit.physics.parameters import PARAMETERS
 from globalfit.errors import OutputError
 from globalfit.problem.parametrisation import sites_for
+from globalfit.problem.support import SUPPORT
 from globalfit.problem import LL_PREFIX
 from globalfit.outputs.rundir import atomic_path, atomic_write, load_chunks, read_progress, resolved_yaml, versions
 
@@ -88,6 +89,8 @@ def build_idata(outdir: Path):
             stats["metropolis_acceptance"] = stat["metropolis_accepted"] / float(cfg.sampler.metropolis_steps)
         if "delayed_accepted" in stat:  # sampler.delayed_acceptance: NUTS's proposal accepted (1) or not (0)
             stats["delayed_acceptance"] = stat["delayed_accepted"].astype(bool)
+        if "delayed_outside" in stat:  # ... and rejected because it lay outside the physical support (1) or not (0)
+            stats["delayed_outside_support"] = stat["delayed_outside"].astype(bool)
     attrs = {
         "config_yaml": resolved_yaml(cfg),
         "config_hash": config_hash(cfg),
@@ -177,6 +180,8 @@ def sampler_line(idata, cfg) -> str:
     if "delayed_acceptance" in st:
         moves += (f"   delayed acceptance of {', '.join(cfg.sampler.delayed_acceptance)}: "
                   f"{float(np.asarray(st['delayed_acceptance']).mean()):.2f} of NUTS's proposals accepted")
+        if "delayed_outside_support" in st and SUPPORT in cfg.sampler.delayed_acceptance:
+            moves += f", {float(np.asarray(st['delayed_outside_support']).mean()):.3f} rejected outside the physical support"
     mean, longest = leapfrog_steps(st["n_steps"])
     steps = f"leapfrog steps per draw: mean {mean:.0f}"
     if cfg.sampler.chain_method != "sequential" and st.sizes["chain"] > 1:

@@ -453,7 +453,8 @@ class SamplerBlock(_Strict):
     delayed_acceptance: list[str] = Field(default_factory=list)
     """NUTS only: likelihoods left out of NUTS's trajectories and applied by an exact accept/reject of each NUTS
     proposal (delayed acceptance), for likelihoods whose steep edges limit NUTS's step size; distinct names of the
-    run's likelihoods, and `support` for the physical-support cut (|kappa| < 1, cos beta <= 1)."""
+    run's likelihoods, and `support` for the physical-support cut (|kappa| < 1, cos beta <= 1). The report gives the
+    share of NUTS's proposals accepted and, with `support`, the share rejected outside the support."""
     soften_chi2: Number | None = Field(25.0, gt=0.0)
     """-2 Delta ln L beyond which each likelihood's curvature is bounded while sampling
     (`likelihoods.stats.exclusion_edge`); `null`: exact everywhere. Evidence and reported values use exact
