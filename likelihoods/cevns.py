@@ -61,11 +61,18 @@ replaces the per-channel flux nuisance of PandaX-4T alone. The effect is small (
 the fitted signals: 10.6 +- 6.2 and 81 +- 37 events from the counts and backgrounds above).
 
 [cevns_xenonnt_8b] XENONnT solar 8B (Aprile et al., PRL 133, 191002 (2024), arXiv:2408.02877 [P]; official data release
-XENONnT/cevns_data_release): ``efficiency`` (default): our **absolute** signal s_SM = sum over science runs of
-exposure x N_Xe/t x Phi_SNO x <sigma eff_sr>, with the released detection efficiency vs nuclear-recoil energy per
-science run (sums of the monoenergetic templates, 0.5-5 keVnr; zero below 0.5 keVnr, where it is < 1e-4 and falling)
-and exposures (1.174 and 2.343 t yr); Phi_SNO = 5.25 +- 0.16 +0.11 -0.13 e6 cm^-2 s^-1 (SNO NC, arXiv:1109.0763 [P];
-3.8 %, symmetrised). Count likelihood (n - mu)^2/(mu + sigma_b^2 + (0.038^2 + f_y^2) s^2), mu = b + s_SM r, with n = 37
+XENONnT/cevns_data_release): ``efficiency`` (default): the rate ratio r (NSI over SM) is folded with the released
+detection efficiency vs nuclear-recoil energy per science run (sums of the monoenergetic templates, 0.5-5 keVnr; zero
+below 0.5 keVnr, where it is < 1e-4 and falling) and exposures (1.174 and 2.343 t yr). The SM signal s_SM is
+XENONnT's own expectation (``normalisation: release``, the default since 2026-12-06): 11.92 events at the SNO flux in
+SR0+SR1, the 8B templates of the collaboration's light-dark-matter release, which analyses the same data with the same
+selection (Table 1 of arXiv:2409.17868; ``cevns_xenonnt_b8_expectation.csv``, whose header has the provenance and the
+flux inference); the 8B paper's abstract agrees: 37 - 26.4 = 10.6 events for its fitted 4.7e6 cm^-2 s^-1 are 11.84
+at Phi_SNO. Our absolute folding, s_SM = sum over science runs of exposure x N_Xe/t x Phi_SNO x <sigma eff_sr>
+(``normalisation: efficiency``, the default before), gives 9.47: 21 % lower, from the detector response (the release's
+own recoil spectrum, 335.6 events per t yr above 0.45 keVnr against our 345.0, folded with the same efficiencies gives
+the same deficit). Phi_SNO = 5.25 +- 0.16 +0.11 -0.13 e6 cm^-2 s^-1 (SNO NC, arXiv:1109.0763 [P]; 3.8 %,
+symmetrised). Count likelihood (n - mu)^2/(mu + sigma_b^2 + (0.038^2 + f_y^2) s^2), mu = b + s_SM r, with n = 37
 and b = 26.4 +- 1.35 (SR0+SR1, abstract). f_y = 0.289 (0.290 with SR2) is the signal's error from the light- and
 charge-yield nuisances that XENONnT's fit profiles: the release's templates at tly = +-1 and tqy = +-1
 (``cevns_xenonnt_efficiency_yields.csv``, read as standard deviations: the README does not say so) move the expected
@@ -646,6 +653,13 @@ def xenonnt_counts(dataset: str) -> tuple[float, float, float]:
     return n, b, b * sb / XENONNT["b"]
 
 
+def xenonnt_expected_sm(runs: tuple[str, ...]) -> float:
+    """XENONnT's own expected SM 8B CEvNS events over the science runs at the SNO flux (the collaboration's templates;
+    ``cevns_xenonnt_b8_expectation.csv``, SR0 and SR1 only)."""
+    expected = {r["science_run"]: float(r["expected_events"]) for r in read_rows("cevns_xenonnt_b8_expectation.csv")}
+    return sum(expected[r] for r in runs)
+
+
 @register
 class XenonNT8B(Cevns):
     name = "cevns_xenonnt_8b"
@@ -662,6 +676,11 @@ class XenonNT8B(Cevns):
         yield_error: bool = True
         """Include the signal error from the light- and charge-yield nuisances (release templates at +-1 sigma; ~29 %,
         module doc); false: the SNO flux error alone, as before 2026-12-06. Only with ``response: efficiency``."""
+        normalisation: Literal["release", "efficiency"] = "release"
+        """SM signal of the efficiency response: XENONnT's own SR0+SR1 expectation (``release``: 11.92 events at the SNO
+        flux, from the collaboration's 8B templates, module doc) times our rate ratio, or our absolute folding of the
+        released efficiencies (``efficiency``: 9.47 events, as before 2026-12-06). ``dataset: sr0-sr2`` needs
+        ``efficiency`` (no released expectation for SR2)."""
 
         @field_validator("threshold_keVnr")
         @classmethod
@@ -674,8 +693,12 @@ class XenonNT8B(Cevns):
         def _sharp_only(self):
             if self.response == "sharp" and self.dataset != "sr0-sr1":
                 raise ValueError("dataset sr0-sr2 needs response: efficiency")
-            if self.response == "sharp" and "yield_error" in self.model_fields_set:
-                raise ValueError("yield_error needs response: efficiency")
+            for key in ("yield_error", "normalisation"):
+                if self.response == "sharp" and key in self.model_fields_set:
+                    raise ValueError(f"{key} needs response: efficiency")
+            if self.dataset == "sr0-sr2" and self.normalisation == "release":
+                raise ValueError("dataset sr0-sr2 needs normalisation: efficiency (XENONnT's released 8B expectation "
+                                 "covers SR0+SR1 only)")
             return _only_with_sharp(self, "threshold_keVnr")
 
     def setup(self):
@@ -690,7 +713,7 @@ class XenonNT8B(Cevns):
             runs = XENONNT_DATASETS[o.dataset]
             self.single(_targets("b8", ("Xe",), *XENONNT_WINDOW, o.sin2w_scheme, o.weak_couplings, xenonnt_efficiency(runs),
                                  n_T=XENONNT_N_T))
-            self.s_sm = self.signal_per_flux() * PHI_SNO
+            self.s_sm = self.signal_per_flux() * PHI_SNO if o.normalisation == "efficiency" else xenonnt_expected_sm(runs)
             if o.yield_error:
                 self.signal_rel = xenonnt_yield_error(runs, o.sin2w_scheme, o.weak_couplings)
 
@@ -837,12 +860,14 @@ class Solar8B(_SharedFlux):
         """XENONnT science runs (as cevns_xenonnt_8b)."""
         yield_error: bool = True
         """XENONnT's light- and charge-yield signal error (as cevns_xenonnt_8b)."""
+        normalisation: Literal["release", "efficiency"] = "release"
+        """XENONnT's SM signal: the collaboration's expectation or our folding (as cevns_xenonnt_8b)."""
         channels: tuple[Literal["paired", "US2"], ...] = ("paired", "US2")
         """PandaX-4T channels (as cevns_pandax_8b)."""
 
     def setup(self):
         o = self.options
-        xe = _member(XenonNT8B, self.scenario, _passed_on(o, {"response", "threshold_keVnr", "dataset", "yield_error"}))
+        xe = _member(XenonNT8B, self.scenario, _passed_on(o, {"response", "threshold_keVnr", "dataset", "yield_error", "normalisation"}))
         pandax = _member(PandaX8B, self.scenario, _passed_on(o, {"channels"}))
         self.adopt((xe, pandax), {xe.name: PHI_SNO_REL, pandax.name: PHI_SNO_REL})
 
