@@ -46,10 +46,11 @@ def test_every_output_file(finished_run):
     assert not (outdir / "plots" / "corner_eps.png").exists()  # only eps_ee varies here (y_mu = y_tau = 0)
 
 
-def test_figures_drawn_in_a_second_process_are_the_same_figures(finished_run, monkeypatch, tmp_path):
+def test_figures_drawn_in_a_second_process_are_the_same_figures(finished_run, monkeypatch, tmp_path, capfd):
     """A long run draws its trace, rank and corner_eps plots in a second process beside its other outputs
     (plots.figures_beside, from BACKGROUND_DRAWS draws on, reading posterior.nc): the same PNGs as drawn in the run's
-    own process. (The tiny run has one varying eps entry; a second one is made to vary for corner_eps.)"""
+    own process, and GetDist kept as quiet there as in the CLI's process (its bandwidth warnings reached the terminal
+    before 2026-12-06). (The tiny run has one varying eps entry; a second one is made to vary for corner_eps.)"""
     import shutil
 
     from globalfit.outputs import plots
@@ -68,8 +69,19 @@ def test_figures_drawn_in_a_second_process_are_the_same_figures(finished_run, mo
     shutil.copytree(copy, ref)
     assert [f.name for f in plots.eps_corner_plots(ref, idata)] == ["corner_eps.pdf", "corner_eps.png"]
     monkeypatch.setattr(plots, "BACKGROUND_DRAWS", 1)
+    pools = []
+
+    class Pool(plots.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(kwargs)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(plots, "ProcessPoolExecutor", Pool)
+    capfd.readouterr()
     with plots.figures_beside(copy, idata):
         pass
+    assert [p.get("initializer") for p in pools] == [plots.quiet_getdist]
+    assert "WARNING:root" not in capfd.readouterr().err  # GetDist warns on the root logger
     for stem in ("trace", "rank"):
         assert (copy / "plots" / f"{stem}.pdf").stat().st_size > 1000
         assert (copy / "plots" / f"{stem}.png").read_bytes() == (outdir / "plots" / f"{stem}.png").read_bytes()

@@ -39,7 +39,7 @@ from globalfit import _jax  # noqa: F401
 from globalfit.errors import InputError, OutputError
 from globalfit.physics.model import DIFFERENCES, EPS_EARTH_NAMES
 from globalfit.physics.parameters import DEFAULTS
-from globalfit.outputs.chains import mcsamples, plot_column
+from globalfit.outputs.chains import mcsamples, plot_column, quiet_getdist
 from globalfit.outputs.plane import abs_label, draw_reach_contours, draw_reference_lines, place_legend, profile_plot, quantity_label
 from globalfit.outputs.profile_result import ProfileResult
 from globalfit.outputs.report import _az, load_run_config
@@ -426,7 +426,8 @@ def figures_beside(outdir: Path, idata):
     pool = future = None
     if draws >= BACKGROUND_DRAWS:
         try:
-            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            # the second process writes to the same terminal: GetDist kept quiet there as in the CLI's process
+            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=quiet_getdist)
             future = pool.submit(beside_plots, Path(outdir))
         except (OSError, RuntimeError):  # no second process here: draw them in this one
             pool = future = None
