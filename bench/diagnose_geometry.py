@@ -4,7 +4,9 @@
 * the posterior covariance in numpyro's unconstrained coordinates (sd per site, condition number, correlations);
 * what limits the step size: for each likelihood, the largest eigenvalue lambda of the Hessian of its (softened)
   -ln L in the mass-matrix-scaled unconstrained coordinates the leapfrog integrates in, over the draws. A leapfrog
-  step eps is unstable where eps > 2 / sqrt(lambda), so the likelihood with the largest lambda sets the step size;
+  step eps is unstable where eps > 2 / sqrt(lambda), so the likelihood with the largest lambda sets the step size.
+  With ``sampler.metropolis`` (the config's or ``--metropolis``) over the sites NUTS moves only; likelihoods of
+  ``sampler.delayed_acceptance`` are marked: they are off NUTS's trajectories;
 * at divergent draws vs typical draws: each likelihood's gradient norm.
 
     python bench/diagnose_geometry.py runs/full_B.yaml --chains 4 --warmup 150 --draws 150 [--dense] [--depth 10]
@@ -62,7 +64,8 @@ def unconstrained_maps(problem):
 def mass_root(m, sites):
     """Per chain, L with L L^T = the adapted inverse mass matrix, in the order of ``sites`` (chain, site, site)."""
     imm = m.last_state.adapt_state.inverse_mass_matrix  # {(site, ...): (chain, n) or (chain, n, n)}
-    (keys, x), = imm.items()
+    # (NUTS within Metropolis: one array over its sites, raveled in sorted order as jax.flatten_util does a dict)
+    (keys, x), = imm.items() if isinstance(imm, dict) else [(tuple(sorted(sites)), imm)]
     x = np.asarray(x)
     perm = [list(keys).index(k) for k in sites]
     if x.ndim == 2:
@@ -100,7 +103,7 @@ def main() -> None:
                     help="diagnostic: drop these likelihoods (names or fnmatch patterns) to localise a cause")
     ap.add_argument("--no-curvature", action="store_true", help="skip the per-likelihood Hessians (compile: minutes)")
     ap.add_argument("--metropolis", nargs="+", metavar="PARAM",
-                    help="move these parameters by Metropolis steps within NUTS (sampler.metropolis); implies --no-curvature")
+                    help="move these parameters by Metropolis steps within NUTS (sampler.metropolis; default: the config's)")
     ap.add_argument("--target-accept", type=float, help="NUTS target acceptance (default: the config's)")
     a = ap.parse_args()
     pr = load_problem(a.config)
@@ -113,9 +116,9 @@ def main() -> None:
         print("DIAGNOSTIC: support cuts dropped")
     dense = a.dense or bool(getattr(pr.cfg.sampler, "dense_mass", False))
     m, wall = run(pr, a.chains, a.warmup, a.draws, dense, a.depth, a.seed, a.metropolis, a.target_accept)
-    if a.metropolis:
-        print("Metropolis moves on", a.metropolis)
-        a.no_curvature = True  # the adapted mass matrix covers only the NUTS sites
+    metropolis = a.metropolis or pr.cfg.sampler.metropolis
+    if metropolis:
+        print("Metropolis moves on", metropolis, "; delayed acceptance of", pr.cfg.sampler.delayed_acceptance or "none")
     ex = m.get_extra_fields(group_by_chain=True)
     ns, div = np.asarray(ex["num_steps"]), np.asarray(ex["diverging"])
     print(f"{a.config}: {a.chains} x ({a.warmup} + {a.draws}) dense={dense} depth={a.depth} "
@@ -144,7 +147,8 @@ def main() -> None:
         return
     # what sets the step size: Hessian of each -ln L_i (as sampled: softened) in the leapfrog's coordinates
     names = pr.likelihood_names
-    root = mass_root(m, sites)
+    moved = [i for i, k in enumerate(sites) if k not in {pr.sites[p].site for p in metropolis}]  # the NUTS sites
+    root = mass_root(m, [sites[i] for i in moved])
 
     def terms_unc(vv):
         p = pr.point(to_sites(vv))
@@ -153,23 +157,26 @@ def main() -> None:
 
     hess = jax.jit(jax.vmap(jax.hessian(terms_unc)))
     pick = np.arange(0, U.shape[0], max(1, U.shape[0] // 150))
-    H = np.asarray(hess(jnp.asarray(U[pick])))  # draw, term, site, site
+    H = np.asarray(hess(jnp.asarray(U[pick])))[..., moved, :][..., moved]  # draw, term, NUTS site, NUTS site
     Lc = root[pick // a.draws]  # each draw's chain's mass-matrix root
     Hs = np.einsum("dji,dtjk,dkl->dtil", Lc, H, Lc)
     lam = np.linalg.eigvalsh(Hs)[..., -1]  # draw, term
     print("largest Hessian eigenvalue of -ln L_i in the leapfrog's coordinates over %d draws "
           "(step size limit 2/sqrt(lambda)):" % len(pick))
     print("   %-24s %10s %10s %10s" % ("likelihood", "median", "95 %", "max"))
+    delayed = set(pr.cfg.sampler.delayed_acceptance)
     for n, col in sorted(zip(names, lam.T), key=lambda t: -np.max(t[1])):
-        print("   %-24s %10.3g %10.3g %10.3g" % (n, np.median(col), np.quantile(col, 0.95), col.max()))
+        print("   %-24s %10.3g %10.3g %10.3g%s" % (n, np.median(col), np.quantile(col, 0.95), col.max(),
+                                              "   (delayed: off the trajectories)" if n in delayed else ""))
     for t in np.argsort(-lam.max(0))[:3]:  # where the three steepest likelihoods are steepest
         d = int(np.argmax(lam[:, t]))
         w_, v_ = np.linalg.eigh(Hs[d, t])
-        comp = sorted(zip(sites, v_[:, -1]), key=lambda c: -abs(c[1]))[:3]
+        comp = sorted(zip([sites[i] for i in moved], v_[:, -1]), key=lambda c: -abs(c[1]))[:3]
         print(f"   {names[t]} steepest at", {k: round(float(x), 2) for k, x in zip(sites, Z.reshape(-1, len(sites))[pick[d]])},
               "along", [(k, round(float(c), 2)) for k, c in comp], "ln L_i = %.3g" % float(-terms_unc(jnp.asarray(U[pick[d]]))[t]))
-    tot = np.linalg.eigvalsh(Hs.sum(1))[..., -1]
-    print("   %-24s %10.3g %10.3g %10.3g" % ("all", np.median(tot), np.quantile(tot, 0.95), tot.max()))
+    on = [t for t, n in enumerate(names) if n not in delayed]
+    tot = np.linalg.eigvalsh(Hs[:, on].sum(1))[..., -1]
+    print("   %-24s %10.3g %10.3g %10.3g" % ("all on the trajectories", np.median(tot), np.quantile(tot, 0.95), tot.max()))
 
     if div.sum():
         Ud = U[div.reshape(-1).astype(bool)]
