@@ -5,6 +5,7 @@ identical chain (also spread over 4 devices), and bad settings are one-line conf
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -193,6 +194,16 @@ def test_a_run_with_delayed_acceptance_has_its_outputs_and_resumes_to_the_same_c
     assert f"{outside.mean():.3f} rejected outside the physical support" in report
     without = problem.cfg.model_copy(update={"sampler": problem.cfg.sampler.model_copy(update={"delayed_acceptance": ["zp_neutron_lead"]})})
     assert "outside the physical support" not in sampler_line(idata, without)  # said only where D holds the support
+    # a run resumed across the change that added delayed_outside has it for its later chunks only: no error, no stat
+    older = tmp_path / "older"
+    shutil.copytree(whole, older)
+    chunks = sorted((older / "chunks").glob("chunk_*.npz"))
+    assert len(chunks) == 2
+    with np.load(chunks[0]) as z:
+        arrays = {k: z[k] for k in z.files if k != "stat:delayed_outside"}
+    np.savez(chunks[0], **arrays)
+    st_older = build_idata(older).sample_stats
+    assert "delayed_outside_support" not in st_older and st_older["delayed_acceptance"].shape == share.shape
 
     part = _run(_config(tmp_path, "part", draws=10, extra=lks, **settings))
     _run(_config(tmp_path, "part", draws=20, extra=lks, **settings), resume=True)

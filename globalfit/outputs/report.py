@@ -89,7 +89,9 @@ def build_idata(outdir: Path):
             stats["metropolis_acceptance"] = stat["metropolis_accepted"] / float(cfg.sampler.metropolis_steps)
         if "delayed_accepted" in stat:  # sampler.delayed_acceptance: NUTS's proposal accepted (1) or not (0)
             stats["delayed_acceptance"] = stat["delayed_accepted"].astype(bool)
-        if "delayed_outside" in stat:  # ... and rejected because it lay outside the physical support (1) or not (0)
+        # ... and rejected because it lay outside the physical support (1) or not (0); recorded since 2026-12-06: a run
+        # resumed across that change has it for its later chunks only, and goes without it
+        if "delayed_outside" in stat and stat["delayed_outside"].shape == stat["delayed_accepted"].shape:
             stats["delayed_outside_support"] = stat["delayed_outside"].astype(bool)
     attrs = {
         "config_yaml": resolved_yaml(cfg),
