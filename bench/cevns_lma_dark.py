@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python bench/cevns_lma_dark.py            # default options and the variants below (slow: ~20 builds)
     PYTHONPATH=. python bench/cevns_lma_dark.py --defaults # default options only
+    PYTHONPATH=. python bench/cevns_lma_dark.py --only LAr # the rows whose label contains "LAr"
 
 The points are those of tests/test_paper_claims.py (kappa_e only, g_Psi = -1 < 0, g_B = 1e-5, Eq. 9 at 3/4), with
 |kappa_e|^2 scaled so that eps^Earth_ee - eps^Earth_mumu = -3 (LMA-Dark), at M_Zp = 3.5, 5, 7, 10 MeV. CEvNS sees only
@@ -32,6 +33,9 @@ DEFAULTS = {
 VARIANTS = {
     "CsI, former response (sharp 5-60 PE, eff 1)": ("cevns_coherent_csi", {"response": "sharp"}),
     "CsI, former response, tree-level couplings": ("cevns_coherent_csi", {"response": "sharp", "weak_couplings": "tree"}),
+    "LAr, binned release (energy x F90 x time, nuisances profiled)": ("cevns_coherent_lar", {"analysis": "binned"}),
+    "CsI + LAr (shared flux), LAr count": ("cevns_coherent_sns", {}),
+    "CsI + LAr (shared flux), LAr binned": ("cevns_coherent_sns", {"lar_analysis": "binned"}),
     "LAr, former response (20 keVnr, eff 1)": ("cevns_coherent_lar", {"response": "sharp"}),
     "LAr, former response, tree-level couplings": ("cevns_coherent_lar", {"response": "sharp", "weak_couplings": "tree"}),
     "XENONnT, SR0-SR2 (our folded SM signal)": ("cevns_xenonnt_8b", {"dataset": "sr0-sr2", "normalisation": "efficiency"}),
@@ -81,4 +85,6 @@ def markdown(rows: dict[str, tuple[float, list[float]]]) -> str:
 
 if __name__ == "__main__":
     configs = dict(DEFAULTS) if "--defaults" in sys.argv else {**DEFAULTS, **VARIANTS}
+    if "--only" in sys.argv:  # labels containing this text
+        configs = {k: v for k, v in configs.items() if sys.argv[sys.argv.index("--only") + 1] in k}
     print(markdown(delta_chi2(configs)))

@@ -37,12 +37,35 @@ The timing efficiency and the 6 us window are SECONDARY. ``sharp``: the 5-60 PE 
 (5.0-45 keVnr), efficiency 1. Our absolute SM count from the release copy and [S] inputs (13.99 GWh, 1 GeV protons,
 0.0848 nu/flavour/POT, 19.3 m, 14.6 kg): ``python -m likelihoods.cevns`` (docs/validation.md).
 
-[cevns_coherent_lar] COHERENT CENNS-10 LAr (Akimov et al., PRL 126, 012002 (2021), arXiv:2003.10630): 159 +- 43 fitted
-vs SM 128 +- 17 [release copy]. Same construction (N = 128 r, variance 43^2 + (17/128)^2 N^2). Response: the released
-Analysis A efficiency vs reconstructed keVee (0-40 keVee, held at its last value above; the CEvNS template has 0.1 of
-128 events there), folded with the released resolution sigma/E = 0.58/sqrt(E/keVee) at E_ee = QF T, QF = 0.246 +
-0.00078 T/keVnr [release copy], and the 0-5 us time window with the released beam timing (Gaussian, 440 and 150 ns)
-for prompt and delayed neutrinos. ``sharp``: the former 20 keVnr threshold (option ``threshold_keVnr``).
+[cevns_coherent_lar] COHERENT CENNS-10 LAr (Akimov et al., PRL 126, 012002 (2021), arXiv:2003.10630): ``analysis:
+count`` (default): 159 +- 43 fitted vs SM 128 +- 17 [release copy]. Same construction (N = 128 r, variance 43^2 +
+(17/128)^2 N^2). Response: the released Analysis A efficiency vs reconstructed keVee (0-40 keVee, held at its last
+value above; the CEvNS template has 0.1 of 128 events there), folded with the released resolution sigma/E =
+0.58/sqrt(E/keVee) at E_ee = QF T, QF = 0.246 + 0.00078 T/keVnr [release copy], and the release's time window
+(-0.1 to 4.9 us: its time bins are 0.5 us wide around 0.15 ... 4.65 us) with the released beam timing (Gaussian, 440
+and 150 ns) for prompt and delayed neutrinos. ``sharp``: the former 20 keVnr threshold (option ``threshold_keVnr``).
+
+``analysis: binned``: the release's own 3D likelihood (data release arXiv:2006.12659; ``cevns_lar2020_templates.csv``,
+copied by ``tools/import_lar2020_templates.py``): 3752 observed events in 12 reconstructed-energy x 8 F90 x 10 time
+bins against the CEvNS, prompt and delayed beam-related-neutron (BRN) and steady-state templates, Poisson per bin, with
+the release's nuisances profiled (:mod:`likelihoods.templates`): the normalisations (CEvNS 17/128, prompt BRN 160/497,
+delayed BRN 33/33, steady state 25/3154, the release's prediction errors) and the shape variations (CEvNS F90 +-1 sigma
+and timing mean; BRN energy +-1 sigma, timing mean +-1 sigma, timing width). The model scales the CEvNS template bin
+by bin: in energy bin i and time bin t the factor is sum_g p_g(i, t) r_g(i) over the timing groups g = prompt (nu_mu)
+and delayed (nu_e, nubar_mu), with r_g(i) the model-over-SM rate of group g in energy bin i (our response restricted
+to the bin, :class:`LArBinResponse`) and p_g(i, t) the group's share of the SM events there: our SM rate per bin
+and group times the group's fraction of arrivals in time bin t (:func:`sns_window_fractions`, the released beam
+pulse). The release has no per-flavour templates; this share is our model's, and it reproduces the release's CEvNS
+template: its energy spectrum (ours 80.9 / 35.3 / 9.1 / 2.3 events in 0-40 keVee against 78.7 / 37.0 / 9.9 / 2.4) and
+its time profile (fractions per 0.5 us bin within 0.005) with the time axis offset by 0.021 us (fitted,
+:func:`lar_time_offset`). Flavour-dependent NSI therefore change the spectrum and the prompt/delayed ratio, not only
+the count. Energy bins above 60 keVee carry no
+CEvNS (the factor is 1 there). Reproduction of the release's fit (free CEvNS scale): 160.4 events, 1 sigma
+114.5-212.6, against the published 159 +- 43; background yields 512 prompt BRN (published 553 +- 34; 552 without the
+shape nuisances), 10.3 delayed BRN (10 +- 11), 3138 steady state (3131 +- 23); zero CEvNS is disfavoured by
+-2 Delta ln L = 14.5 and the SM (128) sits at 0.48. ln L is relative to the best free ratios (every r_g(i) in
+[0, 50]), 5.0 below the best uniform scale in -2 ln L. Cost: ~0.2 ms for value and gradient on one core (2 Newton
+steps, option ``newton_steps``), several times the rest of a full config (docs/performance.md); not the default.
 
 [cevns_coherent_sns] CsI and LAr together (review L8), the default of the full configs: both counts come from the
 same SNS neutrino flux, whose yield per proton each analysis takes with a 10 % error (LAr: 0.09 +- 0.009 nu/flavour/
@@ -52,7 +75,9 @@ independent); here it is shared: the two Gaussian counts with one flux scale (th
 C_ii = the variance of the single likelihood, C_12 = rho f_1 f_2 N_1 N_2, without its ln det C term, as the single forms;
 :func:`likelihoods.stats.shared_scale_gaussian`), with
 rho = ``flux_correlation`` (1 by default; 0 gives the two single likelihoods). A config may not list the joint beside
-either. Not correlated: COHERENT Ge (its 10 % systematic is not split into flux and the rest in the abstract).
+either. ``lar_analysis: binned`` takes LAr's binned release instead of its count: the flux error becomes a nuisance x
+of the LAr profile (the CEvNS normalisation (1 + sqrt(rho) 0.10 x + s_own theta), s_own^2 = (17/128)^2 - rho 0.10^2),
+and CsI's count enters it as the Gaussian term (d - sqrt(rho) a x)^2 / (W + (1 - rho) a^2), with d, W, a as above. Not correlated: COHERENT Ge (its 10 % systematic is not split into flux and the rest in the abstract).
 
 [cevns_solar_8b] XENONnT and PandaX-4T together (review L8), the default of the full configs: the same SNO NC 8B flux
 error (3.8 %, above) normalises the XENONnT signal and both PandaX-4T channels; each count keeps its variance
@@ -106,8 +131,7 @@ reproduces; :mod:`globalfit.physics.scattering`).
 [cevns_cdmslite] is **not provided**: no CDMSlite number could be sourced (UNVERIFIED).
 
 Not used (left out): the binned PE x time likelihood of the CsI release (needs the beam-on/AC window-length ratio,
-not in the copy) and the 3D energy x F90 x time templates of LAr Analysis A (need per-flavour CEvNS templates, not
-released); the prompt/delayed split is kept only through the timing weights of the single bin.
+not in the copy).
 
 For every Gaussian-type term a prediction one combined sigma from the observed value gets -2 Delta ln L = 1.
 """
@@ -124,11 +148,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ClassVar, Literal
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 from scipy.constants import electron_volt
-from scipy.optimize import brentq
+from scipy.optimize import brentq, minimize, minimize_scalar
 from scipy.signal import fftconvolve
 from scipy.stats import gamma as gamma_dist
 
@@ -152,6 +177,7 @@ from globalfit.physics.scattering import (
 from . import register
 from .base import CountRate, RateOptions, RateTarget, Window
 from .stats import poisson_gaussian, shared_scale_gaussian
+from .templates import Template, TemplateFit, Variation
 
 DATA = Path(__file__).parent / "data"
 
@@ -270,10 +296,10 @@ class TabulatedEfficiency(Response):
         return np.interp(np.asarray(T) * 1e6, self.T_keVnr, self.eff, left=0.0, right=self.eff[-1])
 
 
-def sns_timing_acceptance(eff_t: Callable[[np.ndarray], np.ndarray], window_us: tuple[float, float],
-                          pulse_mean_us: float, pulse_sigma_us: float) -> tuple[float, float]:
-    """Mean timing efficiency of prompt (pi decay) and delayed (mu decay) SNS neutrinos: arrival t = t_p + t_pi
-    (+ t_mu), t_p Gaussian (beam pulse), t_pi, t_mu exponential with the PDG lifetimes; eff_t(t) inside the window."""
+@functools.lru_cache(maxsize=None)
+def sns_arrival_cdfs(pulse_mean_us: float, pulse_sigma_us: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(t [us], P_prompt(arrival < t), P_delayed(arrival < t)) of SNS neutrinos: arrival t = t_p + t_pi (+ t_mu),
+    t_p Gaussian (beam pulse), t_pi and t_mu exponential with the PDG lifetimes (pi decay: prompt; mu decay: delayed)."""
     c = constants()
     tau_pi, tau_mu = c.tau_pi * 1e6, c.tau_mu * 1e6  # us
     dt = 0.002
@@ -288,9 +314,27 @@ def sns_timing_acceptance(eff_t: Callable[[np.ndarray], np.ndarray], window_us: 
 
     prompt = convolve(pulse, tau_pi)
     delayed = convolve(prompt, tau_mu)
+    return t, np.cumsum(prompt) / prompt.sum(), np.cumsum(delayed) / delayed.sum()
+
+
+def sns_timing_acceptance(eff_t: Callable[[np.ndarray], np.ndarray], window_us: tuple[float, float],
+                          pulse_mean_us: float, pulse_sigma_us: float) -> tuple[float, float]:
+    """Mean timing efficiency of prompt (pi decay) and delayed (mu decay) SNS neutrinos (:func:`sns_arrival_cdfs`),
+    eff_t(t) inside the window [us]."""
+    t, cdf_p, cdf_d = sns_arrival_cdfs(pulse_mean_us, pulse_sigma_us)
     inside = (t >= window_us[0]) & (t < window_us[1])
     acc = np.where(inside, eff_t(t), 0.0)
-    return float(np.sum(prompt * acc) / prompt.sum()), float(np.sum(delayed * acc) / delayed.sum())
+    return tuple(float(np.sum(np.diff(cdf, prepend=0.0) * acc)) for cdf in (cdf_p, cdf_d))
+
+
+def sns_window_fractions(edges_us: np.ndarray, pulse_mean_us: float, pulse_sigma_us: float,
+                         offset_us: float = 0.0) -> np.ndarray:
+    """Fractions (bins x 2: prompt, delayed) of SNS neutrinos arriving in time bins with ``edges_us`` on a time axis
+    that starts ``offset_us`` before the arrival model's (t_axis = t_arrival + offset): the CDFs of
+    :func:`sns_arrival_cdfs` interpolated at the edges, smooth in the offset."""
+    t, cdf_p, cdf_d = sns_arrival_cdfs(pulse_mean_us, pulse_sigma_us)
+    x = np.asarray(edges_us, dtype=float) - offset_us
+    return np.stack([np.diff(np.interp(x, t, cdf)) for cdf in (cdf_p, cdf_d)], axis=1)
 
 
 def _csi_inputs() -> dict[str, float]:
@@ -353,32 +397,62 @@ def _lar_parameter(name: str) -> float:
     return float(lookup("cevns_lar2020_parameters.csv", "parameter", name))
 
 
-LAR_TIME_WINDOW_US = (0.0, 5.0)  # the release's time binning
+
+def lar_reconstructed_efficiency(T, lo_keVee: float, hi_keVee: float, n: int) -> np.ndarray:
+    """Probability that a recoil T [GeV] is reconstructed in [lo, hi] keVee and accepted: the released efficiency
+    vs reconstructed keVee (held at its last value above 40 keVee) times the Gaussian resolution
+    sigma = 0.58 sqrt(E/keVee) keVee at E_ee = QF(T) T, QF = 0.246 + 0.00078 T/keVnr (release; module doc),
+    integrated over n points (trapezoid)."""
+    e_tab = column("cevns_lar2020_efficiency.csv", "E_ee_keVee_bin_centre")
+    eff_tab = column("cevns_lar2020_efficiency.csv", "efficiency")
+    T_keV = np.asarray(T, dtype=float) * 1e6
+    e_true = (_lar_parameter("larQF.a") + _lar_parameter("larQF.b") * T_keV) * T_keV
+    sigma = _lar_parameter("energyResolution.a") * np.sqrt(np.maximum(e_true, 1e-6))
+    e_rec = np.linspace(lo_keVee, hi_keVee, n)
+    eff = np.interp(e_rec, e_tab, eff_tab, left=0.0, right=eff_tab[-1])
+    dens = np.exp(-0.5 * ((e_rec[None, :] - e_true[:, None]) / sigma[:, None]) ** 2) / (np.sqrt(2 * np.pi) * sigma[:, None])
+    return np.trapezoid(dens * eff, e_rec, axis=1).reshape(np.shape(T))
+
+
+def lar_pulse_us() -> tuple[float, float]:
+    """The SNS beam pulse of the LAr release (snsPOTTraceTiming: Gaussian mean and width) [us]."""
+    return _lar_parameter("snsPOTTraceTiming.a") * 1e-3, _lar_parameter("snsPOTTraceTiming.b") * 1e-3
 
 
 @dataclass(frozen=True)
 class LArResponse(Response):
     """COHERENT CENNS-10 Analysis A response (module doc): released efficiency vs reconstructed keVee, Gaussian
-    resolution, released QF; prompt/delayed acceptance of the 0-5 us window."""
+    resolution, released QF; prompt/delayed acceptance of the release's time window (-0.1 to 4.9 us)."""
 
     def __call__(self, T):
         return _interp(self, T, 1e-7, 3e-4)
 
     def exact(self, T):
-        e_tab = column("cevns_lar2020_efficiency.csv", "E_ee_keVee_bin_centre")
-        eff_tab = column("cevns_lar2020_efficiency.csv", "efficiency")
-        T_keV = np.asarray(T, dtype=float) * 1e6
-        e_true = (_lar_parameter("larQF.a") + _lar_parameter("larQF.b") * T_keV) * T_keV
-        sigma = _lar_parameter("energyResolution.a") * np.sqrt(np.maximum(e_true, 1e-6))
-        e_rec = np.linspace(0.0, 150.0, 3001)
-        eff = np.interp(e_rec, e_tab, eff_tab, left=0.0, right=eff_tab[-1])
-        dens = np.exp(-0.5 * ((e_rec[None, :] - e_true[:, None]) / sigma[:, None]) ** 2) / (np.sqrt(2 * np.pi) * sigma[:, None])
-        return (np.sum(dens * eff, axis=1) * (e_rec[1] - e_rec[0])).reshape(np.shape(T))
+        return lar_reconstructed_efficiency(T, 0.0, 150.0, 3001)
 
     def component_weights(self, n: int) -> tuple[float, ...]:
-        pulse = (_lar_parameter("snsPOTTraceTiming.a") * 1e-3, _lar_parameter("snsPOTTraceTiming.b") * 1e-3)
-        prompt, delayed = sns_timing_acceptance(lambda t: np.ones_like(t), LAR_TIME_WINDOW_US, *pulse)
+        t_edges = lar_release_edges()[1]
+        prompt, delayed = sns_timing_acceptance(lambda t: np.ones_like(t), (t_edges[0], t_edges[-1]), *lar_pulse_us())
         return (prompt, delayed, delayed)
+
+
+@dataclass(frozen=True)
+class LArBinResponse(Response):
+    """The Analysis A response in one reconstructed-energy bin [lo, hi) keVee, for the prompt (pi decay: nu_mu) or
+    the delayed (mu decay: nu_e, nubar_mu) neutrinos only (the binned likelihood; module doc)."""
+
+    lo_keVee: float
+    hi_keVee: float
+    delayed: bool
+
+    def __call__(self, T):
+        return _interp(self, T, 1e-7, 3e-4)
+
+    def exact(self, T):
+        return lar_reconstructed_efficiency(T, self.lo_keVee, self.hi_keVee, 201)
+
+    def component_weights(self, n: int) -> tuple[float, ...]:
+        return (0.0, 1.0, 1.0) if self.delayed else (1.0, 0.0, 0.0)
 
 
 XENONNT_YIELD_VARIANTS = (("tly_p1", "tly_m1"), ("tqy_p1", "tqy_m1"))  # light yield, charge yield: +1 and -1 sigma
@@ -590,18 +664,163 @@ class CoherentCsI(_Coherent):
         return n_mol * flux * self.rate_sm() * GEV2_TO_CM2
 
 
+# ------------------------------------------------------------------------------------ LAr: the binned release
+
+LAR_TEMPLATES = "cevns_lar2020_templates.csv"
+LAR_MIN_SHARE = 1e-6  # a channel (energy bin, timing group) with a smaller share of the SM events is left out
+LAR_GROUPS = ("prompt", "delayed")  # timing groups of the SNS neutrinos: pi decay (nu_mu), mu decay (nu_e, nubar_mu)
+
+
+@functools.lru_cache(maxsize=None)
+def lar_release() -> dict[str, np.ndarray]:
+    """The columns of the LAr Analysis A release (``cevns_lar2020_templates.csv``), one entry per bin."""
+    return {k: column(LAR_TEMPLATES, k) for k in read_rows(LAR_TEMPLATES)[0]}
+
+
+def _edges(centres: np.ndarray) -> np.ndarray:
+    c = np.unique(centres)
+    h = c[1] - c[0]
+    return np.append(c - 0.5 * h, c[-1] + 0.5 * h)
+
+
+def lar_release_edges() -> tuple[np.ndarray, np.ndarray]:
+    """Edges of the release's reconstructed-energy bins [keVee] and time bins [us] (from the bin centres)."""
+    rel = lar_release()
+    return _edges(rel["E_keVee"]), _edges(rel["t_us"])
+
+
+def lar_index(name: str) -> np.ndarray:
+    """Index of each bin's energy (``E_keVee``) or time (``t_us``) bin."""
+    return np.searchsorted(np.unique(lar_release()[name]), lar_release()[name])
+
+
+def lar_templates(signal_norm_error: float, flux: str | None = None) -> tuple[Template, ...]:
+    """The release's templates with their normalisation errors (prediction normalisations of the release: CEvNS
+    128 +- 17 (``signal_norm_error``: the part not carried by a shared ``flux`` nuisance), prompt BRN 497 +- 160,
+    delayed BRN 33 +- 33, steady state 3154 +- 25) and shape variations (CEvNS: F90 +-1 sigma, timing mean; prompt
+    BRN: energy +-1 sigma, timing mean +-1 sigma, timing width)."""
+    rel = lar_release()
+    param = {k: float(lookup("cevns_lar2020_parameters.csv", "parameter", f"{k}PredictionNormalization", c))
+             for k in ("promptBeamRelatedNeutron", "delayedBeamRelatedNeutron", "ssBackground") for c in ("value",)}
+    err = {k: float(lookup("cevns_lar2020_parameters.csv", "parameter", f"{k}PredictionNormalization", "uncertainty"))
+           for k in param}
+    return (
+        Template("cevns", rel["cevns"], signal_norm_error, True,
+                 (Variation("f90", rel["cevns_f90_p1"], rel["cevns_f90_m1"]), Variation("timing_mean", rel["cevns_timing_mean"]))),
+        Template("brn", rel["brn"], err["promptBeamRelatedNeutron"] / param["promptBeamRelatedNeutron"], False,
+                 (Variation("energy", rel["brn_energy_p1"], rel["brn_energy_m1"]),
+                  Variation("timing_mean", rel["brn_timing_mean_p1"], rel["brn_timing_mean_m1"]),
+                  Variation("timing_width", rel["brn_timing_width"]))),
+        Template("delayed_brn", rel["delayed_brn"], err["delayedBeamRelatedNeutron"] / param["delayedBeamRelatedNeutron"]),
+        Template("steady_state", rel["steady_state"], err["ssBackground"] / param["ssBackground"]),
+    )
+
+
+def lar_prediction_error() -> float:
+    """Relative error of the release's CEvNS prediction, 17/128."""
+    return (float(lookup("cevns_lar2020_parameters.csv", "parameter", "cevnsPredictionNormalization", "uncertainty"))
+            / float(lookup("cevns_lar2020_parameters.csv", "parameter", "cevnsPredictionNormalization")))
+
+
+def lar_time_offset(sm_rates: np.ndarray) -> float:
+    """Offset [us] of the release's time axis against our arrival-time model (:func:`sns_window_fractions`), fitted
+    to the release's CEvNS template summed over F90: the SM rates per energy bin and timing group (``sm_rates``,
+    energy bins x 2) times the groups' time-bin fractions, normalised to the template, least squares weighted by
+    1/max(template, 0.01) over the energy bins with signal."""
+    rel = lar_release()
+    E_edges, t_edges = lar_release_edges()
+    tmpl = np.zeros((E_edges.size - 1, t_edges.size - 1))
+    np.add.at(tmpl, (lar_index("E_keVee"), lar_index("t_us")), rel["cevns"])
+    rows = sm_rates.sum(axis=1) > 0
+
+    def misfit(offset):
+        m = sm_rates[rows] @ sns_window_fractions(t_edges, *lar_pulse_us(), offset).T
+        m *= tmpl[rows].sum() / m.sum()
+        return float(np.sum((m - tmpl[rows]) ** 2 / np.maximum(tmpl[rows], 0.01)))
+
+    return float(minimize_scalar(misfit, bounds=(-0.5, 0.5), method="bounded", options={"xatol": 1e-6}).x)
+
+
+def lar_factor_map(sm_rates: np.ndarray, channels: list[tuple[int, int]], offset_us: float) -> np.ndarray:
+    """P (bins x channels): the share of a bin's SM CEvNS events that each channel (energy bin i, timing group g)
+    gives, R_ig a_g(t) / sum_g' R_ig' a_g'(t), with a_g the time-bin fractions at the fitted offset; 0 where the
+    energy bin has no channel."""
+    _, t_edges = lar_release_edges()
+    a = sns_window_fractions(t_edges, *lar_pulse_us(), offset_us)  # (t bins, 2)
+    iE, it = lar_index("E_keVee"), lar_index("t_us")
+    share = sm_rates[iE] * a[it]  # (bins, 2)
+    total = share.sum(axis=1, keepdims=True)
+    share = np.divide(share, total, out=np.zeros_like(share), where=total > 0)
+    P = np.zeros((iE.size, len(channels)))
+    for c, (i, g) in enumerate(channels):
+        P[:, c] = np.where(iE == i, share[:, g], 0.0)
+    return P
+
+
+class LArBinned:
+    """The binned LAr likelihood of the module doc: channels (energy bin, timing group) with their rate targets,
+    the fitted time offset and the :class:`likelihoods.templates.TemplateFit`; ``flux``: the relative SNS flux error
+    carried by a shared nuisance ``flux`` (the joint with CsI), None for the single likelihood."""
+
+    def __init__(self, scheme: str, couplings: str, flux: float | None = None, newton_steps: int = 2):
+        E_edges, _ = lar_release_edges()
+        found = {}  # (energy bin, group) -> targets, for every group whose recoils reach an energy bin with signal
+        for i in np.unique(lar_index("E_keVee")[lar_release()["cevns"] > 0]):
+            for g in range(len(LAR_GROUPS)):
+                try:
+                    found[int(i), g] = _targets("sns", ("Ar",), 1.0e-6, np.inf, scheme, couplings,
+                                                LArBinResponse(float(E_edges[i]), float(E_edges[i + 1]), g == 1), n_T=48)
+                except ValueError:  # no node of the quadrature has weight
+                    continue
+        sm = {key: sum(t.sm for t in ts) for key, ts in found.items()}
+        channels = [key for key in found if sm[key] >= LAR_MIN_SHARE * sum(sm.values())]
+        self.targets: dict[str, tuple[RateTarget, ...]] = {
+            f"E{E_edges[i]:g}-{E_edges[i + 1]:g}keVee:{LAR_GROUPS[g]}": found[i, g] for i, g in channels}
+        self.sm_rates = np.zeros((E_edges.size - 1, len(LAR_GROUPS)))
+        for key in channels:
+            self.sm_rates[key] = sm[key]
+        self.time_offset_us = lar_time_offset(self.sm_rates)
+        total = lar_prediction_error()
+        shared = None if flux is None else {"flux": {"cevns": flux}}
+        own = total if flux is None else math.sqrt(total**2 - flux**2)
+        self.fit = TemplateFit(lar_release()["data"], lar_templates(own),
+                               lar_factor_map(self.sm_rates, channels, self.time_offset_us), shared, newton_steps)
+        chi2 = jax.jit(lambda s: self.fit.chi2(jnp.full(len(channels), s)))
+        best = minimize_scalar(lambda s: float(chi2(s)), bounds=(0.0, 5.0), method="bounded", options={"xatol": 1e-8})
+        self.best_scale, self.chi2_scale = float(best.x), float(best.fun)
+        value_grad = jax.jit(jax.value_and_grad(self.fit.chi2))
+        free = minimize(lambda r: tuple(np.asarray(x) for x in value_grad(jnp.asarray(r))), np.full(len(channels), best.x),
+                        jac=True, method="L-BFGS-B", bounds=[(0.0, 50.0)] * len(channels))
+        self.chi2_best = min(float(free.fun), self.chi2_scale)
+
+    def loglike(self, r, gaussian=None):
+        """-0.5 (chi2(r) - chi2_best), chi2_best the minimum over free ratios r in [0, 50] (module doc)."""
+        return -0.5 * (self.fit.chi2(r, gaussian) - self.chi2_best)
+
+
+@functools.lru_cache(maxsize=None)
+def lar_binned(scheme: str, couplings: str, flux: float | None = None, newton_steps: int = 2) -> LArBinned:
+    """The :class:`LArBinned` of these choices, built once per process."""
+    return LArBinned(scheme, couplings, flux, newton_steps)
+
+
 @register
 class CoherentLAr(_Coherent):
     name = "cevns_coherent_lar"
     label = "COHERENT LAr (CEvNS)"
     constrains = "CEvNS rate on argon at the SNS (COHERENT CENNS-10), light-Z' q^2 dependence"
     reference = "COHERENT, PRL 126 (2021) 012002, arXiv:2003.10630"
-    data_edition = "COHERENT LAr 2020 (Analysis A); release efficiency, QF, resolution, timing (copy)"
+    data_edition = "COHERENT LAr 2020 (Analysis A); release efficiency, QF, resolution, timing, binned data and templates (copy)"
     record = LAR
 
     class Options(ResponseOptions):
         threshold_keVnr: float = 20.0
         """Nuclear-recoil threshold (keV) of the sharp response, in (0, 100)."""
+        analysis: Literal["count", "binned"] = "count"
+        """``count``: the fitted CEvNS count against N = 128 r; ``binned``: the release's energy x F90 x time data and
+        templates, Poisson, the release's nuisances profiled (module doc)."""
+        newton_steps: int = Field(2, ge=1, le=10)
+        """Newton steps of the binned likelihood's profile over the nuisances (``analysis: binned`` only)."""
 
         @field_validator("threshold_keVnr")
         @classmethod
@@ -612,20 +831,51 @@ class CoherentLAr(_Coherent):
 
         @model_validator(mode="after")
         def _sharp_only(self):
+            if self.analysis != "binned" and "newton_steps" in self.model_fields_set:
+                raise ValueError("newton_steps applies only with analysis: binned")
+            if self.analysis == "binned" and self.response == "sharp":
+                raise ValueError("analysis: binned needs response: efficiency (the release's templates are binned in "
+                                 "reconstructed energy)")
             return _only_with_sharp(self, "threshold_keVnr")
 
     def setup(self):
         o = self.options
-        if o.response == "sharp":
+        self.binned = None
+        if o.analysis == "binned":
+            self.binned = lar_binned(o.sin2w_scheme, o.weak_couplings, None, o.newton_steps)
+            self.channels = dict(self.binned.targets)
+        elif o.response == "sharp":
             self.single(_targets("sns", ("Ar",), o.threshold_keVnr * 1e-6, np.inf, o.sin2w_scheme, o.weak_couplings))
         else:
             self.single(_targets("sns", ("Ar",), 1.0e-6, np.inf, o.sin2w_scheme, o.weak_couplings, LArResponse(), n_T=32))
 
+    def ratios(self, obs) -> jnp.ndarray:
+        """The rate ratios of every channel (binned: energy bin x timing group), in channel order."""
+        return jnp.stack([self.ratio(obs, c) for c in self.channels])
+
+    def loglike(self, obs):
+        if self.binned is None:
+            return super().loglike(obs)
+        return self.binned.loglike(self.ratios(obs))
+
+    def loglike_ratio(self, r, channel):
+        if self.binned is not None:
+            raise ValueError("cevns_coherent_lar: the binned analysis has no likelihood per channel (the bins share "
+                             "nuisances)")
+        return super().loglike_ratio(r, channel)
+
+    def count_terms(self, r, channel, flux_rel: float):
+        if self.binned is not None:
+            raise ValueError("cevns_coherent_lar: the binned analysis is no single count")
+        return super().count_terms(r, channel, flux_rel)
+
     def sm_count(self) -> float:
-        """Our absolute SM count from the release parameters (exposure, distance, mass, nu/POT/flavour)."""
+        """Our absolute SM count from the release parameters (exposure, distance, mass, nu/POT/flavour); binned: the
+        sum over the channels (the energy bins with signal)."""
         flux = _lar_parameter("beamExposure") * 1e22 * _lar_parameter("neutrinosPerProton") / (
             4 * math.pi * (_lar_parameter("distanceToTarget") * 100.0) ** 2)
-        return _lar_parameter("fiducialMass") * targets_per_kg("Ar") * flux * self.rate_sm() * GEV2_TO_CM2
+        rate = sum(self.rate_sm(c) for c in self.channels)
+        return _lar_parameter("fiducialMass") * targets_per_kg("Ar") * flux * rate * GEV2_TO_CM2
 
 
 def sns_flux_uncertainties() -> dict[str, float]:
@@ -828,16 +1078,41 @@ class CoherentSNS(_SharedFlux):
         """CsI analysis window in photoelectrons (as cevns_coherent_csi)."""
         threshold_keVnr: float = 20.0
         """LAr threshold of the sharp response (as cevns_coherent_lar)."""
+        lar_analysis: Literal["count", "binned"] = "count"
+        """The LAr part: its count or its binned release (cevns_coherent_lar's ``analysis``); binned profiles the flux
+        nuisance with the release's nuisances, CsI's count included (module doc)."""
+        newton_steps: int = Field(2, ge=1, le=10)
+        """Newton steps of the binned LAr profile (``lar_analysis: binned`` only)."""
 
     def setup(self):
         o = self.options
         csi = _member(CoherentCsI, self.scenario, _passed_on(o, {"response", "pe_window"}))
-        lar = _member(CoherentLAr, self.scenario, _passed_on(o, {"response", "threshold_keVnr"}))
+        lar_options = _passed_on(o, {"response", "threshold_keVnr", "newton_steps"}) | {"analysis": o.lar_analysis}
+        lar = _member(CoherentLAr, self.scenario, lar_options)
         flux = sns_flux_uncertainties()
         for m in (csi, lar):
             if flux[m.name] > m.record["sm"][1] / m.record["sm"][0]:
                 raise ValueError(f"{m.name}: the SNS flux error {flux[m.name]:.3f} exceeds the whole SM error")
         self.adopt((csi, lar), flux)
+        self.csi, self.lar = csi, lar
+        self.lar_binned = None
+        if lar.binned is not None:
+            rho = o.flux_correlation
+            self.lar_binned = lar_binned(lar.options.sin2w_scheme, lar.options.weak_couplings,
+                                         math.sqrt(rho) * flux[lar.name], o.newton_steps)
+
+    def loglike(self, obs):
+        """The counts' shared-flux form; with the binned LAr, the LAr profile over its nuisances and the flux
+        nuisance x, CsI's count entering as the Gaussian term (d - sqrt(rho) a x)^2 / (W + (1 - rho) a^2)."""
+        if self.lar_binned is None:
+            return super().loglike(obs)
+        rho = self.options.flux_correlation
+        (c,) = self.csi.channels
+        d, W, a = self.csi.count_terms(self.ratio(obs, f"{self.csi.name}:{c}"), c, self.flux_rel[self.csi.name])
+        fit = self.lar_binned.fit
+        A = jnp.zeros((1, len(fit.nuisances))).at[0, fit.index("flux")].set(math.sqrt(rho) * a)
+        r = jnp.stack([self.ratio(obs, f"{self.lar.name}:{k}") for k in self.lar.channels])
+        return self.lar_binned.loglike(r, (jnp.reshape(d, (1,)), A, jnp.reshape(W + (1.0 - rho) * a**2, (1,))))
 
 
 @register

@@ -40,6 +40,12 @@ maximum.
 * **Poisson count with a Gaussian-uncertain expectation** (relative uncertainty s on the signal or total): the
   nuisance is profiled in the Gaussian approximation of the count, -2 Delta ln L = (n - mu)^2 / (mu + (s mu)^2)
   with mu floored at a small positive value.
+* **Binned counts with template nuisances** (a collaboration's released histogram with its signal and background
+  templates and their systematic variations, :mod:`likelihoods.templates`): the Poisson deviance summed over the bins
+  plus |theta|^2 for the standard-normal nuisances (normalisations and shape variations), **profiled** over theta,
+  -2 ln L = min_theta [2 sum_k (mu_k - n_k + n_k ln(n_k/mu_k)) + |theta|^2], relative to its minimum over the
+  model's free inputs (the rate ratios that scale the signal): each released nuisance is treated as the
+  collaboration's fit treats it, and the profile is what a profile map over the model's parameters already does.
 * **Counts sharing a normalisation error** (one neutrino flux behind several experiments): the counts' Gaussian forms
   above, with the shared error correlated between them (:func:`shared_scale_gaussian`): covariance
   C_ij = delta_ij (W_i + a_i^2) + rho a_i a_j (i != j), where a_i is the shared error's size in count i and W_i the
