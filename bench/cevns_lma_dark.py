@@ -38,6 +38,7 @@ VARIANTS = {
     "CsI + LAr (shared flux), LAr binned": ("cevns_coherent_sns", {"lar_analysis": "binned"}),
     "LAr, former response (20 keVnr, eff 1)": ("cevns_coherent_lar", {"response": "sharp"}),
     "LAr, former response, tree-level couplings": ("cevns_coherent_lar", {"response": "sharp", "weak_couplings": "tree"}),
+    "XENONnT, binned release (4D, SR0+SR1, nuisances profiled)": ("cevns_xenonnt_8b", {"analysis": "binned"}),
     "XENONnT, SR0-SR2 (our folded SM signal)": ("cevns_xenonnt_8b", {"dataset": "sr0-sr2", "normalisation": "efficiency"}),
     "XENONnT, SR0+SR1, our folded SM signal": ("cevns_xenonnt_8b", {"normalisation": "efficiency"}),
     "XENONnT, former response (0.5 keVnr, eff 1)": ("cevns_xenonnt_8b", {"response": "sharp"}),

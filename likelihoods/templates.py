@@ -34,6 +34,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from scipy.optimize import brentq, minimize, minimize_scalar
+
 from globalfit import _jax  # noqa: F401  (float64)
 
 __all__ = ["Variation", "Template", "TemplateFit", "shape_delta"]
@@ -47,11 +49,13 @@ TABLE_STEPS = 40  # Newton steps from theta = 0 for each entry of the predictor 
 @dataclass(frozen=True, eq=False)
 class Variation:
     """A systematic shape variation of a template: the template at +1 sigma (``up``) and at -1 sigma (``down``), or
-    one variant only (``down`` None: linear in its nuisance, the variant at +1 sigma)."""
+    one variant only (``down`` None: linear in its nuisance, the variant at +1 sigma). ``nuisance``: the name of a
+    nuisance that several templates' variations share (e.g. a light yield), None for its own."""
 
     name: str
     up: np.ndarray
     down: np.ndarray | None = None
+    nuisance: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,7 +97,8 @@ class TemplateFit:
         self.templates = tuple(templates)
         self.newton_steps = newton_steps
         names = [f"{t.name}:norm" for t in templates if t.norm_error > 0] + list(shared)
-        names += [f"{t.name}:{v.name}" for t in templates for v in t.variations]
+        var_names = [v.nuisance or f"{t.name}:{v.name}" for t in templates for v in t.variations]
+        names += list(dict.fromkeys(var_names))
         self.nuisances: tuple[str, ...] = tuple(names)
         ix = {n: i for i, n in enumerate(names)}
         self.C = np.zeros((len(templates), len(names)))
@@ -104,7 +109,7 @@ class TemplateFit:
                 self.C[j, ix[s]] = errors.get(t.name, 0.0)
         self.T = np.stack([t.nominal for t in templates])
         self.is_signal = np.array([t.signal for t in templates])
-        var = [(j, ix[f"{t.name}:{v.name}"], v) for j, t in enumerate(templates) for v in t.variations]
+        var = [(j, ix[v.nuisance or f"{t.name}:{v.name}"], v) for j, t in enumerate(templates) for v in t.variations]
         self.var_template = np.array([j for j, _, _ in var], dtype=int)
         self.var_nuisance = np.array([i for _, i, _ in var], dtype=int)
         self.U = np.stack([v.up - templates[j].nominal for j, _, v in var])
@@ -249,3 +254,31 @@ class TemplateFit:
         frozen = None if gaussian is None else tuple(jax.lax.stop_gradient(x) for x in gaussian)
         theta = jax.lax.stop_gradient(self.profile(jax.lax.stop_gradient(r), frozen))
         return self.objective(theta, r, gaussian)
+
+    # ------------------------------------------------------------------------------------------- the reference
+
+    def calibrate(self, scale_max: float) -> None:
+        """The reference points of the likelihood (scipy, at build time): ``best_scale`` and ``chi2_scale``, the best
+        uniform signal scale s (every r = s) in [0, scale_max] and chi2 there; ``chi2_zero``, chi2 without signal;
+        ``chi2_best``, the minimum over free ratios r in [0, 50] (L-BFGS-B from the best scale), below which chi2
+        cannot go: :meth:`loglike` is relative to it."""
+        m = self.factor_map.shape[1]
+        chi2 = jax.jit(lambda s: self.chi2(jnp.full(m, s)))
+        best = minimize_scalar(lambda s: float(chi2(s)), bounds=(0.0, scale_max), method="bounded", options={"xatol": 1e-8})
+        self.best_scale, self.chi2_scale, self.chi2_zero = float(best.x), float(best.fun), float(chi2(0.0))
+        value_grad = jax.jit(jax.value_and_grad(self.chi2))
+        free = minimize(lambda r: tuple(np.asarray(x) for x in value_grad(jnp.asarray(r))), np.full(m, best.x),
+                        jac=True, method="L-BFGS-B", bounds=[(0.0, 50.0)] * m)
+        self.chi2_best = min(float(free.fun), self.chi2_scale)
+
+    def scale_interval(self, delta_chi2: float = 1.0, scale_max: float = 5.0) -> tuple[float, float]:
+        """The uniform signal scales where chi2 - chi2_scale = delta_chi2 on either side of the best (after
+        :meth:`calibrate`; 1 sigma by default)."""
+        m = self.factor_map.shape[1]
+        chi2 = jax.jit(lambda s: self.chi2(jnp.full(m, s)) - self.chi2_scale - delta_chi2)
+        return (brentq(lambda s: float(chi2(s)), 0.0, self.best_scale),
+                brentq(lambda s: float(chi2(s)), self.best_scale, scale_max))
+
+    def loglike(self, r, gaussian=None):
+        """-0.5 (chi2(r) - chi2_best) (:meth:`calibrate`): ln L relative to the best free ratios."""
+        return -0.5 * (self.chi2(r, gaussian) - self.chi2_best)
