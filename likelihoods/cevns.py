@@ -813,6 +813,15 @@ class LArBinned:
                                lar_factor_map(self.sm_rates, channels, self.time_offset_us), shared, newton_steps)
         self.fit.calibrate(5.0)
 
+    def sm_template(self) -> tuple[np.ndarray, np.ndarray]:
+        """(the release's CEvNS template, ours) summed over F90, energy x time bins: ours is our SM rate per energy
+        bin and group times the groups' time-bin fractions at the fitted offset, normalised to the release's total."""
+        E_edges, t_edges = lar_release_edges()
+        tmpl = np.zeros((E_edges.size - 1, t_edges.size - 1))
+        np.add.at(tmpl, (lar_index("E_keVee"), lar_index("t_us")), lar_release()["cevns"])
+        ours = self.sm_rates @ sns_window_fractions(t_edges, *lar_pulse_us(), self.time_offset_us).T
+        return tmpl, ours * tmpl.sum() / ours.sum()
+
 
 @functools.lru_cache(maxsize=None)
 def lar_binned(scheme: str, couplings: str, flux: float | None = None, newton_steps: int = 2) -> LArBinned:
@@ -1022,6 +1031,17 @@ class XenonBinned:
         self.fit = TemplateFit(xenon_release()["data"], xenon_templates(), xenon_factor_map(self.sm_rates, channels),
                                xenon_shared(), newton_steps)
         self.fit.calibrate(10.0)
+
+    def sm_template(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per science run, (the release's 8B template, ours) as fractions of the run's events per bin: ours is the
+        monoenergetic templates weighted by our SM recoil rates."""
+        rel = xenon_release()
+        ours = np.stack([rel[f"mono_{E:.3f}"] for E in xenon_mono_kevnr()], axis=1) @ self.sm_rates
+        out = {}
+        for run in XENON_RUNS:
+            k = rel["science_run"] == run
+            out[run] = rel["b8"][k] / rel["b8"][k].sum(), ours[k] / ours[k].sum()
+        return out
 
 
 @functools.lru_cache(maxsize=None)

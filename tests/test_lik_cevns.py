@@ -298,6 +298,19 @@ def _lar_binned():
     return cevns.lar_binned("msbar0", "radiative")
 
 
+def _finite_below_best(lk, rng, n=16):
+    """Value and gradient of a likelihood finite at n points of the prior box (U(1)_B), the value at most 0."""
+    def each(p):
+        return lk.loglike(observables(p, "B"))
+
+    p = _points(rng, n, "B")
+    v = np.asarray(jax.jit(jax.vmap(each))(p))
+    g = jax.jit(jax.vmap(jax.grad(each)))(p)
+    assert np.all(np.isfinite(v)) and np.all(v <= 1e-9)
+    for k in PARAM_NAMES:
+        assert np.all(np.isfinite(np.asarray(g[k]))), k
+
+
 def test_lar_binned_reproduces_the_release_fit():
     """The release's 3D fit with a free CEvNS scale: 159 +- 43 events published (LArParametersAnlA.yaml), > 3 sigma
     over no CEvNS (arXiv:2003.10630's abstract); backgrounds near the published 553 +- 34, 10 +- 11, 3131 +- 23."""
@@ -321,13 +334,7 @@ def test_lar_binned_sm_spectrum_and_timing_match_the_release_template():
     reproduce the release's CEvNS template summed over F90: energy spectrum within 10 %, time profile within 0.01 of
     the total per bin, at a fitted time offset below 0.05 us."""
     b = _lar_binned()
-    rel = cevns.lar_release()
-    E_edges, t_edges = cevns.lar_release_edges()
-    tmpl = np.zeros((E_edges.size - 1, t_edges.size - 1))
-    np.add.at(tmpl, (cevns.lar_index("E_keVee"), cevns.lar_index("t_us")), rel["cevns"])
-    a = cevns.sns_window_fractions(t_edges, *cevns.lar_pulse_us(), b.time_offset_us)
-    ours = b.sm_rates @ a.T
-    ours *= tmpl.sum() / ours.sum()
+    tmpl, ours = b.sm_template()
     assert abs(b.time_offset_us) < 0.05
     assert ours.sum(axis=1)[:4] == pytest.approx(tmpl.sum(axis=1)[:4], rel=0.1)
     assert np.max(np.abs(ours.sum(axis=0) - tmpl.sum(axis=0))) / tmpl.sum() < 0.01
@@ -339,16 +346,7 @@ def test_lar_binned_likelihood_through_the_model(rng):
     flavour dependence (kappa_mu moves the prompt channels, kappa_e does not), one-line option errors; the joint
     with CsI at flux_correlation 0 is the binned LAr plus the CsI count."""
     lk = build_likelihoods({"cevns_coherent_lar": {"analysis": "binned"}}, "B")[0]
-
-    def each(p):
-        return lk.loglike(observables(p, "B"))
-
-    p = _points(rng, 16, "B")
-    v = np.asarray(jax.jit(jax.vmap(each))(p))
-    g = jax.jit(jax.vmap(jax.grad(each)))(p)
-    assert np.all(np.isfinite(v)) and np.all(v <= 1e-9)
-    for k in PARAM_NAMES:
-        assert np.all(np.isfinite(np.asarray(g[k]))), k
+    _finite_below_best(lk, rng)
     sm = observables(point(g_X=1e-12), "B")
     assert -2 * float(lk.loglike(sm)) - (_lar_binned().fit.chi2_scale - _lar_binned().fit.chi2_best) == pytest.approx(0.48, abs=0.01)
     for y, moved in (("y_mu", True), ("y_e", False)):
@@ -382,26 +380,13 @@ def test_xenonnt_binned_reproduces_the_published_fit():
     assert sum(v for k, v in T.items() if not k.startswith("b8")) == pytest.approx(26.4, abs=0.2)
     assert sum(v for k, v in T.items() if k.startswith("b8")) == pytest.approx(11.916, abs=1e-3)
     assert b.fit.data.sum() == 37
-    rel = cevns.xenon_release()
-    ours = np.stack([rel[f"mono_{E:.3f}"] for E in cevns.xenon_mono_kevnr()], axis=1) @ b.sm_rates
-    for run in cevns.XENON_RUNS:
-        k = rel["science_run"] == run
-        assert np.max(np.abs(ours[k] / ours[k].sum() - rel["b8"][k] / rel["b8"][k].sum())) < 0.015
+    for release, ours in b.sm_template().values():
+        assert np.max(np.abs(ours - release)) < 0.015
 
 
 def test_xenonnt_binned_through_the_model(rng):
     """analysis: binned in U(1)_B: finite value and gradient in the prior box, below its best; option errors."""
-    lk = build_likelihoods({"cevns_xenonnt_8b": {"analysis": "binned"}}, "B")[0]
-
-    def each(p):
-        return lk.loglike(observables(p, "B"))
-
-    p = _points(rng, 16, "B")
-    v = np.asarray(jax.jit(jax.vmap(each))(p))
-    g = jax.jit(jax.vmap(jax.grad(each)))(p)
-    assert np.all(np.isfinite(v)) and np.all(v <= 1e-9)
-    for k in PARAM_NAMES:
-        assert np.all(np.isfinite(np.asarray(g[k]))), k
+    _finite_below_best(build_likelihoods({"cevns_xenonnt_8b": {"analysis": "binned"}}, "B")[0], rng)
     for opts, msg in (({"analysis": "binned", "dataset": "sr0-sr2"}, "dataset does not apply with analysis: binned"),
                       ({"newton_steps": 3}, "newton_steps applies only with analysis: binned")):
         with pytest.raises(ConfigError, match=msg):
