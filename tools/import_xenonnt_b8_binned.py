@@ -6,7 +6,7 @@ and charge yields and, for the NR and 8B templates, at +-1 sigma of each (the ot
 
 h5py reads the templates (``pip install h5py``; only this tool needs it). Both releases are read with git:
 
-    git clone https://github.com/XENONnT/cevns_data_release C && git -C C checkout <CEVNS_COMMIT>
+    git clone https://github.com/XENONnT/cevns_data_release C && git -C C checkout 60d230d
     git clone https://github.com/XENONnT/light_wimp_data_release L && git -C L checkout a09cd8f
     python tools/import_xenonnt_b8_binned.py C/.git L/.git [OUTDIR]      # OUTDIR default likelihoods/data
 """
@@ -27,7 +27,7 @@ OUT = ROOT / "likelihoods" / "data"
 NAME = "cevns_xenonnt_b8_binned.csv"
 NUISANCES = "cevns_xenonnt_b8_nuisances.csv"
 MODEL = "light_wimp_data_release/data/statistical_model_base.yaml"
-CEVNS_COMMIT = "HEAD"  # replaced by the resolved commit in the header
+CEVNS_COMMIT = "60d230dd7a5646fd4aa2368c5fdfba575ee0cb88"
 LIGHT_WIMP_COMMIT = "a09cd8fd77570dc2095f65f094fbcc114b634dfc"
 RUNS = ("sr0", "sr1")
 AXES = ("cs2", "s2_shadow_s2_time_shadow_quantile", "s1_bdt_score", "s2_bdt_score")
