@@ -15,14 +15,18 @@ F_jk = f_k for the signal templates and 1 for the backgrounds. Every nuisance is
     q = 2 sum_k (mu_k - n_k + n_k ln(n_k / mu_k)) + |theta|^2 + sum_m (d_m - a_m . theta)^2 / D_m,
 
 the last sum being optional Gaussian terms in the same nuisances (another experiment sharing a normalisation
-error: :meth:`TemplateFit.chi2`'s ``gaussian``). The minimum is found by a fixed number of Newton steps (analytic
-gradient and Hessian; the Hessian's eigenvalues taken as |lambda| >= 1, so that every step descends where the shape
-interpolation is not convex; each step clipped to |Delta theta_i| <= 2; while the table below is built, the best of 1,
-1/2, 1/4, 1/8 of each step is taken) from a predictor: the exact minimum theta_hat(s)
-for a uniform signal scale f = s (every rate ratio r = s), tabulated at build time for s in [0, 40], plus its linear response
-d theta_hat / d f at that s applied to f - s, where s is the signal-weighted mean of f. No search and no
-data-dependent loop: one compiled shape. The gradient in r is the partial derivative at the profiled theta (envelope
-theorem: d chi2/d r = d q/d r at theta_hat, exact at the minimum), so the Newton steps are not differentiated.
+error: :meth:`TemplateFit.chi2`'s ``gaussian``). The minimum is found by a fixed number of Newton steps: analytic
+gradient and Hessian, the Hessian's eigenvalues taken as |lambda| >= 1 (every step descends where the shape
+interpolation is not convex), each step clipped to |Delta theta_i| <= 2. They start from a predictor: the exact
+minimum theta_hat(s) for a uniform signal scale (every rate ratio r = s), tabulated at build time for s in [0, 40]
+(with a line search: the best of 1, 1/2, 1/4, 1/8 of each step), plus its linear response d theta_hat / d r at that s
+applied to r - s, where s is the signal-weighted mean of the factor f. No search and no data-dependent loop: one
+compiled shape. The gradient in r is the partial derivative at the profiled theta (envelope theorem: d chi2/d r =
+d q/d r at theta_hat, exact at the minimum), so the Newton steps are not differentiated.
+
+**Reference.** :meth:`TemplateFit.calibrate` finds the best uniform signal scale (the collaboration's own fit with a
+free signal normalisation) and the minimum over free ratios r in [0, 50]; ln L = -chi2/2 is quoted relative to the
+latter (:meth:`TemplateFit.loglike`), so it is <= 0 everywhere.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
-
 from scipy.optimize import brentq, minimize, minimize_scalar
 
 from globalfit import _jax  # noqa: F401  (float64)
@@ -90,7 +93,7 @@ class TemplateFit:
     that :meth:`chi2`'s ``gaussian`` terms also use). ``newton_steps``: the fixed number of Newton steps."""
 
     def __init__(self, data: np.ndarray, templates: tuple[Template, ...], factor_map: np.ndarray,
-                 shared: dict[str, dict[str, float]] | None = None, newton_steps: int = 3):
+                 shared: dict[str, dict[str, float]] | None = None, newton_steps: int = 2):
         shared = shared or {}
         self.data = np.asarray(data, dtype=float)
         self.factor_map = np.asarray(factor_map, dtype=float)
@@ -112,9 +115,10 @@ class TemplateFit:
         var = [(j, ix[v.nuisance or f"{t.name}:{v.name}"], v) for j, t in enumerate(templates) for v in t.variations]
         self.var_template = np.array([j for j, _, _ in var], dtype=int)
         self.var_nuisance = np.array([i for _, i, _ in var], dtype=int)
-        self.U = np.stack([v.up - templates[j].nominal for j, _, v in var])
-        self.D = np.stack([np.zeros_like(v.up) if v.down is None else v.down - templates[j].nominal for j, _, v in var])
-        self.two_sided = np.array([v.down is not None for _, _, v in var])[:, None]
+        K = self.data.size
+        self.U = np.array([v.up - templates[j].nominal for j, _, v in var]).reshape(-1, K)
+        self.D = np.array([np.zeros(K) if v.down is None else v.down - templates[j].nominal for j, _, v in var]).reshape(-1, K)
+        self.two_sided = np.array([v.down is not None for _, _, v in var], dtype=bool).reshape(-1, 1)
         n = self.data
         self.n_ln_n = float(np.sum(np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0)), 0.0)))
         signal = self.T[self.is_signal].sum(axis=0)
