@@ -1263,14 +1263,16 @@ class CoherentSNS(_SharedFlux):
         self.adopt((csi, lar), flux)
         self.csi, self.lar = csi, lar
         self.lar_binned = None
-        if lar.binned is not None:
-            rho = o.flux_correlation
+        if lar.binned is not None and o.flux_correlation > 0:
             self.lar_binned = lar_binned(lar.options.sin2w_scheme, lar.options.weak_couplings,
-                                         math.sqrt(rho) * flux[lar.name], o.newton_steps)
+                                         math.sqrt(o.flux_correlation) * flux[lar.name], o.newton_steps)
 
     def loglike(self, obs):
         """The counts' shared-flux form; with the binned LAr, the LAr profile over its nuisances and the flux
-        nuisance x, CsI's count entering as the Gaussian term (d - sqrt(rho) a x)^2 / (W + (1 - rho) a^2)."""
+        nuisance x, CsI's count entering as the Gaussian term (d - sqrt(rho) a x)^2 / (W + (1 - rho) a^2); at
+        rho = 0 the binned LAr and the CsI count apart."""
+        if self.lar.binned is not None and self.lar_binned is None:
+            return self.csi.loglike(obs) + self.lar.loglike(obs)
         if self.lar_binned is None:
             return super().loglike(obs)
         rho = self.options.flux_correlation

@@ -267,10 +267,13 @@ class TemplateFit:
         ``chi2_best``, the minimum over free ratios r in [0, 50] (L-BFGS-B from the best scale), below which chi2
         cannot go: :meth:`loglike` is relative to it."""
         m = self.factor_map.shape[1]
-        chi2 = jax.jit(lambda s: self.chi2(jnp.full(m, s)))
-        best = minimize_scalar(lambda s: float(chi2(s)), bounds=(0.0, scale_max), method="bounded", options={"xatol": 1e-8})
-        self.best_scale, self.chi2_scale, self.chi2_zero = float(best.x), float(best.fun), float(chi2(0.0))
-        value_grad = jax.jit(jax.value_and_grad(self.chi2))
+        value_grad = jax.jit(jax.value_and_grad(self.chi2))  # one compilation for both searches
+
+        def chi2(s):
+            return float(value_grad(jnp.full(m, s))[0])
+
+        best = minimize_scalar(chi2, bounds=(0.0, scale_max), method="bounded", options={"xatol": 1e-8})
+        self.best_scale, self.chi2_scale, self.chi2_zero = float(best.x), float(best.fun), chi2(0.0)
         free = minimize(lambda r: tuple(np.asarray(x) for x in value_grad(jnp.asarray(r))), np.full(m, best.x),
                         jac=True, method="L-BFGS-B", bounds=[(0.0, 50.0)] * m)
         self.chi2_best = min(float(free.fun), self.chi2_scale)
