@@ -316,9 +316,10 @@ class TabulatedEfficiency(Response):
 
 
 @functools.lru_cache(maxsize=None)
-def sns_arrival_cdfs(pulse_mean_us: float, pulse_sigma_us: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(t [us], P_prompt(arrival < t), P_delayed(arrival < t)) of SNS neutrinos: arrival t = t_p + t_pi (+ t_mu),
-    t_p Gaussian (beam pulse), t_pi and t_mu exponential with the PDG lifetimes (pi decay: prompt; mu decay: delayed)."""
+def sns_arrival_densities(pulse_mean_us: float, pulse_sigma_us: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(t [us], prompt, delayed): arrival-time densities (per 2 ns step, unnormalised) of SNS neutrinos, arrival
+    t = t_p + t_pi (+ t_mu), t_p Gaussian (beam pulse), t_pi and t_mu exponential with the PDG lifetimes (pi decay:
+    prompt; mu decay: delayed)."""
     c = constants()
     tau_pi, tau_mu = c.tau_pi * 1e6, c.tau_mu * 1e6  # us
     dt = 0.002
@@ -332,28 +333,27 @@ def sns_arrival_cdfs(pulse_mean_us: float, pulse_sigma_us: float) -> tuple[np.nd
         return fftconvolve(p, k / k.sum())[: t.size]
 
     prompt = convolve(pulse, tau_pi)
-    delayed = convolve(prompt, tau_mu)
-    return t, np.cumsum(prompt) / prompt.sum(), np.cumsum(delayed) / delayed.sum()
+    return t, prompt, convolve(prompt, tau_mu)
 
 
 def sns_timing_acceptance(eff_t: Callable[[np.ndarray], np.ndarray], window_us: tuple[float, float],
                           pulse_mean_us: float, pulse_sigma_us: float) -> tuple[float, float]:
-    """Mean timing efficiency of prompt (pi decay) and delayed (mu decay) SNS neutrinos (:func:`sns_arrival_cdfs`),
-    eff_t(t) inside the window [us]."""
-    t, cdf_p, cdf_d = sns_arrival_cdfs(pulse_mean_us, pulse_sigma_us)
+    """Mean timing efficiency of prompt (pi decay) and delayed (mu decay) SNS neutrinos
+    (:func:`sns_arrival_densities`), eff_t(t) inside the window [us]."""
+    t, prompt, delayed = sns_arrival_densities(pulse_mean_us, pulse_sigma_us)
     inside = (t >= window_us[0]) & (t < window_us[1])
     acc = np.where(inside, eff_t(t), 0.0)
-    return tuple(float(np.sum(np.diff(cdf, prepend=0.0) * acc)) for cdf in (cdf_p, cdf_d))
+    return float(np.sum(prompt * acc) / prompt.sum()), float(np.sum(delayed * acc) / delayed.sum())
 
 
 def sns_window_fractions(edges_us: np.ndarray, pulse_mean_us: float, pulse_sigma_us: float,
                          offset_us: float = 0.0) -> np.ndarray:
     """Fractions (bins x 2: prompt, delayed) of SNS neutrinos arriving in time bins with ``edges_us`` on a time axis
-    that starts ``offset_us`` before the arrival model's (t_axis = t_arrival + offset): the CDFs of
-    :func:`sns_arrival_cdfs` interpolated at the edges, smooth in the offset."""
-    t, cdf_p, cdf_d = sns_arrival_cdfs(pulse_mean_us, pulse_sigma_us)
+    that starts ``offset_us`` before the arrival model's (t_axis = t_arrival + offset): the cumulative distributions of
+    :func:`sns_arrival_densities` interpolated at the edges, smooth in the offset."""
+    t, prompt, delayed = sns_arrival_densities(pulse_mean_us, pulse_sigma_us)
     x = np.asarray(edges_us, dtype=float) - offset_us
-    return np.stack([np.diff(np.interp(x, t, cdf)) for cdf in (cdf_p, cdf_d)], axis=1)
+    return np.stack([np.diff(np.interp(x, t, np.cumsum(p) / p.sum())) for p in (prompt, delayed)], axis=1)
 
 
 def _csi_inputs() -> dict[str, float]:
