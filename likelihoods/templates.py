@@ -8,7 +8,10 @@ relative normalisation errors C_ji (template j, nuisance i) and shape variations
 
     mu_k(theta; r) = sum_j (1 + sum_i C_ji theta_i) [T_jk + sum_{v of j} Delta_vk(theta_v)] F_jk,
 
-F_jk = f_k for the signal templates and 1 for the backgrounds. Every nuisance is a standard normal.
+F_jk = f_k for the signal templates and 1 for the backgrounds. Every nuisance is a standard normal. This is the
+HistFactory template model (K. Cranmer et al., CERN-OPEN-2012-016; as in pyhf) with linear normalisation factors; the
+shape interpolation is our C^1 choice (:func:`shape_delta`), and the profile over the nuisances is the profile
+likelihood of Cowan, Cranmer, Gross and Vitells (arXiv:1007.1727).
 
 **Profile.** chi2(r) = min_theta q(theta; r),
 
