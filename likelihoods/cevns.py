@@ -67,7 +67,7 @@ shape nuisances), 10.3 delayed BRN (10 +- 11), 3138 steady state (3131 +- 23); z
 -2 Delta ln L = 14.5 and the SM (128) sits at 0.48. ln L is relative to the best free ratios (every r_g(i) in
 [0, 50]), 5.0 below the best uniform scale in -2 ln L. Cost (2 Newton steps, option ``newton_steps``): ~0.3 ms
 for value and gradient at one point, ~0.37 ms per point batched, where the rest of full_B costs ~0.01 ms per point
-batched (docs/performance.md, "The binned LAr likelihood"); an option, not the default of the full configs.
+batched (docs/performance.md, "The binned CEvNS likelihoods"); an option, not the default of the full configs.
 
 [cevns_coherent_sns] CsI and LAr together (review L8), the default of the full configs: both counts come from the
 same SNS neutrino flux, whose yield per proton each analysis takes with a 10 % error (LAr: 0.09 +- 0.009 nu/flavour/
