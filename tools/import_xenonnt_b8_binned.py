@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import yaml
+from _git import git, git_bytes  # tools/_git.py (the tools run as scripts)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "likelihoods" / "data"
@@ -36,12 +36,11 @@ MONO_KEVNR = [round(0.5 + 0.1 * i, 3) for i in range(46)]
 
 
 def show(gitdir: str, commit: str, path: str) -> bytes:
-    return subprocess.run(["git", "--git-dir", gitdir, "show", f"{commit}:{path}"], check=True, capture_output=True).stdout
+    return git_bytes(gitdir, "show", f"{commit}:{path}")
 
 
 def resolve(gitdir: str, commit: str) -> str:
-    return subprocess.run(["git", "--git-dir", gitdir, "rev-parse", commit], check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return git(gitdir, "rev-parse", commit).strip()
 
 
 def template(gitdir: str, commit: str, path: str) -> np.ndarray:

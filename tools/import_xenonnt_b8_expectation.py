@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import yaml
+from _git import git_bytes  # tools/_git.py (the tools run as scripts)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "likelihoods" / "data"
@@ -28,8 +28,7 @@ NAME = "cevns_xenonnt_b8_expectation.csv"
 
 
 def show(gitdir: str, path: str) -> bytes:
-    return subprocess.run(["git", "--git-dir", gitdir, "show", f"{COMMIT}:{DATA}/{path}"], check=True,
-                          capture_output=True).stdout
+    return git_bytes(gitdir, "show", f"{COMMIT}:{DATA}/{path}")
 
 
 def b8_per_t_yr(gitdir: str, run: str) -> float:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+from _git import git_bytes  # tools/_git.py (the tools run as scripts)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "likelihoods" / "data"
@@ -32,8 +32,7 @@ def template_sum(gitdir: str, run: str, E_keV: float, tly: float, tqy: float) ->
     import h5py  # a tool-only dependency
 
     path = f"templates/{run}/mono/template_XENONnT_{run}_mono_{E_keV:.3f}_cevns_tly_{tly:.1f}_tqy_{tqy:.1f}.h5"
-    blob = subprocess.run(["git", "--git-dir", gitdir, "show", f"{COMMIT}:{path}"], check=True,
-                          capture_output=True).stdout
+    blob = git_bytes(gitdir, "show", f"{COMMIT}:{path}")
     with h5py.File(io.BytesIO(blob), "r") as f:
         return float(np.sum(f["templates/template"][()]))
 
