@@ -66,6 +66,27 @@ def test_gaussian_terms_share_a_nuisance(rng):
             _scipy_profile(fit, [1.3, 1.1], gaussian), abs=1e-6)
 
 
+def test_vmapped_profile_runs_in_chunks_with_the_same_numbers(rng):
+    """Under vmap the profile runs chunk by chunk (a batch that is not a multiple of the chunk, a Gaussian term
+    batched with the points and one that is not): values and gradients equal the point-by-point ones."""
+    fit = _toy(rng, shared={"flux": {"signal": 0.1}})
+    A = jnp.zeros((1, len(fit.nuisances))).at[0, fit.index("flux")].set(30.0)
+    R = jnp.asarray(rng.uniform(0.0, 4.0, (37, 2)))
+    d = jnp.asarray(rng.normal(0.0, 20.0, (37, 1)))
+    value_grad = jax.jit(jax.value_and_grad(fit.chi2))
+    batched = jax.jit(jax.vmap(jax.value_and_grad(fit.chi2)))
+    for gaussian, axes in (((d, A, jnp.asarray([400.0])), (0, (0, None, None))),
+                           ((d[0], A, jnp.asarray([400.0])), (0, None))):
+        many = jax.jit(jax.vmap(jax.value_and_grad(fit.chi2), in_axes=axes))(R, gaussian)
+        for k in range(R.shape[0]):
+            g_k = gaussian if axes[1] is None else (gaussian[0][k],) + gaussian[1:]
+            one = value_grad(R[k], g_k)
+            assert float(many[0][k]) == pytest.approx(float(one[0]), rel=1e-12, abs=1e-9)
+            assert np.asarray(many[1][k]) == pytest.approx(np.asarray(one[1]), rel=1e-10, abs=1e-9)
+    assert "while" in jax.jit(jax.vmap(fit.chi2)).lower(R).as_text()  # the chunks
+    assert np.asarray(batched(R)[0]) == pytest.approx([float(value_grad(r)[0]) for r in R], rel=1e-12)
+
+
 def test_finite_far_from_the_data(rng):
     fit = _toy(rng)
     value_grad = jax.jit(jax.value_and_grad(fit.chi2))
