@@ -70,7 +70,8 @@ def chunked_under_vmap(fn, chunk: int):
     def _chunks(axis_size, in_batched, *args):
         args = jax.tree.map(lambda x, b: x if b else jnp.broadcast_to(x, (axis_size, *jnp.shape(x))), args,
                             tuple(in_batched))
-        return jax.lax.map(lambda a: fn(*a), args, batch_size=chunk), True
+        out = jax.lax.map(lambda a: fn(*a), args, batch_size=chunk)
+        return out, jax.tree.map(lambda _: True, out)
 
     return wrapped
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from likelihoods.templates import Template, TemplateFit, Variation, shape_delta
+from likelihoods.templates import Template, TemplateFit, Variation, chunked_under_vmap, shape_delta
 
 
 def _toy(shared=None):
@@ -92,6 +92,15 @@ def test_vmapped_profile_runs_in_chunks_with_the_same_numbers(rng):
         assert float(values[k]) == pytest.approx(float(v), rel=1e-12, abs=1e-9)
         assert np.asarray(grads[k]) == pytest.approx(np.asarray(g), rel=1e-10, abs=1e-9)
     assert "while" in jax.jit(jax.vmap(fit.chi2)).lower(R).as_text()  # the chunks
+
+
+def test_chunked_under_vmap_keeps_pytree_outputs():
+    """A function of several arguments returning a tuple, vmapped with one argument unbatched, in chunks of 4."""
+    f = chunked_under_vmap(lambda x, y: (jnp.sin(x) * y, {"sq": x**2 + y}), 4)
+    x = jnp.linspace(0.0, 2.0, 11)
+    a, b = jax.vmap(f, in_axes=(0, None))(x, 0.5)
+    assert np.asarray(a) == pytest.approx(np.sin(np.asarray(x)) * 0.5, rel=1e-15)
+    assert np.asarray(b["sq"]) == pytest.approx(np.asarray(x) ** 2 + 0.5, rel=1e-15)
 
 
 def test_finite_far_from_the_data():
