@@ -45,7 +45,10 @@ M -> inf) up to a relative error <= 2 (M_lo/q_min)^2 <= 2e-12 below and <= (q_ma
 
 Every grid lies on the lattice u_j = j du, so tables built with the same ``points_per_unit`` can be read together:
 :func:`stack_rate_tables` gives a :class:`RateTableStack` whose ``rates(G, g_f, M)`` evaluates K tables with one
-table read and the same few vector operations as one table (compiled code and compile time independent of K).
+table read and the same few vector operations as one table (compiled code and compile time independent of K). The
+stack reads its K x 36 weight functions through a shared basis of ~20 functions of u (their singular value
+decomposition, truncated at 1e-11 of each function's largest value), so that the numbers read and multiplied per
+point do not grow with K either (docs/performance.md, "The shared basis of the rate stack").
 
 :meth:`RateTable.rate_exact` is the direct quadrature sum of :mod:`globalfit.physics.scattering` (the reference, a
 likelihood's ``exact`` path). Tables are cached on disk (:func:`cache_dir`), keyed by a hash of the node coefficients
@@ -143,19 +146,28 @@ def _re_im(Y) -> jax.Array:
     return jnp.concatenate([jnp.real(Y).reshape(9), jnp.imag(Y).reshape(9)])
 
 
+def _log_mass(M_Zp) -> jax.Array:
+    """u = ln M_Zp, kept finite for subnormal M (far below every grid; keeps d ln M/dM finite)."""
+    M = jnp.asarray(M_Zp, dtype=jnp.float64)
+    return jnp.log(jnp.where(M > 1e-300, M, 1e-300))
+
+
+def _damp(u, q2_ref: np.ndarray) -> jax.Array:
+    """1/(q_ref^2 + M^2) = sigma(-2(u - u_ref))/q_ref^2 (no overflow for any M), one per q2_ref."""
+    return jax.nn.sigmoid(-2.0 * (u - 0.5 * np.log(q2_ref))) / q2_ref
+
+
 def _coefficients(cubic, u0: float, du: float, q2_ref: np.ndarray, M_Zp) -> jax.Array:
     """C[p - 1, k, j] = weight j of C_p(M_Zp) on (Re Y, Im Y) (:func:`_dense_map`) of K tables on one lattice: cubic
     (n - 1, 4, 2, K, 18), q2_ref (K,)."""
-    M = jnp.asarray(M_Zp, dtype=jnp.float64)
-    u = jnp.log(jnp.where(M > 1e-300, M, 1e-300))  # far below every grid; keeps d ln M/dM finite for subnormal M
+    u = _log_mass(M_Zp)
     g = piecewise_cubic(u, u0, du, cubic)  # (2, K, 18): one gather
-    damp = jax.nn.sigmoid(-2.0 * (u - 0.5 * np.log(q2_ref))) / q2_ref  # 1/(q_ref^2 + M^2), no overflow for any M
+    damp = _damp(u, q2_ref)
     return g * jnp.stack([damp, damp * damp])[:, :, None]
 
 
 def _evaluate(cubic, u0: float, du: float, q2_ref: np.ndarray, sm: np.ndarray, G, g_f, M_Zp) -> jax.Array:
-    """R_k = sm_k + g_k Re Tr[C1_k G] + g_k^2 Re Tr[C2_k G^2] (K tables; g_f scalar or (K,)): the same handful of
-    vector operations whatever K."""
+    """R_k = sm_k + g_k Re Tr[C1_k G] + g_k^2 Re Tr[C2_k G^2] (K tables; g_f scalar or (K,))."""
     c = _coefficients(cubic, u0, du, q2_ref, M_Zp)
     G = jnp.asarray(G)
     return sm + g_f * (c[0] @ _re_im(G)) + g_f**2 * (c[1] @ _re_im(G @ G))
@@ -209,22 +221,42 @@ class RateTable:
         return sum(rate_nue(grids, self.s2w, G, g_f, M_Zp) for _, grids in self.parts)
 
 
+SHARED_BASIS_TOLERANCE = 1e-11  # relative to each weight's largest value on the grid (stack_rate_tables)
+_SKETCH = 96  # columns of the random sketch that finds the shared basis (stack_rate_tables)
+
+
 @dataclass(frozen=True, eq=False)
 class RateTableStack:
-    """Several rate tables read together (one gather for all: the compiled code does not grow with their number).
-    ``rates(G, g_f, M)[k]`` equals ``tables[k].rate(G, g_f[k], M)`` (each table is padded with its constant end values
-    to the common range, which is what each table does outside its own range)."""
+    """Several rate tables read together through a shared basis in ln M (:func:`stack_rate_tables`): one gather of r
+    basis functions, whatever the number K of tables, then two products with fixed weights, so that the compiled code
+    and the work per point do not grow with K. ``rates(G, g_f, M)[k]`` equals ``tables[k].rate(G, g_f[k], M)`` to
+    :data:`SHARED_BASIS_TOLERANCE` of the table's coefficients (each table is padded with its constant end values to
+    the common range, which is what each table does outside its own range)."""
 
     tables: tuple[RateTable, ...]
     u0: float
     du: float
-    cubic: np.ndarray  # (n - 1, 4, 2, K, 18)
+    cubic: np.ndarray  # (n - 1, 4, r): Hermite coefficients of the basis functions phi_r(u)
+    weights: np.ndarray  # (2, r * 18, K): g_p,k,j(u) = sum_r phi_r(u) weights[p - 1, 18 r + j, k]
     q2_ref: np.ndarray  # (K,)
     sm: np.ndarray  # (K,)
 
+    @property
+    def rank(self) -> int:
+        """The number r of shared basis functions."""
+        return self.cubic.shape[2]
+
     def rates(self, G: ArrayLike, g_f: ArrayLike, M_Zp: ArrayLike) -> jax.Array:
-        """(R_1, ..., R_K) [GeV^-2] at one point; g_f a scalar (the same coupling for all) or one per table, shape (K,)."""
-        return _evaluate(self.cubic, self.u0, self.du, self.q2_ref, self.sm, G, g_f, M_Zp)
+        """(R_1, ..., R_K) [GeV^-2] at one point; g_f a scalar (the same coupling for all) or one per table, shape (K,).
+
+        R_k = sm_k + g_k d_k sum_{r,j} phi_r y1_j W[0, rj, k] + g_k^2 d_k^2 sum_{r,j} phi_r y2_j W[1, rj, k], with
+        phi_r = phi_r(ln M), d_k = 1/(q_ref,k^2 + M^2) and y_p = (Re Y, Im Y) of Y = G, G^2."""
+        u = _log_mass(M_Zp)
+        phi = piecewise_cubic(u, self.u0, self.du, self.cubic)  # (r,): one gather
+        damp = _damp(u, self.q2_ref)
+        G = jnp.asarray(G)
+        t1, t2 = ((phi[:, None] * _re_im(Y)[None, :]).reshape(-1) @ self.weights[p] for p, Y in enumerate((G, G @ G)))
+        return self.sm + g_f * damp * t1 + g_f**2 * (damp * damp) * t2
 
     def rates_exact(self, G: ArrayLike, g_f: ArrayLike, M_Zp: ArrayLike) -> jax.Array:
         """The same by the direct quadrature sums (the reference)."""
@@ -232,8 +264,28 @@ class RateTableStack:
         return jnp.stack([t.rate_exact(G, g[k], M_Zp) for k, t in enumerate(self.tables)])
 
 
-def stack_rate_tables(tables: Sequence[RateTable]) -> RateTableStack:
-    """Stack tables built with the same ``points_per_unit`` into one :class:`RateTableStack`."""
+def _row_space(A: np.ndarray, tol: float) -> np.ndarray:
+    """Orthonormal rows V (r, c) spanning A's rows up to its singular values at or below tol (so |A - A V^T V| <= tol
+    elementwise). A random sketch (Halko, Martinsson & Tropp, SIAM Rev. 53 (2011) 217) finds the leading singular
+    vectors when the spectrum falls below tol within its width; otherwise the full SVD."""
+    if min(A.shape) > 2 * _SKETCH:
+        Q, _ = np.linalg.qr(A @ np.random.default_rng(0).standard_normal((A.shape[1], _SKETCH)))
+        _, s, Vt = np.linalg.svd(Q.T @ A, full_matrices=False)
+        if s[-1] < tol:
+            return Vt[s > tol]
+    _, s, Vt = np.linalg.svd(A, full_matrices=False)
+    return Vt[s > tol]
+
+
+def stack_rate_tables(tables: Sequence[RateTable], tol: float = SHARED_BASIS_TOLERANCE) -> RateTableStack:
+    """Stack tables built with the same ``points_per_unit`` into one :class:`RateTableStack`.
+
+    The tables' weight functions g_p,j(u) (module doc), padded to the common lattice, are the columns of a matrix of
+    their node values over their node slopes du g'_p,j, each column scaled to largest value 1. They share a few shapes
+    in u (all are sums of propagator powers over the nodes' q^2): the matrix's singular values fall from O(1) below
+    1e-11 within ~20 (full_B's 9 tables: 20; 39 with the binned XENONnT: 22). The rows V (r, columns) of its singular
+    values above ``tol`` give the basis phi = values V^T (slopes: slopes V^T; Hermite in u, like each table) and the
+    weights V times the column scales, so every g_p,j is reproduced to ``tol`` of its largest value at the nodes."""
     tables = tuple(tables)
     if not tables:
         raise ValueError("stack_rate_tables needs at least one table")
@@ -244,15 +296,21 @@ def stack_rate_tables(tables: Sequence[RateTable]) -> RateTableStack:
     starts = [round(t.u0 / du) for t in tables]
     ends = [j + t.cubic.shape[0] for j, t in zip(starts, tables)]  # index of the last node
     j_lo, j_hi = min(starts), max(ends)
-    columns = []
+    values, slopes = [], []  # at the nodes of the common lattice, (n, 2, 18) per table
     for j0, j1, t in zip(starts, ends, tables):
-        first = np.zeros((1, 4, 2, 18))
-        first[0, 0] = t.cubic[0, 0]  # g at the first node, constant
-        last = np.zeros((1, 4, 2, 18))
-        last[0, 0] = t.cubic[-1].sum(axis=0)  # g at the last node, constant
-        columns.append(np.concatenate([np.repeat(first, j0 - j_lo, axis=0), t.cubic,
-                                       np.repeat(last, j_hi - j1, axis=0)]))
-    return RateTableStack(tables, j_lo * du, du, np.stack(columns, axis=3), np.array([t.q2_ref for t in tables]),
+        f = np.concatenate([t.cubic[:, 0], t.cubic[-1:].sum(axis=1)])  # g at the nodes
+        d = np.concatenate([t.cubic[:, 1], t.cubic[-1:, 1] + 2 * t.cubic[-1:, 2] + 3 * t.cubic[-1:, 3]])  # du g'
+        values.append(np.concatenate([np.repeat(f[:1], j0 - j_lo, 0), f, np.repeat(f[-1:], j_hi - j1, 0)]))
+        slopes.append(np.pad(d, ((j0 - j_lo, j_hi - j1), (0, 0), (0, 0))))  # constant outside: zero slope
+    n, K = j_hi - j_lo + 1, len(tables)
+    f, d = (np.stack(x, axis=2).reshape(n, 2 * K * 18) for x in (values, slopes))
+    scale = np.maximum(np.abs(f).max(axis=0), np.abs(d).max(axis=0))
+    scale[scale == 0] = 1.0
+    V = _row_space(np.concatenate([f, d]) / scale, tol)
+    r = V.shape[0]
+    basis = hermite_coefficients((f / scale) @ V.T, (d / scale) @ V.T / du, du)  # (n - 1, 4, r)
+    weights = (V * scale).reshape(r, 2, K, 18).transpose(1, 0, 3, 2).reshape(2, r * 18, K)
+    return RateTableStack(tables, j_lo * du, du, basis, weights, np.array([t.q2_ref for t in tables]),
                           np.array([t.sm for t in tables]))
 
 
