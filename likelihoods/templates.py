@@ -37,6 +37,7 @@ latter (:meth:`TemplateFit.loglike`), so it is <= 0 everywhere.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import jax
@@ -152,6 +153,13 @@ class TemplateFit:
         self.signal_weights = signal @ self.factor_map / signal.sum()  # s = 1 + w . (r - 1)
         self._predictor_table()
         self._profile_chunked = chunked_under_vmap(self._profile, PROFILE_CHUNK)
+
+    def with_newton_steps(self, newton_steps: int) -> "TemplateFit":
+        """The same fit (tables and calibration shared) profiled with another number of Newton steps."""
+        other = copy.copy(self)
+        other.newton_steps = newton_steps
+        other._profile_chunked = chunked_under_vmap(other._profile, PROFILE_CHUNK)
+        return other
 
     def index(self, name: str) -> int:
         """Position of a nuisance in theta."""

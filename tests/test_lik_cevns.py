@@ -383,6 +383,21 @@ def test_xenonnt_binned_reproduces_the_published_fit():
         assert np.max(np.abs(ours - release)) < 0.015
 
 
+def test_xenonnt_binned_one_newton_step_is_enough(rng):
+    """The default single Newton step of XENONnT's profile against two, on ratio vectors from near the SM to a
+    uniform scale of 10 and channels spread 0-3 (docs/performance.md, "One Newton step for the binned XENONnT")."""
+    one = cevns.xenon_binned("msbar0", "radiative").fit
+    assert one.newton_steps == 1
+    two = one.with_newton_steps(2)
+    m = one.factor_map.shape[1]
+    R = jnp.asarray(np.concatenate([1 + 0.05 * rng.normal(size=(8, m)), rng.uniform(0, 3, (8, m)),
+                                    np.exp(np.log(rng.uniform(0.3, 3, (8, 1))) + 0.3 * rng.normal(size=(8, m))),
+                                    np.repeat(rng.uniform(0, 10, (8, 1)), m, 1)]))
+    (v1, g1), (v2, g2) = (jax.jit(jax.vmap(jax.value_and_grad(f.chi2)))(R) for f in (one, two))
+    np.testing.assert_allclose(v1, v2, rtol=0, atol=1e-6)
+    assert np.all(np.linalg.norm(g1 - g2, axis=1) <= 1e-3 * np.linalg.norm(g2, axis=1))
+
+
 def test_xenonnt_binned_through_the_model(rng):
     """analysis: binned in U(1)_B: finite value and gradient in the prior box, below its best; option errors."""
     _finite_below_best(build_likelihoods({"cevns_xenonnt_8b": {"analysis": "binned"}}, "B")[0], rng, n=8)
