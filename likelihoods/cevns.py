@@ -131,7 +131,7 @@ paper's fit (free 8B scale): flux 4.62 +3.72 -2.25 e6 cm^-2 s^-1 against 4.7 +3.
 2.63 sigma (sqrt Delta chi^2) against the paper's 2.73 sigma. ln L is relative to the best free channel ratios (2.5
 below the best uniform scale in -2 ln L). One Newton step of the profile by default (option ``newton_steps``): from
 the tabulated predictor it is within 4e-7 of two steps in -2 ln L and 1.4e-4 in its gradient on ratio vectors up to
-10x the SM (LAr, with more events and shape nuisances, keeps two); cost ~0.05 ms per point batched more than the count
+10x the SM (LAr, with more events and shape nuisances, keeps two); cost ~0.03–0.04 ms per point batched more than the count
 (docs/performance.md, "The shared basis of the rate stack" and "One Newton step for the binned XENONnT").
 
 [cevns_pandax_8b] PandaX-4T solar 8B (Bo et al., PRL 133, 191001 (2024), arXiv:2407.10892 [P]): paired (threshold
