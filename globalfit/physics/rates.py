@@ -47,8 +47,9 @@ Every grid lies on the lattice u_j = j du, so tables built with the same ``point
 :func:`stack_rate_tables` gives a :class:`RateTableStack` whose ``rates(G, g_f, M)`` evaluates K tables with one
 table read and the same few vector operations as one table (compiled code and compile time independent of K). The
 stack reads its K x 36 weight functions through a shared basis of ~20 functions of u (their singular value
-decomposition, truncated at 1e-11 of each function's largest value), so that the numbers read and multiplied per
-point do not grow with K either (docs/performance.md, "The shared basis of the rate stack").
+decomposition, truncated at 1e-11 of each function's largest value), so that the numbers read per point do not grow
+with K either; only a small dense product with fixed weights does (docs/performance.md, "The shared basis of the rate
+stack").
 
 :meth:`RateTable.rate_exact` is the direct quadrature sum of :mod:`globalfit.physics.scattering` (the reference, a
 likelihood's ``exact`` path). Tables are cached on disk (:func:`cache_dir`), keyed by a hash of the node coefficients
@@ -228,8 +229,8 @@ _SKETCH = 96  # columns of the random sketch that finds the shared basis (stack_
 @dataclass(frozen=True, eq=False)
 class RateTableStack:
     """Several rate tables read together through a shared basis in ln M (:func:`stack_rate_tables`): one gather of r
-    basis functions, whatever the number K of tables, then two products with fixed weights, so that the compiled code
-    and the work per point do not grow with K. ``rates(G, g_f, M)[k]`` equals ``tables[k].rate(G, g_f[k], M)`` to
+    basis functions, whatever the number K of tables, then two products with fixed weights (r x 18 x K each), so that
+    the compiled code and the table read per point do not grow with K. ``rates(G, g_f, M)[k]`` equals ``tables[k].rate(G, g_f[k], M)`` to
     :data:`SHARED_BASIS_TOLERANCE` of the table's coefficients (each table is padded with its constant end values to
     the common range, which is what each table does outside its own range)."""
 
