@@ -160,6 +160,7 @@ For every Gaussian-type term a prediction one combined sigma from the observed v
 
 from __future__ import annotations
 
+import copy
 import csv
 import dataclasses
 import functools
@@ -693,6 +694,9 @@ class CoherentCsI(_Coherent):
 # ------------------------------------------------------------------------------------ LAr: the binned release
 
 LAR_TEMPLATES = "cevns_lar2020_templates.csv"
+# Newton steps of the profile over the nuisances: one leaves the LAr chi2 0.02-0.08 off, two do not (docs/performance.md,
+# "One Newton step for the binned XENONnT"); XENONnT's one step is within 4e-7 of converged
+LAR_NEWTON_STEPS = 2
 MIN_CHANNEL_SHARE = 1e-6  # a channel of a binned likelihood with a smaller share of the SM events is left out
 
 
@@ -792,7 +796,7 @@ class LArBinned:
     the fitted time offset and the :class:`likelihoods.templates.TemplateFit`; ``flux``: the relative SNS flux error
     carried by a shared nuisance ``flux`` (the joint with CsI), None for the single likelihood."""
 
-    def __init__(self, scheme: str, couplings: str, flux: float | None = None, newton_steps: int = 2):
+    def __init__(self, scheme: str, couplings: str, flux: float | None = None, newton_steps: int = LAR_NEWTON_STEPS):
         E_edges, _ = lar_release_edges()
         found = {}  # (energy bin, group) -> targets, for every group whose recoils reach an energy bin with signal
         for i in np.unique(lar_index("E_keVee")[lar_release()["cevns"] > 0]):
@@ -826,10 +830,26 @@ class LArBinned:
         return tmpl, ours * tmpl.sum() / ours.sum()
 
 
+def lar_binned(scheme: str, couplings: str, flux: float | None = None,
+               newton_steps: int = LAR_NEWTON_STEPS) -> LArBinned:
+    """The :class:`LArBinned` of these choices, built once per process (whichever arguments are left at their
+    defaults); another number of Newton steps shares the default's tables and calibration."""
+    return _with_newton_steps(_lar_binned(scheme, couplings, flux), newton_steps)
+
+
 @functools.lru_cache(maxsize=None)
-def lar_binned(scheme: str, couplings: str, flux: float | None = None, newton_steps: int = 2) -> LArBinned:
-    """The :class:`LArBinned` of these choices, built once per process."""
-    return LArBinned(scheme, couplings, flux, newton_steps)
+def _lar_binned(scheme: str, couplings: str, flux: float | None) -> LArBinned:
+    return LArBinned(scheme, couplings, flux)
+
+
+def _with_newton_steps(binned, newton_steps: int):
+    """A binned likelihood (:class:`LArBinned`, :class:`XenonBinned`) whose profile takes ``newton_steps`` Newton
+    steps, its tables and calibration shared with ``binned``."""
+    if newton_steps == binned.fit.newton_steps:
+        return binned
+    other = copy.copy(binned)
+    other.fit = binned.fit.with_newton_steps(newton_steps)
+    return other
 
 
 @register
@@ -847,7 +867,7 @@ class CoherentLAr(_Coherent):
         analysis: Literal["count", "binned"] = "count"
         """``count``: the fitted CEvNS count against N = 128 r; ``binned``: the release's energy x F90 x time data and
         templates, Poisson, the release's nuisances profiled (module doc)."""
-        newton_steps: int = Field(2, ge=1, le=10)
+        newton_steps: int = Field(LAR_NEWTON_STEPS, ge=1, le=10)
         """Newton steps of the binned likelihood's profile over the nuisances (``analysis: binned`` only)."""
 
         @field_validator("threshold_keVnr")
@@ -943,6 +963,7 @@ def xenonnt_expected_sm(runs: tuple[str, ...]) -> float:
 XENON_BINNED = "cevns_xenonnt_b8_binned.csv"
 XENON_NUISANCES = "cevns_xenonnt_b8_nuisances.csv"
 XENON_RUNS = ("sr0", "sr1")
+XENON_NEWTON_STEPS = 1
 XENON_YIELDS = ("tly", "tqy")  # light and charge yield: shape nuisances of the 8B and neutron templates
 
 
@@ -1016,7 +1037,7 @@ class XenonBinned:
     """The binned XENONnT 8B likelihood of the module doc: one channel per monoenergetic template (a recoil-energy
     hat function around its energy), their rate targets, the factor map and the :class:`TemplateFit`."""
 
-    def __init__(self, scheme: str, couplings: str, newton_steps: int = 1):
+    def __init__(self, scheme: str, couplings: str, newton_steps: int = XENON_NEWTON_STEPS):
         E = xenon_mono_kevnr()
         found = {}
         for c in range(E.size):
@@ -1047,10 +1068,15 @@ class XenonBinned:
         return out
 
 
+def xenon_binned(scheme: str, couplings: str, newton_steps: int = XENON_NEWTON_STEPS) -> XenonBinned:
+    """The :class:`XenonBinned` of these choices, built once per process (whichever arguments are left at their
+    defaults); another number of Newton steps shares the default's tables and calibration."""
+    return _with_newton_steps(_xenon_binned(scheme, couplings), newton_steps)
+
+
 @functools.lru_cache(maxsize=None)
-def xenon_binned(scheme: str, couplings: str, newton_steps: int = 1) -> XenonBinned:
-    """The :class:`XenonBinned` of these choices, built once per process."""
-    return XenonBinned(scheme, couplings, newton_steps)
+def _xenon_binned(scheme: str, couplings: str) -> XenonBinned:
+    return XenonBinned(scheme, couplings)
 
 
 @register
@@ -1085,7 +1111,7 @@ class XenonNT8B(Cevns):
         analysis: Literal["count", "binned"] = "count"
         """``count``: the event count against the background (module doc); ``binned``: the release's 4D binned
         likelihood of SR0+SR1 (data, templates, the statistical model's nuisances profiled; module doc)."""
-        newton_steps: int = Field(1, ge=1, le=10)
+        newton_steps: int = Field(XENON_NEWTON_STEPS, ge=1, le=10)
         """Newton steps of the binned likelihood's profile over the nuisances (``analysis: binned`` only; one is within
         4e-7 of two in -2 ln L, module doc)."""
 
@@ -1252,7 +1278,7 @@ class CoherentSNS(_SharedFlux):
         lar_analysis: Literal["count", "binned"] = "count"
         """The LAr part: its count or its binned release (cevns_coherent_lar's ``analysis``); binned profiles the flux
         nuisance with the release's nuisances, CsI's count included (module doc)."""
-        newton_steps: int = Field(2, ge=1, le=10)
+        newton_steps: int = Field(LAR_NEWTON_STEPS, ge=1, le=10)
         """Newton steps of the binned LAr profile (``lar_analysis: binned`` only)."""
 
     def setup(self):

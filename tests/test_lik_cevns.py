@@ -20,7 +20,7 @@ from likelihoods import build_likelihoods, registry
 from likelihoods import cevns
 from tests.helpers import point
 from tests.helpers import box_points as _points
-from tests.helpers import jitted_likelihoods, m2ll
+from tests.helpers import check_finite, jitted_likelihoods, m2ll
 
 NAMES = ("cevns_coherent_csi", "cevns_coherent_lar", "cevns_xenonnt_8b", "cevns_pandax_8b")
 
@@ -29,23 +29,13 @@ def _lks(scenario):
     return jitted_likelihoods(NAMES, scenario)[0]
 
 
-def _jitted(scenario):
-    return jitted_likelihoods(NAMES, scenario)[1:]
-
-
 def _m2ll(scenario, **kw):
     return m2ll(NAMES, scenario, **kw)
 
 
 @pytest.mark.parametrize("scenario", ["B", "B-L", "B-3Ltau"])
 def test_finite_value_and_gradient(scenario, rng):
-    _, each, grad = _jitted(scenario)
-    p = _points(rng, 64, scenario)
-    v = np.asarray(each(p))
-    assert np.all(np.isfinite(v)) and np.all(v <= 1e-9)
-    g = grad(p)
-    for k in PARAM_NAMES:
-        assert np.all(np.isfinite(np.asarray(g[k]))), k
+    check_finite(tuple((n, ()) for n in NAMES), scenario, rng, n=64, at_most=1e-9)
 
 
 def _count_m2(n, b, sb, s, f_y=0.0):

@@ -10,13 +10,11 @@ from scipy.optimize import brentq
 from globalfit.errors import ConfigError
 from globalfit.physics import scattering as sc
 from globalfit.physics.model import observables
-from globalfit.physics.parameters import PARAM_NAMES
 from likelihoods import build_likelihoods
 from likelihoods import nu_e_scattering as nue
 from likelihoods.stats import delta_chi2
 from tests.helpers import point
-from tests.helpers import box_points as _points
-from tests.helpers import jitted_likelihoods, m2ll
+from tests.helpers import check_finite, jitted_likelihoods, m2ll
 
 NAMES = ("nu_e_charm2", "nu_e_texono", "nu_e_borexino")
 
@@ -25,23 +23,13 @@ def _lks(scenario):
     return jitted_likelihoods(NAMES, scenario)[0]
 
 
-def _jitted(scenario):
-    return jitted_likelihoods(NAMES, scenario)[1:]
-
-
 def _m2ll(scenario, **kw):
     return m2ll(NAMES, scenario, **kw)
 
 
 @pytest.mark.parametrize("scenario", ["B-L", "L"])
 def test_finite_value_and_gradient(scenario, rng):
-    _, each, grad = _jitted(scenario)
-    p = _points(rng, 64, scenario)
-    v = np.asarray(each(p))
-    assert np.all(np.isfinite(v)) and np.all(v <= 1e-9)
-    g = grad(p)
-    for k in PARAM_NAMES:
-        assert np.all(np.isfinite(np.asarray(g[k]))), k
+    check_finite(tuple((n, ()) for n in NAMES), scenario, rng, n=64, at_most=1e-9)
 
 
 def test_sm_point():

@@ -9,11 +9,9 @@ import pytest
 
 from globalfit.errors import ConfigError
 from globalfit.physics.model import observable_names, observables
-from globalfit.physics.parameters import PARAM_NAMES
 from globalfit.physics.scenarios import Scenario, get_scenario
 from likelihoods import build_likelihood, build_likelihoods, check_requirements, default_likelihoods, describe_all, registry
-from tests.helpers import _value_and_grad as value_and_grad
-from tests.helpers import box_points, point
+from tests.helpers import box_points, check_finite, point
 
 SCENARIOS = ["B", "B-L", "L", "B-3Ltau"]
 # compile-bound (~40 s each): B in the default run (the most likelihoods), the others with -m slow (CONTRIBUTING.md)
@@ -28,25 +26,11 @@ def _applicable(scenario):
     return {n: None for n, cls in registry().items() if cls.applies(get_scenario(scenario))}
 
 
-def _value_and_grad(scenario):
-    return value_and_grad(tuple((n, ()) for n in _applicable(scenario)), scenario)
-
-
 @pytest.mark.parametrize("scenario", SCENARIOS_TIERED)
 def test_finite_value_and_gradient_over_prior_box(scenario, rng):
     if not _applicable(scenario):
         pytest.skip("no likelihood applies")
-    each, grad = _value_and_grad(scenario)
-    p = _points(rng, 256, scenario)
-    vals = each(p)
-    for name, v in vals.items():
-        bad = ~np.isfinite(np.asarray(v))
-        assert not bad.any(), f"{name} not finite at {[{k: float(x[i]) for k, x in p.items()} for i in np.where(bad)[0][:1]]}"
-        assert np.all(np.asarray(v) <= 1e-9), f"{name} > 0: log L must be relative to its maximum"
-    g = grad(p)
-    for k in PARAM_NAMES:
-        bad = ~np.isfinite(np.asarray(g[k]))
-        assert not bad.any(), f"d logL/d {k} not finite at {[{q: float(x[i]) for q, x in p.items()} for i in np.where(bad)[0][:1]]}"
+    check_finite(tuple((n, ()) for n in _applicable(scenario)), scenario, rng, n=256, at_most=1e-9)
 
 
 def test_registry_entries_are_documented():
