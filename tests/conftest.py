@@ -7,13 +7,15 @@ import jax
 import numpy as np
 import pytest
 
-from globalfit._jax import CACHE_ENV
+from globalfit._jax import CACHE_ENV, enable_compilation_cache
 
-# Compiled code is kept for the session in a folder of its own (the CLI turns JAX's persistent cache on; the tests and
-# the processes they start share it), never in the user's ~/.cache; GLOBALFIT_JAX_CACHE set outside wins
+# Compiled code is kept for the session in a folder of its own, never in the user's ~/.cache; GLOBALFIT_JAX_CACHE set
+# outside wins. The test processes and the processes they start (CLI runs, sweep workers) share it, so a program that
+# several tests compile (a config's log-density, a likelihood set) is compiled once per session
 if CACHE_ENV not in os.environ:
     os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="globalfit-tests-jax-cache-")
     atexit.register(shutil.rmtree, os.environ[CACHE_ENV], True)
+enable_compilation_cache()
 
 jax.config.update("jax_enable_x64", True)
 
