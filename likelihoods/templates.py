@@ -309,8 +309,8 @@ class TemplateFit:
         m = self.factor_map.shape[1]
         value_grad = jax.jit(jax.value_and_grad(self.chi2))  # one compilation for both searches
 
-        def chi2(s):
-            return float(value_grad(jnp.full(m, s))[0])
+        def chi2(s):  # strongly typed, as the L-BFGS-B points below: one compilation, not two
+            return float(value_grad(jnp.full(m, s, dtype=jnp.float64))[0])
 
         best = minimize_scalar(chi2, bounds=(0.0, scale_max), method="bounded", options={"xatol": 1e-8})
         self.best_scale, self.chi2_scale, self.chi2_zero = float(best.x), float(best.fun), chi2(0.0)
