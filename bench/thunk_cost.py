@@ -9,11 +9,18 @@ gradient of ``FitProblem.log_density`` of a config at its start point: thunks an
 
     PYTHONPATH=. python bench/thunk_cost.py [runs/full_B.yaml] [--thunks 200]
     taskset -c 0 env PYTHONPATH=. python bench/thunk_cost.py ...      # the same on one core
+    PYTHONPATH=. python bench/thunk_cost.py --parts                   # the log-density's thunks by part, no timing
+
+``--parts`` compiles the log-density with each likelihood, the model's observables and the rate stack under a
+``jax.named_scope`` of their own and counts the thunks whose operation carries each name (the rest: the prior, the
+parametrisation, the sum and what XLA fused across parts).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import functools
 import os
 import re
 import sys
@@ -26,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from globalfit.problem import load_problem  # noqa: E402
+from globalfit.problem import fitproblem, load_problem  # noqa: E402
 from benchio import best_time, finish  # noqa: E402
 
 _NOT_THUNKS = ("parameter", "constant", "get-tuple-element", "tuple", "bitcast")
@@ -55,13 +62,62 @@ def toy(n_steps: int, big_constant: bool):
     return f
 
 
+def _scoped(name: str, f):
+    @functools.wraps(f)
+    def g(*a, **k):
+        with jax.named_scope("part_" + name):
+            return f(*a, **k)
+    return g
+
+
+def density_program(problem):
+    """The compiled value and gradient of ``problem.log_density`` at its start point, and that point."""
+    z0 = problem.start_sites(refs_only=True)
+    sites = list(z0)
+    x0 = jnp.asarray([z0[s] for s in sites])
+    density = jax.value_and_grad(lambda v: problem.log_density({s: v[i] for i, s in enumerate(sites)}))
+    return jax.jit(density).lower(x0).compile(), x0
+
+
+def thunks_by_part(config: str) -> collections.Counter:
+    """Thunks of the value and gradient of the config's log-density, by part (module doc, ``--parts``)."""
+    problem = load_problem(config)
+    for lk in problem.likelihoods:
+        object.__setattr__(lk, "loglike", _scoped(lk.name, lk.loglike))
+    if problem.rates is not None:
+        object.__setattr__(problem.rates, "provide", _scoped("rates", problem.rates.provide))
+    model = fitproblem.observables
+    fitproblem.observables = _scoped("model", model)
+    try:
+        compiled, _ = density_program(problem)
+    finally:
+        fitproblem.observables = model
+    entry = compiled.as_text().split("\nENTRY")[1].split("\n}")[0]
+    parts = collections.Counter()
+    for line in entry.splitlines():
+        op = re.search(r"= \S+ (\S+?)\(", line)
+        if op and op.group(1) not in _NOT_THUNKS:
+            name = re.search(r"part_([\w\-]+)", line)
+            parts[name.group(1) if name else "(rest)"] += 1
+    return parts
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("config", nargs="?", default=str(ROOT / "runs/full_B.yaml"))
     ap.add_argument("--thunks", type=int, default=200, help="steps of the toy programs")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--parts", action="store_true", help="count the log-density's thunks by part instead")
     args = ap.parse_args()
-    res: dict = {"load_before": os.getloadavg(), "cores": len(os.sched_getaffinity(0))}
+    load = os.getloadavg()
+    if args.parts:
+        parts = thunks_by_part(args.config)
+        print(f"{Path(args.config).name}: {sum(parts.values())} thunks\n| part | thunks |\n| --- | --- |")
+        for name, n in parts.most_common():
+            print(f"| {name} | {n} |")
+        finish({"config": args.config, "parts": dict(parts), "load_before": load}, args.json)
+        return
+    res: dict = {"load_before": load, "cores": len(os.sched_getaffinity(0))}
     print(f"{res['cores']} core(s) available to this process")
     print("| program | thunks | µs per call | µs per thunk |\n| --- | --- | --- | --- |")
     x = jnp.float64(0.3)
@@ -71,12 +127,7 @@ def main() -> None:
         label = "toy, one 8 kB constant (concurrent)" if big else "toy, small buffers (sequential)"
         res[label] = {"thunks": n, "us": t * 1e6}
         print(f"| {label} | {n} | {t * 1e6:.1f} | {t * 1e6 / n:.2f} |")
-    problem = load_problem(args.config)
-    z0 = problem.start_sites(refs_only=True)
-    sites = list(z0)
-    x0 = jnp.asarray([z0[s] for s in sites])
-    density = jax.value_and_grad(lambda v: problem.log_density({s: v[i] for i, s in enumerate(sites)}))
-    compiled = jax.jit(density).lower(x0).compile()
+    compiled, x0 = density_program(load_problem(args.config))
     n, t = thunk_count(compiled), best_time(compiled, x0, 7, 300)
     label = f"{Path(args.config).name}: value + gradient, one point"
     res[label] = {"thunks": n, "us": t * 1e6}
