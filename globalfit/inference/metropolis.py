@@ -233,7 +233,10 @@ class MetropolisNUTS(MCMCKernel):
             else:  # the key stream of runs without delayed acceptance is unchanged
                 key, k_mh = jax.random.split(hs.rng_key)
             fixed, target, accepted, proposal = metropolis(state, k_mh)
-            pe, grad = jax.value_and_grad(self._conditional(fixed))(hs.z)
+            if self.sites:  # NUTS starts at the moved sites: its potential and gradient there
+                pe, grad = jax.value_and_grad(self._conditional(fixed))(hs.z)
+            else:  # nothing moved since NUTS's last state (delayed acceptance keeps them in step): they still hold
+                pe, grad = hs.potential_energy, hs.z_grad
             new = sample_kernel(hs._replace(rng_key=key, potential_energy=pe, z_grad=grad), model_kwargs={"fixed": fixed})
             if not delayed:
                 return MetropolisNUTSState(new, fixed, accepted, proposal)
