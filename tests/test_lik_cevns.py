@@ -388,6 +388,19 @@ def test_xenonnt_binned_one_newton_step_is_enough(rng):
     assert np.all(np.linalg.norm(g1 - g2, axis=1) <= 1e-3 * np.linalg.norm(g2, axis=1))
 
 
+def test_binned_likelihoods_are_built_once_per_choice():
+    """Defaults passed or left out name the same build; another number of Newton steps shares its tables and
+    calibration (what the likelihoods' ``newton_steps`` option gets)."""
+    x = cevns.xenon_binned("msbar0", "radiative")
+    assert cevns.xenon_binned("msbar0", "radiative", cevns.XENON_NEWTON_STEPS) is x
+    two = cevns.xenon_binned("msbar0", "radiative", 2)
+    assert two.fit.newton_steps == 2 and x.fit.newton_steps == cevns.XENON_NEWTON_STEPS
+    assert two.fit.theta_table is x.fit.theta_table and two.fit.chi2_best == x.fit.chi2_best and two.targets is x.targets
+    lk = build_likelihoods({"cevns_xenonnt_8b": {"analysis": "binned", "newton_steps": 2}}, "B")[0]
+    assert lk.binned.fit.newton_steps == 2 and lk.binned.fit.theta_table is x.fit.theta_table
+    assert cevns.lar_binned("msbar0", "radiative", None, cevns.LAR_NEWTON_STEPS) is _lar_binned()
+
+
 def test_xenonnt_binned_through_the_model(rng):
     """analysis: binned in U(1)_B: finite value and gradient in the prior box, below its best; option errors."""
     _finite_below_best(build_likelihoods({"cevns_xenonnt_8b": {"analysis": "binned"}}, "B")[0], rng, n=8)
