@@ -63,3 +63,21 @@ def test_w_and_h_loops_add_in_mu_to_e_gamma():
     br_H = c.e_charge**2 * c.lepton_masses[1] ** 3 * abs(F_H) ** 2 / (16 * math.pi) / c.width_mu
     assert br == pytest.approx(br_H * (1 + ratio.real) ** 2, rel=1e-9)
     assert jnp.isfinite(br)
+
+
+@pytest.mark.parametrize("phases", [(1.1, -2.3), (math.pi, 0.5)])
+def test_rates_depend_on_the_yukawa_moduli_only(phases):
+    """kappa is y times a real number (Eq. 8), so F^H + F^W carries the one factor conj(y_a) y_b, and F_1, F_2 the one
+    factor g_Psi y_a conj(y_b): every LFV rate depends on |y_a|^2 |y_b|^2 only, not on the phases."""
+    from globalfit.physics.lfv import PAIRS, br_l_to_l_Zp
+
+    cb, M_H, M_Psi, g_Psi, M_Zp = 0.05, 1000.0, 300.0, -0.7, 0.08
+    values = {}
+    for phi in ((0.0, 0.0), phases):
+        p = point(y_e=0.3, y_mu=0.5, y_tau=0.8, phi_mu=phi[0], phi_tau=phi[1], cos_beta=cb, M_Psi=M_Psi, M_H=M_H)
+        y, k = yukawas(p), kappa(p)
+        values[phi] = [(asfloat(br_l_to_l_gamma(y, k, a, b, M_H, M_Psi, cb)),
+                        asfloat(br_l_to_l_Zp(y, a, b, g_Psi, M_H, M_Psi, M_Zp))) for a, b in PAIRS.values()]
+    for real, rotated in zip(values[(0.0, 0.0)], values[phases]):
+        assert real[0] > 0 and real[1] > 0
+        assert rotated == pytest.approx(real, rel=1e-12, abs=0)

@@ -47,6 +47,11 @@ term (1/(2r)) dominates for M_Zp >~ 0.3 GeV, where the width grows 1.7x (r = 0.1
 printed sign. The decay is closed for
 M_Zp >= m_a - m_b (the bracket takes m_b = 0, the momentum factor does not). Branching ratios divide by the PDG total
 width hbar/tau_a.
+
+The phases of the Yukawas drop out of every rate here: kappa is y times a real number (Eq. 8), so F^W + F^H carries
+the one factor conj(y_a) y_b, and F_1, F_2 the one factor g_Psi y_a conj(y_b); each width is |y_a|^2 |y_b|^2 times a
+function of the masses, g_Psi and cos(beta) (tests/test_lfv_dipole_sign.py). (A real-arithmetic form of the widths was
+measured for the single-point cost and not kept: docs/performance.md, "What a single point costs".)
 """
 
 from __future__ import annotations
