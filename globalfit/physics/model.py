@@ -194,15 +194,15 @@ def observables(p: Mapping[str, jnp.ndarray], scenario: Scenario | str, options:
     w_had = width_baryonic_hadrons(g_B, M)
     width_total = jnp.sum(w_lep) + w_nu + w_psi + w_psinu + w_had
     out["width_Zp"] = width_total
-    width = jnp.where(width_total > 0, width_total, 1.0)  # Br = 0 when nothing couples
-    out["br_Zp_ee"] = w_lep[0] / width
-    out["br_Zp_mumu"] = w_lep[1] / width
-    out["br_Zp_tautau"] = w_lep[2] / width
-    out["br_Zp_hadrons"] = w_had / width
-    out["br_Zp_invisible"] = (w_nu + w_psi + w_psinu) / width
-    out["br_Zp_leptons_kinetic"] = (jnp.sum(w_lep) if x_kin else jnp.zeros_like(M)) / width
-    out["br_Zp_pi0_gamma"] = width_to_pi0_gamma(g_B, M) / width
-    out["br_Zp_3pi"] = width_to_three_pions(g_B, M) / width
+    inv_width = 1.0 / jnp.where(width_total > 0, width_total, 1.0)  # Br = 0 when nothing couples
+    out["br_Zp_ee"] = w_lep[0] * inv_width
+    out["br_Zp_mumu"] = w_lep[1] * inv_width
+    out["br_Zp_tautau"] = w_lep[2] * inv_width
+    out["br_Zp_hadrons"] = w_had * inv_width
+    out["br_Zp_invisible"] = (w_nu + w_psi + w_psinu) * inv_width
+    out["br_Zp_leptons_kinetic"] = (jnp.sum(w_lep) if x_kin else jnp.zeros_like(M)) * inv_width
+    out["br_Zp_pi0_gamma"] = width_to_pi0_gamma(g_B, M) * inv_width
+    out["br_Zp_3pi"] = width_to_three_pions(g_B, M) * inv_width
     out["r_H"] = h_prime_share(p, scenario, flav)
     out["g_l"] = g_l * jnp.ones_like(M)
     return out
