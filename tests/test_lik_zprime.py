@@ -42,10 +42,18 @@ def _batched(scenario):
     return jax.jit(jax.vmap(jax.value_and_grad(total)))
 
 
+@functools.lru_cache(maxsize=None)
+def _chi2_program(name, scenario, opts_items):
+    """-2 ln L of one likelihood as a function of the parameter point, compiled once per likelihood and options
+    (eagerly, each call dispatched its few hundred operations one by one)."""
+    lk = build_likelihoods({name: None if opts_items is None else dict(opts_items)}, scenario)[0]
+    return jax.jit(lambda q: -2.0 * lk.loglike(observables(q, scenario)))
+
+
 def _chi2(name, scenario, opts=None, **p):
-    lk = build_likelihoods({name: opts}, scenario)[0]
+    items = None if opts is None else tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in opts.items()))
     q = point(**{"g_Psi": 0.0, "M_Psi": 1.0, **p})
-    return -2.0 * float(lk.loglike(observables(q, scenario)))
+    return float(_chi2_program(name, scenario, items)(q))
 
 
 @pytest.mark.parametrize("scenario", ["B", "B-L", "L", "B-3Ltau"])
@@ -100,22 +108,25 @@ def test_prompt_curve_gives_promised_chi2(name, key):
     rows = np.flatnonzero(_interior(mass) & (lo < NO_LIMIT))
     rows = rows[:: max(1, rows.size // 60)]  # BaBar visible: every 90th of its 5,653 rows
     lk = build_likelihoods({name: None}, "B-L")[0]
-    obs = lambda M, g: observables(point(g_Psi=0.0, M_Psi=1.0, M_Zp=M, g_X=g), "B-L")  # noqa: E731
-    chi2 = jax.jit(jax.vmap(lambda M, g: -2.0 * lk.loglike(obs(M, g))))
+
+    def quantities(M, g):  # the model's -2 Delta ln L, Br(invisible), Br(ee + mumu); DarkCast's boson's -2 Delta ln L
+        o = observables(point(g_Psi=0.0, M_Psi=1.0, M_Zp=M, g_X=g), "B-L")
+        _, lep, tot = zprime_searches.reference_widths("B-L", M)
+        darkcast_boson = -2.0 * lk.curve_set.loglikes(M, 1.0, g**2, lep / tot, tot * g**2)[0]
+        return -2.0 * lk.loglike(o), o["br_Zp_invisible"], o["br_Zp_ee"] + o["br_Zp_mumu"], darkcast_boson, lep / tot
+
+    at = jax.jit(jax.vmap(quantities))  # one program, every quantity of every row
     M, g = jnp.asarray(mass[rows]), jnp.asarray(lo[rows])
+    chi2, br, br_model, darkcast_boson, br_ref = (np.asarray(x) for x in at(M, g))
     if LEPTONIC[key].channel == "invisible":
-        br = np.asarray(jax.vmap(lambda M, g: obs(M, g)["br_Zp_invisible"])(M, g))
-        assert np.asarray(chi2(M, g)) == pytest.approx(CHI2_90 * br**2, rel=1e-6)
-        assert np.asarray(chi2(M, g / np.sqrt(br))) == pytest.approx(CHI2_90, rel=1e-6)
+        assert chi2 == pytest.approx(CHI2_90 * br**2, rel=1e-6)
+        assert np.asarray(at(M, g / np.sqrt(br))[0]) == pytest.approx(CHI2_90, rel=1e-6)
         between = (mass[rows] > 0.01) & (mass[rows] < 0.2)  # three neutrinos against e+e-: Br_inv = 3 / 5
         assert br.max() <= 1.0 and between.any() and br[between] == pytest.approx(0.6, abs=1e-3)
     else:
-        _, lep, tot = (np.asarray(x) for x in zprime_searches.reference_widths("B-L", M))
-        darkcast_boson = jax.jit(jax.vmap(lambda M, g, b, w: -2.0 * lk.curve_set.loglikes(M, 1.0, g**2, b, w)[0]))
-        assert np.asarray(darkcast_boson(M, g, lep / tot, tot * g**2)) == pytest.approx(CHI2_90, rel=1e-6)
-        br_model = jax.jit(jax.vmap(lambda M, g: (lambda o: o["br_Zp_ee"] + o["br_Zp_mumu"])(obs(M, g))))
-        ratio = np.asarray(br_model(M, g)) / (lep / tot)
-        assert np.asarray(chi2(M, g)) == pytest.approx(CHI2_90 * ratio**2, rel=1e-6)
+        assert darkcast_boson == pytest.approx(CHI2_90, rel=1e-6)
+        ratio = br_model / br_ref
+        assert chi2 == pytest.approx(CHI2_90 * ratio**2, rel=1e-6)
         low, high = mass[rows] < 3.0, mass[rows] > 3.7
         assert np.max(abs(ratio[low] - 1)) < 0.02 and np.all((ratio[high] > 1.05) & (ratio[high] < 1.1))
     assert CHI2_90 == pytest.approx(2.706, rel=1e-3)
@@ -127,15 +138,19 @@ def test_beam_dump_band_edges(exp):
     interior row get 2.71, deep inside the band more, above it nothing."""
     mass, lo, hi, _ = curve_rows(LEPTONIC[exp].key)
     lk = build_likelihoods({"zp_beam_dump": {"experiments": [exp]}}, "B-L")[0]
-    curve = lambda *args: lk.curve_set.loglikes(*args)[0]  # noqa: E731  (the one curve of this likelihood)
-    rows = np.flatnonzero(_interior(mass))
-    for M, a, b in zip(mass[rows[::10]], lo[rows[::10]], hi[rows[::10]]):
-        inv, lep, tot = (float(x) for x in zprime_searches.reference_widths("B-L", jnp.asarray(M)))
-        for g in (a, b):
-            assert -2.0 * float(curve(jnp.asarray(M), 1.0, g**2, lep / tot, tot * g**2)) == pytest.approx(CHI2_90, rel=1e-6)
-        mid = np.sqrt(a * b)
-        assert -2.0 * float(curve(jnp.asarray(M), 1.0, mid**2, lep / tot, tot * mid**2)) > 25.0  # deep inside (softened tail)
-        assert _chi2("zp_beam_dump", "B-L", {"experiments": [exp]}, M_Zp=M, g_X=3 * b) < 1e-3
+
+    def reference(M, g):  # -2 Delta ln L of the one curve of this likelihood for DarkCast's boson
+        _, lep, tot = zprime_searches.reference_widths("B-L", M)
+        return -2.0 * lk.curve_set.loglikes(M, 1.0, g**2, lep / tot, tot * g**2)[0]
+
+    reference = jax.jit(jax.vmap(reference))
+    rows = np.flatnonzero(_interior(mass))[::10]
+    M, a, b = mass[rows], lo[rows], hi[rows]
+    for g in (a, b):
+        assert np.asarray(reference(M, g)) == pytest.approx(CHI2_90, rel=1e-6)
+    assert np.all(np.asarray(reference(M, np.sqrt(a * b))) > 25.0)  # deep inside (softened tail)
+    for M_row, b_row in zip(M, b):
+        assert _chi2("zp_beam_dump", "B-L", {"experiments": [exp]}, M_Zp=M_row, g_X=3 * b_row) < 1e-3
     # and the model at g_Psi = 0 is that reference: its own band edges are the file's
     M, a = mass[rows[len(rows) // 2]], lo[rows[len(rows) // 2]]
     assert _chi2("zp_beam_dump", "B-L", {"experiments": [exp]}, M_Zp=M, g_X=a) == pytest.approx(CHI2_90, rel=1e-6)
@@ -204,6 +219,42 @@ def test_beam_dump_options():
         build_likelihoods({"zp_na64_invisible": {"taper": 0.0}}, "B-L")
 
 
+@functools.lru_cache(maxsize=None)
+def _baryonic_edges() -> dict:
+    """For every B-boson curve: its rows outside the ln M taper and, at each edge of each row, DarkCast's boson's
+    -2 Delta ln L (the reference's Br(ee + mumu) and total width), the model's at g_Psi = 0, its Br(ee + mumu) and its
+    width. One compiled program for every row of every curve: the fifteen-curve likelihood's per-curve ln L, each
+    equal to that of a likelihood holding the curve alone (test_curves_read_together_equal_each_curve_alone)."""
+    lk = build_likelihoods({"zp_baryonic_visible": None}, "B")[0]
+    taper, column = lk.options.taper, {n: j for j, n in enumerate(lk.curve_names)}
+    rows = {}
+    for exp, curve in BARYONIC.items():
+        mass, lo, hi, header = curve_rows(curve.key)
+        inner = (np.log(mass / mass[0]) > taper) & (np.log(mass[-1] / mass) > taper)
+        rows[exp] = (mass, inner, header, [lo] if hi is None else [lo, hi])
+    # (curve column, M, g) of every edge of every inner row, in one batch
+    col, M, g = (np.concatenate(x) for x in zip(*[(np.full(inner.sum(), column[exp]), mass[inner], edge[inner])
+                                                     for exp, (mass, inner, _, edges) in rows.items() for edge in edges]))
+    _, lep, tot = (np.asarray(x) for x in zprime_searches.reference_widths("B", jnp.asarray(M)))
+
+    def both(j, M, g, b_ref, w_ref):
+        o = observables(point(g_Psi=0.0, M_Psi=1.0, M_Zp=M, g_X=g), "B")
+        br = o["br_Zp_ee"] + o["br_Zp_mumu"]
+        darkcast_boson = -2.0 * lk.curve_set.loglikes(M, 1.0, g**2, b_ref, w_ref * g**2)[j]
+        return darkcast_boson, -2.0 * lk.loglikes(o, br)[j], br, o["width_Zp"]
+
+    out = [np.asarray(x) for x in jax.jit(jax.vmap(both))(jnp.asarray(col), jnp.asarray(M), jnp.asarray(g), lep / tot, tot)]
+    results, k = {}, 0
+    for exp, (mass, inner, header, edges) in rows.items():
+        per_edge = []
+        for edge in edges:
+            n = int(inner.sum())
+            per_edge.append((edge, lep[k:k + n], tot[k:k + n], *(x[k:k + n] for x in out)))
+            k += n
+        results[exp] = (mass, inner, header, per_edge)
+    return results
+
+
 @pytest.mark.parametrize("exp", list(BARYONIC))
 def test_baryonic_visible_curves(exp):
     """Every row of DarkCast's B-boson file (full resolution; a beam-dump band up to its tip, curve_rows) outside the
@@ -214,33 +265,21 @@ def test_baryonic_visible_curves(exp):
     beam-dump band its larger width (x1.4-3.5 at 0.15-0.3 GeV) lowers the upper edge far (-2 Delta ln L < 1.35 at the
     file's) and the lower one little where the band is wide (within 3 % up to 0.3 GeV on CHARM)."""
     curve = BARYONIC[exp]
-    mass, lo, hi, header = curve_rows(curve.key)
+    mass, inner, header, per_edge = _baryonic_edges()[exp]
     assert "darkcast_B_boson/" in header and "arXiv" in header
-    lk = build_likelihoods({"zp_baryonic_visible": {"experiments": [exp]}}, "B")[0]
-    taper = lk.options.taper
-    inner = (np.log(mass / mass[0]) > taper) & (np.log(mass[-1] / mass) > taper)
     assert inner.sum() >= min(0.5 * len(mass), 4)  # rows crowd the ends of some bands (PS191: 4 of 14 inside)
-    M = jnp.asarray(mass[inner])
-    _, lep, tot = (np.asarray(x) for x in zprime_searches.reference_widths("B", M))
-
-    def both(M, g, b_ref, w_ref):  # DarkCast's boson, and the model: its -2 Delta ln L, Br(ee + mumu), total width
-        o = observables(point(g_Psi=0.0, M_Psi=1.0, M_Zp=M, g_X=g), "B")
-        darkcast_boson = -2.0 * lk.curve_set.loglikes(M, 1.0, g**2, b_ref, w_ref * g**2)[0]
-        return darkcast_boson, -2.0 * lk.loglike(o), o["br_Zp_ee"] + o["br_Zp_mumu"], o["width_Zp"]
-
-    both = jax.jit(jax.vmap(both))
     below = mass[inner] < constants().m_pi0
-    for edge in (lo,) if hi is None else (lo, hi):
-        darkcast_boson, got, br, width = (np.asarray(x) for x in both(M, jnp.asarray(edge[inner]), lep / tot, tot))
+    prompt = len(per_edge) == 1
+    for i, (edge, lep, tot, darkcast_boson, got, br, width) in enumerate(per_edge):
         np.testing.assert_allclose(darkcast_boson, CHI2_90, rtol=1e-6)
         np.testing.assert_allclose(got[below], CHI2_90, rtol=1e-6)
-        if hi is None:
+        if prompt:
             eff = (lambda w: -np.expm1(-curve.t1(mass[inner]) * w / zprime_searches.DARKCAST_HBAR)) if curve.t1 else (lambda w: 1.0)
             R = br / (lep / tot) * eff(width) / eff(tot * edge[inner] ** 2)
             np.testing.assert_allclose(got, CHI2_90 * R**2, rtol=1e-6)
         else:  # a shorter lifetime only lowers the decays in the volume (S ∝ Gamma_ll exp(-u)(1 - exp(-r u))/u)
             assert np.all(got[~below] <= CHI2_90 * (1 + 1e-6))
-            if edge is hi:  # the exponential lifetime cut: the model's upper edge lies well below the file's
+            if i == 1:  # the upper edge, with the exponential lifetime cut: the model's lies well below the file's
                 assert np.all(got[~below] < 0.5 * CHI2_90)
 
 
@@ -319,6 +358,7 @@ def test_curves_read_together_equal_each_curve_alone(rng):
     f = jax.jit(jax.vmap(lambda m, g, b, w: together.loglikes(m, 1.0, g, b, w)))
     got = np.asarray(f(M, g2, br, width))
     assert got.shape == (M.size, len(curves)) and np.all(np.isfinite(got)) and np.any(got < -1.0)
-    for j, one in enumerate(alone):
-        ref = np.asarray(jax.jit(jax.vmap(lambda m, g, b, w: one.loglikes(m, 1.0, g, b, w)[0]))(M, g2, br, width))
-        np.testing.assert_allclose(got[:, j], ref, rtol=1e-10, atol=1e-300)  # union-grid rounding, amplified by u in exp(-u)
+    each = jax.jit(jax.vmap(lambda m, g, b, w: jnp.stack([one.loglikes(m, 1.0, g, b, w)[0] for one in alone])))
+    ref = np.asarray(each(M, g2, br, width))  # every set alone, in one program
+    for j in range(len(alone)):
+        np.testing.assert_allclose(got[:, j], ref[:, j], rtol=1e-10, atol=1e-300)  # union-grid rounding, amplified by u in exp(-u)
