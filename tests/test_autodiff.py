@@ -44,8 +44,9 @@ def test_gradients_finite_and_match_finite_differences(scenario, rng):
         for q in PARAM_NAMES:
             x = float(p[q])
             h = 1e-5 if q.startswith("phi") or x == 0 else 1e-6 * abs(x)
-            up = f({**p, q: jnp.asarray(x + h)})
-            dn = f({**p, q: jnp.asarray(x - h)})
+            # float64, not weakly typed: f is compiled once, not once per parameter
+            up = f({**p, q: jnp.asarray(x + h, dtype=jnp.float64)})
+            dn = f({**p, q: jnp.asarray(x - h, dtype=jnp.float64)})
             for name in DERIVED_NAMES:
                 fd = (float(up[name]) - float(dn[name])) / (2 * h)
                 # finite-difference round-off ~ eps |f| / h
@@ -91,7 +92,8 @@ def test_vmap_matches_loop(rng):
     batch = {k: jnp.asarray(v) for k, v in batch.items()}
     out = jax.jit(jax.vmap(lambda p: derived(p, "B")))(batch)
     assert all(out[k].shape == (n,) for k in DERIVED_NAMES)
+    one = jax.jit(lambda p: derived(p, "B"))  # compiled once (evaluated eagerly, each point ran op by op)
     for i in rng.integers(0, n, 5):
-        single = derived({k: v[i] for k, v in batch.items()}, "B")
+        single = one({k: v[i] for k, v in batch.items()})
         for k in DERIVED_NAMES:
             np.testing.assert_allclose(float(out[k][i]), float(single[k]), rtol=1e-12, atol=0)
