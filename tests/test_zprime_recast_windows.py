@@ -134,11 +134,11 @@ def test_finite_value_and_gradient_at_window_edges():
     masses = np.unique(np.concatenate([ends, [1e-3, 2 * 0.10566, 2 * 0.1056584, 0.2141, 0.13498, 0.1405, 0.3, 1.0, 70.0]]))
     g = np.geomspace(1e-12, 1.0, 7)
     M, G = (a.ravel() for a in np.meshgrid(masses, g))
+    f = jax.jit(jax.vmap(jax.value_and_grad(  # one program for both Psi settings (arguments, not constants)
+        lambda m, gx, g_psi, m_psi: lk.loglike(observables(point(M_Zp=m, g_X=gx, g_Psi=g_psi, M_Psi=m_psi, y_e=2.0), "B")),
+        argnums=(0, 1)), in_axes=(0, 0, None, None)))
     for g_psi, m_psi in ((0.0, 10.0), (3.5, 1e-3)):
-        f = jax.jit(jax.vmap(jax.value_and_grad(
-            lambda m, gx: lk.loglike(observables(point(M_Zp=m, g_X=gx, g_Psi=g_psi, M_Psi=m_psi, y_e=2.0), "B")),
-            argnums=(0, 1))))
-        val, (dm, dg) = f(jnp.asarray(M), jnp.asarray(G))
+        val, (dm, dg) = f(jnp.asarray(M), jnp.asarray(G), jnp.float64(g_psi), jnp.float64(m_psi))
         assert np.all(np.isfinite(val)) and np.all(np.asarray(val) <= 0.0)
         assert np.all(np.isfinite(dm)) and np.all(np.isfinite(dg))
         assert g_psi != 0.0 or np.any(np.asarray(val) < -10.0)  # and it constrains
