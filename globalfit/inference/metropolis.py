@@ -40,7 +40,7 @@ the delayed step rejects what lands outside. Measured on full_B: docs/performanc
 **One vector of sites.** NUTS moves its sites as one array (:class:`SiteVector`, sorted by name, as
 ``jax.flatten_util.ravel_pytree`` orders a dict), not as one scalar per site: numpyro's tree-building while-loops
 update every leaf of the state separately, so eleven scalar sites made eleven small operations of each step. On
-full_B with 64 chains the vector compiles in ~2/3 of the time and runs a transition ~1/3 faster, with the same
+full_B with 64 chains the vector traces in 2–4 s less and runs a leapfrog step 6–12 % faster, with the same
 arithmetic (docs/performance.md, "NUTS on one vector of sites"). Without Metropolis sites and delayed acceptance the
 kernel is numpyro's NUTS on that vector, with its key stream: it draws what ``NUTS(potential_fn=...)`` draws on the
 sites one by one, up to rounding.
