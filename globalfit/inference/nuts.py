@@ -569,7 +569,7 @@ def _warmup_bar(total: int, enabled: bool):
 
 def saved_state(outdir: Path, kernel: MetropolisNUTS, keys, warmup: int, shaped: ParamInfo, batched: bool):
     """The chain state a resumed run continues from (``state.pkl``), after setting up ``kernel`` for it (``kernel.init``
-    at the placeholder ``shaped``, :func:`start_shaped`: only its layout is used). OutputError when the saved state is
+    at the all-zero start ``shaped`` of :func:`start_shaped`, whose layout alone matters). OutputError when the saved state is
     not laid out as this kernel's: saved by a version of globalfit whose NUTS state differs (before NUTS moved its
     sites as one vector)."""
     state = load_state(outdir)
