@@ -105,11 +105,11 @@ def test_sampler_keys_reach_the_kernel(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(GOOD))
     kernel = nuts_kernel(load_problem(path))
-    assert kernel.nuts_options["dense_mass"] is False and kernel.nuts_options["max_tree_depth"] == 10  # diagonal
+    assert kernel._dense_mass == [] and kernel._max_tree_depth == 10  # no dense block: diagonal
     path.write_text(yaml.safe_dump(_with(("sampler",), {**GOOD["sampler"], "dense_mass": True, "max_tree_depth": 7})))
     problem = load_problem(path)
     kernel = nuts_kernel(problem)
-    assert kernel.nuts_options["dense_mass"] is True and kernel.nuts_options["max_tree_depth"] == 7  # dense over all sites
+    assert kernel._dense_mass == [tuple(sorted(problem.site_names))] and kernel._max_tree_depth == 7  # one dense block
 
 
 @pytest.mark.parametrize("name", sorted(str(p.relative_to(ROOT / "runs")) for p in (ROOT / "runs").rglob("*.yaml")))

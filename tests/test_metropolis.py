@@ -16,13 +16,12 @@ from jax import lax
 import numpy as np
 import pytest
 import yaml
-from numpyro.infer import MCMC, NUTS
-from numpyro.infer.util import ParamInfo
+from numpyro.infer import MCMC
 from scipy.stats import norm
 
 from globalfit.errors import ConfigError
-from globalfit.inference.metropolis import AM_JITTER, AM_SCALE, MetropolisNUTS, SiteVector, adapt_proposal, initial_proposal
-from globalfit.inference.nuts import _chunk_runner, _init_chains, metropolis_sites, nuts_kernel, sample_run
+from globalfit.inference.metropolis import AM_JITTER, AM_SCALE, MetropolisNUTS, adapt_proposal, initial_proposal
+from globalfit.inference.nuts import metropolis_sites, nuts_kernel, sample_run
 from globalfit.outputs.report import build_idata, sampler_line, write_outputs
 from globalfit.outputs.rundir import load_chunks, prepare_run_dir, write_progress
 from globalfit.problem import load_problem
@@ -51,30 +50,6 @@ def _smooth(z):
 def _jump(z):
     """The jump of _potential across c = 0 and a wall at c = 1 (the density 0 beyond, as outside a physical support)."""
     return jnp.where(z["c"] > 1, jnp.inf, jnp.where(z["c"] > 0, jnp.log(2.0), 0.0))
-
-
-@pytest.mark.parametrize("dense", [False, True])
-def test_without_metropolis_sites_it_draws_what_numpyros_nuts_draws(dense):
-    """No Metropolis sites, no delayed acceptance: the kernel is numpyro's NUTS on the sites as one vector (SiteVector),
-    with its key stream, so it draws what ``NUTS(potential_fn=...)`` draws on the sites one by one (warm-up and draws;
-    the diagonal mass matrix's sums may differ in the last bit)."""
-    chains = 3
-    z = {"a": jnp.array([0.1, -0.5, 1.0]), "b": jnp.array([0.2, 0.0, -0.3]), "c": jnp.array([-0.4, -0.1, -0.9])}
-    pe, grad = jax.vmap(jax.value_and_grad(_smooth))(z)
-    keys = jax.random.split(jax.random.PRNGKey(3), chains)
-    out = []
-    for kernel in (NUTS(potential_fn=_smooth, dense_mass=dense, target_accept_prob=0.8),
-                   MetropolisNUTS(_smooth, [], {}, dense_mass=dense, target_accept_prob=0.8)):
-        state = _init_chains(kernel, keys, 30, ParamInfo(z, pe, grad), True)
-        run = _chunk_runner(kernel, chains, "vectorized")
-        state, _, _ = run(state, 30)
-        out.append(run(state, 40)[1:])
-    (zs_numpyro, stats_numpyro), (zs, stats) = out
-    assert isinstance(state.hmc.z, SiteVector) and state.hmc.z.names == ("a", "b", "c")
-    for s in "abc":
-        np.testing.assert_allclose(zs[s], zs_numpyro[s], rtol=0, atol=1e-10)
-    np.testing.assert_array_equal(stats["num_steps"], stats_numpyro["num_steps"])
-    assert np.unique(np.asarray(zs["a"])).size > 60  # it moves
 
 
 @pytest.mark.parametrize("sites", [["a"], []])

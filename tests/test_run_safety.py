@@ -8,16 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jax
 import numpy as np
 import pytest
 import yaml
-from numpyro.infer import NUTS
 
 from globalfit.cli import main
 from globalfit.errors import OutputError
 from globalfit.outputs import rundir
-from globalfit.inference.nuts import nuts_start
 from globalfit.outputs.rundir import CHUNKS, LOCK, chunk_indices, load_chunks, prepare_run_dir, read_progress, run_lock
 from globalfit.problem import load_problem
 
@@ -107,23 +104,6 @@ def test_inconsistent_directory_is_refused(tmp_path):
     path, outdir = _run_dir(tmp_path, chunks=2, state_after=5)
     with pytest.raises(OutputError, match="follows chunk 5 but progress.json counts 2"):
         prepare_run_dir(load_problem(path).cfg, path, resume=True, force=False)
-
-
-def test_a_chain_state_of_another_layout_is_refused_on_resume(tmp_path, capsys):
-    """A chain state saved by a globalfit whose NUTS moved the sites one by one (numpyro's NUTS on a dict of sites,
-    before SiteVector) cannot be continued by this kernel: one line says so, and nothing on disk changes."""
-    path, outdir = _run_dir(tmp_path, chunks=2)
-    problem = load_problem(path)
-    density = problem.unconstrained()
-    old = NUTS(potential_fn=density.potential, dense_mass=[])
-    state = old.init(jax.random.split(jax.random.PRNGKey(0), 2), 60, nuts_start(problem, density, 2), model_args=(), model_kwargs={})
-    rundir.save_state(outdir, jax.device_get(state), chunks=2, draws_done=40)
-    files = lambda: {p.name: p.read_bytes() for p in outdir.rglob("*") if p.is_file() and p.name not in (LOCK, "progress.json")}  # noqa: E731
-    before = files()
-    assert main(["run", str(path), "--resume"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "the saved chain state (state.pkl) was written by another version of globalfit" in err[0]
-    assert files() == before and (read_progress(outdir)["chunks"], read_progress(outdir)["draws_done"]) == (2, 40)
 
 
 def test_force_clears_a_run_directory_but_keeps_its_lock(tmp_path):

@@ -37,14 +37,6 @@ cut (``support``: +inf where |κ_α| ≥ 1 or cos β > 1, whose -inf walls end e
 divergence); U is then finite there (the likelihoods see only physical points: ``FitProblem.likelihood_point``) and
 the delayed step rejects what lands outside. Measured on full_B: docs/performance.md, "Delayed acceptance".
 
-**One vector of sites.** NUTS moves its sites as one array (:class:`SiteVector`, sorted by name, as
-``jax.flatten_util.ravel_pytree`` orders a dict), not as one scalar per site: numpyro's tree-building while-loops
-update every leaf of the state separately, so eleven scalar sites made eleven small operations of each step. On
-full_B with 64 chains the vector traces in 2–4 s less and runs a leapfrog step 6–12 % faster, with the same
-arithmetic (docs/performance.md, "NUTS on one vector of sites"). Without Metropolis sites and delayed acceptance the
-kernel is numpyro's NUTS on that vector, with its key stream: it draws what ``NUTS(potential_fn=...)`` draws on the
-sites one by one, up to rounding.
-
 The kernel has numpyro's ``MCMCKernel`` interface and a state whose ``z`` holds every site, so the run engine
 (:mod:`globalfit.inference.nuts`: chunks, resume, devices) drives it as it drives NUTS. Measured on full_B:
 docs/performance.md, "Metropolis moves on the mass sites" and "Adaptive Metropolis steps, and the bench on the run
@@ -62,8 +54,8 @@ from numpyro.infer.hmc import HMCState, hmc
 from numpyro.infer.mcmc import MCMCKernel
 from numpyro.infer.util import ParamInfo
 
-__all__ = ["SCALE_FACTORS", "ACCEPTED", "REJECTED", "REJECTED_OUTSIDE", "SiteVector", "ProposalState", "MetropolisNUTSState",
-           "MetropolisNUTS", "metropolis_steps", "initial_proposal", "adapt_proposal"]
+__all__ = ["SCALE_FACTORS", "ACCEPTED", "REJECTED", "REJECTED_OUTSIDE", "ProposalState", "MetropolisNUTSState", "MetropolisNUTS", "metropolis_steps",
+           "initial_proposal", "adapt_proposal"]
 
 # proposal widths in units of each site's prior sd in unconstrained coordinates (a uniform prior's logit image has sd
 # 1.81): the local step's before adaptation and the box-crossing step's; with probability 1/2 each, the unadapted pair
@@ -79,35 +71,6 @@ LOCAL_SHARE = 0.75
 ACCEPTED, REJECTED, REJECTED_OUTSIDE = 1, 0, -1
 
 
-@jax.tree_util.register_pytree_node_class
-class SiteVector:
-    """Sites as one array: ``values[..., i]`` is site ``names[i]`` (names sorted); what NUTS moves (module docstring,
-    "One vector of sites"). A pytree with one leaf; the names are its static structure, so they travel through jit,
-    vmap, scan and pickling with the state."""
-
-    __slots__ = ("names", "values")
-
-    def __init__(self, names: tuple[str, ...], values: Any):
-        self.names = names
-        self.values = values
-
-    @classmethod
-    def of(cls, sites: Mapping[str, Any]) -> "SiteVector":
-        """The sites of a dict {site: value} (scalars, or arrays with the same leading axes)."""
-        names = tuple(sorted(sites))
-        return cls(names, jnp.stack([jnp.asarray(sites[s]) for s in names], axis=-1))
-
-    def as_dict(self) -> dict:
-        return {s: self.values[..., i] for i, s in enumerate(self.names)}
-
-    def tree_flatten(self):
-        return (self.values,), self.names
-
-    @classmethod
-    def tree_unflatten(cls, names, children):
-        return cls(names, children[0])
-
-
 class ProposalState(NamedTuple):
     """A chain's local Metropolis step: its matrix ``chol`` (lower triangular, d x d) and the running count, mean and
     sum of squared deviations (Welford) of the chain's Metropolis sites in warm-up."""
@@ -119,7 +82,7 @@ class ProposalState(NamedTuple):
 
 
 class MetropolisNUTSState(NamedTuple):
-    """A chain's state: NUTS's state on the NUTS sites (``hmc``, its ``z`` a :class:`SiteVector`), the Metropolis sites' unconstrained values
+    """A chain's state: NUTS's state on the NUTS sites (``hmc``), the Metropolis sites' unconstrained values
     (``fixed``), the Metropolis proposals accepted in the last transition (``accepted``), the local step
     (``proposal``) and, with delayed acceptance, D of the module docstring at the chain's point and what became of NUTS's last
     proposal (accepted, rejected, or rejected outside the physical support). The fields NUTS's state
@@ -137,11 +100,11 @@ class MetropolisNUTSState(NamedTuple):
 
     @property
     def z(self) -> dict:
-        return {**self.hmc.z.as_dict(), **self.fixed}
+        return {**self.hmc.z, **self.fixed}
 
     @property
     def z_grad(self) -> dict:
-        return {**self.hmc.z_grad.as_dict(), **jax.tree.map(jnp.zeros_like, self.fixed)}
+        return {**self.hmc.z_grad, **jax.tree.map(jnp.zeros_like, self.fixed)}
 
     def __getattr__(self, name: str):
         """The other fields of NUTS's state (``potential_energy``, ``diverging``, ``num_steps``, ``adapt_state``, ...)."""
@@ -201,10 +164,9 @@ class MetropolisNUTS(MCMCKernel):
     """NUTS on every site but ``sites``, random-walk Metropolis on ``sites`` (module docstring). ``potential``:
     {site: unconstrained value} -> -ln p (U of the module docstring with ``delayed``); ``delayed``: D, whose factor
     NUTS's proposals pass by delayed acceptance (``None``: none; ``sites`` may then be empty: plain NUTS with the
-    accept/reject; both empty: numpyro's NUTS on the sites as one vector); ``sd``: the prior sd of each Metropolis
-    site in unconstrained coordinates; ``steps`` Metropolis steps per transition; ``adapt``: learn each chain's local
-    step in warm-up (module docstring); ``dense_mass``: a dense mass matrix over NUTS's sites, else diagonal.
-    Vectorised chains: ``init`` with a batch of keys (as numpyro's NUTS)."""
+    accept/reject); ``sd``: the prior sd of each Metropolis site in unconstrained coordinates; ``steps`` Metropolis
+    steps per transition; ``adapt``: learn each chain's local step in warm-up (module docstring). Vectorised chains:
+    ``init`` with a batch of keys (as numpyro's NUTS)."""
 
     sample_field = "z"
 
@@ -217,17 +179,16 @@ class MetropolisNUTS(MCMCKernel):
         self._sd = {s: float(sd[s]) for s in self.sites}
         self.steps = int(steps)
         self.adapt = bool(adapt)
-        self.nuts_options = dict(target_accept_prob=target_accept_prob, max_tree_depth=max_tree_depth,
-                                 dense_mass=bool(dense_mass))
+        self._nuts = dict(target_accept_prob=target_accept_prob, max_tree_depth=max_tree_depth, dense_mass=dense_mass)
         self._sample_fn: Callable | None = None
 
     @property
     def model(self):
         return None
 
-    def _conditional(self, fixed: dict) -> Callable[[SiteVector], jnp.ndarray]:
+    def _conditional(self, fixed: dict) -> Callable[[dict], jnp.ndarray]:
         """-ln p of the NUTS sites at the given Metropolis sites (numpyro's ``potential_fn_gen``)."""
-        return lambda rest: self._potential({**rest.as_dict(), **fixed})
+        return lambda rest: self._potential({**rest, **fixed})
 
     def _target(self, z: dict) -> jnp.ndarray:
         """-ln p of the posterior: U + D with delayed acceptance, else the potential."""
@@ -242,18 +203,14 @@ class MetropolisNUTS(MCMCKernel):
         sigma = jnp.asarray([self._sd[s] for s in self.sites])
         first_adapted = num_warmup // 4  # the first quarter of warm-up is not used for the covariance
         delayed = self._delayed is not None
-        plain = not self.sites and not delayed
 
         def init_one(key, info: ParamInfo):
             rest, fixed = self._split(info.z)
-            rest = SiteVector.of(rest)
             # a start with its potential and gradient (nuts_start) is passed on, so that NUTS does not compute them again
             # (with delayed acceptance the start's are U + D's, not NUTS's U: NUTS computes U)
-            start = rest if info.potential_energy is None or delayed else ParamInfo(
-                rest, info.potential_energy, SiteVector.of(self._split(info.z_grad)[0]))
-            if plain:  # numpyro's NUTS.init keeps the first of two keys for the chain: the same key stream
-                key = jax.random.split(key)[0]
-            state = init_kernel(start, num_warmup, model_kwargs={"fixed": fixed}, rng_key=key, **self.nuts_options)
+            start = rest if info.potential_energy is None or delayed else ParamInfo(rest, info.potential_energy,
+                                                                                     self._split(info.z_grad)[0])
+            state = init_kernel(start, num_warmup, model_kwargs={"fixed": fixed}, rng_key=key, **self._nuts)
             extra = (jnp.ones((), jnp.int32), self._delayed(info.z)) if delayed else ()
             return MetropolisNUTSState(state, fixed, jnp.zeros((), jnp.int32), initial_proposal(sigma), *extra)
 
@@ -263,16 +220,14 @@ class MetropolisNUTS(MCMCKernel):
             if not self.sites:
                 return state.fixed, jnp.asarray(jnp.nan), jnp.zeros((), jnp.int32), state.proposal
             pe = hs.potential_energy if not delayed else hs.potential_energy + state.delayed_energy
-            fixed, pe, accepted = metropolis_steps(self._target, hs.z.as_dict(), state.fixed, pe, key, self._sd,
-                                                   self.steps, state.proposal.chol)
+            fixed, pe, accepted = metropolis_steps(self._target, hs.z, state.fixed, pe, key, self._sd, self.steps,
+                                                   state.proposal.chol)
             on = self.adapt & (hs.i >= first_adapted) & (hs.i < num_warmup)
             proposal = adapt_proposal(state.proposal, jnp.stack([fixed[s] for s in self.sites]), sigma, on)
             return fixed, pe, accepted, proposal
 
         def sample_one(state: MetropolisNUTSState) -> MetropolisNUTSState:
             hs = state.hmc
-            if plain:  # numpyro's NUTS transition, its key stream
-                return state._replace(hmc=sample_kernel(hs, model_kwargs={"fixed": state.fixed}))
             if delayed:
                 key, k_mh, k_delayed = jax.random.split(hs.rng_key, 3)
             else:  # the key stream of runs without delayed acceptance is unchanged
@@ -288,7 +243,7 @@ class MetropolisNUTS(MCMCKernel):
             # D at the chain's point after the Metropolis steps (from their U + D where they ran, else the state's), and at
             # NUTS's proposal
             d_old = target - pe if self.sites else state.delayed_energy
-            d_new = self._delayed({**new.z.as_dict(), **fixed})
+            d_new = self._delayed({**new.z, **fixed})
             ok = jnp.isfinite(d_new) & (jnp.log(jax.random.uniform(k_delayed)) < d_old - d_new)
             keep = lambda a, b: jax.tree.map(lambda x, y: jnp.where(ok, x, y), a, b)  # noqa: E731
             new = new._replace(z=keep(new.z, hs.z), z_grad=keep(new.z_grad, grad),
@@ -311,6 +266,5 @@ class MetropolisNUTS(MCMCKernel):
         return ("z", "diverging")
 
     def get_diagnostics_str(self, state):
-        nuts = "{} steps of size {:.2e}. acc. prob={:.2f}".format(state.num_steps, state.adapt_state.step_size,
-                                                                  state.mean_accept_prob)
-        return nuts + ("; Metropolis accepted {}/{}".format(state.accepted, self.steps) if self.sites else "")
+        return "{} steps of size {:.2e}; Metropolis accepted {}/{}".format(
+            state.num_steps, state.adapt_state.step_size, state.accepted, self.steps)

@@ -49,7 +49,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 from jax.experimental import multihost_utils
-from numpyro.infer import MCMC
+from numpyro.infer import MCMC, NUTS
 from numpyro.infer.util import ParamInfo
 
 from globalfit import _jax  # noqa: F401
@@ -217,24 +217,28 @@ def select_device(problem: FitProblem):
     return devs
 
 
-def nuts_kernel(problem: FitProblem, density: UnconstrainedDensity | None = None) -> MetropolisNUTS:
+def nuts_kernel(problem: FitProblem, density: UnconstrainedDensity | None = None) -> NUTS | MetropolisNUTS:
     """The NUTS kernel of the problem on its unconstrained density (target acceptance, tree depth and dense or diagonal
-    mass matrix from ``sampler``); it starts from :func:`nuts_start`. NUTS moves the sites as one vector
-    (:class:`~globalfit.inference.metropolis.SiteVector`). With ``sampler.metropolis`` the named parameters move by
-    Metropolis steps and NUTS moves the rest, and with ``sampler.delayed_acceptance`` NUTS's trajectories leave out the
-    named likelihoods, which accept or reject each proposal; without either it is numpyro's NUTS
-    (:class:`~globalfit.inference.metropolis.MetropolisNUTS`)."""
+    mass matrix from ``sampler``); it starts from :func:`nuts_start`. The mass matrix is laid out by site as numpyro
+    lays out a model's (one block of every site), so saved warm-up states keep their structure. With
+    ``sampler.metropolis`` the named parameters move by Metropolis steps and NUTS moves the rest, and with
+    ``sampler.delayed_acceptance`` NUTS's trajectories leave out the named likelihoods, which accept or reject each
+    proposal (:class:`~globalfit.inference.metropolis.MetropolisNUTS`)."""
     s = problem.cfg.sampler
     density = problem.unconstrained() if density is None else density
-    sd = metropolis_sites(problem)
-    potential, delayed = density.potential, None
-    if s.delayed_acceptance:
+    if s.metropolis or s.delayed_acceptance:
+        sd = metropolis_sites(problem)
         support = SUPPORT in s.delayed_acceptance
         names = [n for n in s.delayed_acceptance if n != SUPPORT]
         surrogate = problem.without(names).without_support_factor() if support else problem.without(names)
-        potential, delayed = surrogate.unconstrained().potential, problem.likelihood_potential(names, support)
-    return MetropolisNUTS(potential, list(sd), sd, s.metropolis_steps, adapt=s.metropolis_adapt, delayed=delayed,
-                          target_accept_prob=s.target_accept, max_tree_depth=s.max_tree_depth, dense_mass=s.dense_mass)
+        potential = surrogate.unconstrained().potential if s.delayed_acceptance else density.potential
+        return MetropolisNUTS(potential, list(sd), sd, s.metropolis_steps, adapt=s.metropolis_adapt,
+                              delayed=problem.likelihood_potential(names, support) if s.delayed_acceptance else None,
+                              target_accept_prob=s.target_accept, max_tree_depth=s.max_tree_depth,
+                              dense_mass=s.dense_mass)
+    blocks = [tuple(sorted(density.transforms))] if s.dense_mass else []
+    return NUTS(potential_fn=density.potential, target_accept_prob=s.target_accept, max_tree_depth=s.max_tree_depth,
+                dense_mass=blocks)
 
 
 def metropolis_sites(problem: FitProblem, draws: int = 20_000) -> dict[str, float]:
@@ -439,8 +443,8 @@ def _sample_spread(problem: FitProblem, devs: list, outdir: Path, prog: dict, lo
         if not prog["warmup_done"]:
             state = kernel.init(keys, s.warmup, mine(nuts_start(problem, density, s.chains)), model_args=(), model_kwargs={})
         else:  # the saved state is kept; init sets up the kernel
-            shaped = jax.tree.map(lambda a: a[:k], start_shaped(density, s.chains))
-            state = mine(saved_state(outdir, kernel, keys, s.warmup, shaped, True))
+            state = mine(load_state(outdir))
+            kernel.init(keys, s.warmup, ParamInfo(state.z, state.potential_energy, state.z_grad), model_args=(), model_kwargs={})
         run, place, join = _spread_runner(kernel, local)
         record = _recorder(density.postprocess, s.chunk_size)
         state = place(state)
@@ -499,7 +503,9 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
             state = _warm_up(lambda st, n: runner(st, n)[0], state, s.warmup, s.chunk_size, bar)
             commit_warmup(outdir, prog, state, time.time() - t0)
         else:
-            state = saved_state(outdir, kernel, keys, s.warmup, start_shaped(density, s.chains), batched)
+            state = load_state(outdir)
+            saved = ParamInfo(state.z, state.potential_energy, state.z_grad)
+            _init_chains(kernel, keys, s.warmup, saved, batched)  # sets up the kernel; the saved state is kept
         bar.close()
         while prog["draws_done"] < prog["draws_target"]:
             n = min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
@@ -567,21 +573,7 @@ def _warmup_bar(total: int, enabled: bool):
     return type("NoBar", (), {"update": lambda self, n: None, "close": lambda self: None})()
 
 
-def saved_state(outdir: Path, kernel: MetropolisNUTS, keys, warmup: int, shaped: ParamInfo, batched: bool):
-    """The chain state a resumed run continues from (``state.pkl``), after setting up ``kernel`` for it (``kernel.init``
-    at the all-zero start ``shaped`` of :func:`start_shaped`, whose layout alone matters). OutputError when the saved state is
-    not laid out as this kernel's: saved by a version of globalfit whose NUTS state differs (before NUTS moved its
-    sites as one vector)."""
-    state = load_state(outdir)
-    expected = _init_chains(kernel, keys, warmup, shaped, batched)
-    if jax.tree.structure(state) != jax.tree.structure(expected):
-        raise OutputError(f"{outdir}: the saved chain state (state.pkl) was written by another version of globalfit, whose "
-                          "NUTS state is laid out differently; finish the run with that version, or start it again "
-                          "with --force")
-    return state
-
-
-def _init_chains(kernel: MetropolisNUTS, keys, warmup: int, start: ParamInfo, batched: bool):
+def _init_chains(kernel: NUTS, keys, warmup: int, start: ParamInfo, batched: bool):
     """The kernel's initial states (numpyro's ``kernel.init``) of the chains starting at ``start``: one batched call for
     vectorized chains (which also batches the kernel's sample function), one call per chain for sequential ones
     (stacked), one call for a single chain."""
