@@ -19,7 +19,9 @@ are gathered to process 0 (``process_allgather``; gloo on CPU), which alone writ
 directory must be one that every process sees. Each chain has the key it has on one device (``split(seed, chains)``)
 and runs the same operations, so the draws do not depend on how the chains are spread, up to rounding: differently
 batched kernels may differ in the last bit of a transcendental function (tested: 4 CPU devices, and two processes,
-against one device, to 1e-4 relative).
+against one device, to 1e-4 relative). NUTS's trajectories can amplify such a bit until a chain takes another path:
+a three-site toy did within 100 transitions, and so did the tested config with NUTS on one vector of sites
+(docs/performance.md, "NUTS on one vector of sites"). Then the chains differ, the posterior does not.
 
 Before anything is compiled, :func:`check_resources` estimates what the sampler settings imply (memory to assemble
 ``posterior.nc``, disk for the chunks and the NetCDF, NUTS transitions) and refuses what this machine cannot hold or
