@@ -68,7 +68,8 @@ def main() -> None:
     potential = density.potential.__wrapped__ if a.unjitted else density.potential
     kernel = N.nuts_kernel(problem, dataclasses.replace(density, potential=potential))
     runner = (record_in_chunk(kernel, density.postprocess, a.chains) if a.record_in_chunk
-              else N._chunk_runner(kernel, a.chains, "vectorized"))
+              else N._chunk_runner(kernel, a.chains, "vectorized", a.length).compiled)
+    extra = () if a.record_in_chunk else (a.length,)  # the chunk's length: static in the old runner, an argument now
     shaped = N.start_shaped(density, a.chains)
     state = N._init_chains(kernel, jax.random.split(jax.random.PRNGKey(0), a.chains), 20, shaped, True)
     print(f"# {a.config}, {a.chains} chains, chunks of {a.length}; potential {'unjitted' if a.unjitted else 'jitted'}, "
@@ -100,7 +101,7 @@ def main() -> None:
         best = float("inf")
         for _ in range(a.time_chunks):
             t0 = time.perf_counter()
-            jax.block_until_ready(compiled(st))
+            jax.block_until_ready(compiled(st, *extra))
             best = min(best, time.perf_counter() - t0)
         print(f"chunk run: best of {a.time_chunks}, {1e3 * best / a.length:.2f} ms per transition ({a.chains} chains)")
 

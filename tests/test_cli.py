@@ -79,9 +79,14 @@ def test_bad_input(capsys, argv, needle):
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
-def test_console_script_and_module_entry_point():
-    r = subprocess.run([sys.executable, "-m", "globalfit", "evaluate", "--scenario", "L", "--json"], capture_output=True, text=True)
+def test_console_script_and_module_entry_point(tmp_path):
+    """``python -m globalfit``: a U(1)_L config with one cheap likelihood (every likelihood of each scenario is
+    evaluated in-process elsewhere: test_shipped_configs.py, test_likelihoods_generic.py)."""
+    config = tmp_path / "L.yaml"
+    config.write_text("model: {scenario: L}\nlikelihoods: {unitarity: null}\n")
+    r = subprocess.run([sys.executable, "-m", "globalfit", "evaluate", str(config), "--json"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["scenario"] == "L"
+    out = json.loads(r.stdout)
+    assert out["scenario"] == "L" and set(out["loglike"]) == {"unitarity"}
     r = subprocess.run([sys.executable, "-m", "globalfit", "evaluate", "--scenario", "L", "--set", "g_X=x"], capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "not a number" in r.stderr

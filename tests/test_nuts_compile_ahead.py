@@ -1,6 +1,6 @@
 """The chunk function of a NUTS run is compiled ahead, in a thread, while the start's value and gradient compile
-(globalfit.inference.nuts.compile_ahead): the placeholder start has the real start's layout, so the later call
-compiles nothing, and the chains are those of a run without it."""
+(globalfit.inference.nuts.compile_ahead): the placeholder start has the real start's layout, so the later calls,
+shorter chunks included, compile nothing, and the chains are those of a run without it."""
 
 from pathlib import Path
 
@@ -44,25 +44,29 @@ def test_chunk_compiled_ahead_is_not_compiled_again_and_draws_the_same():
             jax.monitoring.unregister_event_duration_listener(listener)
         return out, seen
 
-    def first_chunk(ahead: bool):
+    def first_chunks(ahead: bool):
         kernel = nuts_kernel(problem, density)
-        runner = _chunk_runner(kernel, 2, "vectorized")
+        runner = _chunk_runner(kernel, 2, "vectorized", 5)
         if ahead:  # as sample_run does: the runner's kernel set up by the placeholder, the state from a fresh kernel
-            compile_ahead((runner, (_init_chains(kernel, keys, 10, start_shaped(density, 2), True), 5))).join()
+            compile_ahead((runner.compiled, (_init_chains(kernel, keys, 10, start_shaped(density, 2), True), 5))).join()
             state = _init_chains(nuts_kernel(problem, density), keys, 10, start, True)
         else:
             state = _init_chains(kernel, keys, 10, start, True)
         out = compiles_during(lambda: runner(state, 5))
-        # a chunk of another length is traced anew (the warm-up's last chunk, the draws' chunks): it must run too
-        return out, runner(out[0][0], 3)
+        # a shorter chunk (the warm-up's last chunk, the draws' last chunk) runs the same compiled function
+        return out, compiles_during(lambda: runner(out[0][0], 3))
 
     # the listener sees a compilation (a function no test has compiled)
     assert len(compiles_during(lambda: jax.jit(lambda x: jnp.sin(x) * 0.731)(jnp.ones(41)))[1]) >= 1
-    ((_, samples, _), compiles), (_, more, _) = first_chunk(ahead=True)
-    assert compiles == []
-    ((_, samples_plain, _), _), (_, more_plain, _) = first_chunk(ahead=False)
-    for a, b in zip(jax.tree.leaves((samples, more)), jax.tree.leaves((samples_plain, more_plain))):
+    ((_, samples, _), compiles), ((last, more, stats), compiles_short) = first_chunks(ahead=True)
+    assert compiles == [] and compiles_short == []
+    assert all(np.shape(a)[:2] == (2, 3) for a in jax.tree.leaves((more, stats)))
+    ((_, samples_plain, _), _), ((last_plain, more_plain, _), _) = first_chunks(ahead=False)
+    for a, b in zip(jax.tree.leaves((samples, more, last)), jax.tree.leaves((samples_plain, more_plain, last_plain))):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # the last state is the third draw's, not the fifth step's
+    for a, b in zip(jax.tree.leaves(last.z), jax.tree.leaves(more)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b)[:, -1])
 
 
 def test_recorder_pads_to_one_compiled_shape_and_records_each_draw():

@@ -140,16 +140,22 @@ def test_fig6_b_minus_l_only_eps_tautau_large():
 
 
 def test_profile_command_writes_map_and_figure(tmp_path, capsys):
+    """`globalfit profile` in this process (the Dask path is tested in test_sweep.py). The rung settings are FAST's,
+    given as flags, so the command reuses the chains compiled for :func:`_B` (one compilation per config and settings,
+    cached in the process) instead of compiling its own. That each flag reaches the settings is tested where a bad
+    value is refused (test_sweep_input_errors.py, test_profile_settings_cli)."""
+    _B()
     args = ["profile", str(REPO / "runs" / "paper2016_B.yaml"), "--out", str(tmp_path), "--grid", "3", "--starts", "2", "--steps", "60", "--polish", "1",
-            "--profile-rungs", "2", "--warm-steps", "20", "--warm-lr", "0.1", "--serial"]  # in this process: the Dask path is tested in test_sweep.py
+            "--profile-rungs", "6", "--warm-steps", "60", "--warm-lr", "0.3", "--serial"]
     assert main(args) == 0
     for name in ("profile.npz", "profile_eps_earth_ee.pdf", "profile_eps_earth_ee.png"):
         assert (tmp_path / name).stat().st_size > 0
     with np.load(tmp_path / "profile.npz") as z:
         assert z["chi2"].shape == (3, 3) and z["q_max"].shape == (1, 2, 3, 3)
     out = capsys.readouterr().out
-    assert "largest reachable |eps_earth_ee|" in out and "2 rungs per profile chain" in out and "20 steps from learning rate 0.1 per warm-started rung" in out
-    assert load_profile(tmp_path / "profile.npz").settings["warm_steps"] == 20
+    assert "largest reachable |eps_earth_ee|" in out and "6 rungs per profile chain" in out and "60 steps from learning rate 0.3 per warm-started rung" in out
+    settings = load_profile(tmp_path / "profile.npz").settings
+    assert (settings["profile_rungs"], settings["warm_steps"], settings["warm_lr"], settings["polish"]) == (6, 60, 0.3, 1)
 
 
 def test_oscillation_bounds_and_errors():

@@ -243,7 +243,8 @@ def test_profile_settings_messages(kwargs, needles):
 def test_profile_settings_cli(tmp_path, capsys):
     cfg = _sweep(tmp_path, RUN).parent / "tiny.yaml"
     for args, needle in ((["--grid", "1"], "grid 1: need >= 2 points per axis"), (["--steps", "0"], "steps 0: need steps >= 1"),
-                         (["--warm-lr", "nan"], "warm lr nan: need 0 < warm lr <= 1"),
+                         (["--warm-lr", "nan"], "warm lr nan: need 0 < warm lr <= 1"), (["--warm-steps", "0"], "warm steps 0: need warm steps >= 1"),
+                         (["--profile-rungs", "0"], "profile rungs 0: need profile rungs >= 1"), (["--polish", "-1"], "polish -1: need polish >= 0"),
                          (["--rows-per-task", "0"], "rows per task 0: need rows per task >= 1")):
         assert main(["profile", str(cfg), "--out", str(tmp_path / "p"), "--serial"] + args) == 2
         err = capsys.readouterr().err.strip()

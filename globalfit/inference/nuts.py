@@ -2,12 +2,12 @@
 directory as they come (:mod:`globalfit.outputs.rundir`).
 
 Long runs: the chains start at :func:`nuts_start` (``kernel.init``), then every ``chunk_size`` NUTS transitions are one
-call of a ``lax.scan`` over ``kernel.sample``, compiled once per length (``MCMC.run`` would recompile at every chunk):
-first the ``warmup`` transitions (numpyro adapts step size and mass matrix in them, as ``MCMC.warmup`` does; running
-them through the same compiled function saves the separate compile of the warm-up loop), then the draws, each chunk
-written as it comes. The chunk function is compiled while the start's value and gradient compile
-(:func:`compile_ahead`). A resumed run reloads the saved chain state and continues. ``sampler.device`` picks the JAX platform (cpu / gpu); a
-requested platform that is absent is an error.
+call of a ``lax.scan`` over ``kernel.sample``, compiled once for the run, shorter chunks included (:func:`_transitions`;
+``MCMC.run`` would recompile at every chunk): first the ``warmup`` transitions (numpyro adapts step size and mass
+matrix in them, as ``MCMC.warmup`` does; running them through the same compiled function saves the separate compile of
+the warm-up loop), then the draws, each chunk written as it comes. The chunk function is compiled while the start's
+value and gradient compile (:func:`compile_ahead`). A resumed run reloads the saved chain state and continues.
+``sampler.device`` picks the JAX platform (cpu / gpu); a requested platform that is absent is an error.
 
 **Chains across devices and hosts.** On one device the chains are ``vectorized`` (vmap; ``sequential``: lax.map).
 When JAX sees several devices (GPUs; CPU "devices" with ``XLA_FLAGS=--xla_force_host_platform_device_count=N``;
@@ -310,43 +310,52 @@ def _transition_stats(st) -> dict:
     return stats
 
 
-def _chunk_runner(kernel, chains: int, chain_method: str):
-    """A function ``(state, n) -> (last_state, zs, stats)`` (arrays ``(chain, draw, ...)``; ``zs`` the unconstrained
-    sites of the draws, recorded by :func:`_recorder`) running n NUTS transitions per chain, compiled once per n
-    (``MCMC.run`` would recompile at every chunk). For ``vectorized`` chains the kernel's sample function is already
-    batched over chains (numpyro vmaps it)."""
-
-    def scan(state, n):
-        def body(st, _):
-            st = kernel.sample(st, (), {})
-            return st, (st.z, _transition_stats(st))
-
-        return lax.scan(body, state, None, length=n)
-
+def _chunk_runner(kernel, chains: int, chain_method: str, length: int):
+    """A function ``(state, n) -> (last_state, zs, stats)`` running n <= ``length`` NUTS transitions per chain; ``zs``
+    (the unconstrained sites of the draws, recorded by :func:`_recorder`) and ``stats`` are numpy arrays ``(chain, n,
+    ...)``. One compiled function for every n (:func:`_transitions`; ``runner.compiled``, for :func:`compile_ahead`,
+    takes the state and n and returns ``length`` steps). For ``vectorized`` chains the kernel's sample function is
+    already batched over chains (numpyro vmaps it)."""
+    scan = _transitions(kernel, length)
     add = lambda t: jax.tree.map(lambda x: x[None], t)  # noqa: E731
     if chains == 1:
-        single = jax.jit(scan, static_argnums=1)
-
-        def run1(state, n):
-            last, (zs, stats) = single(state, n)
-            return last, add(zs), add(stats)
-
-        return run1
-    def one_chain(state, n):  # unbatched kernel: outputs (draw, ...)
-        last, (zs, stats) = scan(state, n)
-        return last, zs, stats
-
-    if chain_method == "parallel":
-        return jax.pmap(one_chain, in_axes=(0, None), static_broadcasted_argnums=1)
-    if chain_method == "sequential":
-        return jax.jit(lambda state, n: lax.map(lambda st: one_chain(st, n), state), static_argnums=1)
-
-    def vectorized(state, n):  # batched kernel: outputs (draw, chain, ...)
-        last, (zs, stats) = scan(state, n)
+        compiled = jax.jit(lambda state, n: (lambda last, out: (last, *add(out)))(*scan(state, n)))
+    elif chain_method == "parallel":
+        compiled = jax.pmap(lambda state, n: (lambda last, out: (last, *out))(*scan(state, n)), in_axes=(0, None))
+    elif chain_method == "sequential":  # unbatched kernel, one chain after the other: outputs (chain, draw, ...)
+        compiled = jax.jit(lambda state, n: lax.map(lambda st: (lambda last, out: (last, *out))(*scan(st, n)), state))
+    else:  # batched kernel: outputs (draw, chain, ...)
         swap = lambda t: jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), t)  # noqa: E731
-        return last, swap(zs), swap(stats)
+        compiled = jax.jit(lambda state, n: (lambda last, out: (last, *swap(out)))(*scan(state, n)))
 
-    return jax.jit(vectorized, static_argnums=1)
+    def run(state, n: int):
+        last, zs, stats = compiled(state, n)
+        return last, _first_draws(zs, n), _first_draws(stats, n)
+
+    run.compiled = compiled
+    return run
+
+
+def _transitions(kernel, length: int) -> Callable:
+    """``scan(state, n) -> (last state, (zs, stats))``: a ``lax.scan`` of ``length`` steps (outputs ``(draw, ...)``)
+    whose step i runs a NUTS transition only while i < n, a number the chains share, so the steps after n cost
+    nothing and repeat the last state. n is an argument, not a constant of the compiled code: the warm-up's chunks and
+    the draws' chunks, whatever their lengths up to ``length``, run one compiled function (one compilation per run;
+    ``MCMC.run`` would recompile at every chunk)."""
+
+    def scan(state, n):
+        def body(st, i):
+            st = lax.cond(i < n, lambda s: kernel.sample(s, (), {}), lambda s: s, st)
+            return st, (st.z, _transition_stats(st))
+
+        return lax.scan(body, state, jnp.arange(length))
+
+    return scan
+
+
+def _first_draws(tree, n: int):
+    """The first n draws of arrays ``(chain, draw, ...)``, as numpy."""
+    return jax.tree.map(lambda x: np.asarray(x)[:, :n], tree)
 
 
 def _recorder(post: Callable, draws: int) -> Callable:
@@ -402,24 +411,22 @@ def _gather(tree):
     return jax.device_get(multihost_utils.process_allgather(tree, tiled=True))
 
 
-def _spread_runner(kernel, devices: list):
-    """``(run, place, join)``: ``run(state, n) -> (last state, zs, stats)``, a pmap over ``devices`` of n
-    vectorized NUTS transitions of k / len(devices) chains each, zs and stats ``(chain, draw, ...)`` as for
-    :func:`_chunk_runner`. ``run`` takes and returns the state as laid out on the devices: ``place`` lays out the
-    batched state of this process's chains (leading axis k) as pmap lays out its outputs, so that the first chunk and
-    every later one see the same input layout and compile once; ``join`` gives back the batched state."""
+def _spread_runner(kernel, devices: list, length: int):
+    """``(run, place, join)``: ``run(state, n) -> (last state, zs, stats)``, a pmap over ``devices`` of n <= ``length``
+    vectorized NUTS transitions of k / len(devices) chains each (:func:`_transitions`: one compiled function for every
+    n), zs and stats ``(chain, length, ...)`` of which the first n draws are the chunk's. ``run`` takes and returns the
+    state as laid out on the devices: ``place`` lays out the batched state of this process's chains (leading axis k) as
+    pmap lays out its outputs, so that the first chunk and every later one see the same input layout and compile once;
+    ``join`` gives back the batched state."""
     nd = len(devices)
+    scan = _transitions(kernel, length)
 
-    def scan(state, n):
-        def body(st, _):
-            st = kernel.sample(st, (), {})
-            return st, (st.z, _transition_stats(st))
-
-        last, (zs, stats) = lax.scan(body, state, None, length=n)
+    def chunk(state, n):
+        last, (zs, stats) = scan(state, n)
         swap = lambda t: jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), t)  # noqa: E731
         return last, swap(zs), swap(stats)
 
-    mapped = jax.pmap(scan, in_axes=(0, None), static_broadcasted_argnums=1, devices=devices)
+    mapped = jax.pmap(chunk, in_axes=(0, None), devices=devices)
     identity = jax.pmap(lambda t: t, devices=devices)
     split = lambda t: jax.tree.map(lambda x: x.reshape((nd, -1) + x.shape[1:]), t)  # noqa: E731
     join = lambda t: jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), t)  # noqa: E731
@@ -447,7 +454,7 @@ def _sample_spread(problem: FitProblem, devs: list, outdir: Path, prog: dict, lo
         else:  # the saved state is kept; init sets up the kernel
             state = mine(load_state(outdir))
             kernel.init(keys, s.warmup, ParamInfo(state.z, state.potential_energy, state.z_grad), model_args=(), model_kwargs={})
-        run, place, join = _spread_runner(kernel, local)
+        run, place, join = _spread_runner(kernel, local, s.chunk_size)
         record = _recorder(density.postprocess, s.chunk_size)
         state = place(state)
         layout = f"{s.chains} chains over {n_proc} process{'es' if n_proc > 1 else ''} x {len(local)} {local[0].platform} devices"
@@ -463,7 +470,7 @@ def _sample_spread(problem: FitProblem, devs: list, outdir: Path, prog: dict, lo
             n = min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
             t0 = time.time()
             state, zs, stats = run(state, n)
-            zs, stats, full = _gather(zs), _gather(stats), _gather(join(state))
+            zs, stats, full = _first_draws(_gather(zs), n), _first_draws(_gather(stats), n), _gather(join(state))
             if writer:
                 commit_chunk(outdir, prog, record(zs), stats, full, n, time.time() - t0)
             else:
@@ -485,7 +492,7 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
     density = problem.unconstrained()
     kernel = nuts_kernel(problem, density)
     batched = s.chains > 1 and chain_method == "vectorized"
-    runner = _chunk_runner(kernel, s.chains, chain_method)
+    runner = _chunk_runner(kernel, s.chains, chain_method, s.chunk_size)
     record = _recorder(density.postprocess, s.chunk_size)
     bar = _warmup_bar(s.warmup, bool(s.progress_bar and progress_bar))
     with jax.default_device(devs[0]):
@@ -494,9 +501,8 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
         if not prog["warmup_done"]:
             t0 = time.time()
             log(f"warm-up: {s.warmup} steps x {s.chains} chains ({chain_method}, {devs[0].platform})")
-            first = min(s.chunk_size, s.warmup) if s.warmup else min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
             shaped = start_shaped(density, s.chains)
-            compiling = compile_ahead((runner, (_init_chains(kernel, keys, s.warmup, shaped, batched), first)),
+            compiling = compile_ahead((runner.compiled, (_init_chains(kernel, keys, s.warmup, shaped, batched), s.chunk_size)),
                                       (record.compiled, (draws_shaped(shaped, s.chains, s.chunk_size),)))
             start = nuts_start(problem, density, s.chains, batched=s.chains > 1)  # compiles while the chunk compiles
             compiling.join()
@@ -513,7 +519,7 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
             n = min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
             t0 = time.time()
             state, zs, stats = runner(state, n)
-            commit_chunk(outdir, prog, record(zs), jax.device_get(stats), state, n, time.time() - t0)
+            commit_chunk(outdir, prog, record(zs), stats, state, n, time.time() - t0)
             log(f"chunk {prog['chunks']}: {prog['draws_done']}/{prog['draws_target']} draws per chain on disk ({time.time() - t0:.1f} s)")
 
 
