@@ -189,3 +189,17 @@ def test_exclude_likelihoods(tmp_path):
     assert sorted(problem.likelihood_names) == ["cosmology", "osc_lma"]  # the original is unchanged
     with pytest.raises(InputError, match="--exclude 'nu_e_\\*': matches no likelihood of .*two_d.yaml"):
         problem.without(["nu_e_*"])
+
+
+def test_jaxns_is_imported_only_for_nested_sampling_and_leaves_logging_alone():
+    """The CLI's process does not import jaxns (~1 s: TensorFlow Probability, pylab) until nested sampling needs it,
+    and jaxns's ``logging.basicConfig`` on import then leaves the root logger as it was (a fresh process: jaxns
+    configures logging only the first time it is imported)."""
+    import subprocess
+    import sys
+
+    code = ("import logging, sys; import globalfit.cli; assert 'jaxns' not in sys.modules, 'jaxns imported'; "
+            "from globalfit.inference.evidence import _jaxns; root = logging.getLogger(); before = (list(root.handlers), root.level); "
+            "_jaxns(); assert 'jaxns' in sys.modules; print((list(root.handlers), root.level) == before)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    assert r.returncode == 0 and r.stdout.strip() == "True", r.stderr[-2000:]

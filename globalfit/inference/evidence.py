@@ -40,7 +40,9 @@ What Z means here:
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -50,19 +52,6 @@ from typing import Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
-import logging
-
-# jaxns calls logging.basicConfig(level=INFO) on import, which would make every process importing globalfit print
-# JAX's and Dask's INFO records; a library must not configure logging, so the root logger holds a do-nothing handler
-# during the import (basicConfig then does nothing) and is left as it was
-_root, _guard = logging.getLogger(), logging.NullHandler()
-_root.addHandler(_guard)
-try:
-    from numpyro.contrib.nested_sampling import UniformReparam  # noqa: E402
-    import jaxns  # noqa: E402
-finally:
-    _root.removeHandler(_guard)
-import tensorflow_probability.substrates.jax.distributions as tfpd  # noqa: E402  (jaxns's prior distributions)
 from numpyro.handlers import reparam
 from numpyro.infer.util import log_density
 from pydantic import ValidationError
@@ -158,7 +147,7 @@ def nested_sampling(problem: FitProblem, live_points: int | None = None, max_sam
     t0 = time.perf_counter()
     r = jax.block_until_ready(run(key))
     seconds = time.perf_counter() - t0
-    u = jaxns.resample(jax.random.fold_in(key, 1), r.samples["u"], r.log_dp_mean, S=4000, replace=True)
+    u = _jaxns()[0].resample(jax.random.fold_in(key, 1), r.samples["u"], r.log_dp_mean, S=4000, replace=True)
     names = problem.sampled_names + list(QUANTILE_EXTRAS)
     trace = problem.compiled("site_values", lambda: jax.jit(jax.vmap(lambda x: site_values(problem, x, names))))
     draws = trace(u)
@@ -172,10 +161,30 @@ def nested_sampling(problem: FitProblem, live_points: int | None = None, max_sam
     )
 
 
+@functools.cache
+def _jaxns():
+    """(jaxns, TensorFlow Probability's distributions for jaxns's priors, numpyro's ``UniformReparam``), imported at
+    first use: ~1 s of imports (jaxns brings TensorFlow Probability and pylab) that only nested sampling needs, not
+    every command and sweep worker. jaxns calls ``logging.basicConfig(level=INFO)`` on import, which would make the
+    process print JAX's and Dask's INFO records; a library must not configure logging, so the root logger holds a
+    do-nothing handler during the import (basicConfig then does nothing) and is left as it was."""
+    root, guard = logging.getLogger(), logging.NullHandler()
+    root.addHandler(guard)
+    try:
+        from numpyro.contrib.nested_sampling import UniformReparam  # noqa: PLC0415
+        import jaxns  # noqa: PLC0415
+    finally:
+        root.removeHandler(guard)
+    import tensorflow_probability.substrates.jax.distributions as tfpd  # noqa: PLC0415
+
+    return jaxns, tfpd, UniformReparam
+
+
 def _nested_sampler(problem: FitProblem, live: int, max_samples: float, dlogZ: float):
     """run(key) -> jaxns's untrimmed results: the nested sampler of :func:`nested_sampling` as one jitted program."""
     sites, f = log_factor_fn(problem)
     n_dim = len(sites)
+    jaxns, tfpd, _ = _jaxns()
 
     def unit_cube():
         return (yield jaxns.Prior(tfpd.Uniform(low=jnp.zeros(n_dim), high=jnp.ones(n_dim)), name="u"))
@@ -197,7 +206,8 @@ def _on_unit_cube(problem: FitProblem):
     model with every sample site drawn as ``<site>_base`` on [0, 1] and mapped through its inverse CDF."""
     problem = problem.exact()
     sites = problem.site_names
-    model = reparam(problem.numpyro_model(), config={s: UniformReparam() for s in sites})
+    uniform = _jaxns()[2]
+    model = reparam(problem.numpyro_model(), config={s: uniform() for s in sites})
 
     def g(u):
         return log_density(model, (), {}, {s + "_base": u[..., i] for i, s in enumerate(sites)})
