@@ -317,16 +317,14 @@ def _chunk_runner(kernel, chains: int, chain_method: str, length: int):
     takes the state and n and returns ``length`` steps). For ``vectorized`` chains the kernel's sample function is
     already batched over chains (numpyro vmaps it)."""
     scan = _transitions(kernel, length)
-    add = lambda t: jax.tree.map(lambda x: x[None], t)  # noqa: E731
     if chains == 1:
-        compiled = jax.jit(lambda state, n: (lambda last, out: (last, *add(out)))(*scan(state, n)))
-    elif chain_method == "parallel":
-        compiled = jax.pmap(lambda state, n: (lambda last, out: (last, *out))(*scan(state, n)), in_axes=(0, None))
-    elif chain_method == "sequential":  # unbatched kernel, one chain after the other: outputs (chain, draw, ...)
-        compiled = jax.jit(lambda state, n: lax.map(lambda st: (lambda last, out: (last, *out))(*scan(st, n)), state))
-    else:  # batched kernel: outputs (draw, chain, ...)
-        swap = lambda t: jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), t)  # noqa: E731
-        compiled = jax.jit(lambda state, n: (lambda last, out: (last, *swap(out)))(*scan(state, n)))
+        compiled = jax.jit(lambda state, n: _chains_first(scan(state, n), lambda x: x[None]))
+    elif chain_method == "parallel":  # one unbatched kernel per device: outputs (chain, draw, ...)
+        compiled = jax.pmap(scan, in_axes=(0, None))
+    elif chain_method == "sequential":  # one unbatched kernel, one chain after the other
+        compiled = jax.jit(lambda state, n: lax.map(lambda st: scan(st, n), state))
+    else:  # a batched kernel: outputs (draw, chain, ...)
+        compiled = jax.jit(lambda state, n: _chains_first(scan(state, n)))
 
     def run(state, n: int):
         last, zs, stats = compiled(state, n)
@@ -337,8 +335,8 @@ def _chunk_runner(kernel, chains: int, chain_method: str, length: int):
 
 
 def _transitions(kernel, length: int) -> Callable:
-    """``scan(state, n) -> (last state, (zs, stats))``: a ``lax.scan`` of ``length`` steps (outputs ``(draw, ...)``)
-    whose step i runs a NUTS transition only while i < n, a number the chains share, so the steps after n cost
+    """``scan(state, n) -> (last state, zs, stats)``: a ``lax.scan`` of ``length`` steps (zs and stats ``(draw,
+    ...)``) whose step i runs a NUTS transition only while i < n, a number the chains share, so the steps after n cost
     nothing and repeat the last state. n is an argument, not a constant of the compiled code: the warm-up's chunks and
     the draws' chunks, whatever their lengths up to ``length``, run one compiled function (one compilation per run;
     ``MCMC.run`` would recompile at every chunk)."""
@@ -348,9 +346,17 @@ def _transitions(kernel, length: int) -> Callable:
             st = lax.cond(i < n, lambda s: kernel.sample(s, (), {}), lambda s: s, st)
             return st, (st.z, _transition_stats(st))
 
-        return lax.scan(body, state, jnp.arange(length))
+        last, (zs, stats) = lax.scan(body, state, jnp.arange(length))
+        return last, zs, stats
 
     return scan
+
+
+def _chains_first(chunk: tuple, to_chains: Callable = lambda x: jnp.swapaxes(x, 0, 1)) -> tuple:
+    """(last state, zs, stats) of :func:`_transitions` with zs and stats laid out ``(chain, draw, ...)``: by default
+    from a batched kernel's ``(draw, chain, ...)``."""
+    last, zs, stats = chunk
+    return last, jax.tree.map(to_chains, zs), jax.tree.map(to_chains, stats)
 
 
 def _first_draws(tree, n: int):
@@ -420,13 +426,7 @@ def _spread_runner(kernel, devices: list, length: int):
     ``join`` gives back the batched state."""
     nd = len(devices)
     scan = _transitions(kernel, length)
-
-    def chunk(state, n):
-        last, (zs, stats) = scan(state, n)
-        swap = lambda t: jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), t)  # noqa: E731
-        return last, swap(zs), swap(stats)
-
-    mapped = jax.pmap(chunk, in_axes=(0, None), devices=devices)
+    mapped = jax.pmap(lambda state, n: _chains_first(scan(state, n)), in_axes=(0, None), devices=devices)
     identity = jax.pmap(lambda t: t, devices=devices)
     split = lambda t: jax.tree.map(lambda x: x.reshape((nd, -1) + x.shape[1:]), t)  # noqa: E731
     join = lambda t: jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), t)  # noqa: E731
