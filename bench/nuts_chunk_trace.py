@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 from jax import lax
 
 ROOT = Path(__file__).resolve().parent.parent

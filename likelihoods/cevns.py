@@ -171,7 +171,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ClassVar, Literal
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator

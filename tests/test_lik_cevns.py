@@ -360,7 +360,6 @@ def test_xenonnt_binned_reproduces_the_published_fit():
     """XENONnT's 4D binned SR0+SR1 likelihood (arXiv:2408.02877): flux 4.7 +3.6 -2.3 e6 cm^-2 s^-1, background-only
     rejected at 2.73 sigma, 37 events against 26.4 +1.4 -1.3 background; our SM 8B template matches the release's."""
     b = cevns.xenon_binned("msbar0", "radiative")
-    m = len(b.targets)
     assert b.fit.best_scale * cevns.PHI_SNO == pytest.approx(4.7e6, abs=0.3e6)
     lo, hi = (x * cevns.PHI_SNO for x in b.fit.scale_interval())
     assert lo == pytest.approx(4.7e6 - 2.3e6, rel=0.1) and hi == pytest.approx(4.7e6 + 3.6e6, rel=0.1)

@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import dask
-import jax
 import numpy as np
 from pydantic import ValidationError
 
