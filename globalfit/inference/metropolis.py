@@ -166,7 +166,8 @@ class MetropolisNUTS(MCMCKernel):
     NUTS's proposals pass by delayed acceptance (``None``: none; ``sites`` may then be empty: plain NUTS with the
     accept/reject); ``sd``: the prior sd of each Metropolis site in unconstrained coordinates; ``steps`` Metropolis
     steps per transition; ``adapt``: learn each chain's local step in warm-up (module docstring). Vectorised chains:
-    ``init`` with a batch of keys (as numpyro's NUTS)."""
+    ``init`` with a batch of keys (as numpyro's NUTS); a start's potential energy and gradient, where given
+    (``ParamInfo``), are taken as U's, else computed (:meth:`own_start`)."""
 
     sample_field = "z"
 
@@ -177,6 +178,7 @@ class MetropolisNUTS(MCMCKernel):
         self._delayed = delayed
         self.sites = tuple(sorted(sites))
         self._sd = {s: float(sd[s]) for s in self.sites}
+        self._sigma = jnp.asarray([self._sd[s] for s in self.sites])  # made here: init may run under a trace (eval_shape)
         self.steps = int(steps)
         self.adapt = bool(adapt)
         self._nuts = dict(target_accept_prob=target_accept_prob, max_tree_depth=max_tree_depth, dense_mass=dense_mass)
@@ -200,16 +202,16 @@ class MetropolisNUTS(MCMCKernel):
     def init(self, rng_key, num_warmup, init_params, model_args=(), model_kwargs=None):
         info = init_params if isinstance(init_params, ParamInfo) else ParamInfo(init_params, None, None)
         init_kernel, sample_kernel = hmc(potential_fn_gen=self._conditional, algo="NUTS")
-        sigma = jnp.asarray([self._sd[s] for s in self.sites])
+        sigma = self._sigma
         first_adapted = num_warmup // 4  # the first quarter of warm-up is not used for the covariance
         delayed = self._delayed is not None
 
         def init_one(key, info: ParamInfo):
             rest, fixed = self._split(info.z)
-            # a start with its potential and gradient (nuts_start) is passed on, so that NUTS does not compute them again
-            # (with delayed acceptance the start's are U + D's, not NUTS's U: NUTS computes U)
-            start = rest if info.potential_energy is None or delayed else ParamInfo(rest, info.potential_energy,
-                                                                                     self._split(info.z_grad)[0])
+            # a start with its potential and gradient is passed on, so that NUTS does not compute them again: they must be
+            # NUTS's U (with delayed acceptance not the posterior's U + D: the caller then gives none, own_start)
+            start = rest if info.potential_energy is None else ParamInfo(rest, info.potential_energy,
+                                                                         self._split(info.z_grad)[0])
             state = init_kernel(start, num_warmup, model_kwargs={"fixed": fixed}, rng_key=key, **self._nuts)
             extra = (jnp.ones((), jnp.int32), self._delayed(info.z)) if delayed else ()
             return MetropolisNUTSState(state, fixed, jnp.zeros((), jnp.int32), initial_proposal(sigma), *extra)
@@ -254,6 +256,11 @@ class MetropolisNUTS(MCMCKernel):
         batched = jnp.ndim(rng_key) > 1
         self._sample_fn = jax.vmap(sample_one) if batched else sample_one
         return jax.vmap(init_one)(rng_key, info) if batched else init_one(rng_key, info)
+
+    def own_start(self, start: ParamInfo) -> ParamInfo:
+        """A start of the posterior (its potential energy and gradient those of U + D, :func:`nuts_start`) as ``init``
+        takes it: with delayed acceptance without them, which ``init`` then computes for U (NUTS's part)."""
+        return ParamInfo(start.z, None, None) if self._delayed is not None else start
 
     def sample(self, state, model_args, model_kwargs):
         return self._sample_fn(state)

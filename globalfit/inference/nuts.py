@@ -450,10 +450,11 @@ def _sample_spread(problem: FitProblem, devs: list, outdir: Path, prog: dict, lo
     mine = lambda t: jax.tree.map(lambda x: jnp.asarray(x[me * k:(me + 1) * k]), t)  # noqa: E731  (this process's chains)
     with jax.default_device(local[0]):
         if not prog["warmup_done"]:
-            state = kernel.init(keys, s.warmup, mine(nuts_start(problem, density, s.chains)), model_args=(), model_kwargs={})
+            start = own_start(kernel, mine(nuts_start(problem, density, s.chains)))
+            state = kernel.init(keys, s.warmup, start, model_args=(), model_kwargs={})
         else:  # the saved state is kept; init sets up the kernel
             state = mine(load_state(outdir))
-            kernel.init(keys, s.warmup, ParamInfo(state.z, state.potential_energy, state.z_grad), model_args=(), model_kwargs={})
+            _init_shapes(kernel, keys, s.warmup, ParamInfo(state.z, state.potential_energy, state.z_grad), True)
         run, place, join = _spread_runner(kernel, local, s.chunk_size)
         record = _recorder(density.postprocess, s.chunk_size)
         state = place(state)
@@ -502,18 +503,19 @@ def sample_run(problem: FitProblem, outdir: Path, prog: dict, log: Callable[[str
             t0 = time.time()
             log(f"warm-up: {s.warmup} steps x {s.chains} chains ({chain_method}, {devs[0].platform})")
             shaped = start_shaped(density, s.chains)
-            compiling = compile_ahead((runner.compiled, (_init_chains(kernel, keys, s.warmup, shaped, batched), s.chunk_size)),
+            compiling = compile_ahead((runner.compiled, (_init_shapes(kernel, keys, s.warmup, shaped, batched), s.chunk_size)),
                                       (record.compiled, (draws_shaped(shaped, s.chains, s.chunk_size),)))
             start = nuts_start(problem, density, s.chains, batched=s.chains > 1)  # compiles while the chunk compiles
+            # the chains' state from a fresh kernel (a second init of `kernel` would vmap its sample function again), also
+            # while the chunk compiles
+            state = _init_chains(nuts_kernel(problem, density), keys, s.warmup, own_start(kernel, start), batched)
             compiling.join()
-            # the chains' state from a fresh kernel: a second init of `kernel` would vmap its sample function again
-            state = _init_chains(nuts_kernel(problem, density), keys, s.warmup, start, batched)
             state = _warm_up(lambda st, n: runner(st, n)[0], state, s.warmup, s.chunk_size, bar)
             commit_warmup(outdir, prog, state, time.time() - t0)
         else:
             state = load_state(outdir)
             saved = ParamInfo(state.z, state.potential_energy, state.z_grad)
-            _init_chains(kernel, keys, s.warmup, saved, batched)  # sets up the kernel; the saved state is kept
+            _init_shapes(kernel, keys, s.warmup, saved, batched)  # sets up the kernel; the saved state is kept
         bar.close()
         while prog["draws_done"] < prog["draws_target"]:
             n = min(s.chunk_size, prog["draws_target"] - prog["draws_done"])
@@ -537,8 +539,9 @@ def compile_ahead(*calls: tuple[Callable, tuple]) -> threading.Thread:
     start's value and gradient (:func:`nuts_start`); the later calls ``fn(*args)`` with arguments of those shapes find
     them compiled. Join the thread before those calls.
 
-    For the chunk runner, ``args`` = (``kernel.init`` of the runner's kernel at :func:`start_shaped`, n). The real state
-    must then come from a fresh kernel's init: numpyro's init vmaps the kernel's sample function each time it is called.
+    For the chunk runner, ``args`` = (the shapes of the runner's kernel's init at :func:`start_shaped`, :func:`_init_shapes`,
+    n). The real state must then come from a fresh kernel's init: numpyro's init vmaps the kernel's sample function each
+    time it is called.
     Only XLA's part runs in the thread: numpyro's effect handlers are one global stack, so two threads must not trace a
     model at once. Any error is left to the real call (which compiles again and raises it); a function that cannot be
     lowered (the runner of one chain) is compiled at its first call as before. docs/performance.md, "Two compilations
@@ -590,6 +593,21 @@ def _init_chains(kernel: NUTS, keys, warmup: int, start: ParamInfo, batched: boo
     states = [kernel.init(k, warmup, jax.tree.map(lambda a, i=i: a[i], start), model_args=(), model_kwargs={})
               for i, k in enumerate(keys)]
     return jax.tree.map(lambda *a: jnp.stack(a), *states)
+
+
+def own_start(kernel: NUTS | MetropolisNUTS, start: ParamInfo) -> ParamInfo:
+    """The posterior's start (:func:`nuts_start`) as ``kernel.init`` takes it (:meth:`MetropolisNUTS.own_start`)."""
+    return kernel.own_start(start) if isinstance(kernel, MetropolisNUTS) else start
+
+
+def _init_shapes(kernel: NUTS | MetropolisNUTS, keys, warmup: int, start: ParamInfo, batched: bool):
+    """Set up ``kernel`` as :func:`_init_chains` does (numpyro's ``init`` builds its sample function, vmapped for batched
+    chains) and return the shapes of the chains' initial state (``jax.ShapeDtypeStruct``), evaluating nothing: ``init``
+    is traced, not run. What :func:`compile_ahead` lays the chunk out for, and all a resumed run needs (its state is the
+    saved one). ``start`` carries a potential energy and gradient (:func:`start_shaped`'s zeros, the saved state's U), so
+    the trace differentiates no potential: ~0.5 s for a full config with delayed acceptance, where init run eagerly at a
+    start without them took ~5 s (docs/performance.md, "The kernel's init traced, not run")."""
+    return jax.eval_shape(lambda k, st: _init_chains(kernel, k, warmup, st, batched), keys, start)
 
 
 def run_problem(problem: FitProblem, source: str, resume: bool = False, force: bool = False, log: Callable[[str], None] = _quiet,
