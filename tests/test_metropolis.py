@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import yaml
 from numpyro.infer import MCMC
+from numpyro.infer.util import ParamInfo
 from scipy.stats import norm
 
 from globalfit.errors import ConfigError
@@ -94,6 +95,22 @@ def test_metropolis_within_nuts_samples_a_known_posterior(adapt):
     assert np.mean(s["c"] > 0) == pytest.approx(1 / 3, abs=0.03)
     assert s["c"].mean() == pytest.approx(-np.sqrt(2 / np.pi) / 3, abs=0.05)
     assert not np.asarray(mcmc.get_extra_fields()["diverging"]).any()
+
+
+def test_init_takes_a_given_potential_as_nuts_part_and_own_start_drops_the_posteriors():
+    """A start's potential energy and gradient, where given, are taken as NUTS's part U (not computed again: a saved
+    state, the traced init's placeholder); own_start drops those of the posterior (U + D) only where D exists."""
+    z = {"a": jnp.asarray(0.5), "b": jnp.asarray(-0.2), "c": jnp.asarray(0.3)}
+    given = ParamInfo(z, jnp.asarray(123.0), jax.tree.map(jnp.zeros_like, z))
+    plain = MetropolisNUTS(_smooth, ["a"], {"a": 1.0}, steps=2)
+    delayed = MetropolisNUTS(_smooth, ["a"], {"a": 1.0}, steps=2, delayed=_jump)
+    assert plain.own_start(given) is given
+    assert delayed.own_start(given).potential_energy is None and delayed.own_start(given).z is z
+    for kernel in (plain, delayed):
+        key = jax.random.PRNGKey(0)
+        assert float(kernel.init(key, 10, given).hmc.potential_energy) == 123.0
+        assert float(kernel.init(key, 10, kernel.own_start(given)).hmc.potential_energy) == pytest.approx(
+            float(_smooth(z)) if kernel is delayed else 123.0)
 
 
 def test_adapted_step_is_the_chains_covariance_and_frozen_after_warm_up():

@@ -9,8 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from globalfit.inference.nuts import (_chunk_runner, _init_chains, _recorder, compile_ahead, draws_shaped, nuts_kernel,
-                                      nuts_start, start_shaped)
+from globalfit.inference.nuts import (_chunk_runner, _init_chains, _init_shapes, _recorder, compile_ahead, draws_shaped,
+                                      nuts_kernel, nuts_start, start_shaped)
 from globalfit.problem import load_problem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,8 +47,11 @@ def test_chunk_compiled_ahead_is_not_compiled_again_and_draws_the_same():
     def first_chunks(ahead: bool):
         kernel = nuts_kernel(problem, density)
         runner = _chunk_runner(kernel, 2, "vectorized", 5)
-        if ahead:  # as sample_run does: the runner's kernel set up by the placeholder, the state from a fresh kernel
-            compile_ahead((runner.compiled, (_init_chains(kernel, keys, 10, start_shaped(density, 2), True), 5))).join()
+        if ahead:  # as sample_run does: the runner's kernel set up by the placeholder's traced init (its shapes only),
+            # the state from a fresh kernel
+            shapes = _init_shapes(kernel, keys, 10, start_shaped(density, 2), True)
+            assert all(isinstance(a, jax.ShapeDtypeStruct) for a in jax.tree.leaves(shapes))
+            compile_ahead((runner.compiled, (shapes, 5))).join()
             state = _init_chains(nuts_kernel(problem, density), keys, 10, start, True)
         else:
             state = _init_chains(kernel, keys, 10, start, True)
