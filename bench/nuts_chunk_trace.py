@@ -70,7 +70,7 @@ def main() -> None:
               else N._chunk_runner(kernel, a.chains, "vectorized", a.length).compiled)
     extra = () if a.record_in_chunk else (a.length,)  # the chunk's length: static in the old runner, an argument now
     shaped = N.start_shaped(density, a.chains)
-    state = N._init_chains(kernel, jax.random.split(jax.random.PRNGKey(0), a.chains), 20, shaped, True)
+    state = N._init_shapes(kernel, jax.random.split(jax.random.PRNGKey(0), a.chains), 20, shaped, True)  # as sample_run
     print(f"# {a.config}, {a.chains} chains, chunks of {a.length}; potential {'unjitted' if a.unjitted else 'jitted'}, "
           f"{'plain sum' if a.plain_sum else 'materialised'}; recorded quantities "
           f"{'in the chunk' if a.record_in_chunk else 'apart'}; Metropolis sites: {problem.cfg.sampler.metropolis or 'none'}")
@@ -95,8 +95,8 @@ def main() -> None:
     if a.time_chunks:
         compiled = lowered.compile()
         start = N.nuts_start(problem, density, a.chains)
-        st = N._init_chains(N.nuts_kernel(problem, density), jax.random.split(jax.random.PRNGKey(0), a.chains), 20,
-                            start, True)
+        fresh = N.nuts_kernel(problem, density)
+        st = N._init_chains(fresh, jax.random.split(jax.random.PRNGKey(0), a.chains), 20, N.own_start(fresh, start), True)
         best = float("inf")
         for _ in range(a.time_chunks):
             t0 = time.perf_counter()
