@@ -190,6 +190,22 @@ def test_report_renders_in_headless_chromium(run, tmp_path):
     assert (rgb.mean(axis=-1) < 100).mean() > 0.002
 
 
+def test_report_figures_follow_plots_formats(run, tmp_path, capsys):
+    """`globalfit report` of a run whose plots.formats is [png] keeps its own two figures as PNG only, as every figure."""
+    import shutil
+
+    _, outdir = run
+    copy = tmp_path / "png_only"
+    shutil.copytree(outdir, copy)
+    shutil.rmtree(copy / "plots")
+    resolved = yaml.safe_load((copy / "config.resolved.yaml").read_text())
+    resolved["plots"]["formats"] = ["png"]
+    (copy / "config.resolved.yaml").write_text(yaml.safe_dump(resolved))
+    assert main(["report", str(copy)]) == 0
+    assert sorted(f.name for f in (copy / "plots").iterdir()) == ["dominance.png", "likelihoods.png"]
+    capsys.readouterr()
+
+
 # --- Cobaya --------------------------------------------------------------------------------------------------------
 
 def test_site_priors_for_cobaya():

@@ -1,7 +1,7 @@
 """The run report: one self-contained HTML page per run (``OUTDIR/report.html``, figures embedded as PNG data), written
 by ``globalfit run`` and ``globalfit report OUTDIR``.
 
-Also saved as figures: ``plots/likelihoods`` and ``plots/dominance`` (PDF, PNG).
+Also saved as figures: ``plots/likelihoods`` and ``plots/dominance`` (in ``plots.formats``, as every figure).
 
 Sections: the run (scenario, chains, state, config hash, versions); diagnostics (R-hat, ESS, divergences, the
 convergence rule of :mod:`globalfit.outputs.report`); the triangle plot and the (M_Zp, g_X) plane
@@ -203,7 +203,8 @@ def dominance_figure(dm: dict, cfg, samples=None):
 
 
 def _png(fig, keep: Path | None = None, formats=("pdf", "png")) -> str:
-    """The figure as base64 PNG for the page; with ``keep`` (a path without suffix) also saved there as files."""
+    """The figure as base64 PNG for the page; with ``keep`` (a path without suffix) also saved there as files, in
+    ``formats``."""
     bbox = tight_bbox(fig)  # one layout for the files and the page
     if keep is not None:
         keep.parent.mkdir(parents=True, exist_ok=True)
@@ -321,7 +322,7 @@ def html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = 
             parts.append(f"<tr><td><code>{html.escape(name)}</code></td><td>{_fmt(float(np.median(x)))}</td>"
                          f"<td>{_fmt(float(np.quantile(x, 0.95)))}</td><td>{float(np.mean(x >= BITES)):.2f}</td></tr>")
         parts.append("</table>")
-        parts.append(f"<figure>{_img(_png(impact_figure(impact), outdir / 'plots' / 'likelihoods'), 'likelihood impact', '900px')}<figcaption>&minus;2&Delta;ln L<sub>i</sub> "
+        parts.append(f"<figure>{_img(_png(impact_figure(impact), outdir / 'plots' / 'likelihoods', cfg.plots.formats), 'likelihood impact', '900px')}<figcaption>&minus;2&Delta;ln L<sub>i</sub> "
                      "of each likelihood over the posterior draws, &Delta; relative to the largest ln L<sub>i</sub> among them. "
                      "Mass near 0 only: the likelihood hardly constrains this posterior; a long tail: it cuts into the prior."
                      "</figcaption></figure>")
@@ -331,7 +332,7 @@ def html_report(outdir: Path, idata, samples=None, problem: FitProblem | None = 
             problem = problem.with_likelihoods([lk for lk in problem.likelihoods if lk.name in impact])
             dm = dominance_map(problem, idata)
         if dm is not None:
-            parts.append(f"<figure>{_img(_png(dominance_figure(dm, cfg, samples), outdir / 'plots' / 'dominance'), 'dominant constraint map', '620px')}<figcaption>"
+            parts.append(f"<figure>{_img(_png(dominance_figure(dm, cfg, samples), outdir / 'plots' / 'dominance', cfg.plots.formats), 'dominant constraint map', '620px')}<figcaption>"
                          "Which likelihood dominates each region of the (M<sub>Z&prime;</sub>, g<sub>X</sub>) plane: in each cell, "
                          f"each likelihood's &minus;2&Delta;ln L<sub>i</sub> averaged over the {dm['nuisance']} posterior draws nearest to "
                          "the cell, with M<sub>Z&prime;</sub>, g<sub>X</sub> set to the cell's values (the other parameters keep their "
