@@ -225,7 +225,7 @@ def _report_sweep(report) -> int:
     print(f"{report.outdir}: {report.total} tasks ({report.loaded} from disk, {report.computed} computed"
           f"{', ' + str(len(report.failed)) + ' failed' if report.failed else ''}) in {report.wall_seconds:.1f} s on "
           f"{report.workers or 'no'} Dask worker{'s' if report.workers != 1 else ''}; {report.task_seconds:.1f} s inside tasks")
-    for name, line in report.lines.items():
+    for line in report.lines.values():
         print(f"  {line}")
     if report.failed:
         for name, err in report.failed.items():

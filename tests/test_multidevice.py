@@ -117,7 +117,7 @@ def test_chains_on_two_processes_equal_one_device(tmp_path, one_device):
     finally:
         for p in procs:
             p.kill()
-    for p, (out, err) in zip(procs, outs):
+    for p, (_out, err) in zip(procs, outs):
         assert p.returncode == 0, err[-2000:]
     assert "4 chains over 2 processes x 2 cpu devices" in outs[0][1]
     assert "process 1 of 2: chains done" in outs[1][0]

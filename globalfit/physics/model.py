@@ -113,7 +113,7 @@ class ModelOptions:
 
 def _derived_info() -> dict[str, tuple[str, str]]:
     info: dict[str, tuple[str, str]] = {}
-    for i, f in enumerate(FLAVOURS):
+    for f in FLAVOURS:
         tex = {"e": "e", "mu": r"\mu", "tau": r"\tau"}[f]
         info[f"kappa_{f}"] = (rf"|\kappa_{tex}|", f"|kappa_{f}|, Psi-nu_{f} mixing (Eq. 8)")
     for f in ("u", "d", "e"):
