@@ -35,6 +35,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 import jax.numpy as jnp
 
+from globalfit.physics.numerics import one_blas_thread
 from globalfit.physics.rates import RateTable, cevns_rate_table, nue_rate_table, stack_rate_tables
 from globalfit.physics.scenarios import Scenario
 
@@ -142,7 +143,8 @@ class Likelihood(ABC):
     def __init__(self, scenario: Scenario, options: Options | None = None):
         self.scenario = scenario
         self.options = self.Options() if options is None else options
-        self.setup()
+        with one_blas_thread():  # the same tables in every process (a Dask worker's BLAS has one thread)
+            self.setup()
 
     def setup(self) -> None:
         """Read data and precompute (called once, at build time). Raise ValueError for inconsistent options."""

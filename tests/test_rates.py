@@ -230,3 +230,35 @@ def test_cache_round_trip_and_unwritable_directory(tmp_path, monkeypatch):
     np.testing.assert_array_equal(rates.nue_rate_table(grids, s2w).cubic, first.cubic)
     with pytest.raises(ValueError, match="points_per_unit"):
         rates.nue_rate_table(grids, s2w, points_per_unit=2)
+
+
+_TABLE_BITS = """
+import hashlib, sys
+import numpy as np
+from globalfit.problem import load_problem
+stack = load_problem(sys.argv[1]).rates.stack
+h = hashlib.sha256()
+for a in [stack.cubic, stack.weights] + [t.cubic for t in stack.tables]:
+    h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+print(h.hexdigest())
+"""
+
+
+def test_tables_hold_the_same_bits_whatever_the_blas_threads():
+    """The rate tables of full_B and their shared basis, built (no disk cache) with numpy's BLAS on
+    one and on two threads, are the same to the last bit: a Dask worker's BLAS runs on one thread, the client's on
+    every core, and a profile map must be the same on every path (physics.numerics.one_blas_thread)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    digests = []
+    for threads in ("1", "2"):
+        env = dict(os.environ, GLOBALFIT_CACHE="off", OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads, JAX_PLATFORMS="cpu",
+                   PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        out = subprocess.run([sys.executable, "-c", _TABLE_BITS, str(root / "runs" / "full_B.yaml")], env=env, capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0, out.stderr[-2000:]
+        digests.append(out.stdout.strip())
+    assert digests[0] == digests[1]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Hashable
+from contextlib import contextmanager
+from typing import Any, Callable, Hashable, Iterator
 
 import jax
 import jax.numpy as jnp
@@ -11,7 +12,7 @@ import numpy as np
 
 from globalfit import _jax  # noqa: F401
 
-__all__ = ["abs2", "gauss_legendre", "on_grid"]
+__all__ = ["abs2", "gauss_legendre", "on_grid", "one_blas_thread"]
 
 # the smallest padded length of on_grid (a power of two)
 MIN_GRID = 64
@@ -53,3 +54,17 @@ def on_grid(fn: Callable, x, *static: Hashable) -> Any:
     padded = np.concatenate([x, np.broadcast_to(x[..., -1:], (*x.shape[:-1], size - n))], axis=-1)
     out = _compiled(fn, static)(jnp.asarray(padded))
     return jax.tree.map(lambda a: np.asarray(a)[..., :n], out)
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """numpy's BLAS and LAPACK (OpenBLAS, MKL, ...) on one thread inside (``threadpoolctl``). A product or a
+    decomposition can differ in its last bits with the number of BLAS threads, and a Dask worker runs BLAS on one
+    (its nanny sets ``OPENBLAS_NUM_THREADS=1``). The likelihoods' tables, built inside, then hold the same bits in every
+    process, and a profile map is the same number for number on any number of workers as in one process (full_B
+    before this: the CEvNS terms differed by ~5e-16 between a worker and the client, and after 400 Adam steps whole
+    cells of the map differed; docs/performance.md, "The same bits in every process")."""
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415  (only at build time)
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

@@ -76,7 +76,7 @@ from jax.typing import ArrayLike
 from globalfit import _jax  # noqa: F401  (float64)
 from globalfit.physics.interp import hermite_coefficients, piecewise_cubic
 from globalfit.physics.nsi import eps_normalisation
-from globalfit.physics.numerics import on_grid
+from globalfit.physics.numerics import on_grid, one_blas_thread
 from globalfit.physics.scattering import (
     Grid,
     Nucleus,
@@ -94,7 +94,7 @@ __all__ = ["RateTable", "RateTableStack", "cevns_rate_table", "cevns_rate_sm", "
 M_COVERED = (1e-5, 10.0)  # GeV: the tabulated range always includes this
 _BELOW_Q_MIN = 1e-6  # grid starts at most at this fraction of the smallest q
 _ABOVE_Q_MAX = 1e5  # and ends at least at this multiple of the largest q
-_FORMAT = "globalfit-rate-table-v3"
+_FORMAT = "globalfit-rate-table-v4"  # v4: tabulated with BLAS on one thread (globalfit._jax.one_blas_thread)
 _PAIRS = ((0, 1), (0, 2), (1, 2))
 _NCH = 9  # real channels of a Hermitian 3x3 matrix (module doc)
 
@@ -307,9 +307,10 @@ def stack_rate_tables(tables: Sequence[RateTable], tol: float = SHARED_BASIS_TOL
     f, d = (np.stack(x, axis=2).reshape(n, 2 * K * 18) for x in (values, slopes))
     scale = np.maximum(np.abs(f).max(axis=0), np.abs(d).max(axis=0))
     scale[scale == 0] = 1.0
-    V = _row_space(np.concatenate([f, d]) / scale, tol)
+    with one_blas_thread():  # QR, SVD and products: the same basis in every process, as the tables
+        V = _row_space(np.concatenate([f, d]) / scale, tol)
+        basis = hermite_coefficients((f / scale) @ V.T, (d / scale) @ V.T / du, du)  # (n - 1, 4, r)
     r = V.shape[0]
-    basis = hermite_coefficients((f / scale) @ V.T, (d / scale) @ V.T / du, du)  # (n - 1, 4, r)
     weights = (V * scale).reshape(r, 2, K, 18).transpose(1, 0, 3, 2).reshape(2, r * 18, K)
     return RateTableStack(tables, j_lo * du, du, basis, weights, np.array([t.q2_ref for t in tables]),
                           np.array([t.sm for t in tables]))
@@ -473,12 +474,14 @@ def _table(kind: str, nodes: _Nodes, points_per_unit: int, cache: bool) -> dict[
         raise ValueError(f"points_per_unit must be an integer in [8, 4096], got {points_per_unit!r}")
     root = cache_dir() if cache else None
     if root is None:
-        return _tabulate(nodes, points_per_unit)
+        with one_blas_thread():  # the same bits in every process (its products depend on the BLAS threads)
+            return _tabulate(nodes, points_per_unit)
     key = _key(kind, nodes, points_per_unit)
     path = root / "rates" / f"{kind}-{key[:32]}.npz"
     table = _load(path, key)
     if table is None:
-        table = _tabulate(nodes, points_per_unit)
+        with one_blas_thread():
+            table = _tabulate(nodes, points_per_unit)
         _store(path, key, table)
     return table
 
