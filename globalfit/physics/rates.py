@@ -473,16 +473,14 @@ def _table(kind: str, nodes: _Nodes, points_per_unit: int, cache: bool) -> dict[
     if not (isinstance(points_per_unit, int) and 8 <= points_per_unit <= 4096):
         raise ValueError(f"points_per_unit must be an integer in [8, 4096], got {points_per_unit!r}")
     root = cache_dir() if cache else None
-    if root is None:
-        with one_blas_thread():  # the same bits in every process (its products depend on the BLAS threads)
-            return _tabulate(nodes, points_per_unit)
     key = _key(kind, nodes, points_per_unit)
-    path = root / "rates" / f"{kind}-{key[:32]}.npz"
-    table = _load(path, key)
+    path = root / "rates" / f"{kind}-{key[:32]}.npz" if root is not None else None
+    table = _load(path, key) if path is not None else None
     if table is None:
-        with one_blas_thread():
+        with one_blas_thread():  # the same bits in every process (its products depend on the BLAS threads)
             table = _tabulate(nodes, points_per_unit)
-        _store(path, key, table)
+        if path is not None:
+            _store(path, key, table)
     return table
 
 
