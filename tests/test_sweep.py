@@ -19,7 +19,7 @@ from globalfit.errors import ConfigError
 from globalfit.inference.profile import profile_map
 from globalfit.inference.sweep import SweepJob, Task, make_job, run_sweep
 from globalfit.outputs.profile_result import load_profile
-from globalfit.outputs.sweepdir import load_result, read_events, result_path
+from globalfit.outputs.sweepdir import EVENTS, load_result, log_event, read_events, result_path
 from globalfit.problem import load_problem
 from globalfit.problem.sweep_config import JobSpec, load_sweep, sweep_jobs
 from tests.helpers import TINY_CONFIG as TINY
@@ -186,6 +186,19 @@ class _Job(SweepJob):
 
     def finish(self, done, outdir):
         return [], f"{self.spec.name}: {done[self.task_names()[0]]['value'].tolist()}"
+
+
+def test_event_log_survives_a_line_torn_by_a_kill(tmp_path):
+    """A sweep killed while it appends to events.jsonl leaves a torn last line: the resumed sweep's events go on
+    lines of their own and reading the log skips only the torn one."""
+    log_event(tmp_path, {"task": "a", "status": "done"})
+    with open(tmp_path / EVENTS, "a") as fh:
+        fh.write('{"task": "b", "sta')  # the kill
+    log_event(tmp_path, {"task": "b", "status": "done"})
+    log_event(tmp_path, {"task": "c", "status": "failed"})
+    assert read_events(tmp_path) == [{"task": "a", "status": "done"}, {"task": "b", "status": "done"},
+                                     {"task": "c", "status": "failed"}]
+    assert read_events(tmp_path / "absent") == []
 
 
 def test_retries_then_failure_reported_by_name(tmp_path):

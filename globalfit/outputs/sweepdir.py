@@ -136,14 +136,28 @@ def load_result(outdir: Path, task: str) -> dict[str, Any] | None:
 
 
 def log_event(outdir: Path, event: dict[str, Any]) -> None:
-    """Append one line to ``events.jsonl``."""
-    with open(Path(outdir) / EVENTS, "a") as fh:
-        fh.write(json.dumps(event) + "\n")
+    """Append one line to ``events.jsonl`` in one write; after a line torn by a killed sweep, on a line of its own."""
+    fd = os.open(Path(outdir) / EVENTS, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+        os.write(fd, ("\n" if torn else "").encode() + (json.dumps(event) + "\n").encode())
+    finally:
+        os.close(fd)
 
 
 def read_events(outdir: Path) -> list[dict]:
+    """The events of ``events.jsonl`` in order; a line that is not a JSON object (torn by a killed sweep) is skipped."""
     f = Path(outdir) / EVENTS
-    return [json.loads(line) for line in f.read_text().splitlines() if line.strip()] if f.is_file() else []
+    events = []
+    for line in f.read_text().splitlines() if f.is_file() else []:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+    return events
 
 
 def write_failures(outdir: Path, failed: dict[str, str]) -> None:
