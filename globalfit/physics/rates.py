@@ -94,7 +94,7 @@ __all__ = ["RateTable", "RateTableStack", "cevns_rate_table", "cevns_rate_sm", "
 M_COVERED = (1e-5, 10.0)  # GeV: the tabulated range always includes this
 _BELOW_Q_MIN = 1e-6  # grid starts at most at this fraction of the smallest q
 _ABOVE_Q_MAX = 1e5  # and ends at least at this multiple of the largest q
-_FORMAT = "globalfit-rate-table-v4"  # v4: tabulated with BLAS on one thread (globalfit._jax.one_blas_thread)
+_FORMAT = "globalfit-rate-table-v4"  # v4: tabulated with BLAS on one thread (globalfit.physics.numerics.one_blas_thread)
 _PAIRS = ((0, 1), (0, 2), (1, 2))
 _NCH = 9  # real channels of a Hermitian 3x3 matrix (module doc)
 
