@@ -166,9 +166,14 @@ of tree-level couplings are not counted as escaping, which is conservative.)
 **Neutron-lead scattering** [zp_neutron_lead]: the n-Pb curve as drawn in arXiv:2205.12414 (COHERENT's leptophobic
 dark-matter paper), alpha_B = g_B^2/(4 pi) vs M at 2.0-7.4 MeV (five digitised points, third-party digitisation,
 data/zprime_b_neutron_lead.csv; CL not stated, read as 90 %). It follows alpha_B ~ 3e-11 (M/MeV)^4 (2.9-3.3e-11 at
-the five points). The range is that of the figure's window (the curve leaves it at alpha_B = 1e-7): no constraint is
-applied outside it (an extrapolation of the M^4 law is not done). The original n-Pb analyses (Barbieri & Ericson 1975,
-Leeb & Schmiedmayer 1992) were not read.
+the five points). Its range is that of the figure's window (the curve leaves it at alpha_B = 1e-7); the M^4 law is not
+extrapolated. Below it (option ``below_2MeV: cong2025``, the default) the compiled neutron-scattering limit of Cong et
+al., Rev. Mod. Phys. 97, 025005 (2025), Fig. 17, on the Yukawa potential g^2/(4 pi) exp(-M r)/r between nucleons, at
+0.80-1.80 MeV (data/zprime_b_neutron_scattering_cong2025.csv; CL not stated, read as 90 %) carries the limit down past
+the prior's 1 MeV edge, where no other likelihood bounds a Z' lighter than 2 m_e (docs/review_status.md, A8). The two
+tables form one curve, interpolated in ln g - ln M across the seam 1.80-2.0 MeV (at 2.0 MeV they agree within 20 % in
+alpha_B; above it they differ by up to 2.2x, so the compiled rows above 1.8 MeV are not used). The original n-Pb
+analyses (Barbieri & Ericson 1975, Leeb & Schmiedmayer 1992) were not read.
 
 The η, η' -> gamma Z' decays, the anomaly-enhanced K -> pi Z', B -> K Z', Z -> gamma Z' and the paper's Eq. (30) are
 in :mod:`likelihoods.zprime_baryonic`, which also says why J/psi, Upsilon -> gamma + invisible do not apply to a
@@ -193,6 +198,7 @@ from pydantic import Field, field_validator
 from globalfit.physics.constants import constants
 from globalfit.physics.interp import interp_sorted
 from globalfit.physics.numerics import on_grid
+from globalfit.physics.scattering import HBARC_GEV_FM
 from globalfit.physics.hadrons import darkcast_hadronic_width, omega_form_factor_sq
 from globalfit.physics.scenarios import Scenario
 from globalfit.physics.widths import width_to_leptons, width_to_neutrinos, width_vector_to_fermions
@@ -723,23 +729,45 @@ class ZpBaryonicPi0(Likelihood):
         return upper_limit(br_pi0_gamma_zp(obs["g_nucleon"], obs["M_Zp"]) * escape, self.limit.value, self.limit.cl)
 
 
+def neutron_scattering_curve(below_2MeV: str) -> tuple[np.ndarray, np.ndarray]:
+    """(M [GeV], g_B limit) of zp_neutron_lead: the n-Pb rows of arXiv:2205.12414 (alpha_B = g^2/4pi), preceded for
+    ``below_2MeV='cong2025'`` by the compiled rows of Rev. Mod. Phys. 97, 025005 (2025) (g^2 vs lambda; M = hbar c /
+    lambda, hbar c from CODATA), in increasing mass."""
+    cols, _ = read_table(DATA / "zprime_b_neutron_lead.csv")
+    mass, g_lim = cols["m_Aprime_MeV"] * 1e-3, np.sqrt(4 * np.pi * cols["alpha_B"])
+    if below_2MeV == "cong2025":
+        low, _ = read_table(DATA / "zprime_b_neutron_scattering_cong2025.csv")
+        low_mass = HBARC_GEV_FM * 1e-15 / low["lambda_m"]  # GeV (hbar c in GeV m)
+        order = np.argsort(low_mass)
+        mass = np.concatenate([low_mass[order], mass])
+        g_lim = np.concatenate([np.sqrt(low["g2"])[order], g_lim])
+    return mass, g_lim
+
+
 @register
 class ZpNeutronLead(Likelihood):
     name = "zp_neutron_lead"
     label = "n–Pb scattering"
-    constrains = "alpha_B = g_B^2/4pi vs M_Zp, 2-7.4 MeV (neutron-lead scattering, curve as drawn in arXiv:2205.12414)"
+    constrains = ("alpha_B = g_B^2/4pi vs M_Zp, 2-7.4 MeV (neutron-lead scattering, curve as drawn in arXiv:2205.12414); "
+                  "0.8-1.8 MeV (neutron scattering, Cong et al. RMP 97 025005 (2025) Fig. 17)")
     reference = ("arXiv:2205.12414 (COHERENT, PRD 106 052004), its n-Pb comparison curve; original n-Pb data: Barbieri & "
-                 "Ericson PLB 57 (1975) 270, Leeb & Schmiedmayer PRL 68 (1992) 1472 (not read)")
+                 "Ericson PLB 57 (1975) 270, Leeb & Schmiedmayer PRL 68 (1992) 1472 (not read); below 2 MeV: Cong et al., "
+                 "Rev. Mod. Phys. 97, 025005 (2025), Fig. 17")
     data_edition = ("third-party digitisation (noctildon/lightDM@2e2f904) of the arXiv:2205.12414 figure, 5 points, "
-                    "CL not stated (read as 90 %), data/zprime_b_neutron_lead.csv")
+                    "CL not stated (read as 90 %), data/zprime_b_neutron_lead.csv; below 2 MeV the review's compiled curve "
+                    "(Lei-Cong/Spin-Dependent-5th-Force-Limits@acaab39), CL not stated (read as 90 %), "
+                    "data/zprime_b_neutron_scattering_cong2025.csv")
     needs: ClassVar[tuple[str, ...]] = ("quarks",)
     requires: ClassVar[tuple[str, ...]] = ("g_nucleon", "M_Zp")
-    Options = CurveOptions
+
+    class Options(CurveOptions):
+        below_2MeV: Literal["cong2025", "none"] = "cong2025"
+        """The limit below the n-Pb curve's 2.0 MeV: 'cong2025' joins the compiled neutron-scattering curve of Rev. Mod.
+        Phys. 97, 025005 (2025) at 0.80-1.80 MeV (module doc); 'none' leaves M < 2 MeV unconstrained (before
+        2026-12-07)."""
 
     def setup(self):
-        cols, self.header = read_table(DATA / "zprime_b_neutron_lead.csv")
-        mass = cols["m_Aprime_MeV"] * 1e-3
-        g_lim = np.sqrt(4 * np.pi * cols["alpha_B"])
+        mass, g_lim = neutron_scattering_curve(self.options.below_2MeV)
         self.curve = coupling_limit(mass, g_lim, self.options.cl, self.options.taper)
 
     def loglike(self, obs):

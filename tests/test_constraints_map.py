@@ -13,13 +13,14 @@ from likelihoods.stats import ALLOWED_DELTA_CHI2
 
 
 def test_map_is_the_likelihood():
-    """Eq. (30) alone: -2 Delta ln L = 2.71 (g <S_B>/M)^2 at every grid point; n-Pb nothing outside 2-7.4 MeV."""
+    """Eq. (30) alone: -2 Delta ln L = 2.71 (g <S_B>/M)^2 at every grid point; neutron scattering nothing above 7.4
+    MeV, its limit below 2 MeV (review A8) at the top of the grid."""
     cmap = constraints_map("B", grid=(5, 4), M_range=(1e-3, 3e-2), g_range=(1e-7, 1e-3),
                            names=["zp_anomaly_fermion_mass", "zp_neutron_lead"])
     M, g = np.meshgrid(10**cmap.log10_M, 10**cmap.log10_g)
     assert np.allclose(cmap.chi2["zp_anomaly_fermion_mass"], ALLOWED_DELTA_CHI2 * (g * 1e3 / M) ** 2, rtol=1e-9)
-    outside = (M < 2e-3) | (M > 7.4e-3)
-    assert np.all(cmap.chi2["zp_neutron_lead"][outside] == 0.0)
+    assert np.all(cmap.chi2["zp_neutron_lead"][M > 7.4e-3] == 0.0)
+    assert np.all(cmap.chi2["zp_neutron_lead"][(M < 2e-3) & (g == g.max())] > 1e4)
     assert cmap.optional == ("zp_anomaly_fermion_mass",)
     assert cmap.drawn() == ["zp_anomaly_fermion_mass", "zp_neutron_lead"]
     assert {r["name"] for r in cmap.summary() if r["excludes"]} == set(cmap.drawn())

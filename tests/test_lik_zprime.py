@@ -15,6 +15,7 @@ from globalfit.errors import ConfigError
 from globalfit.physics.hadrons import omega_form_factor_sq, width_to_pi0_gamma
 from globalfit.physics.model import observables
 from globalfit.physics.parameters import PARAM_NAMES
+from globalfit.physics.scattering import HBARC_GEV_FM
 from globalfit.physics.scenarios import get_scenario
 from likelihoods import build_likelihoods, registry
 from likelihoods.stats import delta_chi2
@@ -334,8 +335,31 @@ def test_neutron_lead_is_the_digitised_curve():
     rows = [ln.split(",") for ln in path.read_text().splitlines() if ln and not ln.startswith("#")][1:]
     for m_MeV, alpha in [(float(a), float(b)) for a, b in rows][1:-1]:  # interior points lie outside the taper
         assert _chi2("zp_neutron_lead", "B", M_Zp=m_MeV * 1e-3, g_X=np.sqrt(4 * np.pi * alpha)) == pytest.approx(CHI2_90, rel=1e-9)
-    assert _chi2("zp_neutron_lead", "B", M_Zp=1.5e-3, g_X=1e-2) == 0.0
     assert _chi2("zp_neutron_lead", "B", M_Zp=8e-3, g_X=1e-2) == 0.0
+    assert _chi2("zp_neutron_lead", "B", {"below_2MeV": "none"}, M_Zp=1.5e-3, g_X=1e-2) == 0.0
+    assert _chi2("zp_neutron_lead", "B", M_Zp=1.5e-3, g_X=1e-2) > 1e4
+
+
+def test_neutron_scattering_below_2MeV_is_the_compiled_curve():
+    """Review A8: below the n-Pb curve's 2 MeV the compiled limit of RMP 97 025005 (g^2 vs lambda, M = hbar c/lambda)
+    gets 2.71 at its rows, down past the prior's 1 MeV edge; it meets the n-Pb curve within 20 % in alpha_B at 2 MeV."""
+    path = Path(zprime_searches.__file__).parent / "data" / "zprime_b_neutron_scattering_cong2025.csv"
+    cols, header = zprime_searches.read_table(path)
+    assert "RevModPhys.97.025005" in header and "acaab391432e6e8494f867e180b4a23b28bd58e9" in header
+    mass = HBARC_GEV_FM * 1e-15 / cols["lambda_m"]
+    assert mass.min() == pytest.approx(0.8e-3, rel=1e-3) and mass.max() == pytest.approx(1.8e-3, rel=1e-3)
+    for i in (0, 100, 300, 500):  # 1.80-0.99 MeV, outside the taper at the low end (0.80-0.88 MeV)
+        assert _chi2("zp_neutron_lead", "B", M_Zp=mass[i], g_X=np.sqrt(cols["g2"][i])) == pytest.approx(CHI2_90, rel=1e-9)
+    at_edge = mass[np.argmin(abs(mass - 1.0e-3))]
+    g_edge = np.sqrt(cols["g2"][np.argmin(abs(mass - 1.0e-3))])
+    assert 2e-5 < g_edge < 3e-5
+    assert _chi2("zp_neutron_lead", "B", M_Zp=1.0e-3, g_X=1e-2) > 1e4
+    assert _chi2("zp_neutron_lead", "B", M_Zp=at_edge, g_X=0.5 * g_edge) == pytest.approx(CHI2_90 / 16, rel=1e-9)  # chi2 ~ R^2
+    lead, _ = zprime_searches.read_table(path.parent / "zprime_b_neutron_lead.csv")
+    ratio = lead["alpha_B"][0] / (cols["g2"][0] / (4 * np.pi)) / (lead["m_Aprime_MeV"][0] * 1e-3 / mass[0]) ** 4
+    assert 0.8 < ratio < 1.25  # same M^4-scaled strength across the seam 1.8-2.0 MeV
+    # B-L: the same nucleon coupling
+    assert _chi2("zp_neutron_lead", "B-L", M_Zp=mass[300], g_X=np.sqrt(cols["g2"][300])) == pytest.approx(CHI2_90, rel=1e-9)
 
 
 def test_curves_exact_inside_and_softened_only_in_the_taper():
