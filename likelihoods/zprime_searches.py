@@ -747,7 +747,7 @@ def neutron_scattering_curve(below_2MeV: str) -> tuple[np.ndarray, np.ndarray]:
 @register
 class ZpNeutronLead(Likelihood):
     name = "zp_neutron_lead"
-    label = "n–Pb scattering"
+    label = "neutron scattering (n–Pb)"
     constrains = ("alpha_B = g_B^2/4pi vs M_Zp, 2-7.4 MeV (neutron-lead scattering, curve as drawn in arXiv:2205.12414); "
                   "0.8-1.8 MeV (neutron scattering, Cong et al. RMP 97 025005 (2025) Fig. 17)")
     reference = ("arXiv:2205.12414 (COHERENT, PRD 106 052004), its n-Pb comparison curve; original n-Pb data: Barbieri & "
