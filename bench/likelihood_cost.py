@@ -1,5 +1,6 @@
 """Where the log-density's time goes: value + gradient of the fit problem with all its likelihoods, with none (prior and
-parameter map only), and with each likelihood alone, single point (jit) and batched (vmap 1024), with compile times.
+parameter map only), and with each likelihood alone, single point (jit) and batched (vmap 1024), with compile times;
+and the value alone at a batch of 64 (the form the Metropolis steps of NUTS within Metropolis call, 64 chains).
 (docs/performance.md, "Cost by likelihood")
 
     PYTHONPATH=. python bench/likelihood_cost.py [runs/full_B.yaml]
@@ -23,8 +24,9 @@ sys.path.insert(0, str(ROOT))
 from globalfit.problem import load_problem  # noqa: E402
 
 
-def cost(problem, sites: list[str], x0: jax.Array) -> tuple[float, float, float]:
-    """(single value + gradient in µs, batched µs per point (vmap 1024), compile s)."""
+def cost(problem, sites: list[str], x0: jax.Array) -> tuple[float, float, float, float]:
+    """(single value + gradient in µs, batched µs per point (vmap 1024), compile s, value at a batch of 64 in µs per
+    call, best of 5 rounds of 100 calls)."""
     f = lambda x: problem.log_density({s: x[i] for i, s in enumerate(sites)})  # noqa: E731
     vg = jax.jit(jax.value_and_grad(f))
     t = time.perf_counter()
@@ -43,7 +45,18 @@ def cost(problem, sites: list[str], x0: jax.Array) -> tuple[float, float, float]
     for _ in range(5):
         out = bvg(xs)
     out[0].block_until_ready()
-    return single, (time.perf_counter() - t) / (5 * 1024) * 1e6, compile_s
+    batched = (time.perf_counter() - t) / (5 * 1024) * 1e6
+    v64 = jax.jit(jax.vmap(f))
+    x64 = xs[:64]
+    v64(x64).block_until_ready()
+    rounds = []
+    for _ in range(5):
+        t = time.perf_counter()
+        for _ in range(100):
+            v = v64(x64)
+        v.block_until_ready()
+        rounds.append((time.perf_counter() - t) / 100 * 1e6)
+    return single, batched, compile_s, min(rounds)
 
 
 def main() -> None:
@@ -53,10 +66,11 @@ def main() -> None:
     x0 = jnp.asarray([z0[s] for s in sites])
     rows = [("all", problem), ("none (prior and parameter map)", problem.with_likelihoods(()))]
     rows += [(lk.name, problem.with_likelihoods([lk])) for lk in problem.likelihoods]
-    print("| likelihoods | single value + gradient (µs) | batched, vmap 1024 (µs per point) | compile (s) |\n| --- | --- | --- | --- |")
+    print("| likelihoods | single value + gradient (µs) | batched, vmap 1024 (µs per point) | compile (s) | value, vmap 64 (µs per call) |\n"
+          "| --- | --- | --- | --- | --- |")
     for label, prob in rows:
-        single, batched, compile_s = cost(prob, sites, x0)
-        print(f"| {label} | {single:.0f} | {batched:.2f} | {compile_s:.1f} |", flush=True)
+        single, batched, compile_s, v64 = cost(prob, sites, x0)
+        print(f"| {label} | {single:.0f} | {batched:.2f} | {compile_s:.1f} | {v64:.0f} |", flush=True)
 
 
 if __name__ == "__main__":
