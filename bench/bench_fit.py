@@ -16,9 +16,11 @@ after warm-up) and its batched throughput (vmap 1024), then min-ESS per second o
     PYTHONPATH=. python bench/bench_fit.py [--config runs/full_B.yaml] [--chains 8] [--warmup 300] [--draws 300]
         [--only nuts,nuts_metropolis,nuts_exact,emcee,jaxns] [--metropolis SITE ...] [--metropolis-steps N ...]
         [--metropolis-adapt on|off] [--delayed LIKELIHOOD ...] [--max-tree-depth D ...] [--driver engine|numpyro]
-        [--json bench_fit.json]
+        [--compilation-cache DIR] [--json bench_fit.json]
 
-min-ESS is the smallest bulk ESS over the sampled parameters (ArviZ); wall times include compilation. Vectorised
+min-ESS is the smallest bulk ESS over the sampled parameters (ArviZ); wall times include compilation (without
+``--compilation-cache`` every leg compiles, as a first run of a config does; with it, JAX's persistent cache in DIR,
+as ``globalfit run`` keeps one: a second bench run with the same DIR times what a rerun of a config costs). Vectorised
 chains take one transition as long as their longest trajectory: the NUTS legs report the mean leapfrog steps per draw
 and the mean over transitions of the longest chain's. The NUTS legs
 run through ``globalfit run``'s engine (``--driver numpyro``: numpyro's ``MCMC.run``, as before 2026-12-05, session 37),
@@ -39,6 +41,7 @@ import jax
 import emcee
 import numpy as np
 
+from globalfit._jax import enable_compilation_cache
 from globalfit.inference.ensemble import ensemble_density, ensemble_moves, initial_walkers
 from globalfit.inference.evidence import nested_sampling
 from globalfit.inference.nuts import nuts_mcmc, nuts_start
@@ -164,12 +167,16 @@ def main():
                     help="learn the local Metropolis step in warm-up (sampler.metropolis_adapt; default on)")
     ap.add_argument("--driver", choices=["engine", "numpyro"], default="engine",
                     help="NUTS legs: globalfit's run engine (default) or numpyro's MCMC.run (before 2026-12-05, session 37)")
+    ap.add_argument("--compilation-cache", metavar="DIR",
+                    help="JAX's persistent compilation cache in DIR (globalfit.enable_compilation_cache), for both legs; default off")
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
+    if args.compilation_cache:
+        enable_compilation_cache(Path(args.compilation_cache))
     which = args.only.split(",")
     problem = load_problem(args.config)
     res: dict = {"config": args.config, "sites": len(problem.sites), "likelihoods": len(problem.likelihoods), "device": str(jax.devices()[0]),
-                 "cpu_count": os.cpu_count(), "load_before": os.getloadavg()}
+                 "cpu_count": os.cpu_count(), "compilation_cache": args.compilation_cache, "load_before": os.getloadavg()}
     print(f"config {args.config}: {len(problem.sites)} sampled parameters, {len(problem.likelihoods)} likelihoods; device {jax.devices()[0]}; "
           f"{os.cpu_count()} CPU cores visible; load average {os.getloadavg()[0]:.1f}")
     density = problem.unconstrained()
