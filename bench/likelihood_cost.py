@@ -26,18 +26,13 @@ from globalfit.problem import load_problem  # noqa: E402
 
 def cost(problem, sites: list[str], x0: jax.Array) -> tuple[float, float, float, float]:
     """(single value + gradient in µs, batched µs per point (vmap 1024), compile s, value at a batch of 64 in µs per
-    call, best of 5 rounds of 100 calls)."""
+    call); the single and batch-64 times are the best of 5 rounds of 100 calls."""
     f = lambda x: problem.log_density({s: x[i] for i, s in enumerate(sites)})  # noqa: E731
     vg = jax.jit(jax.value_and_grad(f))
     t = time.perf_counter()
     vg(x0)[0].block_until_ready()
     compile_s = time.perf_counter() - t
-    n = 300
-    t = time.perf_counter()
-    for _ in range(n):
-        _, g = vg(x0)
-    g.block_until_ready()
-    single = (time.perf_counter() - t) / n * 1e6
+    single = best_of(lambda: vg(x0)[1], rounds=5, calls=100)
     xs = x0 + 0.01 * jax.random.normal(jax.random.PRNGKey(1), (1024, x0.size))
     bvg = jax.jit(jax.vmap(jax.value_and_grad(f)))
     bvg(xs)[0].block_until_ready()
@@ -49,14 +44,19 @@ def cost(problem, sites: list[str], x0: jax.Array) -> tuple[float, float, float,
     v64 = jax.jit(jax.vmap(f))
     x64 = xs[:64]
     v64(x64).block_until_ready()
-    rounds = []
-    for _ in range(5):
+    return single, batched, compile_s, best_of(lambda: v64(x64), rounds=5, calls=100)
+
+
+def best_of(call, rounds: int, calls: int) -> float:
+    """µs per call of ``call`` (returns an array), the best of ``rounds`` rounds of ``calls`` calls."""
+    times = []
+    for _ in range(rounds):
         t = time.perf_counter()
-        for _ in range(100):
-            v = v64(x64)
-        v.block_until_ready()
-        rounds.append((time.perf_counter() - t) / 100 * 1e6)
-    return single, batched, compile_s, min(rounds)
+        for _ in range(calls):
+            out = call()
+        out.block_until_ready()
+        times.append((time.perf_counter() - t) / calls * 1e6)
+    return min(times)
 
 
 def main() -> None:
