@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from globalfit.problem import load_problem  # noqa: E402
+from benchio import best_time  # noqa: E402  (bench/ is on sys.path)
 
 
 def cost(problem, sites: list[str], x0: jax.Array) -> tuple[float, float, float, float]:
@@ -32,7 +33,7 @@ def cost(problem, sites: list[str], x0: jax.Array) -> tuple[float, float, float,
     t = time.perf_counter()
     vg(x0)[0].block_until_ready()
     compile_s = time.perf_counter() - t
-    single = best_of(lambda: vg(x0)[1], rounds=5, calls=100)
+    single = best_time(vg, x0, rounds=5, n=100) * 1e6
     xs = x0 + 0.01 * jax.random.normal(jax.random.PRNGKey(1), (1024, x0.size))
     bvg = jax.jit(jax.vmap(jax.value_and_grad(f)))
     bvg(xs)[0].block_until_ready()
@@ -44,19 +45,8 @@ def cost(problem, sites: list[str], x0: jax.Array) -> tuple[float, float, float,
     v64 = jax.jit(jax.vmap(f))
     x64 = xs[:64]
     v64(x64).block_until_ready()
-    return single, batched, compile_s, best_of(lambda: v64(x64), rounds=5, calls=100)
+    return single, batched, compile_s, best_time(v64, x64, rounds=5, n=100) * 1e6
 
-
-def best_of(call, rounds: int, calls: int) -> float:
-    """µs per call of ``call`` (returns an array), the best of ``rounds`` rounds of ``calls`` calls."""
-    times = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        for _ in range(calls):
-            out = call()
-        out.block_until_ready()
-        times.append((time.perf_counter() - t) / calls * 1e6)
-    return min(times)
 
 
 def main() -> None:
