@@ -94,10 +94,13 @@ def run_nuts(problem, chains: int, warmup: int, draws: int, seed: int = 2, drive
 
 
 def with_metropolis(problem, names: list[str], target_accept: float | None, steps: int | None = None,
-                    adapt: bool = True, delayed: list[str] | None = None, max_tree_depth: int | None = None):
+                    adapt: bool = True, delayed: list[str] | None = None, max_tree_depth: int | None = None,
+                    independence: float | None = None):
     """The problem with ``sampler.metropolis: names``, ``metropolis_adapt: adapt`` and
-    ``delayed_acceptance: delayed`` (and ``target_accept``, ``metropolis_steps``, ``max_tree_depth`` when given)."""
+    ``delayed_acceptance: delayed`` (and ``target_accept``, ``metropolis_steps``, ``max_tree_depth``,
+    ``metropolis_independence`` when given)."""
     update = {"metropolis": names, "method": "nuts", "metropolis_adapt": adapt, "delayed_acceptance": list(delayed or [])}
+    update |= {"metropolis_independence": independence} if independence is not None else {}
     update |= ({"target_accept": target_accept} if target_accept else {}) | ({"metropolis_steps": steps} if steps else {})
     update |= {"max_tree_depth": max_tree_depth} if max_tree_depth else {}
     return problem.with_config(problem.cfg.model_copy(update={"sampler": problem.cfg.sampler.model_copy(update=update)}))
@@ -163,6 +166,9 @@ def main():
     ap.add_argument("--max-tree-depth", type=int, nargs="+", default=[None], metavar="D",
                     help="NUTS's max_tree_depth of the nuts_metropolis leg (default: the config's); several values run one "
                          "leg each, side by side")
+    ap.add_argument("--metropolis-independence", type=float, nargs="+", default=[None], metavar="S",
+                    help="share of independence proposals of the nuts_metropolis leg (sampler.metropolis_independence; "
+                         "default: the config's); several values run one leg each")
     ap.add_argument("--metropolis-adapt", choices=["on", "off"], default="on",
                     help="learn the local Metropolis step in warm-up (sampler.metropolis_adapt; default on)")
     ap.add_argument("--driver", choices=["engine", "numpyro"], default="engine",
@@ -207,17 +213,20 @@ def main():
         print(f"NUTS (tables): {args.chains} chains x ({args.warmup} + {args.draws}) in {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} "
               f"({r['worst']}) -> {r['ess_per_s']:.2f} min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw")
     if "nuts_metropolis" in which:
-        for steps, depth in itertools.product(args.metropolis_steps, args.max_tree_depth):
+        for steps, depth, ind in itertools.product(args.metropolis_steps, args.max_tree_depth, args.metropolis_independence):
             leg = "nuts_metropolis" + (f"_steps{steps}" if len(args.metropolis_steps) > 1 else "") + (
-                f"_depth{depth}" if len(args.max_tree_depth) > 1 else "")
+                f"_depth{depth}" if len(args.max_tree_depth) > 1 else "") + (
+                f"_independence{ind:g}" if len(args.metropolis_independence) > 1 else "")
             mw = with_metropolis(problem, args.metropolis, args.target_accept, steps,
-                                 args.metropolis_adapt == "on", args.delayed, depth)
+                                 args.metropolis_adapt == "on", args.delayed, depth, ind)
             r = res[leg] = run_nuts(mw, args.chains, args.warmup, args.draws, driver=args.driver)
             s = mw.cfg.sampler
             r["metropolis"], r["target_accept"], r["metropolis_steps"] = args.metropolis, s.target_accept, s.metropolis_steps
             r["metropolis_adapt"], r["delayed_acceptance"], r["max_tree_depth"] = s.metropolis_adapt, s.delayed_acceptance, s.max_tree_depth
+            r["metropolis_independence"] = s.metropolis_independence
             print(f"NUTS + Metropolis on {', '.join(args.metropolis)} (target_accept {s.target_accept}, max_tree_depth "
-                  f"{s.max_tree_depth}, {s.metropolis_steps} steps, adapted: {args.metropolis_adapt}; delayed acceptance of "
+                  f"{s.max_tree_depth}, {s.metropolis_steps} steps, adapted: {args.metropolis_adapt}, independence share "
+                  f"{s.metropolis_independence:g}; delayed acceptance of "
                   f"{', '.join(s.delayed_acceptance) or 'none'}): {args.chains} chains x "
                   f"({args.warmup} + {args.draws}) in {r['wall_s']:.1f} s; min bulk-ESS {r['min_ess']:.0f} ({r['worst']}) -> "
                   f"{r['ess_per_s']:.2f} min-ESS/s; {r['divergences']} divergences; {r['steps_per_draw']:.0f} steps/draw, "

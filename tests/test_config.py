@@ -98,6 +98,14 @@ def test_hash_ignores_draws_and_output(tmp_path):
     e.write_text(yaml.safe_dump(with_sites))
     f.write_text(yaml.safe_dump(with_sites | {"sampler": with_sites["sampler"] | {"metropolis_adapt": False}}))
     assert config_hash(load_config(e)) != config_hash(load_config(f))
+    # sampler.metropolis_independence likewise, and its default 0 leaves the hash of earlier runs as it was
+    g, h = tmp_path / "g.yaml", tmp_path / "h.yaml"
+    g.write_text(yaml.safe_dump(_with(("sampler", "metropolis_independence"), 0.5)))
+    assert config_hash(load_config(g)) == config_hash(load_config(a))
+    h.write_text(yaml.safe_dump(with_sites | {"sampler": with_sites["sampler"] | {"metropolis_independence": 0.5}}))
+    assert config_hash(load_config(h)) != config_hash(load_config(e))
+    h.write_text(yaml.safe_dump(with_sites | {"sampler": with_sites["sampler"] | {"metropolis_independence": 0.0}}))
+    assert config_hash(load_config(h)) == config_hash(load_config(e))
 
 
 def test_sampler_keys_reach_the_kernel(tmp_path):

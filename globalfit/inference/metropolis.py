@@ -17,6 +17,16 @@ signed g_Psi) by random-walk Metropolis given the others, and NUTS moves the res
    transitions after the first quarter, updated after each (adaptive Metropolis, Haario, Saksman & Tamminen, Bernoulli 7
    (2001) 223, with the 2.38/√d scaling of Roberts, Gelman & Gilks, Ann. Appl. Prob. 7 (1997) 110). L is frozen at
    the end of warm-up, so the draws come from a fixed, valid kernel.
+
+   **Independence proposals** (``independence`` = s > 0, ``sampler.metropolis_independence``). Once the chain's
+   covariance is learnt, a share s of the proposals ignores the current point: m' ~ q = t_ν(μ̂, Σ̂ + 1e-6 diag(σ²)), the
+   multivariate Student t (ν = :data:`INDEPENDENCE_DF`) of the chain's own warm-up mean and covariance, accepted with
+   min(1, p(r, m') q(m) / (p(r, m) q(m'))) (the independence sampler, Tierney, Ann. Statist. 22 (1994) 1701);
+   the other proposals are the local and box-crossing steps above in their ratio 3 : 1. Each of the three is a
+   Metropolis-Hastings kernel of p(m | r), so their mixture with fixed weights is too. An accepted independence proposal
+   is a fresh draw from q reweighted, so few steps decorrelate the Metropolis sites where q covers the posterior
+   (measured on full_B: docs/performance.md, "Independence proposals in the Metropolis steps"). q is frozen with L at
+   the end of warm-up.
 2. One NUTS transition (numpyro's ``hmc(algo="NUTS")``, with its step-size and mass-matrix adaptation in warm-up) on
    r at the new m: it leaves p(r | m) invariant.
 
@@ -54,8 +64,8 @@ from numpyro.infer.hmc import HMCState, hmc
 from numpyro.infer.mcmc import MCMCKernel
 from numpyro.infer.util import ParamInfo
 
-__all__ = ["SCALE_FACTORS", "ACCEPTED", "REJECTED", "REJECTED_OUTSIDE", "ProposalState", "MetropolisNUTSState", "MetropolisNUTS", "metropolis_steps",
-           "initial_proposal", "adapt_proposal"]
+__all__ = ["SCALE_FACTORS", "INDEPENDENCE_DF", "ACCEPTED", "REJECTED", "REJECTED_OUTSIDE", "ProposalState", "MetropolisNUTSState", "MetropolisNUTS", "metropolis_steps",
+           "initial_proposal", "adapt_proposal", "independence_log_q"]
 
 # proposal widths in units of each site's prior sd in unconstrained coordinates (a uniform prior's logit image has sd
 # 1.81): the local step's before adaptation and the box-crossing step's; with probability 1/2 each, the unadapted pair
@@ -67,6 +77,10 @@ AM_SCALE, AM_JITTER, AM_MIN_COUNT = 2.38, 1e-6, 20
 # the share of local steps (the rest cross the box); 3/4 mixed full_B's nine-site posterior better than 1/2 at 50 and
 # 100 steps per transition (docs/performance.md, "Adaptive Metropolis steps, and the bench on the run engine")
 LOCAL_SHARE = 0.75
+# degrees of freedom of the independence proposal's multivariate t: tails heavier than a Gaussian's, so that p/q stays
+# bounded where the chain's warm-up covariance underestimates the posterior's spread (module docstring); a whole
+# number, so that its chi-square draw is a sum of squared normals (jax.random.gamma loops)
+INDEPENDENCE_DF = 5
 # what delayed acceptance did with a NUTS proposal (``MetropolisNUTSState.delayed_accepted``)
 ACCEPTED, REJECTED, REJECTED_OUTSIDE = 1, 0, -1
 
@@ -113,28 +127,62 @@ class MetropolisNUTSState(NamedTuple):
         return getattr(self.hmc, name)
 
 
+def _matvec(a: jnp.ndarray, v: jnp.ndarray) -> jnp.ndarray:
+    """a @ v as a product and a sum (under vmap a fusion, where a batched dot is a slow kernel of its own)."""
+    return jnp.sum(a * v, axis=-1)
+
+
+def independence_log_q(m: jnp.ndarray, mean: jnp.ndarray, inverse_scale: jnp.ndarray) -> jnp.ndarray:
+    """ln q(m) of the independence proposal t_ν(mean, S S^T) up to its constant (ν = INDEPENDENCE_DF), given S^-1:
+    -(ν + d)/2 ln(1 + |S^-1 (m - mean)|²/ν)."""
+    r = _matvec(inverse_scale, m - mean)
+    return -0.5 * (INDEPENDENCE_DF + m.shape[0]) * jnp.log1p(jnp.sum(r * r) / INDEPENDENCE_DF)
+
+
 def metropolis_steps(potential: Callable[[dict], jnp.ndarray], rest: Mapping[str, Any], fixed: dict, pe, key,
-                     sd: Mapping[str, float], steps: int, chol: jnp.ndarray | None = None
+                     sd: Mapping[str, float], steps: int, chol: jnp.ndarray | None = None,
+                     independence: tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray] | None = None
                      ) -> tuple[dict, jnp.ndarray, jnp.ndarray]:
-    """``steps`` random-walk Metropolis steps on the sites of ``fixed`` given ``rest`` (module docstring, step 1);
-    ``pe`` = potential(rest + fixed); ``chol`` the local step's matrix over the sorted sites (default 0.3 diag(σ)).
-    Returns (fixed, its potential, proposals accepted)."""
+    """``steps`` Metropolis steps on the sites of ``fixed`` given ``rest`` (module docstring, step 1);
+    ``pe`` = potential(rest + fixed); ``chol`` the local step's matrix over the sorted sites (default 0.3 diag(σ));
+    ``independence`` = (share s, mean, scale): a share s of the proposals drawn from t_ν(mean, scale scale^T)
+    (s may be 0 for a chain whose covariance is not learnt yet). Returns (fixed, its potential, proposals accepted)."""
     names = sorted(fixed)
     sigma = jnp.asarray([sd[s] for s in names])
     local = initial_proposal(sigma).chol if chol is None else chol
+    d = len(names)
+    # every step's random numbers drawn at once: per step, JAX's CPU threefry is a loop of small kernels
+    k_pick, k_move, k_accept, k_chi2 = jax.random.split(key, 4)
+    draws = (jax.random.uniform(k_pick, (steps,)), jax.random.normal(k_move, (steps, d)),
+             jnp.log(jax.random.uniform(k_accept, (steps,))))
+    if independence is not None:  # chi2_nu / nu of each step's t draw
+        draws += (jnp.mean(jax.random.normal(k_chi2, (steps, INDEPENDENCE_DF)) ** 2, axis=1),)
+        share, mean, scale = independence
+        inverse_scale = jax.scipy.linalg.solve_triangular(scale, jnp.eye(d), lower=True)
 
-    def step(carry, k):
-        m, u, n = carry
-        k_scale, k_move, k_accept = jax.random.split(k, 3)
-        xi = jax.random.normal(k_move, (len(names),))
-        delta = jnp.where(jax.random.uniform(k_scale) < LOCAL_SHARE, local @ xi, SCALE_FACTORS[1] * sigma * xi)
-        prop = {s: m[s] + delta[j] for j, s in enumerate(names)}
-        u_new = potential({**rest, **prop})
-        ok = jnp.isfinite(u_new) & (jnp.log(jax.random.uniform(k_accept)) < u - u_new)
-        m = {s: jnp.where(ok, prop[s], m[s]) for s in names}
-        return (m, jnp.where(ok, u_new, u), n + ok), None
+    def step(carry, draw):
+        x, u, n = carry[:3]
+        pick, xi, log_accept = draw[:3]
+        walk = jnp.where(pick < (LOCAL_SHARE if independence is None else share + (1.0 - share) * LOCAL_SHARE),
+                         _matvec(local, xi), SCALE_FACTORS[1] * sigma * xi)
+        if independence is None:
+            y, log_ratio = x + walk, 0.0
+        else:
+            indep = pick < share
+            y = jnp.where(indep, mean + _matvec(scale, xi) / jnp.sqrt(draw[3]), x + walk)
+            lq_y = independence_log_q(y, mean, inverse_scale)
+            log_ratio = jnp.where(indep, carry[3] - lq_y, 0.0)  # ln q(m) - ln q(m') for an independence proposal
+        u_new = potential({**rest, **{s: y[j] for j, s in enumerate(names)}})
+        ok = jnp.isfinite(u_new) & (log_accept < u - u_new + log_ratio)
+        out = (jnp.where(ok, y, x), jnp.where(ok, u_new, u), n + ok)
+        return (out if independence is None else (*out, jnp.where(ok, lq_y, carry[3]))), None
 
-    (fixed, pe, n), _ = lax.scan(step, (fixed, pe, jnp.zeros((), jnp.int32)), jax.random.split(key, steps))
+    x0 = jnp.stack([fixed[s] for s in names])
+    init = (x0, pe, jnp.zeros((), jnp.int32))
+    if independence is not None:
+        init = (*init, independence_log_q(x0, mean, inverse_scale))
+    (x, pe, n, *_), _ = lax.scan(step, init, draws)
+    fixed = {s: x[j] for j, s in enumerate(names)}
     return fixed, pe, n
 
 
@@ -142,6 +190,12 @@ def initial_proposal(sigma: jnp.ndarray) -> ProposalState:
     """The local step before adaptation, 0.3 diag(σ), and empty running moments."""
     d = sigma.shape[0]
     return ProposalState(SCALE_FACTORS[0] * jnp.diag(sigma), jnp.zeros((), jnp.int32), jnp.zeros(d), jnp.zeros((d, d)))
+
+
+def independence_proposal(p: ProposalState, d: int) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """(mean, scale) of the independence proposal t_ν(μ̂, Σ̂ + 1e-6 diag(σ²)) from a learnt local step: the chain's
+    warm-up mean and L √d / 2.38 = chol(Σ̂ + 1e-6 diag(σ²)) (:func:`adapt_proposal`)."""
+    return p.mean, p.chol * (jnp.sqrt(d) / AM_SCALE)
 
 
 def adapt_proposal(p: ProposalState, x: jnp.ndarray, sigma: jnp.ndarray, on) -> ProposalState:
@@ -165,14 +219,16 @@ class MetropolisNUTS(MCMCKernel):
     {site: unconstrained value} -> -ln p (U of the module docstring with ``delayed``); ``delayed``: D, whose factor
     NUTS's proposals pass by delayed acceptance (``None``: none; ``sites`` may then be empty: plain NUTS with the
     accept/reject); ``sd``: the prior sd of each Metropolis site in unconstrained coordinates; ``steps`` Metropolis
-    steps per transition; ``adapt``: learn each chain's local step in warm-up (module docstring). Vectorised chains:
+    steps per transition; ``adapt``: learn each chain's local step in warm-up (module docstring); ``independence``: the
+    share of independence proposals once it is learnt (needs ``adapt``; module docstring). Vectorised chains:
     ``init`` with a batch of keys (as numpyro's NUTS); a start's potential energy and gradient, where given
     (``ParamInfo``), are taken as U's, else computed (:meth:`own_start`)."""
 
     sample_field = "z"
 
     def __init__(self, potential: Callable[[dict], jnp.ndarray], sites: Sequence[str], sd: Mapping[str, float],
-                 steps: int = 50, *, adapt: bool = True, delayed: Callable[[dict], jnp.ndarray] | None = None,
+                 steps: int = 50, *, adapt: bool = True, independence: float = 0.0,
+                 delayed: Callable[[dict], jnp.ndarray] | None = None,
                  target_accept_prob: float = 0.8, max_tree_depth: int = 10, dense_mass: bool = False):
         self._potential = potential
         self._delayed = delayed
@@ -181,6 +237,11 @@ class MetropolisNUTS(MCMCKernel):
         self._sigma = jnp.asarray([self._sd[s] for s in self.sites])  # made here: init may run under a trace (eval_shape)
         self.steps = int(steps)
         self.adapt = bool(adapt)
+        self.independence = float(independence)
+        if self.independence and not self.adapt:
+            raise ValueError("independence proposals need the adapted covariance (adapt=True)")
+        if not 0.0 <= self.independence <= 1.0:
+            raise ValueError(f"independence: a share in [0, 1], got {independence}")
         self._nuts = dict(target_accept_prob=target_accept_prob, max_tree_depth=max_tree_depth, dense_mass=dense_mass)
         self._sample_fn: Callable | None = None
 
@@ -222,8 +283,13 @@ class MetropolisNUTS(MCMCKernel):
             if not self.sites:
                 return state.fixed, jnp.asarray(jnp.nan), jnp.zeros((), jnp.int32), state.proposal
             pe = hs.potential_energy if not delayed else hs.potential_energy + state.delayed_energy
+            independence = None
+            if self.independence:  # from the learnt covariance only: before it, local and box-crossing steps
+                learnt = state.proposal.count >= AM_MIN_COUNT
+                independence = (jnp.where(learnt, self.independence, 0.0),
+                                *independence_proposal(state.proposal, len(self.sites)))
             fixed, pe, accepted = metropolis_steps(self._target, hs.z, state.fixed, pe, key, self._sd, self.steps,
-                                                   state.proposal.chol)
+                                                   state.proposal.chol, independence)
             on = self.adapt & (hs.i >= first_adapted) & (hs.i < num_warmup)
             proposal = adapt_proposal(state.proposal, jnp.stack([fixed[s] for s in self.sites]), sigma, on)
             return fixed, pe, accepted, proposal

@@ -235,6 +235,7 @@ def nuts_kernel(problem: FitProblem, density: UnconstrainedDensity | None = None
         surrogate = problem.without(names).without_support_factor() if support else problem.without(names)
         potential = surrogate.unconstrained().potential if s.delayed_acceptance else density.potential
         return MetropolisNUTS(potential, list(sd), sd, s.metropolis_steps, adapt=s.metropolis_adapt,
+                              independence=s.metropolis_independence if sd else 0.0,
                               delayed=problem.likelihood_potential(names, support) if s.delayed_acceptance else None,
                               target_accept_prob=s.target_accept, max_tree_depth=s.max_tree_depth,
                               dense_mass=s.dense_mass)

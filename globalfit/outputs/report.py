@@ -62,6 +62,13 @@ def sampled_names(cfg) -> list[str]:
     return list(cfg.sampled())
 
 
+def _metropolis_steps_label(cfg) -> str:
+    """``N steps per transition`` and, where set, the share of independence proposals."""
+    s = cfg.sampler
+    share = f", a share {s.metropolis_independence:g} of them independence proposals" if s.metropolis_independence else ""
+    return f"{s.metropolis_steps} steps per transition{share}"
+
+
 def build_idata(outdir: Path):
     """InferenceData from the chunks on disk (posterior, sample_stats, log_likelihood, attrs)."""
     az = _az()
@@ -104,7 +111,7 @@ def build_idata(outdir: Path):
         "draws_per_chain": int(next(iter(posterior.values())).shape[1]),
         "finished": int(bool(prog.get("finished")) and prog["draws_done"] >= prog["draws_target"]),
         "inference_library": _ensemble_label(cfg) if ensemble else "numpyro NUTS" + (
-            f", random-walk Metropolis on {', '.join(cfg.sampler.metropolis)} ({cfg.sampler.metropolis_steps} steps per transition)"
+            f", random-walk Metropolis on {', '.join(cfg.sampler.metropolis)} ({_metropolis_steps_label(cfg)})"
             if cfg.sampler.metropolis else "") + (
             f", delayed acceptance of {', '.join(cfg.sampler.delayed_acceptance)}" if cfg.sampler.delayed_acceptance else ""),
     }
@@ -177,7 +184,7 @@ def sampler_line(idata, cfg) -> str:
                 f"is {length:.0f} tau long")
     moves = ""
     if "metropolis_acceptance" in st:
-        moves = (f"   Metropolis moves on {', '.join(cfg.sampler.metropolis)}: {cfg.sampler.metropolis_steps} per transition, "
+        moves = (f"   Metropolis moves on {', '.join(cfg.sampler.metropolis)}: {_metropolis_steps_label(cfg)}, "
                  f"{float(np.asarray(st['metropolis_acceptance']).mean()):.2f} accepted")
     if "delayed_acceptance" in st:
         moves += (f"   delayed acceptance of {', '.join(cfg.sampler.delayed_acceptance)}: "

@@ -449,6 +449,10 @@ class SamplerBlock(_Strict):
     """Metropolis steps per NUTS transition (with `metropolis`)."""
     metropolis_adapt: Bool = True
     """Each chain learns its local Metropolis step from its own warm-up (adaptive Metropolis)."""
+    metropolis_independence: Number = Field(0.0, ge=0.0, le=1.0)
+    """Share of the Metropolis proposals drawn, once a chain's covariance is learnt, from a multivariate t of the
+    chain's warm-up mean and covariance (independence proposals; needs `metropolis_adapt`). 0: local and box-crossing
+    steps only."""
     # delayed acceptance: globalfit.inference.metropolis
     delayed_acceptance: list[str] = Field(default_factory=list)
     """NUTS only: likelihoods left out of NUTS's trajectories and applied by an exact accept/reject of each NUTS
@@ -477,6 +481,9 @@ class SamplerBlock(_Strict):
         if self.metropolis and self.method != "nuts":
             raise ValueError(f"metropolis: {self.metropolis} moves parameters within NUTS; method {self.method!r} has no NUTS: "
                              "remove the key or set method: nuts")
+        if self.metropolis_independence and not self.metropolis_adapt:
+            raise ValueError(f"metropolis_independence: {self.metropolis_independence} draws from each chain's learnt "
+                             "covariance; metropolis_adapt is false: set it true or metropolis_independence 0")
         if self.delayed_acceptance and self.method != "nuts":
             raise ValueError(f"delayed_acceptance: {self.delayed_acceptance} accepts or rejects NUTS's proposals; method "
                              f"{self.method!r} has no NUTS: remove the key or set method: nuts")
@@ -944,6 +951,8 @@ def config_hash(cfg: RunConfig) -> str:
     d["sampler"] = {k: v for k, v in d["sampler"].items() if k not in ("progress_bar", "chunk_size", "draws")}
     if not d["sampler"]["metropolis"]:  # an unused setting (added later) leaves the runs on disk resumable
         del d["sampler"]["metropolis_adapt"]
+    if not d["sampler"]["metropolis"] or not d["sampler"]["metropolis_independence"]:  # likewise (session 62)
+        del d["sampler"]["metropolis_independence"]
     if d["sampler"]["restart_strays"] is None:  # likewise (added 2026-12-06)
         del d["sampler"]["restart_strays"]
     if not d["sampler"]["delayed_acceptance"]:  # likewise (added 2026-12-06, session 48)
