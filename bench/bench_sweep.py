@@ -9,7 +9,9 @@ Each path runs the same map twice: *cold* (a fresh process or cluster: imports, 
 persistent-cache load, then the tasks) and *warm* (same processes again: only the tasks). Scaling is the ratio of the
 warm wall times; the overhead per task is what a worker spends between the end of one task and the start of the next
 (scheduling, transfers, the client's atomic write), from ``events.jsonl``, and the client's delay in receiving a
-result, both against the mean task time. The machine's load average is printed before and after: the machine may be
+result, both against the mean task time. Per-core scaling: the same map in one worker process on one core against two
+such workers (the default cluster on 2 cores), and against this process pinned to one core (whose XLA thread pool,
+sized for every core, then shares one). The machine's load average is printed before and after: the machine may be
 shared, so wall-clock ratios depend on it while the per-task overhead does not.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 import tempfile
@@ -28,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from globalfit.inference.sweep import dask_client, local_cores, make_job, pin_threads, run_sweep  # noqa: E402
+from globalfit.inference.sweep import _core_share_plugin, dask_client, local_cores, make_job, pin_threads, run_sweep  # noqa: E402
 from globalfit.outputs.profile_result import load_profile  # noqa: E402
 from globalfit.outputs.sweepdir import read_events  # noqa: E402
 from globalfit.problem.config import load_config  # noqa: E402
@@ -58,10 +61,29 @@ def _stats(outdir: Path) -> dict:
             "gap_mean_s": float(np.mean(gaps)) if gaps else 0.0, "receive_mean_s": float(np.mean(recv))}
 
 
-def _path(config, grid, starts, steps, workers: int, tmp: Path, tag: str = "") -> dict:
-    """Cold and warm runs of one map on ``workers`` local Dask workers (0: in this process)."""
+@contextlib.contextmanager
+def _one_core_worker():
+    """A LocalCluster of one worker process on one core (the core share of worker 0 of as many as there are cores),
+    as each of the default cluster's workers: the per-core baseline without the in-process path's XLA thread pool
+    sized for every core."""
+    from distributed import Client, LocalCluster  # noqa: PLC0415
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    client = Client(cluster)
+    client.register_plugin(_core_share_plugin(len(local_cores())))
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def _path(config, grid, starts, steps, workers: int, tmp: Path, tag: str = "", one_core: bool = False) -> dict:
+    """Cold and warm runs of one map on ``workers`` local Dask workers (0: in this process; ``one_core``: one worker
+    on one core)."""
     out = {}
-    ctx = contextlib.nullcontext(None) if workers == 0 else dask_client(None, workers)
+    ctx = (contextlib.nullcontext(None) if workers == 0 else _one_core_worker() if one_core else dask_client(None, workers))
     t0 = time.time()
     with ctx as client:
         started = time.time() - t0
@@ -104,15 +126,17 @@ def main() -> None:
         if len(cores) > 1 and pin_threads({min(cores)}):  # the same process on one core: what XLA's threads give
             res["serial_1core"] = _path(Path(args.config), args.grid, args.starts, args.steps, 0, tmp, tag="_1core")
             pin_threads(cores)
+        if len(cores) > 1:
+            res["worker_1core"] = _path(Path(args.config), args.grid, args.starts, args.steps, 1, tmp, tag="_1core", one_core=True)
         for w in args.workers:
             res[f"workers_{w}"] = _path(Path(args.config), args.grid, args.starts, args.steps, w, tmp)
         ref = res["serial"]["warm"]["profile"]
         res["identical_to_serial"] = {k: _same(ref, v["warm"]["profile"]) and _same(ref, v["cold"]["profile"])
-                                      for k, v in res.items() if k.startswith("workers_")}
+                                      for k, v in res.items() if k.startswith(("workers_", "worker_1core"))}
         print(f"profile map {Path(args.config).name} {args.grid}x{args.grid}, {args.starts} starts, {args.steps} steps; load before {load0}")
         print(f"{'path':<12s} {'cold wall':>10s} {'warm wall':>10s} {'tasks':>6s} {'task mean':>10s} {'gap/task':>9s} {'recv/task':>10s} {'overhead':>9s}")
         for k, v in res.items():
-            if k.startswith("serial") or k.startswith("workers_"):
+            if k.startswith(("serial", "workers_", "worker_1core")):
                 w = v["warm"]
                 over = (w["gap_mean_s"] + w["receive_mean_s"]) / w["task_mean_s"]
                 v["overhead_fraction"] = over
@@ -128,6 +152,11 @@ def main() -> None:
                 if w <= len(cores):  # each of w workers has one core (globalfit.inference.sweep.core_share)
                     res[f"core_scaling_1_to_{w}"] = res["serial_1core"]["warm"]["wall_s"] / res[f"workers_{w}"]["warm"]["wall_s"]
                     print(f"one core in-process -> {w} one-core workers: {res[f'core_scaling_1_to_{w}']:.2f}x")
+        if "worker_1core" in res:
+            for w in args.workers[1:]:
+                if w <= len(cores):
+                    res[f"worker_core_scaling_1_to_{w}"] = res["worker_1core"]["warm"]["wall_s"] / res[f"workers_{w}"]["warm"]["wall_s"]
+                    print(f"one one-core worker -> {w} one-core workers: {res[f'worker_core_scaling_1_to_{w}']:.2f}x")
         print(f"identical to the in-process map: {res['identical_to_serial']}")
 
     if args.row_config:
